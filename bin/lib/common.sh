@@ -1,0 +1,68 @@
+# shellcheck shell=bash disable=SC2034  # variables here are used by the files that source it
+# Shared settings for bin/ragstream and its helpers (sourced, never run).
+# Every path derives from RAGSTREAM_ROOT, set by bin/ragstream from its own location,
+# so a fresh clone works wherever it lives.
+
+: "${RAGSTREAM_ROOT:?RAGSTREAM_ROOT must be set by bin/ragstream}"
+
+STATE_DIR="$RAGSTREAM_ROOT/.ragstream"   # everything local and git-ignored lives here
+LOG_DIR="$STATE_DIR/logs"
+
+# Local services listen on loopback only; ports can be moved with the environment.
+PG_PORT="${RAGSTREAM_PG_PORT:-5432}"
+KAFKA_PORT="${RAGSTREAM_KAFKA_PORT:-9092}"
+KAFKA_CTRL_PORT=$((KAFKA_PORT + 1))
+
+PG_MAJOR=15
+PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
+PG_DIR="$STATE_DIR/pg"
+PG_DATA="$PG_DIR/data"
+PG_SOCKET_DIR="$PG_DIR/run"              # not /var/run/postgresql: no shared system state
+PG_USER=ragstream
+PG_DB=ragstream
+
+KAFKA_DIR="$STATE_DIR/kafka"
+KAFKA_LIBS="$KAFKA_DIR/libs"
+KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
+
+# The Java side reads the password from the environment (config: ${RAGSTREAM_PG_PASSWORD});
+# this default only matches the local development services.
+export RAGSTREAM_PG_PASSWORD="${RAGSTREAM_PG_PASSWORD:-ragstream}"
+
+# Flink's module flags for Java 17: the one place they are listed in this launcher.
+JAVA_OPENS=(
+  --add-exports=java.base/sun.net.util=ALL-UNNAMED
+  --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
+  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.text=ALL-UNNAMED
+  --add-opens=java.base/java.time=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
+)
+
+# Messages go to stderr so that command output (search --json ...) stays clean on stdout.
+say()  { printf '[ragstream] %s\n' "$*" >&2; }
+die()  { printf '[ragstream] error: %s\n' "$*" >&2; exit 1; }
+
+# Seconds since a start time taken from $EPOCHREALTIME, to one decimal ("2.4").
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1 (bash's /dev/tcp, no netcat needed).
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# True when the process $1 exists and its command line contains $2
+# (guards against acting on a recycled pid from a stale pid file).
+pid_matches() {
+  local pid="$1" pattern="$2" cmdline
+  [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 1
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$pattern"* ]]
+}
