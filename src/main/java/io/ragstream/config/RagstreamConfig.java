@@ -1,0 +1,198 @@
+package io.ragstream.config;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The job's settings: one YAML file, {@code key=value} overrides and {@code ${ENV}} values,
+ * checked against {@link RagstreamOptions} so that a wrong key or value fails at start with a
+ * message naming the key.
+ */
+public final class RagstreamConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+    private static final Map<String, ConfigOption<?>> OPTIONS = RagstreamOptions.ALL.stream()
+            .collect(Collectors.toMap(ConfigOption::key, o -> o, (a, b) -> a, LinkedHashMap::new));
+
+    private final Configuration conf;
+    private final Map<String, String> env;
+
+    private RagstreamConfig(Configuration conf, Map<String, String> env) {
+        this.conf = conf;
+        this.env = Map.copyOf(env);
+        OPTIONS.values().forEach(this::typed); // a wrong value fails now, not in a running job
+    }
+
+    /** Settings from an optional YAML file, then {@code key=value} overrides on top. */
+    public static RagstreamConfig load(Path yaml, List<String> overrides, Map<String, String> env) {
+        Map<String, String> values = new LinkedHashMap<>();
+        if (yaml != null) {
+            values.putAll(readYaml(yaml));
+        }
+        for (String override : overrides) {
+            int eq = override.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigException(override, "an override must look like key=value");
+            }
+            values.put(override.substring(0, eq).trim(), override.substring(eq + 1).trim());
+        }
+        return of(values, env);
+    }
+
+    public static RagstreamConfig of(Map<String, String> values, Map<String, String> env) {
+        for (String key : values.keySet()) {
+            if (!OPTIONS.containsKey(key)) {
+                throw new ConfigException(key, "unknown key; did you mean '" + closestKey(key) + "'?");
+            }
+        }
+        return new RagstreamConfig(Configuration.fromMap(values), env);
+    }
+
+    public static RagstreamConfig of(Map<String, String> values) {
+        return of(values, System.getenv());
+    }
+
+    /** The option's value, with {@code ${ENV}} references in strings resolved. */
+    @SuppressWarnings("unchecked")
+    public <T> T get(ConfigOption<T> option) {
+        T value = typed(option);
+        return value instanceof String s ? (T) resolveEnv(option.key(), s) : value;
+    }
+
+    /** Environment references are resolved only when a value is used: not every command needs all. */
+    private <T> T typed(ConfigOption<T> option) {
+        try {
+            return conf.get(option);
+        } catch (RuntimeException e) {
+            throw new ConfigException(option.key(), rootMessage(e));
+        }
+    }
+
+    /** A copy with one more override: for tests and commands that adjust a setting. */
+    public RagstreamConfig with(String key, String value) {
+        Map<String, String> values = new LinkedHashMap<>(conf.toMap());
+        values.put(key, value);
+        return of(values, env);
+    }
+
+    /** The value as one of the listed names, or an error that lists them. */
+    public String choice(ConfigOption<String> option, String... allowed) {
+        String value = get(option).trim().toLowerCase();
+        for (String a : allowed) {
+            if (a.equals(value)) {
+                return a;
+            }
+        }
+        throw new ConfigException(option.key(), "'" + value + "' is not one of " + String.join(" | ", allowed));
+    }
+
+    public int positive(ConfigOption<Integer> option) {
+        int value = get(option);
+        if (value <= 0) {
+            throw new ConfigException(option.key(), "must be > 0, was " + value);
+        }
+        return value;
+    }
+
+    private String resolveEnv(String key, String value) {
+        Matcher m = ENV_REF.matcher(value);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String resolved = env.get(m.group(1));
+            if (resolved == null) {
+                throw new ConfigException(key, "environment variable " + m.group(1) + " is not set");
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(resolved));
+        }
+        return m.appendTail(out).toString();
+    }
+
+    private static Map<String, String> readYaml(Path file) {
+        Object tree;
+        try {
+            tree = new ObjectMapper(new YAMLFactory()).readValue(Files.readString(file), Object.class);
+        } catch (IOException e) {
+            throw new ConfigException("--config", "cannot read " + file + ": " + e.getMessage());
+        }
+        Map<String, String> flat = new LinkedHashMap<>();
+        if (tree instanceof Map<?, ?> map) {
+            flatten("", map, flat);
+        } else if (tree != null) {
+            throw new ConfigException("--config", file + " must hold a YAML mapping of keys");
+        }
+        return flat;
+    }
+
+    /** Nested YAML maps become dotted keys; a known key keeps its list or map value whole. */
+    private static void flatten(String prefix, Map<?, ?> map, Map<String, String> out) {
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String key = prefix + e.getKey();
+            Object value = e.getValue();
+            if (value instanceof Map<?, ?> nested && !OPTIONS.containsKey(key)) {
+                flatten(key + ".", nested, out);
+            } else {
+                out.put(key, toFlinkString(value));
+            }
+        }
+    }
+
+    /** Flink's own string syntax for lists ("a;b") and maps ("'k':'v','k2':'v2'"). */
+    private static String toFlinkString(Object value) {
+        if (value instanceof List<?> list) {
+            return list.stream().map(RagstreamConfig::toFlinkString).collect(Collectors.joining(";"));
+        }
+        if (value instanceof Map<?, ?> map) {
+            return map.entrySet().stream()
+                    .map(e -> quote(String.valueOf(e.getKey())) + ":" + quote(String.valueOf(e.getValue())))
+                    .collect(Collectors.joining(","));
+        }
+        return value == null ? "" : String.valueOf(value);
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+    private static String closestKey(String key) {
+        return OPTIONS.keySet().stream()
+                .min(Comparator.comparingInt(k -> editDistance(k, key)))
+                .orElse("");
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            int[] cur = new int[b.length() + 1];
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            prev = cur;
+        }
+        return prev[b.length()];
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == e ? e.getMessage() : e.getMessage() + " (" + t.getMessage() + ")";
+    }
+}

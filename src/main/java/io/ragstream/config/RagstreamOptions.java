@@ -1,0 +1,130 @@
+package io.ragstream.config;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** Every ragstream setting: its key, type, default and description in one place. */
+public final class RagstreamOptions {
+
+    private RagstreamOptions() {}
+
+    // ---- kafka ----
+    public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS =
+            ConfigOptions.key("kafka.bootstrap-servers").stringType().defaultValue("127.0.0.1:9092")
+                    .withDescription("Kafka brokers to read documents from and write dead letters to.");
+    public static final ConfigOption<String> KAFKA_DOCUMENTS_TOPIC =
+            ConfigOptions.key("kafka.documents-topic").stringType().defaultValue("ragstream.documents")
+                    .withDescription("Topic of document events (JSON, key tenant/id).");
+    public static final ConfigOption<List<String>> KAFKA_CDC_TOPICS =
+            ConfigOptions.key("kafka.cdc-topics").stringType().asList().defaultValues()
+                    .withDescription("Debezium change-event topics.");
+    public static final ConfigOption<String> KAFKA_DLQ_TOPIC =
+            ConfigOptions.key("kafka.dlq-topic").stringType().defaultValue("ragstream.dlq")
+                    .withDescription("Dead-letter topic: bad input with its bytes, position and a reason.");
+    public static final ConfigOption<String> KAFKA_STATUS_TOPIC =
+            ConfigOptions.key("kafka.status-topic").stringType().defaultValue("ragstream.status")
+                    .withDescription("One record per document once its rows are committed.");
+    public static final ConfigOption<String> KAFKA_GROUP_ID =
+            ConfigOptions.key("kafka.group-id").stringType().defaultValue("ragstream")
+                    .withDescription("Consumer group; with no committed position it starts from the earliest offset.");
+    public static final ConfigOption<Duration> KAFKA_PARTITION_DISCOVERY =
+            ConfigOptions.key("kafka.partition-discovery-interval").durationType()
+                    .defaultValue(Duration.ofSeconds(5))
+                    .withDescription("How often new partitions (and topics that appear later) are picked up.");
+
+    // ---- postgres ----
+    public static final ConfigOption<String> POSTGRES_URL =
+            ConfigOptions.key("postgres.url").stringType()
+                    .defaultValue("jdbc:postgresql://127.0.0.1:5432/ragstream")
+                    .withDescription("JDBC URL of the PostgreSQL database with pgvector.");
+    public static final ConfigOption<String> POSTGRES_USER =
+            ConfigOptions.key("postgres.user").stringType().defaultValue("ragstream")
+                    .withDescription("Database user.");
+    public static final ConfigOption<String> POSTGRES_PASSWORD =
+            ConfigOptions.key("postgres.password").stringType().defaultValue("${RAGSTREAM_PG_PASSWORD}")
+                    .withDescription("Database password; use ${ENV} to keep it out of the file.");
+    public static final ConfigOption<String> POSTGRES_CHUNKS_TABLE =
+            ConfigOptions.key("postgres.chunks-table").stringType().defaultValue("ragstream_chunks")
+                    .withDescription("Table of chunks and their embeddings.");
+    public static final ConfigOption<String> POSTGRES_DOCUMENTS_TABLE =
+            ConfigOptions.key("postgres.documents-table").stringType().defaultValue("ragstream_documents")
+                    .withDescription("Table of documents: version, chunk count, deleted flag.");
+    public static final ConfigOption<Boolean> POSTGRES_CREATE_TABLES =
+            ConfigOptions.key("postgres.create-tables").booleanType().defaultValue(true)
+                    .withDescription("Create the tables and the HNSW index when they are missing.");
+    public static final ConfigOption<Integer> HNSW_M =
+            ConfigOptions.key("postgres.hnsw.m").intType().defaultValue(16)
+                    .withDescription("HNSW index: max connections per layer.");
+    public static final ConfigOption<Integer> HNSW_EF_CONSTRUCTION =
+            ConfigOptions.key("postgres.hnsw.ef-construction").intType().defaultValue(64)
+                    .withDescription("HNSW index: candidate list size while building.");
+
+    // ---- embedding ----
+    public static final ConfigOption<String> EMBEDDING_BACKEND =
+            ConfigOptions.key("embedding.backend").stringType().defaultValue("onnx")
+                    .withDescription("onnx (in-process all-MiniLM-L6-v2) | ollama | openai.");
+    public static final ConfigOption<String> EMBEDDING_MODEL =
+            ConfigOptions.key("embedding.model").stringType().defaultValue("all-MiniLM-L6-v2")
+                    .withDescription("Model name; stored with every row.");
+    public static final ConfigOption<List<Map<String, String>>> EMBEDDING_ENDPOINTS =
+            ConfigOptions.key("embedding.endpoints").mapType().asList().defaultValues()
+                    .withDescription("Backend endpoints: [{url: http://gpu-1:11434, max-concurrency: 4}, ...].");
+    public static final ConfigOption<Integer> EMBEDDING_BATCH_SIZE =
+            ConfigOptions.key("embedding.batch-size").intType().defaultValue(32)
+                    .withDescription("Chunks per backend request (micro-batch size).");
+    public static final ConfigOption<Duration> EMBEDDING_LINGER =
+            ConfigOptions.key("embedding.linger").durationType().defaultValue(Duration.ofMillis(100))
+                    .withDescription("How long a partial micro-batch waits for more chunks.");
+    public static final ConfigOption<Integer> EMBEDDING_MAX_IN_FLIGHT =
+            ConfigOptions.key("embedding.max-in-flight").intType().defaultValue(2)
+                    .withDescription("Batches in flight per embedding subtask (in-process backend).");
+    public static final ConfigOption<Duration> EMBEDDING_TIMEOUT =
+            ConfigOptions.key("embedding.timeout").durationType().defaultValue(Duration.ofMinutes(5))
+                    .withDescription("Upper bound for one embedding batch.");
+
+    // ---- chunking ----
+    public static final ConfigOption<Integer> CHUNK_SIZE =
+            ConfigOptions.key("chunk.size").intType().defaultValue(200)
+                    .withDescription("Target chunk size in tokens (never above the model's limit).");
+    public static final ConfigOption<Integer> INGEST_MAX_DOCUMENT_BYTES =
+            ConfigOptions.key("ingest.max-document-bytes").intType().defaultValue(4 * 1024 * 1024)
+                    .withDescription("Larger documents are dead-lettered as too-large.");
+
+    // ---- quantization, sink, checkpoints ----
+    public static final ConfigOption<String> QUANTIZATION =
+            ConfigOptions.key("quantization").stringType().defaultValue("float16")
+                    .withDescription("float32 | float16 | int8 | binary.");
+    public static final ConfigOption<String> SINK_MODE =
+            ConfigOptions.key("sink.mode").stringType().defaultValue("idempotent")
+                    .withDescription("idempotent: batches flushed at every checkpoint, replays made harmless by "
+                            + "the version guards; exactly-once (two-phase commit) is not built yet.");
+    public static final ConfigOption<Integer> SINK_BATCH_SIZE =
+            ConfigOptions.key("sink.batch-size").intType().defaultValue(256)
+                    .withDescription("Documents buffered before a write to PostgreSQL.");
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+            ConfigOptions.key("checkpoint.interval").durationType().defaultValue(Duration.ofSeconds(5))
+                    .withDescription("Checkpoint interval; rows become visible at checkpoints.");
+    public static final ConfigOption<String> CHECKPOINT_DIR =
+            ConfigOptions.key("checkpoint.dir").stringType().noDefaultValue()
+                    .withDescription("Where local runs retain checkpoints (default .ragstream/checkpoints).");
+    public static final ConfigOption<Integer> PARALLELISM =
+            ConfigOptions.key("job.parallelism").intType().defaultValue(1)
+                    .withDescription("Default parallelism of the job's operators.");
+    public static final ConfigOption<Integer> EMBEDDING_PARALLELISM =
+            ConfigOptions.key("embedding.parallelism").intType().defaultValue(1)
+                    .withDescription("Subtasks of the async embedding operator.");
+
+    static final List<ConfigOption<?>> ALL = List.of(
+            KAFKA_BOOTSTRAP_SERVERS, KAFKA_DOCUMENTS_TOPIC, KAFKA_CDC_TOPICS, KAFKA_DLQ_TOPIC,
+            KAFKA_STATUS_TOPIC, KAFKA_GROUP_ID, KAFKA_PARTITION_DISCOVERY,
+            POSTGRES_URL, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_CHUNKS_TABLE,
+            POSTGRES_DOCUMENTS_TABLE, POSTGRES_CREATE_TABLES, HNSW_M, HNSW_EF_CONSTRUCTION,
+            EMBEDDING_BACKEND, EMBEDDING_MODEL, EMBEDDING_ENDPOINTS, EMBEDDING_BATCH_SIZE,
+            EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,
+            CHUNK_SIZE, INGEST_MAX_DOCUMENT_BYTES,
+            QUANTIZATION, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
+}

@@ -1,0 +1,143 @@
+package io.ragstream.ingest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragstream.ingest.DeadLetter.Reason;
+import io.ragstream.ingest.DocumentEvent.Op;
+
+import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/** Turns the bytes of a document event (DESIGN.md "Inputs") into a {@link DocumentEvent}. */
+public final class DocumentEventParser implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final int maxDocumentBytes;
+
+    public DocumentEventParser(int maxDocumentBytes) {
+        this.maxDocumentBytes = maxDocumentBytes;
+    }
+
+    public DocumentEvent parse(byte[] key, byte[] value) throws BadInputException {
+        if (value == null) {
+            return tombstone(key);
+        }
+        if (value.length > maxDocumentBytes) {
+            throw new BadInputException(Reason.TOO_LARGE,
+                    value.length + " bytes, more than ingest.max-document-bytes=" + maxDocumentBytes);
+        }
+        JsonNode node = readJson(utf8(value));
+        if (!node.isObject()) {
+            throw new BadInputException(Reason.NOT_AN_OBJECT, "expected a JSON object, got " + node.getNodeType());
+        }
+        String tenant = optionalText(node, "tenant");
+        String id = requiredId(node, "id");
+        Op op = op(optionalText(node, "op"));
+        Long version = version(node.get("version"));
+        String title = optionalText(node, "title");
+        String text = optionalText(node, "text");
+        if (op == Op.UPSERT && (text == null || text.isBlank())) {
+            throw new BadInputException(Reason.EMPTY_TEXT, "an upsert needs a non-empty 'text'");
+        }
+        return new DocumentEvent(tenant == null || tenant.isEmpty() ? DocumentEvent.DEFAULT_TENANT : tenant,
+                id, version, op, title, text, metadata(node.get("metadata")));
+    }
+
+    /** A null value deletes the document named by the key ("tenant/id", or just "id"). */
+    private static DocumentEvent tombstone(byte[] key) throws BadInputException {
+        if (key == null || key.length == 0) {
+            throw new BadInputException(Reason.MISSING_KEY, "a tombstone (null value) needs a key tenant/id");
+        }
+        String k = utf8(key);
+        int slash = k.indexOf('/');
+        String tenant = slash > 0 ? k.substring(0, slash) : DocumentEvent.DEFAULT_TENANT;
+        String id = slash > 0 ? k.substring(slash + 1) : k;
+        if (id.isEmpty()) {
+            throw new BadInputException(Reason.MISSING_ID, "tombstone key '" + k + "' names no document");
+        }
+        return new DocumentEvent(tenant, id, null, Op.DELETE, null, null, "{}");
+    }
+
+    static String utf8(byte[] bytes) throws BadInputException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new BadInputException(Reason.INVALID_UTF8, "not valid UTF-8: " + e.getMessage());
+        }
+    }
+
+    static JsonNode readJson(String text) throws BadInputException {
+        try {
+            JsonNode node = JSON.readTree(text);
+            if (node == null || node.isMissingNode()) {
+                throw new BadInputException(Reason.MALFORMED_JSON, "empty value");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw new BadInputException(Reason.MALFORMED_JSON, e.getOriginalMessage());
+        }
+    }
+
+    static String optionalText(JsonNode node, String field) throws BadInputException {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new BadInputException(Reason.WRONG_TYPE, "'" + field + "' must be a string, got " + v.getNodeType());
+        }
+        return v.textValue();
+    }
+
+    /** Ids may be strings or integers (CDC rows often have numeric keys). */
+    static String requiredId(JsonNode node, String field) throws BadInputException {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull() || (v.isTextual() && v.textValue().isEmpty())) {
+            throw new BadInputException(Reason.MISSING_ID, "'" + field + "' is missing");
+        }
+        if (v.isTextual() || v.isIntegralNumber()) {
+            return v.asText();
+        }
+        throw new BadInputException(Reason.WRONG_TYPE, "'" + field + "' must be a string or an integer, got " + v.getNodeType());
+    }
+
+    private static Op op(String op) throws BadInputException {
+        if (op == null || op.equalsIgnoreCase("upsert")) {
+            return Op.UPSERT;
+        }
+        if (op.equalsIgnoreCase("delete")) {
+            return Op.DELETE;
+        }
+        throw new BadInputException(Reason.UNKNOWN_OP, "op '" + op + "' is neither upsert nor delete");
+    }
+
+    private static Long version(JsonNode v) throws BadInputException {
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (v.canConvertToExactIntegral() && v.canConvertToLong() && v.asLong() >= 0) {
+            return v.asLong();
+        }
+        throw new BadInputException(Reason.WRONG_TYPE, "'version' must be a non-negative integer, got " + v);
+    }
+
+    /** A JSON object, or a string holding one; anything else is a wrong type. */
+    static String metadata(JsonNode v) throws BadInputException {
+        if (v == null || v.isNull()) {
+            return "{}";
+        }
+        JsonNode object = v.isTextual() ? readJson(v.textValue()) : v;
+        if (!object.isObject()) {
+            throw new BadInputException(Reason.WRONG_TYPE, "'metadata' must be a JSON object, got " + object.getNodeType());
+        }
+        return object.toString();
+    }
+}

@@ -1,0 +1,53 @@
+package io.ragstream.ingest;
+
+import io.ragstream.ingest.DeadLetter.Reason;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/** Parses Kafka records into document events; bad ones go to the dead-letter side output. */
+public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentEvent> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+
+    private final DocumentEventParser parser;
+    private transient Counter documentsIn;
+    private transient Counter deadLettered;
+    private transient Map<Reason, Counter> deadLetteredByReason;
+
+    public ParseDocuments(DocumentEventParser parser) {
+        this.parser = parser;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("ragstream");
+        documentsIn = metrics.counter("documentsIn");
+        deadLettered = metrics.counter("deadLettered");
+        deadLetteredByReason = new EnumMap<>(Reason.class);
+        MetricGroup byReason = metrics.addGroup("deadLetteredByReason");
+        for (Reason reason : Reason.values()) {
+            deadLetteredByReason.put(reason, byReason.counter(reason.name()));
+        }
+    }
+
+    @Override
+    public void processElement(KafkaRecord record, Context ctx, Collector<DocumentEvent> out) {
+        try {
+            DocumentEvent event = parser.parse(record.key(), record.value());
+            documentsIn.inc();
+            out.collect(event);
+        } catch (BadInputException e) {
+            deadLettered.inc();
+            deadLetteredByReason.get(e.reason()).inc();
+            ctx.output(DEAD_LETTERS, DeadLetter.of(record, e.reason(), e.getMessage()));
+        }
+    }
+}
