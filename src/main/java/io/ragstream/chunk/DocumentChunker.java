@@ -1,0 +1,96 @@
+package io.ragstream.chunk;
+
+import io.ragstream.ingest.DocumentEvent;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Keyed by document: chunks each new version and compares it with the chunks the job holds for
+ * the document, so that only chunks whose text changed go on to be embedded. Events older than
+ * the held version, and repeats of it, change nothing.
+ */
+public final class DocumentChunker extends KeyedProcessFunction<String, DocumentEvent, DocumentUpdate> {
+    private static final long serialVersionUID = 1L;
+
+    private final Chunker chunker;
+    private transient ValueState<DocumentState> state;
+    private transient Counter chunksReused;
+    private transient Counter staleEvents;
+
+    public DocumentChunker(Chunker chunker) {
+        this.chunker = chunker;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        state = getRuntimeContext().getState(new ValueStateDescriptor<>("document", DocumentState.class));
+        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("ragstream");
+        chunksReused = metrics.counter("chunksReused");
+        staleEvents = metrics.counter("staleEvents");
+    }
+
+    @Override
+    public void processElement(DocumentEvent event, Context ctx, Collector<DocumentUpdate> out) throws Exception {
+        DocumentState held = state.value();
+        // an event without a version comes after whatever the job holds
+        long version = event.version() != null ? event.version() : held == null ? 0 : held.version() + 1;
+        if (held != null && version < held.version()) {
+            staleEvents.inc();
+            return;
+        }
+        if (event.op() == DocumentEvent.Op.DELETE) {
+            if (held != null && held.deleted() && held.version() == version) {
+                return; // the same delete again
+            }
+            state.update(new DocumentState(version, true, new byte[0]));
+            out.collect(DocumentUpdate.delete(event.tenant(), event.id(), version));
+            return;
+        }
+
+        List<String> texts = chunker.split(event.content());
+        byte[] hashes = new byte[texts.size() * DocumentState.HASH_BYTES];
+        List<ChunkRow> chunks = new ArrayList<>(texts.size());
+        int unchanged = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            byte[] sha = sha256(texts.get(i));
+            System.arraycopy(sha, 0, hashes, i * DocumentState.HASH_BYTES, DocumentState.HASH_BYTES);
+            if (held != null && held.holds(i, sha)) {
+                chunks.add(new ChunkRow(i, null, sha, null));
+                unchanged++;
+            } else {
+                chunks.add(new ChunkRow(i, texts.get(i), sha, null));
+            }
+        }
+        if (held != null && !held.deleted() && held.version() == version
+                && unchanged == texts.size() && held.chunkCount() == texts.size()) {
+            return; // a repeat of the version already held
+        }
+        chunksReused.inc(unchanged);
+        state.update(new DocumentState(version, false, hashes));
+        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks));
+    }
+
+    @Override
+    public void close() {
+        chunker.close();
+    }
+
+    public static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JVM", e);
+        }
+    }
+}

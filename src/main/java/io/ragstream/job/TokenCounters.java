@@ -1,0 +1,44 @@
+package io.ragstream.job;
+
+import io.ragstream.chunk.TokenCounter;
+import io.ragstream.config.ConfigException;
+import io.ragstream.config.RagstreamOptions;
+import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.embed.OnnxMiniLmEmbedder;
+
+/** Chunks are measured in the configured model's own tokens. */
+final class TokenCounters {
+
+    private TokenCounters() {}
+
+    static TokenCounter forModel(EmbeddingOptions embedding, int chunkSize) {
+        int limit = OnnxMiniLmEmbedder.DEFAULT_MAX_TOKENS - 2; // [CLS] and [SEP] take two
+        if (chunkSize > limit) {
+            throw new ConfigException(RagstreamOptions.CHUNK_SIZE.key(), chunkSize + " tokens is more than "
+                    + embedding.model() + " reads (" + limit + "); the rest would be cut off");
+        }
+        return new MiniLmTokens();
+    }
+
+    /** The in-process model's tokenizer, through one handle on the JVM's shared model. */
+    private static final class MiniLmTokens implements TokenCounter {
+        private static final long serialVersionUID = 1L;
+        private transient OnnxMiniLmEmbedder model;
+
+        @Override
+        public int count(String text) {
+            if (model == null) {
+                model = OnnxMiniLmEmbedder.shared();
+            }
+            return model.countTokens(text);
+        }
+
+        @Override
+        public void close() {
+            if (model != null) {
+                model.close();
+                model = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.ragstream.sink;
+
+import io.ragstream.chunk.ChunkRow;
+import io.ragstream.chunk.DocumentUpdate;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Applies document updates inside the caller's transaction, batched: the document row first,
+ * guarded by version, and the chunk writes only for documents whose row took the update. So an
+ * update applied twice, or after a newer one, changes nothing.
+ */
+final class DocumentWriter {
+
+    /** What one {@link #write} changed. */
+    record Counts(long rowsUpserted, long rowsDeleted, long staleDocuments, long missingChunks) {}
+
+    private final PgVectorSchema schema;
+    private final String model;
+
+    DocumentWriter(PgVectorSchema schema, String model) {
+        this.schema = schema;
+        this.model = model;
+    }
+
+    Counts write(Connection connection, List<DocumentUpdate> updates) throws SQLException {
+        long upserted = 0, deleted = 0, stale = 0, missing = 0;
+        // a document updated twice in one batch goes in two rounds, so its updates keep their order
+        for (List<DocumentUpdate> round : rounds(updates)) {
+            List<DocumentUpdate> applied = upsertDocuments(connection, round);
+            stale += round.size() - applied.size();
+            deleted += deleteVanishedChunks(connection, applied);
+            upserted += upsertChangedChunks(connection, applied);
+            missing += restampUnchangedChunks(connection, applied);
+        }
+        return new Counts(upserted, deleted, stale, missing);
+    }
+
+    static List<List<DocumentUpdate>> rounds(List<DocumentUpdate> updates) {
+        List<List<DocumentUpdate>> rounds = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (DocumentUpdate update : updates) {
+            int round = seen.merge(update.key(), 1, Integer::sum) - 1;
+            if (round == rounds.size()) {
+                rounds.add(new ArrayList<>());
+            }
+            rounds.get(round).add(update);
+        }
+        return rounds;
+    }
+
+    private List<DocumentUpdate> upsertDocuments(Connection connection, List<DocumentUpdate> round) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement(schema.upsertDocument())) {
+            for (DocumentUpdate u : round) {
+                st.setString(1, u.tenant());
+                st.setString(2, u.docId());
+                st.setLong(3, u.version());
+                st.setInt(4, u.chunkCount());
+                st.setBoolean(5, u.deleted());
+                st.addBatch();
+            }
+            int[] counts = st.executeBatch();
+            List<DocumentUpdate> applied = new ArrayList<>(round.size());
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] > 0) {
+                    applied.add(round.get(i));
+                }
+            }
+            return applied;
+        }
+    }
+
+    private long deleteVanishedChunks(Connection connection, List<DocumentUpdate> applied) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement(schema.deleteChunksFrom())) {
+            for (DocumentUpdate u : applied) {
+                st.setString(1, u.tenant());
+                st.setString(2, u.docId());
+                st.setInt(3, u.chunkCount());
+                st.addBatch();
+            }
+            return sum(st.executeBatch());
+        }
+    }
+
+    private long upsertChangedChunks(Connection connection, List<DocumentUpdate> applied) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement(schema.upsertChunk())) {
+            for (DocumentUpdate u : applied) {
+                for (ChunkRow chunk : u.chunks()) {
+                    if (!chunk.changed()) {
+                        continue;
+                    }
+                    if (chunk.embedding() == null || chunk.embedding().length != schema.dimension()) {
+                        throw new IllegalStateException("chunk " + chunk.chunkNo() + " of " + u.key()
+                                + " reached the sink without a " + schema.dimension() + "-dim embedding");
+                    }
+                    st.setString(1, u.tenant());
+                    st.setString(2, u.docId());
+                    st.setInt(3, chunk.chunkNo());
+                    st.setLong(4, u.version());
+                    st.setString(5, chunk.text());
+                    st.setBytes(6, chunk.sha256());
+                    st.setString(7, u.metadata());
+                    st.setString(8, model);
+                    st.setObject(9, schema.quantization().toSqlValue(chunk.embedding()));
+                    st.addBatch();
+                }
+            }
+            return sum(st.executeBatch());
+        }
+    }
+
+    /** Returns how many unchanged chunks were not found as the job expected them. */
+    private long restampUnchangedChunks(Connection connection, List<DocumentUpdate> applied) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement(schema.restampChunk())) {
+            int expected = 0;
+            for (DocumentUpdate u : applied) {
+                for (ChunkRow chunk : u.chunks()) {
+                    if (chunk.changed()) {
+                        continue;
+                    }
+                    st.setLong(1, u.version());
+                    st.setString(2, u.metadata());
+                    st.setString(3, u.tenant());
+                    st.setString(4, u.docId());
+                    st.setInt(5, chunk.chunkNo());
+                    st.setBytes(6, chunk.sha256());
+                    st.setLong(7, u.version());
+                    st.addBatch();
+                    expected++;
+                }
+            }
+            return expected == 0 ? 0 : expected - sum(st.executeBatch());
+        }
+    }
+
+    private static long sum(int[] counts) {
+        long total = 0;
+        for (int c : counts) {
+            total += Math.max(c, 0);
+        }
+        return total;
+    }
+}

@@ -1,0 +1,58 @@
+package io.ragstream.sink;
+
+import io.ragstream.config.ConfigException;
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
+import io.ragstream.quantize.Quantization;
+
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+
+/** Where and how the sink writes. */
+public record PgVectorSinkOptions(
+        String url, String user, String password, PgVectorSchema schema, String model, int batchSize,
+        boolean createTables, int hnswM, int hnswEfConstruction) implements Serializable {
+
+    public static PgVectorSinkOptions from(RagstreamConfig config, int dimension) {
+        if (!config.choice(RagstreamOptions.SINK_MODE, "idempotent", "exactly-once").equals("idempotent")) {
+            throw new ConfigException(RagstreamOptions.SINK_MODE.key(),
+                    "exactly-once (two-phase commit) is not built yet; use idempotent");
+        }
+        PgVectorSchema schema = new PgVectorSchema(
+                config.get(RagstreamOptions.POSTGRES_DOCUMENTS_TABLE),
+                config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
+                Quantization.parse(config.get(RagstreamOptions.QUANTIZATION)),
+                dimension);
+        return new PgVectorSinkOptions(
+                config.get(RagstreamOptions.POSTGRES_URL),
+                config.get(RagstreamOptions.POSTGRES_USER),
+                config.get(RagstreamOptions.POSTGRES_PASSWORD),
+                schema,
+                config.get(RagstreamOptions.EMBEDDING_MODEL),
+                config.positive(RagstreamOptions.SINK_BATCH_SIZE),
+                config.get(RagstreamOptions.POSTGRES_CREATE_TABLES),
+                config.positive(RagstreamOptions.HNSW_M),
+                config.positive(RagstreamOptions.HNSW_EF_CONSTRUCTION));
+    }
+
+    public Connection connect() throws SQLException {
+        return DriverManager.getConnection(url, user, password);
+    }
+
+    /** Creates the tables when configured to; run once before the job starts. */
+    public void prepareTables() throws SQLException {
+        if (createTables) {
+            try (Connection connection = connect()) {
+                schema.create(connection, hnswM, hnswEfConstruction);
+            }
+        }
+    }
+
+    @Override
+    public String toString() { // keep the password out of logs
+        return "PgVectorSinkOptions[url=" + url + ", user=" + user + ", tables=" + schema.documentsTable()
+                + "/" + schema.chunksTable() + ", " + schema.quantization() + "]";
+    }
+}

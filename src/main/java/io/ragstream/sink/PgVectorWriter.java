@@ -1,0 +1,107 @@
+package io.ragstream.sink;
+
+import io.ragstream.chunk.DocumentUpdate;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Buffers updates and writes them as one transaction when the batch is full or at a checkpoint. */
+final class PgVectorWriter implements SinkWriter<DocumentUpdate> {
+    private static final Logger LOG = LoggerFactory.getLogger(PgVectorWriter.class);
+
+    private final PgVectorSinkOptions options;
+    private final DocumentWriter writer;
+    private final List<DocumentUpdate> buffer = new ArrayList<>();
+    private final Counter rowsUpserted;
+    private final Counter rowsDeleted;
+    private final Counter staleDocuments;
+    private final Counter missingChunks;
+    private final Histogram batchMillis;
+    private Connection connection;
+
+    PgVectorWriter(PgVectorSinkOptions options, MetricGroup metricGroup) {
+        this.options = options;
+        this.writer = new DocumentWriter(options.schema(), options.model());
+        MetricGroup metrics = metricGroup.addGroup("ragstream");
+        rowsUpserted = metrics.counter("rowsUpserted");
+        rowsDeleted = metrics.counter("rowsDeleted");
+        staleDocuments = metrics.counter("staleDocuments");
+        missingChunks = metrics.counter("missingChunks");
+        batchMillis = metrics.histogram("sinkBatchMillis", new DescriptiveStatisticsHistogram(1000));
+    }
+
+    @Override
+    public void write(DocumentUpdate update, Context context) throws IOException {
+        buffer.add(update);
+        if (buffer.size() >= options.batchSize()) {
+            writeBuffer();
+        }
+    }
+
+    @Override
+    public void flush(boolean endOfInput) throws IOException {
+        writeBuffer();
+    }
+
+    private void writeBuffer() throws IOException {
+        if (buffer.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        try {
+            Connection c = connection();
+            DocumentWriter.Counts counts = writer.write(c, buffer);
+            c.commit();
+            rowsUpserted.inc(counts.rowsUpserted());
+            rowsDeleted.inc(counts.rowsDeleted());
+            staleDocuments.inc(counts.staleDocuments());
+            if (counts.missingChunks() > 0) {
+                missingChunks.inc(counts.missingChunks());
+                LOG.warn("{} unchanged chunks were not in {} as the job's state expected; "
+                        + "they stay missing until their documents change", counts.missingChunks(),
+                        options.schema().chunksTable());
+            }
+            buffer.clear();
+        } catch (SQLException e) {
+            closeConnection();
+            // fail the task: Flink restarts from the last checkpoint and replays, and the
+            // version guards make the replay harmless
+            throw new IOException("writing " + buffer.size() + " documents to " + options + " failed", e);
+        }
+        batchMillis.update((System.nanoTime() - start) / 1_000_000);
+    }
+
+    private Connection connection() throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = options.connect();
+            connection.setAutoCommit(false);
+        }
+        return connection;
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                LOG.debug("closing a failed connection", e);
+            }
+            connection = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeConnection();
+    }
+}
