@@ -1,0 +1,190 @@
+package io.ragstream.sink;
+
+import io.ragstream.chunk.ChunkRow;
+import io.ragstream.chunk.DocumentChunker;
+import io.ragstream.chunk.DocumentUpdate;
+import io.ragstream.quantize.Quantization;
+import io.ragstream.testing.TestServices;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The sink's SQL against the real PostgreSQL: every write is guarded by the document version,
+ * so replays and late, older updates change nothing, and a document's updates inside one batch
+ * keep their order.
+ */
+class DocumentWriterIT {
+    private final TestServices services = new TestServices("writer");
+    private PgVectorSchema schema;
+    private DocumentWriter writer;
+
+    @BeforeEach
+    void createTables() throws Exception {
+        useQuantization(Quantization.FLOAT16);
+    }
+
+    private void useQuantization(Quantization q) throws Exception {
+        schema = new PgVectorSchema(services.documentsTable, services.chunksTable, q, 8);
+        writer = new DocumentWriter(schema, "test-model");
+        try (Connection c = TestServices.connect()) {
+            schema.create(c, 16, 64);
+        }
+    }
+
+    @AfterEach
+    void dropTables() throws Exception {
+        services.dropTables();
+    }
+
+    @Test
+    void versionsOnlyMoveForwardWhateverTheOrderOrRepeats() throws Exception {
+        DocumentUpdate v1 = upsert(1, "alpha", "beta", "gamma");
+        write(v1);
+        assertThat(chunks()).containsExactly("0:1:alpha", "1:1:beta", "2:1:gamma");
+
+        write(v1); // a replay
+        assertThat(chunks()).containsExactly("0:1:alpha", "1:1:beta", "2:1:gamma");
+
+        // v2: chunk 1 edited, 0 and 2 unchanged (only re-stamped), 3 new
+        DocumentUpdate v2 = new DocumentUpdate("t", "d", 2, false, "{\"v\":2}", List.of(
+                unchanged(0, "alpha"), changed(1, "beta, edited"), unchanged(2, "gamma"), changed(3, "delta")));
+        DocumentWriter.Counts counts = write(v2);
+        assertThat(counts.rowsUpserted()).isEqualTo(2);
+        assertThat(counts.missingChunks()).isZero();
+        assertThat(chunks()).containsExactly("0:2:alpha", "1:2:beta, edited", "2:2:gamma", "3:2:delta");
+        assertThat(metadataOf(0)).isEqualTo("{\"v\": 2}");
+
+        DocumentWriter.Counts late = write(v1); // late and older: nothing changes
+        assertThat(late.staleDocuments()).isEqualTo(1);
+        assertThat(chunks()).containsExactly("0:2:alpha", "1:2:beta, edited", "2:2:gamma", "3:2:delta");
+
+        // v3 shrinks to two chunks
+        write(new DocumentUpdate("t", "d", 3, false, "{}", List.of(unchanged(0, "alpha"), unchanged(1, "beta, edited"))));
+        assertThat(chunks()).containsExactly("0:3:alpha", "1:3:beta, edited");
+
+        DocumentWriter.Counts deleted = write(DocumentUpdate.delete("t", "d", 4));
+        assertThat(deleted.rowsDeleted()).isEqualTo(2);
+        assertThat(chunks()).isEmpty();
+        assertThat(document()).isEqualTo("4:0:true");
+
+        write(v2); // an old version after the delete does not bring the document back
+        assertThat(chunks()).isEmpty();
+        assertThat(document()).isEqualTo("4:0:true");
+
+        write(upsert(5, "reborn")); // re-created with a newer version
+        assertThat(chunks()).containsExactly("0:5:reborn");
+        assertThat(document()).isEqualTo("5:1:false");
+    }
+
+    @Test
+    void updatesOfOneDocumentInOneBatchApplyInOrder() throws Exception {
+        write(upsert(1, "one", "two"),
+                new DocumentUpdate("t", "d", 2, false, "{}", List.of(unchanged(0, "one"), changed(1, "two v2"))),
+                DocumentUpdate.delete("t", "d", 3),
+                upsert(4, "four"));
+        assertThat(chunks()).containsExactly("0:4:four");
+        assertThat(DocumentWriter.rounds(List.of(upsert(1, "a"), upsert(2, "b"), upsert(3, "c")))).hasSize(3);
+    }
+
+    @Test
+    void anUnchangedChunkMissingFromTheTableIsCounted() throws Exception {
+        DocumentWriter.Counts counts = write(new DocumentUpdate("t", "d", 1, false, "{}", List.of(unchanged(0, "never written"))));
+        assertThat(counts.missingChunks()).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Quantization.class)
+    void eachQuantizationCreatesItsColumnTypeAndStoresTheVector(Quantization q) throws Exception {
+        services.dropTables();
+        useQuantization(q);
+        write(upsert(1, "x"));
+        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '\""
+                     + services.chunksTable + "\"'::regclass AND attname = 'embedding'")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo(q.columnType() + "(8)");
+        }
+        assertThat(chunks()).containsExactly("0:1:x");
+    }
+
+    private DocumentWriter.Counts write(DocumentUpdate... updates) throws Exception {
+        try (Connection c = TestServices.connect()) {
+            c.setAutoCommit(false);
+            DocumentWriter.Counts counts = writer.write(c, List.of(updates));
+            c.commit();
+            return counts;
+        }
+    }
+
+    private static DocumentUpdate upsert(long version, String... texts) {
+        List<ChunkRow> rows = new ArrayList<>();
+        for (int i = 0; i < texts.length; i++) {
+            rows.add(changed(i, texts[i]));
+        }
+        return new DocumentUpdate("t", "d", version, false, "{}", rows);
+    }
+
+    private static ChunkRow changed(int no, String text) {
+        return new ChunkRow(no, text, DocumentChunker.sha256(text), randomUnitVector(text));
+    }
+
+    private static ChunkRow unchanged(int no, String text) {
+        return new ChunkRow(no, null, DocumentChunker.sha256(text), null);
+    }
+
+    private static float[] randomUnitVector(String seed) {
+        Random random = new Random(seed.hashCode());
+        float[] v = new float[8];
+        double norm = 0;
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) random.nextGaussian();
+            norm += v[i] * v[i];
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= (float) Math.sqrt(norm);
+        }
+        return v;
+    }
+
+    /** "chunk_no:version:content" for every chunk of the document, in chunk order. */
+    private List<String> chunks() throws Exception {
+        TreeMap<Integer, String> rows = new TreeMap<>();
+        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT chunk_no, version, content FROM \"" + services.chunksTable + "\"")) {
+            while (rs.next()) {
+                rows.put(rs.getInt(1), rs.getInt(1) + ":" + rs.getLong(2) + ":" + rs.getString(3));
+            }
+        }
+        return List.copyOf(rows.values());
+    }
+
+    private String metadataOf(int chunkNo) throws Exception {
+        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT metadata::text FROM \"" + services.chunksTable + "\" WHERE chunk_no = " + chunkNo)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** "version:chunk_count:deleted". */
+    private String document() throws Exception {
+        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT version, chunk_count, deleted FROM \"" + services.documentsTable + "\"")) {
+            rs.next();
+            return rs.getLong(1) + ":" + rs.getInt(2) + ":" + rs.getBoolean(3);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.ragstream.testing;
+
+import io.ragstream.config.RagstreamConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+/**
+ * The real Kafka broker and PostgreSQL that {@code bin/ragstream test} starts, and a namespace
+ * (topics, tables, consumer group) of one test's own so tests never see each other's data.
+ */
+public final class TestServices {
+    public static final String KAFKA = System.getProperty("ragstream.it.kafka", "127.0.0.1:9092");
+    public static final String PG_URL = System.getProperty("ragstream.it.pg.url", "jdbc:postgresql://127.0.0.1:5432/ragstream");
+    public static final String PG_USER = "ragstream";
+    public static final String PG_PASSWORD = "ragstream";
+
+    /** Names unique to one test. */
+    public final String name;
+    public final String documentsTopic;
+    public final String dlqTopic;
+    public final String documentsTable;
+    public final String chunksTable;
+
+    public TestServices(String testName) {
+        name = testName.toLowerCase().replaceAll("[^a-z0-9]", "") + "_" + UUID.randomUUID().toString().substring(0, 8);
+        documentsTopic = "it." + name + ".documents";
+        dlqTopic = "it." + name + ".dlq";
+        documentsTable = name + "_documents";
+        chunksTable = name + "_chunks";
+    }
+
+    /** Job settings pointing at this test's topics and tables; extra entries override. */
+    public RagstreamConfig config(String... overrides) {
+        Map<String, String> values = new HashMap<>();
+        values.put("kafka.bootstrap-servers", KAFKA);
+        values.put("kafka.documents-topic", documentsTopic);
+        values.put("kafka.dlq-topic", dlqTopic);
+        values.put("kafka.group-id", "it-" + name);
+        values.put("kafka.partition-discovery-interval", "1s");
+        values.put("postgres.url", PG_URL);
+        values.put("postgres.user", PG_USER);
+        values.put("postgres.password", PG_PASSWORD);
+        values.put("postgres.documents-table", documentsTable);
+        values.put("postgres.chunks-table", chunksTable);
+        values.put("checkpoint.interval", "1s");
+        for (String o : overrides) {
+            int eq = o.indexOf('=');
+            values.put(o.substring(0, eq), o.substring(eq + 1));
+        }
+        return RagstreamConfig.of(values, Map.of());
+    }
+
+    public static Connection connect() throws SQLException {
+        try {
+            return DriverManager.getConnection(PG_URL, PG_USER, PG_PASSWORD);
+        } catch (SQLException e) {
+            throw new SQLException("PostgreSQL at " + PG_URL + " is not reachable: run the tests with "
+                    + "bin/ragstream test (or start it with bin/ragstream services start)", e);
+        }
+    }
+
+    public void createTopics(int partitions, String... topics) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
+            List<NewTopic> newTopics = new ArrayList<>();
+            for (String t : topics) {
+                newTopics.add(new NewTopic(t, partitions, (short) 1));
+            }
+            admin.createTopics(newTopics).all().get();
+        }
+    }
+
+    public static KafkaProducer<byte[], byte[]> producer() {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    public static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, String value) throws Exception {
+        send(producer, topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static void send(KafkaProducer<byte[], byte[]> producer, String topic, byte[] key, byte[] value) throws Exception {
+        producer.send(new ProducerRecord<>(topic, key, value)).get();
+    }
+
+    /** Reads a topic from the start until {@code expected} records arrived or the time is up. */
+    public static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, int expected, Duration timeout) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                     new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            Instant deadline = Instant.now().plus(timeout);
+            while (records.size() < expected && Instant.now().isBefore(deadline)) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    /** Polls until the condition holds; fails with the description when time is up. */
+    public static void await(String what, Duration timeout, CheckedCondition condition) throws Exception {
+        Instant deadline = Instant.now().plus(timeout);
+        while (!condition.holds()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    @FunctionalInterface
+    public interface CheckedCondition {
+        boolean holds() throws Exception;
+    }
+
+    /** Drops this test's tables. */
+    public void dropTables() throws SQLException {
+        try (Connection c = connect(); var st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS \"" + chunksTable + "\"");
+            st.execute("DROP TABLE IF EXISTS \"" + documentsTable + "\"");
+        }
+    }
+}
