@@ -1,5 +1,6 @@
 package io.ragstream.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.apache.flink.configuration.ConfigOption;
@@ -124,7 +125,10 @@ public final class RagstreamConfig implements Serializable {
     private static Map<String, String> readYaml(Path file) {
         Object tree;
         try {
-            tree = new ObjectMapper(new YAMLFactory()).readValue(Files.readString(file), Object.class);
+            ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+            JsonNode node = yaml.readTree(Files.readString(file));
+            // an empty file, or one with only comments, means: all defaults
+            tree = node == null || node.isMissingNode() || node.isNull() ? null : yaml.convertValue(node, Object.class);
         } catch (IOException e) {
             throw new ConfigException("--config", "cannot read " + file + ": " + e.getMessage());
         }
@@ -150,21 +154,24 @@ public final class RagstreamConfig implements Serializable {
         }
     }
 
-    /** Flink's own string syntax for lists ("a;b") and maps ("'k':'v','k2':'v2'"). */
+    /** Flink's own string syntax for lists ("a;b") and maps ("k:v,k2:v2"), quoted as Flink quotes. */
     private static String toFlinkString(Object value) {
         if (value instanceof List<?> list) {
-            return list.stream().map(RagstreamConfig::toFlinkString).collect(Collectors.joining(";"));
+            return list.stream().map(v -> escape(toFlinkString(v), ";")).collect(Collectors.joining(";"));
         }
         if (value instanceof Map<?, ?> map) {
             return map.entrySet().stream()
-                    .map(e -> quote(String.valueOf(e.getKey())) + ":" + quote(String.valueOf(e.getValue())))
+                    .map(e -> escape(escape(String.valueOf(e.getKey()), ":") + ":"
+                            + escape(toFlinkString(e.getValue()), ":"), ","))
                     .collect(Collectors.joining(","));
         }
         return value == null ? "" : String.valueOf(value);
     }
 
-    private static String quote(String s) {
-        return "'" + s.replace("'", "''") + "'";
+    /** Quotes a whole element when it holds a delimiter or a quote (Flink's ConfigurationUtils does the same). */
+    private static String escape(String s, String delimiter) {
+        boolean quote = s.contains("'") || s.contains("\"") || s.contains(delimiter);
+        return quote ? "'" + s.replace("'", "''") + "'" : s;
     }
 
     private static String closestKey(String key) {

@@ -1,6 +1,7 @@
 package io.ragstream.ingest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragstream.ingest.DeadLetter.Reason;
@@ -15,7 +16,8 @@ import java.nio.charset.StandardCharsets;
 /** Turns the bytes of a document event (DESIGN.md "Inputs") into a {@link DocumentEvent}. */
 public final class DocumentEventParser implements Serializable {
     private static final long serialVersionUID = 1L;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Trailing data after the object is an error: otherwise a second document would vanish unnoticed. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final int maxDocumentBytes;
 
