@@ -1,0 +1,255 @@
+package io.ragstream.chunk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.flink.util.InstantiationUtil;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Chunker} through its public API only. Two deterministic token counters stand in for a
+ * model's tokenizer: whitespace words, and "sub-words" (a word of n characters is ceil(n/4)
+ * tokens), which makes a long word longer than a chunk.
+ */
+class ChunkerTest {
+
+    /** One token per whitespace-separated word. */
+    static final TokenCounter WORDS = text -> text.isBlank() ? 0 : text.strip().split("\\s+").length;
+
+    /** ceil(length / 4) tokens per whitespace-separated word, like a sub-word tokenizer. */
+    static final TokenCounter SUBWORDS = text -> {
+        int tokens = 0;
+        for (String word : text.strip().split("\\s+")) {
+            tokens += (word.length() + 3) / 4;
+        }
+        return tokens;
+    };
+
+    // ---------------------------------------------------------------- fixed examples
+
+    @Test
+    void aShortTextIsOneChunk() {
+        Chunker chunker = new Chunker(10, WORDS);
+
+        assertThat(chunker.split("Hello world. A short text.")).containsExactly("Hello world. A short text.");
+        assertThat(chunker.split("  \n  Surrounding blanks are dropped.\n\n ")).containsExactly("Surrounding blanks are dropped.");
+        assertThat(chunker.split("one two three four five six seven eight nine ten"))
+                .as("exactly the limit").hasSize(1);
+    }
+
+    @Test
+    void anEmptyOrBlankTextHasNoChunks() {
+        Chunker chunker = new Chunker(10, WORDS);
+
+        assertThat(chunker.split("")).isEmpty();
+        assertThat(chunker.split(" \n\n\t ")).isEmpty();
+    }
+
+    @Test
+    void paragraphsArePackedTogetherUpToTheLimit() {
+        Chunker chunker = new Chunker(10, WORDS);
+        String text = "a b c\n\nd e f g\n\nh i j k l\n\nm n\n\no p q r s t u v w x";
+
+        // 3+4 words fit, +5 would not; 5+2 fit, +10 would not; the last paragraph is exactly 10
+        assertThat(chunker.split(text)).containsExactly(
+                "a b c\n\nd e f g",
+                "h i j k l\n\nm n",
+                "o p q r s t u v w x");
+    }
+
+    @Test
+    void paragraphsSeparatedByBlankLinesWithSpacesAreStillParagraphs() {
+        Chunker chunker = new Chunker(4, WORDS);
+
+        assertThat(chunker.split("a b c\n   \nd e f\n\t\n\ng")).containsExactly("a b c", "d e f\n\ng");
+    }
+
+    @Test
+    void aParagraphOverTheLimitIsSplitAtSentences() {
+        Chunker chunker = new Chunker(6, WORDS);
+        String paragraph = "One two three. Four five six! Seven eight? Nine ten eleven twelve; thirteen.";
+
+        // sentences of 3, 3, 2, 4 and 1 words (";" ends a sentence too), packed up to 6
+        assertThat(chunker.split(paragraph)).containsExactly(
+                "One two three. Four five six!",
+                "Seven eight? Nine ten eleven twelve;",
+                "thirteen.");
+    }
+
+    @Test
+    void aSentenceOverTheLimitIsSplitAtWords() {
+        Chunker chunker = new Chunker(4, WORDS);
+
+        assertThat(chunker.split("a b c d e f g h i j.")).containsExactly("a b c d", "e f g h", "i j.");
+    }
+
+    @Test
+    void aSingleWordLongerThanAChunkIsCutByCharacters() {
+        Chunker chunker = new Chunker(10, SUBWORDS); // at most 40 characters per word piece
+        String word = "abcdefghij".repeat(10); // 100 characters: 25 tokens
+
+        assertThat(chunker.split(word)).containsExactly(
+                word.substring(0, 40), word.substring(40, 80), word.substring(80));
+    }
+
+    @Test
+    void aLongWordInsideTextIsCutAndTheRestKept() {
+        Chunker chunker = new Chunker(5, SUBWORDS); // 20 characters per piece
+        String url = "https://example.com/" + "x".repeat(50);
+        String text = "See " + url + " for more.";
+
+        List<String> chunks = chunker.split(text);
+
+        assertThat(chunks).allSatisfy(c -> assertThat(SUBWORDS.count(c)).isLessThanOrEqualTo(5));
+        assertThat(String.join("", chunks).replaceAll("\\s+", "")).isEqualTo(text.replaceAll("\\s+", ""));
+        assertThat(chunks).anySatisfy(c -> assertThat(c).isEqualTo(url.substring(0, 20)));
+    }
+
+    @Test
+    void aTitleParagraphIsPackedWithTheStartOfALongParagraphAfterIt() {
+        Chunker chunker = new Chunker(8, WORDS);
+        String body = "First sentence is here. Second one follows now. Third sentence ends it.";
+        String text = "The Title\n\n" + body; // title 2 words, body 12 words in 3 sentences of 4
+
+        List<String> chunks = chunker.split(text);
+
+        assertThat(chunks).as("the title is not a chunk of its own").doesNotContain("The Title");
+        assertThat(chunks.get(0)).startsWith("The Title").contains("First sentence is here.");
+        assertThat(chunks).allSatisfy(c -> assertThat(WORDS.count(c)).isLessThanOrEqualTo(8));
+        assertThat(words(chunks)).containsExactlyElementsOf(words(text));
+    }
+
+    @Test
+    void rejectsANonPositiveLimit() {
+        assertThatThrownBy(() -> new Chunker(0, WORDS)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Chunker(-3, WORDS)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    // ---------------------------------------------------------------- properties over random texts
+
+    @Test
+    void noChunkExceedsTheLimitAndNoWordIsLostOrReordered() {
+        Random random = new Random(20261104L);
+        for (int round = 0; round < 500; round++) {
+            int maxTokens = 1 + random.nextInt(40);
+            String text = randomText(random, 12);
+            List<String> chunks = new Chunker(maxTokens, WORDS).split(text);
+
+            String context = "round " + round + ", maxTokens " + maxTokens + ", text:\n" + text;
+            assertThat(chunks).as(context).isNotEmpty().allSatisfy(chunk -> {
+                assertThat(chunk).isNotBlank().isEqualTo(chunk.strip());
+                assertThat(WORDS.count(chunk)).isLessThanOrEqualTo(maxTokens);
+            });
+            assertThat(words(chunks)).as(context).containsExactlyElementsOf(words(text));
+        }
+    }
+
+    @Test
+    void withLongWordsNoChunkExceedsTheLimitAndNoCharacterIsLost() {
+        Random random = new Random(42L);
+        for (int round = 0; round < 500; round++) {
+            int maxTokens = 1 + random.nextInt(30);
+            String text = randomText(random, 90);
+            List<String> chunks = new Chunker(maxTokens, SUBWORDS).split(text);
+
+            String context = "round " + round + ", maxTokens " + maxTokens + ", text:\n" + text;
+            assertThat(chunks).as(context).isNotEmpty().allSatisfy(chunk -> {
+                assertThat(chunk).isNotBlank();
+                assertThat(SUBWORDS.count(chunk)).isLessThanOrEqualTo(maxTokens);
+            });
+            assertThat(String.join("", chunks).replaceAll("\\s+", ""))
+                    .as(context).isEqualTo(text.replaceAll("\\s+", ""));
+        }
+    }
+
+    @Test
+    void aTextWithinTheLimitIsNeverSplit() {
+        Random random = new Random(7L);
+        for (int round = 0; round < 200; round++) {
+            String text = randomText(random, 12).strip();
+            int maxTokens = WORDS.count(text) + random.nextInt(3);
+
+            assertThat(new Chunker(maxTokens, WORDS).split(text)).as(text).containsExactly(text);
+        }
+    }
+
+    @Test
+    void theSameInputGivesTheSameChunks() throws Exception {
+        Random random = new Random(99L);
+        for (int round = 0; round < 100; round++) {
+            String text = randomText(random, 40);
+            int maxTokens = 2 + random.nextInt(20);
+            Chunker chunker = new Chunker(maxTokens, SUBWORDS);
+            // as shipped to a task manager: serialized and deserialized
+            Chunker shipped = InstantiationUtil.clone(chunker, getClass().getClassLoader());
+
+            List<String> first = chunker.split(text);
+            assertThat(chunker.split(text)).isEqualTo(first);
+            assertThat(new Chunker(maxTokens, SUBWORDS).split(text)).isEqualTo(first);
+            assertThat(shipped.split(text)).isEqualTo(first);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /**
+     * Paragraphs of sentences of words, separated by varied whitespace; words are 1 to 10 letters,
+     * and now and then up to {@code maxWordLength}.
+     */
+    static String randomText(Random random, int maxWordLength) {
+        String[] paragraphBreaks = {"\n\n", "\n\n\n", "\n \n", "\n\t\n  "};
+        String[] wordBreaks = {" ", " ", " ", "  ", "\n", "\t"};
+        String[] ends = {".", "!", "?", ";", ":", ""};
+        StringBuilder text = new StringBuilder();
+        if (random.nextInt(5) == 0) {
+            text.append("  \n");
+        }
+        int paragraphs = 1 + random.nextInt(6);
+        for (int p = 0; p < paragraphs; p++) {
+            if (p > 0) {
+                text.append(paragraphBreaks[random.nextInt(paragraphBreaks.length)]);
+            }
+            int sentences = 1 + random.nextInt(6);
+            for (int s = 0; s < sentences; s++) {
+                if (s > 0) {
+                    text.append(random.nextBoolean() ? " " : "  ");
+                }
+                int words = 1 + random.nextInt(20);
+                for (int w = 0; w < words; w++) {
+                    if (w > 0) {
+                        text.append(wordBreaks[random.nextInt(wordBreaks.length)]);
+                    }
+                    int length = random.nextInt(15) == 0 ? 1 + random.nextInt(maxWordLength) : 1 + random.nextInt(10);
+                    text.append(randomWord(random, length));
+                }
+                text.append(ends[random.nextInt(ends.length)]);
+            }
+        }
+        if (random.nextInt(5) == 0) {
+            text.append("\n ");
+        }
+        return text.toString();
+    }
+
+    private static String randomWord(Random random, int length) {
+        return IntStream.range(0, length)
+                .mapToObj(i -> String.valueOf((char) ('a' + random.nextInt(26))))
+                .collect(Collectors.joining());
+    }
+
+    private static List<String> words(String text) {
+        return text.isBlank() ? List.of() : Arrays.asList(text.strip().split("\\s+"));
+    }
+
+    private static List<String> words(List<String> chunks) {
+        List<String> all = new ArrayList<>();
+        chunks.forEach(c -> all.addAll(words(c)));
+        return all;
+    }
+}

@@ -1,0 +1,428 @@
+package io.ragstream.chunk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ragstream.ingest.DocumentEvent;
+import io.ragstream.ingest.DocumentEvent.Op;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.clusterframework.types.ResourceID;
+import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
+import org.apache.flink.runtime.metrics.groups.TaskManagerMetricGroup;
+import org.apache.flink.runtime.metrics.groups.TaskMetricGroup;
+import org.apache.flink.runtime.metrics.util.TestingMetricRegistry;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link DocumentChunker} driven through a real keyed operator harness: keyed state, snapshots
+ * and metrics are Flink's own. Chunks are measured in whitespace-separated words, at most
+ * {@value #MAX_TOKENS} per chunk, and every paragraph below is exactly that long, so each
+ * paragraph is one chunk and the expected chunk texts are the paragraphs themselves.
+ */
+class DocumentChunkerTest {
+
+    private static final int MAX_TOKENS = 5;
+    private static final TokenCounter WORDS = text -> text.isBlank() ? 0 : text.strip().split("\\s+").length;
+    private static final Chunker CHUNKER = new Chunker(MAX_TOKENS, WORDS);
+
+    private static final String TENANT = "acme";
+    private static final String DOC = "doc-1";
+
+    private ChunkerHarness harness;
+
+    @BeforeEach
+    void open() throws Exception {
+        harness = new ChunkerHarness(null);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        harness.close();
+    }
+
+    // ---------------------------------------------------------------- first version, edits
+
+    @Test
+    void firstVersionSendsEveryChunkWithItsText() throws Exception {
+        List<String> paragraphs = paragraphs("a", "b", "c", "d");
+
+        DocumentUpdate update = harness.single(upsert(1L, paragraphs));
+
+        assertThat(update.tenant()).isEqualTo(TENANT);
+        assertThat(update.docId()).isEqualTo(DOC);
+        assertThat(update.key()).isEqualTo(TENANT + "/" + DOC);
+        assertThat(update.version()).isEqualTo(1L);
+        assertThat(update.deleted()).isFalse();
+        assertThat(update.metadata()).isEqualTo("{\"source\":\"test\"}");
+        assertThat(update.chunkCount()).isEqualTo(4);
+        assertThat(update.changedChunks()).isEqualTo(4);
+        assertThat(chunkNumbers(update)).containsExactly(0, 1, 2, 3);
+        assertThat(texts(update)).containsExactlyElementsOf(paragraphs);
+        for (ChunkRow chunk : update.chunks()) {
+            assertThat(chunk.changed()).isTrue();
+            assertThat(chunk.sha256()).isEqualTo(DocumentChunker.sha256(chunk.text()));
+            assertThat(chunk.embedding()).isNull();
+        }
+        assertThat(harness.counter("chunksReused")).isZero();
+    }
+
+    @Test
+    void editingOneParagraphSendsOnlyThatChunksText() throws Exception {
+        List<String> v1 = paragraphs("a", "b", "c", "d");
+        List<String> v2 = new ArrayList<>(v1);
+        v2.set(2, paragraph("c-edited"));
+        harness.single(upsert(1L, v1));
+
+        DocumentUpdate update = harness.single(upsert(2L, v2));
+
+        assertThat(update.version()).isEqualTo(2L);
+        assertThat(update.chunkCount()).isEqualTo(4);
+        assertThat(update.changedChunks()).isEqualTo(1);
+        assertThat(changedChunkNumbers(update)).containsExactly(2);
+        assertThat(update.chunks().get(2).text()).isEqualTo(v2.get(2));
+        for (int i : List.of(0, 1, 3)) {
+            ChunkRow unchanged = update.chunks().get(i);
+            assertThat(unchanged.chunkNo()).isEqualTo(i);
+            assertThat(unchanged.text()).as("chunk %d is unchanged: no text to embed", i).isNull();
+            assertThat(unchanged.sha256()).isEqualTo(DocumentChunker.sha256(v1.get(i)));
+        }
+        assertThat(update.chunks().get(2).sha256()).isEqualTo(DocumentChunker.sha256(v2.get(2)));
+        assertThat(harness.counter("chunksReused")).isEqualTo(3);
+    }
+
+    @Test
+    void insertingAParagraphReEmbedsEveryChunkFromThatPositionOn() throws Exception {
+        // Chunks are compared by position (chunk i of the new version against chunk i held):
+        // everything after the insertion point moves one position and counts as changed.
+        List<String> v1 = paragraphs("a", "b", "c", "d");
+        List<String> v2 = new ArrayList<>(v1);
+        v2.add(2, paragraph("new"));
+        harness.single(upsert(1L, v1));
+
+        DocumentUpdate update = harness.single(upsert(2L, v2));
+
+        assertThat(update.chunkCount()).isEqualTo(5);
+        assertThat(unchangedChunkNumbers(update)).containsExactly(0, 1);
+        assertThat(changedChunkNumbers(update)).containsExactly(2, 3, 4);
+        assertThat(update.chunks().subList(2, 5)).extracting(ChunkRow::text)
+                .containsExactly(paragraph("new"), paragraph("c"), paragraph("d"));
+        assertThat(harness.counter("chunksReused")).isEqualTo(2);
+    }
+
+    @Test
+    void appendingAParagraphSendsOnlyTheNewLastChunk() throws Exception {
+        List<String> v1 = paragraphs("a", "b", "c");
+        harness.single(upsert(1L, v1));
+
+        DocumentUpdate update = harness.single(upsert(2L, paragraphs("a", "b", "c", "d")));
+
+        assertThat(update.chunkCount()).isEqualTo(4);
+        assertThat(unchangedChunkNumbers(update)).containsExactly(0, 1, 2);
+        assertThat(changedChunkNumbers(update)).containsExactly(3);
+        assertThat(update.chunks().get(3).text()).isEqualTo(paragraph("d"));
+    }
+
+    @Test
+    void truncatingLowersTheChunkCountAndAChunkAddedBackIsSentAgain() throws Exception {
+        harness.single(upsert(1L, paragraphs("a", "b", "c", "d")));
+
+        DocumentUpdate truncated = harness.single(upsert(2L, paragraphs("a", "b")));
+
+        // the chunk count tells the sink to delete chunks 2 and 3; the kept ones are only re-stamped
+        assertThat(truncated.chunkCount()).isEqualTo(2);
+        assertThat(truncated.changedChunks()).isZero();
+        assertThat(truncated.chunks()).extracting(ChunkRow::chunkNo).containsExactly(0, 1);
+
+        // chunk 2's row was deleted with version 2, so bringing its text back must write it again
+        DocumentUpdate extended = harness.single(upsert(3L, paragraphs("a", "b", "c")));
+        assertThat(extended.chunkCount()).isEqualTo(3);
+        assertThat(changedChunkNumbers(extended)).containsExactly(2);
+        assertThat(extended.chunks().get(2).text()).isEqualTo(paragraph("c"));
+    }
+
+    // ---------------------------------------------------------------- deletes
+
+    @Test
+    void deleteEmitsADeletedUpdateWithoutChunks() throws Exception {
+        harness.single(upsert(1L, paragraphs("a", "b")));
+
+        DocumentUpdate deleted = harness.single(delete(2L));
+
+        assertThat(deleted.tenant()).isEqualTo(TENANT);
+        assertThat(deleted.docId()).isEqualTo(DOC);
+        assertThat(deleted.version()).isEqualTo(2L);
+        assertThat(deleted.deleted()).isTrue();
+        assertThat(deleted.chunks()).isEmpty();
+        assertThat(deleted.chunkCount()).isZero();
+        assertThat(deleted.changedChunks()).isZero();
+
+        // the same delete again (a replay) changes nothing
+        assertThat(harness.process(delete(2L))).isEmpty();
+        // an upsert older than the delete is stale
+        assertThat(harness.process(upsert(1L, paragraphs("a", "b")))).isEmpty();
+    }
+
+    @Test
+    void deleteOfADocumentNeverSeenIsStillPassedOn() throws Exception {
+        // the job may have started after the document was written: the sink must still delete it
+        DocumentUpdate deleted = harness.single(delete(9L));
+
+        assertThat(deleted.deleted()).isTrue();
+        assertThat(deleted.version()).isEqualTo(9L);
+        assertThat(deleted.chunks()).isEmpty();
+    }
+
+    @Test
+    void recreatingAfterADeleteSendsEveryChunkAgain() throws Exception {
+        List<String> paragraphs = paragraphs("a", "b", "c");
+        harness.single(upsert(1L, paragraphs));
+        harness.single(delete(2L));
+
+        DocumentUpdate recreated = harness.single(upsert(3L, paragraphs));
+
+        assertThat(recreated.deleted()).isFalse();
+        assertThat(recreated.version()).isEqualTo(3L);
+        assertThat(recreated.chunkCount()).isEqualTo(3);
+        assertThat(recreated.changedChunks()).isEqualTo(3);
+        assertThat(texts(recreated)).containsExactlyElementsOf(paragraphs);
+    }
+
+    // ---------------------------------------------------------------- ordering, repeats
+
+    @Test
+    void anEventOlderThanTheHeldVersionChangesNothing() throws Exception {
+        harness.single(upsert(5L, paragraphs("a", "b")));
+
+        assertThat(harness.process(upsert(4L, paragraphs("x", "y")))).isEmpty();
+        assertThat(harness.process(delete(3L))).isEmpty();
+        assertThat(harness.counter("staleEvents")).isEqualTo(2);
+
+        // the held version is still 5: a newer edit is compared against version 5's chunks
+        DocumentUpdate next = harness.single(upsert(6L, paragraphs("a", "z")));
+        assertThat(unchangedChunkNumbers(next)).containsExactly(0);
+        assertThat(changedChunkNumbers(next)).containsExactly(1);
+    }
+
+    @Test
+    void theSameVersionWithTheSameTextAgainChangesNothing() throws Exception {
+        DocumentEvent event = upsert(3L, paragraphs("a", "b", "c"));
+        harness.single(event);
+
+        assertThat(harness.process(event)).isEmpty();
+        assertThat(harness.process(upsert(3L, paragraphs("a", "b", "c")))).isEmpty();
+    }
+
+    @Test
+    void anEventWithoutAVersionComesAfterWhatIsHeld() throws Exception {
+        // nothing held: version 0
+        DocumentUpdate first = harness.single(upsert(null, paragraphs("a", "b")));
+        assertThat(first.version()).isZero();
+        assertThat(first.changedChunks()).isEqualTo(2);
+
+        // held 0: version 1, compared against version 0's chunks
+        DocumentUpdate second = harness.single(upsert(null, paragraphs("a", "c")));
+        assertThat(second.version()).isEqualTo(1L);
+        assertThat(changedChunkNumbers(second)).containsExactly(1);
+
+        // after an explicit version, a versionless event is that version + 1
+        harness.single(upsert(10L, paragraphs("a", "c")));
+        DocumentUpdate afterExplicit = harness.single(upsert(null, paragraphs("a", "d")));
+        assertThat(afterExplicit.version()).isEqualTo(11L);
+
+        // a versionless delete likewise
+        DocumentUpdate deleted = harness.single(delete(null));
+        assertThat(deleted.deleted()).isTrue();
+        assertThat(deleted.version()).isEqualTo(12L);
+    }
+
+    @Test
+    void aVersionlessRepublishOfTheSameTextIsANewVersionWithNothingToEmbed() throws Exception {
+        harness.single(upsert(null, paragraphs("a", "b")));
+
+        DocumentUpdate again = harness.single(upsert(null, paragraphs("a", "b")));
+
+        assertThat(again.version()).isEqualTo(1L);
+        assertThat(again.chunkCount()).isEqualTo(2);
+        assertThat(again.changedChunks()).isZero();
+    }
+
+    @Test
+    void documentsAreKeptApartByTenantAndId() throws Exception {
+        List<String> paragraphs = paragraphs("a", "b");
+        harness.single(upsert(1L, paragraphs));
+
+        // same id and text in another tenant, and another id in the same tenant: nothing held for them
+        DocumentUpdate otherTenant = harness.single(
+                new DocumentEvent("other", DOC, 1L, Op.UPSERT, null, String.join("\n\n", paragraphs), "{}"));
+        DocumentUpdate otherDoc = harness.single(
+                new DocumentEvent(TENANT, "doc-2", 1L, Op.UPSERT, null, String.join("\n\n", paragraphs), "{}"));
+
+        assertThat(otherTenant.key()).isEqualTo("other/" + DOC);
+        assertThat(otherTenant.changedChunks()).isEqualTo(2);
+        assertThat(otherDoc.key()).isEqualTo(TENANT + "/doc-2");
+        assertThat(otherDoc.changedChunks()).isEqualTo(2);
+        assertThat(harness.harness.numKeyedStateEntries()).isEqualTo(3);
+    }
+
+    // ---------------------------------------------------------------- state across a restore
+
+    @Test
+    void heldChunksSurviveASnapshotAndRestore() throws Exception {
+        List<String> paragraphs = paragraphs("a", "b", "c", "d");
+        harness.single(upsert(1L, paragraphs));
+        OperatorSubtaskState snapshot = harness.harness.snapshot(0L, 0L);
+        harness.close();
+
+        harness = new ChunkerHarness(snapshot);
+
+        // an unchanged re-publish with a newer version: every chunk reused, nothing to embed
+        DocumentUpdate republished = harness.single(upsert(2L, paragraphs));
+        assertThat(republished.version()).isEqualTo(2L);
+        assertThat(republished.chunkCount()).isEqualTo(4);
+        assertThat(republished.changedChunks()).isZero();
+        assertThat(republished.chunks()).allSatisfy(chunk -> {
+            assertThat(chunk.text()).isNull();
+            assertThat(chunk.sha256()).isEqualTo(DocumentChunker.sha256(paragraphs.get(chunk.chunkNo())));
+        });
+        assertThat(harness.counter("chunksReused")).isEqualTo(4);
+
+        // the held version survived too: a replay of an older or the same version is dropped
+        assertThat(harness.process(upsert(1L, paragraphs))).isEmpty();
+        assertThat(harness.process(upsert(2L, paragraphs))).isEmpty();
+    }
+
+    @Test
+    void aDeleteSurvivesASnapshotAndRestore() throws Exception {
+        List<String> paragraphs = paragraphs("a", "b");
+        harness.single(upsert(1L, paragraphs));
+        harness.single(delete(2L));
+        OperatorSubtaskState snapshot = harness.harness.snapshot(0L, 0L);
+        harness.close();
+
+        harness = new ChunkerHarness(snapshot);
+
+        assertThat(harness.process(delete(2L))).as("a replayed delete").isEmpty();
+        assertThat(harness.process(upsert(1L, paragraphs))).as("a replayed older upsert").isEmpty();
+        DocumentUpdate recreated = harness.single(upsert(3L, paragraphs));
+        assertThat(recreated.changedChunks()).isEqualTo(2);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** A paragraph of exactly {@link #MAX_TOKENS} words, distinct per name. */
+    private static String paragraph(String name) {
+        return IntStream.rangeClosed(1, MAX_TOKENS).mapToObj(i -> name + "w" + i).collect(Collectors.joining(" "));
+    }
+
+    private static List<String> paragraphs(String... names) {
+        return java.util.Arrays.stream(names).map(DocumentChunkerTest::paragraph).toList();
+    }
+
+    private static DocumentEvent upsert(Long version, List<String> paragraphs) {
+        return new DocumentEvent(TENANT, DOC, version, Op.UPSERT, null, String.join("\n\n", paragraphs),
+                "{\"source\":\"test\"}");
+    }
+
+    private static DocumentEvent delete(Long version) {
+        return new DocumentEvent(TENANT, DOC, version, Op.DELETE, null, null, "{}");
+    }
+
+    private static List<Integer> chunkNumbers(DocumentUpdate update) {
+        return update.chunks().stream().map(ChunkRow::chunkNo).toList();
+    }
+
+    private static List<String> texts(DocumentUpdate update) {
+        return update.chunks().stream().map(ChunkRow::text).toList();
+    }
+
+    private static List<Integer> changedChunkNumbers(DocumentUpdate update) {
+        return update.chunks().stream().filter(ChunkRow::changed).map(ChunkRow::chunkNo).toList();
+    }
+
+    private static List<Integer> unchangedChunkNumbers(DocumentUpdate update) {
+        return update.chunks().stream().filter(c -> !c.changed()).map(ChunkRow::chunkNo).toList();
+    }
+
+    /**
+     * The operator in a keyed harness whose task metric group reports to a registry we can read,
+     * so the {@code ragstream.*} counters the operator registers are visible to the test.
+     */
+    private static final class ChunkerHarness implements AutoCloseable {
+        final KeyedOneInputStreamOperatorTestHarness<String, DocumentEvent, DocumentUpdate> harness;
+        final Map<String, Counter> ragstreamCounters = new HashMap<>();
+        private final MockEnvironment environment;
+        private long timestamp;
+
+        ChunkerHarness(OperatorSubtaskState restoreFrom) throws Exception {
+            TestingMetricRegistry registry = TestingMetricRegistry.builder()
+                    .setRegisterConsumer((metric, name, group) -> {
+                        if (metric instanceof Counter counter
+                                && group.getLogicalScope(CharacterFilterNone.INSTANCE).endsWith(".ragstream")) {
+                            ragstreamCounters.put(name, counter);
+                        }
+                    })
+                    .build();
+            TaskMetricGroup taskMetrics = TaskManagerMetricGroup
+                    .createTaskManagerMetricGroup(registry, "localhost", ResourceID.generate())
+                    .addJob(new JobID(), "test-job")
+                    .addTask(ExecutionAttemptID.randomId(), "chunk");
+            environment = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
+            harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                    new KeyedProcessOperator<>(new DocumentChunker(CHUNKER)), DocumentEvent::key, Types.STRING,
+                    environment);
+            if (restoreFrom != null) {
+                harness.initializeState(restoreFrom);
+            }
+            harness.open();
+        }
+
+        /** Processes one event and returns (and forgets) what it emitted. */
+        List<DocumentUpdate> process(DocumentEvent event) throws Exception {
+            harness.processElement(event, ++timestamp);
+            List<DocumentUpdate> out = harness.extractOutputValues();
+            harness.getOutput().clear();
+            return out;
+        }
+
+        DocumentUpdate single(DocumentEvent event) throws Exception {
+            List<DocumentUpdate> out = process(event);
+            assertThat(out).as("output of %s", event).hasSize(1);
+            return out.get(0);
+        }
+
+        long counter(String name) {
+            assertThat(ragstreamCounters).as("counters in group ragstream").containsKey(name);
+            return ragstreamCounters.get(name).getCount();
+        }
+
+        @Override
+        public void close() throws Exception {
+            harness.close();
+            environment.close();
+        }
+    }
+
+    /** Logical scopes with no characters replaced. */
+    private enum CharacterFilterNone implements org.apache.flink.metrics.CharacterFilter {
+        INSTANCE;
+
+        @Override
+        public String filterCharacters(String input) {
+            return input;
+        }
+    }
+}
