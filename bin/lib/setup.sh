@@ -119,14 +119,14 @@ setup_kafka_jars() {
 
 # True when the last successful build is newer than the pom and every source file.
 build_is_current() {
-  [[ -e "$BUILD_STAMP" && -s "$RAGSTREAM_ROOT/target/classpath.txt" && -d "$RAGSTREAM_ROOT/target/classes" ]] \
+  [[ -e "$BUILD_STAMP" && -s "$RAGSTREAM_ROOT/target/classpath.txt" && -s "$RAGSTREAM_ROOT/target/classpath-runtime.txt" && -d "$RAGSTREAM_ROOT/target/classes" ]] \
     || return 1
   [[ "$RAGSTREAM_ROOT/pom.xml" -nt "$BUILD_STAMP" ]] && return 1
   # Directories count too: a deleted file changes its directory's mtime.
   [[ -z "$(find "$RAGSTREAM_ROOT/src/main" -newer "$BUILD_STAMP" -print -quit 2>/dev/null)" ]]
 }
 
-# d) The project: target/classes, target/classpath.txt (local runs) and the shaded job jar.
+# d) The project: target/classes, target/classpath*.txt (local runs) and the shaded job jar.
 setup_build() {
   if build_is_current; then
     say "setup: build is up to date (target/)"
