@@ -3,24 +3,14 @@ package io.ragstream.chunk;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragstream.ingest.DocumentEvent;
+import io.ragstream.testing.CapturedMetrics;
 import io.ragstream.ingest.DocumentEvent.Op;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.runtime.clusterframework.types.ResourceID;
-import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
-import org.apache.flink.runtime.metrics.groups.TaskManagerMetricGroup;
-import org.apache.flink.runtime.metrics.groups.TaskMetricGroup;
-import org.apache.flink.runtime.metrics.util.TestingMetricRegistry;
-import org.apache.flink.runtime.operators.testutils.MockEnvironment;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
@@ -363,27 +353,13 @@ class DocumentChunkerTest {
      */
     private static final class ChunkerHarness implements AutoCloseable {
         final KeyedOneInputStreamOperatorTestHarness<String, DocumentEvent, DocumentUpdate> harness;
-        final Map<String, Counter> ragstreamCounters = new HashMap<>();
-        private final MockEnvironment environment;
+        private final CapturedMetrics metrics = new CapturedMetrics("chunk");
         private long timestamp;
 
         ChunkerHarness(OperatorSubtaskState restoreFrom) throws Exception {
-            TestingMetricRegistry registry = TestingMetricRegistry.builder()
-                    .setRegisterConsumer((metric, name, group) -> {
-                        if (metric instanceof Counter counter
-                                && group.getLogicalScope(CharacterFilterNone.INSTANCE).endsWith(".ragstream")) {
-                            ragstreamCounters.put(name, counter);
-                        }
-                    })
-                    .build();
-            TaskMetricGroup taskMetrics = TaskManagerMetricGroup
-                    .createTaskManagerMetricGroup(registry, "localhost", ResourceID.generate())
-                    .addJob(new JobID(), "test-job")
-                    .addTask(ExecutionAttemptID.randomId(), "chunk");
-            environment = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
             harness = new KeyedOneInputStreamOperatorTestHarness<>(
                     new KeyedProcessOperator<>(new DocumentChunker(CHUNKER)), DocumentEvent::key, Types.STRING,
-                    environment);
+                    metrics.environment());
             if (restoreFrom != null) {
                 harness.initializeState(restoreFrom);
             }
@@ -405,24 +381,14 @@ class DocumentChunkerTest {
         }
 
         long counter(String name) {
-            assertThat(ragstreamCounters).as("counters in group ragstream").containsKey(name);
-            return ragstreamCounters.get(name).getCount();
+            return metrics.counter(name);
         }
 
         @Override
         public void close() throws Exception {
             harness.close();
-            environment.close();
+            metrics.environment().close();
         }
     }
 
-    /** Logical scopes with no characters replaced. */
-    private enum CharacterFilterNone implements org.apache.flink.metrics.CharacterFilter {
-        INSTANCE;
-
-        @Override
-        public String filterCharacters(String input) {
-            return input;
-        }
-    }
 }

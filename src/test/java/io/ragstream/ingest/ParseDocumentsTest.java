@@ -3,21 +3,10 @@ package io.ragstream.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragstream.ingest.DeadLetter.Reason;
+import io.ragstream.testing.CapturedMetrics;
 import io.ragstream.ingest.DocumentEvent.Op;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import org.apache.flink.api.common.JobID;
-import org.apache.flink.metrics.CharacterFilter;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.clusterframework.types.ResourceID;
-import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
-import org.apache.flink.runtime.metrics.groups.TaskManagerMetricGroup;
-import org.apache.flink.runtime.metrics.groups.TaskMetricGroup;
-import org.apache.flink.runtime.metrics.util.TestingMetricRegistry;
-import org.apache.flink.runtime.operators.testutils.MockEnvironment;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -104,25 +93,9 @@ class ParseDocumentsTest {
 
     @Test
     void countsDocumentsInAndDeadLettersByReason() throws Exception {
-        Map<String, Counter> counters = new HashMap<>();
-        TestingMetricRegistry registry = TestingMetricRegistry.builder()
-                .setRegisterConsumer((metric, name, group) -> {
-                    if (metric instanceof Counter counter) {
-                        String scope = group.getLogicalScope(CharacterFilter.NO_OP_FILTER);
-                        int at = scope.indexOf("ragstream");
-                        if (at >= 0) {
-                            counters.put(scope.substring(at) + "." + name, counter);
-                        }
-                    }
-                })
-                .build();
-        TaskMetricGroup taskMetrics = TaskManagerMetricGroup
-                .createTaskManagerMetricGroup(registry, "localhost", ResourceID.generate())
-                .addJob(new JobID(), "test-job")
-                .addTask(ExecutionAttemptID.randomId(), "parse");
-        try (MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
-             OneInputStreamOperatorTestHarness<KafkaRecord, DocumentEvent> harness = new OneInputStreamOperatorTestHarness<>(
-                     new ProcessOperator<>(new ParseDocuments(new DocumentEventParser(1 << 20))), env)) {
+        CapturedMetrics metrics = new CapturedMetrics("parse");
+        try (OneInputStreamOperatorTestHarness<KafkaRecord, DocumentEvent> harness = new OneInputStreamOperatorTestHarness<>(
+                     new ProcessOperator<>(new ParseDocuments(new DocumentEventParser(1 << 20))), metrics.environment())) {
             harness.open();
             harness.processElement(record(0, 0, null, "{\"id\": \"a\", \"text\": \"x\"}"), 0L);
             harness.processElement(record(0, 1, null, "{\"id\": \"b\", \"text\": \"y\"}"), 0L);
@@ -130,11 +103,11 @@ class ParseDocumentsTest {
             harness.processElement(record(0, 3, null, "{\"id\": \"c\"}"), 0L);
             harness.processElement(record(0, 4, null, "{\"id\": \"d\", \"text\": \"\"}"), 0L);
 
-            assertThat(counters.get("ragstream.documentsIn").getCount()).isEqualTo(2);
-            assertThat(counters.get("ragstream.deadLettered").getCount()).isEqualTo(3);
-            assertThat(counters.get("ragstream.deadLetteredByReason.NOT_AN_OBJECT").getCount()).isEqualTo(1);
-            assertThat(counters.get("ragstream.deadLetteredByReason.EMPTY_TEXT").getCount()).isEqualTo(2);
-            assertThat(counters.get("ragstream.deadLetteredByReason.MALFORMED_JSON").getCount()).isZero();
+            assertThat(metrics.counter("documentsIn")).isEqualTo(2);
+            assertThat(metrics.counter("deadLettered")).isEqualTo(3);
+            assertThat(metrics.counter("deadLetteredByReason.NOT_AN_OBJECT")).isEqualTo(1);
+            assertThat(metrics.counter("deadLetteredByReason.EMPTY_TEXT")).isEqualTo(2);
+            assertThat(metrics.counter("deadLetteredByReason.MALFORMED_JSON")).isZero();
         }
     }
 
