@@ -86,6 +86,14 @@ public final class RagstreamOptions {
             ConfigOptions.key("embedding.timeout").durationType().defaultValue(Duration.ofMinutes(5))
                     .withDescription("Upper bound for one embedding batch.");
 
+    public static final ConfigOption<Integer> EMBEDDING_CACHE_MAX_ENTRIES =
+            ConfigOptions.key("embedding.cache.max-entries").intType().defaultValue(20_000)
+                    .withDescription("Vectors kept per embedding subtask so identical chunk text is embedded once "
+                            + "(about 1.6 KB each at 384 dims); 0 turns the cache off.");
+    public static final ConfigOption<Duration> EMBEDDING_CACHE_TTL =
+            ConfigOptions.key("embedding.cache.ttl").durationType().defaultValue(Duration.ofHours(1))
+                    .withDescription("How long a cached vector is reused.");
+
     // ---- chunking ----
     public static final ConfigOption<Integer> CHUNK_SIZE =
             ConfigOptions.key("chunk.size").intType().defaultValue(200)
@@ -125,6 +133,7 @@ public final class RagstreamOptions {
             POSTGRES_DOCUMENTS_TABLE, POSTGRES_CREATE_TABLES, HNSW_M, HNSW_EF_CONSTRUCTION,
             EMBEDDING_BACKEND, EMBEDDING_MODEL, EMBEDDING_ENDPOINTS, EMBEDDING_BATCH_SIZE,
             EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,
+            EMBEDDING_CACHE_MAX_ENTRIES, EMBEDDING_CACHE_TTL,
             CHUNK_SIZE, INGEST_MAX_DOCUMENT_BYTES,
             QUANTIZATION, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
 }

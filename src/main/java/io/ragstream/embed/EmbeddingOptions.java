@@ -10,7 +10,7 @@ import java.time.Duration;
 /** How chunks are embedded: which backend and model, batch size, linger and concurrency. */
 public record EmbeddingOptions(
         String backend, String model, int batchSize, Duration linger, int maxInFlight, Duration timeout,
-        int parallelism) implements Serializable {
+        int parallelism, int cacheMaxEntries, Duration cacheTtl) implements Serializable {
 
     public static EmbeddingOptions from(RagstreamConfig config) {
         String backend = config.choice(RagstreamOptions.EMBEDDING_BACKEND, "onnx", "ollama", "openai");
@@ -28,7 +28,9 @@ public record EmbeddingOptions(
                 config.get(RagstreamOptions.EMBEDDING_LINGER),
                 config.positive(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT),
                 config.get(RagstreamOptions.EMBEDDING_TIMEOUT),
-                config.positive(RagstreamOptions.EMBEDDING_PARALLELISM));
+                config.positive(RagstreamOptions.EMBEDDING_PARALLELISM),
+                config.get(RagstreamOptions.EMBEDDING_CACHE_MAX_ENTRIES),
+                config.get(RagstreamOptions.EMBEDDING_CACHE_TTL));
     }
 
     /** The backend these options name; the in-process model is shared by all users in a JVM. */
