@@ -76,7 +76,8 @@ final class DemoCommand implements Callable<Integer> {
                         + "bin/ragstream search --tenant " + tenant + " \"your question\"; Ctrl-C stops it");
                 job.getJobExecutionResult().get();
             }
-            return found == asked ? 0 : 1;
+            // the built-in corpus is a self-check; on any other corpus the count is information
+            return corpus != null || found == asked ? 0 : 1;
         } finally {
             if (exitWhenDone) {
                 job.cancel().get();

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -26,7 +27,21 @@ final class LocalFlink {
 
     private LocalFlink() {}
 
+    /** The streaming job; with {@code resume}, from the newest retained checkpoint. */
     static JobClient start(RagstreamConfig config, boolean resume) throws Exception {
+        return start(resume, env -> RagstreamJob.buildFromConfig(env, config));
+    }
+
+    /** The same pipeline over files, bounded. */
+    static JobClient startBackfill(RagstreamConfig config, List<Path> files) throws Exception {
+        return start(false, env -> RagstreamJob.buildBackfill(env, config, files));
+    }
+
+    private interface JobBuilder {
+        void build(StreamExecutionEnvironment env) throws Exception;
+    }
+
+    private static JobClient start(boolean resume, JobBuilder job) throws Exception {
         Path home = RagstreamCli.home();
         Configuration flink = GlobalConfiguration.loadConfiguration(home.resolve("flink-conf").toString());
         Path checkpoints = home.resolve(".ragstream/checkpoints");
@@ -39,10 +54,10 @@ final class LocalFlink {
             });
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
-        RagstreamJob.buildFromConfig(env, config);
-        JobClient job = env.executeAsync("ragstream");
-        System.out.println("job " + job.getJobID() + " running; web UI on http://localhost:" + flink.get(RestOptions.PORT));
-        return job;
+        job.build(env);
+        JobClient client = env.executeAsync("ragstream");
+        System.out.println("job " + client.getJobID() + " running; web UI on http://localhost:" + flink.get(RestOptions.PORT));
+        return client;
     }
 
     /** The newest completed checkpoint: a chk-N folder with its _metadata written. */

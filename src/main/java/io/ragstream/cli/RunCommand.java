@@ -5,6 +5,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", description = "Run the job on a local Flink with its web UI; resumes from the newest retained checkpoint.")
@@ -15,8 +17,18 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--fresh", description = "Start without restoring the newest checkpoint.")
     boolean fresh;
 
+    @Option(names = "--backfill", paramLabel = "FILE", arity = "1..*",
+            description = "Instead of Kafka, index these JSONL / BEIR corpus.jsonl(.gz) files in batch mode, then stop.")
+    List<Path> backfill;
+
     @Override
     public Integer call() throws Exception {
+        if (backfill != null) {
+            long start = System.nanoTime();
+            LocalFlink.startBackfill(config.load(), backfill).getJobExecutionResult().get();
+            System.out.printf("backfill of %s done in %.1f s%n", backfill, (System.nanoTime() - start) / 1e9);
+            return 0;
+        }
         JobClient job = LocalFlink.start(config.load(), !fresh);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> job.cancel().join()));
         job.getJobExecutionResult().get();

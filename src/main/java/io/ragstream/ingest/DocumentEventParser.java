@@ -7,14 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragstream.ingest.DeadLetter.Reason;
 import io.ragstream.ingest.DocumentEvent.Op;
 
-import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /** Turns the bytes of a document event (DESIGN.md "Inputs") into a {@link DocumentEvent}. */
-public final class DocumentEventParser implements Serializable {
+public final class DocumentEventParser implements EventParser {
     private static final long serialVersionUID = 1L;
     /** Trailing data after the object is an error: otherwise a second document would vanish unnoticed. */
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -25,6 +24,7 @@ public final class DocumentEventParser implements Serializable {
         this.maxDocumentBytes = maxDocumentBytes;
     }
 
+    @Override
     public DocumentEvent parse(byte[] key, byte[] value) throws BadInputException {
         if (value == null) {
             return tombstone(key);
@@ -38,7 +38,7 @@ public final class DocumentEventParser implements Serializable {
             throw new BadInputException(Reason.NOT_AN_OBJECT, "expected a JSON object, got " + node.getNodeType());
         }
         String tenant = optionalText(node, "tenant");
-        String id = requiredId(node, "id");
+        String id = requiredId(node, node.has("id") || !node.has("_id") ? "id" : "_id"); // "_id": BEIR corpora
         Op op = op(optionalText(node, "op"));
         Long version = version(node.get("version"));
         String title = optionalText(node, "title");

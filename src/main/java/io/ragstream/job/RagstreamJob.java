@@ -13,16 +13,19 @@ import io.ragstream.ingest.DeadLetter;
 import io.ragstream.ingest.DeadLetterSerializer;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.ingest.DocumentEventParser;
+import io.ragstream.ingest.JsonLinesFormat;
 import io.ragstream.ingest.KafkaRecord;
 import io.ragstream.ingest.KafkaRecordDeserializer;
 import io.ragstream.ingest.ParseDocuments;
 import io.ragstream.sink.PgVectorSink;
 import io.ragstream.sink.PgVectorSinkOptions;
+import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -33,6 +36,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -40,9 +44,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * The ragstream job: Kafka → parse → keyBy(document) → chunk and diff → micro-batch → async
- * embed → pgvector. {@link #build} takes its source and sinks so tests can plug in their own;
- * {@link #main} plugs in the production ones ({@code flink run ragstream.jar --config job.yaml}).
+ * The ragstream job: Kafka (or files) → parse → keyBy(document) → chunk and diff → micro-batch
+ * → async embed → pgvector. {@link #build} takes its source and sinks so tests can plug in their
+ * own; {@link #main} plugs in the production ones ({@code flink run ragstream.jar --config job.yaml}).
  */
 public final class RagstreamJob {
 
@@ -57,22 +61,36 @@ public final class RagstreamJob {
 
     /** The job with its production source and sinks; creates the tables first if configured to. */
     public static void buildFromConfig(StreamExecutionEnvironment env, RagstreamConfig config) throws Exception {
-        EmbeddingOptions embedding = EmbeddingOptions.from(config);
-        PgVectorSinkOptions sinkOptions = PgVectorSinkOptions.from(config, embedding.dimension());
-        sinkOptions.prepareTables();
-        build(env, config, kafkaSource(config), new PgVectorSink(sinkOptions), deadLetterSink(config));
+        env.enableCheckpointing(config.get(RagstreamOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        build(env, config, kafkaSource(config), pgVectorSink(config), deadLetterSink(config));
+    }
+
+    /** The same pipeline over JSONL / BEIR files, bounded, in batch mode: a backfill. */
+    public static void buildBackfill(StreamExecutionEnvironment env, RagstreamConfig config, List<Path> files) throws Exception {
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        FileSource<KafkaRecord> source = FileSource
+                .forRecordStreamFormat(new JsonLinesFormat(), files.stream()
+                        .map(f -> new org.apache.flink.core.fs.Path(f.toAbsolutePath().toUri()))
+                        .toArray(org.apache.flink.core.fs.Path[]::new))
+                .build();
+        build(env, config, source, pgVectorSink(config), deadLetterSink(config));
+    }
+
+    private static PgVectorSink pgVectorSink(RagstreamConfig config) throws Exception {
+        PgVectorSinkOptions options = PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
+        options.prepareTables();
+        return new PgVectorSink(options);
     }
 
     public static void build(StreamExecutionEnvironment env, RagstreamConfig config,
                              Source<KafkaRecord, ?, ?> source, Sink<DocumentUpdate> sink,
                              Sink<DeadLetter> deadLetters) {
         EmbeddingOptions embedding = EmbeddingOptions.from(config);
-        env.enableCheckpointing(config.get(RagstreamOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
         env.setParallelism(config.positive(RagstreamOptions.PARALLELISM));
 
         DataStream<KafkaRecord> records = env
-                .fromSource(source, WatermarkStrategy.noWatermarks(), "Kafka document events")
-                .uid("kafka-documents-source");
+                .fromSource(source, WatermarkStrategy.noWatermarks(), "Document events")
+                .uid("documents-source");
 
         SingleOutputStreamOperator<DocumentEvent> events = records
                 .process(new ParseDocuments(new DocumentEventParser(config.positive(RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES))))

@@ -1,0 +1,9 @@
+package io.ragstream.ingest;
+
+import java.io.Serializable;
+
+/** Turns one record's key and value bytes into a document event, or says why it cannot. */
+@FunctionalInterface
+public interface EventParser extends Serializable {
+    DocumentEvent parse(byte[] key, byte[] value) throws BadInputException;
+}
