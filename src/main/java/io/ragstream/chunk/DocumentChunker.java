@@ -12,24 +12,29 @@ import org.apache.flink.util.Collector;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Keyed by document: chunks each new version and compares it with the chunks the job holds for
  * the document, so that only chunks whose text changed go on to be embedded. Events older than
- * the held version, and repeats of it, change nothing.
+ * the held version, and repeats of it, change nothing. A deleted document's state is dropped
+ * after {@code deletedRetention}: from then on its row in the documents table (deleted, with
+ * its version) is what turns away late events.
  */
 public final class DocumentChunker extends KeyedProcessFunction<String, DocumentEvent, DocumentUpdate> {
     private static final long serialVersionUID = 1L;
 
     private final Chunker chunker;
+    private final long deletedRetentionMillis;
     private transient ValueState<DocumentState> state;
     private transient Counter chunksReused;
     private transient Counter staleEvents;
 
-    public DocumentChunker(Chunker chunker) {
+    public DocumentChunker(Chunker chunker, Duration deletedRetention) {
         this.chunker = chunker;
+        this.deletedRetentionMillis = deletedRetention.toMillis();
     }
 
     @Override
@@ -54,6 +59,8 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
                 return; // the same delete again
             }
             state.update(new DocumentState(version, true, new byte[0]));
+            ctx.timerService().registerProcessingTimeTimer(
+                    ctx.timerService().currentProcessingTime() + deletedRetentionMillis);
             out.collect(DocumentUpdate.delete(event.tenant(), event.id(), version));
             return;
         }
@@ -79,6 +86,14 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
         chunksReused.inc(unchanged);
         state.update(new DocumentState(version, false, hashes));
         out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks));
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<DocumentUpdate> out) throws Exception {
+        DocumentState held = state.value();
+        if (held != null && held.deleted()) { // not re-created since
+            state.clear();
+        }
     }
 
     @Override

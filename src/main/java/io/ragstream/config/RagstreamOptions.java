@@ -98,6 +98,10 @@ public final class RagstreamOptions {
     public static final ConfigOption<Integer> CHUNK_SIZE =
             ConfigOptions.key("chunk.size").intType().defaultValue(200)
                     .withDescription("Target chunk size in tokens (never above the model's limit).");
+    public static final ConfigOption<Duration> STATE_DELETED_RETENTION =
+            ConfigOptions.key("state.deleted-retention").durationType().defaultValue(Duration.ofHours(1))
+                    .withDescription("How long the job remembers a deleted document; the documents table "
+                            + "keeps guarding it afterwards.");
     public static final ConfigOption<Integer> INGEST_MAX_DOCUMENT_BYTES =
             ConfigOptions.key("ingest.max-document-bytes").intType().defaultValue(4 * 1024 * 1024)
                     .withDescription("Larger documents are dead-lettered as too-large.");
@@ -134,6 +138,6 @@ public final class RagstreamOptions {
             EMBEDDING_BACKEND, EMBEDDING_MODEL, EMBEDDING_ENDPOINTS, EMBEDDING_BATCH_SIZE,
             EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,
             EMBEDDING_CACHE_MAX_ENTRIES, EMBEDDING_CACHE_TTL,
-            CHUNK_SIZE, INGEST_MAX_DOCUMENT_BYTES,
+            CHUNK_SIZE, STATE_DELETED_RETENTION, INGEST_MAX_DOCUMENT_BYTES,
             QUANTIZATION, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
 }

@@ -102,7 +102,7 @@ public final class RagstreamJob {
 
         DataStream<DocumentUpdate> updates = events
                 .keyBy(DocumentEvent::key)
-                .process(new DocumentChunker(chunker(config, embedding)))
+                .process(new DocumentChunker(chunker(config, embedding), config.get(RagstreamOptions.STATE_DELETED_RETENTION)))
                 .uid("chunk-documents").name("Chunk and diff documents");
 
         // keyBy keeps each document's updates in order into the batcher, and out of the

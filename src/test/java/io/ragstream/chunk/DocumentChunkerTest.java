@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.testing.CapturedMetrics;
 import io.ragstream.ingest.DocumentEvent.Op;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -28,6 +29,7 @@ class DocumentChunkerTest {
     private static final int MAX_TOKENS = 5;
     private static final TokenCounter WORDS = text -> text.isBlank() ? 0 : text.strip().split("\\s+").length;
     private static final Chunker CHUNKER = new Chunker(MAX_TOKENS, WORDS);
+    private static final Duration DELETED_RETENTION = Duration.ofMinutes(10);
 
     private static final String TENANT = "acme";
     private static final String DOC = "doc-1";
@@ -164,6 +166,28 @@ class DocumentChunkerTest {
         assertThat(harness.process(delete(2L))).isEmpty();
         // an upsert older than the delete is stale
         assertThat(harness.process(upsert(1L, paragraphs("a", "b")))).isEmpty();
+    }
+
+    @Test
+    void aDeletedDocumentIsForgottenAfterTheRetentionUnlessRecreated() throws Exception {
+        harness.single(upsert(1L, paragraphs("a", "b")));
+        harness.single(delete(2L));
+        assertThat(harness.harness.numKeyedStateEntries()).isEqualTo(1);
+
+        harness.harness.setProcessingTime(DELETED_RETENTION.toMillis() + 1);
+        assertThat(harness.harness.numKeyedStateEntries()).as("state of the deleted document").isZero();
+
+        // what the job no longer remembers, the documents table still guards: a late version 1
+        // goes on to the sink, which turns it away because the row holds the delete at version 2
+        assertThat(harness.single(upsert(1L, paragraphs("a", "b"))).version()).isEqualTo(1L);
+    }
+
+    @Test
+    void aRecreatedDocumentKeepsItsStateWhenTheDeleteTimerFires() throws Exception {
+        harness.single(delete(1L));
+        harness.single(upsert(2L, paragraphs("a")));
+        harness.harness.setProcessingTime(DELETED_RETENTION.toMillis() + 1);
+        assertThat(harness.process(upsert(2L, paragraphs("a")))).as("still a duplicate").isEmpty();
     }
 
     @Test
@@ -358,7 +382,7 @@ class DocumentChunkerTest {
 
         ChunkerHarness(OperatorSubtaskState restoreFrom) throws Exception {
             harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                    new KeyedProcessOperator<>(new DocumentChunker(CHUNKER)), DocumentEvent::key, Types.STRING,
+                    new KeyedProcessOperator<>(new DocumentChunker(CHUNKER, DELETED_RETENTION)), DocumentEvent::key, Types.STRING,
                     metrics.environment());
             if (restoreFrom != null) {
                 harness.initializeState(restoreFrom);
