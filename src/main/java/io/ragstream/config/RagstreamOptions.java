@@ -36,6 +36,20 @@ public final class RagstreamOptions {
                     .defaultValue(Duration.ofSeconds(5))
                     .withDescription("How often new partitions (and topics that appear later) are picked up.");
 
+    // ---- CDC (Debezium) tables: which columns make a document ----
+    public static final ConfigOption<String> CDC_ID_COLUMN =
+            ConfigOptions.key("cdc.id-column").stringType().defaultValue("id")
+                    .withDescription("Column holding the document id.");
+    public static final ConfigOption<List<String>> CDC_TEXT_COLUMNS =
+            ConfigOptions.key("cdc.text-columns").stringType().asList().defaultValues("title", "text")
+                    .withDescription("Columns joined by a blank line into the text (missing ones skipped).");
+    public static final ConfigOption<String> CDC_TENANT_COLUMN =
+            ConfigOptions.key("cdc.tenant-column").stringType().defaultValue("tenant")
+                    .withDescription("Column holding the tenant (absent: default).");
+    public static final ConfigOption<String> CDC_METADATA_COLUMN =
+            ConfigOptions.key("cdc.metadata-column").stringType().defaultValue("metadata")
+                    .withDescription("Column holding a JSON object (or a string of one) stored as metadata.");
+
     // ---- postgres ----
     public static final ConfigOption<String> POSTGRES_URL =
             ConfigOptions.key("postgres.url").stringType()
@@ -133,6 +147,7 @@ public final class RagstreamOptions {
     static final List<ConfigOption<?>> ALL = List.of(
             KAFKA_BOOTSTRAP_SERVERS, KAFKA_DOCUMENTS_TOPIC, KAFKA_CDC_TOPICS, KAFKA_DLQ_TOPIC,
             KAFKA_STATUS_TOPIC, KAFKA_GROUP_ID, KAFKA_PARTITION_DISCOVERY,
+            CDC_ID_COLUMN, CDC_TEXT_COLUMNS, CDC_TENANT_COLUMN, CDC_METADATA_COLUMN,
             POSTGRES_URL, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_CHUNKS_TABLE,
             POSTGRES_DOCUMENTS_TABLE, POSTGRES_CREATE_TABLES, HNSW_M, HNSW_EF_CONSTRUCTION,
             EMBEDDING_BACKEND, EMBEDDING_MODEL, EMBEDDING_ENDPOINTS, EMBEDDING_BATCH_SIZE,

@@ -11,19 +11,29 @@ import org.apache.flink.util.OutputTag;
 import java.util.EnumMap;
 import java.util.Map;
 
-/** Parses Kafka records into document events; bad ones go to the dead-letter side output. */
+/**
+ * Parses records into document events, each with the parser for its topic (document events,
+ * or Debezium change events on CDC topics); bad ones go to the dead-letter side output.
+ */
 public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentEvent> {
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
-    private final DocumentEventParser parser;
+    private final EventParser documentParser;
+    private final Map<String, EventParser> parsersByTopic;
     private transient Counter documentsIn;
     private transient Counter deadLettered;
     private transient Map<Reason, Counter> deadLetteredByReason;
 
-    public ParseDocuments(DocumentEventParser parser) {
-        this.parser = parser;
+    public ParseDocuments(EventParser documentParser) {
+        this(documentParser, Map.of());
+    }
+
+    /** {@code parsersByTopic} names the topics whose records are not document events. */
+    public ParseDocuments(EventParser documentParser, Map<String, EventParser> parsersByTopic) {
+        this.documentParser = documentParser;
+        this.parsersByTopic = Map.copyOf(parsersByTopic);
     }
 
     @Override
@@ -41,6 +51,7 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
     @Override
     public void processElement(KafkaRecord record, Context ctx, Collector<DocumentEvent> out) {
         try {
+            EventParser parser = parsersByTopic.getOrDefault(record.topic(), documentParser);
             DocumentEvent event = parser.parse(record.key(), record.value());
             documentsIn.inc();
             out.collect(event);

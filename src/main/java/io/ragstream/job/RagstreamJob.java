@@ -12,7 +12,9 @@ import io.ragstream.embed.MicroBatchOperator;
 import io.ragstream.ingest.DeadLetter;
 import io.ragstream.ingest.DeadLetterSerializer;
 import io.ragstream.ingest.DocumentEvent;
+import io.ragstream.ingest.DebeziumEventParser;
 import io.ragstream.ingest.DocumentEventParser;
+import io.ragstream.ingest.EventParser;
 import io.ragstream.ingest.JsonLinesFormat;
 import io.ragstream.ingest.KafkaRecord;
 import io.ragstream.ingest.KafkaRecordDeserializer;
@@ -38,6 +40,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -93,7 +97,7 @@ public final class RagstreamJob {
                 .uid("documents-source");
 
         SingleOutputStreamOperator<DocumentEvent> events = records
-                .process(new ParseDocuments(new DocumentEventParser(config.positive(RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES))))
+                .process(parseDocuments(config))
                 .uid("parse-documents").name("Parse document events");
 
         events.getSideOutput(ParseDocuments.DEAD_LETTERS)
@@ -123,6 +127,14 @@ public final class RagstreamJob {
         embedded.keyBy(DocumentUpdate::key)
                 .sinkTo(sink)
                 .uid("pgvector-sink").name("pgvector upserts");
+    }
+
+    private static ParseDocuments parseDocuments(RagstreamConfig config) {
+        int maxBytes = config.positive(RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES);
+        DebeziumEventParser cdc = new DebeziumEventParser(CdcSettings.columns(config), maxBytes);
+        Map<String, EventParser> byTopic = new HashMap<>();
+        config.get(RagstreamOptions.KAFKA_CDC_TOPICS).forEach(topic -> byTopic.put(topic, cdc));
+        return new ParseDocuments(new DocumentEventParser(maxBytes), byTopic);
     }
 
     private static Chunker chunker(RagstreamConfig config, EmbeddingOptions embedding) {
