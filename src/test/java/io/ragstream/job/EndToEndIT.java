@@ -11,7 +11,10 @@ import io.ragstream.sink.PgVectorSinkOptions;
 import io.ragstream.testing.TestServices;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.util.TestStreamEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -60,11 +63,11 @@ class EndToEndIT {
     private static String handbook;
 
     @BeforeAll
-    static void startJob() throws Exception {
+    static void startJob(@InjectMiniCluster MiniCluster cluster) throws Exception {
         corpus = readCorpus();
         handbook = corpus.stream().map(d -> d.get("text").asText()).collect(Collectors.joining("\n\n"));
         config = SERVICES.config("job.parallelism=2", "embedding.batch-size=8", "chunk.size=120");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        StreamExecutionEnvironment env = new TestStreamEnvironment(cluster, 4); // the extension's cluster
         RagstreamJob.buildFromConfig(env, config);
         job = env.executeAsync("ragstream-e2e");
     }
