@@ -8,8 +8,10 @@ import java.util.regex.Pattern;
 /**
  * Splits text into chunks of at most {@code maxTokens}: the text is cut into pieces that fit,
  * by paragraphs first, then sentences, then words, then (for a word longer than a chunk)
- * characters; the pieces are then packed in order into as few chunks as fit. The same text
- * always gives the same chunks.
+ * characters; the pieces are then packed in order into as few chunks as fit. With an overlap,
+ * each chunk after the first starts with the last whole words (up to {@code overlapTokens}) of
+ * the chunk before, so a sentence cut at a boundary keeps its context. The same text always
+ * gives the same chunks.
  */
 public final class Chunker implements Serializable, AutoCloseable {
     private static final long serialVersionUID = 1L;
@@ -23,13 +25,23 @@ public final class Chunker implements Serializable, AutoCloseable {
     private static final String[] JOINERS = {"\n\n", " ", " "};
 
     private final int maxTokens;
+    private final int overlapTokens;
     private final TokenCounter tokens;
 
     public Chunker(int maxTokens, TokenCounter tokens) {
+        this(maxTokens, 0, tokens);
+    }
+
+    public Chunker(int maxTokens, int overlapTokens, TokenCounter tokens) {
         if (maxTokens <= 0) {
             throw new IllegalArgumentException("maxTokens must be > 0, was " + maxTokens);
         }
+        if (overlapTokens < 0 || overlapTokens * 2 > maxTokens) {
+            throw new IllegalArgumentException("overlap must be between 0 and half the chunk size ("
+                    + maxTokens / 2 + "), was " + overlapTokens);
+        }
         this.maxTokens = maxTokens;
+        this.overlapTokens = overlapTokens;
         this.tokens = tokens;
     }
 
@@ -54,9 +66,14 @@ public final class Chunker implements Serializable, AutoCloseable {
     /** A piece that fits in a chunk, with what joins it to the piece before. */
     private record Piece(String text, int tokens, String joiner) {}
 
+    /** Pieces leave room for the overlap that may precede them in their chunk. */
+    private int pieceLimit() {
+        return maxTokens - overlapTokens;
+    }
+
     private void cut(String text, int level, String joiner, List<Piece> out) {
         int count = tokens.count(text);
-        if (count <= maxTokens) {
+        if (count <= pieceLimit()) {
             out.add(new Piece(text, count, joiner));
         } else if (level == SEPARATORS.length) {
             cutCharacters(text, joiner, out);
@@ -79,7 +96,7 @@ public final class Chunker implements Serializable, AutoCloseable {
             int hi = text.length();
             while (lo < hi) { // the longest prefix that fits
                 int mid = (lo + hi + 1) >>> 1;
-                if (tokens.count(text.substring(start, mid)) <= maxTokens) {
+                if (tokens.count(text.substring(start, mid)) <= pieceLimit()) {
                     lo = mid;
                 } else {
                     hi = mid - 1;
@@ -96,21 +113,45 @@ public final class Chunker implements Serializable, AutoCloseable {
         List<String> chunks = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         int currentTokens = 0;
+        boolean hasNewText = false; // a chunk of nothing but overlap is not a chunk
         for (Piece piece : pieces) {
-            if (current.length() > 0 && currentTokens + piece.tokens() > maxTokens) {
-                chunks.add(current.toString());
+            if (hasNewText && currentTokens + piece.tokens() > maxTokens) {
+                String chunk = current.toString();
+                chunks.add(chunk);
                 current.setLength(0);
-                currentTokens = 0;
+                current.append(overlapOf(chunk));
+                currentTokens = current.length() == 0 ? 0 : tokens.count(current.toString());
+                hasNewText = false;
             }
             if (current.length() > 0) {
-                current.append(piece.joiner());
+                current.append(hasNewText ? piece.joiner() : " ");
             }
             current.append(piece.text());
             currentTokens += piece.tokens();
+            hasNewText = true;
         }
-        if (current.length() > 0) {
+        if (hasNewText) {
             chunks.add(current.toString());
         }
         return chunks;
+    }
+
+    /** The last whole words of a chunk that fit in the overlap. */
+    private String overlapOf(String chunk) {
+        if (overlapTokens == 0) {
+            return "";
+        }
+        String[] words = chunk.split("\\s+");
+        int from = words.length;
+        int used = 0;
+        while (from > 1) { // never the whole chunk
+            int next = tokens.count(words[from - 1]);
+            if (used + next > overlapTokens) {
+                break;
+            }
+            used += next;
+            from--;
+        }
+        return String.join(" ", java.util.Arrays.asList(words).subList(from, words.length));
     }
 }

@@ -112,6 +112,10 @@ public final class RagstreamOptions {
     public static final ConfigOption<Integer> CHUNK_SIZE =
             ConfigOptions.key("chunk.size").intType().defaultValue(200)
                     .withDescription("Target chunk size in tokens (never above the model's limit).");
+    public static final ConfigOption<Integer> CHUNK_OVERLAP =
+            ConfigOptions.key("chunk.overlap").intType().defaultValue(0)
+                    .withDescription("Tokens (whole words) of a chunk repeated at the start of the next; at most half "
+                            + "of chunk.size. An edit near a boundary then re-embeds both chunks.");
     public static final ConfigOption<Duration> STATE_DELETED_RETENTION =
             ConfigOptions.key("state.deleted-retention").durationType().defaultValue(Duration.ofHours(1))
                     .withDescription("How long the job remembers a deleted document; the documents table "
@@ -153,6 +157,6 @@ public final class RagstreamOptions {
             EMBEDDING_BACKEND, EMBEDDING_MODEL, EMBEDDING_ENDPOINTS, EMBEDDING_BATCH_SIZE,
             EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,
             EMBEDDING_CACHE_MAX_ENTRIES, EMBEDDING_CACHE_TTL,
-            CHUNK_SIZE, STATE_DELETED_RETENTION, INGEST_MAX_DOCUMENT_BYTES,
+            CHUNK_SIZE, CHUNK_OVERLAP, STATE_DELETED_RETENTION, INGEST_MAX_DOCUMENT_BYTES,
             QUANTIZATION, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
 }

@@ -3,6 +3,7 @@ package io.ragstream.job;
 import io.ragstream.chunk.Chunker;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
+import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.EmbedDocuments;
@@ -139,7 +140,12 @@ public final class RagstreamJob {
 
     private static Chunker chunker(RagstreamConfig config, EmbeddingOptions embedding) {
         int size = config.positive(RagstreamOptions.CHUNK_SIZE);
-        return new Chunker(size, TokenCounters.forModel(embedding, size));
+        int overlap = config.get(RagstreamOptions.CHUNK_OVERLAP);
+        if (overlap < 0 || overlap * 2 > size) {
+            throw new ConfigException(RagstreamOptions.CHUNK_OVERLAP.key(),
+                    "must be between 0 and half of chunk.size (" + size / 2 + "), was " + overlap);
+        }
+        return new Chunker(size, overlap, TokenCounters.forModel(embedding, size));
     }
 
     public static KafkaSource<KafkaRecord> kafkaSource(RagstreamConfig config) {

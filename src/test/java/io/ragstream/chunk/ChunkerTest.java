@@ -252,4 +252,49 @@ class ChunkerTest {
         chunks.forEach(c -> all.addAll(words(c)));
         return all;
     }
+
+    // ---------------------------------------------------------------- overlap
+
+    @Test
+    void eachChunkAfterTheFirstStartsWithTheLastWordsOfTheOneBefore() {
+        Chunker chunker = new Chunker(6, 2, WORDS);
+        List<String> chunks = chunker.split("one two three four. five six seven eight. nine ten eleven twelve.");
+
+        assertThat(chunks).hasSizeGreaterThan(1);
+        for (int i = 1; i < chunks.size(); i++) {
+            String[] before = chunks.get(i - 1).split(" ");
+            String tail = before[before.length - 2] + " " + before[before.length - 1];
+            assertThat(chunks.get(i)).as("chunk %d", i).startsWith(tail + " ");
+        }
+        assertThat(chunks).allSatisfy(c -> assertThat(WORDS.count(c)).isLessThanOrEqualTo(6));
+    }
+
+    @Test
+    void withOverlapNoChunkExceedsTheLimitAndNoWordIsLost() {
+        Random random = new Random(7);
+        for (int round = 0; round < 200; round++) {
+            String text = randomText(random, 60);
+            int maxTokens = 4 + random.nextInt(20);
+            int overlap = random.nextInt(maxTokens / 2 + 1);
+            List<String> chunks = new Chunker(maxTokens, overlap, WORDS).split(text);
+            assertThat(chunks).allSatisfy(c -> assertThat(WORDS.count(c)).isLessThanOrEqualTo(maxTokens));
+            // with one token per word, a chunk repeats min(overlap, words before - 1) words;
+            // dropping them gives back the text's words, in order
+            List<String> words = new ArrayList<>(List.of(chunks.get(0).split("\\s+")));
+            for (int i = 1; i < chunks.size(); i++) {
+                String[] chunkWords = chunks.get(i).split("\\s+");
+                int repeated = Math.min(overlap, WORDS.count(chunks.get(i - 1)) - 1);
+                assertThat(List.of(chunkWords).subList(0, repeated))
+                        .isEqualTo(words.subList(words.size() - repeated, words.size()));
+                words.addAll(List.of(chunkWords).subList(repeated, chunkWords.length));
+            }
+            assertThat(words).as("round %d", round).containsExactly(text.strip().split("\\s+"));
+        }
+    }
+
+    @Test
+    void anOverlapAboveHalfTheChunkIsRefused() {
+        assertThatThrownBy(() -> new Chunker(10, 6, WORDS)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("half");
+    }
 }
