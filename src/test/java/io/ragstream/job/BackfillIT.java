@@ -1,0 +1,73 @@
+package io.ragstream.job;
+
+import io.ragstream.testing.TestServices;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.util.TestStreamEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+
+import static io.ragstream.job.EndToEndIT.count;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A backfill: the same pipeline, bounded, in batch mode, over a JSONL file of document events and
+ * a gzipped BEIR corpus.jsonl; it finishes by itself and bad lines are dead-lettered.
+ */
+class BackfillIT {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+
+    private final TestServices services = new TestServices("backfill");
+
+    @AfterEach
+    void dropTables() throws Exception {
+        services.dropTables();
+    }
+
+    @Test
+    void indexesJsonlAndGzippedBeirFilesAndFinishes(@InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
+        Path events = dir.resolve("events.jsonl");
+        try (InputStream in = BackfillIT.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
+            Files.write(events, in.readAllBytes());
+        }
+        Files.writeString(events, "{\"id\": \"broken\", \"text\": \n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.APPEND);
+        Path beir = dir.resolve("corpus.jsonl.gz");
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(beir))) {
+            for (int i = 0; i < 5; i++) {
+                out.write(("{\"_id\": \"beir-" + i + "\", \"title\": \"Claim " + i + "\", \"text\": \"Evidence sentence number "
+                        + i + " about a scientific claim.\", \"metadata\": {}}\n").getBytes(StandardCharsets.UTF_8));
+            }
+        }
+
+        TestStreamEnvironment env = new TestStreamEnvironment(cluster, 2);
+        RagstreamJob.buildBackfill(env, services.config("job.parallelism=2"), List.of(events, beir));
+        env.execute("ragstream-backfill"); // bounded: returns when done
+
+        assertThat(count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = 'acme'")).isEqualTo(10);
+        assertThat(count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = 'default' AND doc_id LIKE 'beir-%'")).isEqualTo(5);
+        assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE doc_id = 'beir-3'"
+                + " AND content = 'Claim 3\n\nEvidence sentence number 3 about a scientific claim.'")).isEqualTo(1);
+
+        List<ConsumerRecord<byte[], byte[]>> dead = TestServices.readTopic(services.dlqTopic, 1, Duration.ofSeconds(60));
+        assertThat(dead).hasSize(1);
+        assertThat(new String(dead.get(0).value(), StandardCharsets.UTF_8))
+                .contains("\"reason\":\"MALFORMED_JSON\"").contains("\"offset\":11");
+    }
+}
