@@ -1,0 +1,28 @@
+package io.ragstream.embed;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One embedding endpoint reached over the network (an Ollama instance, an OpenAI-compatible
+ * server): one call is one request that embeds a batch. Calls must not block the caller.
+ *
+ * <p>The future completes with one vector per text, in order, each of {@link #dimension()}
+ * finite values; or exceptionally with an {@link EmbeddingFailure} saying whether retrying can
+ * help (timeouts, refused connections, 429, 5xx) or not (a 4xx for this input, a wrong
+ * dimension, NaN).
+ */
+public interface EmbeddingBackend extends AutoCloseable {
+
+    /** Where it is, for logs and metrics, e.g. http://gpu-1:11434. */
+    String endpoint();
+
+    String model();
+
+    int dimension();
+
+    CompletableFuture<List<float[]>> embed(List<String> texts);
+
+    @Override
+    void close();
+}
