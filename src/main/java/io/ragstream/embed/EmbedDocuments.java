@@ -9,7 +9,8 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -17,9 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Embeds the changed chunks of a batch of document updates, in backend requests of at most
@@ -28,15 +27,13 @@ import java.util.concurrent.TimeoutException;
  */
 public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, DocumentUpdate> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(EmbedDocuments.class);
 
     private final EmbeddingOptions options;
-    private transient Embedder embedder;
-    private transient ExecutorService executor;
+    private transient EmbeddingPool pool;
     private transient EmbeddingCache cache;
     private transient Counter chunksEmbedded;
     private transient Counter chunksReused;
-    private transient Counter backendRequests;
-    private transient Histogram backendMillis;
     private transient Histogram batchSizes;
 
     public EmbedDocuments(EmbeddingOptions options) {
@@ -45,34 +42,17 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Docu
 
     @Override
     public void open(OpenContext openContext) {
-        embedder = options.open();
-        // in-process inference blocks a thread; keep it off the task thread
-        executor = Executors.newFixedThreadPool(options.maxInFlight(), new ExecutorThreadFactory("ragstream-embed"));
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("ragstream");
+        pool = options.openPool(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(), new PoolMetrics(metrics));
         cache = new EmbeddingCache(options.cacheMaxEntries(), options.cacheTtl().toMillis());
         chunksEmbedded = metrics.counter("chunksEmbedded");
         chunksReused = metrics.counter("chunksReused");
-        backendRequests = metrics.counter("backendRequests");
-        backendMillis = metrics.histogram("backendLatencyMillis", new DescriptiveStatisticsHistogram(1000));
         batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
     }
 
     @Override
     public void asyncInvoke(EmbeddingBatch batch, ResultFuture<DocumentUpdate> result) {
-        if (batch.chunksToEmbed() == 0) {
-            result.complete(batch.documents());
-            return;
-        }
-        executor.execute(() -> {
-            try {
-                result.complete(embed(batch));
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
-    }
-
-    private List<DocumentUpdate> embed(EmbeddingBatch batch) throws Exception {
         // the vector of every changed chunk's text, by hash: from the cache, else to embed once
         Map<ByteBuffer, float[]> vectors = new HashMap<>();
         Map<ByteBuffer, String> missing = new LinkedHashMap<>();
@@ -96,20 +76,39 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Docu
                 }
             }
         }
+        chunksReused.inc(reused);
+        if (missing.isEmpty()) {
+            result.complete(fill(batch, vectors));
+            return;
+        }
         List<ByteBuffer> keys = new ArrayList<>(missing.keySet());
         List<String> texts = new ArrayList<>(missing.values());
+        List<CompletableFuture<Void>> requests = new ArrayList<>();
         for (int from = 0; from < texts.size(); from += options.batchSize()) {
-            int to = Math.min(texts.size(), from + options.batchSize());
-            List<float[]> answer = request(texts.subList(from, to));
-            for (int i = from; i < to; i++) {
-                float[] vector = answer.get(i - from);
-                vectors.put(keys.get(i), vector);
-                cache.put(keys.get(i).array(), vector);
-            }
+            int start = from;
+            List<String> request = texts.subList(from, Math.min(texts.size(), from + options.batchSize()));
+            batchSizes.update(request.size());
+            requests.add(pool.embed(request).thenAccept(answer -> {
+                checkAnswer(request.size(), answer);
+                synchronized (vectors) {
+                    for (int i = 0; i < answer.size(); i++) {
+                        vectors.put(keys.get(start + i), answer.get(i));
+                        cache.put(keys.get(start + i).array(), answer.get(i));
+                    }
+                }
+            }));
         }
-        chunksEmbedded.inc(texts.size());
-        chunksReused.inc(reused);
+        CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).whenComplete((ok, error) -> {
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                chunksEmbedded.inc(texts.size());
+                result.complete(fill(batch, vectors));
+            }
+        });
+    }
 
+    private static List<DocumentUpdate> fill(EmbeddingBatch batch, Map<ByteBuffer, float[]> vectors) {
         List<DocumentUpdate> out = new ArrayList<>(batch.documents().size());
         for (DocumentUpdate update : batch.documents()) {
             List<ChunkRow> chunks = new ArrayList<>(update.chunks().size());
@@ -121,42 +120,73 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Docu
         return out;
     }
 
-    private List<float[]> request(List<String> texts) throws Exception {
-        long start = System.nanoTime();
-        List<float[]> answer = embedder.embed(texts);
-        backendMillis.update((System.nanoTime() - start) / 1_000_000);
-        backendRequests.inc();
-        batchSizes.update(texts.size());
-        checkAnswer(texts.size(), answer);
-        return answer;
-    }
-
     private void checkAnswer(int asked, List<float[]> answer) {
         if (answer.size() != asked) {
-            throw new IllegalStateException(embedder.model() + " returned " + answer.size() + " vectors for " + asked + " texts");
+            throw new IllegalStateException(options.model() + " returned " + answer.size() + " vectors for " + asked + " texts");
         }
         for (float[] v : answer) {
-            if (v.length != embedder.dimension()) {
-                throw new IllegalStateException(embedder.model() + " returned a " + v.length
-                        + "-dim vector, expected " + embedder.dimension());
+            if (v.length != options.dimension()) {
+                throw new IllegalStateException(options.model() + " returned a " + v.length
+                        + "-dim vector, expected " + options.dimension());
             }
         }
     }
 
+    /**
+     * Not a failure: the pool keeps retrying until some endpoint answers, and the job waits
+     * (backpressure). Failing here would only restart the job into the same wait.
+     */
     @Override
     public void timeout(EmbeddingBatch batch, ResultFuture<DocumentUpdate> result) {
-        // fail the attempt: the job restarts from its last checkpoint and nothing is lost
-        result.completeExceptionally(new TimeoutException("embedding " + batch.chunksToEmbed()
-                + " chunks took longer than embedding.timeout=" + options.timeout()));
+        LOG.warn("embedding {} chunks is taking longer than embedding.timeout={}; still waiting for the pool "
+                + "({} requests in flight, {} queued, {} healthy endpoints)", batch.chunksToEmbed(),
+                options.timeout(), pool.inFlight(), pool.queued(), pool.healthyEndpoints());
     }
 
     @Override
     public void close() {
-        if (executor != null) {
-            executor.shutdownNow();
+        if (pool != null) {
+            pool.close(); // closes the backends; the shared in-process model goes with its last handle
         }
-        if (embedder != null) {
-            embedder.close(); // releases this handle; the shared model goes with the last one
+    }
+
+    /** The pool's reports as Flink metrics in the operator's ragstream group. */
+    private final class PoolMetrics implements PoolListener {
+        private final Counter requests;
+        private final Counter transientFailures;
+        private final Counter permanentFailures;
+        private final Counter retries;
+        private final Histogram latency;
+
+        PoolMetrics(MetricGroup metrics) {
+            requests = metrics.counter("backendRequests");
+            transientFailures = metrics.addGroup("backendFailures").counter("transient");
+            permanentFailures = metrics.addGroup("backendFailures").counter("permanent");
+            retries = metrics.counter("backendRetries");
+            latency = metrics.histogram("backendLatencyMillis", new DescriptiveStatisticsHistogram(1000));
+            metrics.gauge("inFlightRequests", () -> pool == null ? 0 : pool.inFlight());
+            metrics.gauge("healthyEndpoints", () -> pool == null ? 0 : pool.healthyEndpoints());
+            metrics.gauge("queuedRequests", () -> pool == null ? 0 : pool.queued());
+        }
+
+        @Override
+        public void onRequest(String endpoint, int texts) {
+            requests.inc();
+        }
+
+        @Override
+        public void onSuccess(String endpoint, long latencyMillis) {
+            latency.update(latencyMillis);
+        }
+
+        @Override
+        public void onFailure(String endpoint, EmbeddingFailure failure) {
+            (failure.isTransient() ? transientFailures : permanentFailures).inc();
+        }
+
+        @Override
+        public void onRetry(int attempt) {
+            retries.inc();
         }
     }
 }

@@ -6,11 +6,25 @@ import io.ragstream.config.RagstreamOptions;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
-/** How chunks are embedded: which backend and model, batch size, linger and concurrency. */
+/**
+ * How chunks are embedded: which backend and model, the pool of endpoints and their
+ * concurrency, batch size, linger and the cache.
+ *
+ * @param maxInFlight requests the in-process model runs at once (its pool of one endpoint)
+ */
 public record EmbeddingOptions(
         String backend, String model, int batchSize, Duration linger, int maxInFlight, Duration timeout,
-        int parallelism, int cacheMaxEntries, Duration cacheTtl) implements Serializable {
+        int parallelism, int cacheMaxEntries, Duration cacheTtl, List<Endpoint> endpoints) implements Serializable {
+
+    /** One server of the pool and how many requests it takes at once (Ollama: OLLAMA_NUM_PARALLEL). */
+    public record Endpoint(String url, int maxConcurrency) implements Serializable {}
+
+    static final EmbeddingPool.Backoff RETRY_BACKOFF = new EmbeddingPool.Backoff(100, 10_000);
+    static final EmbeddingPool.Backoff OPEN_BACKOFF = new EmbeddingPool.Backoff(1_000, 30_000);
 
     public static EmbeddingOptions from(RagstreamConfig config) {
         String backend = config.choice(RagstreamOptions.EMBEDDING_BACKEND, "onnx", "ollama", "openai");
@@ -30,15 +44,64 @@ public record EmbeddingOptions(
                 config.get(RagstreamOptions.EMBEDDING_TIMEOUT),
                 config.positive(RagstreamOptions.EMBEDDING_PARALLELISM),
                 config.get(RagstreamOptions.EMBEDDING_CACHE_MAX_ENTRIES),
-                config.get(RagstreamOptions.EMBEDDING_CACHE_TTL));
+                config.get(RagstreamOptions.EMBEDDING_CACHE_TTL),
+                endpoints(config));
     }
 
-    /** The backend these options name; the in-process model is shared by all users in a JVM. */
-    public Embedder open() {
-        return OnnxMiniLmEmbedder.shared();
+    private static List<Endpoint> endpoints(RagstreamConfig config) {
+        String key = RagstreamOptions.EMBEDDING_ENDPOINTS.key();
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (Map<String, String> entry : config.get(RagstreamOptions.EMBEDDING_ENDPOINTS)) {
+            String url = entry.get("url");
+            if (url == null || !(url.startsWith("http://") || url.startsWith("https://"))) {
+                throw new ConfigException(key, "every endpoint needs an http(s) url, got " + entry);
+            }
+            int concurrency;
+            try {
+                concurrency = Integer.parseInt(entry.getOrDefault("max-concurrency", "1").trim());
+            } catch (NumberFormatException e) {
+                throw new ConfigException(key, "max-concurrency of " + url + " is not a number: " + entry.get("max-concurrency"));
+            }
+            if (concurrency <= 0) {
+                throw new ConfigException(key, "max-concurrency of " + url + " must be > 0, was " + concurrency);
+            }
+            endpoints.add(new Endpoint(url.replaceAll("/+$", ""), concurrency));
+        }
+        return List.copyOf(endpoints);
     }
 
     public int dimension() {
         return OnnxMiniLmEmbedder.DIMENSION;
+    }
+
+    /** Requests the whole pool takes at once. */
+    public int poolConcurrency() {
+        return backend.equals("onnx") ? maxInFlight : endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
+    }
+
+    /** Batches in flight per async subtask: the pool's concurrency spread over the subtasks. */
+    public int asyncCapacity() {
+        return Math.max(1, (poolConcurrency() + parallelism - 1) / parallelism);
+    }
+
+    /**
+     * This subtask's share of an endpoint's concurrency: the shares of all subtasks add up to
+     * it, so the endpoint is never sent more than it takes, whatever runs where.
+     */
+    static int share(int concurrency, int subtask, int parallelism) {
+        return concurrency / parallelism + (subtask < concurrency % parallelism ? 1 : 0);
+    }
+
+    /** The pool one embedding subtask uses. */
+    public EmbeddingPool openPool(int subtask, int parallelism, PoolListener listener) {
+        List<EmbeddingPool.Member> members = new ArrayList<>();
+        int threads = share(maxInFlight, subtask, parallelism);
+        members.add(new EmbeddingPool.Member(new InProcessBackend(open(), Math.max(1, threads)), Math.max(1, threads)));
+        return new EmbeddingPool(members, RETRY_BACKOFF, OPEN_BACKOFF, listener);
+    }
+
+    /** The in-process model; shared by all users in a JVM. */
+    public Embedder open() {
+        return OnnxMiniLmEmbedder.shared();
     }
 }

@@ -121,7 +121,7 @@ public final class RagstreamJob {
 
         DataStream<DocumentUpdate> embedded = AsyncDataStream
                 .orderedWait(batches, new EmbedDocuments(embedding), embedding.timeout().toMillis(),
-                        TimeUnit.MILLISECONDS, embedding.maxInFlight())
+                        TimeUnit.MILLISECONDS, embedding.asyncCapacity())
                 .uid("embed-chunks").name("Embed chunks (" + embedding.backend() + ")")
                 .setParallelism(embedding.parallelism());
 
