@@ -23,9 +23,11 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Embeds the changed chunks of a batch of document updates, in backend requests of at most
  * {@code batchSize} texts, and passes the updates on with their vectors filled in. A text
- * already embedded recently (in any document) or twice in one batch is embedded once.
+ * already embedded recently (in any document) or twice in one batch is embedded once. When a
+ * backend rejects a request for good, it is split in halves until the texts it rejects are
+ * found; those are passed on as rejected, the rest embedded.
  */
-public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, DocumentUpdate> {
+public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, EmbeddedDocument> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(EmbedDocuments.class);
 
@@ -52,7 +54,7 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Docu
     }
 
     @Override
-    public void asyncInvoke(EmbeddingBatch batch, ResultFuture<DocumentUpdate> result) {
+    public void asyncInvoke(EmbeddingBatch batch, ResultFuture<EmbeddedDocument> result) {
         // the vector of every changed chunk's text, by hash: from the cache, else to embed once
         Map<ByteBuffer, float[]> vectors = new HashMap<>();
         Map<ByteBuffer, String> missing = new LinkedHashMap<>();
@@ -77,8 +79,9 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Docu
             }
         }
         chunksReused.inc(reused);
+        Map<ByteBuffer, String> rejected = new HashMap<>();
         if (missing.isEmpty()) {
-            result.complete(fill(batch, vectors));
+            result.complete(fill(batch, vectors, rejected));
             return;
         }
         List<ByteBuffer> keys = new ArrayList<>(missing.keySet());
@@ -88,34 +91,69 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Docu
             int start = from;
             List<String> request = texts.subList(from, Math.min(texts.size(), from + options.batchSize()));
             batchSizes.update(request.size());
-            requests.add(pool.embed(request).thenAccept(answer -> {
-                checkAnswer(request.size(), answer);
-                synchronized (vectors) {
-                    for (int i = 0; i < answer.size(); i++) {
-                        vectors.put(keys.get(start + i), answer.get(i));
-                        cache.put(keys.get(start + i).array(), answer.get(i));
-                    }
-                }
-            }));
+            List<ByteBuffer> requestKeys = keys.subList(start, start + request.size());
+            requests.add(embedOrReject(requestKeys, request, vectors, rejected));
         }
         CompletableFuture.allOf(requests.toArray(CompletableFuture[]::new)).whenComplete((ok, error) -> {
             if (error != null) {
                 result.completeExceptionally(error);
             } else {
-                chunksEmbedded.inc(texts.size());
-                result.complete(fill(batch, vectors));
+                chunksEmbedded.inc(texts.size() - rejected.size());
+                result.complete(fill(batch, vectors, rejected));
             }
         });
     }
 
-    private static List<DocumentUpdate> fill(EmbeddingBatch batch, Map<ByteBuffer, float[]> vectors) {
-        List<DocumentUpdate> out = new ArrayList<>(batch.documents().size());
+    /** Embeds the texts; what a backend rejects for good is narrowed down by halves and noted. */
+    private CompletableFuture<Void> embedOrReject(List<ByteBuffer> keys, List<String> texts,
+                                                  Map<ByteBuffer, float[]> vectors, Map<ByteBuffer, String> rejected) {
+        return pool.embed(texts).handle((answer, error) -> {
+            if (error == null) {
+                checkAnswer(texts.size(), answer);
+                synchronized (vectors) {
+                    for (int i = 0; i < answer.size(); i++) {
+                        vectors.put(keys.get(i), answer.get(i));
+                        cache.put(keys.get(i).array(), answer.get(i));
+                    }
+                }
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            Throwable cause = error.getCause() != null ? error.getCause() : error;
+            if (!(cause instanceof EmbeddingFailure failure) || failure.isTransient()) {
+                return CompletableFuture.<Void>failedFuture(cause);
+            }
+            if (texts.size() == 1) {
+                synchronized (vectors) {
+                    rejected.put(keys.get(0), failure.getMessage());
+                }
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            int half = texts.size() / 2;
+            return CompletableFuture.allOf(
+                    embedOrReject(keys.subList(0, half), texts.subList(0, half), vectors, rejected),
+                    embedOrReject(keys.subList(half, texts.size()), texts.subList(half, texts.size()), vectors, rejected));
+        }).thenCompose(f -> f);
+    }
+
+    private static List<EmbeddedDocument> fill(EmbeddingBatch batch, Map<ByteBuffer, float[]> vectors,
+                                               Map<ByteBuffer, String> rejected) {
+        List<EmbeddedDocument> out = new ArrayList<>(batch.documents().size());
         for (DocumentUpdate update : batch.documents()) {
             List<ChunkRow> chunks = new ArrayList<>(update.chunks().size());
+            List<EmbeddedDocument.RejectedChunk> rejectedChunks = new ArrayList<>();
             for (ChunkRow chunk : update.chunks()) {
-                chunks.add(chunk.changed() ? chunk.withEmbedding(vectors.get(ByteBuffer.wrap(chunk.sha256()))) : chunk);
+                if (!chunk.changed()) {
+                    chunks.add(chunk);
+                    continue;
+                }
+                ByteBuffer sha = ByteBuffer.wrap(chunk.sha256());
+                String reason = rejected.get(sha);
+                if (reason != null) {
+                    rejectedChunks.add(new EmbeddedDocument.RejectedChunk(chunk.chunkNo(), chunk.text(), reason));
+                }
+                chunks.add(chunk.withEmbedding(vectors.get(sha))); // no vector when rejected
             }
-            out.add(update.withChunks(chunks));
+            out.add(new EmbeddedDocument(update.withChunks(chunks), List.copyOf(rejectedChunks)));
         }
         return out;
     }
@@ -137,7 +175,7 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Docu
      * (backpressure). Failing here would only restart the job into the same wait.
      */
     @Override
-    public void timeout(EmbeddingBatch batch, ResultFuture<DocumentUpdate> result) {
+    public void timeout(EmbeddingBatch batch, ResultFuture<EmbeddedDocument> result) {
         LOG.warn("embedding {} chunks is taking longer than embedding.timeout={}; still waiting for the pool "
                 + "({} requests in flight, {} queued, {} healthy endpoints)", batch.chunksToEmbed(),
                 options.timeout(), pool.inFlight(), pool.queued(), pool.healthyEndpoints());

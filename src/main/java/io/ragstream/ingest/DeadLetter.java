@@ -7,7 +7,7 @@ public record DeadLetter(
     /** Reason codes: each has its own counter and lands in the dead-letter record as is. */
     public enum Reason {
         MALFORMED_JSON, INVALID_UTF8, NOT_AN_OBJECT, MISSING_ID, WRONG_TYPE, UNKNOWN_OP,
-        EMPTY_TEXT, TOO_LARGE, MISSING_KEY, UNKNOWN_CDC_SHAPE
+        EMPTY_TEXT, TOO_LARGE, MISSING_KEY, UNKNOWN_CDC_SHAPE, BACKEND_REJECTED
     }
 
     public static DeadLetter of(KafkaRecord record, Reason reason, String detail) {

@@ -10,6 +10,7 @@ import io.ragstream.embed.EmbedDocuments;
 import io.ragstream.embed.EmbeddingBatch;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.embed.MicroBatchOperator;
+import io.ragstream.embed.SplitRejectedChunks;
 import io.ragstream.ingest.DeadLetter;
 import io.ragstream.ingest.DeadLetterSerializer;
 import io.ragstream.ingest.DocumentEvent;
@@ -101,10 +102,6 @@ public final class RagstreamJob {
                 .process(parseDocuments(config))
                 .uid("parse-documents").name("Parse document events");
 
-        events.getSideOutput(ParseDocuments.DEAD_LETTERS)
-                .sinkTo(deadLetters)
-                .uid("dead-letter-sink").name("Dead-letter topic");
-
         DataStream<DocumentUpdate> updates = events
                 .keyBy(DocumentEvent::key)
                 .process(new DocumentChunker(chunker(config, embedding), config.get(RagstreamOptions.STATE_DELETED_RETENTION)))
@@ -119,11 +116,19 @@ public final class RagstreamJob {
                 .uid("micro-batch-chunks")
                 .setParallelism(embedding.parallelism());
 
-        DataStream<DocumentUpdate> embedded = AsyncDataStream
+        SingleOutputStreamOperator<DocumentUpdate> embedded = AsyncDataStream
                 .orderedWait(batches, new EmbedDocuments(embedding), embedding.timeout().toMillis(),
                         TimeUnit.MILLISECONDS, embedding.asyncCapacity())
                 .uid("embed-chunks").name("Embed chunks (" + embedding.backend() + ")")
+                .setParallelism(embedding.parallelism())
+                .process(new SplitRejectedChunks())
+                .uid("split-rejected-chunks").name("Dead-letter rejected chunks")
                 .setParallelism(embedding.parallelism());
+
+        events.getSideOutput(ParseDocuments.DEAD_LETTERS)
+                .union(embedded.getSideOutput(ParseDocuments.DEAD_LETTERS))
+                .sinkTo(deadLetters)
+                .uid("dead-letter-sink").name("Dead-letter topic");
 
         embedded.keyBy(DocumentUpdate::key)
                 .sinkTo(sink)

@@ -76,7 +76,9 @@ final class DocumentWriter {
         }
     }
 
+    /** Chunks past the new count, and chunks whose new text a backend rejected (no vector). */
     private long deleteVanishedChunks(Connection connection, List<DocumentUpdate> applied) throws SQLException {
+        long deleted;
         try (PreparedStatement st = connection.prepareStatement(schema.deleteChunksFrom())) {
             for (DocumentUpdate u : applied) {
                 st.setString(1, u.tenant());
@@ -84,7 +86,22 @@ final class DocumentWriter {
                 st.setInt(3, u.chunkCount());
                 st.addBatch();
             }
-            return sum(st.executeBatch());
+            deleted = sum(st.executeBatch());
+        }
+        try (PreparedStatement st = connection.prepareStatement(schema.deleteChunk())) {
+            boolean any = false;
+            for (DocumentUpdate u : applied) {
+                for (ChunkRow chunk : u.chunks()) {
+                    if (chunk.changed() && chunk.embedding() == null) {
+                        st.setString(1, u.tenant());
+                        st.setString(2, u.docId());
+                        st.setInt(3, chunk.chunkNo());
+                        st.addBatch();
+                        any = true;
+                    }
+                }
+            }
+            return any ? deleted + sum(st.executeBatch()) : deleted;
         }
     }
 
@@ -95,9 +112,13 @@ final class DocumentWriter {
                     if (!chunk.changed()) {
                         continue;
                     }
-                    if (chunk.embedding() == null || chunk.embedding().length != schema.dimension()) {
+                    if (chunk.embedding() == null) {
+                        continue; // rejected by the backend and dead-lettered; its old row goes below
+                    }
+                    if (chunk.embedding().length != schema.dimension()) {
                         throw new IllegalStateException("chunk " + chunk.chunkNo() + " of " + u.key()
-                                + " reached the sink without a " + schema.dimension() + "-dim embedding");
+                                + " reached the sink with a " + chunk.embedding().length + "-dim embedding, expected "
+                                + schema.dimension());
                     }
                     st.setString(1, u.tenant());
                     st.setString(2, u.docId());

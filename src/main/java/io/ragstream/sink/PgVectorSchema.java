@@ -139,6 +139,10 @@ public final class PgVectorSchema implements Serializable {
         return "DELETE FROM \"" + chunksTable + "\" WHERE tenant = ? AND doc_id = ? AND chunk_no >= ?";
     }
 
+    String deleteChunk() {
+        return "DELETE FROM \"" + chunksTable + "\" WHERE tenant = ? AND doc_id = ? AND chunk_no = ?";
+    }
+
     String upsertChunk() {
         return "INSERT INTO \"" + chunksTable + "\" AS c (tenant, doc_id, chunk_no, version, content,"
                 + " content_sha256, metadata, model, embedding, updated_at)"

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class EmbedDocumentsTest {
     private CapturedMetrics metrics;
-    private OneInputStreamOperatorTestHarness<EmbeddingBatch, DocumentUpdate> harness;
+    private OneInputStreamOperatorTestHarness<EmbeddingBatch, EmbeddedDocument> harness;
 
     @BeforeEach
     void open() throws Exception {
@@ -94,7 +94,7 @@ class EmbedDocumentsTest {
         harness.getOutput().clear();
         harness.processElement(batch, 0L);
         harness.endInput(); // waits for the async results
-        List<DocumentUpdate> out = new ArrayList<>(harness.extractOutputValues());
+        List<DocumentUpdate> out = new ArrayList<>(harness.extractOutputValues().stream().map(EmbeddedDocument::update).toList());
         harness.getOutput().clear();
         return out;
     }

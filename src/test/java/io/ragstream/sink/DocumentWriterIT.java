@@ -100,6 +100,15 @@ class DocumentWriterIT {
     }
 
     @Test
+    void aChunkTheBackendRejectedLosesItsOldRowAndTheRestIsWritten() throws Exception {
+        write(upsert(1, "alpha", "beta", "gamma"));
+        ChunkRow rejected = new ChunkRow(1, "beta, now poison", DocumentChunker.sha256("beta, now poison"), null);
+        write(new DocumentUpdate("t", "d", 2, false, "{}", List.of(unchanged(0, "alpha"), rejected, changed(2, "gamma v2"))));
+        assertThat(chunks()).containsExactly("0:2:alpha", "2:2:gamma v2");
+        assertThat(document()).isEqualTo("2:3:false");
+    }
+
+    @Test
     void anUnchangedChunkMissingFromTheTableIsCounted() throws Exception {
         DocumentWriter.Counts counts = write(new DocumentUpdate("t", "d", 1, false, "{}", List.of(unchanged(0, "never written"))));
         assertThat(counts.missingChunks()).isEqualTo(1);
