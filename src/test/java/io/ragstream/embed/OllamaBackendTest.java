@@ -1,0 +1,472 @@
+package io.ragstream.embed;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** {@link OllamaBackend} against a real HTTP server that answers as Ollama's API documentation shows. */
+class OllamaBackendTest {
+
+    /** The request of Ollama's docs/api.md, "Generate Embeddings", "Request (Multiple input)". */
+    static final List<String> DOC_INPUT = List.of("Why is the sky blue?", "Why is the grass green?");
+
+    /** Its response, verbatim (all-minilm, shortened by the docs to 10 values per vector). */
+    static final String DOC_RESPONSE = """
+            {
+              "model": "all-minilm",
+              "embeddings": [[
+                0.010071029, -0.0017594862, 0.05007221, 0.04692972, 0.054916814,
+                0.008599704, 0.105441414, -0.025878139, 0.12958129, 0.031952348
+              ],[
+                -0.0098027075, 0.06042469, 0.025257962, -0.006364387, 0.07272725,
+                0.017194884, 0.09032035, -0.051705178, 0.09951512, 0.09072481
+              ]]
+            }
+            """;
+
+    static final float[] DOC_FIRST = {
+        0.010071029f, -0.0017594862f, 0.05007221f, 0.04692972f, 0.054916814f,
+        0.008599704f, 0.105441414f, -0.025878139f, 0.12958129f, 0.031952348f};
+    static final float[] DOC_SECOND = {
+        -0.0098027075f, 0.06042469f, 0.025257962f, -0.006364387f, 0.07272725f,
+        0.017194884f, 0.09032035f, -0.051705178f, 0.09951512f, 0.09072481f};
+
+    private final StubServer server = new StubServer();
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+        server.close();
+    }
+
+    private OllamaBackend backend(int dimension) {
+        return backend(OllamaBackend.builder(server.url()).model("all-minilm").dimension(dimension));
+    }
+
+    private OllamaBackend backend(OllamaBackend.Builder builder) {
+        OllamaBackend b = builder.build();
+        toClose.add(b);
+        return b;
+    }
+
+    @Test
+    void sendsTheBatchAsOneRequestAndReadsTheDocumentedAnswer() throws Exception {
+        server.reply(200, DOC_RESPONSE);
+        OllamaBackend backend = backend(10);
+
+        List<float[]> vectors = backend.embed(DOC_INPUT).get(10, TimeUnit.SECONDS);
+
+        assertThat(vectors).hasSize(2);
+        assertThat(vectors.get(0)).containsExactly(DOC_FIRST);
+        assertThat(vectors.get(1)).containsExactly(DOC_SECOND);
+        assertThat(server.requests()).hasSize(1);
+        StubServer.Request request = server.requests().get(0);
+        assertThat(request.method()).isEqualTo("POST");
+        assertThat(request.path()).isEqualTo("/api/embed");
+        assertThat(request.headers().getFirst("Content-Type")).isEqualTo("application/json");
+        assertThat(request.headers().containsKey("Authorization")).isFalse();
+        assertThat(request.json()).isEqualTo(json("""
+                {"model": "all-minilm", "input": ["Why is the sky blue?", "Why is the grass green?"],
+                 "truncate": true, "keep_alive": "30m"}"""));
+        assertThat(backend.inFlight()).isZero();
+    }
+
+    @Test
+    void keepAliveAndTruncateAreConfigurable() throws Exception {
+        server.reply(200, """
+                {"model": "all-minilm", "embeddings": [[0.6, 0.8]]}""");
+        OllamaBackend backend = backend(OllamaBackend.builder(server.url()).model("all-minilm").dimension(2)
+                .keepAlive("-1m").truncate(false));
+
+        assertThat(backend.embed(List.of("one")).get(10, TimeUnit.SECONDS).get(0)).containsExactly(0.6f, 0.8f);
+        assertThat(server.requests().get(0).json()).isEqualTo(json("""
+                {"model": "all-minilm", "input": ["one"], "truncate": false, "keep_alive": "-1m"}"""));
+    }
+
+    @Test
+    void returnsVectorsAsGivenWithoutNormalising() throws Exception {
+        server.reply(200, """
+                {"model": "m", "embeddings": [[3, 4]]}""");
+        assertThat(backend(2).embed(List.of("x")).get(10, TimeUnit.SECONDS).get(0)).containsExactly(3f, 4f);
+    }
+
+    @Test
+    void anEmptyBatchSendsNothing() throws Exception {
+        assertThat(backend(10).embed(List.of()).get(10, TimeUnit.SECONDS)).isEmpty();
+        assertThat(server.requests()).isEmpty();
+    }
+
+    @Test
+    void acceptsTheBaseUrlWithOrWithoutTheApiPath() {
+        for (String url : List.of("http://gpu-1:11434", "http://gpu-1:11434/", "http://gpu-1:11434/api",
+                "http://gpu-1:11434/api/", "http://gpu-1:11434/api/embed")) {
+            URI base = HttpBackends.base(url);
+            assertThat(OllamaBackend.embedUri(base)).as(url).hasToString("http://gpu-1:11434/api/embed");
+        }
+        assertThat(OllamaBackend.builder("http://gpu-1:11434/").model("m").dimension(1).build().endpoint())
+                .isEqualTo("http://gpu-1:11434");
+    }
+
+    @Test
+    void aWrongDimensionIsPermanent() {
+        server.reply(200, DOC_RESPONSE);
+        EmbeddingFailure f = failure(backend(384).embed(DOC_INPUT));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f.status()).isEqualTo(200);
+        assertThat(f).hasMessageContainingAll("wrong dimension", "10 values", "expected 384");
+    }
+
+    @Test
+    void fewerVectorsThanTextsIsPermanent() {
+        server.reply(200, DOC_RESPONSE);
+        EmbeddingFailure f = failure(backend(10).embed(List.of("a", "b", "c")));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f).hasMessageContaining("asked for 3 vectors, got 2");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "NaN literal        | [0.1, NaN, 0.3]       | NaN",
+        "Infinity literal   | [0.1, -Infinity, 0.3] | Infinity",
+        "null               | [0.1, null, 0.3]      | null",
+        "beyond float range | [0.1, 1e39, 0.3]      | 1.0E39"})
+    void aNonFiniteValueIsPermanent(String what, String vector, String shown) {
+        server.reply(200, "{\"model\": \"m\", \"embeddings\": [[0.1, 0.2, 0.3], " + vector + "]}");
+        EmbeddingFailure f = failure(backend(3).embed(List.of("fine", "bad")));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f).hasMessageContainingAll("vector 1", "non-finite", "at 1", shown);
+    }
+
+    @Test
+    void ollamasOwnAnswersToANanVectorArePermanent() {
+        // Older Ollama: Go's encoder refuses NaN and the handler answers 500; newer: a 400.
+        server.reply(500, "{\"error\":\"failed to encode response: json: unsupported value: NaN\"}");
+        EmbeddingFailure old = failure(backend(3).embed(List.of("x")));
+        assertThat(old.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(old.status()).isEqualTo(500);
+        assertThat(old).hasMessageContaining("json: unsupported value: NaN");
+
+        server.reply(400, "{\"error\":\"embedding contains NaN or Inf values\"}");
+        EmbeddingFailure recent = failure(backend(3).embed(List.of("x")));
+        assertThat(recent.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(recent.status()).isEqualTo(400);
+        assertThat(recent).hasMessageContaining("embedding contains NaN or Inf values");
+    }
+
+    @ParameterizedTest(name = "HTTP {0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "400 | {\"error\":\"input exceeds maximum context length\"} | input exceeds maximum context length",
+        "404 | {\"error\":\"model 'all-minilm' not found\"}         | model 'all-minilm' not found",
+        "413 | <html><body>413 Request Entity Too Large</body></html> | 413 Request Entity Too Large"})
+    void aClientErrorIsPermanentWithTheServersMessage(int status, String body, String message) {
+        server.reply(status, body);
+        EmbeddingFailure f = failure(backend(10).embed(DOC_INPUT));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f.status()).isEqualTo(status);
+        assertThat(f).hasMessageContainingAll("HTTP " + status, message, server.url(), "all-minilm");
+    }
+
+    @ParameterizedTest(name = "HTTP {0}")
+    @CsvSource(delimiter = '|', value = {
+        "408 | {\"error\":\"request timeout\"}",
+        "429 | {\"error\":\"too many requests\"}",
+        "500 | {\"error\":\"llama runner process has terminated: exit status 2\"}",
+        "502 | <html><body><h1>502 Bad Gateway</h1></body></html>",
+        "503 | {\"error\":\"server busy, please try again.  maximum pending requests exceeded\"}"})
+    void overloadAndServerErrorsAreTransientWithTheirStatus(int status, String body) {
+        server.reply(status, body, Map.of("Retry-After", "2"));
+        EmbeddingFailure f = failure(backend(10).embed(DOC_INPUT));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
+        assertThat(f.isTransient()).isTrue();
+        assertThat(f.status()).isEqualTo(status);
+        assertThat(f).hasMessageContainingAll("HTTP " + status, "Retry-After: 2");
+    }
+
+    @Test
+    void aSuccessThatIsNotJsonIsTransient() {
+        server.reply(200, "<html><body>Please log in to the corporate proxy</body></html>");
+        EmbeddingFailure f = failure(backend(10).embed(DOC_INPUT));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
+        assertThat(f.status()).isEqualTo(200);
+        assertThat(f).hasMessageContainingAll("not JSON", "corporate proxy");
+
+        server.reply(200, "");
+        assertThat(failure(backend(10).embed(DOC_INPUT)).kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
+    }
+
+    @Test
+    void aJsonSuccessWithoutEmbeddingsIsPermanent() {
+        server.reply(200, "{\"embedding\": [0.1, 0.2]}"); // the old /api/embeddings shape
+        EmbeddingFailure f = failure(backend(2).embed(List.of("x")));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f).hasMessageContaining("no \"embeddings\" array");
+
+        server.reply(200, "{\"error\": \"something odd\"}");
+        assertThat(failure(backend(2).embed(List.of("x")))).hasMessageContaining("something odd")
+                .extracting(EmbeddingFailure::kind).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+    }
+
+    @Test
+    void aRefusedConnectionIsTransient() throws Exception {
+        OllamaBackend backend = backend(OllamaBackend.builder("http://127.0.0.1:" + closedPort()).model("m").dimension(10));
+        EmbeddingFailure f = failure(backend.embed(DOC_INPUT));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
+        assertThat(f.status()).isZero();
+        assertThat(f.getCause()).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void aResetConnectionIsTransient() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try (Socket s = socket.accept()) {
+                    s.setSoLinger(true, 0); // close with a RST
+                    s.getInputStream().read();
+                } catch (IOException ignored) {
+                    // the test is over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            OllamaBackend backend = backend(OllamaBackend.builder("http://127.0.0.1:" + socket.getLocalPort()).model("m").dimension(10));
+            EmbeddingFailure f = failure(backend.embed(DOC_INPUT));
+            assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
+            assertThat(f.status()).isZero();
+        }
+    }
+
+    @Test
+    void anAnswerLaterThanTheRequestTimeoutIsTransientAndTheCallerNeverWaits() {
+        server.hang();
+        OllamaBackend backend = backend(OllamaBackend.builder(server.url()).model("m").dimension(10)
+                .requestTimeout(Duration.ofMillis(300)));
+
+        long start = System.nanoTime();
+        CompletableFuture<List<float[]>> future = backend.embed(DOC_INPUT);
+        long callMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(future).isNotDone();
+        assertThat(callMillis).isLessThan(300);
+
+        EmbeddingFailure f = failure(future);
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
+        assertThat(f.status()).isZero();
+        assertThat(f.getCause()).isInstanceOf(HttpTimeoutException.class);
+        assertThat(f).hasMessageContaining("request timeout");
+    }
+
+    @Test
+    void closingFailsWhatIsInFlightAsTransientAndRefusesMore() {
+        server.hang();
+        OllamaBackend backend = backend(10);
+        CompletableFuture<List<float[]>> future = backend.embed(DOC_INPUT);
+        server.awaitRequests(1);
+
+        backend.close();
+
+        assertThat(failure(future).kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
+        assertThat(failure(backend.embed(DOC_INPUT))).hasMessageContaining("closed")
+                .extracting(EmbeddingFailure::kind).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
+        backend.close(); // idempotent
+    }
+
+    @Test
+    void rejectsIncompleteOrUnsafeSettings() {
+        assertThatThrownBy(() -> OllamaBackend.builder("http://h:11434").dimension(10).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("model");
+        assertThatThrownBy(() -> OllamaBackend.builder("http://h:11434").model("m").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dimension");
+        assertThatThrownBy(() -> OllamaBackend.builder("h:11434").model("m").dimension(1).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("http");
+        assertThatThrownBy(() -> OllamaBackend.builder("http://user:secret@h:11434").model("m").dimension(1).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> OllamaBackend.builder("http://h:11434").model("m").dimension(1)
+                .requestTimeout(Duration.ZERO).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestTimeout");
+        assertThatThrownBy(() -> OllamaBackend.builder("http://h:11434").model("m").dimension(1).keepAlive(" ").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keepAlive");
+    }
+
+    // ---- helpers, shared with OpenAiBackendTest ----
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    static JsonNode json(String text) {
+        try {
+            return MAPPER.readTree(text);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The failure a future ends with, checked to be an {@link EmbeddingFailure} both through
+     * {@code get()} and as what {@code handle}/{@code whenComplete} callbacks receive.
+     */
+    static EmbeddingFailure failure(CompletableFuture<?> future) {
+        Throwable thrown = catchThrowable(() -> future.get(20, TimeUnit.SECONDS));
+        assertThat(thrown).isInstanceOf(ExecutionException.class);
+        assertThat(thrown.getCause()).isInstanceOf(EmbeddingFailure.class);
+        Throwable direct = future.handle((value, error) -> error).join();
+        assertThat(direct).isSameAs(thrown.getCause());
+        return (EmbeddingFailure) direct;
+    }
+
+    /** A port nothing listens on. */
+    static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * The JDK's HTTP server on 127.0.0.1 and a free port, answering with queued replies (the last
+     * one repeats), or never until closed ({@link #hang()}); it records what it receives.
+     */
+    static final class StubServer implements AutoCloseable {
+        record Request(String method, String path, Headers headers, String body) {
+            JsonNode json() {
+                return OllamaBackendTest.json(body);
+            }
+        }
+
+        private record Reply(int status, String body, Map<String, String> headers, boolean hang) {}
+
+        private final HttpServer server;
+        private final ExecutorService executor = Executors.newCachedThreadPool();
+        private final List<Request> requests = new CopyOnWriteArrayList<>();
+        private final List<Reply> replies = new ArrayList<>();
+        private final CountDownLatch released = new CountDownLatch(1);
+
+        StubServer() {
+            try {
+                server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+            server.createContext("/", this::handle);
+            server.setExecutor(executor);
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        /** Replaces the queued replies with this one. */
+        StubServer reply(int status, String body) {
+            return reply(status, body, Map.of());
+        }
+
+        StubServer reply(int status, String body, Map<String, String> headers) {
+            synchronized (replies) {
+                replies.clear();
+                return then(status, body, headers);
+            }
+        }
+
+        /** Queues one more reply after the ones already queued. */
+        StubServer then(int status, String body) {
+            return then(status, body, Map.of());
+        }
+
+        private StubServer then(int status, String body, Map<String, String> headers) {
+            synchronized (replies) {
+                replies.add(new Reply(status, body, headers, false));
+            }
+            return this;
+        }
+
+        /** Answers nothing until the server is closed. */
+        StubServer hang() {
+            synchronized (replies) {
+                replies.clear();
+                replies.add(new Reply(0, "", Map.of(), true));
+            }
+            return this;
+        }
+
+        List<Request> requests() {
+            return requests;
+        }
+
+        void awaitRequests(int n) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (requests.size() < n) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the server got " + requests.size() + " requests, not " + n);
+                }
+                Thread.onSpinWait();
+            }
+        }
+
+        private void handle(HttpExchange exchange) throws IOException {
+            try (exchange) {
+                String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                Reply reply;
+                synchronized (replies) {
+                    if (replies.isEmpty()) {
+                        reply = new Reply(500, "{\"error\":\"no reply queued in the test\"}", Map.of(), false);
+                    } else {
+                        reply = replies.size() > 1 ? replies.remove(0) : replies.get(0);
+                    }
+                }
+                requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                        exchange.getRequestHeaders(), body));
+                if (reply.hang()) {
+                    released.await(30, TimeUnit.SECONDS);
+                    return;
+                }
+                byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type",
+                        reply.body().startsWith("<") ? "text/html" : "application/json");
+                reply.headers().forEach(exchange.getResponseHeaders()::set);
+                exchange.sendResponseHeaders(reply.status(), bytes.length == 0 ? -1 : bytes.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void close() {
+            released.countDown();
+            server.stop(0);
+            executor.shutdownNow();
+        }
+    }
+}
