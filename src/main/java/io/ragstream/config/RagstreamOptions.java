@@ -87,6 +87,15 @@ public final class RagstreamOptions {
     public static final ConfigOption<List<Map<String, String>>> EMBEDDING_ENDPOINTS =
             ConfigOptions.key("embedding.endpoints").mapType().asList().defaultValues()
                     .withDescription("Backend endpoints: [{url: http://gpu-1:11434, max-concurrency: 4}, ...].");
+    public static final ConfigOption<Integer> EMBEDDING_DIMENSION =
+            ConfigOptions.key("embedding.dimension").intType().defaultValue(384)
+                    .withDescription("Length of the model's vectors; every answer is checked against it.");
+    public static final ConfigOption<Duration> EMBEDDING_REQUEST_TIMEOUT =
+            ConfigOptions.key("embedding.request-timeout").durationType().defaultValue(Duration.ofSeconds(60))
+                    .withDescription("One HTTP request to an endpoint; a timeout is retried, never fails the job.");
+    public static final ConfigOption<String> EMBEDDING_API_KEY_ENV =
+            ConfigOptions.key("embedding.api-key-env").stringType().defaultValue("OPENAI_API_KEY")
+                    .withDescription("Environment variable holding the OpenAI-compatible API key (sent as a Bearer token).");
     public static final ConfigOption<Integer> EMBEDDING_BATCH_SIZE =
             ConfigOptions.key("embedding.batch-size").intType().defaultValue(32)
                     .withDescription("Chunks per backend request (micro-batch size).");
@@ -95,7 +104,7 @@ public final class RagstreamOptions {
                     .withDescription("How long a partial micro-batch waits for more chunks.");
     public static final ConfigOption<Integer> EMBEDDING_MAX_IN_FLIGHT =
             ConfigOptions.key("embedding.max-in-flight").intType().defaultValue(2)
-                    .withDescription("Batches in flight per embedding subtask (in-process backend).");
+                    .withDescription("Batches the in-process model embeds at once (its threads).");
     public static final ConfigOption<Duration> EMBEDDING_TIMEOUT =
             ConfigOptions.key("embedding.timeout").durationType().defaultValue(Duration.ofMinutes(5))
                     .withDescription("Upper bound for one embedding batch.");
@@ -154,7 +163,8 @@ public final class RagstreamOptions {
             CDC_ID_COLUMN, CDC_TEXT_COLUMNS, CDC_TENANT_COLUMN, CDC_METADATA_COLUMN,
             POSTGRES_URL, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_CHUNKS_TABLE,
             POSTGRES_DOCUMENTS_TABLE, POSTGRES_CREATE_TABLES, HNSW_M, HNSW_EF_CONSTRUCTION,
-            EMBEDDING_BACKEND, EMBEDDING_MODEL, EMBEDDING_ENDPOINTS, EMBEDDING_BATCH_SIZE,
+            EMBEDDING_BACKEND, EMBEDDING_MODEL, EMBEDDING_ENDPOINTS, EMBEDDING_DIMENSION, EMBEDDING_REQUEST_TIMEOUT,
+            EMBEDDING_API_KEY_ENV, EMBEDDING_BATCH_SIZE,
             EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,
             EMBEDDING_CACHE_MAX_ENTRIES, EMBEDDING_CACHE_TTL,
             CHUNK_SIZE, CHUNK_OVERLAP, STATE_DELETED_RETENTION, INGEST_MAX_DOCUMENT_BYTES,

@@ -18,7 +18,8 @@ import java.util.Map;
  */
 public record EmbeddingOptions(
         String backend, String model, int batchSize, Duration linger, int maxInFlight, Duration timeout,
-        int parallelism, int cacheMaxEntries, Duration cacheTtl, List<Endpoint> endpoints) implements Serializable {
+        int parallelism, int cacheMaxEntries, Duration cacheTtl, List<Endpoint> endpoints, int dimension,
+        Duration requestTimeout, String apiKeyEnv) implements Serializable {
 
     /** One server of the pool and how many requests it takes at once (Ollama: OLLAMA_NUM_PARALLEL). */
     public record Endpoint(String url, int maxConcurrency) implements Serializable {}
@@ -33,9 +34,15 @@ public record EmbeddingOptions(
             throw new ConfigException(RagstreamOptions.EMBEDDING_MODEL.key(), "the onnx backend ships only "
                     + OnnxMiniLmEmbedder.MODEL_NAME + ", not '" + model + "'");
         }
-        if (!backend.equals("onnx")) {
-            throw new ConfigException(RagstreamOptions.EMBEDDING_BACKEND.key(),
-                    "'" + backend + "' is not built yet; use onnx");
+        int dimension = config.positive(RagstreamOptions.EMBEDDING_DIMENSION);
+        if (backend.equals("onnx") && dimension != OnnxMiniLmEmbedder.DIMENSION) {
+            throw new ConfigException(RagstreamOptions.EMBEDDING_DIMENSION.key(),
+                    OnnxMiniLmEmbedder.MODEL_NAME + " gives " + OnnxMiniLmEmbedder.DIMENSION + " dimensions, not " + dimension);
+        }
+        List<Endpoint> endpoints = endpoints(config);
+        if (!backend.equals("onnx") && endpoints.isEmpty()) {
+            throw new ConfigException(RagstreamOptions.EMBEDDING_ENDPOINTS.key(),
+                    "the " + backend + " backend needs at least one endpoint: [{url: http://host:port, max-concurrency: 4}]");
         }
         return new EmbeddingOptions(backend, model,
                 config.positive(RagstreamOptions.EMBEDDING_BATCH_SIZE),
@@ -45,7 +52,9 @@ public record EmbeddingOptions(
                 config.positive(RagstreamOptions.EMBEDDING_PARALLELISM),
                 config.get(RagstreamOptions.EMBEDDING_CACHE_MAX_ENTRIES),
                 config.get(RagstreamOptions.EMBEDDING_CACHE_TTL),
-                endpoints(config));
+                endpoints, dimension,
+                config.get(RagstreamOptions.EMBEDDING_REQUEST_TIMEOUT),
+                config.get(RagstreamOptions.EMBEDDING_API_KEY_ENV));
     }
 
     private static List<Endpoint> endpoints(RagstreamConfig config) {
@@ -70,10 +79,6 @@ public record EmbeddingOptions(
         return List.copyOf(endpoints);
     }
 
-    public int dimension() {
-        return OnnxMiniLmEmbedder.DIMENSION;
-    }
-
     /** Requests the whole pool takes at once. */
     public int poolConcurrency() {
         return backend.equals("onnx") ? maxInFlight : endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
@@ -92,16 +97,36 @@ public record EmbeddingOptions(
         return concurrency / parallelism + (subtask < concurrency % parallelism ? 1 : 0);
     }
 
-    /** The pool one embedding subtask uses. */
+    /** The pool one embedding subtask uses: its share of every endpoint's concurrency. */
     public EmbeddingPool openPool(int subtask, int parallelism, PoolListener listener) {
         List<EmbeddingPool.Member> members = new ArrayList<>();
-        int threads = share(maxInFlight, subtask, parallelism);
-        members.add(new EmbeddingPool.Member(new InProcessBackend(open(), Math.max(1, threads)), Math.max(1, threads)));
+        if (backend.equals("onnx")) {
+            int threads = Math.max(1, share(maxInFlight, subtask, parallelism));
+            members.add(new EmbeddingPool.Member(new InProcessBackend(OnnxMiniLmEmbedder.shared(), threads), threads));
+        } else {
+            for (Endpoint endpoint : endpoints) {
+                int share = share(endpoint.maxConcurrency(), subtask, parallelism);
+                if (share > 0) { // more subtasks than the endpoint takes requests: others use it
+                    members.add(new EmbeddingPool.Member(backend(endpoint.url()), share));
+                }
+            }
+        }
         return new EmbeddingPool(members, RETRY_BACKOFF, OPEN_BACKOFF, listener);
     }
 
-    /** The in-process model; shared by all users in a JVM. */
+    private EmbeddingBackend backend(String url) {
+        return switch (backend) {
+            case "ollama" -> OllamaBackend.builder(url).model(model).dimension(dimension)
+                    .requestTimeout(requestTimeout).build();
+            case "openai" -> OpenAiBackend.builder(url).model(model).dimension(dimension)
+                    .apiKeyEnv(apiKeyEnv).requestTimeout(requestTimeout).build();
+            default -> throw new IllegalStateException("no HTTP backend called " + backend);
+        };
+    }
+
+    /** A blocking embedder for queries: the in-process model (shared in a JVM), or the whole pool. */
     public Embedder open() {
-        return OnnxMiniLmEmbedder.shared();
+        return backend.equals("onnx") ? OnnxMiniLmEmbedder.shared()
+                : new PoolEmbedder(openPool(0, 1, PoolListener.NONE), model, dimension);
     }
 }

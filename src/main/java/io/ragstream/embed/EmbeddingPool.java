@@ -179,7 +179,7 @@ public final class EmbeddingPool implements AutoCloseable {
             } else {
                 EmbeddingFailure failure = asFailure(endpoint, error);
                 listener.onFailure(endpoint.backend.endpoint(), failure);
-                if (failure.isTransient()) {
+                if (failure.isTransient() || misconfigured(failure)) {
                     failed(endpoint);
                     retryLater(request, failure);
                 } else {
@@ -230,6 +230,14 @@ public final class EmbeddingPool implements AutoCloseable {
             }
             dispatch();
         }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * 401, 403, 404: a wrong key or a model the endpoint lacks. That is the endpoint's fault,
+     * not the input's: its work waits and moves elsewhere rather than being dead-lettered.
+     */
+    private static boolean misconfigured(EmbeddingFailure failure) {
+        return failure.status() == 401 || failure.status() == 403 || failure.status() == 404;
     }
 
     private static EmbeddingFailure asFailure(Endpoint endpoint, Throwable error) {
