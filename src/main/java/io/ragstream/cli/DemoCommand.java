@@ -5,9 +5,11 @@ import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.ingest.CorpusDocument;
+import io.ragstream.ingest.CorpusPublisher;
 import io.ragstream.ingest.CorpusReader;
 import io.ragstream.search.SearchHit;
 import io.ragstream.search.Searcher;
+import io.ragstream.sink.IndexedDocuments;
 import io.ragstream.sink.PgVectorSinkOptions;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -17,10 +19,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -61,7 +59,7 @@ final class DemoCommand implements Callable<Integer> {
             EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
             PgVectorSinkOptions pg = PgVectorSinkOptions.from(cfg, embedding.dimension());
             Instant start = Instant.now();
-            Publisher.publish(cfg.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS),
+            CorpusPublisher.publish(cfg.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS),
                     cfg.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC), docs);
             long chunks = awaitIndexed(job, pg, docs, start);
             double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
@@ -87,30 +85,23 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Waits until every published document has been written by this run; returns its chunk count. */
     private long awaitIndexed(JobClient job, PgVectorSinkOptions pg, List<CorpusDocument> docs, Instant since) throws Exception {
-        String sql = "SELECT count(*), coalesce(sum(chunk_count), 0) FROM \"" + pg.schema().documentsTable()
-                + "\" WHERE tenant = ? AND doc_id = ANY(?) AND updated_at >= ? AND NOT deleted";
         Instant deadline = Instant.now().plus(timeout);
-        try (Connection c = pg.connect();
-             PreparedStatement st = c.prepareStatement(sql);
+        List<String> ids = docs.stream().map(CorpusDocument::id).toList();
+        try (IndexedDocuments indexed = new IndexedDocuments(pg, tenant, ids, since);
              ProgressBar bar = new ProgressBarBuilder().setTaskName("index").setInitialMax(docs.size())
                      .setUnit(" docs", 1).build()) {
-            st.setString(1, tenant);
-            st.setArray(2, c.createArrayOf("text", docs.stream().map(CorpusDocument::id).toArray()));
-            st.setTimestamp(3, Timestamp.from(since.minusSeconds(1)));
             while (true) {
-                try (ResultSet rs = st.executeQuery()) {
-                    rs.next();
-                    bar.stepTo(rs.getLong(1));
-                    if (rs.getLong(1) >= docs.size()) {
-                        return rs.getLong(2);
-                    }
+                IndexedDocuments.Count count = indexed.count();
+                bar.stepTo(count.documents());
+                if (count.documents() >= docs.size()) {
+                    return count.chunks();
                 }
                 if (job.getJobStatus().get().isGloballyTerminalState()) {
                     throw new IllegalStateException("the job stopped (" + job.getJobStatus().get()
                             + ") before the corpus was indexed; see .ragstream/logs/ragstream.log");
                 }
                 if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException("only " + bar.getCurrent() + " of " + docs.size()
+                    throw new IllegalStateException("only " + count.documents() + " of " + docs.size()
                             + " documents indexed after " + timeout + "; see .ragstream/logs/");
                 }
                 Thread.sleep(250);

@@ -3,6 +3,7 @@ package io.ragstream.cli;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.ingest.CorpusDocument;
+import io.ragstream.ingest.CorpusPublisher;
 import io.ragstream.ingest.CorpusReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,7 +33,7 @@ final class ProduceCommand implements Callable<Integer> {
         RagstreamConfig cfg = config.load();
         List<CorpusDocument> docs = new CorpusReader(tenant).read(files);
         String target = topic != null ? topic : cfg.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
-        Publisher.publish(cfg.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS), target, docs);
+        CorpusPublisher.publish(cfg.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS), target, docs);
         System.out.println("published " + docs.size() + " documents to " + target);
         return 0;
     }

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 /** The Java side of {@code bin/ragstream}: the commands that run on the JVM. */
 @Command(name = "ragstream", mixinStandardHelpOptions = true, version = "ragstream 0.1.0",
         description = "Keeps a pgvector index in step with documents published to Kafka.",
-        subcommands = {RunCommand.class, DemoCommand.class, ProduceCommand.class, SearchCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, DemoCommand.class, ProduceCommand.class, SearchCommand.class, BenchCommand.class,
+                ServeEmbeddingsCommand.class, CommandLine.HelpCommand.class})
 public final class RagstreamCli {
 
     /** The project folder: flink-conf/ and .ragstream/ live there (bin/ragstream sets it). */

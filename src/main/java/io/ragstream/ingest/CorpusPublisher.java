@@ -1,6 +1,5 @@
-package io.ragstream.cli;
+package io.ragstream.ingest;
 
-import io.ragstream.ingest.CorpusDocument;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -14,11 +13,11 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Publishes documents as document events (key tenant/id), with a progress bar. */
-final class Publisher {
+public final class CorpusPublisher {
 
-    private Publisher() {}
+    private CorpusPublisher() {}
 
-    static void publish(String bootstrapServers, String topic, List<CorpusDocument> docs) throws Exception {
+    public static void publish(String bootstrapServers, String topic, List<CorpusDocument> docs) throws Exception {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -1,0 +1,52 @@
+package io.ragstream.cli;
+
+import io.ragstream.bench.BenchContext;
+import io.ragstream.bench.BenchReport;
+import io.ragstream.bench.EmbedBench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", description = "Run benchmarks (all, or the named ones) and print a Markdown table of figures and goals.")
+final class BenchCommand implements Callable<Integer> {
+    private static final List<String> ALL = List.of("embed");
+
+    @Mixin
+    ConfigMixin config;
+
+    @Parameters(arity = "0..*", paramLabel = "NAME", description = "embed")
+    List<String> names;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "SciFact in BEIR format (default: ../shared/data/scifact), read in place.")
+    Path data;
+
+    @Option(names = "--docs", defaultValue = "300", description = "SciFact documents the embed bench indexes.")
+    int docs;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> run = names == null || names.isEmpty() ? ALL : names;
+        for (String name : run) {
+            if (!ALL.contains(name)) {
+                System.err.println("no bench called '" + name + "'; there are: " + String.join(", ", ALL));
+                return 2;
+            }
+        }
+        Path scifact = data != null ? data : RagstreamCli.home().resolve("../shared/data/scifact").normalize();
+        BenchContext context = new BenchContext(config.load(), scifact, Long.toString(System.currentTimeMillis(), 36));
+        BenchReport report = new BenchReport();
+        for (String name : run) {
+            switch (name) {
+                case "embed" -> EmbedBench.run(context, docs, report);
+                default -> throw new IllegalStateException(name);
+            }
+        }
+        System.out.println(report.toMarkdown());
+        return 0;
+    }
+}
