@@ -53,6 +53,16 @@ public final class TestServices {
 
     /** Job settings pointing at this test's topics and tables; extra entries override. */
     public RagstreamConfig config(String... overrides) {
+        return RagstreamConfig.of(settings(overrides), Map.of());
+    }
+
+    /** The same, on top of a YAML file (for settings such as lists of endpoints). */
+    public RagstreamConfig config(java.nio.file.Path yaml, String... overrides) {
+        return RagstreamConfig.load(yaml, settings(overrides).entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue()).toList(), Map.of());
+    }
+
+    private Map<String, String> settings(String... overrides) {
         Map<String, String> values = new HashMap<>();
         values.put("kafka.bootstrap-servers", KAFKA);
         values.put("kafka.documents-topic", documentsTopic);
@@ -69,7 +79,7 @@ public final class TestServices {
             int eq = o.indexOf('=');
             values.put(o.substring(0, eq), o.substring(eq + 1));
         }
-        return RagstreamConfig.of(values, Map.of());
+        return values;
     }
 
     public static Connection connect() throws SQLException {

@@ -117,11 +117,10 @@ final class Responder {
         void sendNow() {
             if (finished.compareAndSet(false, true)) {
                 pending.remove(this);
-                try {
-                    write(exchange, reply);
-                } finally {
-                    done.run();
-                }
+                // the slot is free once the answer is ready, as on a real server: freed after the
+                // write, a client that answers at once could find it still taken and get a 503
+                done.run();
+                write(exchange, reply);
             }
         }
 
