@@ -3,6 +3,7 @@ package io.ragstream.cli;
 import io.ragstream.bench.BenchContext;
 import io.ragstream.bench.BenchReport;
 import io.ragstream.bench.EmbedBench;
+import io.ragstream.bench.PoolBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,12 +15,12 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", description = "Run benchmarks (all, or the named ones) and print a Markdown table of figures and goals.")
 final class BenchCommand implements Callable<Integer> {
-    private static final List<String> ALL = List.of("embed");
+    private static final List<String> ALL = List.of("pool", "embed");
 
     @Mixin
     ConfigMixin config;
 
-    @Parameters(arity = "0..*", paramLabel = "NAME", description = "embed")
+    @Parameters(arity = "0..*", paramLabel = "NAME", description = "pool, embed (default: all)")
     List<String> names;
 
     @Option(names = "--data", paramLabel = "DIR", description = "SciFact in BEIR format (default: ../shared/data/scifact), read in place.")
@@ -42,6 +43,7 @@ final class BenchCommand implements Callable<Integer> {
         BenchReport report = new BenchReport();
         for (String name : run) {
             switch (name) {
+                case "pool" -> PoolBench.run(report);
                 case "embed" -> EmbedBench.run(context, docs, report);
                 default -> throw new IllegalStateException(name);
             }
