@@ -83,6 +83,54 @@ final class HttpBackends {
         }
     }
 
+    /** What both backends' builders take; each adds its own settings. */
+    abstract static class Builder<B extends Builder<B>> {
+        private final String url;
+        private String model;
+        private int dimension;
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+
+        Builder(String url) {
+            this.url = Objects.requireNonNull(url, "url");
+        }
+
+        abstract B self();
+
+        /** The model name the server knows (required). */
+        public B model(String model) {
+            this.model = model;
+            return self();
+        }
+
+        /** The model's vector length; every answer is checked against it (required). */
+        public B dimension(int dimension) {
+            this.dimension = dimension;
+            return self();
+        }
+
+        /** From sending the request to the end of the answer (default 60 s); past it: TRANSIENT. */
+        public B requestTimeout(Duration requestTimeout) {
+            this.requestTimeout = requestTimeout;
+            return self();
+        }
+
+        /** To open a connection (default 10 s); past it: TRANSIENT. */
+        public B connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+            return self();
+        }
+
+        Settings settings() {
+            return new Settings(base(url), model, dimension, requestTimeout, connectTimeout);
+        }
+
+        /** For toString: the url and model, never a key. */
+        String describe() {
+            return "url=" + url + ", model=" + model;
+        }
+    }
+
     private static void requirePositive(Duration d, String what) {
         if (d == null || d.isZero() || d.isNegative()) {
             throw new IllegalArgumentException(what + " must be positive, not " + d);

@@ -5,11 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -55,7 +53,7 @@ public final class OllamaBackend implements EmbeddingBackend {
     private final HttpBackends.Transport transport;
 
     private OllamaBackend(Builder b) {
-        this.settings = new HttpBackends.Settings(HttpBackends.base(b.url), b.model, b.dimension, b.requestTimeout, b.connectTimeout);
+        this.settings = b.settings();
         this.embedUri = embedUri(settings.base());
         this.truncate = b.truncate;
         if (b.keepAlive == null || b.keepAlive.isBlank()) {
@@ -156,28 +154,16 @@ public final class OllamaBackend implements EmbeddingBackend {
                 + ", keepAlive=" + keepAlive + ", truncate=" + truncate + "}";
     }
 
-    public static final class Builder {
-        private final String url;
-        private String model;
-        private int dimension;
+    public static final class Builder extends HttpBackends.Builder<Builder> {
         private boolean truncate = true;
         private String keepAlive = DEFAULT_KEEP_ALIVE;
-        private Duration requestTimeout = HttpBackends.DEFAULT_REQUEST_TIMEOUT;
-        private Duration connectTimeout = HttpBackends.DEFAULT_CONNECT_TIMEOUT;
 
         private Builder(String url) {
-            this.url = Objects.requireNonNull(url, "url");
+            super(url);
         }
 
-        /** The Ollama model name, e.g. {@code nomic-embed-text} (required). */
-        public Builder model(String model) {
-            this.model = model;
-            return this;
-        }
-
-        /** The model's vector length; every answer is checked against it (required). */
-        public Builder dimension(int dimension) {
-            this.dimension = dimension;
+        @Override
+        Builder self() {
             return this;
         }
 
@@ -190,18 +176,6 @@ public final class OllamaBackend implements EmbeddingBackend {
         /** How long Ollama keeps the model loaded after a request, a Go duration (default {@value OllamaBackend#DEFAULT_KEEP_ALIVE}). */
         public Builder keepAlive(String keepAlive) {
             this.keepAlive = keepAlive;
-            return this;
-        }
-
-        /** From sending the request to the end of the answer (default 60 s); past it: TRANSIENT. */
-        public Builder requestTimeout(Duration requestTimeout) {
-            this.requestTimeout = requestTimeout;
-            return this;
-        }
-
-        /** To open a connection (default 10 s); past it: TRANSIENT. */
-        public Builder connectTimeout(Duration connectTimeout) {
-            this.connectTimeout = connectTimeout;
             return this;
         }
 

@@ -8,7 +8,6 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -85,7 +84,7 @@ public final class OpenAiBackend implements EmbeddingBackend {
     private final HttpBackends.Transport transport;
 
     private OpenAiBackend(Builder b) {
-        this.settings = new HttpBackends.Settings(HttpBackends.base(b.url), b.model, b.dimension, b.requestTimeout, b.connectTimeout);
+        this.settings = b.settings();
         this.embeddingsUri = embeddingsUri(settings.base());
         this.requestedFormat = Objects.requireNonNull(b.encodingFormat, "encodingFormat");
         this.apiKeyEnv = b.apiKeyEnv;
@@ -273,30 +272,18 @@ public final class OpenAiBackend implements EmbeddingBackend {
                 + "}";
     }
 
-    public static final class Builder {
-        private final String url;
-        private String model;
-        private int dimension;
+    public static final class Builder extends HttpBackends.Builder<Builder> {
         private EncodingFormat encodingFormat = EncodingFormat.BASE64;
         private String apiKeyEnv;
         private String apiKey;
         private Function<String, String> environment = System::getenv;
-        private Duration requestTimeout = HttpBackends.DEFAULT_REQUEST_TIMEOUT;
-        private Duration connectTimeout = HttpBackends.DEFAULT_CONNECT_TIMEOUT;
 
         private Builder(String url) {
-            this.url = Objects.requireNonNull(url, "url");
+            super(url);
         }
 
-        /** The model name the server knows, e.g. {@code text-embedding-3-small} (required). */
-        public Builder model(String model) {
-            this.model = model;
-            return this;
-        }
-
-        /** The model's vector length; every answer is checked against it (required). */
-        public Builder dimension(int dimension) {
-            this.dimension = dimension;
+        @Override
+        Builder self() {
             return this;
         }
 
@@ -329,25 +316,13 @@ public final class OpenAiBackend implements EmbeddingBackend {
             return this;
         }
 
-        /** From sending the request to the end of the answer (default 60 s); past it: TRANSIENT. */
-        public Builder requestTimeout(Duration requestTimeout) {
-            this.requestTimeout = requestTimeout;
-            return this;
-        }
-
-        /** To open a connection (default 10 s); past it: TRANSIENT. */
-        public Builder connectTimeout(Duration connectTimeout) {
-            this.connectTimeout = connectTimeout;
-            return this;
-        }
-
         public OpenAiBackend build() {
             return new OpenAiBackend(this);
         }
 
         @Override
         public String toString() {
-            return "OpenAiBackend.Builder{url=" + url + ", model=" + model + ", apiKeyEnv=" + apiKeyEnv + "}";
+            return "OpenAiBackend.Builder{" + describe() + ", apiKeyEnv=" + apiKeyEnv + "}";
         }
     }
 }

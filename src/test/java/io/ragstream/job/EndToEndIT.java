@@ -26,7 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -64,7 +63,7 @@ class EndToEndIT {
 
     @BeforeAll
     static void startJob(@InjectMiniCluster MiniCluster cluster) throws Exception {
-        corpus = readCorpus();
+        corpus = TestServices.testCorpus();
         handbook = corpus.stream().map(d -> d.get("text").asText()).collect(Collectors.joining("\n\n"));
         config = SERVICES.config("job.parallelism=2", "embedding.batch-size=8", "chunk.size=120");
         StreamExecutionEnvironment env = new TestStreamEnvironment(cluster, 4); // the extension's cluster
@@ -178,18 +177,6 @@ class EndToEndIT {
         ObjectNode node = JSON.createObjectNode().put("tenant", tenant).put("id", id).put("version", version)
                 .put("title", title).put("text", text);
         return node.toString();
-    }
-
-    private static List<JsonNode> readCorpus() throws Exception {
-        List<JsonNode> docs = new ArrayList<>();
-        try (InputStream in = EndToEndIT.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank()) {
-                    docs.add(JSON.readTree(line));
-                }
-            }
-        }
-        return docs;
     }
 
     static long count(String sql) throws Exception {

@@ -26,7 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,7 +63,7 @@ class IncrementalUpdatesIT {
 
     @BeforeAll
     static void startJob(@InjectMiniCluster MiniCluster cluster) throws Exception {
-        corpus = readCorpus();
+        corpus = TestServices.testCorpus();
         manual = new ArrayList<>();
         for (int part = 1; part <= 2; part++) { // 20 paragraphs, each its own chunk at chunk.size=120
             for (JsonNode doc : corpus) {
@@ -292,17 +291,5 @@ class IncrementalUpdatesIT {
             }
         }
         return sum;
-    }
-
-    private static List<JsonNode> readCorpus() throws Exception {
-        List<JsonNode> docs = new ArrayList<>();
-        try (InputStream in = IncrementalUpdatesIT.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank()) {
-                    docs.add(JSON.readTree(line));
-                }
-            }
-        }
-        return docs;
     }
 }

@@ -151,6 +151,20 @@ public final class TestServices {
         boolean holds() throws Exception;
     }
 
+    /** The small corpus the project ships for its tests: ten documents of tenant acme. */
+    public static List<com.fasterxml.jackson.databind.JsonNode> testCorpus() throws java.io.IOException {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<com.fasterxml.jackson.databind.JsonNode> docs = new ArrayList<>();
+        try (java.io.InputStream in = TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank()) {
+                    docs.add(json.readTree(line));
+                }
+            }
+        }
+        return docs;
+    }
+
     /** Drops this test's tables. */
     public void dropTables() throws SQLException {
         try (Connection c = connect(); var st = c.createStatement()) {
