@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,10 +41,7 @@ class BackfillIT {
 
     @Test
     void indexesJsonlAndGzippedBeirFilesAndFinishes(@InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
-        Path events = dir.resolve("events.jsonl");
-        try (InputStream in = BackfillIT.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
-            Files.write(events, in.readAllBytes());
-        }
+        Path events = TestServices.testCorpusFile(dir);
         Files.writeString(events, "{\"id\": \"broken\", \"text\": \n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
         Path beir = dir.resolve("corpus.jsonl.gz");

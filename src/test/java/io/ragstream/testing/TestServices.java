@@ -151,6 +151,15 @@ public final class TestServices {
         boolean holds() throws Exception;
     }
 
+    /** The shipped test corpus as a JSONL file in {@code dir}, for backfills. */
+    public static java.nio.file.Path testCorpusFile(java.nio.file.Path dir) throws java.io.IOException {
+        java.nio.file.Path file = dir.resolve("e2e-documents.jsonl");
+        try (java.io.InputStream in = TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
+            java.nio.file.Files.write(file, in.readAllBytes());
+        }
+        return file;
+    }
+
     /** The small corpus the project ships for its tests: ten documents of tenant acme. */
     public static List<com.fasterxml.jackson.databind.JsonNode> testCorpus() throws java.io.IOException {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
