@@ -1,5 +1,9 @@
 package io.ragstream.ingest;
 
+import io.ragstream.config.ConfigException;
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
+
 import java.io.Serializable;
 import java.util.HashSet;
 import java.util.List;
@@ -41,6 +45,23 @@ public record CdcColumns(String idColumn, List<String> textColumns, String tenan
         if (metadataColumn != null) {
             requireName("metadataColumn", metadataColumn);
         }
+    }
+
+    /** The cdc.* settings; an empty tenant or metadata column means the table has none. */
+    public static CdcColumns from(RagstreamConfig config) {
+        try {
+            return new CdcColumns(
+                    config.get(RagstreamOptions.CDC_ID_COLUMN),
+                    config.get(RagstreamOptions.CDC_TEXT_COLUMNS),
+                    blankToNull(config.get(RagstreamOptions.CDC_TENANT_COLUMN)),
+                    blankToNull(config.get(RagstreamOptions.CDC_METADATA_COLUMN)));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("cdc.*", e.getMessage());
+        }
+    }
+
+    private static String blankToNull(String column) {
+        return column == null || column.isBlank() ? null : column;
     }
 
     /** DESIGN.md's defaults: {@code id}, {@code title} + {@code text}, {@code tenant}, {@code metadata}. */

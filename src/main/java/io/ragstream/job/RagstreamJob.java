@@ -12,42 +12,25 @@ import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.embed.MicroBatchOperator;
 import io.ragstream.embed.SplitRejectedChunks;
 import io.ragstream.ingest.DeadLetter;
-import io.ragstream.ingest.DeadLetterSerializer;
 import io.ragstream.ingest.DocumentEvent;
-import io.ragstream.ingest.DebeziumEventParser;
-import io.ragstream.ingest.DocumentEventParser;
-import io.ragstream.ingest.EventParser;
-import io.ragstream.ingest.JsonLinesFormat;
+import io.ragstream.ingest.DocumentSources;
 import io.ragstream.ingest.KafkaRecord;
-import io.ragstream.ingest.KafkaRecordDeserializer;
 import io.ragstream.ingest.ParseDocuments;
 import io.ragstream.sink.PgVectorSink;
-import io.ragstream.sink.PgVectorSinkOptions;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * The ragstream job: Kafka (or files) → parse → keyBy(document) → chunk and diff → micro-batch
@@ -68,24 +51,17 @@ public final class RagstreamJob {
     /** The job with its production source and sinks; creates the tables first if configured to. */
     public static void buildFromConfig(StreamExecutionEnvironment env, RagstreamConfig config) throws Exception {
         env.enableCheckpointing(config.get(RagstreamOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        build(env, config, kafkaSource(config), pgVectorSink(config), deadLetterSink(config));
+        build(env, config, DocumentSources.kafka(config), pgVectorSink(config), DocumentSources.deadLetters(config));
     }
 
     /** The same pipeline over JSONL / BEIR files, bounded, in batch mode: a backfill. */
     public static void buildBackfill(StreamExecutionEnvironment env, RagstreamConfig config, List<Path> files) throws Exception {
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-        FileSource<KafkaRecord> source = FileSource
-                .forRecordStreamFormat(new JsonLinesFormat(), files.stream()
-                        .map(f -> new org.apache.flink.core.fs.Path(f.toAbsolutePath().toUri()))
-                        .toArray(org.apache.flink.core.fs.Path[]::new))
-                .build();
-        build(env, config, source, pgVectorSink(config), deadLetterSink(config));
+        build(env, config, DocumentSources.files(files), pgVectorSink(config), DocumentSources.deadLetters(config));
     }
 
     private static PgVectorSink pgVectorSink(RagstreamConfig config) throws Exception {
-        PgVectorSinkOptions options = PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
-        options.prepareTables();
-        return new PgVectorSink(options);
+        return PgVectorSink.fromConfig(config, EmbeddingOptions.from(config).dimension());
     }
 
     public static void build(StreamExecutionEnvironment env, RagstreamConfig config,
@@ -99,7 +75,7 @@ public final class RagstreamJob {
                 .uid("documents-source");
 
         SingleOutputStreamOperator<DocumentEvent> events = records
-                .process(parseDocuments(config))
+                .process(DocumentSources.parser(config))
                 .uid("parse-documents").name("Parse document events");
 
         DataStream<DocumentUpdate> updates = events
@@ -135,14 +111,6 @@ public final class RagstreamJob {
                 .uid("pgvector-sink").name("pgvector upserts");
     }
 
-    private static ParseDocuments parseDocuments(RagstreamConfig config) {
-        int maxBytes = config.positive(RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES);
-        DebeziumEventParser cdc = new DebeziumEventParser(CdcSettings.columns(config), maxBytes);
-        Map<String, EventParser> byTopic = new HashMap<>();
-        config.get(RagstreamOptions.KAFKA_CDC_TOPICS).forEach(topic -> byTopic.put(topic, cdc));
-        return new ParseDocuments(new DocumentEventParser(maxBytes), byTopic);
-    }
-
     private static Chunker chunker(RagstreamConfig config, EmbeddingOptions embedding) {
         int size = config.positive(RagstreamOptions.CHUNK_SIZE);
         int overlap = config.get(RagstreamOptions.CHUNK_OVERLAP);
@@ -151,30 +119,5 @@ public final class RagstreamJob {
                     "must be between 0 and half of chunk.size (" + size / 2 + "), was " + overlap);
         }
         return new Chunker(size, overlap, TokenCounters.forModel(embedding, size));
-    }
-
-    public static KafkaSource<KafkaRecord> kafkaSource(RagstreamConfig config) {
-        List<String> topics = new ArrayList<>();
-        topics.add(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC));
-        topics.addAll(config.get(RagstreamOptions.KAFKA_CDC_TOPICS));
-        return KafkaSource.<KafkaRecord>builder()
-                .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
-                // a pattern, not a list: topics that do not exist yet are picked up at discovery
-                .setTopicPattern(Pattern.compile(topics.stream().map(Pattern::quote).collect(Collectors.joining("|"))))
-                .setGroupId(config.get(RagstreamOptions.KAFKA_GROUP_ID))
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new KafkaRecordDeserializer())
-                .setProperty("partition.discovery.interval.ms",
-                        Long.toString(config.get(RagstreamOptions.KAFKA_PARTITION_DISCOVERY).toMillis()))
-                .setProperty("commit.offsets.on.checkpoint", "true")
-                .build();
-    }
-
-    public static KafkaSink<DeadLetter> deadLetterSink(RagstreamConfig config) {
-        return KafkaSink.<DeadLetter>builder()
-                .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
-                .setRecordSerializer(new DeadLetterSerializer(config.get(RagstreamOptions.KAFKA_DLQ_TOPIC)))
-                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .build();
     }
 }

@@ -1,0 +1,68 @@
+package io.ragstream.ingest;
+
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** Where document events come from and where bad ones go, as the settings say. */
+public final class DocumentSources {
+
+    private DocumentSources() {}
+
+    /** The documents topic and the CDC topics, from the committed offsets (earliest when none). */
+    public static KafkaSource<KafkaRecord> kafka(RagstreamConfig config) {
+        List<String> topics = new ArrayList<>();
+        topics.add(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC));
+        topics.addAll(config.get(RagstreamOptions.KAFKA_CDC_TOPICS));
+        return KafkaSource.<KafkaRecord>builder()
+                .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
+                // a pattern, not a list: topics that do not exist yet are picked up at discovery
+                .setTopicPattern(Pattern.compile(topics.stream().map(Pattern::quote).collect(Collectors.joining("|"))))
+                .setGroupId(config.get(RagstreamOptions.KAFKA_GROUP_ID))
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new KafkaRecordDeserializer())
+                .setProperty("partition.discovery.interval.ms",
+                        Long.toString(config.get(RagstreamOptions.KAFKA_PARTITION_DISCOVERY).toMillis()))
+                .setProperty("commit.offsets.on.checkpoint", "true")
+                .build();
+    }
+
+    /** JSONL / BEIR corpus files, bounded: a backfill. */
+    public static FileSource<KafkaRecord> files(List<Path> files) {
+        return FileSource.forRecordStreamFormat(new JsonLinesFormat(), files.stream()
+                        .map(f -> new org.apache.flink.core.fs.Path(f.toAbsolutePath().toUri()))
+                        .toArray(org.apache.flink.core.fs.Path[]::new))
+                .build();
+    }
+
+    /** The parser for each topic: Debezium on the CDC topics, document events elsewhere. */
+    public static ParseDocuments parser(RagstreamConfig config) {
+        int maxBytes = config.positive(RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES);
+        DebeziumEventParser cdc = new DebeziumEventParser(CdcColumns.from(config), maxBytes);
+        Map<String, EventParser> byTopic = new HashMap<>();
+        config.get(RagstreamOptions.KAFKA_CDC_TOPICS).forEach(topic -> byTopic.put(topic, cdc));
+        return new ParseDocuments(new DocumentEventParser(maxBytes), byTopic);
+    }
+
+    /** The dead-letter topic; at least once, so a letter is never lost (a repeat is harmless). */
+    public static KafkaSink<DeadLetter> deadLetters(RagstreamConfig config) {
+        return KafkaSink.<DeadLetter>builder()
+                .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setRecordSerializer(new DeadLetterSerializer(config.get(RagstreamOptions.KAFKA_DLQ_TOPIC)))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .build();
+    }
+}
