@@ -9,6 +9,7 @@ import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.Properties;
 
 /** Where and how the sink writes. */
 public record PgVectorSinkOptions(
@@ -38,7 +39,16 @@ public record PgVectorSinkOptions(
     }
 
     public Connection connect() throws SQLException {
-        return DriverManager.getConnection(url, user, password);
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        properties.setProperty("password", password);
+        // so a DBA (or a test) can tell the sink's sessions apart in pg_stat_activity
+        properties.setProperty("ApplicationName", applicationName());
+        return DriverManager.getConnection(url, properties);
+    }
+
+    public String applicationName() {
+        return "ragstream:" + schema.chunksTable();
     }
 
     /** Creates the tables when configured to; run once before the job starts. */
