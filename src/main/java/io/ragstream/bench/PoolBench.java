@@ -19,7 +19,8 @@ import java.util.concurrent.CompletableFuture;
  * The embedding pool against K endpoints shaped like GPUs (latency = fixed + per item × batch,
  * concurrency c, answering 503 past it), serving cheap synthetic vectors so that the pool, not
  * this machine's cores, is what is measured: achieved chunks/s against the pool's ceiling
- * K·c·batch / latency(batch).
+ * K·c·batch / latency(batch). Beside each K, Flink's own ML_PREDICT against endpoints of the
+ * same shape and the same total concurrency ({@link MlPredictBench}).
  */
 public final class PoolBench {
     static final Duration FIXED = Duration.ofMillis(20);
@@ -33,16 +34,25 @@ public final class PoolBench {
 
     public static void run(BenchReport report) throws Exception {
         double latencySeconds = (FIXED.toNanos() + PER_ITEM.toNanos() * BATCH) / 1e9;
+        double latencyOfOne = (FIXED.toNanos() + PER_ITEM.toNanos()) / 1e9;
         for (int k : new int[] {1, 2, 4, 8}) {
             double ceiling = k * CONCURRENCY * BATCH / latencySeconds;
             double achieved = measure(k);
             String shape = k + " endpoint" + (k == 1 ? "" : "s") + " × c=" + CONCURRENCY;
             report.add("pool", shape + ", chunks/s (ceiling " + BenchReport.format(ceiling) + ")", achieved, "");
             report.add("pool", shape + ", achieved / ceiling", achieved / ceiling, "≥ 0.90");
+
+            MlPredictBench.Result flink = MlPredictBench.measure(k);
+            report.add("pool", shape + ", Flink ML_PREDICT texts/s (ceiling " + BenchReport.format(k * CONCURRENCY / latencyOfOne)
+                    + "; with job start " + BenchReport.format(flink.withJobStart())
+                    + (flink.rejected() > 0 ? "; " + flink.rejected() + " answered 503" : "") + ")", flink.textsPerSecond(), "");
+            report.add("pool", shape + ", ragstream pool / ML_PREDICT", achieved / flink.textsPerSecond(), "");
         }
         report.add("pool", "endpoint shape", FIXED.toMillis() + " ms + " + PER_ITEM.toMillis() + " ms × batch, batch "
                 + BATCH + ", OpenAI API, base64", "");
-        report.add("pool", "Flink ML_PREDICT (flink-model-openai) on the same endpoints", "not measured yet", "");
+        report.add("pool", "ML_PREDICT setup", "flink-model-openai 2.1.0 (2.2.0's parent pom is missing from Maven "
+                + "Central), one model per endpoint, async, max-concurrent-operations " + CONCURRENCY
+                + ", one text per request", "");
     }
 
     private static double measure(int endpoints) throws Exception {
