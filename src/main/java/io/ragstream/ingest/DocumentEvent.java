@@ -3,9 +3,10 @@ package io.ragstream.ingest;
 /**
  * One change to one document, whatever its source (document topic, CDC, backfill file).
  *
- * @param version ordering of changes to the same document, or null when the event carries none:
- *     then it counts as newer than whatever the job holds; the database never lets an older
- *     version overwrite a newer one
+ * @param version ordering of changes to the same document; the database never lets an older
+ *     version overwrite a newer one. An event from Kafka without one takes its record's
+ *     timestamp; with neither (a backfill line) it is null and counts as newer than what the job
+ *     holds
  * @param metadata a JSON object as text ("{}" when none)
  */
 public record DocumentEvent(
@@ -14,6 +15,10 @@ public record DocumentEvent(
     public enum Op { UPSERT, DELETE }
 
     public static final String DEFAULT_TENANT = "default";
+
+    public DocumentEvent withVersion(long newVersion) {
+        return new DocumentEvent(tenant, id, newVersion, op, title, text, metadata);
+    }
 
     /** The key the job partitions and keeps state by. */
     public String key() {

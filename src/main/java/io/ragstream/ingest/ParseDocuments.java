@@ -53,6 +53,11 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
         try {
             EventParser parser = parsersByTopic.getOrDefault(record.topic(), documentParser);
             DocumentEvent event = parser.parse(record.key(), record.value());
+            if (event.version() == null && record.timestamp() > 0) {
+                // the record's time orders it after what came before, even for a job started
+                // without state against tables that already hold the document
+                event = event.withVersion(record.timestamp());
+            }
             documentsIn.inc();
             out.collect(event);
         } catch (BadInputException e) {

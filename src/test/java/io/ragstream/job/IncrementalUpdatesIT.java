@@ -27,6 +27,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -88,16 +89,26 @@ class IncrementalUpdatesIT {
     @Test
     @Order(1)
     void republishingAnUnchangedCorpusEmbedsNothing() throws Exception {
+        Timestamp first = databaseNow();
         publishCorpus();
-        await("the corpus indexed", WAIT, () -> documents("version = 0") == corpus.size() + 1);
+        await("the corpus indexed", WAIT, () -> documents("updated_at >= '" + first + "'") == corpus.size() + 1);
         long chunks = count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\"");
         assertThat(count("SELECT chunk_count FROM \"" + SERVICES.documentsTable + "\" WHERE doc_id = 'manual'")).isEqualTo(20);
         assertThat(counter("chunksEmbedded")).as("each chunk embedded once").isEqualTo(chunks);
 
-        publishCorpus(); // the same documents again, no versions: each counts as the next version
-        await("the re-publish processed", WAIT, () -> documents("version = 1") == corpus.size() + 1);
+        Timestamp second = databaseNow();
+        publishCorpus(); // the same documents again; each takes its record's timestamp as version
+        await("the re-publish processed", WAIT, () -> documents("updated_at >= '" + second + "'") == corpus.size() + 1);
         assertThat(counter("chunksEmbedded")).as("no backend call for unchanged text").isEqualTo(chunks);
-        assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE version = 1")).isEqualTo(chunks);
+        assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE updated_at >= '" + second + "'"))
+                .as("every chunk re-stamped with the new version").isEqualTo(chunks);
+    }
+
+    private static Timestamp databaseNow() throws Exception {
+        try (var c = TestServices.connect(); var st = c.createStatement(); var rs = st.executeQuery("SELECT now()")) {
+            rs.next();
+            return rs.getTimestamp(1);
+        }
     }
 
     @Test
@@ -106,12 +117,13 @@ class IncrementalUpdatesIT {
         long before = counter("chunksEmbedded");
         Map<Integer, String> old = manualChunks();
         List<String> edited = new ArrayList<>(manual);
+        long editVersion = System.currentTimeMillis() + 60_000; // newer than the records' timestamps so far
         edited.set(7, edited.get(7) + " An edit, made later, adds this sentence.");
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
             TestServices.send(producer, SERVICES.documentsTopic, "acme/manual",
-                    document("acme", "manual", 5, "Manual", String.join("\n\n", edited)));
+                    document("acme", "manual", editVersion, "Manual", String.join("\n\n", edited)));
         }
-        await("the edit", WAIT, () -> count("SELECT version FROM \"" + SERVICES.documentsTable + "\" WHERE doc_id = 'manual'") == 5);
+        await("the edit", WAIT, () -> count("SELECT version FROM \"" + SERVICES.documentsTable + "\" WHERE doc_id = 'manual'") == editVersion);
 
         Map<Integer, String> now = manualChunks();
         assertThat(now).hasSize(20);
