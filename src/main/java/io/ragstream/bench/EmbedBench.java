@@ -10,6 +10,7 @@ import io.ragstream.ingest.CorpusPublisher;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.job.RagstreamJob;
 import io.ragstream.sink.IndexedDocuments;
+import io.ragstream.sink.JobStatusCheck;
 import io.ragstream.sink.PgVectorSinkOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -109,19 +110,8 @@ public final class EmbedBench {
     private static long awaitIndexed(JobClient job, PgVectorSinkOptions pg, List<CorpusDocument> docs, Publish publish) throws Exception {
         Instant since = Instant.now();
         publish.run();
-        Instant deadline = since.plus(TIMEOUT);
         try (IndexedDocuments indexed = new IndexedDocuments(pg, "bench", docs.stream().map(CorpusDocument::id).toList(), since)) {
-            while (true) {
-                IndexedDocuments.Count count = indexed.count();
-                if (count.documents() >= docs.size()) {
-                    return count.chunks();
-                }
-                if (Instant.now().isAfter(deadline) || job.getJobStatus().get().isGloballyTerminalState()) {
-                    throw new IllegalStateException("the job indexed " + count.documents() + " of " + docs.size()
-                            + " documents before it stopped or the time ran out");
-                }
-                Thread.sleep(100);
-            }
+            return indexed.await(docs.size(), TIMEOUT, () -> JobStatusCheck.stopped(job), n -> {}).chunks();
         }
     }
 }

@@ -10,6 +10,7 @@ import io.ragstream.ingest.CorpusReader;
 import io.ragstream.search.SearchHit;
 import io.ragstream.search.Searcher;
 import io.ragstream.sink.IndexedDocuments;
+import io.ragstream.sink.JobStatusCheck;
 import io.ragstream.sink.PgVectorSinkOptions;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -85,27 +86,11 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Waits until every published document has been written by this run; returns its chunk count. */
     private long awaitIndexed(JobClient job, PgVectorSinkOptions pg, List<CorpusDocument> docs, Instant since) throws Exception {
-        Instant deadline = Instant.now().plus(timeout);
         List<String> ids = docs.stream().map(CorpusDocument::id).toList();
         try (IndexedDocuments indexed = new IndexedDocuments(pg, tenant, ids, since);
              ProgressBar bar = new ProgressBarBuilder().setTaskName("index").setInitialMax(docs.size())
                      .setUnit(" docs", 1).build()) {
-            while (true) {
-                IndexedDocuments.Count count = indexed.count();
-                bar.stepTo(count.documents());
-                if (count.documents() >= docs.size()) {
-                    return count.chunks();
-                }
-                if (job.getJobStatus().get().isGloballyTerminalState()) {
-                    throw new IllegalStateException("the job stopped (" + job.getJobStatus().get()
-                            + ") before the corpus was indexed; see .ragstream/logs/ragstream.log");
-                }
-                if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException("only " + count.documents() + " of " + docs.size()
-                            + " documents indexed after " + timeout + "; see .ragstream/logs/");
-                }
-                Thread.sleep(250);
-            }
+            return indexed.await(docs.size(), timeout, () -> JobStatusCheck.stopped(job), bar::stepTo).chunks();
         }
     }
 

@@ -101,10 +101,6 @@ public final class EmbeddingPool implements AutoCloseable {
         return waiting.size();
     }
 
-    public int capacity() {
-        return endpoints.stream().mapToInt(e -> e.maxConcurrency).sum();
-    }
-
     private void dispatch() {
         List<Runnable> sends = new ArrayList<>();
         synchronized (this) {

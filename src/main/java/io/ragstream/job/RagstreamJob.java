@@ -3,6 +3,7 @@ package io.ragstream.job;
 import io.ragstream.chunk.Chunker;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
+import io.ragstream.chunk.TokenCounter;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
@@ -113,11 +114,11 @@ public final class RagstreamJob {
 
     private static Chunker chunker(RagstreamConfig config, EmbeddingOptions embedding) {
         int size = config.positive(RagstreamOptions.CHUNK_SIZE);
-        int overlap = config.get(RagstreamOptions.CHUNK_OVERLAP);
-        if (overlap < 0 || overlap * 2 > size) {
-            throw new ConfigException(RagstreamOptions.CHUNK_OVERLAP.key(),
-                    "must be between 0 and half of chunk.size (" + size / 2 + "), was " + overlap);
+        TokenCounter tokens = TokenCounters.forModel(embedding, size);
+        try {
+            return new Chunker(size, config.get(RagstreamOptions.CHUNK_OVERLAP), tokens);
+        } catch (IllegalArgumentException e) { // the chunker checks the overlap; the user needs the key
+            throw new ConfigException(RagstreamOptions.CHUNK_OVERLAP.key(), e.getMessage());
         }
-        return new Chunker(size, overlap, TokenCounters.forModel(embedding, size));
     }
 }

@@ -5,8 +5,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 
 /** How many of a set of documents have been written (live) since a moment, and their chunks. */
 public final class IndexedDocuments implements AutoCloseable {
@@ -28,6 +31,30 @@ public final class IndexedDocuments implements AutoCloseable {
         try (ResultSet rs = query.executeQuery()) {
             rs.next();
             return new Count(rs.getLong(1), rs.getLong(2));
+        }
+    }
+
+    /**
+     * Polls until all {@code expected} documents are written, reporting each count; gives up
+     * when {@code stopped} says the job has stopped or the time is up.
+     */
+    public Count await(int expected, Duration timeout, BooleanSupplier stopped, LongConsumer progress) throws Exception {
+        Instant deadline = Instant.now().plus(timeout);
+        while (true) {
+            Count count = count();
+            progress.accept(count.documents());
+            if (count.documents() >= expected) {
+                return count;
+            }
+            if (stopped.getAsBoolean()) {
+                throw new IllegalStateException("the job stopped after " + count.documents() + " of " + expected
+                        + " documents were indexed; see .ragstream/logs/ragstream.log");
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException("only " + count.documents() + " of " + expected
+                        + " documents indexed after " + timeout + "; see .ragstream/logs/");
+            }
+            Thread.sleep(200);
         }
     }
 
