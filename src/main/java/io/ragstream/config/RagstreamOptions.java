@@ -140,8 +140,10 @@ public final class RagstreamOptions {
                     .withDescription("float32 | float16 | int8 | binary.");
     public static final ConfigOption<String> SINK_MODE =
             ConfigOptions.key("sink.mode").stringType().defaultValue("idempotent")
-                    .withDescription("idempotent: batches flushed at every checkpoint, replays made harmless by "
-                            + "the version guards; exactly-once (two-phase commit) is not built yet.");
+                    .withDescription("idempotent: batches committed as they fill and at every checkpoint, replays "
+                            + "made harmless by the version guards. exactly-once: one transaction per checkpoint and "
+                            + "subtask, prepared at the barrier (PREPARE TRANSACTION) and committed when the checkpoint "
+                            + "completes; needs max_prepared_transactions > 0.");
     public static final ConfigOption<Integer> SINK_BATCH_SIZE =
             ConfigOptions.key("sink.batch-size").intType().defaultValue(256)
                     .withDescription("Documents buffered before a write to PostgreSQL.");

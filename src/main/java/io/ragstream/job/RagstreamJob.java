@@ -61,7 +61,7 @@ public final class RagstreamJob {
         build(env, config, DocumentSources.files(files), pgVectorSink(config), DocumentSources.deadLetters(config));
     }
 
-    private static PgVectorSink pgVectorSink(RagstreamConfig config) throws Exception {
+    private static Sink<DocumentUpdate> pgVectorSink(RagstreamConfig config) throws Exception {
         return PgVectorSink.fromConfig(config, EmbeddingOptions.from(config).dimension());
     }
 

@@ -1,6 +1,5 @@
 package io.ragstream.sink;
 
-import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.quantize.Quantization;
@@ -13,14 +12,10 @@ import java.util.Properties;
 
 /** Where and how the sink writes. */
 public record PgVectorSinkOptions(
-        String url, String user, String password, PgVectorSchema schema, String model, int batchSize,
+        String url, String user, String password, PgVectorSchema schema, String model, SinkMode mode, int batchSize,
         boolean createTables, int hnswM, int hnswEfConstruction) implements Serializable {
 
     public static PgVectorSinkOptions from(RagstreamConfig config, int dimension) {
-        if (!config.choice(RagstreamOptions.SINK_MODE, "idempotent", "exactly-once").equals("idempotent")) {
-            throw new ConfigException(RagstreamOptions.SINK_MODE.key(),
-                    "exactly-once (two-phase commit) is not built yet; use idempotent");
-        }
         PgVectorSchema schema = new PgVectorSchema(
                 config.get(RagstreamOptions.POSTGRES_DOCUMENTS_TABLE),
                 config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
@@ -32,6 +27,7 @@ public record PgVectorSinkOptions(
                 config.get(RagstreamOptions.POSTGRES_PASSWORD),
                 schema,
                 config.get(RagstreamOptions.EMBEDDING_MODEL),
+                SinkMode.from(config),
                 config.positive(RagstreamOptions.SINK_BATCH_SIZE),
                 config.get(RagstreamOptions.POSTGRES_CREATE_TABLES),
                 config.positive(RagstreamOptions.HNSW_M),

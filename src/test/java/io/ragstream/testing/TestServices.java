@@ -62,6 +62,13 @@ public final class TestServices {
                 .map(e -> e.getKey() + "=" + e.getValue()).toList(), Map.of());
     }
 
+    /** The settings as {@code --set key=value} arguments of the CLI. */
+    public List<String> cliSettings(String... overrides) {
+        List<String> arguments = new ArrayList<>();
+        settings(overrides).forEach((key, value) -> arguments.addAll(List.of("--set", key + "=" + value)));
+        return arguments;
+    }
+
     private Map<String, String> settings(String... overrides) {
         Map<String, String> values = new HashMap<>();
         values.put("kafka.bootstrap-servers", KAFKA);
@@ -98,6 +105,14 @@ public final class TestServices {
                 newTopics.add(new NewTopic(t, partitions, (short) 1));
             }
             admin.createTopics(newTopics).all().get();
+        }
+    }
+
+    public void deleteTopics(String... topics) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
+            admin.deleteTopics(List.of(topics)).all().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            // a topic the test never got to create
         }
     }
 

@@ -2,10 +2,7 @@ package io.ragstream.sink;
 
 import io.ragstream.chunk.DocumentUpdate;
 import org.apache.flink.api.connector.sink2.SinkWriter;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,29 +12,20 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Buffers updates and writes them as one transaction when the batch is full or at a checkpoint. */
-final class PgVectorWriter implements SinkWriter<DocumentUpdate> {
-    private static final Logger LOG = LoggerFactory.getLogger(PgVectorWriter.class);
+/** Buffers updates and commits them as one transaction when the batch is full or at a checkpoint. */
+final class IdempotentWriter implements SinkWriter<DocumentUpdate> {
+    private static final Logger LOG = LoggerFactory.getLogger(IdempotentWriter.class);
 
     private final PgVectorSinkOptions options;
     private final DocumentWriter writer;
     private final List<DocumentUpdate> buffer = new ArrayList<>();
-    private final Counter rowsUpserted;
-    private final Counter rowsDeleted;
-    private final Counter staleDocuments;
-    private final Counter missingChunks;
-    private final Histogram batchMillis;
+    private final SinkMetrics metrics;
     private Connection connection;
 
-    PgVectorWriter(PgVectorSinkOptions options, MetricGroup metricGroup) {
+    IdempotentWriter(PgVectorSinkOptions options, MetricGroup metricGroup) {
         this.options = options;
         this.writer = new DocumentWriter(options.schema(), options.model());
-        MetricGroup metrics = metricGroup.addGroup("ragstream");
-        rowsUpserted = metrics.counter("rowsUpserted");
-        rowsDeleted = metrics.counter("rowsDeleted");
-        staleDocuments = metrics.counter("staleDocuments");
-        missingChunks = metrics.counter("missingChunks");
-        batchMillis = metrics.histogram("sinkBatchMillis", new DescriptiveStatisticsHistogram(1000));
+        this.metrics = new SinkMetrics(metricGroup, options.schema().chunksTable());
     }
 
     @Override
@@ -62,15 +50,7 @@ final class PgVectorWriter implements SinkWriter<DocumentUpdate> {
             Connection c = connection();
             DocumentWriter.Counts counts = writer.write(c, buffer);
             c.commit();
-            rowsUpserted.inc(counts.rowsUpserted());
-            rowsDeleted.inc(counts.rowsDeleted());
-            staleDocuments.inc(counts.staleDocuments());
-            if (counts.missingChunks() > 0) {
-                missingChunks.inc(counts.missingChunks());
-                LOG.warn("{} unchanged chunks were not in {} as the job's state expected; "
-                        + "they stay missing until their documents change", counts.missingChunks(),
-                        options.schema().chunksTable());
-            }
+            metrics.batchWritten(counts, start);
             buffer.clear();
         } catch (SQLException e) {
             closeConnection();
@@ -78,7 +58,6 @@ final class PgVectorWriter implements SinkWriter<DocumentUpdate> {
             // version guards make the replay harmless
             throw new IOException("writing " + buffer.size() + " documents to " + options + " failed", e);
         }
-        batchMillis.update((System.nanoTime() - start) / 1_000_000);
     }
 
     private Connection connection() throws SQLException {

@@ -1,0 +1,67 @@
+package io.ragstream.sink;
+
+import org.apache.flink.api.connector.sink2.Committer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Collection;
+
+/**
+ * Commits the writer's prepared transactions once their checkpoint is complete, and again after
+ * a restore: a name PostgreSQL no longer knows was committed already.
+ */
+final class PreparedTransactionCommitter implements Committer<PreparedTransaction> {
+    private static final Logger LOG = LoggerFactory.getLogger(PreparedTransactionCommitter.class);
+
+    private final PgVectorSinkOptions options;
+    private Connection connection;
+
+    PreparedTransactionCommitter(PgVectorSinkOptions options) {
+        this.options = options;
+    }
+
+    @Override
+    public void commit(Collection<CommitRequest<PreparedTransaction>> requests) {
+        for (CommitRequest<PreparedTransaction> request : requests) {
+            String gid = request.getCommittable().gid();
+            try {
+                if (!PreparedTransactions.commit(connection(), gid)) {
+                    request.signalAlreadyCommitted();
+                }
+            } catch (SQLException e) {
+                // the database is unreachable or restarting: the transaction stays prepared
+                // (it survives a PostgreSQL restart) and is committed on a later attempt
+                LOG.warn("committing {} failed, will retry: {}", gid, e.getMessage());
+                closeConnection();
+                request.retryLater();
+            }
+        }
+    }
+
+    private Connection connection() throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = options.connect();
+            connection.setAutoCommit(true); // COMMIT PREPARED cannot run inside a transaction
+        }
+        return connection;
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                LOG.debug("closing the committer's connection", e);
+            }
+            connection = null;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closeConnection();
+    }
+}

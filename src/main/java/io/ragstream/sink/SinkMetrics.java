@@ -1,0 +1,42 @@
+package io.ragstream.sink;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The sink's counters in the {@code ragstream} group, the same for both sink modes. */
+final class SinkMetrics {
+    private static final Logger LOG = LoggerFactory.getLogger(SinkMetrics.class);
+
+    private final String chunksTable;
+    private final Counter rowsUpserted;
+    private final Counter rowsDeleted;
+    private final Counter staleDocuments;
+    private final Counter missingChunks;
+    private final Histogram batchMillis;
+
+    SinkMetrics(MetricGroup metricGroup, String chunksTable) {
+        this.chunksTable = chunksTable;
+        MetricGroup metrics = metricGroup.addGroup("ragstream");
+        rowsUpserted = metrics.counter("rowsUpserted");
+        rowsDeleted = metrics.counter("rowsDeleted");
+        staleDocuments = metrics.counter("staleDocuments");
+        missingChunks = metrics.counter("missingChunks");
+        batchMillis = metrics.histogram("sinkBatchMillis", new DescriptiveStatisticsHistogram(1000));
+    }
+
+    void batchWritten(DocumentWriter.Counts counts, long startNanos) {
+        rowsUpserted.inc(counts.rowsUpserted());
+        rowsDeleted.inc(counts.rowsDeleted());
+        staleDocuments.inc(counts.staleDocuments());
+        if (counts.missingChunks() > 0) {
+            missingChunks.inc(counts.missingChunks());
+            LOG.warn("{} unchanged chunks were not in {} as the job's state expected; "
+                    + "they stay missing until their documents change", counts.missingChunks(), chunksTable);
+        }
+        batchMillis.update((System.nanoTime() - startNanos) / 1_000_000);
+    }
+}

@@ -1,0 +1,13 @@
+package io.ragstream.sink;
+
+import io.ragstream.chunk.DocumentUpdate;
+
+import java.util.List;
+
+/**
+ * What one exactly-once writer subtask checkpoints: the transactions it prepared that were not
+ * known committed (the committer finishes them after a restore; any other of its prepared
+ * transactions is rolled back) and the updates it could not write yet because an earlier
+ * transaction of its own still held their rows.
+ */
+record TransactionalWriterState(int subtask, List<String> prepared, List<DocumentUpdate> unwritten) {}

@@ -1,0 +1,91 @@
+package io.ragstream.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bin/ragstream run ...} in a JVM of its own, as a user runs the job: killing it
+ * is losing the whole job process, and starting it again resumes from the newest retained
+ * checkpoint under {@code home/.ragstream/checkpoints}. The home folder gets a copy of the
+ * project's {@code flink-conf/}, with the web UI on a free port and the given overrides.
+ */
+public final class JobProcess implements AutoCloseable {
+    private static final Path PROJECT = Path.of(System.getProperty("user.dir"));
+
+    private final Path home;
+    private final List<String> arguments;
+    private Process process;
+    private int starts;
+
+    /** {@code arguments}: what follows {@code run} on the command line. */
+    public JobProcess(Path home, List<String> arguments, String flinkConfOverrides) throws IOException {
+        this.home = home;
+        this.arguments = List.copyOf(arguments);
+        Path conf = Files.createDirectories(home.resolve("flink-conf"));
+        String yaml = Files.readString(PROJECT.resolve("flink-conf/config.yaml"))
+                .replace("port: 8081", "port: " + PrivatePostgres.freePort());
+        Files.writeString(conf.resolve("config.yaml"), yaml + "\n# the test's own\n" + flinkConfOverrides);
+    }
+
+    public void start() throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+        command.addAll(javaOpens());
+        command.addAll(List.of(
+                "-Dragstream.home=" + home,
+                "-Dragstream.log.dir=" + home.resolve("logs"),
+                "-Dlog4j2.configurationFile=" + PROJECT.resolve("flink-conf/log4j-cli.properties"),
+                "-cp", classpath(),
+                "io.ragstream.cli.RagstreamCli", "run"));
+        command.addAll(arguments);
+        Path out = home.resolve("job-" + (++starts) + ".out");
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    }
+
+    /** As the OOM killer or a lost machine would: no shutdown hook, no cancel, no final checkpoint. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** Lines of the job's log (all its runs) that contain {@code text}. */
+    public long logLines(String text) throws IOException {
+        try (var lines = Files.lines(home.resolve("logs/ragstream.log"))) {
+            return lines.filter(line -> line.contains(text)).count();
+        }
+    }
+
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy(); // the CLI's shutdown hook cancels the job
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                kill();
+            }
+        }
+    }
+
+    /** The Java 17 module openings Flink needs: the list flink-conf gives its own JVMs. */
+    private static List<String> javaOpens() throws IOException {
+        for (String line : Files.readAllLines(PROJECT.resolve("flink-conf/config.yaml"))) {
+            String trimmed = line.trim();
+            if (trimmed.startsWith("all:") && trimmed.contains("--add-opens")) {
+                return Arrays.asList(trimmed.substring("all:".length()).trim().split("\\s+"));
+            }
+        }
+        throw new IOException("flink-conf/config.yaml has no env.java.opts.all");
+    }
+
+    /** What bin/ragstream puts on the CLI's classpath, from the build's own lists. */
+    private static String classpath() throws IOException {
+        return PROJECT.resolve("target/classes") + ":" + Files.readString(PROJECT.resolve("target/classpath.txt")).trim()
+                + ":" + Files.readString(PROJECT.resolve("target/classpath-runtime.txt")).trim();
+    }
+}
