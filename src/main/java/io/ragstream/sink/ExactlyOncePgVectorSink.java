@@ -36,7 +36,7 @@ final class ExactlyOncePgVectorSink implements Sink<DocumentUpdate>,
     @Override
     public TransactionalWriter restoreWriter(
             WriterInitContext context, Collection<TransactionalWriterState> restored) throws IOException {
-        return new TransactionalWriter(options, context.metricGroup(), context.getTaskInfo().getIndexOfThisSubtask(),
+        return new TransactionalWriter(options, context.metricGroup(), context.getMailboxExecutor(), context.getTaskInfo().getIndexOfThisSubtask(),
                 restored, context.getRestoredCheckpointId().isPresent());
     }
 

@@ -1,6 +1,7 @@
 package io.ragstream.sink;
 
 import io.ragstream.chunk.DocumentUpdate;
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.metrics.MetricGroup;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -36,6 +38,8 @@ final class TransactionalWriter
     private final PgVectorSinkOptions options;
     private final DocumentWriter writer;
     private final SinkMetrics metrics;
+
+    private final MailboxExecutor mailbox;
     private final TransactionIds ids;
     /** Accepted but not written yet. */
     private final List<DocumentUpdate> unwritten = new ArrayList<>();
@@ -45,10 +49,13 @@ final class TransactionalWriter
     /** Whether the open transaction holds writes. */
     private boolean inTransaction;
     private long transactions;
+    /** How long the end of input waits for the committer before committing by itself. */
+    Duration endOfInputCommitWait = Duration.ofSeconds(10);
 
-    TransactionalWriter(PgVectorSinkOptions options, MetricGroup metricGroup, int subtask,
+    TransactionalWriter(PgVectorSinkOptions options, MetricGroup metricGroup, MailboxExecutor mailbox, int subtask,
                         Collection<TransactionalWriterState> restored, boolean isRestore) throws IOException {
         this.options = options;
+        this.mailbox = mailbox;
         this.writer = new DocumentWriter(options.schema(), options.model());
         this.metrics = new SinkMetrics(metricGroup, options.schema().chunksTable());
         this.ids = new TransactionIds(options.schema().chunksTable(), subtask,
@@ -105,8 +112,47 @@ final class TransactionalWriter
     }
 
     @Override
-    public void flush(boolean endOfInput) throws IOException {
+    public void flush(boolean endOfInput) throws IOException, InterruptedException {
+        if (endOfInput) {
+            awaitPreviousCommit();
+        }
         writeIfFree();
+    }
+
+    /**
+     * At the end of a bounded input nothing can wait for a later checkpoint: give the task's
+     * mailbox the chance to run the committer (checkpoint notifications are its most urgent mail),
+     * and if the earlier transaction is still prepared after that, commit it here. Its writes are
+     * version-guarded, so committing it before its checkpoint completes changes nothing a replay
+     * would not.
+     */
+    private void awaitPreviousCommit() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + endOfInputCommitWait.toNanos();
+        try {
+            while (!prepared.isEmpty() && System.nanoTime() < deadline) {
+                if (!mailbox.tryYield()) {
+                    Thread.sleep(20);
+                }
+                refreshPrepared();
+            }
+            if (!prepared.isEmpty()) {
+                try (Connection c = options.connect()) {
+                    for (String gid : prepared) {
+                        PreparedTransactions.commit(c, gid);
+                    }
+                }
+                LOG.info("{}: committed {} at the end of input without waiting for its checkpoint", options, prepared);
+                prepared.clear();
+            }
+        } catch (SQLException e) {
+            fail("committing the previous transaction at the end of input", e);
+        }
+    }
+
+    private void refreshPrepared() throws SQLException {
+        Connection c = connection();
+        prepared.retainAll(PreparedTransactions.stillPrepared(c, prepared));
+        c.commit(); // the lookup's own snapshot; nothing is written while a transaction is prepared
     }
 
     @Override
@@ -138,15 +184,13 @@ final class TransactionalWriter
         }
         long start = System.nanoTime();
         try {
-            Connection c = connection();
             if (!prepared.isEmpty()) {
-                prepared.retainAll(PreparedTransactions.stillPrepared(c, prepared));
-                c.commit(); // the lookup's own snapshot; nothing was written yet
+                refreshPrepared();
                 if (!prepared.isEmpty()) {
                     return;
                 }
             }
-            DocumentWriter.Counts counts = writer.write(c, unwritten);
+            DocumentWriter.Counts counts = writer.write(connection(), unwritten);
             inTransaction = true;
             unwritten.clear();
             metrics.batchWritten(counts, start);

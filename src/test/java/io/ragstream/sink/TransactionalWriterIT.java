@@ -7,6 +7,7 @@ import io.ragstream.quantize.Quantization;
 import io.ragstream.testing.TestServices;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+import org.apache.flink.runtime.mailbox.SyncMailboxExecutor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,9 +15,11 @@ import org.junit.jupiter.api.Test;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -95,6 +98,44 @@ class TransactionalWriterIT {
     }
 
     @Test
+    void theEndOfInputWaitsForTheCommitterAndWritesEverything() throws Exception {
+        TransactionalWriter writer = writer(0, List.of(), false);
+        writer.write(doc("a", 1, "alpha"), null);
+        Collection<PreparedTransaction> first = writer.prepareCommit();
+        writer.write(doc("a", 2, "alpha, edited"), null);
+
+        // the checkpoint-complete notification arrives while the end of input waits
+        CompletableFuture<List<String>> committer = CompletableFuture.supplyAsync(() -> {
+            try {
+                Thread.sleep(500);
+                return commit(first);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        writer.flush(true);
+        assertThat(committer.get()).containsExactly("committed");
+        commit(writer.prepareCommit());
+        assertThat(versions()).containsExactly("a:2");
+    }
+
+    @Test
+    void theEndOfInputCommitsAnEarlierTransactionWhoseCheckpointNeverCompletes() throws Exception {
+        TransactionalWriter writer = writer(0, List.of(), false);
+        writer.endOfInputCommitWait = Duration.ofMillis(300);
+        writer.write(doc("a", 1, "alpha"), null);
+        Collection<PreparedTransaction> first = writer.prepareCommit(); // its checkpoint fails
+        writer.write(doc("b", 1, "beta"), null);
+
+        writer.flush(true);
+        Collection<PreparedTransaction> last = writer.prepareCommit();
+        assertThat(commit(first)).as("the committer, at the final checkpoint").containsExactly("already committed");
+        commit(last);
+        assertThat(versions()).containsExactly("a:1", "b:1");
+        assertThat(preparedGids()).isEmpty();
+    }
+
+    @Test
     void aRestoredWriterRollsBackWhatWasPreparedAfterItsCheckpoint() throws Exception {
         TransactionalWriter crashed = writer(0, List.of(), false);
         crashed.write(doc("a", 1, "alpha"), null);
@@ -130,7 +171,8 @@ class TransactionalWriterIT {
     }
 
     private TransactionalWriter writer(int subtask, List<TransactionalWriterState> restored, boolean isRestore) throws Exception {
-        TransactionalWriter writer = new TransactionalWriter(options, new UnregisteredMetricsGroup(), subtask, restored, isRestore);
+        TransactionalWriter writer = new TransactionalWriter(options, new UnregisteredMetricsGroup(), new SyncMailboxExecutor(),
+                subtask, restored, isRestore);
         writers.add(writer);
         return writer;
     }
