@@ -4,6 +4,7 @@ import io.ragstream.bench.BenchContext;
 import io.ragstream.bench.BenchReport;
 import io.ragstream.bench.EmbedBench;
 import io.ragstream.bench.PoolBench;
+import io.ragstream.bench.SinkBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,12 +16,12 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", description = "Run benchmarks (all, or the named ones) and print a Markdown table of figures and goals.")
 final class BenchCommand implements Callable<Integer> {
-    private static final List<String> ALL = List.of("pool", "embed");
+    private static final List<String> ALL = List.of("pool", "embed", "sink");
 
     @Mixin
     ConfigMixin config;
 
-    @Parameters(arity = "0..*", paramLabel = "NAME", description = "pool, embed (default: all)")
+    @Parameters(arity = "0..*", paramLabel = "NAME", description = "pool, embed, sink (default: all)")
     List<String> names;
 
     @Option(names = "--data", paramLabel = "DIR", description = "SciFact in BEIR format (default: ../shared/data/scifact), read in place.")
@@ -28,6 +29,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--docs", defaultValue = "300", description = "SciFact documents the embed bench indexes.")
     int docs;
+
+    @Option(names = "--rows", defaultValue = "4000", description = "Chunk rows each run of the sink bench writes.")
+    int rows;
 
     @Override
     public Integer call() throws Exception {
@@ -45,6 +49,7 @@ final class BenchCommand implements Callable<Integer> {
             switch (name) {
                 case "pool" -> PoolBench.run(report);
                 case "embed" -> EmbedBench.run(context, docs, report);
+                case "sink" -> SinkBench.run(context, rows, report);
                 default -> throw new IllegalStateException(name);
             }
         }
