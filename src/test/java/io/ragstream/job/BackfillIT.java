@@ -8,7 +8,8 @@ import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A backfill: the same pipeline, bounded, in batch mode, over a JSONL file of document events and
- * a gzipped BEIR corpus.jsonl; it finishes by itself and bad lines are dead-lettered.
+ * a gzipped BEIR corpus.jsonl; it finishes by itself in both sink modes (the exactly-once one
+ * commits at the end of input) and bad lines are dead-lettered.
  */
 class BackfillIT {
     @RegisterExtension
@@ -39,8 +41,10 @@ class BackfillIT {
         services.dropTables();
     }
 
-    @Test
-    void indexesJsonlAndGzippedBeirFilesAndFinishes(@InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "sink.mode={0}")
+    @ValueSource(strings = {"idempotent", "exactly-once"})
+    void indexesJsonlAndGzippedBeirFilesAndFinishes(String mode, @InjectMiniCluster MiniCluster cluster, @TempDir Path dir)
+            throws Exception {
         Path events = TestServices.testCorpusFile(dir);
         Files.writeString(events, "{\"id\": \"broken\", \"text\": \n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
@@ -53,11 +57,13 @@ class BackfillIT {
         }
 
         TestStreamEnvironment env = new TestStreamEnvironment(cluster, 2);
-        RagstreamJob.buildBackfill(env, services.config("job.parallelism=2"), List.of(events, beir));
+        RagstreamJob.buildBackfill(env, services.config("job.parallelism=2", "sink.mode=" + mode), List.of(events, beir));
         env.execute("ragstream-backfill"); // bounded: returns when done
 
         assertThat(count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = 'acme'")).isEqualTo(10);
         assertThat(count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = 'default' AND doc_id LIKE 'beir-%'")).isEqualTo(5);
+        assertThat(count("SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'ragstream:" + services.chunksTable + ":%'"))
+                .as("prepared transactions left behind").isZero();
         assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE doc_id = 'beir-3'"
                 + " AND content = 'Claim 3\n\nEvidence sentence number 3 about a scientific claim.'")).isEqualTo(1);
 
