@@ -139,7 +139,7 @@ public final class RagstreamOptions {
             ConfigOptions.key("quantization").stringType().defaultValue("float16")
                     .withDescription("float32 | float16 | int8 | binary.");
     public static final ConfigOption<String> SINK_MODE =
-            ConfigOptions.key("sink.mode").stringType().defaultValue("idempotent")
+            ConfigOptions.key("sink.mode").stringType().defaultValue("exactly-once")
                     .withDescription("idempotent: batches committed as they fill and at every checkpoint, replays "
                             + "made harmless by the version guards. exactly-once: one transaction per checkpoint and "
                             + "subtask, prepared at the barrier (PREPARE TRANSACTION) and committed when the checkpoint "

@@ -1,5 +1,6 @@
 package io.ragstream.sink;
 
+import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.quantize.Quantization;
@@ -7,7 +8,9 @@ import io.ragstream.quantize.Quantization;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Properties;
 
 /** Where and how the sink writes. */
@@ -47,10 +50,24 @@ public record PgVectorSinkOptions(
         return "ragstream:" + schema.chunksTable();
     }
 
-    /** Creates the tables when configured to; run once before the job starts. */
+    /**
+     * Creates the tables when configured to, and checks that the server can hold the
+     * exactly-once sink's prepared transactions; run once before the job starts.
+     */
     public void prepareTables() throws SQLException {
-        if (createTables) {
-            try (Connection connection = connect()) {
+        try (Connection connection = connect()) {
+            if (mode == SinkMode.EXACTLY_ONCE) {
+                try (Statement st = connection.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT current_setting('max_prepared_transactions')::int")) {
+                    rs.next();
+                    if (rs.getInt(1) == 0) {
+                        throw new ConfigException(RagstreamOptions.SINK_MODE.key(), "exactly-once prepares transactions, "
+                                + "and max_prepared_transactions is 0 on " + url + "; set it (e.g. 64, then restart "
+                                + "PostgreSQL) or use sink.mode: idempotent");
+                    }
+                }
+            }
+            if (createTables) {
                 schema.create(connection, hnswM, hnswEfConstruction);
             }
         }
