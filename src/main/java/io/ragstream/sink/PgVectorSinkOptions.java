@@ -37,12 +37,17 @@ public record PgVectorSinkOptions(
                 config.positive(RagstreamOptions.HNSW_EF_CONSTRUCTION));
     }
 
+    /** A session of the sink's, named {@link #applicationName()}. */
     public Connection connect() throws SQLException {
+        return connect(applicationName());
+    }
+
+    private Connection connect(String applicationName) throws SQLException {
         Properties properties = new Properties();
         properties.setProperty("user", user);
         properties.setProperty("password", password);
         // so a DBA (or a test) can tell the sink's sessions apart in pg_stat_activity
-        properties.setProperty("ApplicationName", applicationName());
+        properties.setProperty("ApplicationName", applicationName);
         return DriverManager.getConnection(url, properties);
     }
 
@@ -55,7 +60,7 @@ public record PgVectorSinkOptions(
      * exactly-once sink's prepared transactions; run once before the job starts.
      */
     public void prepareTables() throws SQLException {
-        try (Connection connection = connect()) {
+        try (Connection connection = connect("ragstream-setup:" + schema.chunksTable())) {
             if (mode == SinkMode.EXACTLY_ONCE) {
                 try (Statement st = connection.createStatement();
                      ResultSet rs = st.executeQuery("SELECT current_setting('max_prepared_transactions')::int")) {

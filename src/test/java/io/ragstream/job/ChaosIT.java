@@ -88,10 +88,10 @@ class ChaosIT {
                 job.kill();
                 injected.add("job process killed and started again");
                 job.start();
-                TestServices.await("the restarted job's sink", SETTLE, () -> sinkSessions(pg, services) > 0);
-                Thread.sleep(2_000);
-                long killedAgain = killSinkSessions(pg, services);
-                injected.add("task failure (" + killedAgain + " sink sessions killed)");
+                long[] killedAgain = {0};
+                TestServices.await("the restarted job's sink to fail", SETTLE,
+                        () -> (killedAgain[0] = killSinkSessions(pg, services)) > 0);
+                injected.add("task failure (" + killedAgain[0] + " sink sessions killed)");
 
                 Map<String, Expected> model = published.get(3, TimeUnit.MINUTES);
                 System.out.printf("%s: %d operations on %d documents; failures injected: %s%n",
@@ -107,7 +107,7 @@ class ChaosIT {
                         + " GROUP BY doc_id HAVING max(chunk_no) <> count(*) - 1) gaps")).as("documents with gaps").isZero();
                 assertThat(job.isAlive()).as("the job process still runs").isTrue();
                 assertThat(killed).as("sink sessions there to kill").isPositive();
-                assertThat(killedAgain).as("sink sessions there to kill after the restart").isPositive();
+                assertThat(killedAgain[0]).as("sink sessions there to kill after the restart").isPositive();
                 // each failure really failed the job: the sink's task failures, the database crash
                 assertThat(job.logLines("switched from state RUNNING to RESTARTING")).as("restarts").isGreaterThanOrEqualTo(3);
             }
@@ -226,10 +226,6 @@ class ChaosIT {
     private static long killSinkSessions(PrivatePostgres pg, TestServices services) {
         return count(pg, "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
                 + " WHERE application_name = 'ragstream:" + services.chunksTable + "'");
-    }
-
-    private static long sinkSessions(PrivatePostgres pg, TestServices services) {
-        return count(pg, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ragstream:" + services.chunksTable + "'");
     }
 
     /** A count, or -1 while the database restarts or the table is not there yet. */
