@@ -94,7 +94,7 @@ public final class SinkBench {
     private static void runSinkJob(PgVectorSinkOptions options, List<DocumentUpdate> updates) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
         env.enableCheckpointing(1_000);
-        env.fromData(updates).keyBy(DocumentUpdate::key).sinkTo(PgVectorSink.create(options)).name("pgvector upserts");
+        env.fromData(updates).keyBy(DocumentUpdate::key).sinkTo(PgVectorSink.create(options, null)).name("pgvector upserts");
         env.execute("ragstream-bench-sink");
     }
 

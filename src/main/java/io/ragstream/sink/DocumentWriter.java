@@ -18,8 +18,8 @@ import java.util.Map;
  */
 final class DocumentWriter {
 
-    /** What one {@link #write} changed. */
-    record Counts(long rowsUpserted, long rowsDeleted, long staleDocuments, long missingChunks) {}
+    /** What one {@link #write} changed; {@code applied}: the updates that were not stale. */
+    record Counts(long rowsUpserted, long rowsDeleted, long staleDocuments, long missingChunks, List<DocumentUpdate> applied) {}
 
     private final PgVectorSchema schema;
     private final String model;
@@ -31,6 +31,7 @@ final class DocumentWriter {
 
     Counts write(Connection connection, List<DocumentUpdate> updates) throws SQLException {
         long upserted = 0, deleted = 0, stale = 0, missing = 0;
+        List<DocumentUpdate> appliedAll = new ArrayList<>();
         // a document updated twice in one batch goes in two rounds, so its updates keep their order
         for (List<DocumentUpdate> round : rounds(updates)) {
             List<DocumentUpdate> applied = upsertDocuments(connection, round);
@@ -38,8 +39,9 @@ final class DocumentWriter {
             deleted += deleteVanishedChunks(connection, applied);
             upserted += upsertChangedChunks(connection, applied);
             missing += restampUnchangedChunks(connection, applied);
+            appliedAll.addAll(applied);
         }
-        return new Counts(upserted, deleted, stale, missing);
+        return new Counts(upserted, deleted, stale, missing, appliedAll);
     }
 
     static List<List<DocumentUpdate>> rounds(List<DocumentUpdate> updates) {

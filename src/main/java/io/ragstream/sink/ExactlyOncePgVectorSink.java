@@ -1,10 +1,6 @@
 package io.ragstream.sink;
 
 import io.ragstream.chunk.DocumentUpdate;
-import org.apache.flink.api.connector.sink2.Committer;
-import org.apache.flink.api.connector.sink2.CommitterInitContext;
-import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.api.connector.sink2.SupportsCommitter;
 import org.apache.flink.api.connector.sink2.SupportsWriterState;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
@@ -18,14 +14,12 @@ import java.util.List;
  * TRANSACTION}. Each subtask prepares one transaction per checkpoint; the committer commits it
  * when the checkpoint completes, so the tables show exactly the effects of checkpointed input.
  */
-final class ExactlyOncePgVectorSink implements Sink<DocumentUpdate>,
-        SupportsWriterState<DocumentUpdate, TransactionalWriterState>, SupportsCommitter<PreparedTransaction> {
+final class ExactlyOncePgVectorSink extends CommittingPgVectorSink
+        implements SupportsWriterState<DocumentUpdate, TransactionalWriterState> {
     private static final long serialVersionUID = 1L;
 
-    private final PgVectorSinkOptions options;
-
-    ExactlyOncePgVectorSink(PgVectorSinkOptions options) {
-        this.options = options;
+    ExactlyOncePgVectorSink(PgVectorSinkOptions options, StatusTopic statusTopic) {
+        super(options, statusTopic);
     }
 
     @Override
@@ -34,24 +28,14 @@ final class ExactlyOncePgVectorSink implements Sink<DocumentUpdate>,
     }
 
     @Override
-    public TransactionalWriter restoreWriter(
-            WriterInitContext context, Collection<TransactionalWriterState> restored) throws IOException {
-        return new TransactionalWriter(options, context.metricGroup(), context.getMailboxExecutor(), context.getTaskInfo().getIndexOfThisSubtask(),
-                restored, context.getRestoredCheckpointId().isPresent());
+    public TransactionalWriter restoreWriter(WriterInitContext context, Collection<TransactionalWriterState> restored)
+            throws IOException {
+        return new TransactionalWriter(options, context.metricGroup(), context.getMailboxExecutor(),
+                context.getTaskInfo().getIndexOfThisSubtask(), restored, context.getRestoredCheckpointId().isPresent());
     }
 
     @Override
     public SimpleVersionedSerializer<TransactionalWriterState> getWriterStateSerializer() {
         return new TransactionalWriterStateSerializer();
-    }
-
-    @Override
-    public Committer<PreparedTransaction> createCommitter(CommitterInitContext context) {
-        return new PreparedTransactionCommitter(options);
-    }
-
-    @Override
-    public SimpleVersionedSerializer<PreparedTransaction> getCommittableSerializer() {
-        return new PreparedTransactionSerializer();
     }
 }

@@ -1,8 +1,5 @@
 package io.ragstream.sink;
 
-import io.ragstream.chunk.DocumentUpdate;
-import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 
 /**
@@ -10,17 +7,15 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
  * nothing acknowledged by a checkpoint is still only in memory. Replays after a failure are
  * harmless because every write is guarded by the document version.
  */
-final class IdempotentPgVectorSink implements Sink<DocumentUpdate> {
+final class IdempotentPgVectorSink extends CommittingPgVectorSink {
     private static final long serialVersionUID = 1L;
 
-    private final PgVectorSinkOptions options;
-
-    IdempotentPgVectorSink(PgVectorSinkOptions options) {
-        this.options = options;
+    IdempotentPgVectorSink(PgVectorSinkOptions options, StatusTopic statusTopic) {
+        super(options, statusTopic);
     }
 
     @Override
-    public SinkWriter<DocumentUpdate> createWriter(WriterInitContext context) {
+    public IdempotentWriter createWriter(WriterInitContext context) {
         return new IdempotentWriter(options, context.metricGroup());
     }
 }

@@ -1,7 +1,7 @@
 package io.ragstream.sink;
 
 import io.ragstream.chunk.DocumentUpdate;
-import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.metrics.MetricGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,15 +10,18 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /** Buffers updates and commits them as one transaction when the batch is full or at a checkpoint. */
-final class IdempotentWriter implements SinkWriter<DocumentUpdate> {
+final class IdempotentWriter implements CommittingSinkWriter<DocumentUpdate, SinkCommittable> {
     private static final Logger LOG = LoggerFactory.getLogger(IdempotentWriter.class);
 
     private final PgVectorSinkOptions options;
     private final DocumentWriter writer;
     private final List<DocumentUpdate> buffer = new ArrayList<>();
+    /** Committed since the last checkpoint, for the status topic. */
+    private final List<DocumentStatus> committed = new ArrayList<>();
     private final SinkMetrics metrics;
     private Connection connection;
 
@@ -41,6 +44,17 @@ final class IdempotentWriter implements SinkWriter<DocumentUpdate> {
         writeBuffer();
     }
 
+    /** The documents committed since the last checkpoint; already committed, so nothing left to do but report them. */
+    @Override
+    public Collection<SinkCommittable> prepareCommit() {
+        if (committed.isEmpty()) {
+            return List.of();
+        }
+        SinkCommittable committable = new SinkCommittable(null, List.copyOf(committed));
+        committed.clear();
+        return List.of(committable);
+    }
+
     private void writeBuffer() throws IOException {
         if (buffer.isEmpty()) {
             return;
@@ -51,6 +65,7 @@ final class IdempotentWriter implements SinkWriter<DocumentUpdate> {
             DocumentWriter.Counts counts = writer.write(c, buffer);
             c.commit();
             metrics.batchWritten(counts, start);
+            counts.applied().forEach(update -> committed.add(DocumentStatus.of(update)));
             buffer.clear();
         } catch (SQLException e) {
             closeConnection();

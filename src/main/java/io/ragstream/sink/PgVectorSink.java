@@ -18,13 +18,14 @@ public final class PgVectorSink {
     public static Sink<DocumentUpdate> fromConfig(RagstreamConfig config, int dimension) throws SQLException {
         PgVectorSinkOptions options = PgVectorSinkOptions.from(config, dimension);
         options.prepareTables();
-        return create(options);
+        return create(options, StatusTopic.from(config));
     }
 
-    public static Sink<DocumentUpdate> create(PgVectorSinkOptions options) {
+    /** {@code statusTopic}: where committed documents are announced; null for none. */
+    public static Sink<DocumentUpdate> create(PgVectorSinkOptions options, StatusTopic statusTopic) {
         return switch (options.mode()) {
-            case IDEMPOTENT -> new IdempotentPgVectorSink(options);
-            case EXACTLY_ONCE -> new ExactlyOncePgVectorSink(options);
+            case IDEMPOTENT -> new IdempotentPgVectorSink(options, statusTopic);
+            case EXACTLY_ONCE -> new ExactlyOncePgVectorSink(options, statusTopic);
         };
     }
 }

@@ -31,7 +31,7 @@ import java.util.UUID;
  * transaction. Writing into it otherwise would wait on a lock that only this thread can free.
  */
 final class TransactionalWriter
-        implements CommittingSinkWriter<DocumentUpdate, PreparedTransaction>,
+        implements CommittingSinkWriter<DocumentUpdate, SinkCommittable>,
         StatefulSinkWriter<DocumentUpdate, TransactionalWriterState> {
     private static final Logger LOG = LoggerFactory.getLogger(TransactionalWriter.class);
 
@@ -43,6 +43,8 @@ final class TransactionalWriter
     private final TransactionIds ids;
     /** Accepted but not written yet. */
     private final List<DocumentUpdate> unwritten = new ArrayList<>();
+    /** Written into the open transaction. */
+    private final List<DocumentStatus> written = new ArrayList<>();
     /** Prepared by this subtask and not yet seen committed. */
     private final Set<String> prepared = new LinkedHashSet<>();
     private Connection connection;
@@ -156,7 +158,7 @@ final class TransactionalWriter
     }
 
     @Override
-    public Collection<PreparedTransaction> prepareCommit() throws IOException {
+    public Collection<SinkCommittable> prepareCommit() throws IOException {
         writeIfFree();
         if (!inTransaction) {
             return List.of();
@@ -169,7 +171,9 @@ final class TransactionalWriter
         }
         inTransaction = false;
         prepared.add(gid);
-        return List.of(new PreparedTransaction(gid));
+        SinkCommittable committable = new SinkCommittable(gid, List.copyOf(written));
+        written.clear();
+        return List.of(committable);
     }
 
     @Override
@@ -192,6 +196,7 @@ final class TransactionalWriter
             }
             DocumentWriter.Counts counts = writer.write(connection(), unwritten);
             inTransaction = true;
+            counts.applied().forEach(update -> written.add(DocumentStatus.of(update)));
             unwritten.clear();
             metrics.batchWritten(counts, start);
         } catch (SQLException e) {
@@ -226,6 +231,7 @@ final class TransactionalWriter
             }
             connection = null;
             inTransaction = false;
+            written.clear();
         }
     }
 }

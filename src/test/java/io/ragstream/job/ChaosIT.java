@@ -40,7 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code bin/ragstream run} runs it, while the test fails its sink tasks, takes the embedding
  * endpoint away, crashes and restarts PostgreSQL, and kills the job process and starts it again
  * from its retained checkpoint. Afterwards the tables equal the model exactly (rows, versions,
- * texts and vectors; chunk numbers contiguous) and no prepared transaction is left behind.
+ * texts and vectors; chunk numbers contiguous), no prepared transaction is left behind, and the
+ * status topic announced each document's newest version and nothing that was never written.
  */
 class ChaosIT {
     private static final Duration SETTLE = Duration.ofMinutes(3);
@@ -102,6 +103,7 @@ class ChaosIT {
                     assertThat(mismatch(pg, services, model)).as("first difference from the model").isNull();
                 }
                 assertThat(operations.sent).isEqualTo(OPERATIONS);
+                assertThat(statusMismatch(services, model, operations.sentVersions)).as("status topic").isNull();
                 assertThat(count(pg, "SELECT count(*) FROM pg_prepared_xacts")).as("prepared transactions left behind").isZero();
                 assertThat(count(pg, "SELECT count(*) FROM (SELECT doc_id FROM " + services.chunksTable
                         + " GROUP BY doc_id HAVING max(chunk_no) <> count(*) - 1) gaps")).as("documents with gaps").isZero();
@@ -112,7 +114,7 @@ class ChaosIT {
                 assertThat(job.logLines("switched from state RUNNING to RESTARTING")).as("restarts").isGreaterThanOrEqualTo(3);
             }
         } finally {
-            services.deleteTopics(services.documentsTopic, cdcTopic, services.dlqTopic);
+            services.deleteTopics(services.documentsTopic, cdcTopic, services.dlqTopic, services.statusTopic);
         }
     }
 
@@ -124,6 +126,8 @@ class ChaosIT {
         private final List<String> paragraphs = paragraphs();
         private final Map<String, Expected> model = new HashMap<>();
         private final Map<String, Long> versions = new HashMap<>(); // the newest version sent per document
+        /** Every version sent that was not a stale replay: its text, or null for a delete. */
+        private final Map<String, String> sentVersions = new HashMap<>();
         volatile int sent;
 
         Operations(String documentsTopic, String cdcTopic, Random random) {
@@ -150,10 +154,12 @@ class ChaosIT {
                         if (dice < 0.22 && model.containsKey(id)) {
                             send(producer, cdc, id, delete(cdc, id, version));
                             model.put(id, new Expected(version, null));
+                            sentVersions.put(id + ":" + version, null);
                         } else {
                             String text = randomText(op);
                             send(producer, cdc, id, upsert(cdc, id, version, text));
                             model.put(id, new Expected(version, text));
+                            sentVersions.put(id + ":" + version, text);
                         }
                     }
                     sent = op + 1;
@@ -301,6 +307,41 @@ class ChaosIT {
                         return id + ": chunk " + i + " holds another text's vector";
                     }
                 }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Null when the status topic announced every document's newest version, and never a version
+     * that was not written (a stale replay, which the guards refuse).
+     */
+    private static String statusMismatch(TestServices services, Map<String, Expected> model, Map<String, String> sent)
+            throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Map<String, Long> announced = new HashMap<>();
+        try (OnnxMiniLmEmbedder tokenizer = OnnxMiniLmEmbedder.shared()) {
+            Chunker chunker = new Chunker(CHUNK_SIZE, tokenizer::countTokens);
+            for (var record : TestServices.readTopic(services.statusTopic, Integer.MAX_VALUE, Duration.ofSeconds(10))) {
+                var status = json.readTree(record.value());
+                String id = status.get("id").asText();
+                long version = status.get("version").asLong();
+                String key = id + ":" + version;
+                if (!sent.containsKey(key)) {
+                    return "a status for " + key + ", which was never written: " + status;
+                }
+                String text = sent.get(key);
+                int chunks = text == null ? 0 : chunker.split(new DocumentEvent(TENANT, id, version, DocumentEvent.Op.UPSERT,
+                        null, text, "{}").content()).size();
+                if (status.get("chunks").asInt() != chunks || status.get("deleted").asBoolean() != (text == null)) {
+                    return "status " + status + " does not describe " + key;
+                }
+                announced.merge(id, version, Math::max);
+            }
+        }
+        for (Map.Entry<String, Expected> e : model.entrySet()) {
+            if (!Long.valueOf(e.getValue().version()).equals(announced.get(e.getKey()))) {
+                return e.getKey() + " is at " + e.getValue().version() + ", the newest status says " + announced.get(e.getKey());
             }
         }
         return null;

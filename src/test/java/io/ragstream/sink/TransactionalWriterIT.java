@@ -60,9 +60,12 @@ class TransactionalWriterIT {
         writer.flush(false);
         assertThat(documents()).isZero();
 
-        Collection<PreparedTransaction> prepared = writer.prepareCommit();
+        writer.write(doc("a", 0, "a stale draft"), null); // older than what the transaction holds
+        Collection<SinkCommittable> prepared = writer.prepareCommit();
         assertThat(prepared).hasSize(1);
-        assertThat(preparedGids()).containsExactly(prepared.iterator().next().gid());
+        assertThat(prepared.iterator().next().documents()).as("what the status topic will announce, stale excluded")
+                .containsExactly(new DocumentStatus("t", "a", 1, false, 1, 1, 0), new DocumentStatus("t", "b", 1, false, 1, 1, 0));
+        assertThat(preparedGids()).containsExactly(prepared.iterator().next().preparedTransaction());
         assertThat(documents()).isZero();
 
         List<String> outcomes = commit(prepared);
@@ -78,7 +81,7 @@ class TransactionalWriterIT {
     void keepsUpdatesWhileItsPreviousTransactionIsStillPrepared() throws Exception {
         TransactionalWriter writer = writer(0, List.of(), false);
         writer.write(doc("a", 1, "alpha"), null);
-        Collection<PreparedTransaction> first = writer.prepareCommit();
+        Collection<SinkCommittable> first = writer.prepareCommit();
 
         // the next epoch touches the same row, while the first transaction still holds its lock
         writer.write(doc("a", 2, "alpha, edited"), null);
@@ -87,10 +90,10 @@ class TransactionalWriterIT {
         assertThat(writer.prepareCommit()).as("nothing may be written yet").isEmpty();
         TransactionalWriterState state = writer.snapshotState(2).get(0);
         assertThat(state.unwritten()).extracting(DocumentUpdate::key).containsExactly("t/a", "t/b");
-        assertThat(state.prepared()).containsExactly(first.iterator().next().gid());
+        assertThat(state.prepared()).containsExactly(first.iterator().next().preparedTransaction());
 
         commit(first);
-        Collection<PreparedTransaction> second = writer.prepareCommit();
+        Collection<SinkCommittable> second = writer.prepareCommit();
         assertThat(second).hasSize(1);
         commit(second);
         assertThat(versions()).containsExactly("a:2", "b:1");
@@ -101,7 +104,7 @@ class TransactionalWriterIT {
     void theEndOfInputWaitsForTheCommitterAndWritesEverything() throws Exception {
         TransactionalWriter writer = writer(0, List.of(), false);
         writer.write(doc("a", 1, "alpha"), null);
-        Collection<PreparedTransaction> first = writer.prepareCommit();
+        Collection<SinkCommittable> first = writer.prepareCommit();
         writer.write(doc("a", 2, "alpha, edited"), null);
 
         // the checkpoint-complete notification arrives while the end of input waits
@@ -124,11 +127,11 @@ class TransactionalWriterIT {
         TransactionalWriter writer = writer(0, List.of(), false);
         writer.endOfInputCommitWait = Duration.ofMillis(300);
         writer.write(doc("a", 1, "alpha"), null);
-        Collection<PreparedTransaction> first = writer.prepareCommit(); // its checkpoint fails
+        Collection<SinkCommittable> first = writer.prepareCommit(); // its checkpoint fails
         writer.write(doc("b", 1, "beta"), null);
 
         writer.flush(true);
-        Collection<PreparedTransaction> last = writer.prepareCommit();
+        Collection<SinkCommittable> last = writer.prepareCommit();
         assertThat(commit(first)).as("the committer, at the final checkpoint").containsExactly("already committed");
         commit(last);
         assertThat(versions()).containsExactly("a:1", "b:1");
@@ -139,16 +142,16 @@ class TransactionalWriterIT {
     void aRestoredWriterRollsBackWhatWasPreparedAfterItsCheckpoint() throws Exception {
         TransactionalWriter crashed = writer(0, List.of(), false);
         crashed.write(doc("a", 1, "alpha"), null);
-        String checkpointed = crashed.prepareCommit().iterator().next().gid();
+        String checkpointed = crashed.prepareCommit().iterator().next().preparedTransaction();
         TransactionalWriterState state = crashed.snapshotState(1).get(0);
-        commit(List.of(new PreparedTransaction(checkpointed)));
+        commit(List.of(new SinkCommittable(checkpointed, List.of())));
         crashed.write(doc("b", 1, "beta"), null);
-        String afterCheckpoint = crashed.prepareCommit().iterator().next().gid();
+        String afterCheckpoint = crashed.prepareCommit().iterator().next().preparedTransaction();
         crashed.close(); // the process dies before checkpoint 2 completes
 
         TransactionalWriter otherSubtask = writer(1, List.of(), false);
         otherSubtask.write(doc("c", 1, "gamma"), null);
-        String othersGid = otherSubtask.prepareCommit().iterator().next().gid();
+        String othersGid = otherSubtask.prepareCommit().iterator().next().preparedTransaction();
 
         writer(0, List.of(state), true);
         assertThat(preparedGids()).as("subtask 0's later transaction is rolled back, subtask 1's is not its to touch")
@@ -177,12 +180,12 @@ class TransactionalWriterIT {
         return writer;
     }
 
-    private List<String> commit(Collection<PreparedTransaction> transactions) throws Exception {
+    private List<String> commit(Collection<SinkCommittable> transactions) throws Exception {
         List<Outcome> requests = new ArrayList<>();
-        for (PreparedTransaction t : transactions) {
+        for (SinkCommittable t : transactions) {
             requests.add(new Outcome(t, new ArrayList<>()));
         }
-        try (PreparedTransactionCommitter committer = new PreparedTransactionCommitter(options)) {
+        try (SinkCommitter committer = new SinkCommitter(options)) {
             committer.commit(new ArrayList<>(requests));
         }
         // a request the committer signals nothing about is committed
@@ -190,13 +193,13 @@ class TransactionalWriterIT {
     }
 
     /** Records what the committer said of one request, as Flink's committer operator would act on it. */
-    private record Outcome(PreparedTransaction committable, List<String> outcomes) implements Committer.CommitRequest<PreparedTransaction> {
-        @Override public PreparedTransaction getCommittable() { return committable; }
+    private record Outcome(SinkCommittable committable, List<String> outcomes) implements Committer.CommitRequest<SinkCommittable> {
+        @Override public SinkCommittable getCommittable() { return committable; }
         @Override public int getNumberOfRetries() { return 0; }
         @Override public void signalFailedWithKnownReason(Throwable t) { outcomes.add("failed: " + t); }
         @Override public void signalFailedWithUnknownReason(Throwable t) { outcomes.add("failed: " + t); }
         @Override public void retryLater() { outcomes.add("retry later"); }
-        @Override public void updateAndRetryLater(PreparedTransaction c) { outcomes.add("retry later"); }
+        @Override public void updateAndRetryLater(SinkCommittable c) { outcomes.add("retry later"); }
         @Override public void signalAlreadyCommitted() { outcomes.add("already committed"); }
     }
 

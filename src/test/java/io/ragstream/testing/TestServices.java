@@ -40,6 +40,7 @@ public final class TestServices {
     public final String name;
     public final String documentsTopic;
     public final String dlqTopic;
+    public final String statusTopic;
     public final String documentsTable;
     public final String chunksTable;
 
@@ -47,6 +48,7 @@ public final class TestServices {
         name = testName.toLowerCase().replaceAll("[^a-z0-9]", "") + "_" + UUID.randomUUID().toString().substring(0, 8);
         documentsTopic = "it." + name + ".documents";
         dlqTopic = "it." + name + ".dlq";
+        statusTopic = "it." + name + ".status";
         documentsTable = name + "_documents";
         chunksTable = name + "_chunks";
     }
@@ -74,6 +76,7 @@ public final class TestServices {
         values.put("kafka.bootstrap-servers", KAFKA);
         values.put("kafka.documents-topic", documentsTopic);
         values.put("kafka.dlq-topic", dlqTopic);
+        values.put("kafka.status-topic", statusTopic);
         values.put("kafka.group-id", "it-" + name);
         values.put("kafka.partition-discovery-interval", "1s");
         values.put("postgres.url", PG_URL);

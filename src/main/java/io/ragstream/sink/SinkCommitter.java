@@ -10,23 +10,28 @@ import java.sql.SQLException;
 import java.util.Collection;
 
 /**
- * Commits the writer's prepared transactions once their checkpoint is complete, and again after
- * a restore: a name PostgreSQL no longer knows was committed already.
+ * Commits the exactly-once writer's prepared transactions once their checkpoint is complete, and
+ * again after a restore: a name PostgreSQL no longer knows was committed already. What the
+ * idempotent writer committed itself passes through; either way the committables then flow on
+ * to the status topic.
  */
-final class PreparedTransactionCommitter implements Committer<PreparedTransaction> {
-    private static final Logger LOG = LoggerFactory.getLogger(PreparedTransactionCommitter.class);
+final class SinkCommitter implements Committer<SinkCommittable> {
+    private static final Logger LOG = LoggerFactory.getLogger(SinkCommitter.class);
 
     private final PgVectorSinkOptions options;
     private Connection connection;
 
-    PreparedTransactionCommitter(PgVectorSinkOptions options) {
+    SinkCommitter(PgVectorSinkOptions options) {
         this.options = options;
     }
 
     @Override
-    public void commit(Collection<CommitRequest<PreparedTransaction>> requests) {
-        for (CommitRequest<PreparedTransaction> request : requests) {
-            String gid = request.getCommittable().gid();
+    public void commit(Collection<CommitRequest<SinkCommittable>> requests) {
+        for (CommitRequest<SinkCommittable> request : requests) {
+            String gid = request.getCommittable().preparedTransaction();
+            if (gid == null) {
+                continue;
+            }
             try {
                 if (!PreparedTransactions.commit(connection(), gid)) {
                     request.signalAlreadyCommitted();
