@@ -5,6 +5,7 @@ import io.ragstream.bench.BenchReport;
 import io.ragstream.bench.EmbedBench;
 import io.ragstream.bench.PoolBench;
 import io.ragstream.bench.SinkBench;
+import io.ragstream.bench.StatusLatencyBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,12 +17,12 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", description = "Run benchmarks (all, or the named ones) and print a Markdown table of figures and goals.")
 final class BenchCommand implements Callable<Integer> {
-    private static final List<String> ALL = List.of("pool", "embed", "sink");
+    private static final List<String> ALL = List.of("pool", "embed", "sink", "status");
 
     @Mixin
     ConfigMixin config;
 
-    @Parameters(arity = "0..*", paramLabel = "NAME", description = "pool, embed, sink (default: all)")
+    @Parameters(arity = "0..*", paramLabel = "NAME", description = "pool, embed, sink, status (default: all)")
     List<String> names;
 
     @Option(names = "--data", paramLabel = "DIR", description = "SciFact in BEIR format (default: ../shared/data/scifact), read in place.")
@@ -50,6 +51,7 @@ final class BenchCommand implements Callable<Integer> {
                 case "pool" -> PoolBench.run(report);
                 case "embed" -> EmbedBench.run(context, docs, report);
                 case "sink" -> SinkBench.run(context, rows, report);
+                case "status" -> StatusLatencyBench.run(context, report);
                 default -> throw new IllegalStateException(name);
             }
         }
