@@ -62,6 +62,13 @@ public final class TestServices {
                 .map(e -> e.getKey() + "=" + e.getValue()).toList(), Map.of());
     }
 
+    /** The same settings as a job's arguments ({@code --set key=value ...}), for a job submitted to a cluster. */
+    public List<String> jobArguments(String... overrides) {
+        List<String> args = new ArrayList<>();
+        settings(overrides).forEach((key, value) -> args.addAll(List.of("--set", key + "=" + value)));
+        return args;
+    }
+
     private Map<String, String> settings(String... overrides) {
         Map<String, String> values = new HashMap<>();
         values.put("kafka.bootstrap-servers", KAFKA);
