@@ -132,6 +132,17 @@ setup_cluster_jars() {
   setup_jars "$CLUSTER_LIB_POM" "$CLUSTER_LIB" dependency:copy-dependencies -DoutputDirectory="$CLUSTER_LIB"
 }
 
+# e) A Compose parser, so the test suite can check docker-compose.yml without a Docker engine.
+setup_docker_compose() {
+  if command -v docker-compose >/dev/null; then
+    say "setup: docker-compose already installed"
+    return
+  fi
+  say "setup: installing docker-compose (apt-get)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+}
+
 # True when the last successful build is newer than the pom and every source file.
 build_is_current() {
   [[ -e "$BUILD_STAMP" && -s "$RAGSTREAM_ROOT/target/classpath.txt" && -s "$RAGSTREAM_ROOT/target/classpath-runtime.txt" && -d "$RAGSTREAM_ROOT/target/classes" ]] \
@@ -141,7 +152,7 @@ build_is_current() {
   [[ -z "$(find "$RAGSTREAM_ROOT/src/main" -newer "$BUILD_STAMP" -print -quit 2>/dev/null)" ]]
 }
 
-# e) The project: target/classes, target/classpath*.txt (local runs) and the shaded job jar.
+# f) The project: target/classes, target/classpath*.txt (local runs) and the shaded job jar.
 setup_build() {
   if build_is_current; then
     say "setup: build is up to date (target/)"
@@ -162,6 +173,7 @@ setup_prerequisites() {
   setup_pgvector
   setup_kafka_jars
   setup_cluster_jars
+  setup_docker_compose
 }
 
 setup_all() {
