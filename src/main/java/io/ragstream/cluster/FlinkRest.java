@@ -234,13 +234,18 @@ public final class FlinkRest {
     }
 
     /**
-     * The innermost cause in a Java stack trace as Flink's REST API returns it: the line a user
-     * needs ("ConfigException: postgres.url: ..."), not the handler that wrapped it.
+     * What a user needs from a Java stack trace as Flink's REST API returns it: the error of the
+     * job's main() when there is one ("Connection to 127.0.0.1:5432 refused ..."), else the
+     * innermost cause, not the handlers that wrapped it.
      */
     static String rootCause(String trace) {
+        String mainError = "The main method caused an error: ";
         String cause = trace.lines().filter(l -> !l.isBlank() && !l.startsWith("<Exception on server side"))
                 .findFirst().orElse(trace);
         for (String line : trace.lines().toList()) {
+            if (line.contains(mainError)) {
+                return line.substring(line.indexOf(mainError) + mainError.length()).strip();
+            }
             if (line.startsWith("Caused by: ")) {
                 cause = line.substring("Caused by: ".length());
             }
