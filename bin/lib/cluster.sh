@@ -10,7 +10,8 @@ CLUSTER_LIB_POM="$RAGSTREAM_ROOT/bin/lib/cluster-lib.pom.xml"
 CLUSTER_DIST="$STATE_DIR/cluster/dist"   # Flink: lib/ and plugins/, as in a Flink distribution
 CLUSTER_LIB="$STATE_DIR/cluster/lib"     # what ragstream adds to a cluster's lib/: the model, the JDBC driver
 # What one cluster writes; tests give theirs its own folder (and ports) to run beside a user's.
-CLUSTER_DIR="$(realpath -m "${RAGSTREAM_CLUSTER_DIR:-$STATE_DIR/cluster}")"
+CLUSTER_DIR="${RAGSTREAM_CLUSTER_DIR:-$STATE_DIR/cluster}"
+[[ "$CLUSTER_DIR" == /* ]] || CLUSTER_DIR="$PWD/$CLUSTER_DIR"
 CLUSTER_REST_PORT="${RAGSTREAM_CLUSTER_PORT:-8082}"            # 8081 is a local `run`'s web UI
 CLUSTER_RPC_PORT="${RAGSTREAM_CLUSTER_RPC_PORT:-6123}"
 CLUSTER_METRICS_PORTS="${RAGSTREAM_CLUSTER_METRICS_PORTS:-9250-9259}"  # Prometheus, one per JVM
@@ -51,8 +52,7 @@ cluster_http_get() {
 # way its own scripts compute them: JVM_PARAMS (-Xmx ...) and MEMORY_SETTINGS (-D key=value ...).
 cluster_memory_params() {
   local out lines
-  out="$(java -cp "$(cluster_classpath)" -Dlog4j2.configurationFile=none \
-    org.apache.flink.runtime.util.bash.BashJavaUtils "$1" \
+  out="$(java -cp "$(cluster_classpath)" org.apache.flink.runtime.util.bash.BashJavaUtils "$1" \
     --configDir "$RAGSTREAM_ROOT/flink-conf" "${CLUSTER_SETTINGS[@]}" 2>&1)" \
     || die "cluster: Flink could not work out its memory settings ($1):"$'\n'"$out"
   mapfile -t lines < <(sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p' <<<"$out")
@@ -83,12 +83,12 @@ cluster_await_ready() {
       if ! kill -0 "$(cat "$CLUSTER_DIR/$name.pid")" 2>/dev/null; then
         tail -n 30 "$CLUSTER_DIR/log/$name.out" "$CLUSTER_DIR/log/$name.log" 2>/dev/null >&2 || true
         cluster_stop
-        die "cluster: the $name exited while starting (logs: $CLUSTER_DIR/log)"
+        die "cluster: the $name exited while starting (logs: ${CLUSTER_DIR#"$RAGSTREAM_ROOT"/}/log)"
       fi
     done
     if ((SECONDS >= deadline)); then
       cluster_stop
-      die "cluster: no TaskManager registered after 120 s (logs: $CLUSTER_DIR/log)"
+      die "cluster: no TaskManager registered after 120 s (logs: ${CLUSTER_DIR#"$RAGSTREAM_ROOT"/}/log)"
     fi
     sleep 0.5
   done
@@ -108,7 +108,7 @@ cluster_start() {
   rm -f "$CLUSTER_DIR"/{jobmanager,taskmanager}.pid
   cluster_settings
   local t0=$EPOCHREALTIME
-  say "cluster: starting a JobManager and a TaskManager (logs: $CLUSTER_DIR/log)"
+  say "cluster: starting a JobManager and a TaskManager (logs: ${CLUSTER_DIR#"$RAGSTREAM_ROOT"/}/log)"
   cluster_memory_params GET_JM_RESOURCE_PARAMS
   cluster_launch jobmanager org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint "${MEMORY_SETTINGS[@]}"
   cluster_memory_params GET_TM_RESOURCE_PARAMS
@@ -163,7 +163,7 @@ cluster_status() {
       printf '%-12s stopped\n' "$name:"; rc=3
     fi
   done
-  ((rc == 0)) && echo "web UI and REST API: $RAGSTREAM_CLUSTER_URL  (state: $CLUSTER_DIR)"
+  ((rc == 0)) && echo "web UI and REST API: $RAGSTREAM_CLUSTER_URL  (state: ${CLUSTER_DIR#"$RAGSTREAM_ROOT"/})"
   return "$rc"
 }
 

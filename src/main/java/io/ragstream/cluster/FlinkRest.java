@@ -122,16 +122,19 @@ public final class FlinkRest {
         return ids;
     }
 
-    /** Waits until the job and every one of its tasks run; fails with the job's exception if it fails. */
+    /** Waits until the job and every one of its tasks run; fails with the job's exception if it fails or restarts. */
     public void awaitRunning(String jobId, Duration timeout) throws IOException, InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         String state = "";
         while (Instant.now().isBefore(deadline)) {
             JsonNode job = job(jobId);
             state = job.path("state").asText();
-            if (List.of("FAILED", "FAILING", "CANCELED", "FINISHED").contains(state)) {
-                throw new ClusterException("job " + jobId + " is " + state + ": " + rootCause(get("jobs/" + jobId + "/exceptions")
-                        .path("root-exception").asText("(no exception recorded)")));
+            // a job that restarts before every task ran fails to start: say why rather than wait
+            if (List.of("FAILED", "FAILING", "RESTARTING", "CANCELED", "FINISHED").contains(state)) {
+                JsonNode latest = get("jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries").path(0);
+                throw new ClusterException("job " + jobId + " is " + state
+                        + (state.equals("RESTARTING") ? " (and keeps restarting on the cluster until cancelled): " : ": ")
+                        + (latest.isMissingNode() ? "(no exception recorded)" : rootCause(latest.path("stacktrace").asText())));
             }
             boolean allRunning = state.equals("RUNNING");
             for (JsonNode vertex : job.path("vertices")) {
