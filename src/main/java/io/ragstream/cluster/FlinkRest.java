@@ -59,7 +59,11 @@ public final class FlinkRest {
         try {
             jobId = runJar(jarId, args, savepoint);
         } finally {
-            deleteJar(jarId);
+            try {
+                deleteJar(jarId);
+            } catch (ClusterException e) {
+                // a jar left in the upload folder is harmless; why the job did not run matters more
+            }
         }
         awaitRunning(jobId, timeout);
         return jobId;
@@ -123,7 +127,7 @@ public final class FlinkRest {
     }
 
     /** Waits until the job and every one of its tasks run; fails with the job's exception if it fails or restarts. */
-    public void awaitRunning(String jobId, Duration timeout) throws IOException, InterruptedException {
+    void awaitRunning(String jobId, Duration timeout) throws IOException, InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         String state = "";
         while (Instant.now().isBefore(deadline)) {
