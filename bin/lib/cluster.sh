@@ -119,20 +119,9 @@ cluster_start() {
 }
 
 cluster_stop_one() {
-  local name="$1" pid i
-  if ! pid="$(cluster_pid "$name")"; then
-    rm -f "$CLUSTER_DIR/$name.pid"
-    return
-  fi
-  say "cluster: stopping the $name (pid $pid)"
-  kill -TERM "$pid"
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "cluster: the $name is still running after 30 s, killing pid $pid"
-    kill -KILL "$pid"
+  local name="$1" pid
+  if pid="$(cluster_pid "$name")"; then
+    stop_pid "cluster $name" "$pid"
   fi
   rm -f "$CLUSTER_DIR/$name.pid"
 }

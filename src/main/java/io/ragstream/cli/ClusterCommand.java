@@ -39,26 +39,13 @@ final class ClusterCommand {
         return new FlinkRest(rest);
     }
 
-    /** The one running job when none is named; an error that lists them when there are several. */
-    String jobOrOnly(String jobId) throws IOException, InterruptedException {
-        if (jobId != null) {
-            return jobId;
-        }
-        List<String> jobs = flink().activeJobs();
-        if (jobs.size() != 1) {
-            throw new ClusterException((jobs.isEmpty() ? "no job runs on " + rest
-                    : "several jobs run on " + rest + " (" + String.join(", ", jobs) + ")") + "; name one");
-        }
-        return jobs.get(0);
-    }
-
     /** A local path as a file: URI (the cluster may not share our working directory); URIs as they are. */
     static String location(String pathOrUri) {
         return pathOrUri.contains("://") || pathOrUri.startsWith("file:") ? pathOrUri
                 : Path.of(pathOrUri).toAbsolutePath().normalize().toUri().toString();
     }
 
-    @Command(name = "submit", description = "Upload the job jar and run it, with --config/--set passed on to the job.")
+    @Command(name = "submit", mixinStandardHelpOptions = true, description = "Upload the job jar and run it, with --config/--set passed on to the job.")
     static final class Submit implements Callable<Integer> {
         @ParentCommand
         ClusterCommand cluster;
@@ -94,14 +81,29 @@ final class ClusterCommand {
         }
     }
 
-    @Command(name = "stop-job", description = "Stop the job with a savepoint (printed, to resume with submit --from-savepoint), or cancel it.")
-    static final class StopJob implements Callable<Integer> {
+    /** A subcommand that acts on one job: JOB_ID, or the only one running. */
+    abstract static class JobCommand implements Callable<Integer> {
         @ParentCommand
         ClusterCommand cluster;
 
         @Parameters(arity = "0..1", paramLabel = "JOB_ID", description = "The job (default: the only one running).")
         String jobId;
 
+        String job() throws IOException, InterruptedException {
+            if (jobId != null) {
+                return jobId;
+            }
+            List<String> jobs = cluster.flink().activeJobs();
+            if (jobs.size() != 1) {
+                throw new ClusterException((jobs.isEmpty() ? "no job runs on " + cluster.rest
+                        : "several jobs run on " + cluster.rest + " (" + String.join(", ", jobs) + ")") + "; name one");
+            }
+            return jobs.get(0);
+        }
+    }
+
+    @Command(name = "stop-job", mixinStandardHelpOptions = true, description = "Stop the job with a savepoint (printed, to resume with submit --from-savepoint), or cancel it.")
+    static final class StopJob extends JobCommand {
         @Option(names = "--savepoint", arity = "0..1", paramLabel = "DIR", fallbackValue = "",
                 description = "Take a savepoint into DIR (default: the cluster's execution.checkpointing.savepoint-dir) and stop.")
         String savepoint;
@@ -112,7 +114,7 @@ final class ClusterCommand {
         @Override
         public Integer call() throws Exception {
             FlinkRest flink = cluster.flink();
-            String job = cluster.jobOrOnly(jobId);
+            String job = job();
             if (savepoint == null) {
                 flink.cancel(job);
                 System.out.println("job " + job + " cancelled (without a savepoint; its retained checkpoints stay)");
@@ -125,17 +127,11 @@ final class ClusterCommand {
         }
     }
 
-    @Command(name = "metrics", description = "The job's ragstream metrics per operator (summed over subtasks), as the REST API shows them.")
-    static final class Metrics implements Callable<Integer> {
-        @ParentCommand
-        ClusterCommand cluster;
-
-        @Parameters(arity = "0..1", paramLabel = "JOB_ID", description = "The job (default: the only one running).")
-        String jobId;
-
+    @Command(name = "metrics", mixinStandardHelpOptions = true, description = "The job's ragstream metrics per operator (summed over subtasks), as the REST API shows them.")
+    static final class Metrics extends JobCommand {
         @Override
         public Integer call() throws Exception {
-            Map<String, Double> metrics = cluster.flink().ragstreamMetrics(cluster.jobOrOnly(jobId));
+            Map<String, Double> metrics = cluster.flink().ragstreamMetrics(job());
             metrics.forEach((name, value) -> {
                 if (!name.matches(".*_(min|mean|stddev|p75|p90|p95|p98|p999)$")) { // histograms: median, p99, max
                     System.out.printf("%-70s %,.0f%n", name, value);
