@@ -66,3 +66,16 @@ pid_matches() {
   cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
   [[ "$cmdline" == *"$pattern"* ]]
 }
+
+# Stops process $2, named $1 in messages: TERM, up to 30 s for a clean shutdown, then KILL.
+stop_pid() {
+  local what="$1" pid="$2" i
+  say "$what: stopping (pid $pid)"
+  kill -TERM "$pid"
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  say "$what: still running after 30 s, killing pid $pid"
+  kill -KILL "$pid"
+}

@@ -233,22 +233,13 @@ kafka_start() {
 }
 
 kafka_stop() {
-  local pid i
+  local pid
   if ! pid="$(kafka_pid)"; then
     rm -f "$KAFKA_PIDFILE"   # stale: the pid is gone or now belongs to something else
     say "kafka: not running"
     return
   fi
-  say "kafka: stopping (pid $pid)"
-  kill -TERM "$pid"
-  for ((i = 0; i < 300; i++)); do   # a controlled shutdown takes a few seconds
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "kafka: still running after 30 s, killing pid $pid"
-    kill -KILL "$pid"
-  fi
+  stop_pid kafka "$pid"   # a controlled shutdown takes a few seconds
   rm -f "$KAFKA_PIDFILE"
 }
 

@@ -101,20 +101,46 @@ setup_pgvector() {
   say "setup: pgvector installed in $(elapsed "$t0") s"
 }
 
-# c) The Kafka broker's jars from Maven Central (no Kafka tarball needed).
-setup_kafka_jars() {
-  local want have=""
-  want="$(sha256sum "$KAFKA_POM" | cut -d' ' -f1)"
-  [[ -r "$KAFKA_LIBS/.pom.sha256" ]] && have="$(cat "$KAFKA_LIBS/.pom.sha256")"
+# Jars a helper pom lists, copied from Maven Central into a folder ($2) by `mvn -f $1 ARGS...`;
+# done again only when the pom changes.
+setup_jars() {
+  local pom="$1" dir="$2" want have=""
+  shift 2
+  want="$(sha256sum "$pom" | cut -d' ' -f1)"
+  [[ -r "$dir/.pom.sha256" ]] && have="$(cat "$dir/.pom.sha256")"
   if [[ "$want" == "$have" ]]; then
-    say "setup: Kafka broker jars already in .ragstream/kafka/libs"
+    say "setup: $(basename "$pom" .pom.xml) jars already in ${dir#"$RAGSTREAM_ROOT"/}"
     return
   fi
-  say "setup: copying the Kafka broker jars into .ragstream/kafka/libs (mvn)"
-  rm -rf "$KAFKA_LIBS"   # the pom changed: no stale jar may stay on the broker's classpath
-  mkdir -p "$KAFKA_LIBS"
-  mvn -B -q -f "$KAFKA_POM" dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIBS"
-  echo "$want" >"$KAFKA_LIBS/.pom.sha256"
+  say "setup: copying the $(basename "$pom" .pom.xml) jars into ${dir#"$RAGSTREAM_ROOT"/} (mvn)"
+  rm -rf "$dir"   # the pom changed: no stale jar may stay on a classpath
+  mkdir -p "$dir"
+  mvn -B -q -f "$pom" "$@"
+  echo "$want" >"$dir/.pom.sha256"
+}
+
+# c) The Kafka broker's jars from Maven Central (no Kafka tarball needed).
+setup_kafka_jars() {
+  setup_jars "$KAFKA_POM" "$KAFKA_LIBS" dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIBS"
+}
+
+# d) The Flink session cluster's jars (bin/ragstream cluster): Flink with RocksDB and the Prometheus
+#    reporter, and what ragstream adds to a cluster's lib/ (the in-process model, the JDBC driver).
+setup_cluster_jars() {
+  setup_jars "$FLINK_DIST_POM" "$CLUSTER_DIST" \
+    dependency:copy-dependencies@lib dependency:copy-dependencies@prometheus -Ddist.home="$CLUSTER_DIST"
+  setup_jars "$CLUSTER_LIB_POM" "$CLUSTER_LIB" dependency:copy-dependencies -DoutputDirectory="$CLUSTER_LIB"
+}
+
+# e) A Compose parser, so the test suite can check docker-compose.yml without a Docker engine.
+setup_docker_compose() {
+  if command -v docker-compose >/dev/null; then
+    say "setup: docker-compose already installed"
+    return
+  fi
+  say "setup: installing docker-compose (apt-get)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 }
 
 # True when the last successful build is newer than the pom and every source file.
@@ -126,7 +152,7 @@ build_is_current() {
   [[ -z "$(find "$RAGSTREAM_ROOT/src/main" -newer "$BUILD_STAMP" -print -quit 2>/dev/null)" ]]
 }
 
-# d) The project: target/classes, target/classpath*.txt (local runs) and the shaded job jar.
+# f) The project: target/classes, target/classpath*.txt (local runs) and the shaded job jar.
 setup_build() {
   if build_is_current; then
     say "setup: build is up to date (target/)"
@@ -146,6 +172,8 @@ setup_prerequisites() {
   setup_postgres_packages
   setup_pgvector
   setup_kafka_jars
+  setup_cluster_jars
+  setup_docker_compose
 }
 
 setup_all() {

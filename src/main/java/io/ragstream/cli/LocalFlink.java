@@ -6,6 +6,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -20,7 +21,7 @@ import java.util.stream.Stream;
 
 /**
  * The job on a Flink mini cluster inside this JVM, with the web UI, configured by
- * {@code flink-conf/config.yaml}; checkpoints are retained under {@code .ragstream/checkpoints}
+ * {@code flink-conf/config.yaml}; checkpoints are retained under {@code .ragstream/checkpoints/<state backend>}
  * and a new run resumes from the newest one.
  */
 final class LocalFlink {
@@ -44,7 +45,9 @@ final class LocalFlink {
     private static JobClient start(boolean resume, JobBuilder job) throws Exception {
         Path home = RagstreamCli.home();
         Configuration flink = GlobalConfiguration.loadConfiguration(home.resolve("flink-conf").toString());
-        Path checkpoints = home.resolve(".ragstream/checkpoints");
+        // a checkpoint restores only into the kind of state backend that took it (RocksDB's are
+        // not hashmap's): one folder per kind, so a change of config.yaml starts afresh
+        Path checkpoints = home.resolve(".ragstream/checkpoints").resolve(flink.get(StateBackendOptions.STATE_BACKEND));
         Files.createDirectories(checkpoints);
         flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
         if (resume) {

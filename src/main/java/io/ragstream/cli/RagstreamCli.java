@@ -1,5 +1,6 @@
 package io.ragstream.cli;
 
+import io.ragstream.cluster.ClusterException;
 import io.ragstream.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,7 @@ import java.nio.file.Path;
 @Command(name = "ragstream", mixinStandardHelpOptions = true, version = "ragstream 0.1.0",
         description = "Keeps a pgvector index in step with documents published to Kafka.",
         subcommands = {RunCommand.class, DemoCommand.class, ProduceCommand.class, SearchCommand.class, BenchCommand.class,
-                ServeEmbeddingsCommand.class, CommandLine.HelpCommand.class})
+                ServeEmbeddingsCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
 public final class RagstreamCli {
 
     /** The project folder: flink-conf/ and .ragstream/ live there (bin/ragstream sets it). */
@@ -20,11 +21,13 @@ public final class RagstreamCli {
 
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new RagstreamCli());
-        // a configuration error is the user's to fix: say what is wrong, without a stack trace
+        // a configuration error, or a cluster's refusal, is the user's to fix: say what is wrong, without a stack trace
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof ConfigException || e.getCause() instanceof ConfigException) {
-                cmd.getErr().println("ragstream: " + (e instanceof ConfigException ? e : e.getCause()).getMessage());
-                return 2;
+            for (Throwable t : new Throwable[] {e, e.getCause()}) {
+                if (t instanceof ConfigException || t instanceof ClusterException) {
+                    cmd.getErr().println("ragstream: " + t.getMessage());
+                    return 2;
+                }
             }
             throw e;
         });

@@ -65,7 +65,7 @@ class ChaosIT {
                     + embeddings.options().modelName() + "\n  endpoints:\n    - {url: \"" + embeddings.url()
                     + "\", max-concurrency: 4}\n");
             List<String> arguments = new ArrayList<>(List.of("--config", pool.toString()));
-            arguments.addAll(services.cliSettings("postgres.url=" + pg.url(), "kafka.cdc-topics=" + cdcTopic,
+            arguments.addAll(services.jobArguments("postgres.url=" + pg.url(), "kafka.cdc-topics=" + cdcTopic,
                     "sink.mode=" + mode, "sink.batch-size=8", "checkpoint.interval=500ms", "chunk.size=" + CHUNK_SIZE,
                     "embedding.batch-size=16", "embedding.request-timeout=2s", "job.parallelism=2"));
             // retries come quickly here, so that the failures fit in a test's time

@@ -64,11 +64,11 @@ public final class TestServices {
                 .map(e -> e.getKey() + "=" + e.getValue()).toList(), Map.of());
     }
 
-    /** The settings as {@code --set key=value} arguments of the CLI. */
-    public List<String> cliSettings(String... overrides) {
-        List<String> arguments = new ArrayList<>();
-        settings(overrides).forEach((key, value) -> arguments.addAll(List.of("--set", key + "=" + value)));
-        return arguments;
+    /** The same settings as a job's or the CLI's arguments ({@code --set key=value ...}). */
+    public List<String> jobArguments(String... overrides) {
+        List<String> args = new ArrayList<>();
+        settings(overrides).forEach((key, value) -> args.addAll(List.of("--set", key + "=" + value)));
+        return args;
     }
 
     private Map<String, String> settings(String... overrides) {

@@ -1,0 +1,99 @@
+package io.ragstream.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
+import io.ragstream.embed.EmbeddingOptions;
+import org.apache.flink.runtime.util.EnvironmentInformation;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * docker-compose.yml as Compose itself reads it (Debian's docker-compose, which
+ * {@code bin/ragstream setup} installs; parsing needs no Docker engine), and wired to the job's
+ * configuration: every Ollama instance reserves its own GPU, is in the pool of compose/job.yaml
+ * with its OLLAMA_NUM_PARALLEL as max-concurrency and gets the model pulled; Flink's image is the
+ * Flink the job is built against; the job submitted is the one this build made.
+ */
+class DockerComposeIT {
+    private static final Path ROOT = Path.of("").toAbsolutePath();
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    @Test
+    void composeAcceptsTheFileAndItsServicesAreWiredToTheJobsConfiguration() throws Exception {
+        compose("config", "-q"); // fails with Compose's own message
+        JsonNode services = YAML.readTree(compose("config")).path("services");
+        List<String> names = new ArrayList<>();
+        services.fieldNames().forEachRemaining(names::add);
+        assertThat(names).contains("kafka", "postgres", "ollama-pull", "cluster-lib", "jobmanager", "taskmanager",
+                "submit", "prometheus");
+        assertThat(services.path("kafka").path("environment").path("KAFKA_PROCESS_ROLES").asText()).isEqualTo("broker,controller");
+        assertThat(services.path("prometheus").path("profiles")).extracting(JsonNode::asText).containsExactly("monitoring");
+
+        // the pool: one GPU per Ollama instance, every instance an endpoint at its own concurrency
+        List<String> ollamas = names.stream().filter(n -> n.matches("ollama-\\d+")).toList();
+        assertThat(ollamas).hasSizeGreaterThan(1);
+        RagstreamConfig job = RagstreamConfig.load(ROOT.resolve("compose/job.yaml"), List.of(), Map.of("RAGSTREAM_PG_PASSWORD", "secret"));
+        EmbeddingOptions embedding = EmbeddingOptions.from(job);
+        assertThat(embedding.backend()).isEqualTo("ollama");
+        Map<String, Integer> pool = new java.util.HashMap<>();
+        embedding.endpoints().forEach(e -> pool.put(URI.create(e.url()).getHost(), e.maxConcurrency()));
+        assertThat(pool.keySet()).containsExactlyInAnyOrderElementsOf(ollamas);
+        Set<String> gpus = new HashSet<>();
+        for (String ollama : ollamas) {
+            JsonNode service = services.path(ollama);
+            JsonNode devices = service.path("deploy").path("resources").path("reservations").path("devices");
+            assertThat(devices).as("%s reserves a GPU", ollama).hasSize(1);
+            assertThat(devices.get(0).path("capabilities")).extracting(JsonNode::asText).as(ollama).contains("gpu");
+            devices.get(0).path("device_ids").forEach(id -> assertThat(gpus.add(id.asText())).as("%s has a GPU of its own", ollama).isTrue());
+            assertThat(service.path("environment").path("OLLAMA_NUM_PARALLEL").asInt()).as(ollama).isEqualTo(pool.get(ollama));
+        }
+        String pull = services.path("ollama-pull").path("entrypoint").toString();
+        assertThat(pull).contains("ollama pull " + embedding.model());
+        ollamas.forEach(o -> assertThat(pull).contains(o));
+
+        // the job's other services are Compose's
+        assertThat(job.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS)).isEqualTo("kafka:9092");
+        assertThat(job.get(RagstreamOptions.POSTGRES_URL)).startsWith("jdbc:postgresql://postgres:5432/");
+
+        // Flink's image is the Flink of this build, and submit runs the job jar this build made
+        for (String flink : List.of("jobmanager", "taskmanager", "submit")) {
+            assertThat(services.path(flink).path("image").asText()).isEqualTo("flink:" + EnvironmentInformation.getVersion() + "-java17");
+        }
+        Path jar = FlinkRest.newestJobJar(ROOT.resolve("target"));
+        assertThat(services.path("submit").path("volumes").toString()).contains(jar + ":/opt/ragstream/ragstream.jar");
+        assertThat(services.path("submit").path("command")).extracting(JsonNode::asText)
+                .containsSequence("--config", "/ragstream/compose/job.yaml");
+    }
+
+    /** docker-compose with these arguments on docker-compose.yml; its standard output, or a failure with its messages. */
+    private static String compose(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("docker-compose", "--profile", "monitoring", "-f", "docker-compose.yml"));
+        command.addAll(List.of(args));
+        Process process;
+        try {
+            process = new ProcessBuilder(command).directory(ROOT.toFile()).start();
+        } catch (IOException e) {
+            throw new AssertionError("docker-compose is not installed: bin/ragstream setup installs it", e);
+        }
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String errors = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("docker-compose %s finished", args[0]).isTrue();
+        assertThat(process.exitValue()).as("docker-compose %s:%n%s", String.join(" ", args), errors + output).isZero();
+        return output;
+    }
+}
