@@ -72,10 +72,11 @@ public final class RagstreamOptions {
                     .withDescription("Create the tables and the HNSW index when they are missing.");
     public static final ConfigOption<Integer> HNSW_M =
             ConfigOptions.key("postgres.hnsw.m").intType().defaultValue(16)
-                    .withDescription("HNSW index: max connections per layer.");
+                    .withDescription("HNSW index: max connections per layer (pgvector's m, 2 to 100).");
     public static final ConfigOption<Integer> HNSW_EF_CONSTRUCTION =
             ConfigOptions.key("postgres.hnsw.ef-construction").intType().defaultValue(64)
-                    .withDescription("HNSW index: candidate list size while building.");
+                    .withDescription("HNSW index: candidate list size while building (pgvector's ef_construction, "
+                            + "4 to 1000, at least 2 × m).");
 
     // ---- embedding ----
     public static final ConfigOption<String> EMBEDDING_BACKEND =
@@ -137,7 +138,9 @@ public final class RagstreamOptions {
     // ---- quantization, sink, checkpoints ----
     public static final ConfigOption<String> QUANTIZATION =
             ConfigOptions.key("quantization").stringType().defaultValue("float16")
-                    .withDescription("float32 | float16 | int8 | binary.");
+                    .withDescription("How vectors are stored: float32 (vector), float16 (halfvec), int8 (codes with a "
+                            + "scale and offset per vector, re-ranked) or binary (an HNSW index of sign bits, "
+                            + "re-ranked by the halfvec). A table keeps the mode it was created with.");
     public static final ConfigOption<String> SINK_MODE =
             ConfigOptions.key("sink.mode").stringType().defaultValue("idempotent")
                     .withDescription("idempotent: batches flushed at every checkpoint, replays made harmless by "

@@ -86,7 +86,7 @@ public final class Searcher implements AutoCloseable {
 
     private List<SearchHit> search(String tenant, String query, float[] vector, int k) throws SQLException {
         PgVectorSchema schema = pg.schema();
-        String type = schema.quantization().columnType();
+        String type = schema.quantization().embeddingType();
         String sql = "SELECT doc_id, chunk_no, content, embedding <=> ?::" + type + " AS distance"
                 + " FROM \"" + schema.chunksTable() + "\" WHERE tenant = ?"
                 + " ORDER BY embedding <=> ?::" + type + " LIMIT ?";
@@ -98,7 +98,7 @@ public final class Searcher implements AutoCloseable {
                 // a tenant filter on an HNSW scan: keep scanning until enough rows pass it
                 st.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
             }
-            Object param = schema.quantization().toSqlValue(vector);
+            Object param = schema.quantization().embeddingValue(vector); // float32 and float16 only, so far
             Map<String, SearchHit> bestPerDoc = new LinkedHashMap<>();
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setObject(1, param);

@@ -34,8 +34,23 @@ public record PgVectorSinkOptions(
                 config.get(RagstreamOptions.EMBEDDING_MODEL),
                 config.positive(RagstreamOptions.SINK_BATCH_SIZE),
                 config.get(RagstreamOptions.POSTGRES_CREATE_TABLES),
-                config.positive(RagstreamOptions.HNSW_M),
-                config.positive(RagstreamOptions.HNSW_EF_CONSTRUCTION));
+                hnswM(config),
+                hnswEfConstruction(config));
+    }
+
+    /** pgvector's bounds, checked here so the error names the key. */
+    private static int hnswM(RagstreamConfig config) {
+        return config.between(RagstreamOptions.HNSW_M, 2, 100);
+    }
+
+    private static int hnswEfConstruction(RagstreamConfig config) {
+        int ef = config.between(RagstreamOptions.HNSW_EF_CONSTRUCTION, 4, 1000);
+        int m = hnswM(config);
+        if (ef < 2 * m) {
+            throw new ConfigException(RagstreamOptions.HNSW_EF_CONSTRUCTION.key(),
+                    "must be at least 2 × postgres.hnsw.m (" + 2 * m + "), was " + ef);
+        }
+        return ef;
     }
 
     public Connection connect() throws SQLException {
@@ -51,10 +66,15 @@ public record PgVectorSinkOptions(
         return "ragstream:" + schema.chunksTable();
     }
 
-    /** Creates the tables when configured to; run once before the job starts. */
+    /**
+     * Checks that an existing table was made for the configured quantization (before the DDL:
+     * PostgreSQL rejects a mismatched index definition even when the index exists), then creates
+     * what is missing when configured to; run once before the job starts.
+     */
     public void prepareTables() throws SQLException {
-        if (createTables) {
-            try (Connection connection = connect()) {
+        try (Connection connection = connect()) {
+            schema.checkQuantization(connection);
+            if (createTables) {
                 schema.create(connection, hnswM, hnswEfConstruction);
             }
         }
