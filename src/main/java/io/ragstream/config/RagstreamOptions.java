@@ -135,6 +135,17 @@ public final class RagstreamOptions {
             ConfigOptions.key("ingest.max-document-bytes").intType().defaultValue(4 * 1024 * 1024)
                     .withDescription("Larger documents are dead-lettered as too-large.");
 
+    // ---- search ----
+    public static final ConfigOption<Integer> SEARCH_EF_SEARCH =
+            ConfigOptions.key("search.ef-search").intType().defaultValue(200)
+                    .withDescription("HNSW candidate list of a search (pgvector's hnsw.ef_search, 1 to 1000); "
+                            + "raised to the rows a search reads, and iterative scans go on past it when the "
+                            + "tenant filter leaves too few.");
+    public static final ConfigOption<Integer> SEARCH_RERANK_FACTOR =
+            ConfigOptions.key("search.rerank-factor").intType().defaultValue(10)
+                    .withDescription("int8 and binary: candidates the index of sign bits proposes per wanted "
+                            + "chunk (1 to 100), re-ranked by the stored vector.");
+
     // ---- quantization, sink, checkpoints ----
     public static final ConfigOption<String> QUANTIZATION =
             ConfigOptions.key("quantization").stringType().defaultValue("float16")
@@ -172,5 +183,5 @@ public final class RagstreamOptions {
             EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,
             EMBEDDING_CACHE_MAX_ENTRIES, EMBEDDING_CACHE_TTL,
             CHUNK_SIZE, CHUNK_OVERLAP, STATE_DELETED_RETENTION, INGEST_MAX_DOCUMENT_BYTES,
-            QUANTIZATION, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
+            QUANTIZATION, SEARCH_EF_SEARCH, SEARCH_RERANK_FACTOR, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
 }
