@@ -4,6 +4,7 @@ import io.ragstream.bench.BenchContext;
 import io.ragstream.bench.BenchReport;
 import io.ragstream.bench.EmbedBench;
 import io.ragstream.bench.PoolBench;
+import io.ragstream.bench.QuantizationBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,19 +16,20 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", description = "Run benchmarks (all, or the named ones) and print a Markdown table of figures and goals.")
 final class BenchCommand implements Callable<Integer> {
-    private static final List<String> ALL = List.of("pool", "embed");
+    private static final List<String> ALL = List.of("pool", "embed", "quantization");
 
     @Mixin
     ConfigMixin config;
 
-    @Parameters(arity = "0..*", paramLabel = "NAME", description = "pool, embed (default: all)")
+    @Parameters(arity = "0..*", paramLabel = "NAME", description = "pool, embed, quantization (default: all)")
     List<String> names;
 
     @Option(names = "--data", paramLabel = "DIR", description = "SciFact in BEIR format (default: ../shared/data/scifact), read in place.")
     Path data;
 
-    @Option(names = "--docs", defaultValue = "300", description = "SciFact documents the embed bench indexes.")
-    int docs;
+    @Option(names = {"--documents", "--docs"}, paramLabel = "N",
+            description = "SciFact documents a bench uses (default: embed 300, quantization all 5,183).")
+    Integer documents;
 
     @Override
     public Integer call() throws Exception {
@@ -44,7 +46,9 @@ final class BenchCommand implements Callable<Integer> {
         for (String name : run) {
             switch (name) {
                 case "pool" -> PoolBench.run(report);
-                case "embed" -> EmbedBench.run(context, docs, report);
+                case "embed" -> EmbedBench.run(context, documents == null ? 300 : documents, report);
+                case "quantization" -> QuantizationBench.run(context, documents == null ? Integer.MAX_VALUE : documents,
+                        RagstreamCli.home().resolve(".ragstream/cache"), report);
                 default -> throw new IllegalStateException(name);
             }
         }
