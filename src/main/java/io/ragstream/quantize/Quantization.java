@@ -45,7 +45,8 @@ public enum Quantization {
                         "'" + value + "' is not one of " + names()));
     }
 
-    private static String names() {
+    /** "float32 | float16 | int8 | binary". */
+    public static String names() {
         return Arrays.stream(values()).map(Quantization::configName).collect(Collectors.joining(" | "));
     }
 

@@ -112,7 +112,7 @@ public final class PgVectorSchema implements Serializable {
                 List<String> opclasses = List.of((String[]) rs.getArray(3).getArray());
                 List<Quantization> stored = Quantization.ofTable(type, opclasses);
                 if (!stored.contains(quantization)) {
-                    String modes = stored.isEmpty() ? "none of float32 | float16 | int8 | binary"
+                    String modes = stored.isEmpty() ? "none of " + Quantization.names()
                             : stored.stream().map(Quantization::configName).collect(Collectors.joining(" or "));
                     throw new ConfigException(RagstreamOptions.QUANTIZATION.key(), "is " + quantization
                             + ", but table " + chunksTable + " was created with quantization " + modes

@@ -18,10 +18,8 @@ class QuantizationTest {
         Random random = new Random(42);
         for (int n = 0; n < 200; n++) {
             float[] v = new float[384];
-            double norm = 0;
             for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (random.nextGaussian() * (n % 2 == 0 ? 1 : 1e-3)); // unit-ish and tiny ranges
-                norm += v[i] * v[i];
+                v[i] = (float) (random.nextGaussian() * (n % 2 == 0 ? 1 : 1e-3)); // wide and tiny ranges
             }
             Int8Vector q = Int8Vector.encode(v);
             float min = min(v), max = max(v);
@@ -34,7 +32,6 @@ class QuantizationTest {
             assertThat(q.codes()).contains((byte) -128, (byte) 127);
             // and a cosine against the decoded vector is near the exact one
             assertThat(q.cosineDistance(v)).isCloseTo(0, within(1e-4));
-            assertThat(norm).isPositive();
         }
     }
 
