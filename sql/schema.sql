@@ -1,11 +1,11 @@
 -- ragstream tables. The job runs this same file when postgres.create-tables is true.
 -- As a DBA:  psql -d ragstream -f sql/schema.sql
--- with other names or types, e.g.:  psql -v chunks_table=kb_chunks -v vector_type=vector -v opclass=vector_cosine_ops -f sql/schema.sql
+-- with other names or another quantization (float32 | float16 | int8 | binary), e.g.:
+--   psql -v chunks_table=kb_chunks -v quantization=int8 -v hnsw_m=24 -f sql/schema.sql
 \if :{?documents_table} \else \set documents_table ragstream_documents \endif
 \if :{?chunks_table} \else \set chunks_table ragstream_chunks \endif
 \if :{?chunks_index} \else \set chunks_index ragstream_chunks_embedding_hnsw \endif
-\if :{?vector_type} \else \set vector_type halfvec \endif
-\if :{?opclass} \else \set opclass halfvec_cosine_ops \endif
+\if :{?quantization} \else \set quantization float16 \endif
 \if :{?dims} \else \set dims 384 \endif
 \if :{?hnsw_m} \else \set hnsw_m 16 \endif
 \if :{?hnsw_ef_construction} \else \set hnsw_ef_construction 64 \endif
@@ -24,6 +24,31 @@ CREATE TABLE IF NOT EXISTS :"documents_table" (
     PRIMARY KEY (tenant, doc_id)
 );
 
+-- How each quantization stores a chunk's vector, and what its HNSW index holds. psql cannot
+-- branch on a string, so the server picks; \gset makes the two answers variables.
+--   float32: vector(d), the index on it (cosine)
+--   float16: halfvec(d), the index on it (cosine)
+--   binary:  halfvec(d); the index holds only its sign bits, bit(d), compared by Hamming
+--            distance, and a search re-ranks those candidates by the halfvec
+--   int8:    d signed bytes with the vector's own scale and offset (value = offset + scale *
+--            code) and its sign bits, bit(d), for the index; a search re-ranks the index's
+--            candidates by the decoded int8 vector
+SELECT CASE :'quantization'
+           WHEN 'float32' THEN format('embedding vector(%s) NOT NULL', :dims)
+           WHEN 'float16' THEN format('embedding halfvec(%s) NOT NULL', :dims)
+           WHEN 'binary'  THEN format('embedding halfvec(%s) NOT NULL', :dims)
+           WHEN 'int8'    THEN format('embedding bytea NOT NULL, embedding_scale real NOT NULL, '
+                                      'embedding_offset real NOT NULL, embedding_bits bit(%s) NOT NULL', :dims)
+           ELSE 'embedding "quantization must be float32, float16, int8 or binary"'
+       END AS vector_columns,
+       CASE :'quantization'
+           WHEN 'float32' THEN 'embedding vector_cosine_ops'
+           WHEN 'float16' THEN 'embedding halfvec_cosine_ops'
+           WHEN 'binary'  THEN format('(binary_quantize(embedding)::bit(%s)) bit_hamming_ops', :dims)
+           WHEN 'int8'    THEN 'embedding_bits bit_hamming_ops'
+       END AS index_key
+\gset
+
 CREATE TABLE IF NOT EXISTS :"chunks_table" (
     tenant         text        NOT NULL,
     doc_id         text        NOT NULL,
@@ -33,10 +58,10 @@ CREATE TABLE IF NOT EXISTS :"chunks_table" (
     content_sha256 bytea       NOT NULL,
     metadata       jsonb       NOT NULL DEFAULT '{}',
     model          text        NOT NULL,
-    embedding      :vector_type(:dims) NOT NULL,
+    :vector_columns,
     updated_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, doc_id, chunk_no)
 );
 
 CREATE INDEX IF NOT EXISTS :"chunks_index" ON :"chunks_table"
-    USING hnsw (embedding :opclass) WITH (m = :hnsw_m, ef_construction = :hnsw_ef_construction);
+    USING hnsw (:index_key) WITH (m = :hnsw_m, ef_construction = :hnsw_ef_construction);

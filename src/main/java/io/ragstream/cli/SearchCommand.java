@@ -5,6 +5,7 @@ import io.ragstream.config.RagstreamConfig;
 import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.search.SearchHit;
+import io.ragstream.search.SearchOptions;
 import io.ragstream.search.Searcher;
 import io.ragstream.sink.PgVectorSinkOptions;
 import picocli.CommandLine.Command;
@@ -37,7 +38,8 @@ final class SearchCommand implements Callable<Integer> {
         RagstreamConfig cfg = config.load();
         EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
         try (Embedder model = embedding.open();
-             Searcher searcher = new Searcher(PgVectorSinkOptions.from(cfg, embedding.dimension()), model)) {
+             Searcher searcher = new Searcher(PgVectorSinkOptions.from(cfg, embedding.dimension()),
+                     SearchOptions.from(cfg), model)) {
             List<SearchHit> hits = searcher.searchAll(tenant, queries, k);
             if (json) {
                 System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(hits));

@@ -109,6 +109,14 @@ public final class RagstreamConfig implements Serializable {
         return value;
     }
 
+    public int between(ConfigOption<Integer> option, int min, int max) {
+        int value = get(option);
+        if (value < min || value > max) {
+            throw new ConfigException(option.key(), "must be between " + min + " and " + max + ", was " + value);
+        }
+        return value;
+    }
+
     private String resolveEnv(String key, String value) {
         Matcher m = ENV_REF.matcher(value);
         StringBuilder out = new StringBuilder();

@@ -72,10 +72,11 @@ public final class RagstreamOptions {
                     .withDescription("Create the tables and the HNSW index when they are missing.");
     public static final ConfigOption<Integer> HNSW_M =
             ConfigOptions.key("postgres.hnsw.m").intType().defaultValue(16)
-                    .withDescription("HNSW index: max connections per layer.");
+                    .withDescription("HNSW index: max connections per layer (pgvector's m, 2 to 100).");
     public static final ConfigOption<Integer> HNSW_EF_CONSTRUCTION =
             ConfigOptions.key("postgres.hnsw.ef-construction").intType().defaultValue(64)
-                    .withDescription("HNSW index: candidate list size while building.");
+                    .withDescription("HNSW index: candidate list size while building (pgvector's ef_construction, "
+                            + "4 to 1000, at least 2 × m).");
 
     // ---- embedding ----
     public static final ConfigOption<String> EMBEDDING_BACKEND =
@@ -134,10 +135,23 @@ public final class RagstreamOptions {
             ConfigOptions.key("ingest.max-document-bytes").intType().defaultValue(4 * 1024 * 1024)
                     .withDescription("Larger documents are dead-lettered as too-large.");
 
+    // ---- search ----
+    public static final ConfigOption<Integer> SEARCH_EF_SEARCH =
+            ConfigOptions.key("search.ef-search").intType().defaultValue(200)
+                    .withDescription("HNSW candidate list of a search (pgvector's hnsw.ef_search, 1 to 1000); "
+                            + "raised to the rows a search reads, and iterative scans go on past it when the "
+                            + "tenant filter leaves too few.");
+    public static final ConfigOption<Integer> SEARCH_RERANK_FACTOR =
+            ConfigOptions.key("search.rerank-factor").intType().defaultValue(10)
+                    .withDescription("int8 and binary: candidates the index of sign bits proposes per wanted "
+                            + "chunk (1 to 100), re-ranked by the stored vector.");
+
     // ---- quantization, sink, checkpoints ----
     public static final ConfigOption<String> QUANTIZATION =
             ConfigOptions.key("quantization").stringType().defaultValue("float16")
-                    .withDescription("float32 | float16 | int8 | binary.");
+                    .withDescription("How vectors are stored: float32 (vector), float16 (halfvec), int8 (codes with a "
+                            + "scale and offset per vector, re-ranked) or binary (an HNSW index of sign bits, "
+                            + "re-ranked by the halfvec). A table keeps the mode it was created with.");
     public static final ConfigOption<String> SINK_MODE =
             ConfigOptions.key("sink.mode").stringType().defaultValue("exactly-once")
                     .withDescription("idempotent: batches committed as they fill and at every checkpoint, replays "
@@ -171,5 +185,5 @@ public final class RagstreamOptions {
             EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,
             EMBEDDING_CACHE_MAX_ENTRIES, EMBEDDING_CACHE_TTL,
             CHUNK_SIZE, CHUNK_OVERLAP, STATE_DELETED_RETENTION, INGEST_MAX_DOCUMENT_BYTES,
-            QUANTIZATION, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
+            QUANTIZATION, SEARCH_EF_SEARCH, SEARCH_RERANK_FACTOR, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
 }

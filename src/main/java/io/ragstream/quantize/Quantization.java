@@ -1,45 +1,128 @@
 package io.ragstream.quantize;
 
+import com.pgvector.PGbit;
 import com.pgvector.PGhalfvec;
 import com.pgvector.PGvector;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamOptions;
 
-/** How vectors are stored in pgvector: the column type, its cosine operator class, the value. */
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * How vectors are stored in pgvector (sql/schema.sql has the DDL of each): the columns a vector
+ * is written to, how it is bound to them, and what tells one mode's table from another's.
+ */
 public enum Quantization {
-    FLOAT32("vector", "vector_cosine_ops"),
-    FLOAT16("halfvec", "halfvec_cosine_ops");
+    FLOAT32("float32", "vector", "vector_cosine_ops", List.of("embedding")),
+    FLOAT16("float16", "halfvec", "halfvec_cosine_ops", List.of("embedding")),
+    /** int8 codes with the vector's scale and offset, and its sign bits for the HNSW index. */
+    INT8("int8", "bytea", "bit_hamming_ops",
+            List.of("embedding", "embedding_scale", "embedding_offset", "embedding_bits")),
+    /** The float16 vector; the HNSW index holds its sign bits (an expression index). */
+    BINARY("binary", "halfvec", "bit_hamming_ops", List.of("embedding"));
 
-    private final String columnType;
-    private final String cosineOpclass;
+    private final String configName;
+    private final String embeddingType;
+    private final String indexOpclass;
+    private final List<String> vectorColumns;
 
-    Quantization(String columnType, String cosineOpclass) {
-        this.columnType = columnType;
-        this.cosineOpclass = cosineOpclass;
+    Quantization(String configName, String embeddingType, String indexOpclass, List<String> vectorColumns) {
+        this.configName = configName;
+        this.embeddingType = embeddingType;
+        this.indexOpclass = indexOpclass;
+        this.vectorColumns = vectorColumns;
     }
 
     public static Quantization parse(String value) {
-        return switch (value.trim().toLowerCase()) {
-            case "float32" -> FLOAT32;
-            case "float16" -> FLOAT16;
-            case "int8", "binary" -> throw new ConfigException(RagstreamOptions.QUANTIZATION.key(),
-                    "'" + value + "' is not built yet; use float32 or float16");
-            default -> throw new ConfigException(RagstreamOptions.QUANTIZATION.key(),
-                    "'" + value + "' is not one of float32 | float16 | int8 | binary");
+        String name = value.trim().toLowerCase();
+        return Arrays.stream(values()).filter(q -> q.configName.equals(name)).findFirst()
+                .orElseThrow(() -> new ConfigException(RagstreamOptions.QUANTIZATION.key(),
+                        "'" + value + "' is not one of " + names()));
+    }
+
+    /** "float32 | float16 | int8 | binary". */
+    public static String names() {
+        return Arrays.stream(values()).map(Quantization::configName).collect(Collectors.joining(" | "));
+    }
+
+    /**
+     * The modes a table may have been created with, told by its {@code embedding} column's type
+     * and its HNSW index's operator class: one, or two (float16, binary) when the index is
+     * missing, or none when they fit no mode.
+     */
+    public static List<Quantization> ofTable(String embeddingType, Collection<String> hnswOpclasses) {
+        return Arrays.stream(values())
+                .filter(q -> q.embeddingType.equals(embeddingType))
+                .filter(q -> hnswOpclasses.isEmpty() || hnswOpclasses.contains(q.indexOpclass))
+                .toList();
+    }
+
+    /** The value of the {@code quantization} setting, e.g. float16. */
+    public String configName() {
+        return configName;
+    }
+
+    /** The type of the {@code embedding} column, without its dimension: vector, halfvec or bytea. */
+    public String embeddingType() {
+        return embeddingType;
+    }
+
+    /** The operator class of the HNSW index: cosine on the vector, or Hamming on its sign bits. */
+    public String indexOpclass() {
+        return indexOpclass;
+    }
+
+    /** The columns a vector is written to, in the order {@link #bind} sets them. */
+    public List<String> vectorColumns() {
+        return vectorColumns;
+    }
+
+    /** Whether a search re-ranks the candidates the index found by a more precise vector. */
+    public boolean reranks() {
+        return this == INT8 || this == BINARY;
+    }
+
+    /**
+     * Sets the vector's parameters from {@code first} on ({@link #vectorColumns()} of them);
+     * PostgreSQL rounds a halfvec itself.
+     */
+    public void bind(PreparedStatement st, int first, float[] vector) throws SQLException {
+        if (this == INT8) {
+            Int8Vector int8 = Int8Vector.encode(vector);
+            st.setBytes(first, int8.codes());
+            st.setFloat(first + 1, int8.scale());
+            st.setFloat(first + 2, int8.offset());
+            st.setObject(first + 3, signBits(vector));
+        } else {
+            st.setObject(first, embeddingValue(vector));
+        }
+    }
+
+    /** The JDBC value of a vector in the {@code embedding} column's type (not int8: no pgvector type). */
+    public Object embeddingValue(float[] vector) {
+        return switch (this) {
+            case FLOAT32 -> new PGvector(vector);
+            case FLOAT16, BINARY -> new PGhalfvec(vector);
+            case INT8 -> throw new IllegalStateException("int8 codes are bound by bind(), not as one value");
         };
     }
 
-    /** pgvector's type name, e.g. halfvec. */
-    public String columnType() {
-        return columnType;
+    /** pgvector's {@code binary_quantize}: bit i is 1 where {@code vector[i] > 0}. */
+    public static PGbit signBits(float[] vector) {
+        boolean[] bits = new boolean[vector.length];
+        for (int i = 0; i < vector.length; i++) {
+            bits[i] = vector[i] > 0;
+        }
+        return new PGbit(bits);
     }
 
-    public String cosineOpclass() {
-        return cosineOpclass;
-    }
-
-    /** The JDBC parameter for a vector; PostgreSQL does the rounding to the stored type. */
-    public Object toSqlValue(float[] vector) {
-        return this == FLOAT16 ? new PGhalfvec(vector) : new PGvector(vector);
+    @Override
+    public String toString() {
+        return configName;
     }
 }

@@ -5,8 +5,6 @@ import io.ragstream.sink.PgVectorSchema;
 import io.ragstream.sink.PgVectorSinkOptions;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -31,16 +29,25 @@ public final class Searcher implements AutoCloseable {
     private static final int CHUNKS_PER_DOCUMENT = 4;
 
     private final PgVectorSinkOptions pg;
+    private final SearchOptions options;
     private final Embedder embedder;
+    private final NearestChunks nearest;
     private final ExecutorService pool = Executors.newFixedThreadPool(4);
+    private volatile boolean quantizationChecked;
 
     public Searcher(PgVectorSinkOptions pg, Embedder embedder) {
+        this(pg, SearchOptions.defaults(), embedder);
+    }
+
+    public Searcher(PgVectorSinkOptions pg, SearchOptions options, Embedder embedder) {
         this.pg = pg;
+        this.options = options;
         this.embedder = embedder;
+        this.nearest = new NearestChunks(pg.schema());
     }
 
     public List<SearchHit> search(String tenant, String query, int k) throws Exception {
-        return search(tenant, query, embedder.embed(List.of(query)).get(0), k);
+        return search(tenant, embedder.embed(List.of(query)).get(0), k);
     }
 
     /** Each query on its own connection, at once; a single query is returned as it ranks. */
@@ -52,7 +59,7 @@ public final class Searcher implements AutoCloseable {
             float[] vector = vectors.get(i);
             futures.add(CompletableFuture.supplyAsync(() -> {
                 try {
-                    return search(tenant, query, vector, k);
+                    return search(tenant, vector, k);
                 } catch (SQLException e) {
                     throw new SearchException("search for '" + query + "' failed: " + e.getMessage(), e);
                 }
@@ -84,32 +91,24 @@ public final class Searcher implements AutoCloseable {
                 .toList();
     }
 
-    private List<SearchHit> search(String tenant, String query, float[] vector, int k) throws SQLException {
+    /** The top-k documents of a tenant for an embedded query. */
+    public List<SearchHit> search(String tenant, float[] vector, int k) throws SQLException {
         PgVectorSchema schema = pg.schema();
-        String type = schema.quantization().columnType();
-        String sql = "SELECT doc_id, chunk_no, content, embedding <=> ?::" + type + " AS distance"
-                + " FROM \"" + schema.chunksTable() + "\" WHERE tenant = ?"
-                + " ORDER BY embedding <=> ?::" + type + " LIMIT ?";
         int limit = k * CHUNKS_PER_DOCUMENT;
+        int candidates = limit * options.rerankFactor();
         try (Connection c = pg.connect()) {
+            checkQuantization(c);
             c.setAutoCommit(false); // SET LOCAL lasts for this transaction only
             try (Statement st = c.createStatement()) {
-                st.execute("SET LOCAL hnsw.ef_search = " + Math.max(40, Math.min(1000, limit)));
+                st.execute("SET LOCAL hnsw.ef_search = " + options.efSearchFor(nearest.rowsRead(limit, candidates)));
                 // a tenant filter on an HNSW scan: keep scanning until enough rows pass it
                 st.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
             }
-            Object param = schema.quantization().toSqlValue(vector);
             Map<String, SearchHit> bestPerDoc = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setObject(1, param);
-                ps.setString(2, tenant);
-                ps.setObject(3, param);
-                ps.setInt(4, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        SearchHit hit = new SearchHit(rs.getString(1), rs.getInt(2), rs.getString(3), 1 - rs.getDouble(4));
-                        bestPerDoc.merge(hit.docId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
-                    }
+            try {
+                for (NearestChunks.Chunk chunk : nearest.find(c, tenant, vector, limit, candidates)) {
+                    SearchHit hit = new SearchHit(chunk.docId(), chunk.chunkNo(), chunk.content(), 1 - chunk.distance());
+                    bestPerDoc.merge(hit.docId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
                 }
             } catch (SQLException e) {
                 if ("42P01".equals(e.getSQLState())) {
@@ -124,6 +123,14 @@ public final class Searcher implements AutoCloseable {
                     .sorted(Comparator.comparingDouble(SearchHit::score).reversed())
                     .limit(k)
                     .toList();
+        }
+    }
+
+    /** Once: a table made for another quantization would be read wrongly, so say so instead. */
+    private void checkQuantization(Connection c) throws SQLException {
+        if (!quantizationChecked) {
+            pg.schema().checkQuantization(c);
+            quantizationChecked = true;
         }
     }
 

@@ -130,7 +130,7 @@ final class DocumentWriter {
                     st.setBytes(6, chunk.sha256());
                     st.setString(7, u.metadata());
                     st.setString(8, model);
-                    st.setObject(9, schema.quantization().toSqlValue(chunk.embedding()));
+                    schema.quantization().bind(st, 9, chunk.embedding());
                     st.addBatch();
                 }
             }

@@ -9,12 +9,17 @@ import java.io.InputStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The two tables, their names checked once so no SQL is ever built from input, the DDL (the
@@ -23,7 +28,8 @@ import java.util.regex.Pattern;
 public final class PgVectorSchema implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-    private static final Pattern PSQL_VARIABLE = Pattern.compile(":\"(\\w+)\"|:(\\w+)");
+    /** psql's {@code :"name"}, {@code :'name'} and {@code :name}; group 1 is the quote, group 2 the name. */
+    private static final Pattern PSQL_VARIABLE = Pattern.compile(":([\"']?)(\\w+)\\1");
     private static final String DDL_RESOURCE = "/sql/schema.sql";
 
     private final String documentsTable;
@@ -60,8 +66,7 @@ public final class PgVectorSchema implements Serializable {
         variables.put("documents_table", documentsTable);
         variables.put("chunks_table", chunksTable);
         variables.put("chunks_index", chunksTable + "_embedding_hnsw");
-        variables.put("vector_type", quantization.columnType());
-        variables.put("opclass", quantization.cosineOpclass());
+        variables.put("quantization", quantization.configName());
         variables.put("dims", Integer.toString(dimension));
         variables.put("hnsw_m", Integer.toString(hnswM));
         variables.put("hnsw_ef_construction", Integer.toString(hnswEfConstruction));
@@ -69,8 +74,13 @@ public final class PgVectorSchema implements Serializable {
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
             st.execute("SELECT pg_advisory_xact_lock(hashtext('ragstream schema'))");
-            for (String ddl : ddlStatements(variables)) {
-                st.execute(ddl);
+            for (DdlStatement ddl : ddlStatements()) {
+                String sql = ddl.sql(variables);
+                if (ddl.gset()) {
+                    gset(st, sql, variables);
+                } else {
+                    st.execute(sql);
+                }
             }
             connection.commit();
         } catch (SQLException e) {
@@ -81,30 +91,116 @@ public final class PgVectorSchema implements Serializable {
         }
     }
 
-    /** sql/schema.sql with psql's meta-commands dropped and its variables filled in. */
-    static String[] ddlStatements(Map<String, String> variables) {
-        StringBuilder sql = new StringBuilder();
-        for (String line : readDdl().split("\n")) {
-            String trimmed = line.strip();
-            if (!trimmed.startsWith("\\") && !trimmed.startsWith("--")) {
-                sql.append(line).append('\n');
+    /**
+     * Fails with a {@code quantization} error when the chunks table exists but was created for
+     * another mode: its vectors would not bind, or a search would read them wrongly.
+     */
+    public void checkQuantization(Connection connection) throws SQLException {
+        String sql = "SELECT t.typname, format_type(a.atttypid, a.atttypmod),"
+                + " ARRAY(SELECT o.opcname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+                + "       JOIN pg_am am ON am.oid = ic.relam JOIN pg_opclass o ON o.oid = ANY (i.indclass::oid[])"
+                + "       WHERE i.indrelid = a.attrelid AND am.amname = 'hnsw')"
+                + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                + " WHERE a.attrelid = to_regclass(?) AND a.attname = 'embedding' AND NOT a.attisdropped";
+        try (PreparedStatement st = connection.prepareStatement(sql)) {
+            st.setString(1, '"' + chunksTable + '"');
+            try (ResultSet rs = st.executeQuery()) {
+                if (!rs.next()) {
+                    return; // no table yet (or no embedding column): nothing stored to disagree with
+                }
+                String type = rs.getString(1);
+                List<String> opclasses = List.of((String[]) rs.getArray(3).getArray());
+                List<Quantization> stored = Quantization.ofTable(type, opclasses);
+                if (!stored.contains(quantization)) {
+                    String modes = stored.isEmpty() ? "none of " + Quantization.names()
+                            : stored.stream().map(Quantization::configName).collect(Collectors.joining(" or "));
+                    throw new ConfigException(RagstreamOptions.QUANTIZATION.key(), "is " + quantization
+                            + ", but table " + chunksTable + " was created with quantization " + modes
+                            + " (embedding " + rs.getString(2) + ", " + (opclasses.isEmpty() ? "no HNSW index"
+                            : "HNSW index " + String.join(", ", opclasses)) + "); set quantization to match,"
+                            + " or use a new postgres.chunks-table");
+                }
             }
         }
-        Matcher m = PSQL_VARIABLE.matcher(sql);
-        StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            boolean quoted = m.group(1) != null;
-            String name = quoted ? m.group(1) : m.group(2);
+    }
+
+    /** psql's {@code \gset}: the query's one row becomes variables named by its columns (NULL unsets). */
+    private static void gset(Statement st, String query, Map<String, String> variables) throws SQLException {
+        try (ResultSet rs = st.executeQuery(query)) {
+            if (!rs.next()) {
+                throw new IllegalStateException(DDL_RESOURCE + ": a \\gset query returned no row: " + query);
+            }
+            for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                String value = rs.getString(i);
+                if (value == null) {
+                    variables.remove(rs.getMetaData().getColumnLabel(i));
+                } else {
+                    variables.put(rs.getMetaData().getColumnLabel(i), value);
+                }
+            }
+        }
+    }
+
+    /** One statement of sql/schema.sql; filled in when it runs, since a {@code \gset} may set its variables. */
+    record DdlStatement(String template, boolean gset) {
+        /** Fills in variables as psql does: not inside string literals, and {@code ::} is a cast. */
+        String sql(Map<String, String> variables) {
+            StringBuilder out = new StringBuilder();
+            Matcher m = PSQL_VARIABLE.matcher(template);
+            boolean inLiteral = false;
+            for (int i = 0; i < template.length(); i++) {
+                char c = template.charAt(i);
+                if (!inLiteral && c == ':' && template.startsWith("::", i)) {
+                    out.append("::");
+                    i++;
+                } else if (!inLiteral && c == ':' && m.region(i, template.length()).lookingAt()) {
+                    out.append(value(m.group(1), m.group(2), variables));
+                    i = m.end() - 1;
+                } else {
+                    inLiteral ^= c == '\'';
+                    out.append(c);
+                }
+            }
+            return out.toString();
+        }
+
+        private static String value(String quote, String name, Map<String, String> variables) {
             String value = variables.get(name);
             if (value == null) {
                 throw new IllegalStateException(DDL_RESOURCE + " uses :" + name + ", which has no value");
             }
-            m.appendReplacement(out, Matcher.quoteReplacement(quoted ? '"' + value + '"' : value));
+            return switch (quote) {
+                case "\"" -> '"' + value + '"';                      // :"name", an identifier (checked)
+                case "'" -> "'" + value.replace("'", "''") + "'";    // :'name', a literal
+                default -> value;                                     // :name, as is
+            };
         }
-        m.appendTail(out);
-        return java.util.Arrays.stream(out.toString().split(";\\s*\n"))
-                .filter(statement -> !statement.isBlank())
-                .toArray(String[]::new);
+    }
+
+    /**
+     * sql/schema.sql as statements, without comments and psql's meta-commands (they only set
+     * defaults, which the job always gives); a statement ends at {@code ;} or at {@code \gset}.
+     */
+    static List<DdlStatement> ddlStatements() {
+        List<DdlStatement> statements = new ArrayList<>();
+        StringBuilder sql = new StringBuilder();
+        for (String line : readDdl().split("\n")) {
+            String trimmed = line.strip();
+            if (trimmed.equals("\\gset")) {
+                statements.add(new DdlStatement(sql.toString(), true));
+                sql.setLength(0);
+            } else if (!trimmed.startsWith("\\") && !trimmed.startsWith("--") && !trimmed.isEmpty()) {
+                sql.append(line).append('\n');
+                if (trimmed.endsWith(";")) {
+                    statements.add(new DdlStatement(sql.substring(0, sql.lastIndexOf(";")), false));
+                    sql.setLength(0);
+                }
+            }
+        }
+        if (!sql.toString().isBlank()) {
+            throw new IllegalStateException(DDL_RESOURCE + " ends inside a statement: " + sql);
+        }
+        return statements;
     }
 
     private static String readDdl() {
@@ -143,14 +239,17 @@ public final class PgVectorSchema implements Serializable {
         return "DELETE FROM \"" + chunksTable + "\" WHERE tenant = ? AND doc_id = ? AND chunk_no = ?";
     }
 
+    /** Parameters: tenant, doc_id, chunk_no, version, content, sha256, metadata, model, then the vector's. */
     String upsertChunk() {
+        List<String> columns = quantization.vectorColumns();
         return "INSERT INTO \"" + chunksTable + "\" AS c (tenant, doc_id, chunk_no, version, content,"
-                + " content_sha256, metadata, model, embedding, updated_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, now())"
+                + " content_sha256, metadata, model, " + String.join(", ", columns) + ", updated_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, " + "?, ".repeat(columns.size()) + "now())"
                 + " ON CONFLICT (tenant, doc_id, chunk_no) DO UPDATE SET version = EXCLUDED.version,"
                 + " content = EXCLUDED.content, content_sha256 = EXCLUDED.content_sha256,"
-                + " metadata = EXCLUDED.metadata, model = EXCLUDED.model, embedding = EXCLUDED.embedding,"
-                + " updated_at = now()"
+                + " metadata = EXCLUDED.metadata, model = EXCLUDED.model, "
+                + columns.stream().map(c -> c + " = EXCLUDED." + c).collect(Collectors.joining(", "))
+                + ", updated_at = now()"
                 + " WHERE EXCLUDED.version >= c.version";
     }
 

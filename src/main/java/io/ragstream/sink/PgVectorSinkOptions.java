@@ -33,8 +33,23 @@ public record PgVectorSinkOptions(
                 SinkMode.from(config),
                 config.positive(RagstreamOptions.SINK_BATCH_SIZE),
                 config.get(RagstreamOptions.POSTGRES_CREATE_TABLES),
-                config.positive(RagstreamOptions.HNSW_M),
-                config.positive(RagstreamOptions.HNSW_EF_CONSTRUCTION));
+                hnswM(config),
+                hnswEfConstruction(config));
+    }
+
+    /** pgvector's bounds, checked here so the error names the key. */
+    private static int hnswM(RagstreamConfig config) {
+        return config.between(RagstreamOptions.HNSW_M, 2, 100);
+    }
+
+    private static int hnswEfConstruction(RagstreamConfig config) {
+        int ef = config.between(RagstreamOptions.HNSW_EF_CONSTRUCTION, 4, 1000);
+        int m = hnswM(config);
+        if (ef < 2 * m) {
+            throw new ConfigException(RagstreamOptions.HNSW_EF_CONSTRUCTION.key(),
+                    "must be at least 2 × postgres.hnsw.m (" + 2 * m + "), was " + ef);
+        }
+        return ef;
     }
 
     /** A session of the sink's, named {@link #applicationName()}. */
@@ -56,8 +71,10 @@ public record PgVectorSinkOptions(
     }
 
     /**
-     * Creates the tables when configured to, and checks that the server can hold the
-     * exactly-once sink's prepared transactions; run once before the job starts.
+     * Checks that the server can hold the exactly-once sink's prepared transactions and that an
+     * existing table was made for the configured quantization (before the DDL: PostgreSQL rejects
+     * a mismatched index definition even when the index exists), then creates what is missing
+     * when configured to; run once before the job starts.
      */
     public void prepareTables() throws SQLException {
         try (Connection connection = connect("ragstream-setup:" + schema.chunksTable())) {
@@ -72,6 +89,7 @@ public record PgVectorSinkOptions(
                     }
                 }
             }
+            schema.checkQuantization(connection);
             if (createTables) {
                 schema.create(connection, hnswM, hnswEfConstruction);
             }

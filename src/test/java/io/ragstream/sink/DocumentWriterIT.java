@@ -124,7 +124,8 @@ class DocumentWriterIT {
              ResultSet rs = st.executeQuery("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '\""
                      + services.chunksTable + "\"'::regclass AND attname = 'embedding'")) {
             rs.next();
-            assertThat(rs.getString(1)).isEqualTo(q.columnType() + "(8)");
+            assertThat(rs.getString(1)).isEqualTo(q == Quantization.INT8 ? "bytea" : q.embeddingType() + "(8)");
+            schema.checkQuantization(c); // and the table reads as made for this mode
         }
         assertThat(chunks()).containsExactly("0:1:x");
     }
