@@ -1,5 +1,7 @@
 package io.ragstream.cli;
 
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.job.RagstreamJob;
 import org.apache.flink.core.execution.JobClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,9 +26,13 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (backfill != null) {
+            RagstreamConfig settings = config.load();
             long start = System.nanoTime();
-            LocalFlink.startBackfill(config.load(), backfill).getJobExecutionResult().get();
-            System.out.printf("backfill of %s done in %.1f s%n", backfill, (System.nanoTime() - start) / 1e9);
+            LocalFlink.startBackfill(settings, backfill).getJobExecutionResult().get();
+            long loaded = System.nanoTime();
+            RagstreamJob.finishBackfill(settings);
+            System.out.printf("backfill of %s done in %.1f s (%.1f s of it building the HNSW index)%n", backfill,
+                    (System.nanoTime() - start) / 1e9, (System.nanoTime() - loaded) / 1e9);
             return 0;
         }
         JobClient job = LocalFlink.start(config.load(), !fresh);

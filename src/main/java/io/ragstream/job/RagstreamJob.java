@@ -55,10 +55,19 @@ public final class RagstreamJob {
         build(env, config, DocumentSources.kafka(config), pgVectorSink(config), DocumentSources.deadLetters(config));
     }
 
-    /** The same pipeline over JSONL / BEIR files, bounded, in batch mode: a backfill. */
+    /**
+     * The same pipeline over JSONL / BEIR files, bounded, in batch mode: a backfill. Into a new
+     * table the HNSW index is built after the load: run {@link #finishBackfill} when the job is done.
+     */
     public static void buildBackfill(StreamExecutionEnvironment env, RagstreamConfig config, List<Path> files) throws Exception {
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-        build(env, config, DocumentSources.files(files), pgVectorSink(config), DocumentSources.deadLetters(config));
+        Sink<DocumentUpdate> sink = PgVectorSink.forLoad(config, EmbeddingOptions.from(config).dimension());
+        build(env, config, DocumentSources.files(files), sink, DocumentSources.deadLetters(config));
+    }
+
+    /** Builds the HNSW index a backfill into a new table left for afterwards. */
+    public static void finishBackfill(RagstreamConfig config) throws Exception {
+        PgVectorSink.finishLoad(config, EmbeddingOptions.from(config).dimension());
     }
 
     private static Sink<DocumentUpdate> pgVectorSink(RagstreamConfig config) throws Exception {

@@ -62,6 +62,14 @@ public final class PgVectorSchema implements Serializable {
 
     /** Creates what is missing; an advisory lock keeps concurrent starts from racing. */
     public void create(Connection connection, int hnswM, int hnswEfConstruction) throws SQLException {
+        create(connection, hnswM, hnswEfConstruction, true);
+    }
+
+    /**
+     * The same; without {@code withIndex}, the tables only. A bulk load into a new table is
+     * several times faster with the HNSW index built afterwards (a later {@link #create} builds it).
+     */
+    public void create(Connection connection, int hnswM, int hnswEfConstruction, boolean withIndex) throws SQLException {
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put("documents_table", documentsTable);
         variables.put("chunks_table", chunksTable);
@@ -76,6 +84,9 @@ public final class PgVectorSchema implements Serializable {
             st.execute("SELECT pg_advisory_xact_lock(hashtext('ragstream schema'))");
             for (DdlStatement ddl : ddlStatements()) {
                 String sql = ddl.sql(variables);
+                if (!withIndex && sql.strip().startsWith("CREATE INDEX")) {
+                    continue;
+                }
                 if (ddl.gset()) {
                     gset(st, sql, variables);
                 } else {
@@ -88,6 +99,17 @@ public final class PgVectorSchema implements Serializable {
             throw e;
         } finally {
             connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    /** Whether the chunks table is yet to be created. */
+    public boolean chunksTableMissing(Connection connection) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement("SELECT to_regclass(?) IS NULL")) {
+            st.setString(1, '"' + chunksTable + '"');
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
         }
     }
 
@@ -222,12 +244,15 @@ public final class PgVectorSchema implements Serializable {
     }
 
     // ---- the sink's statements: every value is a parameter ----
+    // updated_at is clock_timestamp(): an exactly-once transaction spans a checkpoint interval,
+    // and now() would stamp all of its rows with the moment it began
+
 
     String upsertDocument() {
         return "INSERT INTO \"" + documentsTable + "\" AS d (tenant, doc_id, version, chunk_count, deleted, updated_at)"
-                + " VALUES (?, ?, ?, ?, ?, now())"
+                + " VALUES (?, ?, ?, ?, ?, clock_timestamp())"
                 + " ON CONFLICT (tenant, doc_id) DO UPDATE SET version = EXCLUDED.version,"
-                + " chunk_count = EXCLUDED.chunk_count, deleted = EXCLUDED.deleted, updated_at = now()"
+                + " chunk_count = EXCLUDED.chunk_count, deleted = EXCLUDED.deleted, updated_at = clock_timestamp()"
                 + " WHERE EXCLUDED.version >= d.version";
     }
 
@@ -244,18 +269,18 @@ public final class PgVectorSchema implements Serializable {
         List<String> columns = quantization.vectorColumns();
         return "INSERT INTO \"" + chunksTable + "\" AS c (tenant, doc_id, chunk_no, version, content,"
                 + " content_sha256, metadata, model, " + String.join(", ", columns) + ", updated_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, " + "?, ".repeat(columns.size()) + "now())"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, " + "?, ".repeat(columns.size()) + "clock_timestamp())"
                 + " ON CONFLICT (tenant, doc_id, chunk_no) DO UPDATE SET version = EXCLUDED.version,"
                 + " content = EXCLUDED.content, content_sha256 = EXCLUDED.content_sha256,"
                 + " metadata = EXCLUDED.metadata, model = EXCLUDED.model, "
                 + columns.stream().map(c -> c + " = EXCLUDED." + c).collect(Collectors.joining(", "))
-                + ", updated_at = now()"
+                + ", updated_at = clock_timestamp()"
                 + " WHERE EXCLUDED.version >= c.version";
     }
 
     /** An unchanged chunk takes the new version; it matches only if the stored text is the same. */
     String restampChunk() {
-        return "UPDATE \"" + chunksTable + "\" SET version = ?, metadata = ?::jsonb, updated_at = now()"
+        return "UPDATE \"" + chunksTable + "\" SET version = ?, metadata = ?::jsonb, updated_at = clock_timestamp()"
                 + " WHERE tenant = ? AND doc_id = ? AND chunk_no = ? AND content_sha256 = ? AND version <= ?";
     }
 }

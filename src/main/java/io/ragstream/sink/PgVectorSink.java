@@ -21,6 +21,21 @@ public final class PgVectorSink {
         return create(options, StatusTopic.from(config));
     }
 
+    /**
+     * The sink for a bulk load (a backfill): a chunks table that does not exist yet is created
+     * without its HNSW index, and {@link #finishLoad} builds it once the load is done.
+     */
+    public static Sink<DocumentUpdate> forLoad(RagstreamConfig config, int dimension) throws SQLException {
+        PgVectorSinkOptions options = PgVectorSinkOptions.from(config, dimension);
+        options.prepareTablesForLoad();
+        return create(options, StatusTopic.from(config));
+    }
+
+    /** Builds what a load deferred (the HNSW index); nothing when it deferred nothing. */
+    public static void finishLoad(RagstreamConfig config, int dimension) throws SQLException {
+        PgVectorSinkOptions.from(config, dimension).prepareTables();
+    }
+
     /** {@code statusTopic}: where committed documents are announced; null for none. */
     public static Sink<DocumentUpdate> create(PgVectorSinkOptions options, StatusTopic statusTopic) {
         return switch (options.mode()) {

@@ -77,6 +77,19 @@ public record PgVectorSinkOptions(
      * when configured to; run once before the job starts.
      */
     public void prepareTables() throws SQLException {
+        prepareTables(false);
+    }
+
+    /**
+     * The same for a bulk load: a chunks table that does not exist yet is created without its
+     * HNSW index, which {@link #prepareTables()} builds once the load is done. Returns whether
+     * the index was deferred.
+     */
+    public boolean prepareTablesForLoad() throws SQLException {
+        return prepareTables(true);
+    }
+
+    private boolean prepareTables(boolean deferIndex) throws SQLException {
         try (Connection connection = connect("ragstream-setup:" + schema.chunksTable())) {
             if (mode == SinkMode.EXACTLY_ONCE) {
                 try (Statement st = connection.createStatement();
@@ -90,9 +103,11 @@ public record PgVectorSinkOptions(
                 }
             }
             schema.checkQuantization(connection);
+            boolean defer = deferIndex && createTables && schema.chunksTableMissing(connection);
             if (createTables) {
-                schema.create(connection, hnswM, hnswEfConstruction);
+                schema.create(connection, hnswM, hnswEfConstruction, !defer);
             }
+            return defer;
         }
     }
 

@@ -108,7 +108,8 @@ class ClusterIT {
 
         String savepoint = flink.stopWithSavepoint(first, clusterDir.resolve("savepoints").toUri().toString(), WAIT);
         assertThat(Path.of(URI.create(savepoint)).resolve("_metadata")).exists();
-        assertThat(flink.job(first).path("state").asText()).isEqualTo("FINISHED");
+        // the savepoint is reported before the job has wound down (its sink commits the last epoch)
+        await("the job to finish after its savepoint", WAIT, () -> flink.job(first).path("state").asText().equals("FINISHED"));
 
         // while the job is stopped: new documents, and an edit of one that is indexed already
         List<JsonNode> more = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.ragstream.job;
 
+import io.ragstream.config.RagstreamConfig;
 import io.ragstream.testing.TestServices;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -57,8 +58,14 @@ class BackfillIT {
         }
 
         TestStreamEnvironment env = new TestStreamEnvironment(cluster, 2);
-        RagstreamJob.buildBackfill(env, services.config("job.parallelism=2", "sink.mode=" + mode), List.of(events, beir));
+        RagstreamConfig config = services.config("job.parallelism=2", "sink.mode=" + mode);
+        RagstreamJob.buildBackfill(env, config, List.of(events, beir));
         env.execute("ragstream-backfill"); // bounded: returns when done
+        assertThat(count("SELECT count(*) FROM pg_indexes WHERE tablename = '" + services.chunksTable + "' AND indexdef LIKE '%hnsw%'"))
+                .as("a new table is loaded first, its HNSW index built afterwards").isZero();
+        RagstreamJob.finishBackfill(config);
+        assertThat(count("SELECT count(*) FROM pg_indexes WHERE tablename = '" + services.chunksTable + "' AND indexdef LIKE '%hnsw%'"))
+                .isEqualTo(1);
 
         assertThat(count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = 'acme'")).isEqualTo(10);
         assertThat(count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = 'default' AND doc_id LIKE 'beir-%'")).isEqualTo(5);

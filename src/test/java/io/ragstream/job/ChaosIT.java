@@ -11,7 +11,6 @@ import io.ragstream.testing.JobProcess;
 import io.ragstream.testing.PrivatePostgres;
 import io.ragstream.testing.TestServices;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -54,8 +53,10 @@ class ChaosIT {
 
     @ParameterizedTest(name = "sink.mode={0}")
     @ValueSource(strings = {"idempotent", "exactly-once"})
-    void tablesEqualTheModelAfterEveryKindOfFailure(String mode, @TempDir Path home) throws Exception {
+    void tablesEqualTheModelAfterEveryKindOfFailure(String mode) throws Exception {
         TestServices services = new TestServices("chaos" + mode.replace("-", ""));
+        // under target/, so the job's logs and checkpoints are there to read when the test fails
+        Path home = Files.createDirectories(Path.of("target", "chaos", services.name)).toAbsolutePath();
         String cdcTopic = services.documentsTopic + ".cdc";
         services.createTopics(2, services.documentsTopic, cdcTopic);
         try (PrivatePostgres pg = PrivatePostgres.start();
@@ -91,7 +92,8 @@ class ChaosIT {
                 job.start();
                 long[] killedAgain = {0};
                 TestServices.await("the restarted job's sink to fail", SETTLE,
-                        () -> (killedAgain[0] = killSinkSessions(pg, services)) > 0);
+                        () -> (killedAgain[0] = killSinkSessions(pg, services)) > 0 || !job.isAlive());
+                assertThat(job.isAlive()).as("the restarted job process runs (see %s)", home).isTrue();
                 injected.add("task failure (" + killedAgain[0] + " sink sessions killed)");
 
                 Map<String, Expected> model = published.get(3, TimeUnit.MINUTES);

@@ -108,8 +108,16 @@ class PoolFailoverIT {
         assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE tenant = 'a' AND vector_dims(embedding) = 384"))
                 .isEqualTo(1500);
 
-        publish("b", 120); // the endpoint that came back takes its share again
-        await("the next batch indexed", WAIT, () -> indexed("b") == 120);
+        // the endpoint that came back takes its share again once its circuit breaker lets a probe
+        // through, which after a long outage may take a while: keep new work coming until then
+        int published = 0;
+        while (lost.stats().snapshot().requests() == requestsWhileDown && published < 2_000) {
+            publish("b", published, 40);
+            published += 40;
+            Thread.sleep(1_000);
+        }
+        int total = published;
+        await("the next documents indexed", WAIT, () -> indexed("b") == total);
         assertThat(lost.stats().snapshot().requests()).isGreaterThan(requestsWhileDown);
     }
 
@@ -152,8 +160,12 @@ class PoolFailoverIT {
     }
 
     private static void publish(String tenant, int documents) throws Exception {
+        publish(tenant, 0, documents);
+    }
+
+    private static void publish(String tenant, int first, int documents) throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            for (int i = 0; i < documents; i++) {
+            for (int i = first; i < first + documents; i++) {
                 TestServices.send(producer, SERVICES.documentsTopic, tenant + "/doc-" + i, "{\"tenant\": \"" + tenant
                         + "\", \"id\": \"doc-" + i + "\", \"text\": \"Document " + i + " of tenant " + tenant + ".\"}");
             }

@@ -71,6 +71,7 @@ class SearchQuantizationIT {
             TestStreamEnvironment env = new TestStreamEnvironment(cluster, 1);
             RagstreamJob.buildBackfill(env, config(q, q), List.of(file));
             env.execute("ragstream-backfill-" + q);
+            RagstreamJob.finishBackfill(config(q, q));
         }
     }
 
