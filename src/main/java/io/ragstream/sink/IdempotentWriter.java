@@ -3,8 +3,6 @@ package io.ragstream.sink;
 import io.ragstream.chunk.DocumentUpdate;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.metrics.MetricGroup;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.sql.Connection;
@@ -15,18 +13,17 @@ import java.util.List;
 
 /** Buffers updates and commits them as one transaction when the batch is full or at a checkpoint. */
 final class IdempotentWriter implements CommittingSinkWriter<DocumentUpdate, SinkCommittable> {
-    private static final Logger LOG = LoggerFactory.getLogger(IdempotentWriter.class);
-
     private final PgVectorSinkOptions options;
     private final DocumentWriter writer;
     private final List<DocumentUpdate> buffer = new ArrayList<>();
     /** Committed since the last checkpoint, for the status topic. */
     private final List<DocumentStatus> committed = new ArrayList<>();
     private final SinkMetrics metrics;
-    private Connection connection;
+    private final SinkSession session;
 
     IdempotentWriter(PgVectorSinkOptions options, MetricGroup metricGroup) {
         this.options = options;
+        this.session = new SinkSession(options, false);
         this.writer = new DocumentWriter(options.schema(), options.model());
         this.metrics = new SinkMetrics(metricGroup, options.schema().chunksTable());
     }
@@ -61,41 +58,24 @@ final class IdempotentWriter implements CommittingSinkWriter<DocumentUpdate, Sin
         }
         long start = System.nanoTime();
         try {
-            Connection c = connection();
+            Connection c = session.get();
             DocumentWriter.Counts counts = writer.write(c, buffer);
             c.commit();
             metrics.batchWritten(counts, start);
             counts.applied().forEach(update -> committed.add(DocumentStatus.of(update)));
             buffer.clear();
         } catch (SQLException e) {
-            closeConnection();
+            session.close();
             // fail the task: Flink restarts from the last checkpoint and replays, and the
             // version guards make the replay harmless
             throw new IOException("writing " + buffer.size() + " documents to " + options + " failed", e);
         }
     }
 
-    private Connection connection() throws SQLException {
-        if (connection == null || connection.isClosed()) {
-            connection = options.connect();
-            connection.setAutoCommit(false);
-        }
-        return connection;
-    }
 
-    private void closeConnection() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                LOG.debug("closing a failed connection", e);
-            }
-            connection = null;
-        }
-    }
 
     @Override
     public void close() {
-        closeConnection();
+        session.close();
     }
 }

@@ -5,7 +5,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Collection;
 
@@ -19,10 +18,11 @@ final class SinkCommitter implements Committer<SinkCommittable> {
     private static final Logger LOG = LoggerFactory.getLogger(SinkCommitter.class);
 
     private final PgVectorSinkOptions options;
-    private Connection connection;
+    private final SinkSession session;
 
     SinkCommitter(PgVectorSinkOptions options) {
         this.options = options;
+        this.session = new SinkSession(options, true); // COMMIT PREPARED cannot run inside a transaction
     }
 
     @Override
@@ -33,40 +33,23 @@ final class SinkCommitter implements Committer<SinkCommittable> {
                 continue;
             }
             try {
-                if (!PreparedTransactions.commit(connection(), gid)) {
+                if (!PreparedTransactions.commit(session.get(), gid)) {
                     request.signalAlreadyCommitted();
                 }
             } catch (SQLException e) {
                 // the database is unreachable or restarting: the transaction stays prepared
                 // (it survives a PostgreSQL restart) and is committed on a later attempt
                 LOG.warn("committing {} failed, will retry: {}", gid, e.getMessage());
-                closeConnection();
+                session.close();
                 request.retryLater();
             }
         }
     }
 
-    private Connection connection() throws SQLException {
-        if (connection == null || connection.isClosed()) {
-            connection = options.connect();
-            connection.setAutoCommit(true); // COMMIT PREPARED cannot run inside a transaction
-        }
-        return connection;
-    }
 
-    private void closeConnection() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                LOG.debug("closing the committer's connection", e);
-            }
-            connection = null;
-        }
-    }
 
     @Override
     public void close() throws IOException {
-        closeConnection();
+        session.close();
     }
 }

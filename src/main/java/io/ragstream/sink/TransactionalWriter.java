@@ -47,7 +47,7 @@ final class TransactionalWriter
     private final List<DocumentStatus> written = new ArrayList<>();
     /** Prepared by this subtask and not yet seen committed. */
     private final Set<String> prepared = new LinkedHashSet<>();
-    private Connection connection;
+    private final SinkSession session;
     /** Whether the open transaction holds writes. */
     private boolean inTransaction;
     private long transactions;
@@ -57,6 +57,7 @@ final class TransactionalWriter
     TransactionalWriter(PgVectorSinkOptions options, MetricGroup metricGroup, MailboxExecutor mailbox, int subtask,
                         Collection<TransactionalWriterState> restored, boolean isRestore) throws IOException {
         this.options = options;
+        this.session = new SinkSession(options, false);
         this.mailbox = mailbox;
         this.writer = new DocumentWriter(options.schema(), options.model());
         this.metrics = new SinkMetrics(metricGroup, options.schema().chunksTable());
@@ -152,7 +153,7 @@ final class TransactionalWriter
     }
 
     private void refreshPrepared() throws SQLException {
-        Connection c = connection();
+        Connection c = session.get();
         prepared.retainAll(PreparedTransactions.stillPrepared(c, prepared));
         c.commit(); // the lookup's own snapshot; nothing is written while a transaction is prepared
     }
@@ -164,7 +165,7 @@ final class TransactionalWriter
             return List.of();
         }
         String gid = ids.gid(++transactions);
-        try (Statement st = connection.createStatement()) {
+        try (Statement st = session.get().createStatement()) {
             st.execute("PREPARE TRANSACTION " + TransactionIds.literal(gid));
         } catch (SQLException e) {
             fail("preparing transaction " + gid, e);
@@ -194,7 +195,7 @@ final class TransactionalWriter
                     return;
                 }
             }
-            DocumentWriter.Counts counts = writer.write(connection(), unwritten);
+            DocumentWriter.Counts counts = writer.write(session.get(), unwritten);
             inTransaction = true;
             counts.applied().forEach(update -> written.add(DocumentStatus.of(update)));
             unwritten.clear();
@@ -204,13 +205,6 @@ final class TransactionalWriter
         }
     }
 
-    private Connection connection() throws SQLException {
-        if (connection == null || connection.isClosed()) {
-            connection = options.connect();
-            connection.setAutoCommit(false);
-        }
-        return connection;
-    }
 
     /**
      * Fails the task: the open transaction is gone with its session, and Flink restarts from the
@@ -223,15 +217,8 @@ final class TransactionalWriter
 
     @Override
     public void close() {
-        if (connection != null) {
-            try {
-                connection.close(); // an open, unprepared transaction rolls back
-            } catch (SQLException e) {
-                LOG.debug("closing the sink's connection", e);
-            }
-            connection = null;
-            inTransaction = false;
-            written.clear();
-        }
+        session.close(); // an open, unprepared transaction rolls back with it
+        inTransaction = false;
+        written.clear();
     }
 }

@@ -306,7 +306,7 @@ class ChaosIT {
                 }
                 List<float[]> wantVectors = synthetic.embed(texts);
                 for (int i = 0; i < texts.size(); i++) {
-                    if (cosine(wantVectors.get(i), vectors.get(texts.get(i))) < 0.999) {
+                    if (EndToEndIT.cosine(wantVectors.get(i), vectors.get(texts.get(i))) < 0.999) {
                         return id + ": chunk " + i + " holds another text's vector";
                     }
                 }
@@ -350,13 +350,4 @@ class ChaosIT {
         return null;
     }
 
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
 }
