@@ -349,5 +349,4 @@ class ChaosIT {
         }
         return null;
     }
-
 }
