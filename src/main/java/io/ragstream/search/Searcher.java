@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -30,21 +31,30 @@ public final class Searcher implements AutoCloseable {
     /** Chunks fetched per wanted document, since several chunks may belong to one document. */
     private static final int CHUNKS_PER_DOCUMENT = 4;
 
+    /** Queries of one call searched at once, each on its own connection. */
+    private static final int PARALLEL_QUERIES = 4;
+
     private final PgVectorSinkOptions pg;
     private final Embedder embedder;
-    private final ExecutorService pool = Executors.newFixedThreadPool(4);
+    private final ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_QUERIES);
+    private final ConnectionPool connections;
+    private final IndexCheck indexCheck;
 
     public Searcher(PgVectorSinkOptions pg, Embedder embedder) {
         this.pg = pg;
         this.embedder = embedder;
+        this.connections = new ConnectionPool(pg);
+        this.indexCheck = new IndexCheck(pg.schema(), embedder.model(), embedder.dimension());
     }
 
     public List<SearchHit> search(String tenant, String query, int k) throws Exception {
+        validate(tenant, List.of(query), k);
         return search(tenant, query, embedder.embed(List.of(query)).get(0), k);
     }
 
     /** Each query on its own connection, at once; a single query is returned as it ranks. */
     public List<SearchHit> searchAll(String tenant, List<String> queries, int k) throws Exception {
+        validate(tenant, queries, k);
         List<float[]> vectors = embedder.embed(queries);
         List<CompletableFuture<List<SearchHit>>> futures = new ArrayList<>();
         for (int i = 0; i < queries.size(); i++) {
@@ -60,9 +70,32 @@ public final class Searcher implements AutoCloseable {
         }
         List<List<SearchHit>> rankings = new ArrayList<>();
         for (CompletableFuture<List<SearchHit>> f : futures) {
-            rankings.add(f.join());
+            try {
+                rankings.add(f.join());
+            } catch (CompletionException e) { // the caller wants the SearchException, not its wrapper
+                throw e.getCause() instanceof RuntimeException cause ? cause : e;
+            }
         }
         return rankings.size() == 1 ? rankings.get(0) : fuse(rankings, k);
+    }
+
+    /** Arguments first, then whether the table can answer this model's queries (once per table and tenant). */
+    private void validate(String tenant, List<String> queries, int k) throws SQLException {
+        if (tenant == null || tenant.isBlank()) {
+            throw new IllegalArgumentException("a search needs a tenant");
+        }
+        if (queries.isEmpty() || queries.stream().anyMatch(q -> q == null || q.isBlank())) {
+            throw new IllegalArgumentException("a search needs at least one query, and no blank one: " + queries);
+        }
+        if (k < 1) {
+            throw new IllegalArgumentException("k (documents to return) must be at least 1, was " + k);
+        }
+        Connection c = connections.borrow();
+        try {
+            indexCheck.verify(c, tenant);
+        } finally {
+            connections.giveBack(c);
+        }
     }
 
     /** Reciprocal rank fusion: a document scores Σ 1/(60 + rank) over the rankings it is in. */
@@ -91,7 +124,8 @@ public final class Searcher implements AutoCloseable {
                 + " FROM \"" + schema.chunksTable() + "\" WHERE tenant = ?"
                 + " ORDER BY embedding <=> ?::" + type + " LIMIT ?";
         int limit = k * CHUNKS_PER_DOCUMENT;
-        try (Connection c = pg.connect()) {
+        Connection c = connections.borrow();
+        try {
             c.setAutoCommit(false); // SET LOCAL lasts for this transaction only
             try (Statement st = c.createStatement()) {
                 st.execute("SET LOCAL hnsw.ef_search = " + Math.max(40, Math.min(1000, limit)));
@@ -112,9 +146,8 @@ public final class Searcher implements AutoCloseable {
                     }
                 }
             } catch (SQLException e) {
-                if ("42P01".equals(e.getSQLState())) {
-                    throw new SearchException("table " + schema.chunksTable() + " does not exist: start the job "
-                            + "(bin/ragstream run) or create it with sql/schema.sql", e);
+                if ("42P01".equals(e.getSQLState())) { // dropped since the check
+                    throw IndexCheck.missingTable(schema.chunksTable());
                 }
                 throw e;
             } finally {
@@ -124,11 +157,14 @@ public final class Searcher implements AutoCloseable {
                     .sorted(Comparator.comparingDouble(SearchHit::score).reversed())
                     .limit(k)
                     .toList();
+        } finally {
+            connections.giveBack(c);
         }
     }
 
     @Override
     public void close() {
         pool.shutdownNow();
+        connections.close();
     }
 }
