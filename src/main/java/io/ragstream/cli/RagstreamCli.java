@@ -1,6 +1,7 @@
 package io.ragstream.cli;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.search.SearchException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,15 +20,23 @@ public final class RagstreamCli {
     }
 
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new RagstreamCli());
-        // a configuration error is the user's to fix: say what is wrong, without a stack trace
+        // a configuration error, or a search the index cannot answer, is the user's to fix: say
+        // what is wrong, without a stack trace
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof ConfigException || e.getCause() instanceof ConfigException) {
-                cmd.getErr().println("ragstream: " + (e instanceof ConfigException ? e : e.getCause()).getMessage());
-                return 2;
+            Exception cause = e.getCause() instanceof Exception c ? c : null;
+            for (Exception error : new Exception[] {e, cause}) {
+                if (error instanceof ConfigException || error instanceof SearchException) {
+                    cmd.getErr().println("ragstream: " + error.getMessage());
+                    return error instanceof ConfigException ? 2 : 1;
+                }
             }
             throw e;
         });
-        System.exit(cli.execute(args));
+        return cli;
     }
 }
