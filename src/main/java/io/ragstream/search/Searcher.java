@@ -30,6 +30,8 @@ public final class Searcher implements AutoCloseable {
     private static final int RRF_K = 60;
     /** Chunks fetched per wanted document, since several chunks may belong to one document. */
     private static final int CHUNKS_PER_DOCUMENT = 4;
+    /** Where refetching stops: k documents are then not worth a longer scan. */
+    private static final int MAX_CHUNKS_PER_DOCUMENT = 256;
 
     /** Queries of one call searched at once, each on its own connection. */
     private static final int PARALLEL_QUERIES = 4;
@@ -117,13 +119,35 @@ public final class Searcher implements AutoCloseable {
                 .toList();
     }
 
+    /**
+     * The k documents whose best chunks are nearest. A document with many close chunks can fill
+     * the first fetch alone, so while fewer than k documents are found and the tenant has more
+     * chunks, fetch four times as many.
+     */
     private List<SearchHit> search(String tenant, String query, float[] vector, int k) throws SQLException {
+        int limit = k * CHUNKS_PER_DOCUMENT;
+        while (true) {
+            List<SearchHit> chunks = nearestChunks(tenant, vector, limit);
+            Map<String, SearchHit> bestPerDoc = new LinkedHashMap<>();
+            for (SearchHit hit : chunks) {
+                bestPerDoc.merge(hit.docId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+            }
+            if (bestPerDoc.size() >= k || chunks.size() < limit || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
+                return bestPerDoc.values().stream()
+                        .sorted(Comparator.comparingDouble(SearchHit::score).reversed())
+                        .limit(k)
+                        .toList();
+            }
+            limit *= 4;
+        }
+    }
+
+    private List<SearchHit> nearestChunks(String tenant, float[] vector, int limit) throws SQLException {
         PgVectorSchema schema = pg.schema();
         String type = schema.quantization().columnType();
         String sql = "SELECT doc_id, chunk_no, content, embedding <=> ?::" + type + " AS distance"
                 + " FROM \"" + schema.chunksTable() + "\" WHERE tenant = ?"
                 + " ORDER BY embedding <=> ?::" + type + " LIMIT ?";
-        int limit = k * CHUNKS_PER_DOCUMENT;
         Connection c = connections.borrow();
         try {
             c.setAutoCommit(false); // SET LOCAL lasts for this transaction only
@@ -133,7 +157,7 @@ public final class Searcher implements AutoCloseable {
                 st.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
             }
             Object param = schema.quantization().toSqlValue(vector);
-            Map<String, SearchHit> bestPerDoc = new LinkedHashMap<>();
+            List<SearchHit> chunks = new ArrayList<>(limit);
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setObject(1, param);
                 ps.setString(2, tenant);
@@ -141,8 +165,7 @@ public final class Searcher implements AutoCloseable {
                 ps.setInt(4, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        SearchHit hit = new SearchHit(rs.getString(1), rs.getInt(2), rs.getString(3), 1 - rs.getDouble(4));
-                        bestPerDoc.merge(hit.docId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+                        chunks.add(new SearchHit(rs.getString(1), rs.getInt(2), rs.getString(3), 1 - rs.getDouble(4)));
                     }
                 }
             } catch (SQLException e) {
@@ -153,10 +176,7 @@ public final class Searcher implements AutoCloseable {
             } finally {
                 c.rollback();
             }
-            return bestPerDoc.values().stream()
-                    .sorted(Comparator.comparingDouble(SearchHit::score).reversed())
-                    .limit(k)
-                    .toList();
+            return chunks;
         } finally {
             connections.giveBack(c);
         }

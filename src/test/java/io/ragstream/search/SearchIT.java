@@ -152,6 +152,33 @@ class SearchIT {
     }
 
     @Test
+    void aDocumentWithManyCloseChunksDoesNotCrowdOutTheOthers() throws Exception {
+        TestServices own = ownTables("crowd");
+        PgVectorSinkOptions pg = PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
+        pg.prepareTables();
+        List<String> texts = List.of("Magma rises through the crust and erupts from volcanoes.",
+                "A sourdough starter is a culture of wild yeast.", "Tides follow the Moon.", "Bees dance to show food.");
+        List<DocumentUpdate> updates = new ArrayList<>();
+        try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared(); DirectWriter writer = new DirectWriter(pg)) {
+            List<float[]> vectors = model.embed(texts);
+            List<ChunkRow> copies = new ArrayList<>();
+            for (int c = 0; c < 50; c++) { // fifty chunks nearer to the query than any other document
+                copies.add(new ChunkRow(c, texts.get(0), new byte[32], vectors.get(0)));
+            }
+            updates.add(new DocumentUpdate(ACME, "long", 1, false, "{}", copies));
+            for (int i = 1; i < texts.size(); i++) {
+                updates.add(new DocumentUpdate(ACME, "short-" + i, 1, false, "{}",
+                        List.of(new ChunkRow(0, texts.get(i), new byte[32], vectors.get(i)))));
+            }
+            writer.write(updates);
+        }
+        try (Searcher searcher = searcher(own.config())) {
+            assertThat(searcher.search(ACME, "volcanic eruptions", 3)).extracting(SearchHit::docId)
+                    .hasSize(3).startsWith("long").doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
     void aMissingTableSaysSoAndHowToFillIt() {
         RagstreamConfig config = INDEXED.get(Quantization.FLOAT16).config("postgres.chunks-table=no_such_chunks");
         assertThatThrownBy(() -> {
