@@ -1,0 +1,21 @@
+package io.ragstream.bench;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Every benchmark by name, in the order {@code bin/ragstream bench} with no name runs them: a
+ * new one is one line here. Cheap ones first.
+ */
+public final class Benchmarks {
+
+    private Benchmarks() {}
+
+    /** @param embedDocuments SciFact documents the embed bench indexes */
+    public static Map<String, Benchmark> all(BenchContext context, int embedDocuments) {
+        Map<String, Benchmark> all = new LinkedHashMap<>();
+        all.put("pool", (c, report) -> PoolBench.run(report));
+        all.put("embed", (c, report) -> EmbedBench.run(c, embedDocuments, report));
+        return all;
+    }
+}
