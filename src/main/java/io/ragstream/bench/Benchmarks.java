@@ -13,9 +13,11 @@ public final class Benchmarks {
 
     /** @param embedDocuments SciFact documents the embed bench indexes */
     public static Map<String, Benchmark> all(BenchContext context, int embedDocuments) {
+        SciFactIndex scifact = new SciFactIndex(context);
         Map<String, Benchmark> all = new LinkedHashMap<>();
         all.put("pool", (c, report) -> PoolBench.run(report));
         all.put("embed", (c, report) -> EmbedBench.run(c, embedDocuments, report));
+        all.put("scifact", (c, report) -> SciFactBench.run(scifact, report));
         return all;
     }
 }
