@@ -84,13 +84,13 @@ public final class Searcher implements AutoCloseable {
     /** Arguments first, then whether the table can answer this model's queries (once per table and tenant). */
     private void validate(String tenant, List<String> queries, int k) throws SQLException {
         if (tenant == null || tenant.isBlank()) {
-            throw new IllegalArgumentException("a search needs a tenant");
+            throw new SearchException("a search needs a tenant", null);
         }
         if (queries.isEmpty() || queries.stream().anyMatch(q -> q == null || q.isBlank())) {
-            throw new IllegalArgumentException("a search needs at least one query, and no blank one: " + queries);
+            throw new SearchException("a search needs at least one query, and no blank one: " + queries, null);
         }
         if (k < 1) {
-            throw new IllegalArgumentException("k (documents to return) must be at least 1, was " + k);
+            throw new SearchException("k (documents to return) must be at least 1, was " + k, null);
         }
         Connection c = connections.borrow();
         try {
@@ -98,6 +98,11 @@ public final class Searcher implements AutoCloseable {
         } finally {
             connections.giveBack(c);
         }
+    }
+
+    /** Of two hits of one document, the one whose chunk matched better. */
+    private static SearchHit better(SearchHit a, SearchHit b) {
+        return a.score() >= b.score() ? a : b;
     }
 
     /** Reciprocal rank fusion: a document scores Σ 1/(60 + rank) over the rankings it is in. */
@@ -108,7 +113,7 @@ public final class Searcher implements AutoCloseable {
             for (int rank = 0; rank < ranking.size(); rank++) {
                 SearchHit hit = ranking.get(rank);
                 scores.merge(hit.docId(), 1.0 / (RRF_K + rank + 1), Double::sum);
-                best.merge(hit.docId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+                best.merge(hit.docId(), hit, Searcher::better);
             }
         }
         return best.values().stream()
@@ -130,7 +135,7 @@ public final class Searcher implements AutoCloseable {
             List<SearchHit> chunks = nearestChunks(tenant, vector, limit);
             Map<String, SearchHit> bestPerDoc = new LinkedHashMap<>();
             for (SearchHit hit : chunks) {
-                bestPerDoc.merge(hit.docId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+                bestPerDoc.merge(hit.docId(), hit, Searcher::better);
             }
             if (bestPerDoc.size() >= k || chunks.size() < limit || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
                 return bestPerDoc.values().stream()

@@ -179,6 +179,18 @@ class SearchIT {
     }
 
     @Test
+    void aSearchWithoutTenantQueryOrKIsRefusedBeforeItRuns() {
+        try (Searcher searcher = searcher(INDEXED.get(Quantization.FLOAT16).config())) {
+            assertThatThrownBy(() -> searcher.search(" ", "volcanoes", 3)).isInstanceOf(SearchException.class)
+                    .hasMessage("a search needs a tenant");
+            assertThatThrownBy(() -> searcher.searchAll(ACME, List.of("volcanoes", " "), 3)).isInstanceOf(SearchException.class)
+                    .hasMessageContaining("no blank one");
+            assertThatThrownBy(() -> searcher.search(ACME, "volcanoes", 0)).isInstanceOf(SearchException.class)
+                    .hasMessage("k (documents to return) must be at least 1, was 0");
+        }
+    }
+
+    @Test
     void aMissingTableSaysSoAndHowToFillIt() {
         RagstreamConfig config = INDEXED.get(Quantization.FLOAT16).config("postgres.chunks-table=no_such_chunks");
         assertThatThrownBy(() -> {
