@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,16 +13,18 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.zip.GZIPInputStream;
 
 /**
  * BEIR SciFact's test split, read where it lies: the queries of {@code qrels/test.tsv} (300) with
  * their text, and the documents relevant to each. Only a query's {@code text} is kept: its
  * {@code metadata} holds SciFact's evidence labels.
  *
+ * @param documents lines (documents) of the corpus
  * @param queries query id to text, in the order of the qrels
  * @param relevant query id to the ids of its relevant documents
  */
-public record SciFact(Path corpus, Map<String, String> queries, Map<String, Set<String>> relevant) {
+public record SciFact(Path corpus, long documents, Map<String, String> queries, Map<String, Set<String>> relevant) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static SciFact read(Path dir) throws IOException {
@@ -53,7 +56,14 @@ public record SciFact(Path corpus, Map<String, String> queries, Map<String, Set<
             }
             queries.put(id, text);
         }
-        return new SciFact(corpus, queries, relevant);
+        return new SciFact(corpus, countDocuments(corpus), queries, relevant);
+    }
+
+    private static long countDocuments(Path corpus) throws IOException {
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(
+                new GZIPInputStream(Files.newInputStream(corpus)), StandardCharsets.UTF_8))) {
+            return lines.lines().filter(line -> !line.isBlank()).count();
+        }
     }
 
     /** query-id, corpus-id, score (tab-separated, after a header; BEIR writes CRLF); score 0 is not relevant. */

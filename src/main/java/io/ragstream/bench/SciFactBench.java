@@ -63,9 +63,12 @@ final class SciFactBench {
                 BenchReport.fixed(hnsw.recall(), 4), "");
         report.add("scifact", "NDCG@10 / Recall@100, exact search over the same stored vectors (no index)",
                 BenchReport.fixed(exact.ndcg(), 4) + " / " + BenchReport.fixed(exact.recall(), 4), "");
-        // MTEB embeds a document's first 256 word pieces only; a document's first chunk is the nearest thing
-        report.add("scifact", "NDCG@10 / Recall@100, exact search, each document's first chunk only (as MTEB truncates)",
-                BenchReport.fixed(firstChunk.ndcg(), 4) + " / " + BenchReport.fixed(firstChunk.recall(), 4), "");
+        // MTEB embeds a document's first 256 word pieces only, and most SciFact documents are longer:
+        // a document's first chunk is what compares with the published figures
+        report.add("scifact", "NDCG@10, exact search, each document's first chunk only (as MTEB truncates)",
+                firstChunk.ndcg(), Goal.within(PUBLISHED_NDCG_AT_10, 0.01));
+        report.add("scifact", "Recall@100, exact search, each document's first chunk only",
+                BenchReport.fixed(firstChunk.recall(), 4), "");
     }
 
     /** Mean NDCG@10 and Recall@100 over the queries added. */

@@ -21,6 +21,7 @@ class SciFactTest {
     void readsTheThreeHundredTestQueriesAndTheirRelevantDocuments() throws IOException {
         SciFact scifact = SciFact.read(DATA);
 
+        assertThat(scifact.documents()).isEqualTo(5183);
         assertThat(scifact.queries()).hasSize(300);
         assertThat(scifact.relevant().values().stream().mapToInt(Set::size).sum()).isEqualTo(339);
         assertThat(scifact.queries().get("1")).isEqualTo("0-dimensional biomaterials show inductive properties.");
