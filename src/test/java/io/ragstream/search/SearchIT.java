@@ -16,6 +16,7 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -193,11 +194,7 @@ class SearchIT {
     @Test
     void aMissingTableSaysSoAndHowToFillIt() {
         RagstreamConfig config = INDEXED.get(Quantization.FLOAT16).config("postgres.chunks-table=no_such_chunks");
-        assertThatThrownBy(() -> {
-            try (Searcher searcher = searcher(config)) {
-                searcher.search(ACME, "anything", 3);
-            }
-        }).isInstanceOf(SearchException.class)
+        firstSearchFails(config)
                 .hasMessageContaining("table no_such_chunks does not exist")
                 .hasMessageContaining("bin/ragstream run")
                 .hasMessageContaining("postgres.chunks-table");
@@ -207,11 +204,7 @@ class SearchIT {
     void aTableOfAnotherDimensionNamesBothAndTheSettings() throws Exception {
         TestServices other = ownTables("dim768");
         PgVectorSinkOptions.from(other.config(), 768).prepareTables();
-        assertThatThrownBy(() -> {
-            try (Searcher searcher = searcher(other.config())) {
-                searcher.search(ACME, "anything", 3);
-            }
-        }).isInstanceOf(SearchException.class)
+        firstSearchFails(other.config())
                 .hasMessageContaining("stores 768-dimension vectors")
                 .hasMessageContaining("all-MiniLM-L6-v2 gives 384")
                 .hasMessageContaining("embedding.model");
@@ -221,11 +214,7 @@ class SearchIT {
     void aTableOfAnotherVectorTypeNamesTheQuantizationItWasIndexedWith() throws Exception {
         TestServices other = ownTables("float32");
         PgVectorSinkOptions.from(other.config("quantization=float32"), 384).prepareTables();
-        assertThatThrownBy(() -> {
-            try (Searcher searcher = searcher(other.config("quantization=float16"))) {
-                searcher.search(ACME, "anything", 3);
-            }
-        }).isInstanceOf(SearchException.class)
+        firstSearchFails(other.config("quantization=float16"))
                 .hasMessageContaining("stores its vectors as vector(384), i.e. quantization float32")
                 .hasMessageContaining("but quantization is float16");
     }
@@ -257,13 +246,18 @@ class SearchIT {
     @Test
     void anUnreachableDatabaseNamesItsUrl() {
         RagstreamConfig config = INDEXED.get(Quantization.FLOAT16).config("postgres.url=jdbc:postgresql://127.0.0.1:1/ragstream");
-        assertThatThrownBy(() -> {
+        firstSearchFails(config)
+                .hasMessageContaining("PostgreSQL at jdbc:postgresql://127.0.0.1:1/ragstream is not reachable")
+                .hasMessageContaining("postgres.url");
+    }
+
+    /** The first search with these settings: what it throws. */
+    private static AbstractThrowableAssert<?, ? extends Throwable> firstSearchFails(RagstreamConfig config) {
+        return assertThatThrownBy(() -> {
             try (Searcher searcher = searcher(config)) {
                 searcher.search(ACME, "anything", 3);
             }
-        }).isInstanceOf(SearchException.class)
-                .hasMessageContaining("PostgreSQL at jdbc:postgresql://127.0.0.1:1/ragstream is not reachable")
-                .hasMessageContaining("postgres.url");
+        }).isInstanceOf(SearchException.class);
     }
 
     private TestServices ownTables(String name) {
