@@ -5,7 +5,9 @@
 
 : "${RAGSTREAM_ROOT:?RAGSTREAM_ROOT must be set by bin/ragstream}"
 
-STATE_DIR="$RAGSTREAM_ROOT/.ragstream"   # everything local and git-ignored lives here
+# everything local and git-ignored lives here; a link to another checkout's state is followed,
+# so the services it runs are known by the paths they were started with
+STATE_DIR="$(readlink -f "$RAGSTREAM_ROOT/.ragstream")"
 LOG_DIR="$STATE_DIR/logs"
 
 # Local services listen on loopback only; ports can be moved with the environment.

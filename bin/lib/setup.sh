@@ -162,7 +162,7 @@ setup_build() {
   local t0=$EPOCHREALTIME
   mkdir -p "$RAGSTREAM_ROOT/target"
   touch "$BUILD_STAMP.new"   # taken before the build: an edit made while it runs is seen next time
-  (cd "$RAGSTREAM_ROOT" && mvn -B -q -DskipTests package)
+  (cd "$RAGSTREAM_ROOT" && mvn -B -q -DskipTests package) >&2   # stdout is the command's own (bench > BENCHMARKS.md)
   mv -f "$BUILD_STAMP.new" "$BUILD_STAMP"
   say "setup: build done in $(elapsed "$t0") s"
 }

@@ -40,7 +40,7 @@ public final class PoolBench {
             double achieved = measure(k);
             String shape = k + " endpoint" + (k == 1 ? "" : "s") + " × c=" + CONCURRENCY;
             report.add("pool", shape + ", chunks/s (ceiling " + BenchReport.format(ceiling) + ")", achieved, "");
-            report.add("pool", shape + ", achieved / ceiling", achieved / ceiling, "≥ 0.90");
+            report.add("pool", shape + ", achieved / ceiling", achieved / ceiling, Goal.atLeast(0.90));
 
             MlPredictBench.Result flink = MlPredictBench.measure(k);
             report.add("pool", shape + ", Flink ML_PREDICT texts/s (ceiling " + BenchReport.format(k * CONCURRENCY / latencyOfOne)

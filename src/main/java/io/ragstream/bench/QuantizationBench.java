@@ -78,14 +78,13 @@ public final class QuantizationBench {
         for (Quantization q : Quantization.values()) {
             Result r = measure(context, q, chunks, queries, exact, search);
             float32 = q == Quantization.FLOAT32 ? r : float32;
-            String goal = switch (q) {
-                case FLOAT32 -> "";
-                case FLOAT16 -> "≥ 0.99";
-                case INT8 -> "≥ 0.98";
-                case BINARY -> "≥ 0.95";
-            };
-            report.add("quantization", q + ": recall@10 vs exact float32" + (q.reranks() ? " (re-ranked)" : ""),
-                    String.format(Locale.ROOT, "%.3f", r.recall()), goal);
+            String recall = q + ": recall@10 vs exact float32" + (q.reranks() ? " (re-ranked)" : "");
+            switch (q) {
+                case FLOAT32 -> report.add("quantization", recall, String.format(Locale.ROOT, "%.3f", r.recall()), "");
+                case FLOAT16 -> report.add("quantization", recall, r.recall(), Goal.atLeast(0.99));
+                case INT8 -> report.add("quantization", recall, r.recall(), Goal.atLeast(0.98));
+                case BINARY -> report.add("quantization", recall, r.recall(), Goal.atLeast(0.95));
+            }
             report.add("quantization", q + ": bytes/row, vector columns + HNSW index (" + BenchReport.format(r.vectorBytes())
                     + " + " + BenchReport.format(r.indexBytes()) + ")", r.vectorBytes() + r.indexBytes(), "");
             report.add("quantization", q + ": bytes/row, table + all indexes", r.totalBytes(), "");

@@ -47,7 +47,7 @@ public final class SinkBench {
             for (String mode : List.of("idempotent", "exactly-once")) {
                 double sink = dropAfter(options(context, "sink" + n++, q, mode), o -> sinkRowsPerSecond(o, updates));
                 report.add("sink", "sink " + mode + ", rows/s (" + q + ")", sink, "");
-                report.add("sink", "sink " + mode + " / COPY (" + q + ")", sink / copy, "≥ 0.5");
+                report.add("sink", "sink " + mode + " / COPY (" + q + ")", sink / copy, Goal.atLeast(0.5));
             }
         }
         PgVectorSinkOptions withIndex = options(context, "backfill" + n++, "float16", "idempotent");

@@ -2,28 +2,29 @@ package io.ragstream.cli;
 
 import io.ragstream.bench.BenchContext;
 import io.ragstream.bench.BenchReport;
-import io.ragstream.bench.EmbedBench;
-import io.ragstream.bench.PoolBench;
-import io.ragstream.bench.QuantizationBench;
-import io.ragstream.bench.SinkBench;
-import io.ragstream.bench.StatusLatencyBench;
+import io.ragstream.bench.Benchmark;
+import io.ragstream.bench.Benchmarks;
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "bench", description = "Run benchmarks (all, or the named ones) and print a Markdown table of figures and goals.")
+@Command(name = "bench", description = "Run benchmarks (all, or the named ones) and print a BENCHMARKS.md-style report: "
+        + "every figure beside its goal, and the seeds' targets.")
 final class BenchCommand implements Callable<Integer> {
-    private static final List<String> ALL = List.of("pool", "embed", "sink", "quantization", "status");
-
     @Mixin
     ConfigMixin config;
 
-    @Parameters(arity = "0..*", paramLabel = "NAME", description = "pool, embed, sink, quantization, status (default: all)")
+    @Parameters(arity = "0..*", paramLabel = "NAME",
+            description = "pool, embed, sink, status, scifact, search, quantization (default: all, in that order)")
     List<String> names;
 
     @Option(names = "--data", paramLabel = "DIR", description = "SciFact in BEIR format (default: ../shared/data/scifact), read in place.")
@@ -38,28 +39,28 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> run = names == null || names.isEmpty() ? ALL : names;
+        double loadAtStart = BenchReport.loadAverage();
+        Path scifact = data != null ? data : RagstreamCli.home().resolve("../shared/data/scifact").normalize();
+        RagstreamConfig settings = config.load();
+        BenchContext context = new BenchContext(settings, scifact, Long.toString(System.currentTimeMillis(), 36));
+        Map<String, Benchmark> all = Benchmarks.all(context, documents, rows,
+                RagstreamCli.home().resolve(".ragstream/cache"));
+        List<String> run = names == null || names.isEmpty() ? new ArrayList<>(all.keySet()) : names;
         for (String name : run) {
-            if (!ALL.contains(name)) {
-                System.err.println("no bench called '" + name + "'; there are: " + String.join(", ", ALL));
+            if (!all.containsKey(name)) {
+                System.err.println("no bench called '" + name + "'; there are: " + String.join(", ", all.keySet()));
                 return 2;
             }
         }
-        Path scifact = data != null ? data : RagstreamCli.home().resolve("../shared/data/scifact").normalize();
-        BenchContext context = new BenchContext(config.load(), scifact, Long.toString(System.currentTimeMillis(), 36));
         BenchReport report = new BenchReport();
         for (String name : run) {
-            switch (name) {
-                case "pool" -> PoolBench.run(report);
-                case "embed" -> EmbedBench.run(context, documents == null ? 300 : documents, report);
-                case "sink" -> SinkBench.run(context, rows, report);
-                case "quantization" -> QuantizationBench.run(context, documents == null ? Integer.MAX_VALUE : documents,
-                        RagstreamCli.home().resolve(".ragstream/cache"), report);
-                case "status" -> StatusLatencyBench.run(context, report);
-                default -> throw new IllegalStateException(name);
-            }
+            all.get(name).run(context, report);
         }
-        System.out.println(report.toMarkdown());
+        System.out.println(report.toDocument(BenchReport.machine(loadAtStart) + "  \nBenchmarks: " + String.join(", ", run)
+                + "; settings: embedding " + settings.get(RagstreamOptions.EMBEDDING_MODEL) + " ("
+                + settings.get(RagstreamOptions.EMBEDDING_BACKEND) + "), quantization "
+                + settings.get(RagstreamOptions.QUANTIZATION) + ", chunk.size " + settings.get(RagstreamOptions.CHUNK_SIZE)
+                + "; run id " + context.runId() + "."));
         return 0;
     }
 }

@@ -2,6 +2,7 @@ package io.ragstream.cli;
 
 import io.ragstream.cluster.ClusterException;
 import io.ragstream.config.ConfigException;
+import io.ragstream.search.SearchException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,17 +21,22 @@ public final class RagstreamCli {
     }
 
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new RagstreamCli());
-        // a configuration error, or a cluster's refusal, is the user's to fix: say what is wrong, without a stack trace
+        // a configuration error, a cluster's refusal or a search the index cannot answer is the
+        // user's to fix: say what is wrong, without a stack trace
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             for (Throwable t : new Throwable[] {e, e.getCause()}) {
-                if (t instanceof ConfigException || t instanceof ClusterException) {
+                if (t instanceof ConfigException || t instanceof ClusterException || t instanceof SearchException) {
                     cmd.getErr().println("ragstream: " + t.getMessage());
-                    return 2;
+                    return t instanceof SearchException ? 1 : 2;
                 }
             }
             throw e;
         });
-        System.exit(cli.execute(args));
+        return cli;
     }
 }

@@ -10,9 +10,13 @@ import io.ragstream.search.Searcher;
 import io.ragstream.sink.PgVectorSinkOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -33,8 +37,19 @@ final class SearchCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "QUERY")
     List<String> queries;
 
+    @Spec
+    CommandSpec spec;
+
+    /** What --json prints: the request, how scores were made, and the hits in rank order. */
+    record JsonResult(String tenant, List<String> queries, int k, String scoring, List<JsonHit> hits) {}
+
+    record JsonHit(int rank, String docId, int chunkNo, double score, String content) {}
+
     @Override
     public Integer call() throws Exception {
+        if (k < 1) {
+            throw new ParameterException(spec.commandLine(), "-k must be at least 1, was " + k);
+        }
         RagstreamConfig cfg = config.load();
         EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
         try (Embedder model = embedding.open();
@@ -42,12 +57,21 @@ final class SearchCommand implements Callable<Integer> {
                      SearchOptions.from(cfg), model)) {
             List<SearchHit> hits = searcher.searchAll(tenant, queries, k);
             if (json) {
-                System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(hits));
+                System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson(hits)));
             } else {
                 print(hits);
             }
         }
         return 0;
+    }
+
+    private JsonResult toJson(List<SearchHit> hits) {
+        List<JsonHit> ranked = new ArrayList<>();
+        for (SearchHit h : hits) {
+            ranked.add(new JsonHit(ranked.size() + 1, h.docId(), h.chunkNo(), h.score(), h.content()));
+        }
+        // one query: cosine similarity of the best chunk; several: the fused reciprocal-rank score
+        return new JsonResult(tenant, queries, k, queries.size() == 1 ? "cosine" : "rrf", ranked);
     }
 
     static void print(List<SearchHit> hits) {

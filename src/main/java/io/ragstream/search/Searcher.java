@@ -1,7 +1,6 @@
 package io.ragstream.search;
 
 import io.ragstream.embed.Embedder;
-import io.ragstream.sink.PgVectorSchema;
 import io.ragstream.sink.PgVectorSinkOptions;
 
 import java.sql.Connection;
@@ -14,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -27,31 +27,48 @@ public final class Searcher implements AutoCloseable {
     private static final int RRF_K = 60;
     /** Chunks fetched per wanted document, since several chunks may belong to one document. */
     private static final int CHUNKS_PER_DOCUMENT = 4;
+    /** Where refetching stops: k documents are then not worth a longer scan. */
+    private static final int MAX_CHUNKS_PER_DOCUMENT = 256;
+
+    /** Queries of one call searched at once, each on its own connection. */
+    private static final int PARALLEL_QUERIES = 4;
 
     private final PgVectorSinkOptions pg;
     private final SearchOptions options;
     private final Embedder embedder;
     private final NearestChunks nearest;
-    private final ExecutorService pool = Executors.newFixedThreadPool(4);
-    private volatile boolean quantizationChecked;
+    private final ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_QUERIES);
+    private final ConnectionPool connections;
+    private final IndexCheck indexCheck;
 
     public Searcher(PgVectorSinkOptions pg, Embedder embedder) {
         this(pg, SearchOptions.defaults(), embedder);
     }
 
+    /** {@code embedder} may be null when every query comes embedded ({@link #search(String, float[], int)}). */
     public Searcher(PgVectorSinkOptions pg, SearchOptions options, Embedder embedder) {
         this.pg = pg;
         this.options = options;
         this.embedder = embedder;
         this.nearest = new NearestChunks(pg.schema());
+        this.connections = new ConnectionPool(pg);
+        this.indexCheck = new IndexCheck(pg.schema(), pg.model(), pg.schema().dimension());
     }
 
     public List<SearchHit> search(String tenant, String query, int k) throws Exception {
-        return search(tenant, embedder.embed(List.of(query)).get(0), k);
+        validate(tenant, List.of(query), k);
+        return nearestDocuments(tenant, embedder.embed(List.of(query)).get(0), k);
+    }
+
+    /** The top-k documents of a tenant for a query embedded already. */
+    public List<SearchHit> search(String tenant, float[] vector, int k) throws SQLException {
+        validate(tenant, List.of("(embedded)"), k);
+        return nearestDocuments(tenant, vector, k);
     }
 
     /** Each query on its own connection, at once; a single query is returned as it ranks. */
     public List<SearchHit> searchAll(String tenant, List<String> queries, int k) throws Exception {
+        validate(tenant, queries, k);
         List<float[]> vectors = embedder.embed(queries);
         List<CompletableFuture<List<SearchHit>>> futures = new ArrayList<>();
         for (int i = 0; i < queries.size(); i++) {
@@ -59,7 +76,7 @@ public final class Searcher implements AutoCloseable {
             float[] vector = vectors.get(i);
             futures.add(CompletableFuture.supplyAsync(() -> {
                 try {
-                    return search(tenant, vector, k);
+                    return nearestDocuments(tenant, vector, k);
                 } catch (SQLException e) {
                     throw new SearchException("search for '" + query + "' failed: " + e.getMessage(), e);
                 }
@@ -67,9 +84,37 @@ public final class Searcher implements AutoCloseable {
         }
         List<List<SearchHit>> rankings = new ArrayList<>();
         for (CompletableFuture<List<SearchHit>> f : futures) {
-            rankings.add(f.join());
+            try {
+                rankings.add(f.join());
+            } catch (CompletionException e) { // the caller wants the SearchException, not its wrapper
+                throw e.getCause() instanceof RuntimeException cause ? cause : e;
+            }
         }
         return rankings.size() == 1 ? rankings.get(0) : fuse(rankings, k);
+    }
+
+    /** Arguments first, then whether the table can answer this model's queries (once per table and tenant). */
+    private void validate(String tenant, List<String> queries, int k) throws SQLException {
+        if (tenant == null || tenant.isBlank()) {
+            throw new SearchException("a search needs a tenant", null);
+        }
+        if (queries.isEmpty() || queries.stream().anyMatch(q -> q == null || q.isBlank())) {
+            throw new SearchException("a search needs at least one query, and no blank one: " + queries, null);
+        }
+        if (k < 1) {
+            throw new SearchException("k (documents to return) must be at least 1, was " + k, null);
+        }
+        Connection c = connections.borrow();
+        try {
+            indexCheck.verify(c, tenant);
+        } finally {
+            connections.giveBack(c);
+        }
+    }
+
+    /** Of two hits of one document, the one whose chunk matched better. */
+    private static SearchHit better(SearchHit a, SearchHit b) {
+        return a.score() >= b.score() ? a : b;
     }
 
     /** Reciprocal rank fusion: a document scores Σ 1/(60 + rank) over the rankings it is in. */
@@ -80,7 +125,7 @@ public final class Searcher implements AutoCloseable {
             for (int rank = 0; rank < ranking.size(); rank++) {
                 SearchHit hit = ranking.get(rank);
                 scores.merge(hit.docId(), 1.0 / (RRF_K + rank + 1), Double::sum);
-                best.merge(hit.docId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+                best.merge(hit.docId(), hit, Searcher::better);
             }
         }
         return best.values().stream()
@@ -91,51 +136,62 @@ public final class Searcher implements AutoCloseable {
                 .toList();
     }
 
-    /** The top-k documents of a tenant for an embedded query. */
-    public List<SearchHit> search(String tenant, float[] vector, int k) throws SQLException {
-        PgVectorSchema schema = pg.schema();
+    /**
+     * The k documents whose best chunks are nearest. A document with many close chunks can fill
+     * the first fetch alone, so while fewer than k documents are found and the tenant has more
+     * chunks, fetch four times as many.
+     */
+    private List<SearchHit> nearestDocuments(String tenant, float[] vector, int k) throws SQLException {
         int limit = k * CHUNKS_PER_DOCUMENT;
+        while (true) {
+            List<SearchHit> chunks = nearestChunks(tenant, vector, limit);
+            Map<String, SearchHit> bestPerDoc = new LinkedHashMap<>();
+            for (SearchHit hit : chunks) {
+                bestPerDoc.merge(hit.docId(), hit, Searcher::better);
+            }
+            if (bestPerDoc.size() >= k || chunks.size() < limit || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
+                return bestPerDoc.values().stream()
+                        .sorted(Comparator.comparingDouble(SearchHit::score).reversed())
+                        .limit(k)
+                        .toList();
+            }
+            limit *= 4;
+        }
+    }
+
+    /** The nearest chunks by the configured quantization's query (int8 and binary re-rank their candidates). */
+    private List<SearchHit> nearestChunks(String tenant, float[] vector, int limit) throws SQLException {
         int candidates = limit * options.rerankFactor();
-        try (Connection c = pg.connect()) {
-            checkQuantization(c);
+        Connection c = connections.borrow();
+        try {
             c.setAutoCommit(false); // SET LOCAL lasts for this transaction only
             try (Statement st = c.createStatement()) {
                 st.execute("SET LOCAL hnsw.ef_search = " + options.efSearchFor(nearest.rowsRead(limit, candidates)));
                 // a tenant filter on an HNSW scan: keep scanning until enough rows pass it
                 st.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
             }
-            Map<String, SearchHit> bestPerDoc = new LinkedHashMap<>();
+            List<SearchHit> chunks = new ArrayList<>(limit);
             try {
                 for (NearestChunks.Chunk chunk : nearest.find(c, tenant, vector, limit, candidates)) {
-                    SearchHit hit = new SearchHit(chunk.docId(), chunk.chunkNo(), chunk.content(), 1 - chunk.distance());
-                    bestPerDoc.merge(hit.docId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+                    chunks.add(new SearchHit(chunk.docId(), chunk.chunkNo(), chunk.content(), 1 - chunk.distance()));
                 }
             } catch (SQLException e) {
-                if ("42P01".equals(e.getSQLState())) {
-                    throw new SearchException("table " + schema.chunksTable() + " does not exist: start the job "
-                            + "(bin/ragstream run) or create it with sql/schema.sql", e);
+                if ("42P01".equals(e.getSQLState())) { // dropped since the check
+                    throw IndexCheck.missingTable(pg.schema().chunksTable());
                 }
                 throw e;
             } finally {
                 c.rollback();
             }
-            return bestPerDoc.values().stream()
-                    .sorted(Comparator.comparingDouble(SearchHit::score).reversed())
-                    .limit(k)
-                    .toList();
-        }
-    }
-
-    /** Once: a table made for another quantization would be read wrongly, so say so instead. */
-    private void checkQuantization(Connection c) throws SQLException {
-        if (!quantizationChecked) {
-            pg.schema().checkQuantization(c);
-            quantizationChecked = true;
+            return chunks;
+        } finally {
+            connections.giveBack(c);
         }
     }
 
     @Override
     public void close() {
         pool.shutdownNow();
+        connections.close();
     }
 }

@@ -52,6 +52,11 @@ public final class PgVectorSchema implements Serializable {
         return chunksTable;
     }
 
+    /** The HNSW index on the chunks' embeddings. */
+    public String chunksIndex() {
+        return chunksTable + "_embedding_hnsw";
+    }
+
     public Quantization quantization() {
         return quantization;
     }
@@ -73,7 +78,7 @@ public final class PgVectorSchema implements Serializable {
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put("documents_table", documentsTable);
         variables.put("chunks_table", chunksTable);
-        variables.put("chunks_index", chunksTable + "_embedding_hnsw");
+        variables.put("chunks_index", chunksIndex());
         variables.put("quantization", quantization.configName());
         variables.put("dims", Integer.toString(dimension));
         variables.put("hnsw_m", Integer.toString(hnswM));
