@@ -38,7 +38,7 @@ class PgVectorSchemaTest {
     void anInt8UpsertWritesAndUpdatesItsFourVectorColumns() {
         String sql = new PgVectorSchema("d", "c", Quantization.INT8, 384).upsertChunk();
         assertThat(sql).contains("embedding, embedding_scale, embedding_offset, embedding_bits, updated_at")
-                .contains("?::jsonb, ?, ?, ?, ?, ?, now())")
+                .contains("?::jsonb, ?, ?, ?, ?, ?, clock_timestamp())")
                 .contains("embedding_bits = EXCLUDED.embedding_bits")
                 .contains("WHERE EXCLUDED.version >= c.version");
         assertThat(new PgVectorSchema("d", "c", Quantization.FLOAT16, 384).upsertChunk())
