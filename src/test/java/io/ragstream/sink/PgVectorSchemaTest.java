@@ -42,7 +42,7 @@ class PgVectorSchemaTest {
                 .contains("embedding_bits = EXCLUDED.embedding_bits")
                 .contains("WHERE EXCLUDED.version >= c.version");
         assertThat(new PgVectorSchema("d", "c", Quantization.FLOAT16, 384).upsertChunk())
-                .contains("model, embedding, updated_at").contains("?::jsonb, ?, ?, now())");
+                .contains("model, embedding, updated_at").contains("?::jsonb, ?, ?, clock_timestamp())");
     }
 
     @Test
