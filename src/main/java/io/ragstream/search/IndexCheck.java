@@ -1,6 +1,5 @@
 package io.ragstream.search;
 
-import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.sink.PgVectorSchema;
@@ -64,6 +63,8 @@ final class IndexCheck {
                 if (!rs.getBoolean(1)) {
                     throw missingTable(table);
                 }
+                // a table of another quantization is a configuration error, as the job finds it
+                schema.checkQuantization(c);
                 String type = rs.getString(2);
                 if (type == null) {
                     throw new SearchException("table " + table + " has no embedding column, so it is not a ragstream "
@@ -72,17 +73,7 @@ final class IndexCheck {
                 }
                 int storedDimension = rs.getInt(3);
                 verifyDimension(table, type, storedDimension);
-                verifyType(c);
             }
-        }
-    }
-
-    /** The configured quantization against the table's columns and index (a {@code quantization} error as a search error). */
-    private void verifyType(Connection c) throws SQLException {
-        try {
-            schema.checkQuantization(c);
-        } catch (ConfigException e) {
-            throw new SearchException(e.getMessage() + ": search with the quantization the table was indexed with", e);
         }
     }
 

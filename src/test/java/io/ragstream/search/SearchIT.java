@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
+import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.job.RagstreamJob;
@@ -214,9 +215,14 @@ class SearchIT {
     void aTableOfAnotherVectorTypeNamesTheQuantizationItWasIndexedWith() throws Exception {
         TestServices other = ownTables("float32");
         PgVectorSinkOptions.from(other.config("quantization=float32"), 384).prepareTables();
-        firstSearchFails(other.config("quantization=float16"))
-                .hasMessageContaining("stores its vectors as vector(384), i.e. quantization float32")
-                .hasMessageContaining("but quantization is float16");
+        // the same configuration error the job gives: it names the key and both modes
+        assertThatThrownBy(() -> {
+            try (Searcher searcher = searcher(other.config("quantization=float16"))) {
+                searcher.search(ACME, "volcanoes", 3);
+            }
+        }).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("config key 'quantization': is float16")
+                .hasMessageContaining("created with quantization float32");
     }
 
     @Test
