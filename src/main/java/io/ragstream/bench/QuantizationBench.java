@@ -7,6 +7,7 @@ import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
+import io.ragstream.embed.Vectors;
 import io.ragstream.ingest.CorpusDocument;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.search.SearchHit;
@@ -268,7 +269,7 @@ public final class QuantizationBench {
     static Set<String> exactTopDocuments(List<Chunk> chunks, float[] query, int k) {
         Map<String, Double> best = new HashMap<>();
         for (Chunk chunk : chunks) {
-            best.merge(chunk.docId(), cosine(query, chunk.vector()), Math::max);
+            best.merge(chunk.docId(), Vectors.cosine(query, chunk.vector()), Math::max);
         }
         Set<String> top = new HashSet<>();
         best.entrySet().stream()
@@ -278,13 +279,4 @@ public final class QuantizationBench {
         return top;
     }
 
-    static double cosine(float[] a, float[] b) {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
 }

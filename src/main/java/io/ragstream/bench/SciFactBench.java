@@ -3,6 +3,7 @@ package io.ragstream.bench;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.embed.Vectors;
 import io.ragstream.search.SearchHit;
 import io.ragstream.search.Searcher;
 
@@ -96,7 +97,7 @@ final class SciFactBench {
     static List<String> exactRanking(float[] query, List<StoredChunks.Chunk> chunks) {
         Map<String, Double> best = new HashMap<>();
         for (StoredChunks.Chunk chunk : chunks) {
-            best.merge(chunk.docId(), cosine(query, chunk.vector()), Math::max);
+            best.merge(chunk.docId(), Vectors.cosine(query, chunk.vector()), Math::max);
         }
         return best.entrySet().stream()
                 .sorted(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry.comparingByKey()))
@@ -105,13 +106,4 @@ final class SciFactBench {
                 .toList();
     }
 
-    static double cosine(float[] a, float[] b) {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
 }

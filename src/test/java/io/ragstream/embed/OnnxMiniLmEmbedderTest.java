@@ -83,7 +83,7 @@ class OnnxMiniLmEmbedderTest {
             String text = SHORT_TEXTS.get(i);
             assertThat(embedder.countTokens(text)).as("tokens of %s", text).isLessThan(126);
             float[] theirs = reference.embed(text).content().vector();
-            double cosine = cosine(ours.get(i), theirs);
+            double cosine = Vectors.cosine(ours.get(i), theirs);
             assertThat(cosine).as("cosine for %s", text).isGreaterThanOrEqualTo(0.9999);
             minCosine = Math.min(minCosine, cosine);
             maxDiff = Math.max(maxDiff, maxAbsDiff(ours.get(i), theirs));
@@ -152,13 +152,13 @@ class OnnxMiniLmEmbedderTest {
         List<float[]> ours = embedder.embed(List.of(text, first126));
         float[] theirs = reference.embed(text).content().vector();
 
-        double fullVsPrefix = cosine(ours.get(0), ours.get(1));
-        double theirsVsPrefix = cosine(theirs, ours.get(1));
+        double fullVsPrefix = Vectors.cosine(ours.get(0), ours.get(1));
+        double theirsVsPrefix = Vectors.cosine(theirs, ours.get(1));
         System.out.printf("200-token text: cosine to its first 126 pieces %.4f; langchain4j's "
                 + "vector of it vs our first 126 pieces %.7f%n", fullVsPrefix, theirsVsPrefix);
         assertThat(fullVsPrefix).isLessThan(0.98); // the database tail counts
         assertThat(theirsVsPrefix).isGreaterThanOrEqualTo(0.9999); // langchain4j stops at 128
-        assertThat(cosine(ours.get(0), theirs)).isLessThan(0.98);
+        assertThat(Vectors.cosine(ours.get(0), theirs)).isLessThan(0.98);
     }
 
     @Test
@@ -171,7 +171,7 @@ class OnnxMiniLmEmbedderTest {
 
         assertUnitVector(vectors.get(0));
         assertThat(maxAbsDiff(vectors.get(0), vectors.get(1))).isLessThan(1e-5);
-        assertThat(cosine(vectors.get(0), vectors.get(2))).isLessThan(0.9999);
+        assertThat(Vectors.cosine(vectors.get(0), vectors.get(2))).isLessThan(0.9999);
     }
 
     @Test
@@ -191,7 +191,7 @@ class OnnxMiniLmEmbedderTest {
         List<float[]> vectors = embedder.embed(List.of("", " \n\t ", "x"));
         assertUnitVector(vectors.get(0));
         assertThat(vectors.get(1)).isEqualTo(vectors.get(0));
-        assertThat(cosine(vectors.get(0), vectors.get(2))).isLessThan(0.99);
+        assertThat(Vectors.cosine(vectors.get(0), vectors.get(2))).isLessThan(0.99);
         assertThat(embedder.countTokens("")).isZero();
         assertThat(embedder.countTokens(" \n\t ")).isZero();
     }
@@ -302,17 +302,6 @@ class OnnxMiniLmEmbedderTest {
         assertThat(Math.sqrt(squares)).isCloseTo(1.0, offset(1e-5));
     }
 
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
 
     static double maxAbsDiff(float[] a, float[] b) {
         assertThat(b).hasSameSizeAs(a);

@@ -2,6 +2,7 @@ package io.ragstream.job;
 
 import io.ragstream.chunk.Chunker;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
+import io.ragstream.embed.Vectors;
 import io.ragstream.embed.server.EmbeddingServer;
 import io.ragstream.embed.server.EmbeddingServerOptions;
 import io.ragstream.embed.server.ModelKind;
@@ -306,7 +307,7 @@ class ChaosIT {
                 }
                 List<float[]> wantVectors = synthetic.embed(texts);
                 for (int i = 0; i < texts.size(); i++) {
-                    if (EndToEndIT.cosine(wantVectors.get(i), vectors.get(texts.get(i))) < 0.999) {
+                    if (Vectors.cosine(wantVectors.get(i), vectors.get(texts.get(i))) < 0.999) {
                         return id + ": chunk " + i + " holds another text's vector";
                     }
                 }

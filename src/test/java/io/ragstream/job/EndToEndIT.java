@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
+import io.ragstream.embed.Vectors;
 import io.ragstream.search.SearchHit;
 import io.ragstream.search.Searcher;
 import io.ragstream.sink.PgVectorSinkOptions;
@@ -119,7 +120,7 @@ class EndToEndIT {
         float[] stored = parseVector(queryString("SELECT embedding::text FROM \"" + SERVICES.chunksTable
                 + "\" WHERE tenant = 'acme' AND doc_id = 'tides' AND chunk_no = 0"));
         float[] fresh = OnnxMiniLmEmbedder.shared().embed(List.of(content)).get(0);
-        assertThat(cosine(stored, fresh)).isGreaterThan(0.9999);
+        assertThat(Vectors.cosine(stored, fresh)).isGreaterThan(0.9999);
 
         try (Searcher searcher = searcher()) {
             for (JsonNode doc : corpus) {
@@ -201,13 +202,4 @@ class EndToEndIT {
         return v;
     }
 
-    static double cosine(float[] a, float[] b) {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
 }

@@ -1,0 +1,21 @@
+package io.ragstream.embed;
+
+/** Arithmetic on embedding vectors, in double precision. */
+public final class Vectors {
+
+    private Vectors() {}
+
+    /** Cosine similarity; 1 for vectors pointing the same way, whatever their lengths. */
+    public static double cosine(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("vectors of " + a.length + " and " + b.length + " dimensions");
+        }
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}
