@@ -4,6 +4,7 @@ import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.embed.Vectors;
 import io.ragstream.quantize.Int8Vector;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.sink.PgVectorSink;
@@ -155,25 +156,13 @@ public final class SinkBench {
             List<ChunkRow> chunks = new ArrayList<>(CHUNKS_PER_DOCUMENT);
             for (int c = 0; c < CHUNKS_PER_DOCUMENT; c++) {
                 String text = "Chunk " + c + " of bench document " + d + ", a few words long like a real passage would be.";
-                chunks.add(new ChunkRow(c, text, DocumentChunker.sha256(text), randomUnitVector(random)));
+                chunks.add(new ChunkRow(c, text, DocumentChunker.sha256(text), Vectors.randomUnit(random, DIMENSION)));
             }
             updates.add(new DocumentUpdate("bench", "doc-" + d, 1, false, "{}", chunks));
         }
         return updates;
     }
 
-    private static float[] randomUnitVector(Random random) {
-        float[] v = new float[DIMENSION];
-        double norm = 0;
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) random.nextGaussian();
-            norm += v[i] * v[i];
-        }
-        for (int i = 0; i < v.length; i++) {
-            v[i] /= (float) Math.sqrt(norm);
-        }
-        return v;
-    }
 
     private interface Measure {
         double on(PgVectorSinkOptions options) throws Exception;

@@ -1,5 +1,7 @@
 package io.ragstream.embed;
 
+import java.util.Random;
+
 /** Arithmetic on embedding vectors, in double precision. */
 public final class Vectors {
 
@@ -17,5 +19,19 @@ public final class Vectors {
             nb += (double) b[i] * b[i];
         }
         return dot / Math.sqrt(na * nb);
+    }
+
+    /** A random direction of {@code dimension} floats, of length 1: a stand-in for an embedding. */
+    public static float[] randomUnit(Random random, int dimension) {
+        float[] v = new float[dimension];
+        double norm = 0;
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) random.nextGaussian();
+            norm += v[i] * v[i];
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= (float) Math.sqrt(norm);
+        }
+        return v;
     }
 }

@@ -3,6 +3,7 @@ package io.ragstream.sink;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
+import io.ragstream.embed.Vectors;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.testing.TestServices;
 import org.junit.jupiter.api.AfterEach;
@@ -148,26 +149,13 @@ class DocumentWriterIT {
     }
 
     private static ChunkRow changed(int no, String text) {
-        return new ChunkRow(no, text, DocumentChunker.sha256(text), randomUnitVector(text));
+        return new ChunkRow(no, text, DocumentChunker.sha256(text), Vectors.randomUnit(new Random(text.hashCode()), 8));
     }
 
     private static ChunkRow unchanged(int no, String text) {
         return new ChunkRow(no, null, DocumentChunker.sha256(text), null);
     }
 
-    private static float[] randomUnitVector(String seed) {
-        Random random = new Random(seed.hashCode());
-        float[] v = new float[8];
-        double norm = 0;
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) random.nextGaussian();
-            norm += v[i] * v[i];
-        }
-        for (int i = 0; i < v.length; i++) {
-            v[i] /= (float) Math.sqrt(norm);
-        }
-        return v;
-    }
 
     /** "chunk_no:version:content" for every chunk of the document, in chunk order. */
     private List<String> chunks() throws Exception {
