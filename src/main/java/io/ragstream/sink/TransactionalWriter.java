@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -85,7 +86,7 @@ final class TransactionalWriter
         if (!isRestore && subtask != 0) {
             return;
         }
-        Set<Integer> owners = new java.util.HashSet<>();
+        Set<Integer> owners = new HashSet<>();
         restored.forEach(state -> owners.add(state.subtask()));
         String table = options.schema().chunksTable();
         try (Connection c = options.connect()) {
