@@ -73,8 +73,12 @@ public final class PgVectorSchema implements Serializable {
     /**
      * The same; without {@code withIndex}, the tables only. A bulk load into a new table is
      * several times faster with the HNSW index built afterwards (a later {@link #create} builds it).
+     * An index that exists is not asked for again: {@code CREATE INDEX IF NOT EXISTS} locks the
+     * table before it looks, and so waits on any transaction an exactly-once sink left prepared,
+     * which only the job about to start can commit.
      */
     public void create(Connection connection, int hnswM, int hnswEfConstruction, boolean withIndex) throws SQLException {
+        boolean buildIndex = withIndex && !exists(connection, chunksIndex());
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put("documents_table", documentsTable);
         variables.put("chunks_table", chunksTable);
@@ -89,7 +93,7 @@ public final class PgVectorSchema implements Serializable {
             st.execute("SELECT pg_advisory_xact_lock(hashtext('ragstream schema'))");
             for (DdlStatement ddl : ddlStatements()) {
                 String sql = ddl.sql(variables);
-                if (!withIndex && sql.strip().startsWith("CREATE INDEX")) {
+                if (!buildIndex && sql.strip().startsWith("CREATE INDEX")) {
                     continue;
                 }
                 if (ddl.gset()) {
@@ -109,8 +113,12 @@ public final class PgVectorSchema implements Serializable {
 
     /** Whether the chunks table is yet to be created. */
     public boolean chunksTableMissing(Connection connection) throws SQLException {
-        try (PreparedStatement st = connection.prepareStatement("SELECT to_regclass(?) IS NULL")) {
-            st.setString(1, '"' + chunksTable + '"');
+        return !exists(connection, chunksTable);
+    }
+
+    private static boolean exists(Connection connection, String relation) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            st.setString(1, '"' + relation + '"');
             try (ResultSet rs = st.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1);

@@ -173,6 +173,26 @@ class TransactionalWriterIT {
         assertThat(versions()).containsExactly("a:1");
     }
 
+    @Test
+    void aJobStartingWhileATransactionIsPreparedDoesNotWaitOnItsLocks() throws Exception {
+        TransactionalWriter crashed = writer(0, List.of(), false);
+        crashed.write(doc("a", 1, "alpha"), null);
+        crashed.prepareCommit();
+        crashed.close(); // the process dies; its transaction holds the tables' locks until a job commits it
+
+        // the restarted job's start-up: CREATE INDEX IF NOT EXISTS alone would wait on those locks for ever
+        CompletableFuture<Void> setup = CompletableFuture.runAsync(() -> {
+            try {
+                options.prepareTables();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(setup).succeedsWithin(Duration.ofSeconds(20));
+        writer(0, List.of(), false);
+        assertThat(versions()).containsExactly("a:1");
+    }
+
     private TransactionalWriter writer(int subtask, List<TransactionalWriterState> restored, boolean isRestore) throws Exception {
         TransactionalWriter writer = new TransactionalWriter(options, new UnregisteredMetricsGroup(), new SyncMailboxExecutor(),
                 subtask, restored, isRestore);
