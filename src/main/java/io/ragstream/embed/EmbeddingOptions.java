@@ -14,7 +14,8 @@ import java.util.Map;
  * How chunks are embedded: which backend and model, the pool of endpoints and their
  * concurrency, batch size, linger and the cache.
  *
- * @param maxInFlight requests the in-process model runs at once (its pool of one endpoint)
+ * @param maxInFlight requests the in-process model runs at once (its pool of one endpoint); they
+ *     share the machine's cores
  */
 public record EmbeddingOptions(
         String backend, String model, int batchSize, Duration linger, int maxInFlight, Duration timeout,
@@ -47,7 +48,8 @@ public record EmbeddingOptions(
         return new EmbeddingOptions(backend, model,
                 config.positive(RagstreamOptions.EMBEDDING_BATCH_SIZE),
                 config.get(RagstreamOptions.EMBEDDING_LINGER),
-                config.positive(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT),
+                config.get(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT) == null ? Runtime.getRuntime().availableProcessors()
+                        : config.positive(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT),
                 config.get(RagstreamOptions.EMBEDDING_TIMEOUT),
                 config.positive(RagstreamOptions.EMBEDDING_PARALLELISM),
                 config.get(RagstreamOptions.EMBEDDING_CACHE_MAX_ENTRIES),
@@ -79,6 +81,15 @@ public record EmbeddingOptions(
         return List.copyOf(endpoints);
     }
 
+    /**
+     * The in-process model as this machine runs it: the {@code maxInFlight} batches at once share
+     * its cores between them, so they never ask ONNX Runtime for more threads than there are.
+     */
+    public OnnxMiniLmEmbedder.Options inProcessModel() {
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / maxInFlight);
+        return OnnxMiniLmEmbedder.Options.defaults().withIntraOpThreads(threads);
+    }
+
     /** Requests the whole pool takes at once. */
     public int poolConcurrency() {
         return backend.equals("onnx") ? maxInFlight : endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
@@ -102,7 +113,7 @@ public record EmbeddingOptions(
         List<EmbeddingPool.Member> members = new ArrayList<>();
         if (backend.equals("onnx")) {
             int threads = Math.max(1, share(maxInFlight, subtask, parallelism));
-            members.add(new EmbeddingPool.Member(new InProcessBackend(OnnxMiniLmEmbedder.shared(), threads), threads));
+            members.add(new EmbeddingPool.Member(new InProcessBackend(OnnxMiniLmEmbedder.shared(inProcessModel()), threads), threads));
         } else {
             for (Endpoint endpoint : endpoints) {
                 int share = share(endpoint.maxConcurrency(), subtask, parallelism);
@@ -126,7 +137,7 @@ public record EmbeddingOptions(
 
     /** A blocking embedder for queries: the in-process model (shared in a JVM), or the whole pool. */
     public Embedder open() {
-        return backend.equals("onnx") ? OnnxMiniLmEmbedder.shared()
+        return backend.equals("onnx") ? OnnxMiniLmEmbedder.shared(inProcessModel())
                 : new PoolEmbedder(openPool(0, 1, PoolListener.NONE), model, dimension);
     }
 }

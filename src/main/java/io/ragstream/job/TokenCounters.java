@@ -17,18 +17,23 @@ final class TokenCounters {
             throw new ConfigException(RagstreamOptions.CHUNK_SIZE.key(), chunkSize + " tokens is more than "
                     + embedding.model() + " reads (" + limit + "); the rest would be cut off");
         }
-        return new MiniLmTokens();
+        return new MiniLmTokens(embedding);
     }
 
-    /** The in-process model's tokenizer, through one handle on the JVM's shared model. */
+    /** The in-process model's tokenizer, through one handle on the JVM's shared model (the embedder's own, when it is in process). */
     private static final class MiniLmTokens implements TokenCounter {
         private static final long serialVersionUID = 1L;
+        private final EmbeddingOptions embedding;
         private transient OnnxMiniLmEmbedder model;
+
+        MiniLmTokens(EmbeddingOptions embedding) {
+            this.embedding = embedding;
+        }
 
         @Override
         public int count(String text) {
             if (model == null) {
-                model = OnnxMiniLmEmbedder.shared();
+                model = OnnxMiniLmEmbedder.shared(embedding.inProcessModel());
             }
             return model.countTokens(text);
         }
