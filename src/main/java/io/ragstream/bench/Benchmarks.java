@@ -22,7 +22,7 @@ public final class Benchmarks {
         SciFactIndex scifact = new SciFactIndex(context);
         Map<String, Benchmark> all = new LinkedHashMap<>();
         all.put("pool", (c, report) -> PoolBench.run(report));
-        all.put("embed", (c, report) -> EmbedBench.run(c, documents == null ? 300 : documents, report));
+        all.put("embed", (c, report) -> EmbedBench.run(c, documents == null ? 1000 : documents, report));
         all.put("sink", (c, report) -> SinkBench.run(c, sinkRows, report));
         all.put("status", (c, report) -> StatusLatencyBench.run(c, report));
         all.put("scifact", (c, report) -> SciFactBench.run(scifact, report));

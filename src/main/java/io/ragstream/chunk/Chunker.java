@@ -58,7 +58,7 @@ public final class Chunker implements Serializable, AutoCloseable {
         List<Piece> pieces = new ArrayList<>();
         String trimmed = text.strip();
         if (!trimmed.isEmpty()) {
-            cut(trimmed, 0, JOINERS[0], pieces);
+            cut(trimmed, tokens.count(trimmed), 0, JOINERS[0], pieces);
         }
         return pack(pieces);
     }
@@ -71,8 +71,8 @@ public final class Chunker implements Serializable, AutoCloseable {
         return maxTokens - overlapTokens;
     }
 
-    private void cut(String text, int level, String joiner, List<Piece> out) {
-        int count = tokens.count(text);
+    /** {@code count}: the tokens of {@code text}, known already. */
+    private void cut(String text, int count, int level, String joiner, List<Piece> out) {
         if (count <= pieceLimit()) {
             out.add(new Piece(text, count, joiner));
         } else if (level == SEPARATORS.length) {
@@ -81,7 +81,9 @@ public final class Chunker implements Serializable, AutoCloseable {
             String next = joiner;
             for (String part : SEPARATORS[level].split(text)) {
                 if (!part.isBlank()) {
-                    cut(part.strip(), level + 1, next, out);
+                    String piece = part.strip();
+                    // a text of one paragraph is that paragraph: tokenizing it again would count the same
+                    cut(piece, piece.equals(text) ? count : tokens.count(piece), level + 1, next, out);
                     next = JOINERS[level];
                 }
             }

@@ -44,6 +44,21 @@ class ChunkerTest {
     }
 
     @Test
+    void aTextOfOneParagraphIsNotTokenizedTwice() {
+        List<String> counted = new ArrayList<>();
+        Chunker chunker = new Chunker(7, text -> {
+            counted.add(text);
+            return WORDS.count(text);
+        });
+
+        assertThat(chunker.split("One two three four. Five six seven. Eight nine ten eleven."))
+                .containsExactly("One two three four. Five six seven.", "Eight nine ten eleven.");
+        assertThat(counted).as("the whole text, then its sentences")
+                .containsExactly("One two three four. Five six seven. Eight nine ten eleven.",
+                        "One two three four.", "Five six seven.", "Eight nine ten eleven.");
+    }
+
+    @Test
     void anEmptyOrBlankTextHasNoChunks() {
         Chunker chunker = new Chunker(10, WORDS);
 
