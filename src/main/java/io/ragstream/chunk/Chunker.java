@@ -3,6 +3,7 @@ package io.ragstream.chunk;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -58,7 +59,8 @@ public final class Chunker implements Serializable, AutoCloseable {
         List<Piece> pieces = new ArrayList<>();
         String trimmed = text.strip();
         if (!trimmed.isEmpty()) {
-            cut(trimmed, tokens.count(trimmed), 0, JOINERS[0], pieces);
+            TokenCounter.PartCounter parts = tokens.parts(trimmed);
+            cut(trimmed, parts, 0, trimmed.length(), parts.count(0, trimmed.length()), 0, JOINERS[0], pieces);
         }
         return pack(pieces);
     }
@@ -71,23 +73,54 @@ public final class Chunker implements Serializable, AutoCloseable {
         return maxTokens - overlapTokens;
     }
 
-    /** {@code count}: the tokens of {@code text}, known already. */
-    private void cut(String text, int count, int level, String joiner, List<Piece> out) {
+    /**
+     * Cuts {@code text[from, to)}, of {@code count} tokens, at the separators of {@code level}
+     * and below. Every cut is at whitespace, so {@code parts} counts each part without
+     * tokenizing it again.
+     */
+    private void cut(String text, TokenCounter.PartCounter parts, int from, int to, int count, int level,
+            String joiner, List<Piece> out) {
         if (count <= pieceLimit()) {
-            out.add(new Piece(text, count, joiner));
+            out.add(new Piece(text.substring(from, to), count, joiner));
         } else if (level == SEPARATORS.length) {
-            cutCharacters(text, joiner, out);
+            cutCharacters(text.substring(from, to), joiner, out);
         } else {
             String next = joiner;
-            for (String part : SEPARATORS[level].split(text)) {
-                if (!part.isBlank()) {
-                    String piece = part.strip();
-                    // a text of one paragraph is that paragraph: tokenizing it again would count the same
-                    cut(piece, piece.equals(text) ? count : tokens.count(piece), level + 1, next, out);
+            Matcher separator = SEPARATORS[level].matcher(text).region(from, to);
+            int partStart = from;
+            boolean more = true;
+            while (more) {
+                more = separator.find();
+                int partEnd = more ? separator.start() : to;
+                int start = skipWhitespace(text, partStart, partEnd);
+                int end = trimWhitespace(text, start, partEnd);
+                if (start < end) {
+                    // a text of one paragraph is that paragraph: its count is known
+                    int partCount = start == from && end == to ? count : parts.count(start, end);
+                    cut(text, parts, start, end, partCount, level + 1, next, out);
                     next = JOINERS[level];
+                }
+                if (more) {
+                    partStart = separator.end();
                 }
             }
         }
+    }
+
+    /** The first index in {@code [from, to)} that is not whitespace, as {@link String#strip()} sees it, or {@code to}. */
+    private static int skipWhitespace(String text, int from, int to) {
+        while (from < to && Character.isWhitespace(text.codePointAt(from))) {
+            from += Character.charCount(text.codePointAt(from));
+        }
+        return from;
+    }
+
+    /** The end of {@code [from, to)} without its trailing whitespace. */
+    private static int trimWhitespace(String text, int from, int to) {
+        while (to > from && Character.isWhitespace(text.codePointBefore(to))) {
+            to -= Character.charCount(text.codePointBefore(to));
+        }
+        return to;
     }
 
     /** A single "word" longer than a chunk (a URL, a base64 blob): cut it where it fits. */

@@ -1,6 +1,8 @@
 package io.ragstream.embed;
 
+import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -238,13 +240,33 @@ public final class OnnxMiniLmEmbedder implements Embedder {
 
     /** The word pieces of {@code text}, without special tokens and without truncation. */
     public int countTokens(String text) {
+        return encodeForCounting(text).getIds().length;
+    }
+
+    /**
+     * Where each word piece of {@code text} ends, as an index into {@code text}, in order
+     * (without special tokens and without truncation). Word pieces never cross whitespace, so the
+     * pieces of a part of the text that begins and ends at whitespace are those ending inside it.
+     */
+    public int[] tokenEnds(String text) {
+        CharSpan[] spans = encodeForCounting(text).getCharTokenSpans();
+        int[] ends = new int[spans.length];
+        // the tokenizer counts in code points; a text with none beyond 16 bits indexes the same
+        boolean sameIndexes = text.codePointCount(0, text.length()) == text.length();
+        for (int i = 0; i < spans.length; i++) {
+            ends[i] = sameIndexes ? spans[i].getEnd() : text.offsetByCodePoints(0, spans[i].getEnd());
+        }
+        return ends;
+    }
+
+    private Encoding encodeForCounting(String text) {
         Objects.requireNonNull(text, "text");
         ensureOpen();
         ReentrantReadWriteLock.ReadLock lock = model.lock.readLock();
         lock.lock();
         try {
             model.ensureOpen();
-            return model.counter.encode(text).getIds().length;
+            return model.counter.encode(text);
         } finally {
             lock.unlock();
         }

@@ -32,10 +32,36 @@ final class TokenCounters {
 
         @Override
         public int count(String text) {
+            return model().countTokens(text);
+        }
+
+        /** One tokenization of the whole text: a part's tokens are those that end inside it. */
+        @Override
+        public PartCounter parts(String text) {
+            int[] ends = model().tokenEnds(text);
+            return (from, to) -> endingBy(ends, to) - endingBy(ends, from);
+        }
+
+        /** How many of the ascending {@code ends} are at most {@code index}. */
+        private static int endingBy(int[] ends, int index) {
+            int lo = 0;
+            int hi = ends.length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (ends[mid] <= index) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+
+        private OnnxMiniLmEmbedder model() {
             if (model == null) {
                 model = OnnxMiniLmEmbedder.shared(embedding.inProcessModel());
             }
-            return model.countTokens(text);
+            return model;
         }
 
         @Override

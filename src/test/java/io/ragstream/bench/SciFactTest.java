@@ -1,5 +1,6 @@
 package io.ragstream.bench;
 
+import io.ragstream.testing.SciFactData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -17,13 +17,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The test split as SOURCE.md describes it: 300 queries, 339 relevant pairs, CRLF qrels. */
 class SciFactTest {
-    /**
-     * Read in place, never copied into the project: beside the checkout, as the benches expect it,
-     * or where this workplace keeps it for a checkout elsewhere (a CI clone).
-     */
-    private static final Path DATA = Stream.of(System.getProperty("ragstream.it.scifact", "../shared/data/scifact"),
-                    "/work/shared/data/scifact")
-            .map(Path::of).filter(Files::isDirectory).findFirst().orElse(null);
+    private static final Path DATA = SciFactData.dir().orElse(null);
 
     @Test
     void readsTheThreeHundredTestQueriesAndTheirRelevantDocuments() throws IOException {

@@ -1,0 +1,102 @@
+package io.ragstream.job;
+
+import io.ragstream.chunk.Chunker;
+import io.ragstream.chunk.TokenCounter;
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.ingest.CorpusDocument;
+import io.ragstream.ingest.CorpusReader;
+import io.ragstream.ingest.DocumentEvent;
+import io.ragstream.testing.SciFactData;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The model's token counter, with the real tokenizer: counting the parts of a text from one
+ * tokenization of the whole gives what tokenizing each part on its own gives, so the chunks are
+ * the same either way.
+ */
+class TokenCountersTest {
+    private static final List<String> AWKWARD_TEXTS = List.of(
+            "Café au lait, naïve résumé-writing; ÅNGSTRÖM über alles.",
+            "Emoji 😀 between words 🧬🧪 and after them 👍. Then plain text again.",
+            "中文字 and 日本語のテキスト mixed with English. Ω≈ç√ symbols!",
+            "tabs\tand\u00a0no-break\u2003em spaces\u2009thin, new\nlines\r\nand\n\nparagraphs",
+            "A https://example.org/a/very/long/url?with=query&and=fragments#here that is one word.",
+            "Numbers 3.14159, 1e-9 and 10,000,000 (in brackets) [and] {braces}: done.",
+            "x".repeat(300) + " supercalifragilisticexpialidocious " + "antidisestablishmentarianism ".repeat(5));
+
+    private static TokenCounter model;
+
+    @BeforeAll
+    static void loadModel() {
+        model = TokenCounters.forModel(EmbeddingOptions.from(RagstreamConfig.of(Map.of())), 200);
+    }
+
+    @AfterAll
+    static void releaseModel() {
+        model.close();
+    }
+
+    @Test
+    void everyPartBetweenWhitespaceCountsAsItsOwnText() {
+        for (String text : AWKWARD_TEXTS) {
+            TokenCounter.PartCounter parts = model.parts(text);
+            List<int[]> words = words(text);
+            for (int i = 0; i < words.size(); i++) {
+                for (int j = i; j < words.size(); j++) {
+                    int from = words.get(i)[0];
+                    int to = words.get(j)[1];
+                    assertThat(parts.count(from, to)).as("%s in %s", text.substring(from, to), text)
+                            .isEqualTo(model.count(text.substring(from, to)));
+                }
+            }
+        }
+    }
+
+    @Test
+    void chunksAreTheSameAsWhenEveryPieceIsTokenizedOnItsOwn() throws Exception {
+        List<String> texts = new ArrayList<>(AWKWARD_TEXTS);
+        texts.add(String.join("\n\n", AWKWARD_TEXTS));
+        SciFactData.dir().ifPresent(dir -> texts.addAll(scifact(dir.resolve("corpus.jsonl.gz"), 300)));
+        TokenCounter eachOnItsOwn = model::count; // the interface's default: each part counted alone
+
+        for (int size : new int[] {8, 40, 200}) {
+            Chunker fromOnePass = new Chunker(size, model);
+            Chunker fromEachPiece = new Chunker(size, eachOnItsOwn);
+            for (String text : texts) {
+                assertThat(fromOnePass.split(text)).as("chunk size %d: %s", size, text).isEqualTo(fromEachPiece.split(text));
+            }
+        }
+    }
+
+    private static List<int[]> words(String text) {
+        List<int[]> words = new ArrayList<>();
+        Matcher word = Pattern.compile("\\S+").matcher(text);
+        while (word.find()) {
+            words.add(new int[] {word.start(), word.end()});
+        }
+        return words;
+    }
+
+    private static List<String> scifact(Path corpus, int limit) {
+        try {
+            return new CorpusReader("test").read(List.of(corpus)).stream().limit(limit)
+                    .map(doc -> new DocumentEvent(doc.tenant(), doc.id(), null, DocumentEvent.Op.UPSERT, doc.title(),
+                            doc.text(), "{}").content())
+                    .toList();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
