@@ -108,36 +108,43 @@ public final class EmbedBench {
 
     record Result(double chunksPerSecond, double documentsPerSecond, long chunks) {}
 
-    /** Publishes the corpus to a running job, warmed up on other documents, and times it until every row is in. */
+    /**
+     * Times a running job, warmed up on other documents, from the moment every warm-up document
+     * is in to the moment every timed one is. The timed documents are published while the job
+     * is still busy with the warm-up, so the producer is not timed and the job never runs dry;
+     * chunks the job had written before the clock started are not counted.
+     */
     private static Result jobChunksPerSecond(RagstreamConfig config, List<CorpusDocument> warmUp, List<CorpusDocument> corpus)
             throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(new Configuration());
         RagstreamJob.buildFromConfig(env, config);
         JobClient job = env.executeAsync("ragstream-bench-embed");
-        try {
-            PgVectorSinkOptions pg = PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
-            String bootstrap = config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS);
-            String topic = config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
-            awaitIndexed(job, pg, warmUp, () -> CorpusPublisher.publish(bootstrap, topic, warmUp));
+        Instant since = Instant.now();
+        PgVectorSinkOptions pg = PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
+        String bootstrap = config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS);
+        String topic = config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
+        try (IndexedDocuments warmUpIn = indexed(pg, warmUp, since); IndexedDocuments corpusIn = indexed(pg, corpus, since)) {
+            CorpusPublisher.publish(bootstrap, topic, warmUp);
+            await(warmUpIn, warmUp.size() / 2, job);
+            CorpusPublisher.publish(bootstrap, topic, corpus);
+            await(warmUpIn, warmUp.size(), job);
 
             Instant start = Instant.now();
-            long chunks = awaitIndexed(job, pg, corpus, () -> CorpusPublisher.publish(bootstrap, topic, corpus));
+            IndexedDocuments.Count before = corpusIn.count();
+            IndexedDocuments.Count after = await(corpusIn, corpus.size(), job);
             double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
-            return new Result(chunks / seconds, corpus.size() / seconds, chunks);
+            return new Result((after.chunks() - before.chunks()) / seconds,
+                    (after.documents() - before.documents()) / seconds, after.chunks());
         } finally {
             job.cancel().get();
         }
     }
 
-    private interface Publish {
-        void run() throws Exception;
+    private static IndexedDocuments indexed(PgVectorSinkOptions pg, List<CorpusDocument> docs, Instant since) throws Exception {
+        return new IndexedDocuments(pg, "bench", docs.stream().map(CorpusDocument::id).toList(), since);
     }
 
-    private static long awaitIndexed(JobClient job, PgVectorSinkOptions pg, List<CorpusDocument> docs, Publish publish) throws Exception {
-        Instant since = Instant.now();
-        publish.run();
-        try (IndexedDocuments indexed = new IndexedDocuments(pg, "bench", docs.stream().map(CorpusDocument::id).toList(), since)) {
-            return indexed.await(docs.size(), TIMEOUT, () -> JobStatusCheck.stopped(job), n -> {}).chunks();
-        }
+    private static IndexedDocuments.Count await(IndexedDocuments indexed, int documents, JobClient job) throws Exception {
+        return indexed.await(documents, TIMEOUT, () -> JobStatusCheck.stopped(job), n -> {});
     }
 }
