@@ -28,7 +28,9 @@ public final class PoolBench {
     static final int CONCURRENCY = 4;
     static final int BATCH = 32;
     /** Rounds of requests each slot serves: enough that start and end are a small part. */
-    static final int ROUNDS = 30;
+    static final int ROUNDS = 100;
+    /** Rounds first served untimed: the HTTP client, the servers and the pool reach their JIT-compiled speed. */
+    static final int WARM_UP_ROUNDS = 50;
 
     private PoolBench() {}
 
@@ -68,7 +70,7 @@ public final class PoolBench {
             }
             try (EmbeddingPool pool = new EmbeddingPool(members, new EmbeddingPool.Backoff(10, 1000),
                     new EmbeddingPool.Backoff(100, 1000), PoolListener.NONE)) {
-                run(pool, endpoints * CONCURRENCY * 3, 0); // warm up connections and JIT
+                run(pool, endpoints * CONCURRENCY * WARM_UP_ROUNDS, 0);
                 int requests = endpoints * CONCURRENCY * ROUNDS;
                 long start = System.nanoTime();
                 run(pool, requests, 1);
