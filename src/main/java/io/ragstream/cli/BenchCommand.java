@@ -31,7 +31,7 @@ final class BenchCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = {"--documents", "--docs"}, paramLabel = "N",
-            description = "SciFact documents a bench uses (default: embed 1,000 after 200 to warm up, quantization all 5,183).")
+            description = "SciFact documents a bench uses (default: embed 1,000, after a warm-up job on 600 others and 200 more, quantization all 5,183).")
     Integer documents;
 
     @Option(names = "--rows", defaultValue = "4000", description = "Chunk rows each run of the sink bench writes.")
