@@ -52,8 +52,8 @@ public final class PoolBench {
         }
         report.add("pool", "endpoint shape", FIXED.toMillis() + " ms + " + PER_ITEM.toMillis() + " ms × batch, batch "
                 + BATCH + ", OpenAI API, base64", "");
-        report.add("pool", "ML_PREDICT setup", "flink-model-openai 2.1.0 (2.2.0's parent pom is missing from Maven "
-                + "Central), one model per endpoint, async, max-concurrent-operations " + CONCURRENCY
+        report.add("pool", "ML_PREDICT setup", "flink-model-openai 2.2.0 (its jar only: its parent pom "
+                + "is missing from Maven Central), one model per endpoint, async, max-concurrent-operations " + CONCURRENCY
                 + ", one text per request", "");
     }
 
