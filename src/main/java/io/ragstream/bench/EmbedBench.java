@@ -74,12 +74,10 @@ public final class EmbedBench {
         }
     }
 
-    /** The chunks the job will embed: same chunker, same settings. */
+    /** The chunks the job will embed: the job's chunker. */
     private static List<String> chunkTexts(RagstreamConfig config, EmbeddingOptions embedding, List<CorpusDocument> corpus) {
         List<String> texts = new ArrayList<>();
-        try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared(embedding.inProcessModel())) {
-            Chunker chunker = new Chunker(config.get(RagstreamOptions.CHUNK_SIZE), config.get(RagstreamOptions.CHUNK_OVERLAP),
-                    model::countTokens);
+        try (Chunker chunker = RagstreamJob.chunker(config, embedding)) {
             for (CorpusDocument doc : corpus) {
                 DocumentEvent event = new DocumentEvent(doc.tenant(), doc.id(), null, DocumentEvent.Op.UPSERT,
                         doc.title(), doc.text(), "{}");

@@ -6,9 +6,11 @@ import io.ragstream.chunk.Chunker;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.embed.Vectors;
 import io.ragstream.ingest.CorpusDocument;
+import io.ragstream.job.RagstreamJob;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.search.SearchHit;
 import io.ragstream.search.SearchOptions;
@@ -63,7 +65,7 @@ public final class QuantizationBench {
         List<float[]> queries;
         try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared()) {
             VectorCache cache = new VectorCache(cacheDir, model);
-            chunks = chunks(config, model, corpus, cache);
+            chunks = chunks(config, corpus, cache);
             queries = cache.embed(testQueries(context.data()));
         }
         List<Set<String>> exact = new ArrayList<>();
@@ -212,12 +214,11 @@ public final class QuantizationBench {
     }
 
     /** The corpus chunked as the job chunks it, each chunk with its vector (from the cache when there). */
-    private static List<Chunk> chunks(RagstreamConfig config, OnnxMiniLmEmbedder model, List<CorpusDocument> corpus,
+    private static List<Chunk> chunks(RagstreamConfig config, List<CorpusDocument> corpus,
                                       VectorCache cache) throws Exception {
         List<String[]> ids = new ArrayList<>();
         List<String> texts = new ArrayList<>();
-        try (Chunker chunker = new Chunker(config.get(RagstreamOptions.CHUNK_SIZE), config.get(RagstreamOptions.CHUNK_OVERLAP),
-                model::countTokens)) {
+        try (Chunker chunker = RagstreamJob.chunker(config, EmbeddingOptions.from(config))) {
             for (CorpusDocument doc : corpus) {
                 List<String> pieces = chunker.split((doc.title() == null ? "" : doc.title() + " ") + doc.text());
                 for (int i = 0; i < pieces.size(); i++) {

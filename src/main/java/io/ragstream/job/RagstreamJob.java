@@ -121,7 +121,8 @@ public final class RagstreamJob {
                 .uid("pgvector-sink").name("pgvector upserts");
     }
 
-    private static Chunker chunker(RagstreamConfig config, EmbeddingOptions embedding) {
+    /** The chunker the job runs, counting in the model's tokens; the benches chunk with it too, so their chunks are the job's. */
+    public static Chunker chunker(RagstreamConfig config, EmbeddingOptions embedding) {
         int size = config.positive(RagstreamOptions.CHUNK_SIZE);
         TokenCounter tokens = TokenCounters.forModel(embedding, size);
         try {
