@@ -44,10 +44,13 @@ public final class EmbedBench {
 
     public static void run(BenchContext context, int documents, BenchReport report) throws Exception {
         List<CorpusDocument> all = context.scifact(JIT_WARM_UP_DOCUMENTS + WARM_UP_DOCUMENTS + documents);
-        List<CorpusDocument> jitWarmUp = all.subList(0, Math.min(JIT_WARM_UP_DOCUMENTS, all.size() / 3));
-        all = all.subList(jitWarmUp.size(), all.size());
-        List<CorpusDocument> warmUp = all.subList(0, Math.min(WARM_UP_DOCUMENTS, all.size() / 2));
-        List<CorpusDocument> corpus = all.subList(warmUp.size(), all.size());
+        // --docs N times N documents; a corpus too small for all three parts shares itself out in thirds
+        boolean enough = all.size() == JIT_WARM_UP_DOCUMENTS + WARM_UP_DOCUMENTS + documents;
+        int jitSize = enough ? JIT_WARM_UP_DOCUMENTS : all.size() / 3;
+        int warmUpSize = enough ? WARM_UP_DOCUMENTS : all.size() / 3;
+        List<CorpusDocument> jitWarmUp = all.subList(0, jitSize);
+        List<CorpusDocument> warmUp = all.subList(jitSize, jitSize + warmUpSize);
+        List<CorpusDocument> corpus = all.subList(jitSize + warmUpSize, all.size());
         // rows become visible at checkpoints: a short interval keeps the wait for the last one small
         RagstreamConfig config = context.isolated("embed", "checkpoint.interval=1s");
         EmbeddingOptions embedding = EmbeddingOptions.from(config);
