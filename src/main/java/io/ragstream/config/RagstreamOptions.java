@@ -136,6 +136,32 @@ public final class RagstreamOptions {
     public static final ConfigOption<Integer> INGEST_MAX_DOCUMENT_BYTES =
             ConfigOptions.key("ingest.max-document-bytes").intType().defaultValue(4 * 1024 * 1024)
                     .withDescription("Larger documents are dead-lettered as too-large.");
+    public static final ConfigOption<Integer> INGEST_MAX_ID_BYTES =
+            ConfigOptions.key("ingest.max-id-bytes").intType().defaultValue(512)
+                    .withDescription("Longest document id, and longest tenant, in UTF-8 bytes (at most 1024: the "
+                            + "primary key's index row must fit); longer ones are dead-lettered as ID_TOO_LONG.");
+    public static final ConfigOption<Integer> INGEST_MAX_METADATA_BYTES =
+            ConfigOptions.key("ingest.max-metadata-bytes").intType().defaultValue(64 * 1024)
+                    .withDescription("Largest metadata object, as JSON text; larger ones are dead-lettered as "
+                            + "METADATA_TOO_LARGE.");
+    public static final ConfigOption<Integer> INGEST_MAX_METADATA_DEPTH =
+            ConfigOptions.key("ingest.max-metadata-depth").intType().defaultValue(32)
+                    .withDescription("Deepest nesting of objects and arrays in metadata; deeper ones are "
+                            + "dead-lettered as METADATA_TOO_LARGE.");
+    public static final ConfigOption<Boolean> INGEST_REQUIRE_TENANT =
+            ConfigOptions.key("ingest.require-tenant").booleanType().defaultValue(false)
+                    .withDescription("Dead-letter an event that names no tenant (MISSING_TENANT) instead of filing it "
+                            + "under 'default'; for CDC too, where a delete or tombstone without the tenant "
+                            + "column is dead-lettered rather than deleting default/<id>.");
+    public static final ConfigOption<Integer> CHUNK_MAX_BYTES =
+            ConfigOptions.key("chunk.max-bytes").intType().defaultValue(8 * 1024)
+                    .withDescription("Longest chunk in UTF-8 bytes, whatever its tokens: a word the tokenizer reads "
+                            + "as one [UNK] (a long run of Thai, say) is cut there.");
+    public static final ConfigOption<Integer> KAFKA_DLQ_MAX_VALUE_BYTES =
+            ConfigOptions.key("kafka.dlq-max-value-bytes").intType().defaultValue(64 * 1024)
+                    .withDescription("A dead letter carries at most this many bytes of the original value (and of "
+                            + "its key), with the original's size and SHA-256, so it always fits the producer's "
+                            + "limit.");
 
     // ---- search ----
     public static final ConfigOption<Integer> SEARCH_EF_SEARCH =
@@ -172,6 +198,10 @@ public final class RagstreamOptions {
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("job.parallelism").intType().defaultValue(1)
                     .withDescription("Default parallelism of the job's operators.");
+    public static final ConfigOption<Duration> EMBEDDING_MISCONFIGURED_TIMEOUT =
+            ConfigOptions.key("embedding.misconfigured-timeout").durationType().defaultValue(Duration.ofMinutes(3))
+                    .withDescription("How long the job waits while every endpoint is misconfigured (a wrong "
+                            + "dimension, 401, 403, 404) before it fails, naming the endpoint and what to fix.");
     public static final ConfigOption<Integer> EMBEDDING_PARALLELISM =
             ConfigOptions.key("embedding.parallelism").intType().defaultValue(1)
                     .withDescription("Subtasks of the async embedding operator.");
@@ -186,6 +216,8 @@ public final class RagstreamOptions {
             EMBEDDING_API_KEY_ENV, EMBEDDING_BATCH_SIZE,
             EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,
             EMBEDDING_CACHE_MAX_ENTRIES, EMBEDDING_CACHE_TTL,
-            CHUNK_SIZE, CHUNK_OVERLAP, STATE_DELETED_RETENTION, INGEST_MAX_DOCUMENT_BYTES,
+            CHUNK_SIZE, CHUNK_OVERLAP, CHUNK_MAX_BYTES, STATE_DELETED_RETENTION, INGEST_MAX_DOCUMENT_BYTES,
+            INGEST_MAX_ID_BYTES, INGEST_MAX_METADATA_BYTES, INGEST_MAX_METADATA_DEPTH, INGEST_REQUIRE_TENANT,
+            KAFKA_DLQ_MAX_VALUE_BYTES, EMBEDDING_MISCONFIGURED_TIMEOUT,
             QUANTIZATION, SEARCH_EF_SEARCH, SEARCH_RERANK_FACTOR, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
 }

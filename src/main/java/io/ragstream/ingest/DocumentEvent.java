@@ -15,6 +15,8 @@ public record DocumentEvent(
     public enum Op { UPSERT, DELETE }
 
     public static final String DEFAULT_TENANT = "default";
+    /** The newest version an event may carry: past it a document could never be changed again. */
+    public static final long MAX_VERSION = Long.MAX_VALUE / 4;
 
     public DocumentEvent withVersion(long newVersion) {
         return new DocumentEvent(tenant, id, newVersion, op, title, text, metadata);
