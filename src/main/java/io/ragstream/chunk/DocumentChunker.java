@@ -48,23 +48,45 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
     @Override
     public void processElement(DocumentEvent event, Context ctx, Collector<DocumentUpdate> out) throws Exception {
         DocumentState held = state.value();
-        // an event without a version comes after whatever the job holds
-        long version = event.version() != null ? event.version() : held == null ? 0 : held.version() + 1;
-        if (held != null && version < held.version()) {
-            staleEvents.inc();
-            return;
+        switch (event.op()) {
+            case DELETE -> delete(event, held, ctx, out);
+            case UPSERT -> upsert(event, held, out);
+            case KEEP_TEXT -> keepText(event, held, out);
         }
-        if (event.op() == DocumentEvent.Op.DELETE) {
-            if (held != null && held.deleted() && held.version() == version) {
-                return; // the same delete again
-            }
-            state.update(new DocumentState(version, true, new byte[0]));
-            ctx.timerService().registerProcessingTimeTimer(
-                    ctx.timerService().currentProcessingTime() + deletedRetentionMillis);
-            out.collect(DocumentUpdate.delete(event.tenant(), event.id(), version));
-            return;
-        }
+    }
 
+    /**
+     * A delete with its own version deletes that version; one without deletes the newest version
+     * known (held here, else the one the table holds: {@link DocumentUpdate#VERSION_UNKNOWN}) and
+     * never invents a newer one, so whatever comes after it with a newer version re-creates the
+     * document (DESIGN.md "Versions and deletes").
+     */
+    private void delete(DocumentEvent event, DocumentState held, Context ctx, Collector<DocumentUpdate> out)
+            throws Exception {
+        long version;
+        if (event.version() == null) {
+            if (held != null && held.deleted()) {
+                return; // already deleted: a tombstone after its delete
+            }
+            version = held == null ? DocumentUpdate.VERSION_UNKNOWN : held.version();
+        } else {
+            version = event.version();
+            if (isStale(version, held)) {
+                return; // older, or the same delete again
+            }
+        }
+        state.update(new DocumentState(version, true, new byte[0]));
+        ctx.timerService().registerProcessingTimeTimer(
+                ctx.timerService().currentProcessingTime() + deletedRetentionMillis);
+        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, true, "{}", List.of(), false,
+                event.sourceTopic()));
+    }
+
+    private void upsert(DocumentEvent event, DocumentState held, Collector<DocumentUpdate> out) throws Exception {
+        long version = upsertVersion(event, held);
+        if (isStale(version, held)) {
+            return;
+        }
         List<String> texts = chunker.split(event.content());
         byte[] hashes = new byte[texts.size() * DocumentState.HASH_BYTES];
         List<ChunkRow> chunks = new ArrayList<>(texts.size());
@@ -85,7 +107,48 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
         }
         chunksReused.inc(unchanged);
         state.update(new DocumentState(version, false, hashes));
-        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks));
+        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks,
+                false, event.sourceTopic()));
+    }
+
+    /** The text did not change: the held chunks take the new version and metadata. */
+    private void keepText(DocumentEvent event, DocumentState held, Collector<DocumentUpdate> out) throws Exception {
+        long version = upsertVersion(event, held);
+        if (isStale(version, held)) {
+            return;
+        }
+        if (held == null || held.deleted()) { // the job holds no chunks: the table's stay as they are
+            out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), List.of(),
+                    true, event.sourceTopic()));
+            return;
+        }
+        List<ChunkRow> chunks = new ArrayList<>(held.chunkCount());
+        for (int i = 0; i < held.chunkCount(); i++) {
+            chunks.add(new ChunkRow(i, null, held.chunkHash(i), null));
+        }
+        chunksReused.inc(chunks.size());
+        state.update(new DocumentState(version, false, held.chunkHashes()));
+        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks,
+                false, event.sourceTopic()));
+    }
+
+    /** Its own version, else newer than what is held (and not older than the Kafka record's timestamp). */
+    private static long upsertVersion(DocumentEvent event, DocumentState held) {
+        if (event.version() != null) {
+            return event.version();
+        }
+        long afterHeld = held == null || !held.versionKnown() ? 0 : held.version() + 1;
+        return Math.max(afterHeld, event.timestamp());
+    }
+
+    /** Older than the held version, or the version held as deleted (a delete wins at equal versions); counted. */
+    private boolean isStale(long version, DocumentState held) {
+        boolean stale = held != null && held.versionKnown()
+                && (version < held.version() || (version == held.version() && held.deleted()));
+        if (stale) {
+            staleEvents.inc();
+        }
+        return stale;
     }
 
     @Override

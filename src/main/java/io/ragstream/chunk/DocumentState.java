@@ -9,6 +9,15 @@ import java.util.Arrays;
 public record DocumentState(long version, boolean deleted, byte[] chunkHashes) {
     static final int HASH_BYTES = 32;
 
+    /** False for a delete that named no version while none was held: the table's version is what was deleted. */
+    public boolean versionKnown() {
+        return version != DocumentUpdate.VERSION_UNKNOWN;
+    }
+
+    public byte[] chunkHash(int chunkNo) {
+        return Arrays.copyOfRange(chunkHashes, chunkNo * HASH_BYTES, (chunkNo + 1) * HASH_BYTES);
+    }
+
     public int chunkCount() {
         return chunkHashes.length / HASH_BYTES;
     }

@@ -56,12 +56,19 @@ public final class DebeziumEventParser implements EventParser {
     private static final String POSTGRESQL = "postgresql";
     private static final List<String> TITLE_AND_TEXT = List.of("title", "text");
 
+    /** What Debezium writes for an unchanged TOASTed column it did not read (REPLICA IDENTITY DEFAULT). */
+    static final String UNAVAILABLE_VALUE = "__debezium_unavailable_value";
+
     private final CdcColumns columns;
-    private final int maxDocumentBytes;
+    private final IngestLimits limits;
+
+    public DebeziumEventParser(CdcColumns columns, IngestLimits limits) {
+        this.columns = Objects.requireNonNull(columns, "columns");
+        this.limits = limits;
+    }
 
     public DebeziumEventParser(CdcColumns columns, int maxDocumentBytes) {
-        this.columns = Objects.requireNonNull(columns, "columns");
-        this.maxDocumentBytes = maxDocumentBytes;
+        this(columns, IngestLimits.defaults().withMaxDocumentBytes(maxDocumentBytes));
     }
 
     /** With {@link CdcColumns#defaults()}. */
@@ -78,10 +85,7 @@ public final class DebeziumEventParser implements EventParser {
         if (value == null) {
             return deleteByKey(key, "a tombstone (null value)");
         }
-        if (value.length > maxDocumentBytes) {
-            throw new BadInputException(Reason.TOO_LARGE,
-                    value.length + " bytes, more than ingest.max-document-bytes=" + maxDocumentBytes);
-        }
+        DocumentEventParser.checkSize(value, limits);
         JsonNode node = readJson(utf8(value));
         if (!node.isObject()) {
             throw new BadInputException(Reason.NOT_AN_OBJECT,
@@ -99,6 +103,9 @@ public final class DebeziumEventParser implements EventParser {
             }
         }
         JsonNode op = envelope.get("op");
+        if ((op == null || op.isNull()) && carriesNoChange(envelope)) {
+            return null;
+        }
         if (op == null || op.isNull()) {
             throw new BadInputException(Reason.UNKNOWN_CDC_SHAPE,
                     "no 'op': not a Debezium change event (fields: " + fieldNames(envelope) + ")");
@@ -112,8 +119,7 @@ public final class DebeziumEventParser implements EventParser {
             case "t" -> throw new BadInputException(Reason.UNKNOWN_OP,
                     "op 't' (truncate of " + table(envelope) + ") is not supported: it names no rows; "
                             + "delete the documents one by one");
-            case "m" -> throw new BadInputException(Reason.UNKNOWN_OP,
-                    "op 'm' (a logical decoding message) carries no row");
+            case "m" -> null; // a logical decoding message: no row changed
             default -> throw new BadInputException(Reason.UNKNOWN_OP,
                     "op '" + op.textValue() + "' is not a Debezium row change (c, r, u, d)");
         };
@@ -126,8 +132,11 @@ public final class DebeziumEventParser implements EventParser {
         }
         Long version = version(envelope);
         String id = in("after", () -> requiredId(after, columns.idColumn()));
-        String tenant = tenant(after, "after");
+        String tenant = tenantOrDefault(tenant(after, "after"), "the row");
 
+        if (textUnavailable(after)) {
+            return new DocumentEvent(tenant, id, version, Op.KEEP_TEXT, null, null, metadataOf(after));
+        }
         List<String> values = new ArrayList<>(columns.textColumns().size());
         List<String> present = new ArrayList<>(columns.textColumns().size());
         for (String column : columns.textColumns()) {
@@ -147,9 +156,7 @@ public final class DebeziumEventParser implements EventParser {
         String title = titleAndText ? values.get(0) : null;
         String text = titleAndText ? values.get(1) : String.join("\n\n", present);
 
-        String metadata = metadataOf(after);
-        return new DocumentEvent(tenant == null ? DocumentEvent.DEFAULT_TENANT : tenant,
-                id, version, Op.UPSERT, title, text, metadata);
+        return new DocumentEvent(tenant, id, version, Op.UPSERT, title, text, metadataOf(after));
     }
 
     private DocumentEvent delete(byte[] key, JsonNode envelope) throws BadInputException {
@@ -171,8 +178,7 @@ public final class DebeziumEventParser implements EventParser {
                 tenant = tenant(keyRow, "record key");
             }
         }
-        return new DocumentEvent(tenant == null ? DocumentEvent.DEFAULT_TENANT : tenant,
-                id, version, Op.DELETE, null, null, "{}");
+        return new DocumentEvent(tenantOrDefault(tenant, "the delete"), id, version, Op.DELETE, null, null, "{}");
     }
 
     /** A delete named by the record key alone: its id column, its tenant column if it has one. */
@@ -183,8 +189,7 @@ public final class DebeziumEventParser implements EventParser {
         }
         String id = in("record key", () -> requiredId(keyRow, columns.idColumn()));
         String tenant = tenant(keyRow, "record key");
-        return new DocumentEvent(tenant == null ? DocumentEvent.DEFAULT_TENANT : tenant,
-                id, null, Op.DELETE, null, null, "{}");
+        return new DocumentEvent(tenantOrDefault(tenant, what), id, null, Op.DELETE, null, null, "{}");
     }
 
     /** The key's row: {@code {"id": 42}} or {@code {"schema": ..., "payload": {"id": 42}}}; null without a key. */
@@ -201,6 +206,35 @@ public final class DebeziumEventParser implements EventParser {
                     "record key must be a Debezium key object such as {\"id\": 42}, got " + node.getNodeType());
         }
         return node;
+    }
+
+    /**
+     * Heartbeats ({@code {"ts_ms": ...}}), schema changes ({@code ddl}, {@code tableChanges}) and
+     * transaction boundaries ({@code status} BEGIN or END) share CDC topics with row changes in
+     * some setups; they change no document.
+     */
+    private static boolean carriesNoChange(JsonNode envelope) {
+        boolean heartbeat = envelope.size() == 1 && envelope.has("ts_ms");
+        boolean schemaChange = envelope.has("ddl") || envelope.has("tableChanges");
+        String status = envelope.path("status").asText("");
+        boolean transaction = (status.equals("BEGIN") || status.equals("END")) && envelope.has("id");
+        return heartbeat || schemaChange || transaction;
+    }
+
+    /** A text column Debezium did not read: the text did not change. */
+    private boolean textUnavailable(JsonNode after) {
+        for (String column : columns.textColumns()) {
+            if (UNAVAILABLE_VALUE.equals(after.path(column).textValue())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Only a table with a tenant column can lack one; a table without files every row under the default tenant. */
+    private String tenantOrDefault(String tenant, String where) throws BadInputException {
+        return columns.tenantColumn() == null ? DocumentEvent.DEFAULT_TENANT
+                : limits.tenantOrDefault(tenant, where + " (column '" + columns.tenantColumn() + "')");
     }
 
     /** The tenant column's value (a string or an integer), or null when the row has none. */
@@ -223,9 +257,16 @@ public final class DebeziumEventParser implements EventParser {
         if (columns.metadataColumn() == null) {
             return "{}";
         }
+        JsonNode value = row.get(columns.metadataColumn());
+        if (value != null && UNAVAILABLE_VALUE.equals(value.textValue())) {
+            return "{}"; // not read by Debezium; README "Change data capture" says so
+        }
         try {
-            return metadata(row.get(columns.metadataColumn()));
+            return metadata(value, limits);
         } catch (BadInputException e) {
+            if (e.reason() != Reason.MALFORMED_JSON && e.reason() != Reason.WRONG_TYPE) {
+                throw e;
+            }
             // a string that is not JSON at all is a wrong value in this column, not a malformed record
             throw new BadInputException(Reason.WRONG_TYPE, "after: column '" + columns.metadataColumn()
                     + "' must hold a JSON object or a string holding one: " + e.getMessage());

@@ -16,12 +16,19 @@ import java.nio.charset.StandardCharsets;
 public final class DocumentEventParser implements EventParser {
     private static final long serialVersionUID = 1L;
     /** Trailing data after the object is an error: otherwise a second document would vanish unnoticed. */
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** Decimals stay exact: a double would turn 1e400 into Infinity, which jsonb refuses. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
-    private final int maxDocumentBytes;
+    private final IngestLimits limits;
+
+    public DocumentEventParser(IngestLimits limits) {
+        this.limits = limits;
+    }
 
     public DocumentEventParser(int maxDocumentBytes) {
-        this.maxDocumentBytes = maxDocumentBytes;
+        this(IngestLimits.defaults().withMaxDocumentBytes(maxDocumentBytes));
     }
 
     @Override
@@ -29,10 +36,7 @@ public final class DocumentEventParser implements EventParser {
         if (value == null) {
             return tombstone(key);
         }
-        if (value.length > maxDocumentBytes) {
-            throw new BadInputException(Reason.TOO_LARGE,
-                    value.length + " bytes, more than ingest.max-document-bytes=" + maxDocumentBytes);
-        }
+        checkSize(value, limits);
         JsonNode node = readJson(utf8(value));
         if (!node.isObject()) {
             throw new BadInputException(Reason.NOT_AN_OBJECT, "expected a JSON object, got " + node.getNodeType());
@@ -46,23 +50,42 @@ public final class DocumentEventParser implements EventParser {
         if (op == Op.UPSERT && (text == null || text.isBlank())) {
             throw new BadInputException(Reason.EMPTY_TEXT, "an upsert needs a non-empty 'text'");
         }
-        return new DocumentEvent(tenant == null || tenant.isEmpty() ? DocumentEvent.DEFAULT_TENANT : tenant,
-                id, version, op, title, text, metadata(node.get("metadata")));
+        return new DocumentEvent(limits.tenantOrDefault(tenant, "the event"),
+                id, version, op, title, text, metadata(node.get("metadata"), limits));
     }
 
-    /** A null value deletes the document named by the key ("tenant/id", or just "id"). */
-    private static DocumentEvent tombstone(byte[] key) throws BadInputException {
+    static void checkSize(byte[] value, IngestLimits limits) throws BadInputException {
+        if (value.length > limits.maxDocumentBytes()) {
+            throw new BadInputException(Reason.TOO_LARGE,
+                    value.length + " bytes, more than ingest.max-document-bytes=" + limits.maxDocumentBytes());
+        }
+    }
+
+    /**
+     * A null value deletes the document its key names: {@code tenant/id} (the first {@code /} ends
+     * the tenant), a bare {@code id}, or, for a tenant holding {@code /}, a JSON object
+     * {@code {"tenant": "a/b", "id": "c"}}.
+     */
+    private DocumentEvent tombstone(byte[] key) throws BadInputException {
         if (key == null || key.length == 0) {
             throw new BadInputException(Reason.MISSING_KEY, "a tombstone (null value) needs a key tenant/id");
         }
         String k = utf8(key);
+        if (k.startsWith("{")) {
+            JsonNode node = readJson(k);
+            if (node.isObject() && node.has("id")) {
+                return new DocumentEvent(limits.tenantOrDefault(optionalText(node, "tenant"), "tombstone key"),
+                        requiredId(node, "id"), null, Op.DELETE, null, null, "{}");
+            }
+        }
         int slash = k.indexOf('/');
-        String tenant = slash > 0 ? k.substring(0, slash) : DocumentEvent.DEFAULT_TENANT;
+        String tenant = slash > 0 ? k.substring(0, slash) : null;
         String id = slash > 0 ? k.substring(slash + 1) : k;
         if (id.isEmpty()) {
             throw new BadInputException(Reason.MISSING_ID, "tombstone key '" + k + "' names no document");
         }
-        return new DocumentEvent(tenant, id, null, Op.DELETE, null, null, "{}");
+        return new DocumentEvent(limits.tenantOrDefault(tenant, "tombstone key '" + k + "'"),
+                id, null, Op.DELETE, null, null, "{}");
     }
 
     static String utf8(byte[] bytes) throws BadInputException {
@@ -132,14 +155,19 @@ public final class DocumentEventParser implements EventParser {
     }
 
     /** A JSON object, or a string holding one; anything else is a wrong type. */
-    static String metadata(JsonNode v) throws BadInputException {
+    static String metadata(JsonNode v, IngestLimits limits) throws BadInputException {
         if (v == null || v.isNull()) {
             return "{}";
+        }
+        if (v.isTextual() && v.textValue().length() > limits.maxMetadataBytes()) {
+            throw new BadInputException(Reason.METADATA_TOO_LARGE, "'metadata' is more than ingest.max-metadata-bytes="
+                    + limits.maxMetadataBytes() + " bytes");
         }
         JsonNode object = v.isTextual() ? readJson(v.textValue()) : v;
         if (!object.isObject()) {
             throw new BadInputException(Reason.WRONG_TYPE, "'metadata' must be a JSON object, got " + object.getNodeType());
         }
+        StorableEvents.checkMetadata(object, limits);
         return object.toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.ragstream.ingest;
 
+import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -50,11 +51,18 @@ public final class DocumentSources {
 
     /** The parser for each topic: Debezium on the CDC topics, document events elsewhere. */
     public static ParseDocuments parser(RagstreamConfig config) {
-        int maxBytes = config.positive(RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES);
-        DebeziumEventParser cdc = new DebeziumEventParser(CdcColumns.from(config), maxBytes);
+        IngestLimits limits = IngestLimits.from(config);
+        CdcColumns columns = CdcColumns.from(config);
+        List<String> cdcTopics = config.get(RagstreamOptions.KAFKA_CDC_TOPICS);
+        if (limits.requireTenant() && !cdcTopics.isEmpty() && columns.tenantColumn() == null) {
+            throw new ConfigException(RagstreamOptions.INGEST_REQUIRE_TENANT.key(), "is set, but "
+                    + RagstreamOptions.CDC_TENANT_COLUMN.key() + " names no column: every change on "
+                    + cdcTopics + " would be dead-lettered; name the tenant column or unset the requirement");
+        }
+        DebeziumEventParser cdc = new DebeziumEventParser(columns, limits);
         Map<String, EventParser> byTopic = new HashMap<>();
-        config.get(RagstreamOptions.KAFKA_CDC_TOPICS).forEach(topic -> byTopic.put(topic, cdc));
-        return new ParseDocuments(new DocumentEventParser(maxBytes), byTopic);
+        cdcTopics.forEach(topic -> byTopic.put(topic, cdc));
+        return new ParseDocuments(new DocumentEventParser(limits), byTopic, limits);
     }
 
     /** The dead-letter topic; at least once, so a letter is never lost (a repeat is harmless). */

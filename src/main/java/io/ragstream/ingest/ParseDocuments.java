@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * Parses records into document events, each with the parser for its topic (document events,
- * or Debezium change events on CDC topics); bad ones go to the dead-letter side output.
+ * or Debezium change events on CDC topics), and holds every event to what the sink can store
+ * ({@link StorableEvents}); bad ones go to the dead-letter side output.
  */
 public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentEvent> {
     private static final long serialVersionUID = 1L;
@@ -22,24 +23,30 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
 
     private final EventParser documentParser;
     private final Map<String, EventParser> parsersByTopic;
+    private final IngestLimits limits;
     private transient Counter documentsIn;
+    private transient Counter recordsSkipped;
+    private transient Counter charactersReplaced;
     private transient Counter deadLettered;
     private transient Map<Reason, Counter> deadLetteredByReason;
 
     public ParseDocuments(EventParser documentParser) {
-        this(documentParser, Map.of());
+        this(documentParser, Map.of(), IngestLimits.defaults());
     }
 
     /** {@code parsersByTopic} names the topics whose records are not document events. */
-    public ParseDocuments(EventParser documentParser, Map<String, EventParser> parsersByTopic) {
+    public ParseDocuments(EventParser documentParser, Map<String, EventParser> parsersByTopic, IngestLimits limits) {
         this.documentParser = documentParser;
         this.parsersByTopic = Map.copyOf(parsersByTopic);
+        this.limits = limits;
     }
 
     @Override
     public void open(OpenContext openContext) {
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("ragstream");
         documentsIn = metrics.counter("documentsIn");
+        recordsSkipped = metrics.counter("recordsSkipped");
+        charactersReplaced = metrics.counter("charactersReplaced");
         deadLettered = metrics.counter("deadLettered");
         deadLetteredByReason = new EnumMap<>(Reason.class);
         MetricGroup byReason = metrics.addGroup("deadLetteredByReason");
@@ -53,13 +60,14 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
         try {
             EventParser parser = parsersByTopic.getOrDefault(record.topic(), documentParser);
             DocumentEvent event = parser.parse(record.key(), record.value());
-            if (event.version() == null && record.timestamp() > 0) {
-                // the record's time orders it after what came before, even for a job started
-                // without state against tables that already hold the document
-                event = event.withVersion(record.timestamp());
+            if (event == null) {
+                recordsSkipped.inc();
+                return;
             }
+            StorableEvents.Checked checked = StorableEvents.check(event.from(record.topic(), record.timestamp()), limits);
+            charactersReplaced.inc(checked.charactersReplaced());
             documentsIn.inc();
-            out.collect(event);
+            out.collect(checked.event());
         } catch (BadInputException e) {
             deadLettered.inc();
             deadLetteredByReason.get(e.reason()).inc();

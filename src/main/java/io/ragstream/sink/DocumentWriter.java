@@ -5,6 +5,7 @@ import io.ragstream.chunk.DocumentUpdate;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,9 +35,29 @@ final class DocumentWriter {
         List<DocumentUpdate> appliedAll = new ArrayList<>();
         // a document updated twice in one batch goes in two rounds, so its updates keep their order
         for (List<DocumentUpdate> round : rounds(updates)) {
-            List<DocumentUpdate> applied = upsertDocuments(connection, round);
-            stale += round.size() - applied.size();
-            deleted += deleteVanishedChunks(connection, applied);
+            List<DocumentUpdate> batched = new ArrayList<>(round.size());
+            for (DocumentUpdate u : round) {
+                if (!u.versionKnown()) {
+                    DocumentUpdate done = deleteHeldVersion(connection, u);
+                    if (done == null) {
+                        stale++;
+                    } else {
+                        deleted += deleteChunksFrom(connection, List.of(done));
+                        appliedAll.add(done);
+                    }
+                } else if (u.keepsStoredChunks()) {
+                    if (restampStoredChunks(connection, u)) {
+                        appliedAll.add(u);
+                    } else {
+                        stale++;
+                    }
+                } else {
+                    batched.add(u);
+                }
+            }
+            List<DocumentUpdate> applied = upsertDocuments(connection, batched);
+            stale += batched.size() - applied.size();
+            deleted += deleteChunksFrom(connection, applied);
             upserted += upsertChangedChunks(connection, applied);
             missing += restampUnchangedChunks(connection, applied);
             appliedAll.addAll(applied);
@@ -58,6 +79,9 @@ final class DocumentWriter {
     }
 
     private List<DocumentUpdate> upsertDocuments(Connection connection, List<DocumentUpdate> round) throws SQLException {
+        if (round.isEmpty()) {
+            return List.of();
+        }
         try (PreparedStatement st = connection.prepareStatement(schema.upsertDocument())) {
             for (DocumentUpdate u : round) {
                 st.setString(1, u.tenant());
@@ -78,9 +102,11 @@ final class DocumentWriter {
         }
     }
 
-    /** Chunks past the new count, and chunks whose new text a backend rejected (no vector). */
-    private long deleteVanishedChunks(Connection connection, List<DocumentUpdate> applied) throws SQLException {
-        long deleted;
+    /** Chunks numbered at or past each document's new count. */
+    private long deleteChunksFrom(Connection connection, List<DocumentUpdate> applied) throws SQLException {
+        if (applied.isEmpty()) {
+            return 0;
+        }
         try (PreparedStatement st = connection.prepareStatement(schema.deleteChunksFrom())) {
             for (DocumentUpdate u : applied) {
                 st.setString(1, u.tenant());
@@ -88,22 +114,40 @@ final class DocumentWriter {
                 st.setInt(3, u.chunkCount());
                 st.addBatch();
             }
-            deleted = sum(st.executeBatch());
+            return sum(st.executeBatch());
         }
-        try (PreparedStatement st = connection.prepareStatement(schema.deleteChunk())) {
-            boolean any = false;
-            for (DocumentUpdate u : applied) {
-                for (ChunkRow chunk : u.chunks()) {
-                    if (chunk.changed() && chunk.embedding() == null) {
-                        st.setString(1, u.tenant());
-                        st.setString(2, u.docId());
-                        st.setInt(3, chunk.chunkNo());
-                        st.addBatch();
-                        any = true;
-                    }
-                }
+    }
+
+    /** The delete, with the version the table held; null when there was no live document to delete. */
+    private DocumentUpdate deleteHeldVersion(Connection connection, DocumentUpdate u) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement(schema.deleteHeldVersion())) {
+            st.setString(1, u.tenant());
+            st.setString(2, u.docId());
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() ? u.withVersion(rs.getLong(1)) : null;
             }
-            return any ? deleted + sum(st.executeBatch()) : deleted;
+        }
+    }
+
+    /** A new version of a live document whose text did not change; false when there is none to restamp. */
+    private boolean restampStoredChunks(Connection connection, DocumentUpdate u) throws SQLException {
+        try (PreparedStatement doc = connection.prepareStatement(schema.restampDocument())) {
+            doc.setLong(1, u.version());
+            doc.setString(2, u.tenant());
+            doc.setString(3, u.docId());
+            doc.setLong(4, u.version());
+            if (doc.executeUpdate() == 0) {
+                return false;
+            }
+        }
+        try (PreparedStatement chunks = connection.prepareStatement(schema.restampAllChunks())) {
+            chunks.setLong(1, u.version());
+            chunks.setString(2, u.metadata());
+            chunks.setString(3, u.tenant());
+            chunks.setString(4, u.docId());
+            chunks.setLong(5, u.version());
+            chunks.executeUpdate();
+            return true;
         }
     }
 
@@ -115,7 +159,7 @@ final class DocumentWriter {
                         continue;
                     }
                     if (chunk.embedding() == null) {
-                        continue; // rejected by the backend and dead-lettered; its old row goes below
+                        continue; // rejected by the backend and dead-lettered: its stored row stays as it was
                     }
                     if (chunk.embedding().length != schema.dimension()) {
                         throw new IllegalStateException("chunk " + chunk.chunkNo() + " of " + u.key()

@@ -266,7 +266,27 @@ public final class PgVectorSchema implements Serializable {
                 + " VALUES (?, ?, ?, ?, ?, clock_timestamp())"
                 + " ON CONFLICT (tenant, doc_id) DO UPDATE SET version = EXCLUDED.version,"
                 + " chunk_count = EXCLUDED.chunk_count, deleted = EXCLUDED.deleted, updated_at = clock_timestamp()"
-                + " WHERE EXCLUDED.version >= d.version";
+                + " WHERE EXCLUDED.version > d.version"
+                // at equal versions a delete wins, whichever arrives first; a repeat changes nothing
+                + " OR (EXCLUDED.version = d.version AND (EXCLUDED.deleted OR NOT d.deleted))";
+    }
+
+    /** A delete without a version: the version the table holds is deleted, and none is invented. */
+    String deleteHeldVersion() {
+        return "UPDATE \"" + documentsTable + "\" SET deleted = true, chunk_count = 0, updated_at = clock_timestamp()"
+                + " WHERE tenant = ? AND doc_id = ? AND NOT deleted RETURNING version";
+    }
+
+    /** A new version whose text did not change, for a live document: parameters version, tenant, doc_id, version. */
+    String restampDocument() {
+        return "UPDATE \"" + documentsTable + "\" SET version = ?, updated_at = clock_timestamp()"
+                + " WHERE tenant = ? AND doc_id = ? AND NOT deleted AND version <= ?";
+    }
+
+    /** Every stored chunk of a document takes the new version and metadata. */
+    String restampAllChunks() {
+        return "UPDATE \"" + chunksTable + "\" SET version = ?, metadata = ?::jsonb, updated_at = clock_timestamp()"
+                + " WHERE tenant = ? AND doc_id = ? AND version <= ?";
     }
 
     String deleteChunksFrom() {

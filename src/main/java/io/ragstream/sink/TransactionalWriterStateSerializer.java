@@ -14,7 +14,8 @@ import java.util.List;
 
 /** A plain, versioned layout for the writer's state, so a savepoint outlives class changes. */
 final class TransactionalWriterStateSerializer implements SimpleVersionedSerializer<TransactionalWriterState> {
-    private static final int VERSION = 1;
+    /** 2 added each update's keepsStoredChunks and source topic. */
+    private static final int VERSION = 2;
 
     @Override
     public int getVersion() {
@@ -38,7 +39,7 @@ final class TransactionalWriterStateSerializer implements SimpleVersionedSeriali
 
     @Override
     public TransactionalWriterState deserialize(int version, byte[] serialized) throws IOException {
-        if (version != VERSION) {
+        if (version != 1 && version != VERSION) {
             throw new IOException("unknown version " + version + " of the pgvector sink's writer state");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
@@ -49,7 +50,7 @@ final class TransactionalWriterStateSerializer implements SimpleVersionedSeriali
         }
         List<DocumentUpdate> unwritten = new ArrayList<>();
         for (int i = in.readInt(); i > 0; i--) {
-            unwritten.add(readUpdate(in));
+            unwritten.add(readUpdate(in, version));
         }
         return new TransactionalWriterState(subtask, prepared, unwritten);
     }
@@ -77,12 +78,17 @@ final class TransactionalWriterStateSerializer implements SimpleVersionedSeriali
                 }
             }
         }
+        out.writeBoolean(u.keepsStoredChunks());
+        out.writeBoolean(u.sourceTopic() != null);
+        if (u.sourceTopic() != null) {
+            writeString(u.sourceTopic(), out);
+        }
     }
 
-    private static DocumentUpdate readUpdate(DataInputView in) throws IOException {
+    private static DocumentUpdate readUpdate(DataInputView in, int version) throws IOException {
         String tenant = readString(in);
         String docId = readString(in);
-        long version = in.readLong();
+        long documentVersion = in.readLong();
         boolean deleted = in.readBoolean();
         String metadata = readString(in);
         int count = in.readInt();
@@ -102,7 +108,9 @@ final class TransactionalWriterStateSerializer implements SimpleVersionedSeriali
             }
             chunks.add(new ChunkRow(chunkNo, text, sha256, embedding));
         }
-        return new DocumentUpdate(tenant, docId, version, deleted, metadata, chunks);
+        boolean keepsStoredChunks = version >= 2 && in.readBoolean();
+        String sourceTopic = version >= 2 && in.readBoolean() ? readString(in) : null;
+        return new DocumentUpdate(tenant, docId, documentVersion, deleted, metadata, chunks, keepsStoredChunks, sourceTopic);
     }
 
     /** writeUTF stops at 64 KB; chunk texts and metadata may be longer. */

@@ -257,10 +257,10 @@ class DocumentChunkerTest {
         DocumentUpdate afterExplicit = harness.single(upsert(null, paragraphs("a", "d")));
         assertThat(afterExplicit.version()).isEqualTo(11L);
 
-        // a versionless delete likewise
+        // a versionless delete deletes the version held, and invents none
         DocumentUpdate deleted = harness.single(delete(null));
         assertThat(deleted.deleted()).isTrue();
-        assertThat(deleted.version()).isEqualTo(12L);
+        assertThat(deleted.version()).isEqualTo(11L);
     }
 
     @Test
@@ -333,6 +333,97 @@ class DocumentChunkerTest {
         assertThat(harness.process(upsert(1L, paragraphs))).as("a replayed older upsert").isEmpty();
         DocumentUpdate recreated = harness.single(upsert(3L, paragraphs));
         assertThat(recreated.changedChunks()).isEqualTo(2);
+    }
+
+    // ---------------------------------------------------------------- versions and deletes (DESIGN.md)
+
+    @Test
+    void aTombstoneBetweenVersionsDeletesTheHeldVersionAndALaterVersionRecreates() throws Exception {
+        harness.single(upsert(1L, paragraphs("a")));
+        harness.single(upsert(2L, paragraphs("b")));
+
+        DocumentUpdate tombstone = harness.single(delete(null));
+        assertThat(tombstone.deleted()).isTrue();
+        assertThat(tombstone.version()).as("the newest version known, none invented").isEqualTo(2L);
+
+        DocumentUpdate recreated = harness.single(upsert(3L, paragraphs("b")));
+        assertThat(recreated.deleted()).isFalse();
+        assertThat(recreated.version()).isEqualTo(3L);
+        assertThat(recreated.changedChunks()).as("a re-created document is written whole").isEqualTo(1);
+    }
+
+    @Test
+    void aReplayOfTheDeletedVersionStaysDeletedWhicheverArrivesFirst() throws Exception {
+        harness.single(upsert(2L, paragraphs("a")));
+        harness.single(delete(null));
+        assertThat(harness.process(upsert(2L, paragraphs("a")))).as("upsert v2 after its delete").isEmpty();
+        assertThat(harness.process(upsert(1L, paragraphs("a")))).as("an older one").isEmpty();
+
+        harness.close();
+        harness = new ChunkerHarness(null);
+        harness.single(upsert(2L, paragraphs("a")));
+        DocumentUpdate delete = harness.single(delete(2L));
+        assertThat(delete.deleted()).as("a delete at the held version wins").isTrue();
+        assertThat(harness.counter("staleEvents")).isZero();
+    }
+
+    @Test
+    void aDebeziumDeleteTombstoneAndReinsertLeaveTheNewRowLive() throws Exception {
+        long insertLsn = 24_023_128L, deleteLsn = 24_023_512L, reinsertLsn = 24_023_896L;
+        harness.single(upsert(insertLsn, paragraphs("a")));
+
+        assertThat(harness.single(delete(deleteLsn)).version()).isEqualTo(deleteLsn);
+        assertThat(harness.process(delete(null))).as("the tombstone after the delete").isEmpty();
+        DocumentUpdate reinserted = harness.single(upsert(reinsertLsn, paragraphs("a")));
+
+        assertThat(reinserted.deleted()).isFalse();
+        assertThat(reinserted.version()).isEqualTo(reinsertLsn);
+    }
+
+    @Test
+    void aVersionlessDeleteWithNothingHeldLeavesTheVersionToTheTable() throws Exception {
+        DocumentUpdate delete = harness.single(delete(null));
+        assertThat(delete.deleted()).isTrue();
+        assertThat(delete.versionKnown()).isFalse();
+
+        assertThat(harness.process(delete(null))).as("a second tombstone").isEmpty();
+        DocumentUpdate recreated = harness.single(upsert(3L, paragraphs("a")));
+        assertThat(recreated.version()).as("the table decides whether 3 is newer").isEqualTo(3L);
+    }
+
+    @Test
+    void aVersionlessUpsertTakesItsRecordTimestampWhenThatIsNewer() throws Exception {
+        harness.single(upsert(5L, paragraphs("a")));
+        DocumentUpdate later = harness.single(upsert(null, paragraphs("b")).from("topic", 1_700_000_000_000L));
+        assertThat(later.version()).isEqualTo(1_700_000_000_000L);
+        assertThat(later.sourceTopic()).isEqualTo("topic");
+
+        harness.single(upsert(1_800_000_000_000L, paragraphs("c")));
+        DocumentUpdate afterBigger = harness.single(upsert(null, paragraphs("d")).from("topic", 1_700_000_000_001L));
+        assertThat(afterBigger.version()).as("never older than what is held").isEqualTo(1_800_000_000_001L);
+    }
+
+    @Test
+    void aKeepTextEventRestampsTheHeldChunksWithTheNewVersionAndMetadata() throws Exception {
+        harness.single(upsert(1L, paragraphs("a", "b")));
+        DocumentEvent unavailable = new DocumentEvent(TENANT, DOC, 2L, Op.KEEP_TEXT, null, null, "{\"m\":2}");
+
+        DocumentUpdate restamp = harness.single(unavailable);
+
+        assertThat(restamp.version()).isEqualTo(2L);
+        assertThat(restamp.metadata()).isEqualTo("{\"m\":2}");
+        assertThat(restamp.chunkCount()).isEqualTo(2);
+        assertThat(restamp.changedChunks()).isZero();
+        assertThat(restamp.keepsStoredChunks()).isFalse();
+        assertThat(harness.single(upsert(3L, paragraphs("a", "c"))).changedChunks())
+                .as("the held hashes survive the restamp").isEqualTo(1);
+    }
+
+    @Test
+    void aKeepTextEventWithNothingHeldLeavesTheStoredChunksToTheTable() throws Exception {
+        DocumentUpdate restamp = harness.single(new DocumentEvent(TENANT, DOC, 2L, Op.KEEP_TEXT, null, null, "{}"));
+        assertThat(restamp.keepsStoredChunks()).isTrue();
+        assertThat(restamp.chunks()).isEmpty();
     }
 
     // ---------------------------------------------------------------- helpers

@@ -447,7 +447,6 @@ class DebeziumEventParserTest {
             a JSON string                       | "c"                                                                                       | NOT_AN_OBJECT
             JSON null                           | null                                                                                      | NOT_AN_OBJECT
             a document event, not CDC           | {"tenant": "acme", "id": "d", "text": "x"}                                                | UNKNOWN_CDC_SHAPE
-            a transaction BEGIN record          | {"status": "BEGIN", "id": "571:53195829", "event_count": null, "ts_ms": 1}                | UNKNOWN_CDC_SHAPE
             an empty object                     | {}                                                                                        | UNKNOWN_CDC_SHAPE
             payload not an object               | {"schema": {"type": "string"}, "payload": "c"}                                            | UNKNOWN_CDC_SHAPE
             wrapped, no op in the payload       | {"schema": {}, "payload": {"after": {"id": 1, "text": "x"}}}                              | UNKNOWN_CDC_SHAPE
@@ -462,7 +461,6 @@ class DebeziumEventParserTest {
             mysql source without ts_ms          | {"op": "c", "after": {"id": 1, "text": "x"}, "source": {"connector": "mysql", "pos": 154}} | UNKNOWN_CDC_SHAPE
             source without connector or ts_ms   | {"op": "c", "after": {"id": 1, "text": "x"}, "source": {"lsn": 7}}                        | UNKNOWN_CDC_SHAPE
             op truncate                         | {"op": "t", "source": {"connector": "postgresql", "lsn": 1, "schema": "public", "table": "documents"}} | UNKNOWN_OP
-            op message                          | {"op": "m", "source": {"connector": "postgresql", "lsn": 1}, "message": {"prefix": "p"}}  | UNKNOWN_OP
             op unknown                          | {"op": "x", "after": {"id": 1, "text": "x"}, "source": {"connector": "mysql", "ts_ms": 1}} | UNKNOWN_OP
             op upper case                       | {"op": "C", "after": {"id": 1, "text": "x"}, "source": {"connector": "mysql", "ts_ms": 1}} | UNKNOWN_OP
             op a number                         | {"op": 1, "after": {"id": 1, "text": "x"}, "source": {"connector": "mysql", "ts_ms": 1}}  | WRONG_TYPE
@@ -497,17 +495,33 @@ class DebeziumEventParserTest {
     }
 
     @Test
-    void rejectsTruncateAndMessageEventsInBothWrappings() {
+    void rejectsTruncateEventsInBothWrappings() {
         for (Wrapping wrapping : Wrapping.values()) {
             BadInputException truncate = catchThrowableOfType(BadInputException.class,
                     () -> parser.parse(null, value("postgresql/truncate.json", wrapping)));
-            BadInputException message = catchThrowableOfType(BadInputException.class,
-                    () -> parser.parse(bytes("{\"prefix\": \"audit\"}"), value("postgresql/message.json", wrapping)));
 
             assertThat(truncate.reason()).isEqualTo(Reason.UNKNOWN_OP);
             assertThat(truncate.getMessage()).contains("truncate").contains("public.documents");
-            assertThat(message.reason()).isEqualTo(Reason.UNKNOWN_OP);
-            assertThat(message.getMessage()).contains("message");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            a heartbeat                         | {"ts_ms": 1733333333333}
+            a heartbeat with its schema         | {"schema": {"name": "io.debezium.connector.common.Heartbeat"}, "payload": {"ts_ms": 1}}
+            a transaction BEGIN record          | {"status": "BEGIN", "id": "571:53195829", "event_count": null, "ts_ms": 1}
+            a transaction END record            | {"status": "END", "id": "571:53195829", "event_count": 2, "data_collections": [], "ts_ms": 1}
+            a schema change                     | {"source": {"connector": "mysql", "ts_ms": 1}, "databaseName": "app", "ddl": "ALTER TABLE t ADD c INT", "tableChanges": []}
+            a logical decoding message          | {"op": "m", "source": {"connector": "postgresql", "lsn": 1}, "message": {"prefix": "p"}}
+            """)
+    void recordsThatChangeNoDocumentAreSkipped(String what, String value) throws Exception {
+        assertThat(parser.parse(bytes("{\"serverName\": \"app\"}"), bytes(value))).as(what).isNull();
+    }
+
+    @Test
+    void aMessageEventIsSkippedInBothWrappings() throws Exception {
+        for (Wrapping wrapping : Wrapping.values()) {
+            assertThat(parser.parse(bytes("{\"prefix\": \"audit\"}"), value("postgresql/message.json", wrapping))).isNull();
         }
     }
 
