@@ -58,13 +58,11 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
     @Override
     public void processElement(KafkaRecord record, Context ctx, Collector<DocumentEvent> out) {
         try {
-            EventParser parser = parsersByTopic.getOrDefault(record.topic(), documentParser);
-            DocumentEvent event = parser.parse(record.key(), record.value());
-            if (event == null) {
+            StorableEvents.Checked checked = parse(record);
+            if (checked == null) {
                 recordsSkipped.inc();
                 return;
             }
-            StorableEvents.Checked checked = StorableEvents.check(event.from(record.topic(), record.timestamp()), limits);
             charactersReplaced.inc(checked.charactersReplaced());
             documentsIn.inc();
             out.collect(checked.event());
@@ -73,5 +71,12 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
             deadLetteredByReason.get(e.reason()).inc();
             ctx.output(DEAD_LETTERS, DeadLetter.of(record, e.reason(), e.getMessage()));
         }
+    }
+
+    /** The event as the sink will store it, null for a record that changes no document, or why it is a dead letter. */
+    public StorableEvents.Checked parse(KafkaRecord record) throws BadInputException {
+        EventParser parser = parsersByTopic.getOrDefault(record.topic(), documentParser);
+        DocumentEvent event = parser.parse(record.key(), record.value());
+        return event == null ? null : StorableEvents.check(event.from(record.topic(), record.timestamp()), limits);
     }
 }

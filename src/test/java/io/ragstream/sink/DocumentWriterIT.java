@@ -101,12 +101,68 @@ class DocumentWriterIT {
     }
 
     @Test
-    void aChunkTheBackendRejectedLosesItsOldRowAndTheRestIsWritten() throws Exception {
+    void aChunkTheBackendRejectedKeepsItsStoredRowAndTheRestIsWritten() throws Exception {
         write(upsert(1, "alpha", "beta", "gamma"));
         ChunkRow rejected = new ChunkRow(1, "beta, now poison", DocumentChunker.sha256("beta, now poison"), null);
         write(new DocumentUpdate("t", "d", 2, false, "{}", List.of(unchanged(0, "alpha"), rejected, changed(2, "gamma v2"))));
-        assertThat(chunks()).containsExactly("0:2:alpha", "2:2:gamma v2");
+        assertThat(chunks()).containsExactly("0:2:alpha", "1:1:beta", "2:2:gamma v2");
         assertThat(document()).isEqualTo("2:3:false");
+    }
+
+    @Test
+    void atEqualVersionsADeleteWinsWhicheverArrivesFirst() throws Exception {
+        write(upsert(2, "alpha"));
+        write(DocumentUpdate.delete("t", "d", 2));
+        assertThat(document()).isEqualTo("2:0:true");
+
+        DocumentWriter.Counts replay = write(upsert(2, "alpha"));
+        assertThat(replay.staleDocuments()).isEqualTo(1);
+        assertThat(chunks()).isEmpty();
+        assertThat(document()).isEqualTo("2:0:true");
+
+        write(upsert(3, "alpha"));
+        assertThat(chunks()).containsExactly("0:3:alpha");
+    }
+
+    @Test
+    void aDeleteOfUnknownVersionDeletesTheStoredVersionAndInventsNone() throws Exception {
+        write(upsert(7, "alpha", "beta"));
+        DocumentUpdate tombstone = DocumentUpdate.delete("t", "d", DocumentUpdate.VERSION_UNKNOWN);
+
+        DocumentWriter.Counts counts = write(tombstone);
+        assertThat(counts.applied()).extracting(DocumentUpdate::version).containsExactly(7L);
+        assertThat(counts.rowsDeleted()).isEqualTo(2);
+        assertThat(document()).isEqualTo("7:0:true");
+
+        assertThat(write(tombstone).staleDocuments()).as("nothing live left to delete").isEqualTo(1);
+        assertThat(write(upsert(7, "alpha")).staleDocuments()).as("a replay of the deleted version").isEqualTo(1);
+        write(upsert(8, "again"));
+        assertThat(chunks()).containsExactly("0:8:again");
+        assertThat(document()).isEqualTo("8:1:false");
+    }
+
+    @Test
+    void aDeleteOfUnknownVersionOfADocumentNeverStoredWritesNothing() throws Exception {
+        DocumentWriter.Counts counts = write(DocumentUpdate.delete("t", "d", DocumentUpdate.VERSION_UNKNOWN));
+        assertThat(counts.applied()).isEmpty();
+        write(upsert(0, "first"));
+        assertThat(chunks()).containsExactly("0:0:first");
+    }
+
+    @Test
+    void keepingTheStoredChunksRestampsThemWithTheNewVersionAndMetadata() throws Exception {
+        write(upsert(1, "alpha", "beta"));
+        DocumentUpdate unchangedText = new DocumentUpdate("t", "d", 5, false, "{\"v\":5}", List.of(), true, "cdc");
+
+        assertThat(write(unchangedText).applied()).hasSize(1);
+        assertThat(chunks()).containsExactly("0:5:alpha", "1:5:beta");
+        assertThat(metadataOf(1)).isEqualTo("{\"v\": 5}");
+        assertThat(document()).isEqualTo("5:2:false");
+
+        assertThat(write(unchangedText.withVersion(4)).staleDocuments()).as("older").isEqualTo(1);
+        write(DocumentUpdate.delete("t", "d", 6));
+        assertThat(write(unchangedText.withVersion(7)).staleDocuments()).as("no live text to keep").isEqualTo(1);
+        assertThat(document()).isEqualTo("6:0:true");
     }
 
     @Test
