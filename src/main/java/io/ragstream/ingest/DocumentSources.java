@@ -9,6 +9,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,11 +66,16 @@ public final class DocumentSources {
         return new ParseDocuments(new DocumentEventParser(limits), byTopic, limits);
     }
 
-    /** The dead-letter topic; at least once, so a letter is never lost (a repeat is harmless). */
+    /**
+     * The dead-letter topic; at least once, so a letter is never lost (a repeat is harmless). The
+     * request size is set, not left to the client's default, because the serializer sizes every
+     * letter to fit it.
+     */
     public static KafkaSink<DeadLetter> deadLetters(RagstreamConfig config) {
         return KafkaSink.<DeadLetter>builder()
                 .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
-                .setRecordSerializer(new DeadLetterSerializer(config.get(RagstreamOptions.KAFKA_DLQ_TOPIC)))
+                .setRecordSerializer(DeadLetterSerializer.from(config))
+                .setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(DeadLetterSerializer.MAX_REQUEST_BYTES))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
     }

@@ -10,6 +10,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
 import org.apache.flink.streaming.api.connector.sink2.CommittableWithLineage;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.io.Serializable;
@@ -24,6 +25,8 @@ import java.util.Map;
  * record. Delivery is at least once: after a restore a record may come twice.
  */
 public record StatusTopic(String bootstrapServers, String topic) implements Serializable {
+    /** The status producer's {@code max.request.size}. */
+    static final int MAX_REQUEST_BYTES = 1024 * 1024;
 
     public static StatusTopic from(RagstreamConfig config) {
         return new StatusTopic(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS), config.get(RagstreamOptions.KAFKA_STATUS_TOPIC));
@@ -34,6 +37,8 @@ public record StatusTopic(String bootstrapServers, String topic) implements Seri
                 .sinkTo(KafkaSink.<Record>builder()
                         .setBootstrapServers(bootstrapServers)
                         .setRecordSerializer(new RecordSerializer(topic))
+                        // stated, not the client's default: a status record (ids are capped) is a few KB at most
+                        .setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_REQUEST_BYTES))
                         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                         .build())
                 .name("Status topic").uid("status-topic");

@@ -102,10 +102,15 @@ public final class TestServices {
     }
 
     public void createTopics(int partitions, String... topics) throws Exception {
+        createTopics(partitions, Map.of(), topics);
+    }
+
+    /** Topics with settings of their own, such as {@code max.message.bytes}. */
+    public void createTopics(int partitions, Map<String, String> topicConfig, String... topics) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
             List<NewTopic> newTopics = new ArrayList<>();
             for (String t : topics) {
-                newTopics.add(new NewTopic(t, partitions, (short) 1));
+                newTopics.add(new NewTopic(t, partitions, (short) 1).configs(topicConfig));
             }
             admin.createTopics(newTopics).all().get();
         }
@@ -120,9 +125,15 @@ public final class TestServices {
     }
 
     public static KafkaProducer<byte[], byte[]> producer() {
+        return producer(Map.of());
+    }
+
+    /** A producer with settings of its own, such as a larger {@code max.request.size}. */
+    public static KafkaProducer<byte[], byte[]> producer(Map<String, Object> overrides) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.putAll(overrides);
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
