@@ -11,6 +11,8 @@ import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.embed.Vectors;
 import io.ragstream.ingest.BadInputException;
 import io.ragstream.ingest.CdcColumns;
+import io.ragstream.ingest.DeadLetter;
+import io.ragstream.ingest.DeadLetterSerializer;
 import io.ragstream.ingest.DebeziumEventParser;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.ingest.DocumentEventParser;
@@ -57,6 +59,8 @@ class BadInputPropertiesIT {
     private static ParseDocuments parse;
     private static DocumentWriter writer;
     private static Connection connection;
+    private static final DeadLetterSerializer DEAD_LETTERS = new DeadLetterSerializer("dlq",
+            io.ragstream.config.RagstreamOptions.KAFKA_DLQ_MAX_VALUE_BYTES.defaultValue());
     private static final Map<String, AtomicInteger> OUTCOMES = new java.util.TreeMap<>();
 
     @BeforeContainer
@@ -90,6 +94,9 @@ class BadInputPropertiesIT {
         } catch (BadInputException e) {
             assertThat(e.reason()).isNotNull();
             assertThat(e.getMessage()).isNotBlank();
+            var letter = DEAD_LETTERS.serialize(DeadLetter.of(record, e.reason(), e.getMessage()), null, null);
+            assertThat(length(letter.key()) + length(letter.value())).as("fits the dead-letter producer")
+                    .isLessThan(DeadLetterSerializer.MAX_REQUEST_BYTES);
             count("dead letter " + e.reason());
             return;
         }
@@ -164,6 +171,10 @@ class BadInputPropertiesIT {
             }
         }
         connection.commit();
+    }
+
+    private static int length(byte[] bytes) {
+        return bytes == null ? 0 : bytes.length;
     }
 
     private static void count(String outcome) {
