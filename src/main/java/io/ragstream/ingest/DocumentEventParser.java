@@ -1,5 +1,6 @@
 package io.ragstream.ingest;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,10 +17,14 @@ import java.nio.charset.StandardCharsets;
 public final class DocumentEventParser implements EventParser {
     private static final long serialVersionUID = 1L;
     /** Trailing data after the object is an error: otherwise a second document would vanish unnoticed. */
-    /** Decimals stay exact: a double would turn 1e400 into Infinity, which jsonb refuses. */
+    /**
+     * Decimals stay exact: a double would turn 1e400 into Infinity, which jsonb refuses. A field
+     * given twice is an error: which "id" the producer meant is anyone's guess.
+     */
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final IngestLimits limits;
 
