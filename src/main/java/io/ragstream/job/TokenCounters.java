@@ -38,23 +38,7 @@ final class TokenCounters {
         /** One tokenization of the whole text: a part's tokens are those that end inside it. */
         @Override
         public PartCounter parts(String text) {
-            int[] ends = model().tokenEnds(text);
-            return (from, to) -> endingBy(ends, to) - endingBy(ends, from);
-        }
-
-        /** How many of the ascending {@code ends} are at most {@code index}. */
-        private static int endingBy(int[] ends, int index) {
-            int lo = 0;
-            int hi = ends.length;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (ends[mid] <= index) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            return lo;
+            return new TokenEnds(model().tokenEnds(text));
         }
 
         private OnnxMiniLmEmbedder model() {
@@ -70,6 +54,46 @@ final class TokenCounters {
                 model.close();
                 model = null;
             }
+        }
+    }
+
+    /** Where each token of a text ends, ascending: parts are counted, and runs cut, without tokenizing again. */
+    record TokenEnds(int[] ends) implements TokenCounter.PartCounter {
+
+        @Override
+        public int count(int from, int to) {
+            return endingBy(to) - endingBy(from);
+        }
+
+        /**
+         * The end of the last token that fits, or {@code to} when every token ending before it fits
+         * (a run the tokenizer reads as one {@code [UNK]} has no end inside it). Cutting after a
+         * word piece keeps the pieces before it as they were, so the piece rarely counts more.
+         */
+        @Override
+        public int fit(int from, int to, int maxTokens) {
+            int first = endingBy(from);
+            if (endingBy(to) - first <= maxTokens) {
+                return to;
+            }
+            // several pieces of one character (a Hangul syllable's jamo) end at the same index
+            int fitting = endingBy(ends[first + maxTokens] - 1);
+            return fitting > first ? ends[fitting - 1] : from;
+        }
+
+        /** How many of the ascending {@code ends} are at most {@code index}. */
+        private int endingBy(int index) {
+            int lo = 0;
+            int hi = ends.length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (ends[mid] <= index) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
         }
     }
 }
