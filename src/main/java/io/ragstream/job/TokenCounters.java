@@ -5,6 +5,7 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
+import java.util.Arrays;
 
 /** Chunks are measured in the configured model's own tokens. */
 final class TokenCounters {
@@ -23,6 +24,8 @@ final class TokenCounters {
     /** The in-process model's tokenizer, through one handle on the JVM's shared model (the embedder's own, when it is in process). */
     private static final class MiniLmTokens implements TokenCounter {
         private static final long serialVersionUID = 1L;
+        /** Characters tokenized at once: a few milliseconds' work, far more than a chunk. */
+        private static final int SEGMENT = 64 * 1024;
         private final EmbeddingOptions embedding;
         private transient OnnxMiniLmEmbedder model;
 
@@ -35,10 +38,29 @@ final class TokenCounters {
             return model().countTokens(text);
         }
 
-        /** One tokenization of the whole text: a part's tokens are those that end inside it. */
+        /**
+         * One tokenization of the whole text, in segments of at most {@value #SEGMENT} characters
+         * (see {@link Segments}): a part's tokens are those that end inside it.
+         */
         @Override
         public PartCounter parts(String text) {
-            return new TokenEnds(model().tokenEnds(text));
+            if (text.length() <= SEGMENT) {
+                return new TokenEnds(model().tokenEnds(text));
+            }
+            int[] ends = new int[0];
+            int count = 0;
+            for (int start = 0; start < text.length(); ) {
+                int end = Segments.end(text, start, SEGMENT);
+                int[] segment = model().tokenEnds(text.substring(start, end));
+                if (count + segment.length > ends.length) {
+                    ends = Arrays.copyOf(ends, Math.max(2 * ends.length, count + segment.length));
+                }
+                for (int tokenEnd : segment) {
+                    ends[count++] = start + tokenEnd;
+                }
+                start = end;
+            }
+            return new TokenEnds(Arrays.copyOf(ends, count));
         }
 
         private OnnxMiniLmEmbedder model() {

@@ -8,6 +8,7 @@ import io.ragstream.chunk.TokenCounter;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.ingest.CorpusDocument;
 import io.ragstream.ingest.CorpusReader;
 import io.ragstream.ingest.DocumentEvent;
@@ -82,6 +83,22 @@ class TokenCountersTest {
             Chunker fromEachPiece = new Chunker(size, eachOnItsOwn);
             for (String text : texts) {
                 assertThat(fromOnePass.split(text)).as("chunk size %d: %s", size, text).isEqualTo(fromEachPiece.split(text));
+            }
+        }
+    }
+
+    @Test
+    void aLongTextTokenizedInSegmentsGivesTheTokensOfTheWhole() {
+        EmbeddingOptions embedding = EmbeddingOptions.from(RagstreamConfig.of(Map.of()));
+        try (OnnxMiniLmEmbedder tokenizer = OnnxMiniLmEmbedder.shared(embedding.inProcessModel())) {
+            for (TextKind kind : TextKind.values()) {
+                String text = kind.generate(256 * 1024);
+                int[] segmented = ((TokenCounters.TokenEnds) model.parts(text)).ends();
+                if (kind == TextKind.THAI) { // one word: cut inside it, counted more, never less
+                    assertThat(segmented.length).isGreaterThan(tokenizer.tokenEnds(text).length);
+                } else {
+                    assertThat(segmented).as(kind.description()).isEqualTo(tokenizer.tokenEnds(text));
+                }
             }
         }
     }
