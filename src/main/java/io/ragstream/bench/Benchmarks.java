@@ -21,6 +21,7 @@ public final class Benchmarks {
     public static Map<String, Benchmark> all(BenchContext context, Integer documents, int sinkRows, Path cache) {
         SciFactIndex scifact = new SciFactIndex(context);
         Map<String, Benchmark> all = new LinkedHashMap<>();
+        all.put("chunk", (c, report) -> ChunkBench.run(c, report));
         all.put("pool", (c, report) -> PoolBench.run(report));
         all.put("embed", (c, report) -> EmbedBench.run(c, documents == null ? 1000 : documents, report));
         all.put("sink", (c, report) -> SinkBench.run(c, sinkRows, report));

@@ -12,6 +12,11 @@ public record Goal(String text, DoublePredicate test, int decimals) {
         return new Goal("≥ " + plain(min), v -> v >= min, -1);
     }
 
+    /** At most {@code max}, e.g. a ratio of times. */
+    public static Goal atMost(double max) {
+        return new Goal("≤ " + plain(max), v -> v <= max, -1);
+    }
+
     /** Below {@code max} of {@code unit}, e.g. a latency. */
     public static Goal below(double max, String unit) {
         return new Goal("< " + plain(max) + " " + unit, v -> v < max, -1);

@@ -7,12 +7,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Splits text into chunks of at most {@code maxTokens}: the text is cut into pieces that fit,
- * by paragraphs first, then sentences, then words, then (for a word longer than a chunk)
- * characters; the pieces are then packed in order into as few chunks as fit. With an overlap,
- * each chunk after the first starts with the last whole words (up to {@code overlapTokens}) of
- * the chunk before, so a sentence cut at a boundary keeps its context. The same text always
- * gives the same chunks.
+ * Splits text into chunks of at most {@code maxTokens} and at most {@code maxBytes} of UTF-8: the
+ * text is cut into pieces that fit, by paragraphs first, then sentences, then words, then (for a
+ * "word" longer than a chunk: a URL, base64, a script written without spaces) between code
+ * points; the pieces are then packed in order into as few chunks as fit. With an overlap, each
+ * chunk after the first starts with the last whole words (up to {@code overlapTokens}) of the
+ * chunk before, so a sentence cut at a boundary keeps its context. The same text always gives
+ * the same chunks, in time proportional to its length.
  */
 public final class Chunker implements Serializable, AutoCloseable {
     private static final long serialVersionUID = 1L;
@@ -25,8 +26,14 @@ public final class Chunker implements Serializable, AutoCloseable {
     /** What stands between two pieces cut at each level when they are packed together again. */
     private static final String[] JOINERS = {"\n\n", " ", " "};
 
+    /** The default byte bound of a chunk (the default of {@code chunk.max-bytes}). */
+    public static final int DEFAULT_MAX_BYTES = 8 * 1024;
+    /** The smallest byte bound: a chunk must hold a few words of any script. */
+    public static final int MIN_MAX_BYTES = 64;
+
     private final int maxTokens;
     private final int overlapTokens;
+    private final int maxBytes;
     private final TokenCounter tokens;
 
     public Chunker(int maxTokens, TokenCounter tokens) {
@@ -34,6 +41,13 @@ public final class Chunker implements Serializable, AutoCloseable {
     }
 
     public Chunker(int maxTokens, int overlapTokens, TokenCounter tokens) {
+        this(maxTokens, overlapTokens, DEFAULT_MAX_BYTES, tokens);
+    }
+
+    public Chunker(int maxTokens, int overlapTokens, int maxBytes, TokenCounter tokens) {
+        if (maxBytes < MIN_MAX_BYTES) {
+            throw new IllegalArgumentException("the byte bound must be at least " + MIN_MAX_BYTES + ", was " + maxBytes);
+        }
         if (maxTokens <= 0) {
             throw new IllegalArgumentException("maxTokens must be > 0, was " + maxTokens);
         }
@@ -43,11 +57,16 @@ public final class Chunker implements Serializable, AutoCloseable {
         }
         this.maxTokens = maxTokens;
         this.overlapTokens = overlapTokens;
+        this.maxBytes = maxBytes;
         this.tokens = tokens;
     }
 
     public int maxTokens() {
         return maxTokens;
+    }
+
+    public int maxBytes() {
+        return maxBytes;
     }
 
     @Override
@@ -65,8 +84,12 @@ public final class Chunker implements Serializable, AutoCloseable {
         return pack(pieces);
     }
 
-    /** A piece that fits in a chunk, with what joins it to the piece before. */
-    private record Piece(String text, int tokens, String joiner) {}
+    /** A piece that fits in a chunk, its size, and what joins it to the piece before ("" inside a word). */
+    private record Piece(String text, int tokens, int bytes, String joiner) {
+        Piece(String text, int tokens, String joiner) {
+            this(text, tokens, Utf8.length(text), joiner);
+        }
+    }
 
     /** Pieces leave room for the overlap that may precede them in their chunk. */
     private int pieceLimit() {
@@ -80,10 +103,10 @@ public final class Chunker implements Serializable, AutoCloseable {
      */
     private void cut(String text, TokenCounter.PartCounter parts, int from, int to, int count, int level,
             String joiner, List<Piece> out) {
-        if (count <= pieceLimit()) {
+        if (count <= pieceLimit() && fitsBytes(text, from, to)) {
             out.add(new Piece(text.substring(from, to), count, joiner));
         } else if (level == SEPARATORS.length) {
-            cutCharacters(text.substring(from, to), joiner, out);
+            cutRun(text, parts, from, to, joiner, out);
         } else {
             String next = joiner;
             Matcher separator = SEPARATORS[level].matcher(text).region(from, to);
@@ -123,46 +146,78 @@ public final class Chunker implements Serializable, AutoCloseable {
         return to;
     }
 
-    /** A single "word" longer than a chunk (a URL, a base64 blob): cut it where it fits. */
-    private void cutCharacters(String text, String joiner, List<Piece> out) {
-        int start = 0;
-        while (start < text.length()) {
-            int lo = start + 1;
-            int hi = text.length();
-            while (lo < hi) { // the longest prefix that fits
-                int mid = (lo + hi + 1) >>> 1;
-                if (tokens.count(text.substring(start, mid)) <= pieceLimit()) {
-                    lo = mid;
-                } else {
-                    hi = mid - 1;
-                }
+    private boolean fitsBytes(String text, int from, int to) {
+        return (to - from) * 3L <= maxBytes || Utf8.length(text, from, to) <= maxBytes; // no char takes more than 3
+    }
+
+    /**
+     * A run without whitespace that does not fit in a piece (a URL, base64, minified code, Chinese
+     * or Thai): cut it into pieces that fit, each as long as the counter's {@link
+     * TokenCounter.PartCounter#fit} finds and the byte bound allows, between code points. A cut
+     * inside a word may tokenize differently on its own, so each piece is counted again and, in
+     * the rare case it has grown, shortened. Every step looks only at the piece it makes, so the
+     * run is cut in time proportional to its length.
+     */
+    private void cutRun(String text, TokenCounter.PartCounter parts, int from, int to, String joiner, List<Piece> out) {
+        String next = joiner;
+        int start = from;
+        while (start < to) {
+            // no prefix of more than maxBytes chars fits in maxBytes bytes: that bounds the search
+            int window = (int) Math.min(to, (long) start + maxBytes);
+            int end = Utf8.prefixEnd(text, start, parts.fit(start, window, pieceLimit()), maxBytes);
+            end = trimWhitespace(text, start, CutPoints.before(text, start, end));
+            String piece = text.substring(start, end);
+            int count = tokens.count(piece);
+            while (count > pieceLimit() && end - start > Character.charCount(text.codePointAt(start))) {
+                end = trimWhitespace(text, start, shorter(text, start, end, piece));
+                piece = text.substring(start, end);
+                count = tokens.count(piece);
             }
-            String part = text.substring(start, lo);
-            out.add(new Piece(part, tokens.count(part), start == 0 ? joiner : ""));
-            start = lo;
+            out.add(new Piece(piece, count, next));
+            start = skipWhitespace(text, end, to); // a run may hold whitespace that \s does not match
+            next = start == end ? "" : " ";
         }
     }
 
-    /** Greedy packing; WordPiece counts add up across whitespace, so the sum bounds a chunk. */
+    /** A cut before {@code end} for a piece that counted more than fits once tokenized on its own. */
+    private int shorter(String text, int start, int end, String piece) {
+        int cut = CutPoints.before(text, start, start + tokens.parts(piece).fit(0, piece.length(), pieceLimit()));
+        return cut < end ? cut : CutPoints.before(text, start, start + (end - start) / 2);
+    }
+
+    /**
+     * Greedy packing; WordPiece counts add up across whitespace, so the sum bounds a chunk. Two
+     * pieces of one cut word, joined again, are counted together: they may tokenize differently.
+     */
     private List<String> pack(List<Piece> pieces) {
         List<String> chunks = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         int currentTokens = 0;
+        int currentBytes = 0;
         boolean hasNewText = false; // a chunk of nothing but overlap is not a chunk
         for (Piece piece : pieces) {
-            if (hasNewText && currentTokens + piece.tokens() > maxTokens) {
+            int joinedTokens = currentTokens + piece.tokens();
+            boolean bytesFit = currentBytes + piece.joiner().length() + piece.bytes() <= maxBytes;
+            if (hasNewText && piece.joiner().isEmpty() && joinedTokens <= maxTokens && bytesFit) {
+                joinedTokens = tokens.count(current + piece.text());
+            }
+            if (hasNewText && (joinedTokens > maxTokens || !bytesFit)) {
                 String chunk = current.toString();
                 chunks.add(chunk);
                 current.setLength(0);
-                current.append(overlapOf(chunk));
+                String overlap = overlapOf(chunk);
+                if (Utf8.length(overlap) + 1 + piece.bytes() <= maxBytes) { // long words may leave no room
+                    current.append(overlap);
+                }
                 currentTokens = current.length() == 0 ? 0 : tokens.count(current.toString());
+                currentBytes = Utf8.length(current);
+                joinedTokens = currentTokens + piece.tokens();
                 hasNewText = false;
             }
-            if (current.length() > 0) {
-                current.append(hasNewText ? piece.joiner() : " ");
-            }
-            current.append(piece.text());
-            currentTokens += piece.tokens();
+            String joiner = current.length() == 0 ? "" : hasNewText ? piece.joiner() : " ";
+            current.append(joiner).append(piece.text());
+            currentTokens = joinedTokens;
+            currentBytes += joiner.length() + piece.bytes();
             hasNewText = true;
         }
         if (hasNewText) {

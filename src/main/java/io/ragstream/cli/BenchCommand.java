@@ -24,7 +24,7 @@ final class BenchCommand implements Callable<Integer> {
     ConfigMixin config;
 
     @Parameters(arity = "0..*", paramLabel = "NAME",
-            description = "pool, embed, sink, status, scifact, search, quantization (default: all, in that order)")
+            description = "chunk, pool, embed, sink, status, scifact, search, quantization (default: all, in that order)")
     List<String> names;
 
     @Option(names = "--data", paramLabel = "DIR", description = "SciFact in BEIR format (default: ../shared/data/scifact), read in place.")

@@ -251,25 +251,49 @@ public final class OnnxMiniLmEmbedder implements Embedder {
     public int[] tokenEnds(String text) {
         CharSpan[] spans = encodeForCounting(text).getCharTokenSpans();
         int[] ends = new int[spans.length];
-        // the tokenizer counts in code points; a text with none beyond 16 bits indexes the same
-        boolean sameIndexes = text.codePointCount(0, text.length()) == text.length();
+        // the tokenizer counts in code points: one walk along the text turns them into indexes
+        int codePoint = 0;
+        int index = 0;
         for (int i = 0; i < spans.length; i++) {
-            ends[i] = sameIndexes ? spans[i].getEnd() : text.offsetByCodePoints(0, spans[i].getEnd());
+            int end = spans[i].getEnd();
+            index = text.offsetByCodePoints(index, end - codePoint);
+            codePoint = end;
+            ends[i] = index;
         }
         return ends;
     }
 
     private Encoding encodeForCounting(String text) {
         Objects.requireNonNull(text, "text");
+        String wellFormed = withoutLoneSurrogates(text);
         ensureOpen();
         ReentrantReadWriteLock.ReadLock lock = model.lock.readLock();
         lock.lock();
         try {
             model.ensureOpen();
-            return model.counter.encode(text);
+            return model.counter.encode(wellFormed);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * {@code text} with each unpaired surrogate replaced by U+FFFD, one char for one. The
+     * tokenizer would receive it as three U+FFFD (its bytes decoded one by one) and count code
+     * points that the text does not have.
+     */
+    static String withoutLoneSurrogates(String text) {
+        char[] chars = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                chars = chars == null ? text.toCharArray() : chars;
+                chars[i] = '\uFFFD';
+            }
+        }
+        return chars == null ? text : new String(chars);
     }
 
     public Options options() {

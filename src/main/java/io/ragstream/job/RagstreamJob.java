@@ -124,9 +124,14 @@ public final class RagstreamJob {
     /** The chunker the job runs, counting in the model's tokens; the benches chunk with it too, so their chunks are the job's. */
     public static Chunker chunker(RagstreamConfig config, EmbeddingOptions embedding) {
         int size = config.positive(RagstreamOptions.CHUNK_SIZE);
+        int maxBytes = config.get(RagstreamOptions.CHUNK_MAX_BYTES);
+        if (maxBytes < Chunker.MIN_MAX_BYTES) {
+            throw new ConfigException(RagstreamOptions.CHUNK_MAX_BYTES.key(), "must be at least " + Chunker.MIN_MAX_BYTES
+                    + " bytes (a chunk holds a few words of any script), was " + maxBytes);
+        }
         TokenCounter tokens = TokenCounters.forModel(embedding, size);
         try {
-            return new Chunker(size, config.get(RagstreamOptions.CHUNK_OVERLAP), tokens);
+            return new Chunker(size, config.get(RagstreamOptions.CHUNK_OVERLAP), maxBytes, tokens);
         } catch (IllegalArgumentException e) { // the chunker checks the overlap; the user needs the key
             throw new ConfigException(RagstreamOptions.CHUNK_OVERLAP.key(), e.getMessage());
         }

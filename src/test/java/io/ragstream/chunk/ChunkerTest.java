@@ -3,6 +3,8 @@ package io.ragstream.chunk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ragstream.bench.TextKind;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,6 +32,9 @@ class ChunkerTest {
         }
         return tokens;
     };
+
+    /** One token per code point that is not whitespace, like a tokenizer reading Chinese. */
+    static final TokenCounter CODE_POINTS = text -> (int) text.codePoints().filter(c -> !Character.isWhitespace(c)).count();
 
     // ---------------------------------------------------------------- fixed examples
 
@@ -141,6 +146,57 @@ class ChunkerTest {
     }
 
     @Test
+    void aRunReadAsOneTokenIsCutAtTheByteBound() {
+        Chunker chunker = new Chunker(10, 0, 100, WORDS); // a run without spaces is one token
+        String thai = "\u0E01\u0E32".repeat(1000); // 3 bytes a character: 33 characters in 100 bytes
+
+        List<String> chunks = chunker.split(thai);
+
+        assertThat(chunks).hasSize(61).allSatisfy(c -> assertThat(c.getBytes(StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(100));
+        assertThat(chunks.get(0)).isEqualTo(thai.substring(0, 33));
+        assertThat(String.join("", chunks)).isEqualTo(thai);
+    }
+
+    @Test
+    void wordsArePackedUpToTheByteBound() {
+        Chunker chunker = new Chunker(100, 0, 64, WORDS);
+        String text = "abcdefghi ".repeat(40).strip(); // 9 bytes a word, 10 with its space
+
+        List<String> chunks = chunker.split(text);
+
+        assertThat(chunks).hasSize(7); // 6 words in 59 bytes; a 7th would make 69
+        assertThat(chunks.subList(0, 6)).allSatisfy(c -> assertThat(c).isEqualTo(text.substring(0, 59)));
+        assertThat(chunks.get(6)).isEqualTo(text.substring(0, 39));
+    }
+
+    @Test
+    void aCutNeverSplitsASurrogatePairNorAMarkFromItsBase() {
+        String emoji = "\uD83D\uDE00\uD83E\uDDEC".repeat(20); // 40 code points, 80 chars
+        assertThat(new Chunker(3, CODE_POINTS).split(emoji)).hasSize(14).allSatisfy(c -> {
+            assertThat(c.codePoints()).allMatch(Character::isSupplementaryCodePoint);
+            assertThat(CODE_POINTS.count(c)).isLessThanOrEqualTo(3);
+        });
+
+        String accented = "e\u0301".repeat(20); // é as e + a combining acute: two code points
+        List<String> chunks = new Chunker(5, CODE_POINTS).split(accented);
+        assertThat(chunks).hasSize(10).allSatisfy(c -> assertThat(c).isEqualTo("e\u0301e\u0301"));
+    }
+
+    @Test
+    void aRunIsCutInPiecesAsLongAsFit() {
+        Chunker chunker = new Chunker(7, CODE_POINTS);
+        String chinese = "中文字的文本没有空格。".repeat(7); // 77 characters
+
+        assertThat(chunker.split(chinese)).hasSize(11).allSatisfy(c -> assertThat(c).hasSize(7));
+    }
+
+    @Test
+    void rejectsAByteBoundTooSmallForAFewWords() {
+        assertThatThrownBy(() -> new Chunker(10, 0, 63, WORDS)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("64");
+    }
+
+    @Test
     void rejectsANonPositiveLimit() {
         assertThatThrownBy(() -> new Chunker(0, WORDS)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Chunker(-3, WORDS)).isInstanceOf(IllegalArgumentException.class);
@@ -208,6 +264,39 @@ class ChunkerTest {
             assertThat(chunker.split(text)).isEqualTo(first);
             assertThat(new Chunker(maxTokens, SUBWORDS).split(text)).isEqualTo(first);
             assertThat(shipped.split(text)).isEqualTo(first);
+        }
+    }
+
+    @Test
+    void textsOnceSlowToChunkKeepEveryBound() {
+        for (TextKind kind : TextKind.values()) {
+            String text = kind.generate(256 * 1024);
+            for (TokenCounter tokens : List.of(SUBWORDS, CODE_POINTS)) {
+                Chunker chunker = new Chunker(200, 0, Chunker.DEFAULT_MAX_BYTES, tokens);
+                List<String> chunks = chunker.split(text);
+
+                ChunkInvariants.check(text, chunks, chunker, tokens, kind.description());
+                assertThat(chunker.split(text)).as("the same chunks again: %s", kind.description()).isEqualTo(chunks);
+            }
+        }
+    }
+
+    @Test
+    void anyUnicodeTextKeepsEveryBound() throws Exception {
+        Random random = new Random(20261205L);
+        TokenCounter[] counters = {WORDS, SUBWORDS, CODE_POINTS};
+        for (int round = 0; round < 600; round++) {
+            String text = RandomTexts.unicode(random, random.nextInt(3000));
+            int maxTokens = 1 + random.nextInt(60);
+            int maxBytes = Chunker.MIN_MAX_BYTES + random.nextInt(400);
+            TokenCounter tokens = counters[round % counters.length];
+            Chunker chunker = new Chunker(maxTokens, 0, maxBytes, tokens);
+
+            List<String> chunks = chunker.split(text);
+
+            String context = "round " + round + ", maxTokens " + maxTokens + ", maxBytes " + maxBytes;
+            ChunkInvariants.check(text, chunks, chunker, tokens, context);
+            assertThat(InstantiationUtil.clone(chunker, getClass().getClassLoader()).split(text)).as(context).isEqualTo(chunks);
         }
     }
 
