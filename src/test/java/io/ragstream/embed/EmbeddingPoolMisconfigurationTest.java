@@ -7,6 +7,7 @@ import io.ragstream.embed.server.ModelKind;
 import io.ragstream.embed.server.SyntheticEmbedder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * endpoint, or waits; fixing one brings it back; with none healthy for the timeout the pool fails,
  * naming the endpoint and the setting to fix.
  */
+@Timeout(120)
 class EmbeddingPoolMisconfigurationTest {
     private static final long WAIT_SECONDS = 30;
     private final List<AutoCloseable> toClose = new ArrayList<>();
