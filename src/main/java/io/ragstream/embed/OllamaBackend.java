@@ -31,8 +31,8 @@ import java.util.concurrent.CompletableFuture;
  * /api/embed} L2-normalises them itself, and cosine distance, which the index uses, does not need
  * unit norm anyway). They are checked: as many as inputs, each of {@link #dimension()} finite
  * values (vectors that all have another length mean the endpoint serves another model:
- * MISCONFIGURED, not the input's fault). A sloppy server's {@code NaN} literal is parsed and rejected as NaN (PERMANENT), and so
- * are Ollama's own answers to a NaN vector: a 400 {@code "embedding contains NaN or Inf values"}
+ * MISCONFIGURED, not the input's fault). A sloppy server's {@code NaN} literal is parsed and
+ * rejected as NaN (PERMANENT), and so are Ollama's own answers to a NaN vector: a 400 {@code "embedding contains NaN or Inf values"}
  * (recent versions) or a 500 {@code "json: unsupported value: NaN"} (older ones). One bad text
  * fails its whole batch: Ollama answers all or nothing. The
  * other failures are classified as {@link HttpBackends} describes; Ollama's errors come as {@code
