@@ -166,7 +166,7 @@ public final class EmbeddingPool implements AutoCloseable {
                 sends.add(() -> send(endpoint, request, probe));
             }
             // what no endpoint took; a probe may still have gone out, so a fix is seen even now
-            if (stuckSince != 0 && now - stuckSince >= misconfigured.timeout().toMillis() && !waiting.isEmpty()) {
+            if (expired(now) && !waiting.isEmpty()) {
                 giveUp = giveUp(now);
                 givenUp = new ArrayList<>(waiting);
                 waiting.clear();
@@ -176,6 +176,11 @@ public final class EmbeddingPool implements AutoCloseable {
             request.result.completeExceptionally(giveUp);
         }
         sends.forEach(Runnable::run); // outside the lock: a backend may answer at once
+    }
+
+    /** No endpoint has been healthy, and some misconfigured, for the timeout: stop waiting. */
+    private boolean expired(long now) {
+        return stuckSince != 0 && now - stuckSince >= misconfigured.timeout().toMillis();
     }
 
     /** Why the pool stops waiting: every misconfigured endpoint, what it answered, what to fix. */
@@ -275,12 +280,9 @@ public final class EmbeddingPool implements AutoCloseable {
                         retryLater(request, failure);
                     }
                     case MISCONFIGURED -> {
-                        misconfigured(endpoint, probe, failure);
-                        listener.onRetry(request.attempts);
-                        synchronized (this) {
-                            if (!closed) {
-                                waiting.addFirst(request); // to another endpoint now, or wait for one
-                            }
+                        EmbeddingFailure givenUp = misconfigured(endpoint, probe, failure, request);
+                        if (givenUp != null) {
+                            request.result.completeExceptionally(givenUp);
                         }
                     }
                     case PERMANENT -> {
@@ -310,14 +312,28 @@ public final class EmbeddingPool implements AutoCloseable {
         }
     }
 
-    private synchronized void misconfigured(Endpoint endpoint, boolean probe, EmbeddingFailure failure) {
+    /**
+     * Marks the endpoint and puts the request back in line for another endpoint (or the wait);
+     * past the timeout, returns why the request fails instead: a request bouncing between
+     * misconfigured endpoints might otherwise never be seen waiting.
+     */
+    private synchronized EmbeddingFailure misconfigured(Endpoint endpoint, boolean probe, EmbeddingFailure failure, Request request) {
         endpoint.inFlight--;
+        long now = clock.getAsLong();
         Misconfiguration problem = new Misconfiguration(endpoint.backend.endpoint(), endpoint.setting, failure);
-        if (endpoint.health.misconfigured(clock.getAsLong(), probe, problem, misconfigured.probeEvery().toMillis())) {
+        if (endpoint.health.misconfigured(now, probe, problem, misconfigured.probeEvery().toMillis())) {
             LOG.error("embedding endpoint {}; it takes no work and is probed every {} s until fixed", problem.describe(),
                     misconfigured.probeEvery().toSeconds());
         }
         checkStuck();
+        if (expired(now)) {
+            return giveUp(now);
+        }
+        listener.onRetry(request.attempts);
+        if (!closed) {
+            waiting.addFirst(request); // it has waited longest
+        }
+        return null;
     }
 
     private void retryLater(Request request, EmbeddingFailure failure) {

@@ -109,6 +109,22 @@ class EmbeddingPoolMisconfigurationTest {
                 .hasMessageContaining("embedding.endpoints[0].url");
     }
 
+    @Test
+    void aRequestThatAlwaysFindsAnEndpointToProbeStillFailsAfterTheTimeout() {
+        EmbeddingServer a = server(Problem.MODEL_MISSING.setUp);
+        EmbeddingServer b = server(Problem.MODEL_MISSING.setUp);
+        EmbeddingServer c = server(Problem.MODEL_MISSING.setUp);
+        EmbeddingPool pool = pool(Duration.ofMillis(500), Duration.ofMillis(1), a, b, c);
+
+        long start = System.nanoTime();
+        Throwable thrown = catchThrowable(() -> pool.embed(List.of("bounces")).get(WAIT_SECONDS, TimeUnit.SECONDS));
+        long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+
+        assertThat(thrown.getCause()).isInstanceOf(EmbeddingFailure.class)
+                .hasMessageContainingAll("HTTP 404", "embedding.model", "embedding.endpoints[2].url");
+        assertThat(waitedMillis).as("at its first answer past the timeout, not when it happens to wait").isLessThan(5_000);
+    }
+
     @ParameterizedTest
     @EnumSource(Problem.class)
     void anEndpointFixedDuringTheWaitTakesTheWork(Problem problem) throws Exception {
