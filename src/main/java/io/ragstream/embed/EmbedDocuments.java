@@ -19,13 +19,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Embeds the changed chunks of a batch of document updates, in backend requests of at most
  * {@code batchSize} texts, and passes the updates on with their vectors filled in. A text
  * already embedded recently (in any document) or twice in one batch is embedded once. When a
  * backend rejects a request for good, it is split in halves until the texts it rejects are
- * found; those are passed on as rejected, the rest embedded.
+ * found; those are passed on as rejected, the rest embedded. A misconfigured endpoint rejects no
+ * text: the pool moves its work elsewhere or waits, and when it gives up the job fails.
  */
 public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, EmbeddedDocument> {
     private static final long serialVersionUID = 1L;
@@ -118,8 +120,9 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Embe
                 }
                 return CompletableFuture.<Void>completedFuture(null);
             }
-            Throwable cause = error.getCause() != null ? error.getCause() : error;
-            if (!(cause instanceof EmbeddingFailure failure) || failure.isTransient()) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (!(cause instanceof EmbeddingFailure failure) || failure.kind() != EmbeddingFailure.Kind.PERMANENT) {
+                // the pool gave up on misconfigured endpoints: fail the job with its message (web UI, exceptions tab)
                 return CompletableFuture.<Void>failedFuture(cause);
             }
             if (texts.size() == 1) {
@@ -177,8 +180,8 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Embe
     @Override
     public void timeout(EmbeddingBatch batch, ResultFuture<EmbeddedDocument> result) {
         LOG.warn("embedding {} chunks is taking longer than embedding.timeout={}; still waiting for the pool "
-                + "({} requests in flight, {} queued, {} healthy endpoints)", batch.chunksToEmbed(),
-                options.timeout(), pool.inFlight(), pool.queued(), pool.healthyEndpoints());
+                + "({} requests in flight, {} queued, {} healthy and {} misconfigured endpoints)", batch.chunksToEmbed(),
+                options.timeout(), pool.inFlight(), pool.queued(), pool.healthyEndpoints(), pool.misconfiguredEndpoints());
     }
 
     @Override
@@ -193,6 +196,7 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Embe
         private final Counter requests;
         private final Counter transientFailures;
         private final Counter permanentFailures;
+        private final Counter misconfiguredFailures;
         private final Counter retries;
         private final Histogram latency;
 
@@ -200,10 +204,12 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Embe
             requests = metrics.counter("backendRequests");
             transientFailures = metrics.addGroup("backendFailures").counter("transient");
             permanentFailures = metrics.addGroup("backendFailures").counter("permanent");
+            misconfiguredFailures = metrics.addGroup("backendFailures").counter("misconfigured");
             retries = metrics.counter("backendRetries");
             latency = metrics.histogram("backendLatencyMillis", new DescriptiveStatisticsHistogram(1000));
             metrics.gauge("inFlightRequests", () -> pool == null ? 0 : pool.inFlight());
             metrics.gauge("healthyEndpoints", () -> pool == null ? 0 : pool.healthyEndpoints());
+            metrics.gauge("misconfiguredEndpoints", () -> pool == null ? 0 : pool.misconfiguredEndpoints());
             metrics.gauge("queuedRequests", () -> pool == null ? 0 : pool.queued());
         }
 
@@ -219,7 +225,11 @@ public final class EmbedDocuments extends RichAsyncFunction<EmbeddingBatch, Embe
 
         @Override
         public void onFailure(String endpoint, EmbeddingFailure failure) {
-            (failure.isTransient() ? transientFailures : permanentFailures).inc();
+            switch (failure.kind()) {
+                case TRANSIENT -> transientFailures.inc();
+                case PERMANENT -> permanentFailures.inc();
+                case MISCONFIGURED -> misconfiguredFailures.inc();
+            }
         }
 
         @Override

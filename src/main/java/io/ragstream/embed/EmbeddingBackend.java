@@ -9,12 +9,12 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>The future completes with one vector per text, in order, each of {@link #dimension()}
  * finite values; or exceptionally with an {@link EmbeddingFailure} saying whether retrying can
- * help (timeouts, refused connections, 429, 5xx) or not (a 4xx for this input, a wrong
- * dimension, NaN).
+ * help (timeouts, refused connections, 429, 5xx), or the input is to blame (a 4xx for it, NaN),
+ * or the endpoint is set up wrong (401, 403, 404, 405, every vector of another dimension).
  */
 public interface EmbeddingBackend extends AutoCloseable {
 
-    /** Where it is, for logs and metrics, e.g. http://gpu-1:11434. */
+    /** Where it is, for logs, metrics and messages, e.g. http://gpu-1:11434: no credentials, no query string. */
     String endpoint();
 
     String model();

@@ -6,8 +6,13 @@ public final class EmbeddingFailure extends RuntimeException {
     public enum Kind {
         /** Timeout, refused or reset connection, 429, 5xx: retry, later or elsewhere. */
         TRANSIENT,
-        /** The backend rejects this input for good (4xx, wrong dimension, NaN): dead-letter it. */
-        PERMANENT
+        /** The backend rejects this input for good (a 4xx naming it, NaN): dead-letter it. */
+        PERMANENT,
+        /**
+         * The endpoint is set up wrong (401, 403, 404, 405, vectors of another dimension): no
+         * input's fault, so nothing is dead-lettered; the endpoint takes no work until fixed.
+         */
+        MISCONFIGURED
     }
 
     private final Kind kind;
@@ -29,6 +34,10 @@ public final class EmbeddingFailure extends RuntimeException {
 
     public Kind kind() {
         return kind;
+    }
+
+    public boolean isMisconfigured() {
+        return kind == Kind.MISCONFIGURED;
     }
 
     public boolean isTransient() {

@@ -16,17 +16,21 @@ import java.util.Map;
  *
  * @param maxInFlight requests the in-process model runs at once (its pool of one endpoint); they
  *     share the machine's cores
+ * @param misconfiguredTimeout how long embedding waits while no endpoint is healthy and some are
+ *     misconfigured, before the job fails naming them
  */
 public record EmbeddingOptions(
         String backend, String model, int batchSize, Duration linger, int maxInFlight, Duration timeout,
         int parallelism, int cacheMaxEntries, Duration cacheTtl, List<Endpoint> endpoints, int dimension,
-        Duration requestTimeout, String apiKeyEnv) implements Serializable {
+        Duration requestTimeout, String apiKeyEnv, Duration misconfiguredTimeout) implements Serializable {
 
     /** One server of the pool and how many requests it takes at once (Ollama: OLLAMA_NUM_PARALLEL). */
     public record Endpoint(String url, int maxConcurrency) implements Serializable {}
 
     static final EmbeddingPool.Backoff RETRY_BACKOFF = new EmbeddingPool.Backoff(100, 10_000);
     static final EmbeddingPool.Backoff OPEN_BACKOFF = new EmbeddingPool.Backoff(1_000, 30_000);
+    /** How often a misconfigured endpoint is probed, at most: a few times within the timeout, so a fix is seen. */
+    static final Duration MISCONFIGURED_PROBE = Duration.ofSeconds(30);
 
     public static EmbeddingOptions from(RagstreamConfig config) {
         String backend = config.choice(RagstreamOptions.EMBEDDING_BACKEND, "onnx", "ollama", "openai");
@@ -56,7 +60,23 @@ public record EmbeddingOptions(
                 config.get(RagstreamOptions.EMBEDDING_CACHE_TTL),
                 endpoints, dimension,
                 config.get(RagstreamOptions.EMBEDDING_REQUEST_TIMEOUT),
-                config.get(RagstreamOptions.EMBEDDING_API_KEY_ENV));
+                config.get(RagstreamOptions.EMBEDDING_API_KEY_ENV),
+                misconfiguredTimeout(config));
+    }
+
+    private static Duration misconfiguredTimeout(RagstreamConfig config) {
+        Duration timeout = config.get(RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT);
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw new ConfigException(RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT.key(),
+                    "must be positive (how long to wait for a misconfigured endpoint to be fixed), was " + timeout);
+        }
+        return timeout;
+    }
+
+    /** Misconfigured endpoints are probed every 30 s, or more often when the timeout is short. */
+    EmbeddingPool.Misconfigured misconfigured() {
+        long probeMillis = Math.max(1, Math.min(MISCONFIGURED_PROBE.toMillis(), misconfiguredTimeout.toMillis() / 4));
+        return new EmbeddingPool.Misconfigured(Duration.ofMillis(probeMillis), misconfiguredTimeout);
     }
 
     private static List<Endpoint> endpoints(RagstreamConfig config) {
@@ -115,14 +135,16 @@ public record EmbeddingOptions(
             int threads = Math.max(1, share(maxInFlight, subtask, parallelism));
             members.add(new EmbeddingPool.Member(new InProcessBackend(OnnxMiniLmEmbedder.shared(inProcessModel()), threads), threads));
         } else {
-            for (Endpoint endpoint : endpoints) {
+            for (int i = 0; i < endpoints.size(); i++) {
+                Endpoint endpoint = endpoints.get(i);
                 int share = share(endpoint.maxConcurrency(), subtask, parallelism);
                 if (share > 0) { // more subtasks than the endpoint takes requests: others use it
-                    members.add(new EmbeddingPool.Member(backend(endpoint.url()), share));
+                    members.add(new EmbeddingPool.Member(backend(endpoint.url()), share,
+                            RagstreamOptions.EMBEDDING_ENDPOINTS.key() + "[" + i + "].url"));
                 }
             }
         }
-        return new EmbeddingPool(members, RETRY_BACKOFF, OPEN_BACKOFF, listener);
+        return new EmbeddingPool(members, RETRY_BACKOFF, OPEN_BACKOFF, misconfigured(), listener);
     }
 
     private EmbeddingBackend backend(String url) {

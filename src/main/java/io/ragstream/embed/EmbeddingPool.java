@@ -1,8 +1,10 @@
 package io.ragstream.embed;
 
+import io.ragstream.config.RagstreamOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -23,22 +25,27 @@ import java.util.function.LongSupplier;
  * limit: a pool that is down holds the job back, it does not lose work. An endpoint that keeps
  * failing is backed off (its circuit opens) and probed with one request before it takes load
  * again. A permanent failure (the input itself is rejected) is returned to the caller.
+ *
+ * <p>An endpoint that answers as if set up wrong (a key refused, a path or model missing, vectors
+ * of another dimension) is misconfigured: its requests go to the others at once, and it takes no
+ * work but a probe request now and then, so that fixing it brings it back. While no endpoint is
+ * healthy and some are misconfigured the requests wait; after {@link Misconfigured#timeout()} of
+ * that, the pool fails them (and any new one), naming the endpoints and what to fix.
  */
 public final class EmbeddingPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddingPool.class);
-
-    /** Consecutive transient failures that open an endpoint's circuit. */
-    static final int FAILURES_TO_OPEN = 3;
 
     private final List<Endpoint> endpoints;
     private final Deque<Request> waiting = new ArrayDeque<>();
     private final ScheduledExecutorService timer;
     private final Backoff retryBackoff;
     private final Backoff openBackoff;
+    private final Misconfigured misconfigured;
     private final PoolListener listener;
     private final LongSupplier clock;
     private int nextStart; // rotates ties between equally loaded endpoints
     private boolean wakeUpScheduled;
+    private long stuckSince; // 0, or since when no endpoint is healthy and some are misconfigured
     private boolean closed;
 
     /** Exponential backoff: initial × 2^(attempt-1), capped, with ±50 % jitter. */
@@ -49,20 +56,49 @@ public final class EmbeddingPool implements AutoCloseable {
         }
     }
 
-    /** An endpoint and the share of its concurrency this pool may use. */
-    public record Member(EmbeddingBackend backend, int maxConcurrency) {}
+    /**
+     * How misconfigured endpoints are waited for: probed every {@code probeEvery}; and after
+     * {@code timeout} without a healthy endpoint, the pool gives up.
+     */
+    public record Misconfigured(Duration probeEvery, Duration timeout) {
+        public static final Misconfigured DEFAULT = new Misconfigured(Duration.ofSeconds(30), Duration.ofMinutes(3));
 
-    public EmbeddingPool(List<Member> members, Backoff retryBackoff, Backoff openBackoff, PoolListener listener) {
-        this(members, retryBackoff, openBackoff, listener, System::currentTimeMillis);
+        public Misconfigured {
+            if (probeEvery.isNegative() || probeEvery.isZero() || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("probeEvery and timeout must be positive: " + probeEvery + ", " + timeout);
+            }
+        }
     }
 
-    EmbeddingPool(List<Member> members, Backoff retryBackoff, Backoff openBackoff, PoolListener listener, LongSupplier clock) {
+    /**
+     * An endpoint and the share of its concurrency this pool may use.
+     *
+     * @param setting the setting that holds its URL, named when it is misconfigured (may be null)
+     */
+    public record Member(EmbeddingBackend backend, int maxConcurrency, String setting) {
+        public Member(EmbeddingBackend backend, int maxConcurrency) {
+            this(backend, maxConcurrency, null);
+        }
+    }
+
+    public EmbeddingPool(List<Member> members, Backoff retryBackoff, Backoff openBackoff, PoolListener listener) {
+        this(members, retryBackoff, openBackoff, Misconfigured.DEFAULT, listener);
+    }
+
+    public EmbeddingPool(List<Member> members, Backoff retryBackoff, Backoff openBackoff, Misconfigured misconfigured,
+                         PoolListener listener) {
+        this(members, retryBackoff, openBackoff, misconfigured, listener, System::currentTimeMillis);
+    }
+
+    EmbeddingPool(List<Member> members, Backoff retryBackoff, Backoff openBackoff, Misconfigured misconfigured,
+                  PoolListener listener, LongSupplier clock) {
         if (members.isEmpty()) {
             throw new IllegalArgumentException("a pool needs at least one endpoint with a concurrency share");
         }
-        this.endpoints = members.stream().map(m -> new Endpoint(m.backend(), m.maxConcurrency())).toList();
+        this.endpoints = members.stream().map(Endpoint::new).toList();
         this.retryBackoff = retryBackoff;
         this.openBackoff = openBackoff;
+        this.misconfigured = misconfigured;
         this.listener = listener;
         this.clock = clock;
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
@@ -74,7 +110,10 @@ public final class EmbeddingPool implements AutoCloseable {
         this.timer = executor;
     }
 
-    /** Embeds one batch; completes when some endpoint has answered it, however long that takes. */
+    /**
+     * Embeds one batch; completes when some endpoint has answered it, however long that takes, or
+     * fails with a MISCONFIGURED {@link EmbeddingFailure} when the pool gives up (see the class comment).
+     */
     public CompletableFuture<List<float[]>> embed(List<String> texts) {
         Request request = new Request(List.copyOf(texts));
         synchronized (this) {
@@ -92,9 +131,14 @@ public final class EmbeddingPool implements AutoCloseable {
         return endpoints.stream().mapToInt(e -> e.inFlight).sum();
     }
 
-    /** Endpoints whose circuit is closed. */
+    /** Endpoints that take work: circuit closed, not misconfigured. */
     public synchronized int healthyEndpoints() {
-        return (int) endpoints.stream().filter(e -> e.openUntil == 0).count();
+        return (int) endpoints.stream().filter(e -> e.health.healthy()).count();
+    }
+
+    /** Endpoints that take no work until someone fixes them (a key, a path, a model, a dimension). */
+    public synchronized int misconfiguredEndpoints() {
+        return (int) endpoints.stream().filter(e -> e.health.misconfiguration() != null).count();
     }
 
     public synchronized int queued() {
@@ -103,22 +147,70 @@ public final class EmbeddingPool implements AutoCloseable {
 
     private void dispatch() {
         List<Runnable> sends = new ArrayList<>();
+        List<Request> givenUp = List.of();
+        EmbeddingFailure giveUp = null;
         synchronized (this) {
+            long now = clock.getAsLong();
             while (!waiting.isEmpty() && !closed) {
-                Endpoint endpoint = choose(clock.getAsLong());
+                Endpoint endpoint = choose(now);
                 if (endpoint == null) {
                     scheduleWakeUp();
                     break;
                 }
                 Request request = waiting.pollFirst();
                 endpoint.inFlight++;
-                if (endpoint.openUntil != 0) {
-                    endpoint.probing = true; // half-open: this request decides
+                boolean probe = !endpoint.health.healthy(); // half-open or misconfigured: this request decides
+                if (probe) {
+                    endpoint.health.probing();
                 }
-                sends.add(() -> send(endpoint, request));
+                sends.add(() -> send(endpoint, request, probe));
+            }
+            // what no endpoint took; a probe may still have gone out, so a fix is seen even now
+            if (expired(now) && !waiting.isEmpty()) {
+                giveUp = giveUp(now);
+                givenUp = new ArrayList<>(waiting);
+                waiting.clear();
             }
         }
+        for (Request request : givenUp) {
+            request.result.completeExceptionally(giveUp);
+        }
         sends.forEach(Runnable::run); // outside the lock: a backend may answer at once
+    }
+
+    /** No endpoint has been healthy, and some misconfigured, for the timeout: stop waiting. */
+    private boolean expired(long now) {
+        return stuckSince != 0 && now - stuckSince >= misconfigured.timeout().toMillis();
+    }
+
+    /** Why the pool stops waiting: every misconfigured endpoint, what it answered, what to fix. */
+    private EmbeddingFailure giveUp(long now) {
+        List<Misconfiguration> problems = endpoints.stream().map(e -> e.health.misconfiguration())
+                .filter(m -> m != null).toList();
+        StringBuilder message = new StringBuilder("no embedding endpoint has been healthy for ")
+                .append((now - stuckSince) / 1000).append(" s (").append(RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT.key())
+                .append('=').append(misconfigured.timeout()).append(") and ").append(problems.size()).append(" of ")
+                .append(endpoints.size()).append(" are misconfigured: ");
+        for (int i = 0; i < problems.size(); i++) {
+            message.append(i == 0 ? "" : "; ").append(problems.get(i).describe());
+        }
+        return new EmbeddingFailure(EmbeddingFailure.Kind.MISCONFIGURED, problems.get(0).failure().status(), message.toString(), null);
+    }
+
+    /** Starts or stops the misconfiguration clock after an endpoint's health changed. */
+    private void checkStuck() {
+        boolean stuck = endpoints.stream().noneMatch(e -> e.health.healthy())
+                && endpoints.stream().anyMatch(e -> e.health.misconfiguration() != null);
+        if (!stuck) {
+            stuckSince = 0;
+        } else if (stuckSince == 0 && !closed) {
+            stuckSince = clock.getAsLong();
+            long at = misconfigured.timeout().toMillis();
+            LOG.warn("no embedding endpoint is healthy and {} are misconfigured: embedding waits, and fails in {} ({}) "
+                    + "unless one is fixed", misconfiguredEndpoints(), misconfigured.timeout(),
+                    RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT.key());
+            timer.schedule(this::dispatch, at + 1, TimeUnit.MILLISECONDS); // gives up, if still stuck then
+        }
     }
 
     /** The least-loaded endpoint that may take a request now, or null. */
@@ -127,7 +219,7 @@ public final class EmbeddingPool implements AutoCloseable {
         double bestLoad = Double.MAX_VALUE;
         for (int i = 0; i < endpoints.size(); i++) {
             Endpoint e = endpoints.get((nextStart + i) % endpoints.size());
-            if (!e.canTake(now)) {
+            if (!canTake(e, now)) {
                 continue;
             }
             double load = (double) e.inFlight / e.maxConcurrency;
@@ -140,13 +232,20 @@ public final class EmbeddingPool implements AutoCloseable {
         return best;
     }
 
-    /** With every endpoint full or backed off, look again when the first circuit may close. */
+    private static boolean canTake(Endpoint e, long now) {
+        if (e.health.healthy()) {
+            return e.inFlight < e.maxConcurrency;
+        }
+        return e.inFlight == 0 && e.health.mayProbe(now); // one probe at a time
+    }
+
+    /** With every endpoint full, backed off or misconfigured, look again when the first may take a probe. */
     private void scheduleWakeUp() {
-        if (wakeUpScheduled || endpoints.stream().anyMatch(e -> e.openUntil == 0)) {
+        if (wakeUpScheduled || endpoints.stream().anyMatch(e -> e.health.healthy())) {
             return; // a completing request will dispatch again
         }
         long now = clock.getAsLong();
-        long next = endpoints.stream().filter(e -> !e.probing).mapToLong(e -> e.openUntil).min().orElse(now + 100);
+        long next = endpoints.stream().filter(e -> e.inFlight == 0).mapToLong(e -> e.health.nextChance()).min().orElse(now + 100);
         wakeUpScheduled = true;
         timer.schedule(() -> {
             synchronized (this) {
@@ -156,7 +255,7 @@ public final class EmbeddingPool implements AutoCloseable {
         }, Math.max(1, next - now), TimeUnit.MILLISECONDS);
     }
 
-    private void send(Endpoint endpoint, Request request) {
+    private void send(Endpoint endpoint, Request request, boolean probe) {
         request.attempts++;
         long start = System.nanoTime();
         listener.onRequest(endpoint.backend.endpoint(), request.texts.size());
@@ -169,47 +268,72 @@ public final class EmbeddingPool implements AutoCloseable {
         answer.whenComplete((vectors, error) -> {
             long millis = (System.nanoTime() - start) / 1_000_000;
             if (error == null) {
-                succeeded(endpoint);
+                answered(endpoint, probe);
                 listener.onSuccess(endpoint.backend.endpoint(), millis);
                 request.result.complete(vectors);
             } else {
                 EmbeddingFailure failure = asFailure(endpoint, error);
                 listener.onFailure(endpoint.backend.endpoint(), failure);
-                if (failure.isTransient() || misconfigured(failure)) {
-                    failed(endpoint);
-                    retryLater(request, failure);
-                } else {
-                    succeeded(endpoint); // the endpoint answered; the input was wrong
-                    request.result.completeExceptionally(failure);
+                switch (failure.kind()) {
+                    case TRANSIENT -> {
+                        failed(endpoint, probe);
+                        retryLater(request, failure);
+                    }
+                    case MISCONFIGURED -> {
+                        EmbeddingFailure givenUp = misconfigured(endpoint, probe, failure, request);
+                        if (givenUp != null) {
+                            request.result.completeExceptionally(givenUp);
+                        }
+                    }
+                    case PERMANENT -> {
+                        answered(endpoint, probe); // the endpoint answered; the input was wrong
+                        request.result.completeExceptionally(failure);
+                    }
                 }
             }
             dispatch();
         });
     }
 
-    private synchronized void succeeded(Endpoint endpoint) {
+    private synchronized void answered(Endpoint endpoint, boolean probe) {
         endpoint.inFlight--;
-        if (endpoint.openUntil != 0) {
-            LOG.info("embedding endpoint {} answers again; closing its circuit", endpoint.backend.endpoint());
+        if (endpoint.health.answered(probe)) {
+            LOG.info("embedding endpoint {} answers properly again; it takes work", endpoint.backend.endpoint());
+            checkStuck();
         }
-        endpoint.failures = 0;
-        endpoint.opened = 0;
-        endpoint.openUntil = 0;
-        endpoint.probing = false;
     }
 
-    private synchronized void failed(Endpoint endpoint) {
+    private synchronized void failed(Endpoint endpoint, boolean probe) {
         endpoint.inFlight--;
-        endpoint.failures++;
-        boolean probeFailed = endpoint.probing;
-        endpoint.probing = false;
-        if (probeFailed || endpoint.failures >= FAILURES_TO_OPEN) {
-            endpoint.opened++;
-            long pause = openBackoff.delay(endpoint.opened);
-            endpoint.openUntil = clock.getAsLong() + pause;
-            LOG.warn("embedding endpoint {} failed {} times in a row; backing off for {} ms",
-                    endpoint.backend.endpoint(), endpoint.failures, pause);
+        long pause = endpoint.health.failedTransiently(clock.getAsLong(), probe, openBackoff, misconfigured.probeEvery().toMillis());
+        if (pause > 0) {
+            LOG.warn("embedding endpoint {} keeps failing; backing off for {} ms", endpoint.backend.endpoint(), pause);
+            checkStuck();
         }
+    }
+
+    /**
+     * Marks the endpoint and puts the request back in line for another endpoint (or the wait);
+     * past the timeout, returns why the request fails instead: a request bouncing between
+     * misconfigured endpoints might otherwise never be seen waiting.
+     */
+    private synchronized EmbeddingFailure misconfigured(Endpoint endpoint, boolean probe, EmbeddingFailure failure, Request request) {
+        endpoint.inFlight--;
+        long now = clock.getAsLong();
+        Misconfiguration problem = new Misconfiguration(endpoint.backend.endpoint(), endpoint.setting, failure);
+        if (endpoint.health.misconfigured(now, probe, problem, misconfigured.probeEvery().toMillis())) {
+            LOG.error("embedding endpoint {}; it takes no work and is probed every {} s until fixed", problem.describe(),
+                    misconfigured.probeEvery().toSeconds());
+        }
+        checkStuck();
+        if (expired(now)) {
+            return giveUp(now);
+        }
+        listener.onRetry(request.attempts);
+        if (!closed) {
+            waiting.addFirst(request); // it has waited longest
+        }
+        return null;
     }
 
     private void retryLater(Request request, EmbeddingFailure failure) {
@@ -226,14 +350,6 @@ public final class EmbeddingPool implements AutoCloseable {
             }
             dispatch();
         }, delay, TimeUnit.MILLISECONDS);
-    }
-
-    /**
-     * 401, 403, 404: a wrong key or a model the endpoint lacks. That is the endpoint's fault,
-     * not the input's: its work waits and moves elsewhere rather than being dead-lettered.
-     */
-    private static boolean misconfigured(EmbeddingFailure failure) {
-        return failure.status() == 401 || failure.status() == 403 || failure.status() == 404;
     }
 
     private static EmbeddingFailure asFailure(Endpoint endpoint, Throwable error) {
@@ -267,26 +383,18 @@ public final class EmbeddingPool implements AutoCloseable {
         }
     }
 
-    /** An endpoint's load and circuit; guarded by the pool's lock. */
+    /** An endpoint, its load and its health; guarded by the pool's lock. */
     private static final class Endpoint {
         final EmbeddingBackend backend;
         final int maxConcurrency;
+        final String setting;
+        final EndpointHealth health = new EndpointHealth();
         int inFlight;
-        int failures;   // consecutive transient failures
-        int opened;     // consecutive times the circuit opened: the pause grows with it
-        long openUntil; // 0: closed (healthy); else backed off until then, then half-open
-        boolean probing;
 
-        Endpoint(EmbeddingBackend backend, int maxConcurrency) {
-            this.backend = backend;
-            this.maxConcurrency = maxConcurrency;
-        }
-
-        boolean canTake(long now) {
-            if (openUntil == 0) {
-                return inFlight < maxConcurrency;
-            }
-            return now >= openUntil && !probing && inFlight == 0; // half-open: one probe at a time
+        Endpoint(Member member) {
+            this.backend = member.backend();
+            this.maxConcurrency = member.maxConcurrency();
+            this.setting = member.setting();
         }
     }
 }

@@ -15,6 +15,8 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.IntSummaryStatistics;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -39,13 +41,17 @@ import java.util.concurrent.ExecutionException;
  *       not serialise a non-finite number (Ollama's {@code "json: unsupported value: NaN"},
  *       Python's {@code "Out of range float values are not JSON compliant"}) is PERMANENT, since the
  *       model gives that input NaN every time and retrying would stall the job for ever.
- *   <li>Any other non-2xx (4xx, an unfollowed 3xx): PERMANENT with the status and the server's
- *       error message.
+ *   <li>401, 403 (a key refused), 404 (a path or model the server lacks), 405 (a path that is
+ *       not the embeddings API): MISCONFIGURED with the status; no input is to blame.
+ *   <li>Any other non-2xx (400, 413, 422 naming an input, an unfollowed 3xx): PERMANENT with the
+ *       status and the server's error message.
  *   <li>A 2xx whose body is not JSON at all (empty, or a proxy's HTML page): TRANSIENT with the
  *       status; the answer did not come from the embedding server.
+ *   <li>A 2xx whose every vector has another dimension than configured: MISCONFIGURED (the
+ *       endpoint serves another model, or the configured dimension is wrong).
  *   <li>A 2xx JSON that lacks the expected field or has the wrong shape, the wrong number of
- *       vectors, a vector of the wrong dimension or a non-finite value: PERMANENT with the status;
- *       the server answered, and asking again gets the same answer.
+ *       vectors, some (not all) vectors of the wrong dimension or a non-finite value: PERMANENT
+ *       with the status; the server answered, and asking again gets the same answer.
  * </ul>
  */
 final class HttpBackends {
@@ -78,8 +84,9 @@ final class HttpBackends {
             requirePositive(connectTimeout, "connectTimeout");
         }
 
+        /** For logs, messages and metrics: without the query string, which may hold a key. */
         String endpoint() {
-            return base.toString();
+            return redacted(base);
         }
     }
 
@@ -168,6 +175,20 @@ final class HttpBackends {
             path = path.substring(0, path.length() - 1);
         }
         return withPath(uri, path);
+    }
+
+    /** The URL without what may be secret: user info and query string show as {@code ***}. */
+    static String redacted(URI uri) {
+        StringBuilder s = new StringBuilder(uri.getScheme()).append("://");
+        if (uri.getRawUserInfo() != null) {
+            s.append("***@");
+        }
+        s.append(uri.getHost());
+        if (uri.getPort() >= 0) {
+            s.append(':').append(uri.getPort());
+        }
+        s.append(uri.getRawPath() == null ? "" : uri.getRawPath());
+        return uri.getRawQuery() != null ? s.append("?***").toString() : s.toString();
     }
 
     /** {@code base} with its path replaced (the query, if any, is kept). */
@@ -298,6 +319,9 @@ final class HttpBackends {
         if (status == 408 || status == 429 || status >= 500) {
             String retryAfter = response.headers().firstValue("Retry-After").map(v -> " (Retry-After: " + v + ")").orElse("");
             return new EmbeddingFailure(EmbeddingFailure.Kind.TRANSIENT, status, text + retryAfter, null);
+        }
+        if (status == 401 || status == 403 || status == 404 || status == 405) {
+            return new EmbeddingFailure(EmbeddingFailure.Kind.MISCONFIGURED, status, text, null);
         }
         if (status >= 300 && status < 400) {
             text += " (redirects are not followed; configure the final URL"
@@ -430,6 +454,27 @@ final class HttpBackends {
             }
         }
         return v;
+    }
+
+    /**
+     * Checks the vectors' lengths before their values: when every one has another length than
+     * {@code expected}, the endpoint is misconfigured (no input is to blame); when only some have,
+     * the first of those is a bad answer for its input.
+     */
+    static void checkDimensions(int[] lengths, int expected, HttpResponse<?> response, String who) {
+        int wrong = (int) Arrays.stream(lengths).filter(n -> n != expected).count();
+        if (wrong > 0 && wrong == lengths.length) {
+            IntSummaryStatistics got = Arrays.stream(lengths).summaryStatistics();
+            String values = got.getMin() == got.getMax() ? Integer.toString(got.getMin()) : got.getMin() + " to " + got.getMax();
+            throw new EmbeddingFailure(EmbeddingFailure.Kind.MISCONFIGURED, response.statusCode(), who
+                    + ": wrong dimension: every vector of the answer has " + values + " values, expected " + expected
+                    + " (does the endpoint serve the configured model, and is the configured dimension the model's?)", null);
+        }
+        for (int i = 0; i < lengths.length; i++) {
+            if (lengths[i] != expected) {
+                throw wrongDimension(response, who, i, lengths[i], expected);
+            }
+        }
     }
 
     static EmbeddingFailure wrongDimension(HttpResponse<?> response, String who, int position, int got, int expected) {

@@ -30,8 +30,9 @@ import java.util.concurrent.CompletableFuture;
  * <p>Vectors are returned as the server gives them, not normalised here (Ollama's {@code
  * /api/embed} L2-normalises them itself, and cosine distance, which the index uses, does not need
  * unit norm anyway). They are checked: as many as inputs, each of {@link #dimension()} finite
- * values. A sloppy server's {@code NaN} literal is parsed and rejected as NaN (PERMANENT), and so
- * are Ollama's own answers to a NaN vector: a 400 {@code "embedding contains NaN or Inf values"}
+ * values (vectors that all have another length mean the endpoint serves another model:
+ * MISCONFIGURED, not the input's fault). A sloppy server's {@code NaN} literal is parsed and
+ * rejected as NaN (PERMANENT), and so are Ollama's own answers to a NaN vector: a 400 {@code "embedding contains NaN or Inf values"}
  * (recent versions) or a 500 {@code "json: unsupported value: NaN"} (older ones). One bad text
  * fails its whole batch: Ollama answers all or nothing. The
  * other failures are classified as {@link HttpBackends} describes; Ollama's errors come as {@code
@@ -130,6 +131,12 @@ public final class OllamaBackend implements EmbeddingBackend {
         if (embeddings.size() != expected) {
             throw HttpBackends.badAnswer(response, who, "asked for " + expected + " vectors, got " + embeddings.size());
         }
+        int[] lengths = new int[expected];
+        for (int i = 0; i < expected; i++) {
+            JsonNode vector = embeddings.get(i);
+            lengths[i] = vector != null && vector.isArray() ? vector.size() : settings.dimension(); // else: vector() says why
+        }
+        HttpBackends.checkDimensions(lengths, settings.dimension(), response, who);
         List<float[]> vectors = new ArrayList<>(expected);
         for (int i = 0; i < expected; i++) {
             vectors.add(HttpBackends.vector(embeddings.get(i), settings.dimension(), i, response, who));

@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Vectors are returned as the server gives them, not normalised (OpenAI's are unit length;
  * cosine distance, which the index uses, does not need unit norm anyway). They are checked: as
- * many as inputs, each index once, each of {@link #dimension()} finite values; {@code null} in a
+ * many as inputs, each index once, each of {@link #dimension()} finite values (all of another
+ * length: MISCONFIGURED, the endpoint serves another model); {@code null} in a
  * float array (what orjson-based servers write for NaN) counts as NaN. Failures are classified as
  * {@link HttpBackends} describes; OpenAI-style errors {@code {"error": {"message": ..}}} and the
  * variants of compatible servers have their message in the exception message.
@@ -203,17 +204,30 @@ public final class OpenAiBackend implements EmbeddingBackend {
         if (data.size() != expected) {
             throw HttpBackends.badAnswer(response, who, "asked for " + expected + " vectors, got " + data.size());
         }
-        float[][] vectors = new float[expected][];
+        // first every vector's length (a wrong one everywhere is the endpoint's fault), then the values
+        JsonNode[] arrays = new JsonNode[expected];
+        float[][] decoded = new float[expected][];
+        int[] lengths = new int[expected];
         for (int i = 0; i < expected; i++) {
             JsonNode item = data.get(i);
             int index = index(item, i, expected, response);
-            if (vectors[index] != null) {
+            if (arrays[index] != null || decoded[index] != null) {
                 throw HttpBackends.badAnswer(response, who, "index " + index + " appears twice in \"data\"");
             }
             JsonNode embedding = item.get("embedding");
-            vectors[index] = embedding != null && embedding.isTextual()
-                    ? decodeBase64(embedding.asText(), index, response)
-                    : HttpBackends.vector(embedding, settings.dimension(), index, response, who);
+            if (embedding != null && embedding.isTextual()) {
+                decoded[index] = decodeBase64(embedding.asText(), index, response);
+                lengths[index] = decoded[index].length;
+            } else {
+                arrays[index] = embedding == null ? HttpBackends.JSON.nullNode() : embedding;
+                lengths[index] = embedding != null && embedding.isArray() ? embedding.size() : settings.dimension(); // else: vector() says why
+            }
+        }
+        HttpBackends.checkDimensions(lengths, settings.dimension(), response, who);
+        float[][] vectors = new float[expected][];
+        for (int i = 0; i < expected; i++) {
+            vectors[i] = decoded[i] != null ? HttpBackends.finite(decoded[i], i, response, who)
+                    : HttpBackends.vector(arrays[i], settings.dimension(), i, response, who);
         }
         return Arrays.asList(vectors);
     }
@@ -244,13 +258,9 @@ public final class OpenAiBackend implements EmbeddingBackend {
             throw HttpBackends.badAnswer(response, who, "vector " + index + " has " + bytes.length
                     + " bytes, not a whole number of float32 values");
         }
-        int n = bytes.length / Float.BYTES;
-        if (n != settings.dimension()) {
-            throw HttpBackends.wrongDimension(response, who, index, n, settings.dimension());
-        }
-        float[] v = new float[n];
+        float[] v = new float[bytes.length / Float.BYTES];
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-        return HttpBackends.finite(v, index, response, who);
+        return v; // its length and values are checked with the others'
     }
 
     /** Fails the requests in flight (TRANSIENT) and refuses new ones; idempotent. */

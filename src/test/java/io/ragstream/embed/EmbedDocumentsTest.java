@@ -32,7 +32,8 @@ class EmbedDocumentsTest {
     void open() throws Exception {
         metrics = new CapturedMetrics("embed");
         EmbeddingOptions options = new EmbeddingOptions("onnx", OnnxMiniLmEmbedder.MODEL_NAME, 2,
-                Duration.ofMillis(10), 2, Duration.ofMinutes(2), 1, 1000, Duration.ofHours(1), List.of(), 384, Duration.ofSeconds(10), "UNUSED");
+                Duration.ofMillis(10), 2, Duration.ofMinutes(2), 1, 1000, Duration.ofHours(1), List.of(), 384, Duration.ofSeconds(10), "UNUSED",
+                Duration.ofMinutes(3));
         harness = new OneInputStreamOperatorTestHarness<>(
                 new AsyncWaitOperatorFactory<>(new EmbedDocuments(options), 120_000, 4, AsyncDataStream.OutputMode.ORDERED),
                 TypeInformation.of(EmbeddingBatch.class).createSerializer(new SerializerConfigImpl()),

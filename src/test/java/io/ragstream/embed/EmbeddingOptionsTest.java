@@ -4,6 +4,7 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,5 +34,19 @@ class EmbeddingOptionsTest {
         assertThatThrownBy(() -> EmbeddingOptions.from(RagstreamConfig.of(Map.of("embedding.max-in-flight", "0"))))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("embedding.max-in-flight").hasMessageContaining("must be > 0");
+    }
+
+    @Test
+    void theMisconfiguredTimeoutIsReadAndANonPositiveOneNamesTheKey() {
+        EmbeddingOptions defaults = EmbeddingOptions.from(RagstreamConfig.of(Map.of()));
+        assertThat(defaults.misconfiguredTimeout()).isEqualTo(Duration.ofMinutes(3));
+        assertThat(defaults.misconfigured().probeEvery()).as("every 30 s").isEqualTo(Duration.ofSeconds(30));
+
+        EmbeddingOptions shortWait = EmbeddingOptions.from(RagstreamConfig.of(Map.of("embedding.misconfigured-timeout", "20 s")));
+        assertThat(shortWait.misconfigured().probeEvery()).as("a few probes within the wait").isEqualTo(Duration.ofSeconds(5));
+
+        assertThatThrownBy(() -> EmbeddingOptions.from(RagstreamConfig.of(Map.of("embedding.misconfigured-timeout", "0 s"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("embedding.misconfigured-timeout").hasMessageContaining("must be positive");
     }
 }

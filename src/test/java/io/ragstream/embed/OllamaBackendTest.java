@@ -141,12 +141,20 @@ class OllamaBackendTest {
     }
 
     @Test
-    void aWrongDimensionIsPermanent() {
+    void aWrongDimensionForEveryVectorIsTheEndpointsMisconfiguration() {
         server.reply(200, DOC_RESPONSE);
         EmbeddingFailure f = failure(backend(384).embed(DOC_INPUT));
-        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.MISCONFIGURED);
         assertThat(f.status()).isEqualTo(200);
-        assertThat(f).hasMessageContainingAll("wrong dimension", "10 values", "expected 384");
+        assertThat(f).hasMessageContainingAll("wrong dimension", "every vector", "10 values", "expected 384");
+    }
+
+    @Test
+    void aWrongDimensionForSomeVectorsIsPermanentForTheFirst() {
+        server.reply(200, "{\"model\": \"m\", \"embeddings\": [[0.1, 0.2], [0.1, 0.2, 0.3]]}");
+        EmbeddingFailure f = failure(backend(2).embed(List.of("fine", "odd")));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f).hasMessageContainingAll("wrong dimension", "vector 1", "3 values", "expected 2");
     }
 
     @Test
@@ -189,7 +197,6 @@ class OllamaBackendTest {
     @ParameterizedTest(name = "HTTP {0}")
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
         "400 | {\"error\":\"input exceeds maximum context length\"} | input exceeds maximum context length",
-        "404 | {\"error\":\"model 'all-minilm' not found\"}         | model 'all-minilm' not found",
         "413 | <html><body>413 Request Entity Too Large</body></html> | 413 Request Entity Too Large"})
     void aClientErrorIsPermanentWithTheServersMessage(int status, String body, String message) {
         server.reply(status, body);
@@ -197,6 +204,29 @@ class OllamaBackendTest {
         assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
         assertThat(f.status()).isEqualTo(status);
         assertThat(f).hasMessageContainingAll("HTTP " + status, message, server.url(), "all-minilm");
+    }
+
+    @ParameterizedTest(name = "HTTP {0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "401 | <html><body>401 Authorization Required</body></html> | 401 Authorization Required",
+        "403 | {\"error\":\"forbidden\"}                           | forbidden",
+        "404 | {\"error\":\"model 'all-minilm' not found\"}         | model 'all-minilm' not found",
+        "405 | {\"error\":\"method not allowed\"}                  | method not allowed"})
+    void aRefusedKeyAMissingModelOrPathIsTheEndpointsMisconfiguration(int status, String body, String message) {
+        server.reply(status, body);
+        EmbeddingFailure f = failure(backend(10).embed(DOC_INPUT));
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.MISCONFIGURED);
+        assertThat(f.status()).isEqualTo(status);
+        assertThat(f).hasMessageContainingAll("HTTP " + status, message, server.url(), "all-minilm");
+    }
+
+    @Test
+    void aQueryStringIsInNoMessage() {
+        server.reply(404, "{\"error\":\"not found\"}");
+        OllamaBackend backend = backend(OllamaBackend.builder(server.url() + "/?token=s3cret").model("m").dimension(10));
+        assertThat(backend.endpoint()).isEqualTo(server.url() + "?***");
+        assertThat(failure(backend.embed(DOC_INPUT))).hasMessageNotContaining("s3cret");
+        assertThat(server.requests().get(0).path()).isEqualTo("/api/embed");
     }
 
     @ParameterizedTest(name = "HTTP {0}")

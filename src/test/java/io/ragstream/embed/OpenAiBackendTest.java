@@ -136,7 +136,7 @@ class OpenAiBackendTest {
 
         assertThat(backend.toString()).doesNotContain(KEY).contains("OPENAI_API_KEY");
         EmbeddingFailure f = failure(backend.embed(List.of("x")));
-        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.MISCONFIGURED);
         assertThat(f.status()).isEqualTo(401);
         assertThat(f).hasMessageContaining("Incorrect API key provided").hasMessageNotContaining(KEY);
         assertThat(server.requests().get(0).headers().getFirst("Authorization")).isEqualTo("Bearer " + KEY);
@@ -162,7 +162,7 @@ class OpenAiBackendTest {
         EmbeddingFailure f = failure(backend.embed(List.of("x")));
 
         assertThat(server.requests().get(0).headers().containsKey("Authorization")).isFalse();
-        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.MISCONFIGURED);
         assertThat(f.status()).isEqualTo(401);
         assertThat(f).hasMessageContainingAll("You didn't provide an API key", "RAGSTREAM_TEST_NO_SUCH_KEY is not set");
         assertThat(backend.toString()).contains("apiKey=none");
@@ -284,16 +284,22 @@ class OpenAiBackendTest {
     }
 
     @Test
-    void aWrongDimensionIsPermanentInEitherEncoding() {
+    void aWrongDimensionForEveryVectorIsTheEndpointsMisconfigurationInEitherEncoding() {
         server.reply(200, DOC_RESPONSE);
         EmbeddingFailure asFloats = failure(backend(1536).embed(List.of(DOC_INPUT)));
-        assertThat(asFloats.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(asFloats.kind()).isEqualTo(EmbeddingFailure.Kind.MISCONFIGURED);
         assertThat(asFloats).hasMessageContainingAll("wrong dimension", "3 values", "expected 1536");
 
         server.reply(200, list(item(0, "\"" + base64(1, 2, 3, 4) + "\"")));
         EmbeddingFailure asBase64 = failure(backend(3).embed(List.of("x")));
-        assertThat(asBase64.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(asBase64.kind()).isEqualTo(EmbeddingFailure.Kind.MISCONFIGURED);
         assertThat(asBase64).hasMessageContainingAll("wrong dimension", "4 values", "expected 3");
+
+        // one vector of another length among right ones: a bad answer for that input
+        server.reply(200, list(item(0, "\"" + base64(1, 2, 3) + "\""), item(1, "[1, 2, 3, 4]")));
+        EmbeddingFailure one = failure(backend(3).embed(List.of("x", "y")));
+        assertThat(one.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(one).hasMessageContainingAll("wrong dimension", "vector 1", "4 values");
 
         server.reply(200, list(item(0, "\"AACAPwAA\""))); // 6 bytes: not whole floats
         assertThat(failure(backend(3).embed(List.of("x")))).hasMessageContaining("not a whole number of float32")

@@ -3,6 +3,7 @@ package io.ragstream.testing;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.metrics.CharacterFilter;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.runtime.clusterframework.types.ResourceID;
 import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
 import org.apache.flink.runtime.metrics.groups.TaskManagerMetricGroup;
@@ -18,11 +19,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A task environment for operator harnesses whose metric registry keeps the counters an
- * operator registers in its {@code ragstream} group, so tests can read them.
+ * operator registers in its {@code ragstream} group, and its gauges, so tests can read them.
  */
 public final class CapturedMetrics {
     private static final String GROUP = ".ragstream";
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Gauge<?>> gauges = new ConcurrentHashMap<>();
     private final MockEnvironment environment;
 
     public CapturedMetrics(String taskName) {
@@ -30,9 +32,14 @@ public final class CapturedMetrics {
                 .setRegisterConsumer((metric, name, group) -> {
                     String scope = group.getLogicalScope(CharacterFilter.NO_OP_FILTER);
                     int at = scope.indexOf(GROUP);
-                    if (metric instanceof Counter counter && at >= 0) {
+                    if (at >= 0) {
                         String subgroup = scope.substring(at + GROUP.length());
-                        counters.put(subgroup.isEmpty() ? name : subgroup.substring(1) + "." + name, counter);
+                        String key = subgroup.isEmpty() ? name : subgroup.substring(1) + "." + name;
+                        if (metric instanceof Counter counter) {
+                            counters.put(key, counter);
+                        } else if (metric instanceof Gauge<?> gauge) {
+                            gauges.put(key, gauge);
+                        }
                     }
                 })
                 .build();
@@ -51,5 +58,11 @@ public final class CapturedMetrics {
     public long counter(String name) {
         assertThat(counters).as("counters in group ragstream").containsKey(name);
         return counters.get(name).getCount();
+    }
+
+    /** A gauge's value now, e.g. "healthyEndpoints". */
+    public Object gauge(String name) {
+        assertThat(gauges).as("gauges in group ragstream").containsKey(name);
+        return gauges.get(name).getValue();
     }
 }
