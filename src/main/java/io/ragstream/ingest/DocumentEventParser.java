@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import io.ragstream.ingest.DeadLetter.Reason;
 import io.ragstream.ingest.DocumentEvent.Op;
 
@@ -18,12 +19,13 @@ public final class DocumentEventParser implements EventParser {
     private static final long serialVersionUID = 1L;
     /** Trailing data after the object is an error: otherwise a second document would vanish unnoticed. */
     /**
-     * Decimals stay exact: a double would turn 1e400 into Infinity, which jsonb refuses. A field
+     * Decimals stay exact, as written: a double would turn 1e400 into Infinity, which jsonb refuses. A field
      * given twice is an error: which "id" the producer meant is anyone's guess.
      */
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final IngestLimits limits;
