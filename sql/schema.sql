@@ -21,8 +21,11 @@ CREATE TABLE IF NOT EXISTS :"documents_table" (
     chunk_count integer     NOT NULL,
     deleted     boolean     NOT NULL DEFAULT false,
     updated_at  timestamptz NOT NULL DEFAULT now(),
+    source_topic text,                    -- the Kafka topic that wrote the version, so a CDC truncate finds its documents
     PRIMARY KEY (tenant, doc_id)
 );
+-- tables made before source_topic existed (the job runs this only when the column is missing)
+ALTER TABLE :"documents_table" ADD COLUMN IF NOT EXISTS source_topic text;
 
 -- How each quantization stores a chunk's vector, and what its HNSW index holds. psql cannot
 -- branch on a string, so the server picks; \gset makes the two answers variables.

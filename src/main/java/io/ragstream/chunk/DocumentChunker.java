@@ -2,11 +2,13 @@ package io.ragstream.chunk;
 
 import io.ragstream.ingest.DocumentEvent;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 
 import java.nio.charset.StandardCharsets;
@@ -22,9 +24,18 @@ import java.util.List;
  * the held version, and repeats of it, change nothing. A deleted document's state is dropped
  * after {@code deletedRetention}: from then on its row in the documents table (deleted, with
  * its version) is what turns away late events.
+ *
+ * <p>CDC truncates come in broadcast, since they touch every document their topic wrote: each
+ * subtask forgets those documents (the documents table, which the truncate marks deleted, then
+ * guards them), and one subtask passes the truncate on to the sink.
  */
-public final class DocumentChunker extends KeyedProcessFunction<String, DocumentEvent, DocumentUpdate> {
+public final class DocumentChunker extends KeyedBroadcastProcessFunction<String, DocumentEvent, DocumentEvent, DocumentUpdate> {
     private static final long serialVersionUID = 1L;
+
+    static final ValueStateDescriptor<DocumentState> STATE = new ValueStateDescriptor<>("document", DocumentState.class);
+    /** The broadcast input's state: the newest truncate version per topic (Flink needs one; it also shows in savepoints). */
+    public static final MapStateDescriptor<String, Long> TRUNCATES =
+            new MapStateDescriptor<>("truncates", Types.STRING, Types.LONG);
 
     private final Chunker chunker;
     private final long deletedRetentionMillis;
@@ -39,19 +50,43 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
 
     @Override
     public void open(OpenContext openContext) {
-        state = getRuntimeContext().getState(new ValueStateDescriptor<>("document", DocumentState.class));
+        state = getRuntimeContext().getState(STATE);
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("ragstream");
         chunksReused = metrics.counter("chunksReused");
         staleEvents = metrics.counter("staleEvents");
     }
 
     @Override
-    public void processElement(DocumentEvent event, Context ctx, Collector<DocumentUpdate> out) throws Exception {
+    public void processElement(DocumentEvent event, ReadOnlyContext ctx, Collector<DocumentUpdate> out) throws Exception {
+        Long truncatedAt = event.sourceTopic() == null ? null : ctx.getBroadcastState(TRUNCATES).get(event.sourceTopic());
+        if (event.version() != null && truncatedAt != null && event.version() < truncatedAt) {
+            staleEvents.inc(); // older than a truncate of its topic's table that came in first
+            return;
+        }
         DocumentState held = state.value();
         switch (event.op()) {
             case DELETE -> delete(event, held, ctx, out);
             case UPSERT -> upsert(event, held, out);
             case KEEP_TEXT -> keepText(event, held, out);
+            case TRUNCATE -> throw new IllegalArgumentException("a truncate comes on the broadcast input");
+        }
+    }
+
+    /** A truncate of a CDC topic's table: every document that topic wrote before it is forgotten here, deleted in the table. */
+    @Override
+    public void processBroadcastElement(DocumentEvent truncate, Context ctx, Collector<DocumentUpdate> out) throws Exception {
+        int topic = DocumentState.topicHash(truncate.sourceTopic());
+        long version = truncate.version();
+        Long before = ctx.getBroadcastState(TRUNCATES).get(truncate.sourceTopic());
+        ctx.getBroadcastState(TRUNCATES).put(truncate.sourceTopic(), before == null ? version : Math.max(before, version));
+        ctx.applyToKeyedState(STATE, (key, document) -> {
+            DocumentState held = document.value();
+            if (held != null && held.sourceTopicHash() == topic && held.version() < version) {
+                document.clear();
+            }
+        });
+        if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
+            out.collect(DocumentUpdate.truncate(truncate.sourceTopic(), version));
         }
     }
 
@@ -61,7 +96,7 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
      * never invents a newer one, so whatever comes after it with a newer version re-creates the
      * document (DESIGN.md "Versions and deletes").
      */
-    private void delete(DocumentEvent event, DocumentState held, Context ctx, Collector<DocumentUpdate> out)
+    private void delete(DocumentEvent event, DocumentState held, ReadOnlyContext ctx, Collector<DocumentUpdate> out)
             throws Exception {
         long version;
         if (event.version() == null) {
@@ -75,11 +110,11 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
                 return; // older, or the same delete again
             }
         }
-        state.update(new DocumentState(version, true, new byte[0]));
+        state.update(new DocumentState(version, true, new byte[0], DocumentState.topicHash(event.sourceTopic())));
         ctx.timerService().registerProcessingTimeTimer(
                 ctx.timerService().currentProcessingTime() + deletedRetentionMillis);
-        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, true, "{}", List.of(), false,
-                event.sourceTopic()));
+        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, true, "{}", List.of(),
+                DocumentUpdate.Kind.WRITE, event.sourceTopic()));
     }
 
     private void upsert(DocumentEvent event, DocumentState held, Collector<DocumentUpdate> out) throws Exception {
@@ -106,9 +141,9 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
             return; // a repeat of the version already held
         }
         chunksReused.inc(unchanged);
-        state.update(new DocumentState(version, false, hashes));
+        state.update(new DocumentState(version, false, hashes, DocumentState.topicHash(event.sourceTopic())));
         out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks,
-                false, event.sourceTopic()));
+                DocumentUpdate.Kind.WRITE, event.sourceTopic()));
     }
 
     /** The text did not change: the held chunks take the new version and metadata. */
@@ -119,7 +154,7 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
         }
         if (held == null || held.deleted()) { // the job holds no chunks: the table's stay as they are
             out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), List.of(),
-                    true, event.sourceTopic()));
+                    DocumentUpdate.Kind.KEEP_STORED_CHUNKS, event.sourceTopic()));
             return;
         }
         List<ChunkRow> chunks = new ArrayList<>(held.chunkCount());
@@ -127,9 +162,9 @@ public final class DocumentChunker extends KeyedProcessFunction<String, Document
             chunks.add(new ChunkRow(i, null, held.chunkHash(i), null));
         }
         chunksReused.inc(chunks.size());
-        state.update(new DocumentState(version, false, held.chunkHashes()));
+        state.update(new DocumentState(version, false, held.chunkHashes(), DocumentState.topicHash(event.sourceTopic())));
         out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks,
-                false, event.sourceTopic()));
+                DocumentUpdate.Kind.WRITE, event.sourceTopic()));
     }
 
     /** Its own version, else newer than what is held (and not older than the Kafka record's timestamp). */

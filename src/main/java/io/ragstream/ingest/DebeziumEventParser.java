@@ -27,8 +27,9 @@ import java.util.Objects;
  *   <li>Ops {@code c} (create), {@code r} (snapshot read) and {@code u} (update) upsert the
  *       {@code after} row; {@code d} deletes the row named by {@code before}, or by the record key
  *       where {@code before} lacks the id (PostgreSQL {@code REPLICA IDENTITY DEFAULT} carries only
- *       the key columns, {@code NOTHING} none). {@code t} (truncate), {@code m} (message) and
- *       anything else are {@link Reason#UNKNOWN_OP}.
+ *       the key columns, {@code NOTHING} none). {@code t} (truncate) deletes every document the
+ *       topic wrote before it. Heartbeats, schema changes, transaction boundaries and {@code m}
+ *       (logical decoding messages) change nothing (null); any other op is {@link Reason#UNKNOWN_OP}.
  *   <li>A tombstone (null value), and a wrapped value whose payload is null (what JsonConverter
  *       writes for a null value that has a schema), deletes the document named by the record key,
  *       a Debezium key object such as {@code {"id": 42}} or {@code {"schema": ..., "payload": {"id": 42}}}.
@@ -116,9 +117,7 @@ public final class DebeziumEventParser implements EventParser {
         return switch (op.textValue()) {
             case "c", "r", "u" -> upsert(envelope, op.textValue());
             case "d" -> delete(key, envelope);
-            case "t" -> throw new BadInputException(Reason.UNKNOWN_OP,
-                    "op 't' (truncate of " + table(envelope) + ") is not supported: it names no rows; "
-                            + "delete the documents one by one");
+            case "t" -> new DocumentEvent("", "", version(envelope), Op.TRUNCATE, null, null, "{}"); // every row of the topic's table
             case "m" -> null; // a logical decoding message: no row changed
             default -> throw new BadInputException(Reason.UNKNOWN_OP,
                     "op '" + op.textValue() + "' is not a Debezium row change (c, r, u, d)");
@@ -309,14 +308,6 @@ public final class DebeziumEventParser implements EventParser {
         }
         throw new BadInputException(Reason.WRONG_TYPE,
                 "'source." + field + "' must be a non-negative integer, got " + v);
-    }
-
-    private static String table(JsonNode envelope) {
-        JsonNode source = envelope.path("source");
-        String schema = source.path("schema").asText("");
-        String db = source.path("db").asText("");
-        String table = source.path("table").asText("?");
-        return (schema.isEmpty() ? db.isEmpty() ? "" : db + "." : schema + ".") + table;
     }
 
     private static boolean absent(JsonNode v) {

@@ -20,7 +20,8 @@ public record DocumentEvent(
         String tenant, String id, Long version, Op op, String title, String text, String metadata,
         long timestamp, String sourceTopic) {
 
-    public enum Op { UPSERT, DELETE, KEEP_TEXT }
+    /** TRUNCATE: a CDC table was emptied; its version is the truncate's position, tenant and id are empty. */
+    public enum Op { UPSERT, DELETE, KEEP_TEXT, TRUNCATE }
 
     public static final String DEFAULT_TENANT = "default";
     /** The newest version an event may carry: past it a document could never be changed again. */

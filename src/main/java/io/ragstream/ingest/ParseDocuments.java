@@ -20,6 +20,8 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+    /** CDC truncates: they concern every document of their topic, not one key. */
+    public static final OutputTag<DocumentEvent> TRUNCATES = new OutputTag<>("truncates") {};
 
     private final EventParser documentParser;
     private final Map<String, EventParser> parsersByTopic;
@@ -64,6 +66,10 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
                 return;
             }
             charactersReplaced.inc(checked.charactersReplaced());
+            if (checked.event().op() == DocumentEvent.Op.TRUNCATE) {
+                ctx.output(TRUNCATES, checked.event());
+                return;
+            }
             documentsIn.inc();
             out.collect(checked.event());
         } catch (BadInputException e) {

@@ -25,6 +25,7 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -88,8 +89,11 @@ public final class RagstreamJob {
                 .process(DocumentSources.parser(config))
                 .uid("parse-documents").name("Parse document events");
 
+        BroadcastStream<DocumentEvent> truncates = events.getSideOutput(ParseDocuments.TRUNCATES)
+                .broadcast(DocumentChunker.TRUNCATES);
         DataStream<DocumentUpdate> updates = events
                 .keyBy(DocumentEvent::key)
+                .connect(truncates)
                 .process(new DocumentChunker(chunker(config, embedding), config.get(RagstreamOptions.STATE_DELETED_RETENTION)))
                 .uid("chunk-documents").name("Chunk and diff documents");
 

@@ -37,7 +37,9 @@ final class DocumentWriter {
         for (List<DocumentUpdate> round : rounds(updates)) {
             List<DocumentUpdate> batched = new ArrayList<>(round.size());
             for (DocumentUpdate u : round) {
-                if (!u.versionKnown()) {
+                if (u.truncatesTopic()) {
+                    deleted += truncate(connection, u);
+                } else if (!u.versionKnown()) {
                     DocumentUpdate done = deleteHeldVersion(connection, u);
                     if (done == null) {
                         stale++;
@@ -89,6 +91,7 @@ final class DocumentWriter {
                 st.setLong(3, u.version());
                 st.setInt(4, u.chunkCount());
                 st.setBoolean(5, u.deleted());
+                st.setString(6, u.sourceTopic());
                 st.addBatch();
             }
             int[] counts = st.executeBatch();
@@ -115,6 +118,24 @@ final class DocumentWriter {
                 st.addBatch();
             }
             return sum(st.executeBatch());
+        }
+    }
+
+    /** Deletes every live document the truncated topic wrote before it, and their chunks; returns the chunks deleted. */
+    private long truncate(Connection connection, DocumentUpdate u) throws SQLException {
+        try (PreparedStatement mark = connection.prepareStatement(schema.markTruncate());
+             PreparedStatement documents = connection.prepareStatement(schema.truncateDocuments());
+             PreparedStatement chunks = connection.prepareStatement(schema.deleteChunksOfDeletedDocuments())) {
+            mark.setString(1, u.sourceTopic());
+            mark.setLong(2, u.version());
+            mark.setString(3, u.sourceTopic());
+            mark.executeUpdate();
+            documents.setLong(1, u.version());
+            documents.setString(2, u.sourceTopic());
+            documents.setLong(3, u.version());
+            documents.executeUpdate();
+            chunks.setString(1, u.sourceTopic());
+            return chunks.executeUpdate();
         }
     }
 

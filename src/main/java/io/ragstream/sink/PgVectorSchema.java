@@ -79,6 +79,7 @@ public final class PgVectorSchema implements Serializable {
      */
     public void create(Connection connection, int hnswM, int hnswEfConstruction, boolean withIndex) throws SQLException {
         boolean buildIndex = withIndex && !exists(connection, chunksIndex());
+        boolean addSourceTopic = exists(connection, documentsTable) && !hasColumn(connection, documentsTable, "source_topic");
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put("documents_table", documentsTable);
         variables.put("chunks_table", chunksTable);
@@ -93,8 +94,13 @@ public final class PgVectorSchema implements Serializable {
             st.execute("SELECT pg_advisory_xact_lock(hashtext('ragstream schema'))");
             for (DdlStatement ddl : ddlStatements()) {
                 String sql = ddl.sql(variables);
-                if (!buildIndex && sql.strip().startsWith("CREATE INDEX")) {
+                if ((!buildIndex && sql.strip().startsWith("CREATE INDEX"))
+                        || (!addSourceTopic && sql.strip().startsWith("ALTER TABLE"))) {
                     continue;
+                }
+                if (sql.strip().startsWith("ALTER TABLE")) {
+                    // it locks the table: a transaction an exactly-once sink left prepared would hold it for ever
+                    st.execute("SET LOCAL lock_timeout = '10s'");
                 }
                 if (ddl.gset()) {
                     gset(st, sql, variables);
@@ -114,6 +120,18 @@ public final class PgVectorSchema implements Serializable {
     /** Whether the chunks table is yet to be created. */
     public boolean chunksTableMissing(Connection connection) throws SQLException {
         return !exists(connection, chunksTable);
+    }
+
+    private static boolean hasColumn(Connection connection, String table, String column) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement(
+                "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped")) {
+            st.setString(1, '"' + table + '"');
+            st.setString(2, column);
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) > 0;
+            }
+        }
     }
 
     private static boolean exists(Connection connection, String relation) throws SQLException {
@@ -262,19 +280,47 @@ public final class PgVectorSchema implements Serializable {
 
 
     String upsertDocument() {
-        return "INSERT INTO \"" + documentsTable + "\" AS d (tenant, doc_id, version, chunk_count, deleted, updated_at)"
-                + " VALUES (?, ?, ?, ?, ?, clock_timestamp())"
-                + " ON CONFLICT (tenant, doc_id) DO UPDATE SET version = EXCLUDED.version,"
-                + " chunk_count = EXCLUDED.chunk_count, deleted = EXCLUDED.deleted, updated_at = clock_timestamp()"
+        return "INSERT INTO \"" + documentsTable + "\" AS d (tenant, doc_id, version, chunk_count, deleted, source_topic, updated_at)"
+                + " SELECT v.*, clock_timestamp() FROM (VALUES (?::text, ?::text, ?::bigint, ?::integer, ?::boolean, ?::text))"
+                + " AS v (tenant, doc_id, version, chunk_count, deleted, source_topic)"
+                // a version older than a truncate of its topic's table is gone, whichever came first
+                + " WHERE NOT EXISTS (SELECT 1 FROM \"" + documentsTable + "\" t WHERE t.tenant = '' AND t.doc_id = v.source_topic"
+                + " AND t.version > v.version)"
+                + " ON CONFLICT (tenant, doc_id) DO UPDATE SET version = EXCLUDED.version, chunk_count = EXCLUDED.chunk_count,"
+                + " deleted = EXCLUDED.deleted, source_topic = EXCLUDED.source_topic, updated_at = clock_timestamp()"
                 + " WHERE EXCLUDED.version > d.version"
                 // at equal versions a delete wins, whichever arrives first; a repeat changes nothing
                 + " OR (EXCLUDED.version = d.version AND (EXCLUDED.deleted OR NOT d.deleted))";
+    }
+
+    /**
+     * A truncate's mark: a row of tenant '' (no event has that tenant) named by the topic, holding
+     * the truncate's version, so that a write older than it, arriving later, is turned away.
+     * Parameters topic, version, topic.
+     */
+    String markTruncate() {
+        return "INSERT INTO \"" + documentsTable + "\" AS d (tenant, doc_id, version, chunk_count, deleted, source_topic, updated_at)"
+                + " VALUES ('', ?, ?, 0, true, ?, clock_timestamp())"
+                + " ON CONFLICT (tenant, doc_id) DO UPDATE SET version = EXCLUDED.version, updated_at = clock_timestamp()"
+                + " WHERE EXCLUDED.version > d.version";
     }
 
     /** A delete without a version: the version the table holds is deleted, and none is invented. */
     String deleteHeldVersion() {
         return "UPDATE \"" + documentsTable + "\" SET deleted = true, chunk_count = 0, updated_at = clock_timestamp()"
                 + " WHERE tenant = ? AND doc_id = ? AND NOT deleted RETURNING version";
+    }
+
+    /** A truncate: every live document the topic wrote before the version; parameters version, topic, version. */
+    String truncateDocuments() {
+        return "UPDATE \"" + documentsTable + "\" SET deleted = true, chunk_count = 0, version = ?, updated_at = clock_timestamp()"
+                + " WHERE source_topic = ? AND version < ? AND NOT deleted";
+    }
+
+    /** The chunks of the deleted documents a topic wrote (a truncate's). */
+    String deleteChunksOfDeletedDocuments() {
+        return "DELETE FROM \"" + chunksTable + "\" c USING \"" + documentsTable + "\" d"
+                + " WHERE d.tenant = c.tenant AND d.doc_id = c.doc_id AND d.source_topic = ? AND d.deleted";
     }
 
     /** A new version whose text did not change, for a live document: parameters version, tenant, doc_id, version. */

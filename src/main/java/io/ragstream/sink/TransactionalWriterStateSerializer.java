@@ -14,7 +14,7 @@ import java.util.List;
 
 /** A plain, versioned layout for the writer's state, so a savepoint outlives class changes. */
 final class TransactionalWriterStateSerializer implements SimpleVersionedSerializer<TransactionalWriterState> {
-    /** 2 added each update's keepsStoredChunks and source topic. */
+    /** 2 added each update's kind and source topic. */
     private static final int VERSION = 2;
 
     @Override
@@ -78,7 +78,7 @@ final class TransactionalWriterStateSerializer implements SimpleVersionedSeriali
                 }
             }
         }
-        out.writeBoolean(u.keepsStoredChunks());
+        out.writeByte(u.kind().ordinal());
         out.writeBoolean(u.sourceTopic() != null);
         if (u.sourceTopic() != null) {
             writeString(u.sourceTopic(), out);
@@ -108,9 +108,9 @@ final class TransactionalWriterStateSerializer implements SimpleVersionedSeriali
             }
             chunks.add(new ChunkRow(chunkNo, text, sha256, embedding));
         }
-        boolean keepsStoredChunks = version >= 2 && in.readBoolean();
+        DocumentUpdate.Kind kind = version >= 2 ? DocumentUpdate.Kind.values()[in.readByte()] : DocumentUpdate.Kind.WRITE;
         String sourceTopic = version >= 2 && in.readBoolean() ? readString(in) : null;
-        return new DocumentUpdate(tenant, docId, documentVersion, deleted, metadata, chunks, keepsStoredChunks, sourceTopic);
+        return new DocumentUpdate(tenant, docId, documentVersion, deleted, metadata, chunks, kind, sourceTopic);
     }
 
     /** writeUTF stops at 64 KB; chunk texts and metadata may be longer. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.testing.CapturedMetrics;
+import io.ragstream.testing.KeyedBroadcastHarness;
 import io.ragstream.ingest.DocumentEvent.Op;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,8 +13,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -426,6 +425,36 @@ class DocumentChunkerTest {
         assertThat(restamp.chunks()).isEmpty();
     }
 
+    @Test
+    void aTruncateForgetsTheDocumentsItsTopicWroteBeforeItAndGoesOnToTheSink() throws Exception {
+        harness.single(upsert(5L, paragraphs("a")).from("app.public.articles", 0));
+        DocumentEvent other = new DocumentEvent(TENANT, "other", 5L, Op.UPSERT, null, paragraph("b"), "{}").from("docs", 0);
+        harness.single(other);
+        harness.single(new DocumentEvent(TENANT, "later", 20L, Op.UPSERT, null, paragraph("c"), "{}").from("app.public.articles", 0));
+
+        List<DocumentUpdate> out = harness.truncate("app.public.articles", 10L);
+
+        assertThat(out).singleElement().satisfies(truncate -> {
+            assertThat(truncate.truncatesTopic()).isTrue();
+            assertThat(truncate.sourceTopic()).isEqualTo("app.public.articles");
+            assertThat(truncate.version()).isEqualTo(10L);
+        });
+        assertThat(harness.harness.numKeyedStateEntries()).as("the truncated document is forgotten").isEqualTo(2);
+        DocumentUpdate reinserted = harness.single(upsert(11L, paragraphs("a")).from("app.public.articles", 0));
+        assertThat(reinserted.changedChunks()).as("re-inserted after the truncate: written whole").isEqualTo(1);
+        assertThat(harness.single(other.withVersion(6L)).changedChunks()).as("another topic's document is kept").isZero();
+    }
+
+    @Test
+    void anEventOlderThanATruncateThatCameFirstIsStale() throws Exception {
+        harness.truncate("app.public.articles", 10L);
+
+        assertThat(harness.process(upsert(9L, paragraphs("a")).from("app.public.articles", 0))).isEmpty();
+        assertThat(harness.counter("staleEvents")).isEqualTo(1);
+        assertThat(harness.single(upsert(9L, paragraphs("a")).from("docs", 0)).version()).as("another topic").isEqualTo(9L);
+        assertThat(harness.single(upsert(11L, paragraphs("a")).from("app.public.articles", 0)).version()).isEqualTo(11L);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /** A paragraph of exactly {@link #MAX_TOKENS} words, distinct per name. */
@@ -467,14 +496,13 @@ class DocumentChunkerTest {
      * so the {@code ragstream.*} counters the operator registers are visible to the test.
      */
     private static final class ChunkerHarness implements AutoCloseable {
-        final KeyedOneInputStreamOperatorTestHarness<String, DocumentEvent, DocumentUpdate> harness;
+        final KeyedBroadcastHarness<String, DocumentEvent, DocumentEvent, DocumentUpdate> harness;
         private final CapturedMetrics metrics = new CapturedMetrics("chunk");
         private long timestamp;
 
         ChunkerHarness(OperatorSubtaskState restoreFrom) throws Exception {
-            harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                    new KeyedProcessOperator<>(new DocumentChunker(CHUNKER, DELETED_RETENTION)), DocumentEvent::key, Types.STRING,
-                    metrics.environment());
+            harness = new KeyedBroadcastHarness<>(new DocumentChunker(CHUNKER, DELETED_RETENTION), DocumentEvent::key,
+                    Types.STRING, metrics.environment(), DocumentChunker.TRUNCATES);
             if (restoreFrom != null) {
                 harness.initializeState(restoreFrom);
             }
@@ -484,6 +512,14 @@ class DocumentChunkerTest {
         /** Processes one event and returns (and forgets) what it emitted. */
         List<DocumentUpdate> process(DocumentEvent event) throws Exception {
             harness.processElement(event, ++timestamp);
+            List<DocumentUpdate> out = harness.extractOutputValues();
+            harness.getOutput().clear();
+            return out;
+        }
+
+        List<DocumentUpdate> truncate(String topic, long version) throws Exception {
+            harness.processBroadcastElement(new DocumentEvent("", "", version, Op.TRUNCATE, null, null, "{}")
+                    .from(topic, 0), ++timestamp);
             List<DocumentUpdate> out = harness.extractOutputValues();
             harness.getOutput().clear();
             return out;

@@ -460,7 +460,7 @@ class DebeziumEventParserTest {
             postgres source without lsn         | {"op": "c", "after": {"id": 1, "text": "x"}, "source": {"connector": "postgresql", "ts_ms": 1}} | UNKNOWN_CDC_SHAPE
             mysql source without ts_ms          | {"op": "c", "after": {"id": 1, "text": "x"}, "source": {"connector": "mysql", "pos": 154}} | UNKNOWN_CDC_SHAPE
             source without connector or ts_ms   | {"op": "c", "after": {"id": 1, "text": "x"}, "source": {"lsn": 7}}                        | UNKNOWN_CDC_SHAPE
-            op truncate                         | {"op": "t", "source": {"connector": "postgresql", "lsn": 1, "schema": "public", "table": "documents"}} | UNKNOWN_OP
+            truncate without a position         | {"op": "t", "source": {"connector": "postgresql", "schema": "public", "table": "documents"}} | UNKNOWN_CDC_SHAPE
             op unknown                          | {"op": "x", "after": {"id": 1, "text": "x"}, "source": {"connector": "mysql", "ts_ms": 1}} | UNKNOWN_OP
             op upper case                       | {"op": "C", "after": {"id": 1, "text": "x"}, "source": {"connector": "mysql", "ts_ms": 1}} | UNKNOWN_OP
             op a number                         | {"op": 1, "after": {"id": 1, "text": "x"}, "source": {"connector": "mysql", "ts_ms": 1}}  | WRONG_TYPE
@@ -495,13 +495,12 @@ class DebeziumEventParserTest {
     }
 
     @Test
-    void rejectsTruncateEventsInBothWrappings() {
+    void aTruncateIsAnEventOfItsTopicVersionedByItsPosition() throws Exception {
         for (Wrapping wrapping : Wrapping.values()) {
-            BadInputException truncate = catchThrowableOfType(BadInputException.class,
-                    () -> parser.parse(null, value("postgresql/truncate.json", wrapping)));
+            DocumentEvent truncate = parser.parse(null, value("postgresql/truncate.json", wrapping));
 
-            assertThat(truncate.reason()).isEqualTo(Reason.UNKNOWN_OP);
-            assertThat(truncate.getMessage()).contains("truncate").contains("public.documents");
+            assertThat(truncate.op()).isEqualTo(Op.TRUNCATE);
+            assertThat(truncate.version()).isNotNull();
         }
     }
 

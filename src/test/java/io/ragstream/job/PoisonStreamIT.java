@@ -73,6 +73,8 @@ class PoisonStreamIT {
                 assertThat(storedKeys()).as("stored documents").containsAll(VALID.keySet());
             }
             await("the Debezium placeholder applied", WAIT, () -> "2000:1".equals(versionAndChunks("default", "cdc-toast")));
+            await("the truncate applied", WAIT, () -> TestServices.rows("SELECT version FROM \"" + services.documentsTable
+                    + "\" WHERE tenant = '' AND doc_id = '" + cdcTopic + "'").equals(List.of("9")));
 
             assertThat(kinds).hasSizeGreaterThanOrEqualTo(40);
             kinds.forEach(kind -> System.out.println("poison: " + kind));
@@ -168,7 +170,10 @@ class PoisonStreamIT {
         poison(producer, cdcTopic, "a document event on a CDC topic", "{\"id\": \"d\", \"text\": \"x\"}", "UNKNOWN_CDC_SHAPE");
         poison(producer, cdcTopic, "an LSN as a string", "{\"op\": \"c\", \"after\": {\"id\": 1, \"text\": \"x\"}, \"source\": {\"connector\": \"postgresql\", \"lsn\": \"0/16B3748\"}}", "WRONG_TYPE");
         poison(producer, cdcTopic, "a key-only delete without a key", null, "{\"op\": \"d\", \"before\": null, \"source\": {\"connector\": \"mysql\", \"ts_ms\": 5}}", "MISSING_KEY");
-        poison(producer, cdcTopic, "a truncate", "{\"op\": \"t\", \"source\": {\"connector\": \"postgresql\", \"lsn\": 9, \"schema\": \"public\", \"table\": \"articles\"}}", "UNKNOWN_OP");
+        send(producer, cdcTopic, "{\"id\": \"cdc-truncated\"}", change("c", "cdc-truncated", "Removed by the truncate below.", 5));
+        send(producer, cdcTopic, null, "{\"op\": \"t\", \"source\": {\"connector\": \"postgresql\", \"lsn\": 9, \"schema\": \"public\", \"table\": \"articles\"}}");
+        send(producer, cdcTopic, "{\"id\": \"cdc-truncated\"}", change("c", "cdc-truncated", "A replay older than the truncate.", 7));
+        kinds.add("a truncate | deletes what its topic wrote before it; an older replay stays deleted");
         for (String skipped : List.of("{\"ts_ms\": 1733333333333}", "{\"status\": \"BEGIN\", \"id\": \"571:53195829\", \"ts_ms\": 1}",
                 "{\"status\": \"END\", \"id\": \"571:53195829\", \"event_count\": 1, \"ts_ms\": 1}",
                 "{\"source\": {\"connector\": \"mysql\", \"ts_ms\": 1}, \"ddl\": \"ALTER TABLE t ADD c INT\", \"tableChanges\": []}",
@@ -226,6 +231,7 @@ class PoisonStreamIT {
 
     private void assertHandledAsDocumented() throws Exception {
         assertThat(storedText("a/b", "gone")).as("deleted by its JSON tombstone key").isEmpty();
+        assertThat(storedText("default", "cdc-truncated")).as("deleted by the truncate").isEmpty();
         assertThat(versionAndChunks("default", "cdc-toast")).isEqualTo("2000:1");
         assertThat(storedText("default", "cdc-toast")).as("the placeholder keeps the stored text")
                 .isEqualTo("The text Debezium will not send again.");

@@ -117,10 +117,11 @@ class BadInputPropertiesIT {
     private static DocumentUpdate updateFor(DocumentEvent event) {
         long version = event.version() != null ? event.version() : event.timestamp();
         return switch (event.op()) {
+            case TRUNCATE -> DocumentUpdate.truncate(event.sourceTopic(), version);
             case DELETE -> DocumentUpdate.delete(event.tenant(), event.id(),
                     event.version() == null ? DocumentUpdate.VERSION_UNKNOWN : version);
             case KEEP_TEXT -> new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), List.of(),
-                    true, event.sourceTopic());
+                    DocumentUpdate.Kind.KEEP_STORED_CHUNKS, event.sourceTopic());
             case UPSERT -> {
                 List<String> texts = chunker.split(event.content());
                 assertThat(texts).as("an accepted upsert has something to embed").isNotEmpty();
@@ -131,7 +132,7 @@ class BadInputPropertiesIT {
                             Vectors.randomUnit(random, DIMENSION)));
                 }
                 yield new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks,
-                        false, event.sourceTopic());
+                        DocumentUpdate.Kind.WRITE, event.sourceTopic());
             }
         };
     }

@@ -152,7 +152,7 @@ class DocumentWriterIT {
     @Test
     void keepingTheStoredChunksRestampsThemWithTheNewVersionAndMetadata() throws Exception {
         write(upsert(1, "alpha", "beta"));
-        DocumentUpdate unchangedText = new DocumentUpdate("t", "d", 5, false, "{\"v\":5}", List.of(), true, "cdc");
+        DocumentUpdate unchangedText = new DocumentUpdate("t", "d", 5, false, "{\"v\":5}", List.of(), DocumentUpdate.Kind.KEEP_STORED_CHUNKS, "cdc");
 
         assertThat(write(unchangedText).applied()).hasSize(1);
         assertThat(chunks()).containsExactly("0:5:alpha", "1:5:beta");
@@ -169,6 +169,35 @@ class DocumentWriterIT {
     void anUnchangedChunkMissingFromTheTableIsCounted() throws Exception {
         DocumentWriter.Counts counts = write(new DocumentUpdate("t", "d", 1, false, "{}", List.of(unchanged(0, "never written"))));
         assertThat(counts.missingChunks()).isEqualTo(1);
+    }
+
+    @Test
+    void aTruncateDeletesWhatItsTopicWroteBeforeItAndNothingElse() throws Exception {
+        write(fromTopic(upsert(5, "articles row"), "app.public.articles"),
+                fromTopic(new DocumentUpdate("t", "later", 20, false, "{}", List.of(changed(0, "later row"))), "app.public.articles"),
+                fromTopic(new DocumentUpdate("t", "other", 5, false, "{}", List.of(changed(0, "other topic"))), "docs"));
+
+        DocumentWriter.Counts counts = write(DocumentUpdate.truncate("app.public.articles", 10));
+
+        assertThat(counts.rowsDeleted()).isEqualTo(1);
+        assertThat(counts.applied()).as("a truncate announces no document").isEmpty();
+        assertThat(TestServices.rows("SELECT doc_id || ':' || version || ':' || deleted FROM \"" + services.documentsTable
+                + "\" WHERE tenant <> '' ORDER BY doc_id")).containsExactly("d:10:true", "later:20:false", "other:5:false");
+        DocumentUpdate lateInsert = fromTopic(new DocumentUpdate("t", "late", 7, false, "{}", List.of(changed(0, "late"))),
+                "app.public.articles");
+        assertThat(write(lateInsert).staleDocuments()).as("an insert older than the truncate, arriving after it").isEqualTo(1);
+        write(fromTopic(upsert(11, "re-inserted"), "app.public.articles"));
+        assertThat(chunks()).contains("0:11:re-inserted");
+    }
+
+    @Test
+    void aDocumentsTableFromBeforeSourceTopicsGetsTheColumn() throws Exception {
+        try (Connection c = TestServices.connect(); Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE \"" + services.documentsTable + "\" DROP COLUMN source_topic");
+            schema.create(c, 16, 64);
+        }
+        write(fromTopic(upsert(1, "x"), "docs"));
+        assertThat(TestServices.rows("SELECT source_topic FROM \"" + services.documentsTable + "\"")).containsExactly("docs");
     }
 
     @ParameterizedTest
@@ -202,6 +231,10 @@ class DocumentWriterIT {
             rows.add(changed(i, texts[i]));
         }
         return new DocumentUpdate("t", "d", version, false, "{}", rows);
+    }
+
+    private static DocumentUpdate fromTopic(DocumentUpdate u, String topic) {
+        return new DocumentUpdate(u.tenant(), u.docId(), u.version(), u.deleted(), u.metadata(), u.chunks(), u.kind(), topic);
     }
 
     private static ChunkRow changed(int no, String text) {

@@ -203,6 +203,17 @@ public final class TestServices {
         return docs;
     }
 
+    /** The first column of every row a query returns, as text. */
+    public static List<String> rows(String sql) throws SQLException {
+        List<String> rows = new ArrayList<>();
+        try (Connection c = connect(); var st = c.createStatement(); var rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                rows.add(rs.getString(1));
+            }
+        }
+        return rows;
+    }
+
     /** Drops this test's tables. */
     public void dropTables() throws SQLException {
         try (Connection c = connect(); var st = c.createStatement()) {
