@@ -187,7 +187,7 @@ class IncrementalUpdatesIT {
         badDocument(records, bad, "TOO_LARGE", "{\"id\": \"big\", \"text\": \"" + "word ".repeat(5000) + "\"}");
         badChange(records, bad, "UNKNOWN_CDC_SHAPE", "{\"foo\": 1}");
         badChange(records, bad, "UNKNOWN_CDC_SHAPE", "{\"op\": \"c\", \"after\": {\"id\": \"q\", \"text\": \"x\"}}");
-        badChange(records, bad, "UNKNOWN_OP", new String(change("t", null, null, 300), StandardCharsets.UTF_8));
+        badChange(records, bad, "UNKNOWN_OP", new String(change("x", null, row("q", "t", "x"), 300), StandardCharsets.UTF_8));
         badChange(records, bad, "MISSING_ID", new String(change("c", null, row(null, "t", "x"), 300), StandardCharsets.UTF_8));
         assertThat(bad).hasSizeGreaterThanOrEqualTo(25);
 
