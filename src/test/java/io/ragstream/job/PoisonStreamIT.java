@@ -154,6 +154,7 @@ class PoisonStreamIT {
         valid(producer, "acme", "\u0001control\u0007id", "An id with control characters PostgreSQL stores as they are.");
         valid(producer, "a/b", "c", "Tenant a/b, document c.");
         valid(producer, "a", "b/c", "Tenant a, document b/c: the same tenant/id string, another document.");
+        kinds.add("tenant a/b with id c, and tenant a with id b/c | two documents, neither overwrites the other");
         valid(producer, "a/b", "gone", "Deleted below by a JSON tombstone key, as a tenant holding a slash needs.");
         valid(producer, "acme", "\u05e9\u05dc\u05d5\u05dd-\uD83D\uDE80", "A right-to-left id with an emoji.");
         publishJson(producer, "acme", "decimal-metadata", "{\"tenant\": \"acme\", \"id\": \"decimal-metadata\", \"text\": \"Exact numbers.\", \"metadata\": {\"big\": 1e400, \"price\": 0.10}}");
