@@ -42,6 +42,7 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
     private transient ValueState<DocumentState> state;
     private transient Counter chunksReused;
     private transient Counter staleEvents;
+    private transient Counter rejectedChunksForgotten;
 
     public DocumentChunker(Chunker chunker, Duration deletedRetention) {
         this.chunker = chunker;
@@ -54,6 +55,7 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("ragstream");
         chunksReused = metrics.counter("chunksReused");
         staleEvents = metrics.counter("staleEvents");
+        rejectedChunksForgotten = metrics.counter("rejectedChunksForgotten");
     }
 
     @Override
@@ -68,7 +70,31 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
             case DELETE -> delete(event, held, ctx, out);
             case UPSERT -> upsert(event, held, out);
             case KEEP_TEXT -> keepText(event, held, out);
+            case UNSTORED_TEXT -> forget(event.text(), held);
             case TRUNCATE -> throw new IllegalArgumentException("a truncate comes on the broadcast input");
+        }
+    }
+
+    /**
+     * A backend rejected this chunk text, so its row was not written: the held chunks with that
+     * text stop counting as stored, and the next version embeds them again.
+     */
+    private void forget(String rejectedText, DocumentState held) throws Exception {
+        if (held == null || held.deleted()) {
+            return;
+        }
+        byte[] hashes = held.chunkHashes().clone();
+        byte[] rejected = sha256(rejectedText);
+        boolean any = false;
+        for (int i = 0; i < held.chunkCount(); i++) {
+            if (held.holds(i, rejected)) {
+                java.util.Arrays.fill(hashes, i * DocumentState.HASH_BYTES, (i + 1) * DocumentState.HASH_BYTES, (byte) 0);
+                any = true;
+            }
+        }
+        if (any) {
+            rejectedChunksForgotten.inc();
+            state.update(new DocumentState(held.version(), false, hashes, held.sourceTopicHash()));
         }
     }
 

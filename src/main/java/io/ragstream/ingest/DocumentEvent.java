@@ -20,8 +20,12 @@ public record DocumentEvent(
         String tenant, String id, Long version, Op op, String title, String text, String metadata,
         long timestamp, String sourceTopic) {
 
-    /** TRUNCATE: a CDC table was emptied; its version is the truncate's position, tenant and id are empty. */
-    public enum Op { UPSERT, DELETE, KEEP_TEXT, TRUNCATE }
+    /**
+     * TRUNCATE: a CDC table was emptied; its version is the truncate's position, tenant and id
+     * are empty. UNSTORED_TEXT: a chunk text of the document a backend rejected, read back from
+     * the dead-letter topic: it is not stored, whatever the job held.
+     */
+    public enum Op { UPSERT, DELETE, KEEP_TEXT, TRUNCATE, UNSTORED_TEXT }
 
     public static final String DEFAULT_TENANT = "default";
     /** The newest version an event may carry: past it a document could never be changed again. */

@@ -29,6 +29,7 @@ public final class DocumentSources {
         List<String> topics = new ArrayList<>();
         topics.add(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC));
         topics.addAll(config.get(RagstreamOptions.KAFKA_CDC_TOPICS));
+        topics.add(config.get(RagstreamOptions.KAFKA_DLQ_TOPIC)); // read back for the chunks a backend rejected
         return KafkaSource.<KafkaRecord>builder()
                 .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
                 // a pattern, not a list: topics that do not exist yet are picked up at discovery
@@ -60,9 +61,15 @@ public final class DocumentSources {
                     + RagstreamOptions.CDC_TENANT_COLUMN.key() + " names no column: every change on "
                     + cdcTopics + " would be dead-lettered; name the tenant column or unset the requirement");
         }
+        String dlqTopic = config.get(RagstreamOptions.KAFKA_DLQ_TOPIC);
+        if (dlqTopic.equals(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC)) || cdcTopics.contains(dlqTopic)) {
+            throw new ConfigException(RagstreamOptions.KAFKA_DLQ_TOPIC.key(), "'" + dlqTopic + "' is also an input topic: "
+                    + "bad records would come back as input; give the dead letters a topic of their own");
+        }
         DebeziumEventParser cdc = new DebeziumEventParser(columns, limits);
         Map<String, EventParser> byTopic = new HashMap<>();
         cdcTopics.forEach(topic -> byTopic.put(topic, cdc));
+        byTopic.put(dlqTopic, new RejectedChunkParser());
         return new ParseDocuments(new DocumentEventParser(limits), byTopic, limits);
     }
 

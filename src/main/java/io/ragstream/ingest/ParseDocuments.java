@@ -70,7 +70,9 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
                 ctx.output(TRUNCATES, checked.event());
                 return;
             }
-            documentsIn.inc();
+            if (checked.event().op() != DocumentEvent.Op.UNSTORED_TEXT) { // a letter read back is not a document
+                documentsIn.inc();
+            }
             out.collect(checked.event());
         } catch (BadInputException e) {
             deadLettered.inc();

@@ -455,6 +455,21 @@ class DocumentChunkerTest {
         assertThat(harness.single(upsert(11L, paragraphs("a")).from("app.public.articles", 0)).version()).isEqualTo(11L);
     }
 
+    @Test
+    void aChunkTextABackendRejectedIsEmbeddedAgainWhenTheDocumentIsRepublished() throws Exception {
+        List<String> v1 = paragraphs("a", "poison", "c");
+        harness.single(upsert(1L, v1));
+
+        assertThat(harness.process(new DocumentEvent(TENANT, DOC, null, Op.UNSTORED_TEXT, null, v1.get(1), "{}"))).isEmpty();
+        assertThat(harness.counter("rejectedChunksForgotten")).isEqualTo(1);
+
+        DocumentUpdate republished = harness.single(upsert(2L, v1));
+        assertThat(changedChunkNumbers(republished)).as("only the rejected chunk").containsExactly(1);
+        assertThat(harness.process(new DocumentEvent(TENANT, DOC, null, Op.UNSTORED_TEXT, null, paragraph("unknown"), "{}")))
+                .isEmpty();
+        assertThat(harness.counter("rejectedChunksForgotten")).as("a text the document does not hold").isEqualTo(1);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /** A paragraph of exactly {@link #MAX_TOKENS} words, distinct per name. */

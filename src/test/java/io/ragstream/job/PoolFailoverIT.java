@@ -159,6 +159,28 @@ class PoolFailoverIT {
                 .contains("POISON");
     }
 
+    @Test
+    @Order(4)
+    void aRejectedTextIsEmbeddedWhenItsDocumentIsRepublishedOnceTheEndpointsTakeIt() throws Exception {
+        pool.servers().forEach(s -> s.configure(o -> o.withPoisonMarker(null)));
+        String text = "This text carries POISON and every endpoint refuses it.";
+        // the rejection comes back through the dead-letter topic: until it has, a re-publish only
+        // re-stamps, so publish again now and then, as a user would
+        long[] lastPublished = {0};
+        await("the rejected chunk stored after a re-publish", WAIT, () -> {
+            if (System.currentTimeMillis() - lastPublished[0] > 3_000) {
+                try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+                    TestServices.send(producer, SERVICES.documentsTopic, "d/doc-5",
+                            "{\"tenant\": \"d\", \"id\": \"doc-5\", \"text\": \"" + text + "\"}");
+                }
+                lastPublished[0] = System.currentTimeMillis();
+            }
+            return count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE tenant = 'd' AND doc_id = 'doc-5'") == 1;
+        });
+        assertThat(EndToEndIT.queryString("SELECT content FROM \"" + SERVICES.chunksTable
+                + "\" WHERE tenant = 'd' AND doc_id = 'doc-5'")).isEqualTo(text);
+    }
+
     private static void publish(String tenant, int documents) throws Exception {
         publish(tenant, 0, documents);
     }
