@@ -44,7 +44,7 @@ public final class StorableEvents {
         }
         String title = storableText(event.title());
         String text = storableText(event.text());
-        int replaced = replacedCount(event.title(), title) + replacedCount(event.text(), text);
+        int replaced = unstorableCount(event.title()) + unstorableCount(event.text());
         DocumentEvent stored = replaced == 0 ? event : event.withTitleAndText(title, text);
         if (stored.op() == DocumentEvent.Op.UPSERT && !hasReadableCharacter(stored.content())) {
             throw new BadInputException(Reason.EMPTY_TEXT,
@@ -155,29 +155,18 @@ public final class StorableEvents {
         return out.toString();
     }
 
-    private static int replacedCount(String before, String after) {
-        if (before == null || before == after) {
-            return 0;
-        }
-        int replaced = 0;
-        for (int i = 0; i < before.length(); i++) {
-            char c = before.charAt(i);
-            if (c == 0 || Character.isSurrogate(c)) {
-                replaced++;
-            }
-        }
-        return replaced - 2 * pairs(before);
-    }
-
-    private static int pairs(String s) {
-        int pairs = 0;
-        for (int i = 0; i + 1 < s.length(); i++) {
-            if (Character.isHighSurrogate(s.charAt(i)) && Character.isLowSurrogate(s.charAt(i + 1))) {
-                pairs++;
+    /** The NULs and unpaired surrogates of {@code s}: what {@link #storableText} removes or replaces. */
+    private static int unstorableCount(String s) {
+        int count = 0;
+        for (int i = 0; s != null && i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
                 i++;
+            } else if (c == 0 || Character.isSurrogate(c)) {
+                count++;
             }
         }
-        return pairs;
+        return count;
     }
 
     /**
