@@ -504,6 +504,30 @@ class DebeziumEventParserTest {
         }
     }
 
+    @Test
+    void debeziumsPlaceholderForAnUnreadTextColumnKeepsTheStoredText() throws Exception {
+        DocumentEvent event = parser.parse(bytes("{\"id\": 7}"), bytes("{\"op\": \"u\", \"after\": {\"id\": 7, "
+                + "\"title\": \"T\", \"text\": \"__debezium_unavailable_value\", \"metadata\": {\"k\": 2}}, "
+                + "\"source\": {\"connector\": \"postgresql\", \"lsn\": 900}}"));
+
+        assertThat(event.op()).isEqualTo(Op.KEEP_TEXT);
+        assertThat(event.version()).isEqualTo(900L);
+        assertThat(event.text()).isNull();
+        assertThat(event.metadata()).isEqualTo("{\"k\":2}");
+    }
+
+    @Test
+    void withATenantRequiredAChangeThatCannotNameItsTenantIsDeadLettered() throws Exception {
+        DebeziumEventParser strict = new DebeziumEventParser(CdcColumns.defaults(), IngestLimits.defaults().withRequireTenant(true));
+        String source = "\"source\": {\"connector\": \"mysql\", \"ts_ms\": 5}";
+
+        assertThat(reasonOf(strict, bytes("{\"id\": 7}"), bytes("{\"op\": \"d\", \"before\": {\"id\": 7}, " + source + "}")))
+                .as("a delete under REPLICA IDENTITY DEFAULT").isEqualTo(Reason.MISSING_TENANT);
+        assertThat(reasonOf(strict, bytes("{\"id\": 7}"), null)).as("a tombstone keyed by the id alone")
+                .isEqualTo(Reason.MISSING_TENANT);
+        assertThat(strict.parse(bytes("{\"id\": 7, \"tenant\": \"acme\"}"), null).tenant()).isEqualTo("acme");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
             a heartbeat                         | {"ts_ms": 1733333333333}
