@@ -111,18 +111,16 @@ public final class StorableEvents {
 
     /** The index of the first NUL or unpaired surrogate, or -1. */
     static int firstUnstorable(String s) {
-        for (int i = 0; i < s.length(); i++) {
+        return nextUnstorable(s, 0);
+    }
+
+    /** The index of the first NUL or unpaired surrogate at or after {@code from}, or -1. */
+    private static int nextUnstorable(String s, int from) {
+        for (int i = from; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c == 0) {
-                return i;
-            }
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                    i++;
-                } else {
-                    return i;
-                }
-            } else if (Character.isLowSurrogate(c)) {
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (c == 0 || Character.isSurrogate(c)) {
                 return i;
             }
         }
@@ -135,36 +133,27 @@ public final class StorableEvents {
 
     /** Without NULs, with U+FFFD for unpaired surrogates; the same string when there is nothing to replace. */
     static String storableText(String s) {
-        if (s == null || firstUnstorable(s) < 0) {
+        int bad = s == null ? -1 : nextUnstorable(s, 0);
+        if (bad < 0) {
             return s;
         }
         StringBuilder out = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == 0) {
-                continue;
-            }
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                out.append(c).append(s.charAt(++i));
-            } else if (Character.isSurrogate(c)) {
+        int from = 0;
+        for (; bad >= 0; bad = nextUnstorable(s, from)) {
+            out.append(s, from, bad);
+            if (s.charAt(bad) != 0) {
                 out.append('\uFFFD');
-            } else {
-                out.append(c);
             }
+            from = bad + 1;
         }
-        return out.toString();
+        return out.append(s, from, s.length()).toString();
     }
 
     /** The NULs and unpaired surrogates of {@code s}: what {@link #storableText} removes or replaces. */
     private static int unstorableCount(String s) {
         int count = 0;
-        for (int i = 0; s != null && i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-            } else if (c == 0 || Character.isSurrogate(c)) {
-                count++;
-            }
+        for (int bad = s == null ? -1 : nextUnstorable(s, 0); bad >= 0; bad = nextUnstorable(s, bad + 1)) {
+            count++;
         }
         return count;
     }
