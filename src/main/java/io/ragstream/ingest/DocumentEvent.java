@@ -64,6 +64,16 @@ public record DocumentEvent(
         return escaped + "/" + id;
     }
 
+    /** The tenant of a {@link #key(String, String)}. */
+    public static String tenantOfKey(String key) {
+        return key.substring(0, key.indexOf('/')).replace("%2F", "/").replace("%25", "%");
+    }
+
+    /** The id of a {@link #key(String, String)}. */
+    public static String idOfKey(String key) {
+        return key.substring(key.indexOf('/') + 1);
+    }
+
     /** What gets chunked and embedded: the title, a blank line, the text (a missing part skipped). */
     public String content() {
         boolean hasTitle = title != null && !title.isBlank();

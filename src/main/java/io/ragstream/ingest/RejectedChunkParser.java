@@ -28,13 +28,11 @@ public final class RejectedChunkParser implements EventParser {
             }
             String documentKey = new String(Base64.getDecoder().decode(letter.get("key").asText()), StandardCharsets.UTF_8);
             String text = new String(Base64.getDecoder().decode(letter.get("value").asText()), StandardCharsets.UTF_8);
-            int slash = documentKey.indexOf('/');
-            if (slash < 0) {
+            if (documentKey.indexOf('/') < 0) {
                 return null;
             }
-            String tenant = documentKey.substring(0, slash).replace("%2F", "/").replace("%25", "%");
-            return new DocumentEvent(tenant, documentKey.substring(slash + 1), null, DocumentEvent.Op.UNSTORED_TEXT,
-                    null, text, "{}");
+            return new DocumentEvent(DocumentEvent.tenantOfKey(documentKey), DocumentEvent.idOfKey(documentKey), null,
+                    DocumentEvent.Op.UNSTORED_TEXT, null, text, "{}");
         } catch (Exception e) { // IOException, IllegalArgumentException (base64): not a letter of ours
             return null;
         }

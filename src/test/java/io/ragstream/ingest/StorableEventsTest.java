@@ -83,6 +83,10 @@ class StorableEventsTest {
         DocumentEvent percent = parse.parse(record(null, "{\"tenant\": \"a%2Fb\", \"id\": \"c\", \"text\": \"x\"}")).event();
         assertThat(java.util.Set.of(slashInTenant.key(), slashInId.key(), percent.key())).hasSize(3);
         assertThat(slashInId.key()).isEqualTo("a/b/c");
+        for (DocumentEvent e : new DocumentEvent[] {slashInTenant, slashInId, percent}) {
+            assertThat(DocumentEvent.tenantOfKey(e.key())).isEqualTo(e.tenant());
+            assertThat(DocumentEvent.idOfKey(e.key())).isEqualTo(e.id());
+        }
     }
 
     @Test

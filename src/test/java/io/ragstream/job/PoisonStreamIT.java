@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.testing.TestServices;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -163,7 +164,7 @@ class PoisonStreamIT {
         publishJson(producer, "acme", "metadata-string", "{\"tenant\": \"acme\", \"id\": \"metadata-string\", \"text\": \"Metadata as a string.\", \"metadata\": \"{\\\"k\\\": 1}\"}");
         VALID.put("acme/metadata-string", "Metadata as a string.");
         send(producer, docs, "{\"tenant\": \"a/b\", \"id\": \"gone\"}", null);
-        VALID.remove(io.ragstream.ingest.DocumentEvent.key("a/b", "gone"));
+        VALID.remove(DocumentEvent.key("a/b", "gone"));
         kinds.add("a JSON tombstone key for a tenant holding a slash | deleted that document");
 
         // ---- Debezium on the CDC topic
@@ -194,7 +195,7 @@ class PoisonStreamIT {
 
     private void valid(KafkaProducer<byte[], byte[]> producer, String tenant, String id, String text) throws Exception {
         publishJson(producer, tenant, id, JSON.createObjectNode().put("tenant", tenant).put("id", id).put("text", text).toString());
-        VALID.put(io.ragstream.ingest.DocumentEvent.key(tenant, id), text.replace("\u0000", ""));
+        VALID.put(DocumentEvent.key(tenant, id), text.replace("\u0000", ""));
         if (text.chars().anyMatch(c -> c > 127) || text.length() > 1000 || !id.chars().allMatch(c -> c >= 32 && c < 128)) {
             kinds.add("valid: " + id + " | stored");
         }
@@ -224,8 +225,7 @@ class PoisonStreamIT {
 
     private void assertValidDocumentsAsPublished() throws Exception {
         for (Map.Entry<String, String> doc : VALID.entrySet()) {
-            String[] tenantAndId = splitKey(doc.getKey());
-            assertThat(storedText(tenantAndId[0], tenantAndId[1])).as(doc.getKey())
+            assertThat(storedText(DocumentEvent.tenantOfKey(doc.getKey()), DocumentEvent.idOfKey(doc.getKey()))).as(doc.getKey())
                     .isEqualToIgnoringWhitespace(doc.getValue());
         }
     }
@@ -273,7 +273,7 @@ class PoisonStreamIT {
                 "SELECT tenant, doc_id FROM \"" + services.documentsTable + "\" WHERE NOT deleted");
              ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
-                keys.add(io.ragstream.ingest.DocumentEvent.key(rs.getString(1), rs.getString(2)));
+                keys.add(DocumentEvent.key(rs.getString(1), rs.getString(2)));
             }
         } catch (java.sql.SQLException e) {
             return List.of(); // not created yet
@@ -307,12 +307,6 @@ class PoisonStreamIT {
         } catch (java.sql.SQLException e) {
             return null;
         }
-    }
-
-    /** The inverse of DocumentEvent.key: the tenant ends at the first slash, %2F and %25 decoded. */
-    private static String[] splitKey(String key) {
-        int slash = key.indexOf('/');
-        return new String[] {key.substring(0, slash).replace("%2F", "/").replace("%25", "%"), key.substring(slash + 1)};
     }
 
     private static String change(String op, String id, String text, long lsn) {
