@@ -78,7 +78,15 @@ public final class TcpProxy implements AutoCloseable {
             try {
                 Socket client = server.accept();
                 Socket upstream = new Socket();
-                upstream.connect(target, 5_000);
+                try {
+                    upstream.connect(target, 5_000);
+                } catch (IOException e) {
+                    // the server is down (a restart, say): refuse the client as the server would
+                    // have, instead of leaving it connected to nothing until its own timeout
+                    closeQuietly(upstream);
+                    closeQuietly(client);
+                    continue;
+                }
                 sockets.add(client);
                 sockets.add(upstream);
                 pump(client, upstream);
