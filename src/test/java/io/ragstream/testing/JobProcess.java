@@ -1,8 +1,12 @@
 package io.ragstream.testing;
 
+import io.ragstream.cluster.FlinkRest;
+
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,13 +16,15 @@ import java.util.concurrent.TimeUnit;
  * {@code bin/ragstream run ...} in a JVM of its own, as a user runs the job: killing it
  * is losing the whole job process, and starting it again resumes from the newest retained
  * checkpoint under {@code home/.ragstream/checkpoints}. The home folder gets a copy of the
- * project's {@code flink-conf/}, with the web UI on a free port and the given overrides.
+ * project's {@code flink-conf/}, with the web UI (and the REST API, {@link #rest()}) on a free
+ * port and the given overrides.
  */
 public final class JobProcess implements AutoCloseable {
     private static final Path PROJECT = Path.of(System.getProperty("user.dir"));
 
     private final Path home;
     private final List<String> arguments;
+    private final int restPort;
     private Process process;
     private int starts;
 
@@ -26,13 +32,19 @@ public final class JobProcess implements AutoCloseable {
     public JobProcess(Path home, List<String> arguments, String flinkConfOverrides) throws IOException {
         this.home = home;
         this.arguments = List.copyOf(arguments);
+        this.restPort = PrivatePostgres.freePort();
         Path conf = Files.createDirectories(home.resolve("flink-conf"));
         String yaml = Files.readString(PROJECT.resolve("flink-conf/config.yaml"))
-                .replace("port: 8081", "port: " + PrivatePostgres.freePort());
+                .replace("port: 8081", "port: " + restPort);
         Files.writeString(conf.resolve("config.yaml"), yaml + "\n# the test's own\n" + flinkConfOverrides);
     }
 
     public void start() throws IOException {
+        start(List.of());
+    }
+
+    /** Starts it with {@code extraArguments} after the constructor's, e.g. {@code --from-checkpoint PATH}. */
+    public void start(List<String> extraArguments) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
         command.addAll(javaOpens());
         command.addAll(List.of(
@@ -42,6 +54,7 @@ public final class JobProcess implements AutoCloseable {
                 "-cp", classpath(),
                 "io.ragstream.cli.RagstreamCli", "run"));
         command.addAll(arguments);
+        command.addAll(extraArguments);
         Path out = home.resolve("job-" + (++starts) + ".out");
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
@@ -49,6 +62,20 @@ public final class JobProcess implements AutoCloseable {
     /** As the OOM killer or a lost machine would: no shutdown hook, no cancel, no final checkpoint. */
     public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** Waits for the process to end by itself (a job stopped with a savepoint ends its run); false when time is up. */
+    public boolean awaitExit(Duration timeout) throws InterruptedException {
+        return process == null || process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The job's Flink REST API (the web UI's port), while the process runs. */
+    public FlinkRest rest() {
+        return new FlinkRest(URI.create("http://127.0.0.1:" + restPort));
+    }
+
+    public Path home() {
+        return home;
     }
 
     /** Lines of the job's log (all its runs) that contain {@code text}. */
