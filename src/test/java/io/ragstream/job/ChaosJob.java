@@ -1,0 +1,234 @@
+package io.ragstream.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ragstream.cluster.ClusterException;
+import io.ragstream.cluster.FlinkRest;
+import io.ragstream.testing.JobProcess;
+import io.ragstream.testing.PrivatePostgres;
+import io.ragstream.testing.TestServices;
+
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One pipeline of {@link ChaosIT}: a job run as its own process ({@code bin/ragstream run}) over
+ * its own tables and status topic, which the test kills, resumes, and stops with a savepoint to
+ * resume at another parallelism; and what it saw of the job's memory through the Flink REST API.
+ */
+final class ChaosJob implements AutoCloseable {
+    private static final Duration START = Duration.ofMinutes(3);
+    private static final String BUFFERED_BYTES = "bufferedBytes";
+    private static final String HEAP_USED = "Status.JVM.Memory.Heap.Used";
+    private static final String HEAP_MAX = "Status.JVM.Memory.Heap.Max";
+
+    final String name;
+    final TestServices services;
+    private final JobProcess process;
+    private int parallelism;
+    private int rescales;
+
+    // the largest values seen by sampleMemory(); -1 while none was
+    private volatile long maxBufferedBytes = -1;
+    private volatile long maxHeapUsed = -1;
+    private volatile long heapMax = -1;
+    private volatile int memorySamples;
+
+    ChaosJob(String name, TestServices services, JobProcess process, int parallelism) {
+        this.name = name;
+        this.services = services;
+        this.process = process;
+        this.parallelism = parallelism;
+    }
+
+    void start() throws Exception {
+        process.start(List.of("--set", "job.parallelism=" + parallelism));
+        awaitRunning();
+    }
+
+    /** Kills the process as a lost machine would, and starts it again: it resumes from its newest checkpoint. */
+    String killAndResume() throws Exception {
+        process.kill();
+        start();
+        return "resumed at parallelism " + parallelism;
+    }
+
+    /**
+     * Stops the job with a savepoint and resumes it from there at the other parallelism (1 → 2,
+     * 2 → 1), as an operator rescales a job.
+     */
+    String rescale() throws Exception {
+        String savepoint = stopWithSavepoint();
+        int from = parallelism;
+        parallelism = from == 1 ? 2 : 1;
+        rescales++;
+        process.start(List.of("--from-checkpoint", savepoint, "--set", "job.parallelism=" + parallelism));
+        awaitRunning();
+        return from + " → " + parallelism + " from " + Path.of(savepoint.replaceFirst("^file:", "")).getFileName();
+    }
+
+    private String stopWithSavepoint() throws Exception {
+        Path savepoints = Files.createDirectories(process.home().resolve("savepoints"));
+        FlinkRest rest = process.rest();
+        for (int attempt = 1; ; attempt++) {
+            awaitRunning();
+            try {
+                String savepoint = rest.stopWithSavepoint(runningJobId(), savepoints.toUri().toString(), START);
+                if (!process.awaitExit(Duration.ofMinutes(1))) {
+                    process.kill(); // the job is stopped; only the process lingers
+                }
+                return savepoint;
+            } catch (ClusterException e) {
+                // a task failed while the savepoint was taken (the job then carries on): try again
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Waits until the job and all its tasks run; fails at once if the process ended. */
+    void awaitRunning() throws Exception {
+        Instant deadline = Instant.now().plus(START);
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) {
+                throw new AssertionError(name + " job process ended: see " + process.home());
+            }
+            try {
+                JsonNode job = process.rest().job(runningJobId());
+                boolean running = job.path("state").asText().equals("RUNNING");
+                for (JsonNode vertex : job.path("vertices")) {
+                    running &= vertex.path("status").asText().equals("RUNNING");
+                }
+                if (running) {
+                    return;
+                }
+            } catch (IOException | ClusterException | IllegalStateException e) {
+                // the web UI is not up yet, or the job not submitted
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError(name + " job not running after " + START + ": see " + process.home());
+    }
+
+    private String runningJobId() throws IOException, InterruptedException {
+        List<String> jobs = process.rest().activeJobs();
+        if (jobs.size() != 1) {
+            throw new IllegalStateException(jobs.size() + " active jobs");
+        }
+        return jobs.get(0);
+    }
+
+    /** Cuts the sink's database sessions (and with them its open transaction): the sink task fails. */
+    long killSinkSessions(PrivatePostgres pg) throws InterruptedException {
+        // right after a restart the sink may not have connected yet
+        for (int tries = 0; tries < 100; tries++) {
+            long killed = ChaosModel.count(pg, "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    + " WHERE application_name = '" + sinkApplicationName() + "'");
+            if (killed > 0) {
+                return killed;
+            }
+            Thread.sleep(200);
+        }
+        return 0;
+    }
+
+    /** Whether a sink session of this job is inside a transaction right now. */
+    boolean sinkInTransaction(PrivatePostgres pg) {
+        return ChaosModel.count(pg, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+                + sinkApplicationName() + "' AND xact_start IS NOT NULL") > 0;
+    }
+
+    private String sinkApplicationName() {
+        return "ragstream:" + services.chunksTable;
+    }
+
+    /**
+     * One sample of the job's memory through the REST API: the sink's {@code bufferedBytes} gauge
+     * (its largest subtask), and the TaskManager's heap. Nothing while the job restarts.
+     */
+    void sampleMemory() {
+        try {
+            FlinkRest rest = process.rest();
+            String jobId = runningJobId();
+            for (JsonNode vertex : rest.job(jobId).path("vertices")) {
+                String path = "jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/subtasks/metrics";
+                List<String> names = new ArrayList<>();
+                for (JsonNode metric : rest.get(path)) {
+                    if (metric.path("id").asText().endsWith("." + BUFFERED_BYTES)) {
+                        names.add(metric.path("id").asText());
+                    }
+                }
+                if (!names.isEmpty()) {
+                    for (JsonNode metric : rest.get(path + "?agg=max&get=" + URLEncoder.encode(String.join(",", names),
+                            StandardCharsets.UTF_8))) {
+                        maxBufferedBytes = Math.max(maxBufferedBytes, metric.path("max").asLong());
+                    }
+                }
+            }
+            for (JsonNode tm : rest.get("taskmanagers").path("taskmanagers")) {
+                for (JsonNode metric : rest.get("taskmanagers/" + tm.path("id").asText() + "/metrics?get=" + HEAP_USED + "," + HEAP_MAX)) {
+                    long value = metric.path("value").asLong();
+                    if (metric.path("id").asText().equals(HEAP_USED)) {
+                        maxHeapUsed = Math.max(maxHeapUsed, value);
+                    } else {
+                        heapMax = value;
+                    }
+                }
+            }
+            memorySamples++;
+        } catch (IOException | ClusterException | IllegalStateException e) {
+            // restarting, stopping, or between two processes: the next sample will do
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    long maxBufferedBytes() {
+        return maxBufferedBytes;
+    }
+
+    long maxHeapUsed() {
+        return maxHeapUsed;
+    }
+
+    long heapMax() {
+        return heapMax;
+    }
+
+    int memorySamples() {
+        return memorySamples;
+    }
+
+    int parallelism() {
+        return parallelism;
+    }
+
+    int rescales() {
+        return rescales;
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    Path home() {
+        return process.home();
+    }
+
+    /** Times the job restarted after a task failed (all its runs). */
+    long restarts() throws IOException {
+        return process.logLines("switched from state RUNNING to RESTARTING");
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.close();
+    }
+}
