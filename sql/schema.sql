@@ -66,5 +66,13 @@ CREATE TABLE IF NOT EXISTS :"chunks_table" (
     PRIMARY KEY (tenant, doc_id, chunk_no)
 );
 
+-- sink.mode exactly-once: one row per transaction the sink prepares, written inside it, so that
+-- after a restore the sink can tell a committed transaction from a rolled-back one (PostgreSQL
+-- forgets both). Shared by every sink in the database; the names start with sink.transaction-prefix.
+CREATE TABLE IF NOT EXISTS ragstream_sink_transactions (
+    gid         text        PRIMARY KEY,
+    prepared_at timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE INDEX IF NOT EXISTS :"chunks_index" ON :"chunks_table"
     USING hnsw (:index_key) WITH (m = :hnsw_m, ef_construction = :hnsw_ef_construction);

@@ -2,6 +2,7 @@ package io.ragstream.config;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 
 import java.time.Duration;
 import java.util.List;
@@ -70,6 +71,14 @@ public final class RagstreamOptions {
     public static final ConfigOption<Boolean> POSTGRES_CREATE_TABLES =
             ConfigOptions.key("postgres.create-tables").booleanType().defaultValue(true)
                     .withDescription("Create the tables and the HNSW index when they are missing.");
+    public static final ConfigOption<Duration> POSTGRES_CONNECT_TIMEOUT =
+            ConfigOptions.key("postgres.connect-timeout").durationType().defaultValue(Duration.ofSeconds(10))
+                    .withDescription("How long opening a connection may take (whole seconds, at least 1).");
+    public static final ConfigOption<Duration> POSTGRES_SOCKET_TIMEOUT =
+            ConfigOptions.key("postgres.socket-timeout").durationType().defaultValue(Duration.ofMinutes(3))
+                    .withDescription("How long a connection may wait for the server's next bytes before it is "
+                            + "taken as dead (a half-open connection, a black-holed route); whole seconds, longer "
+                            + "than sink.statement-timeout.");
     public static final ConfigOption<Integer> HNSW_M =
             ConfigOptions.key("postgres.hnsw.m").intType().defaultValue(16)
                     .withDescription("HNSW index: max connections per layer (pgvector's m, 2 to 100).");
@@ -189,6 +198,24 @@ public final class RagstreamOptions {
     public static final ConfigOption<Integer> SINK_BATCH_SIZE =
             ConfigOptions.key("sink.batch-size").intType().defaultValue(256)
                     .withDescription("Documents buffered before a write to PostgreSQL.");
+    public static final ConfigOption<String> SINK_TRANSACTION_PREFIX =
+            ConfigOptions.key("sink.transaction-prefix").stringType().noDefaultValue()
+                    .withDescription("exactly-once: the start of the sink's prepared-transaction names, its identity "
+                            + "in the database ([A-Za-z0-9_.-], up to 120). On every start the sink finishes the "
+                            + "transactions with its own prefix that earlier runs left prepared, and no others. "
+                            + "Default: the chunks table and a hash of it and the consumer group.");
+    public static final ConfigOption<MemorySize> SINK_MAX_BUFFERED_BYTES =
+            ConfigOptions.key("sink.max-buffered-bytes").memoryType().defaultValue(MemorySize.ofMebiBytes(64))
+                    .withDescription("exactly-once: updates that arrive while the subtask's previous transaction is "
+                            + "still prepared wait in memory (and in checkpoints); past this size the sink stops "
+                            + "taking input (backpressure) until that transaction is committed.");
+    public static final ConfigOption<Duration> SINK_LOCK_TIMEOUT =
+            ConfigOptions.key("sink.lock-timeout").durationType().defaultValue(Duration.ofSeconds(30))
+                    .withDescription("lock_timeout of the sink's sessions: a row lock held longer fails the task, "
+                            + "and Flink recovers it, instead of waiting for ever.");
+    public static final ConfigOption<Duration> SINK_STATEMENT_TIMEOUT =
+            ConfigOptions.key("sink.statement-timeout").durationType().defaultValue(Duration.ofMinutes(2))
+                    .withDescription("statement_timeout of the sink's sessions.");
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
             ConfigOptions.key("checkpoint.interval").durationType().defaultValue(Duration.ofSeconds(5))
                     .withDescription("Checkpoint interval; rows become visible at checkpoints.");
@@ -211,7 +238,7 @@ public final class RagstreamOptions {
             KAFKA_STATUS_TOPIC, KAFKA_GROUP_ID, KAFKA_PARTITION_DISCOVERY,
             CDC_ID_COLUMN, CDC_TEXT_COLUMNS, CDC_TENANT_COLUMN, CDC_METADATA_COLUMN,
             POSTGRES_URL, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_CHUNKS_TABLE,
-            POSTGRES_DOCUMENTS_TABLE, POSTGRES_CREATE_TABLES, HNSW_M, HNSW_EF_CONSTRUCTION,
+            POSTGRES_DOCUMENTS_TABLE, POSTGRES_CREATE_TABLES, POSTGRES_CONNECT_TIMEOUT, POSTGRES_SOCKET_TIMEOUT, HNSW_M, HNSW_EF_CONSTRUCTION,
             EMBEDDING_BACKEND, EMBEDDING_MODEL, EMBEDDING_ENDPOINTS, EMBEDDING_DIMENSION, EMBEDDING_REQUEST_TIMEOUT,
             EMBEDDING_API_KEY_ENV, EMBEDDING_BATCH_SIZE,
             EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,
@@ -219,5 +246,6 @@ public final class RagstreamOptions {
             CHUNK_SIZE, CHUNK_OVERLAP, CHUNK_MAX_BYTES, STATE_DELETED_RETENTION, INGEST_MAX_DOCUMENT_BYTES,
             INGEST_MAX_ID_BYTES, INGEST_MAX_METADATA_BYTES, INGEST_MAX_METADATA_DEPTH, INGEST_REQUIRE_TENANT,
             KAFKA_DLQ_MAX_VALUE_BYTES, EMBEDDING_MISCONFIGURED_TIMEOUT,
-            QUANTIZATION, SEARCH_EF_SEARCH, SEARCH_RERANK_FACTOR, SINK_MODE, SINK_BATCH_SIZE, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
+            QUANTIZATION, SEARCH_EF_SEARCH, SEARCH_RERANK_FACTOR, SINK_MODE, SINK_BATCH_SIZE,
+            SINK_TRANSACTION_PREFIX, SINK_MAX_BUFFERED_BYTES, SINK_LOCK_TIMEOUT, SINK_STATEMENT_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, PARALLELISM);
 }

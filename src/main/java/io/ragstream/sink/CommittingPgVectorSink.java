@@ -29,7 +29,7 @@ abstract class CommittingPgVectorSink implements Sink<DocumentUpdate>, SupportsC
 
     @Override
     public Committer<SinkCommittable> createCommitter(CommitterInitContext context) {
-        return new SinkCommitter(options);
+        return new SinkCommitter(options, context.getTaskInfo().getIndexOfThisSubtask());
     }
 
     @Override

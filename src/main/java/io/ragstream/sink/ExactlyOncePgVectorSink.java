@@ -31,7 +31,7 @@ final class ExactlyOncePgVectorSink extends CommittingPgVectorSink
     public TransactionalWriter restoreWriter(WriterInitContext context, Collection<TransactionalWriterState> restored)
             throws IOException {
         return new TransactionalWriter(options, context.metricGroup(), context.getMailboxExecutor(),
-                context.getTaskInfo().getIndexOfThisSubtask(), restored, context.getRestoredCheckpointId().isPresent());
+                context.getTaskInfo().getIndexOfThisSubtask(), restored, context.getRestoredCheckpointId());
     }
 
     @Override

@@ -134,7 +134,7 @@ public final class PgVectorSchema implements Serializable {
         }
     }
 
-    private static boolean exists(Connection connection, String relation) throws SQLException {
+    static boolean exists(Connection connection, String relation) throws SQLException {
         try (PreparedStatement st = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
             st.setString(1, '"' + relation + '"');
             try (ResultSet rs = st.executeQuery()) {

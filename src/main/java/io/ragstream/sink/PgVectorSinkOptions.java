@@ -11,12 +11,45 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Properties;
+import java.util.regex.Pattern;
 
-/** Where and how the sink writes. */
+/**
+ * Where and how the sink writes. {@code transactionPrefix}: the exactly-once sink's identity in
+ * the database; {@code maxBufferedBytes}: the cap on what its writer holds while a transaction
+ * of its own is still prepared.
+ */
 public record PgVectorSinkOptions(
         String url, String user, String password, PgVectorSchema schema, String model, SinkMode mode, int batchSize,
-        boolean createTables, int hnswM, int hnswEfConstruction) implements Serializable {
+        boolean createTables, int hnswM, int hnswEfConstruction,
+        String transactionPrefix, PostgresTimeouts timeouts, long maxBufferedBytes) implements Serializable {
+    /** pgjdbc options that make it report batched update counts as -2 ("no information"). */
+    private static final Pattern REWRITE_BATCHED_INSERTS = Pattern.compile("(?i)[?&]reWriteBatchedInserts=(true|on|yes|1)(&|$)");
+
+    public PgVectorSinkOptions {
+        if (REWRITE_BATCHED_INSERTS.matcher(url).find()) {
+            // the version guards answer through update counts: with -2 for all, every document would look stale
+            throw new ConfigException(RagstreamOptions.POSTGRES_URL.key(), "reWriteBatchedInserts=true makes the "
+                    + "PostgreSQL driver report no update counts, which the sink needs to tell applied writes from "
+                    + "stale ones; remove it from the URL (the sink batches its statements already)");
+        }
+        if (!TransactionIds.PREFIX.matcher(transactionPrefix).matches()) {
+            throw new ConfigException(RagstreamOptions.SINK_TRANSACTION_PREFIX.key(), "'" + transactionPrefix
+                    + "' is not a transaction prefix: 1 to 120 of A-Z a-z 0-9 _ . -");
+        }
+    }
+
+    /** With the defaults of the settings a test or bench does not care about. */
+    public PgVectorSinkOptions(String url, String user, String password, PgVectorSchema schema, String model, SinkMode mode,
+                               int batchSize, boolean createTables, int hnswM, int hnswEfConstruction) {
+        this(url, user, password, schema, model, mode, batchSize, createTables, hnswM, hnswEfConstruction,
+                defaultTransactionPrefix(schema.chunksTable(), RagstreamOptions.KAFKA_GROUP_ID.defaultValue()),
+                PostgresTimeouts.DEFAULTS, RagstreamOptions.SINK_MAX_BUFFERED_BYTES.defaultValue().getBytes());
+    }
 
     public static PgVectorSinkOptions from(RagstreamConfig config, int dimension) {
         PgVectorSchema schema = new PgVectorSchema(
@@ -34,7 +67,47 @@ public record PgVectorSinkOptions(
                 config.positive(RagstreamOptions.SINK_BATCH_SIZE),
                 config.get(RagstreamOptions.POSTGRES_CREATE_TABLES),
                 hnswM(config),
-                hnswEfConstruction(config));
+                hnswEfConstruction(config),
+                transactionPrefix(config),
+                PostgresTimeouts.from(config),
+                config.get(RagstreamOptions.SINK_MAX_BUFFERED_BYTES).getBytes());
+    }
+
+    /** {@code sink.transaction-prefix}, else one of this chunks table and consumer group: two pipelines never share one. */
+    private static String transactionPrefix(RagstreamConfig config) {
+        String prefix = config.get(RagstreamOptions.SINK_TRANSACTION_PREFIX);
+        return prefix != null ? prefix
+                : defaultTransactionPrefix(config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE), config.get(RagstreamOptions.KAFKA_GROUP_ID));
+    }
+
+    static String defaultTransactionPrefix(String chunksTable, String consumerGroup) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256")
+                    .digest((chunksTable + "\n" + consumerGroup).getBytes(StandardCharsets.UTF_8));
+            return chunksTable + "-" + HexFormat.of().formatHex(hash, 0, 5);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    public PgVectorSinkOptions withTransactionPrefix(String prefix) {
+        return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM,
+                hnswEfConstruction, prefix, timeouts, maxBufferedBytes);
+    }
+
+    public PgVectorSinkOptions withTimeouts(PostgresTimeouts newTimeouts) {
+        return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM,
+                hnswEfConstruction, transactionPrefix, newTimeouts, maxBufferedBytes);
+    }
+
+    public PgVectorSinkOptions withMaxBufferedBytes(long bytes) {
+        return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM,
+                hnswEfConstruction, transactionPrefix, timeouts, bytes);
+    }
+
+    public PgVectorSinkOptions withUrl(String newUrl) {
+        return new PgVectorSinkOptions(newUrl, user, password, schema, model, mode, batchSize, createTables, hnswM,
+                hnswEfConstruction, transactionPrefix, timeouts, maxBufferedBytes);
     }
 
     /** pgvector's bounds, checked here so the error names the key. */
@@ -63,6 +136,7 @@ public record PgVectorSinkOptions(
         properties.setProperty("password", password);
         // so a DBA (or a test) can tell the sink's sessions apart in pg_stat_activity
         properties.setProperty("ApplicationName", applicationName);
+        timeouts.applyTo(properties);
         return DriverManager.getConnection(url, properties);
     }
 
@@ -91,6 +165,8 @@ public record PgVectorSinkOptions(
 
     private boolean prepareTables(boolean deferIndex) throws SQLException {
         try (Connection connection = connect("ragstream-setup:" + schema.chunksTable())) {
+            // building an HNSW index over a large table takes long with no byte on the socket
+            connection.setNetworkTimeout(Runnable::run, 0);
             if (mode == SinkMode.EXACTLY_ONCE) {
                 try (Statement st = connection.createStatement();
                      ResultSet rs = st.executeQuery("SELECT current_setting('max_prepared_transactions')::int")) {
@@ -103,6 +179,11 @@ public record PgVectorSinkOptions(
                 }
             }
             schema.checkQuantization(connection);
+            if (mode == SinkMode.EXACTLY_ONCE && !createTables && !PgVectorSchema.exists(connection, PreparedTransactions.MARKERS)) {
+                throw new ConfigException(RagstreamOptions.POSTGRES_CREATE_TABLES.key(), "is false, and the table "
+                        + PreparedTransactions.MARKERS + " that sink.mode exactly-once needs is missing: create it "
+                        + "(sql/schema.sql) or let the job create it");
+            }
             boolean defer = deferIndex && createTables && schema.chunksTableMissing(connection);
             if (createTables) {
                 schema.create(connection, hnswM, hnswEfConstruction, !defer);

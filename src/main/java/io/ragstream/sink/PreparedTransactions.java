@@ -11,18 +11,43 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** What PostgreSQL holds in {@code pg_prepared_xacts} for one chunks table, and finishing it. */
+/**
+ * What PostgreSQL holds in {@code pg_prepared_xacts} for one sink, finishing it, and the marker
+ * each transaction writes into {@value #MARKERS}: a name PostgreSQL no longer lists was committed
+ * if its marker is there, and rolled back if not.
+ */
 final class PreparedTransactions {
+    /** One row per prepared transaction, written inside it: it exists only if the transaction committed. */
+    static final String MARKERS = "ragstream_sink_transactions";
+    /** How long markers are kept: a committer asks only after a restore, and a restore older than this announces nothing again. */
+    static final String MARKER_RETENTION = "1 day";
     /** PostgreSQL's answer when no prepared transaction has the name: it was finished already. */
     private static final String UNDEFINED_OBJECT = "42704";
 
     private PreparedTransactions() {}
 
-    /** Every prepared transaction of this table's sink, from any subtask or run. */
-    static List<String> list(Connection connection, String chunksTable) throws SQLException {
-        try (PreparedStatement st = connection.prepareStatement(
-                "SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE ? ORDER BY prepared")) {
-            st.setString(1, TransactionIds.tablePrefix(chunksTable) + "%");
+    /** Every transaction the sink with this prefix left prepared, from any subtask, run or checkpoint, oldest first. */
+    static List<String> list(Connection connection, String prefix) throws SQLException {
+        // starts_with, not LIKE: '_' in a prefix is a wildcard to LIKE
+        return gids(connection, "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
+                + " AND starts_with(gid, ?) ORDER BY prepared", prefix + ":");
+    }
+
+    /** Those an earlier version of the sink, whose names carried the chunks table and no prefix, left prepared. */
+    static List<String> listLegacy(Connection connection, String chunksTable) throws SQLException {
+        List<String> legacy = new ArrayList<>();
+        for (String gid : gids(connection, "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
+                + " AND starts_with(gid, ?) ORDER BY prepared", "ragstream:")) {
+            if (TransactionIds.isLegacy(gid, chunksTable)) {
+                legacy.add(gid);
+            }
+        }
+        return legacy;
+    }
+
+    private static List<String> gids(Connection connection, String sql, String parameter) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement(sql)) {
+            st.setString(1, parameter);
             List<String> gids = new ArrayList<>();
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
@@ -66,6 +91,33 @@ final class PreparedTransactions {
                 return false;
             }
             throw e;
+        }
+    }
+
+    /** Writes the marker of {@code gid} into the open transaction that is about to be prepared under that name. */
+    static void mark(Connection connection, String gid) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement("INSERT INTO " + MARKERS + " (gid) VALUES (?)")) {
+            st.setString(1, gid);
+            st.executeUpdate();
+        }
+    }
+
+    /** Whether {@code gid}, no longer prepared, was committed (its marker is there) rather than rolled back. */
+    static boolean wasCommitted(Connection connection, String gid) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement("SELECT 1 FROM " + MARKERS + " WHERE gid = ?")) {
+            st.setString(1, gid);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** Drops this sink's markers past the retention; returns how many. Needs an auto-commit connection. */
+    static int forgetOldMarkers(Connection connection, String prefix) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement("DELETE FROM " + MARKERS
+                + " WHERE starts_with(gid, ?) AND prepared_at < now() - interval '" + MARKER_RETENTION + "'")) {
+            st.setString(1, prefix + ":");
+            return st.executeUpdate();
         }
     }
 }

@@ -1,11 +1,14 @@
 package io.ragstream.sink;
 
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.function.LongSupplier;
 
 /** The sink's counters in the {@code ragstream} group, the same for both sink modes. */
 final class SinkMetrics {
@@ -17,15 +20,21 @@ final class SinkMetrics {
     private final Counter staleDocuments;
     private final Counter missingChunks;
     private final Histogram batchMillis;
+    private final MetricGroup metrics;
 
     SinkMetrics(MetricGroup metricGroup, String chunksTable) {
         this.chunksTable = chunksTable;
-        MetricGroup metrics = metricGroup.addGroup("ragstream");
+        metrics = metricGroup.addGroup("ragstream");
         rowsUpserted = metrics.counter("rowsUpserted");
         rowsDeleted = metrics.counter("rowsDeleted");
         staleDocuments = metrics.counter("staleDocuments");
         missingChunks = metrics.counter("missingChunks");
         batchMillis = metrics.histogram("sinkBatchMillis", new DescriptiveStatisticsHistogram(1000));
+    }
+
+    /** The exactly-once writer's buffer of updates waiting for its previous transaction's commit. */
+    void gaugeBufferedBytes(LongSupplier bytes) {
+        metrics.gauge("bufferedBytes", (Gauge<Long>) bytes::getAsLong);
     }
 
     void batchWritten(DocumentWriter.Counts counts, long startNanos) {

@@ -6,7 +6,10 @@ import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
 
-/** One database session of the sink's, opened when first needed and again after a failure closed it. */
+/**
+ * One database session of the sink's, opened when first needed and again after a failure closed
+ * it, with the sink's lock and statement timeouts.
+ */
 final class SinkSession implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SinkSession.class);
 
@@ -22,6 +25,7 @@ final class SinkSession implements AutoCloseable {
     Connection get() throws SQLException {
         if (connection == null || connection.isClosed()) {
             connection = options.connect();
+            options.timeouts().applyTo(connection);
             connection.setAutoCommit(autoCommit);
         }
         return connection;

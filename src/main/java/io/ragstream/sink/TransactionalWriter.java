@@ -1,6 +1,8 @@
 package io.ragstream.sink;
 
+import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
+import io.ragstream.config.RagstreamOptions;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
@@ -15,9 +17,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 
@@ -30,11 +32,14 @@ import java.util.UUID;
  * writes while one of its own transactions is still prepared: it keeps the updates in memory
  * (and in its checkpointed state) and writes them once PostgreSQL no longer lists that
  * transaction. Writing into it otherwise would wait on a lock that only this thread can free.
+ * Past {@code sink.max-buffered-bytes} it stops taking input until then (backpressure).
  */
 final class TransactionalWriter
         implements CommittingSinkWriter<DocumentUpdate, SinkCommittable>,
         StatefulSinkWriter<DocumentUpdate, TransactionalWriterState> {
     private static final Logger LOG = LoggerFactory.getLogger(TransactionalWriter.class);
+    /** PostgreSQL's answer when another session is finishing the same prepared transaction ("is busy"). */
+    private static final String BUSY = "55000";
 
     private final PgVectorSinkOptions options;
     private final DocumentWriter writer;
@@ -44,6 +49,8 @@ final class TransactionalWriter
     private final TransactionIds ids;
     /** Accepted but not written yet. */
     private final List<DocumentUpdate> unwritten = new ArrayList<>();
+    /** What {@link #unwritten} holds, about, in bytes. */
+    private long unwrittenBytes;
     /** Written into the open transaction. */
     private final List<DocumentStatus> written = new ArrayList<>();
     /** Prepared by this subtask and not yet seen committed. */
@@ -51,68 +58,130 @@ final class TransactionalWriter
     private final SinkSession session;
     /** Whether the open transaction holds writes. */
     private boolean inTransaction;
+    /** The newest checkpoint this writer snapshot (or was restored from): the open transaction belongs to a later one. */
+    private long lastCheckpoint;
     private long transactions;
     /** How long the end of input waits for the committer before committing by itself. */
     Duration endOfInputCommitWait = Duration.ofSeconds(10);
+    /** How long a full buffer waits for the previous transaction's checkpoint before the task fails. */
+    Duration fullBufferWait = Duration.ofMinutes(10);
 
     TransactionalWriter(PgVectorSinkOptions options, MetricGroup metricGroup, MailboxExecutor mailbox, int subtask,
-                        Collection<TransactionalWriterState> restored, boolean isRestore) throws IOException {
+                        Collection<TransactionalWriterState> restored, OptionalLong restoredCheckpoint) throws IOException {
         this.options = options;
         this.session = new SinkSession(options, false);
         this.mailbox = mailbox;
         this.writer = new DocumentWriter(options.schema(), options.model());
         this.metrics = new SinkMetrics(metricGroup, options.schema().chunksTable());
-        this.ids = new TransactionIds(options.schema().chunksTable(), subtask,
+        metrics.gaugeBufferedBytes(() -> unwrittenBytes);
+        this.ids = new TransactionIds(options.transactionPrefix(), subtask,
                 UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+        this.lastCheckpoint = restoredCheckpoint.orElse(0);
         for (TransactionalWriterState state : restored) {
             prepared.addAll(state.prepared());
-            unwritten.addAll(state.unwritten());
+            state.unwritten().forEach(this::buffer);
         }
-        try {
-            recover(subtask, restored, isRestore);
-        } catch (SQLException e) {
-            throw new IOException("cannot recover the prepared transactions of " + options, e);
+        if (subtask == 0) {
+            try {
+                recover(restoredCheckpoint);
+            } catch (SQLException e) {
+                throw new IOException("cannot finish the transactions earlier runs of " + options + " left prepared", e);
+            }
         }
     }
 
     /**
-     * Finishes what earlier runs left prepared. After a restore, the transactions in the restored
-     * state belong to the committer; any other of the restored subtasks' was prepared after the
-     * checkpoint, and its input is replayed, so it is rolled back. On a fresh start nothing says
-     * whether a leftover's checkpoint completed, so subtask 0 commits them all: every write is
-     * version-guarded, so committing one whose input is replayed changes nothing.
+     * Finishes every transaction this sink's earlier runs left prepared, at whatever parallelism
+     * they ran, and no other sink's (subtask 0 does it for all; a checkpoint, and so the next
+     * prepare, needs every subtask started). After a restore from checkpoint C, one whose writes
+     * belong to C or earlier is committed (the committer restored with C would commit it too),
+     * and a later one is rolled back: its input is replayed. On a fresh start nothing says which
+     * checkpoints completed, so all are committed: every write is version-guarded, so committing
+     * one whose input is replayed changes nothing, and rolling back one whose offsets were
+     * committed would lose it.
      */
-    private void recover(int subtask, Collection<TransactionalWriterState> restored, boolean isRestore) throws SQLException {
-        if (!isRestore && subtask != 0) {
-            return;
-        }
-        Set<Integer> owners = new HashSet<>();
-        restored.forEach(state -> owners.add(state.subtask()));
-        String table = options.schema().chunksTable();
+    private void recover(OptionalLong restoredCheckpoint) throws SQLException {
+        int committed = 0, rolledBack = 0;
         try (Connection c = options.connect()) {
-            int committed = 0, rolledBack = 0;
-            for (String gid : PreparedTransactions.list(c, table)) {
-                if (!isRestore) {
-                    committed += PreparedTransactions.commit(c, gid) ? 1 : 0;
-                } else if (!prepared.contains(gid)
-                        && TransactionIds.subtaskOf(gid, table).map(owners::contains).orElse(false)) {
-                    rolledBack += PreparedTransactions.rollback(c, gid) ? 1 : 0;
+            List<String> leftovers = new ArrayList<>(PreparedTransactions.list(c, ids.prefix()));
+            leftovers.addAll(PreparedTransactions.listLegacy(c, options.schema().chunksTable()));
+            for (String gid : leftovers) {
+                long checkpoint = TransactionIds.parse(gid).map(TransactionIds.Gid::checkpoint).orElse(0L);
+                boolean commit = restoredCheckpoint.isEmpty() || checkpoint <= restoredCheckpoint.getAsLong();
+                try {
+                    if (commit) {
+                        committed += PreparedTransactions.commit(c, gid) ? 1 : 0;
+                    } else {
+                        rolledBack += PreparedTransactions.rollback(c, gid) ? 1 : 0;
+                    }
+                } catch (SQLException e) {
+                    if (!BUSY.equals(e.getSQLState())) {
+                        throw e;
+                    }
+                    LOG.info("{}: {} is being finished by another session: {}", options, gid, e.getMessage());
                 }
             }
-            if (committed + rolledBack > 0) {
-                LOG.info("{}: committed {} and rolled back {} transactions left prepared by an earlier run",
-                        table, committed, rolledBack);
-            }
+            PreparedTransactions.forgetOldMarkers(c, ids.prefix());
+        }
+        if (committed + rolledBack > 0) {
+            LOG.info("{}: committed {} and rolled back {} transactions of {} left prepared by an earlier run ({})",
+                    options, committed, rolledBack, ids.prefix(),
+                    restoredCheckpoint.isEmpty() ? "a fresh start" : "restored from checkpoint " + restoredCheckpoint.getAsLong());
         }
     }
 
     @Override
-    public void write(DocumentUpdate update, Context context) throws IOException {
-        unwritten.add(update);
+    public void write(DocumentUpdate update, Context context) throws IOException, InterruptedException {
+        buffer(update);
         // past a full batch, ask PostgreSQL again only once per further batch
         if (unwritten.size() >= options.batchSize() && unwritten.size() % options.batchSize() == 0) {
             writeIfFree();
         }
+        if (unwrittenBytes > options.maxBufferedBytes()) {
+            awaitRoom();
+        }
+    }
+
+    private void buffer(DocumentUpdate update) {
+        unwritten.add(update);
+        unwrittenBytes += estimatedBytes(update);
+    }
+
+    /**
+     * Holds the task (so Flink backpressures the input) until the previous transaction is
+     * committed and the buffer written. The checkpoint-complete notification, on which the
+     * committer commits it, is mail on this very thread: it runs while this yields.
+     */
+    private void awaitRoom() throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + fullBufferWait.toNanos();
+        try {
+            while (!prepared.isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException(options + ": " + unwrittenBytes + " bytes of updates (more than "
+                            + RagstreamOptions.SINK_MAX_BUFFERED_BYTES.key() + ") waited " + fullBufferWait
+                            + " for the checkpoint of " + prepared + " to complete; is checkpointing failing?");
+                }
+                if (!mailbox.tryYield()) {
+                    Thread.sleep(20);
+                }
+                refreshPrepared();
+            }
+        } catch (SQLException e) {
+            fail("waiting for the previous transaction to be committed", e);
+        }
+        writeIfFree();
+        LOG.debug("{}: a full buffer waited {} ms for the previous commit", options, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** About what an update takes on the heap: its texts, vectors and metadata. */
+    static long estimatedBytes(DocumentUpdate update) {
+        long bytes = 128 + 2L * (update.tenant().length() + update.docId().length() + update.metadata().length());
+        for (ChunkRow chunk : update.chunks()) {
+            bytes += 96 + (chunk.text() == null ? 0 : 2L * chunk.text().length())
+                    + (chunk.embedding() == null ? 0 : 4L * chunk.embedding().length);
+        }
+        return bytes;
     }
 
     @Override
@@ -165,8 +234,12 @@ final class TransactionalWriter
         if (!inTransaction) {
             return List.of();
         }
-        String gid = ids.gid(++transactions);
+        // the checkpoint whose barrier comes next is this one or a later one (a checkpoint may be
+        // aborted before its barrier gets here): never a number above the real one, which a
+        // restore from it would roll back
+        String gid = ids.gid(lastCheckpoint + 1, ++transactions);
         try (Statement st = session.get().createStatement()) {
+            PreparedTransactions.mark(session.get(), gid);
             st.execute("PREPARE TRANSACTION " + TransactionIds.literal(gid));
         } catch (SQLException e) {
             fail("preparing transaction " + gid, e);
@@ -180,6 +253,7 @@ final class TransactionalWriter
 
     @Override
     public List<TransactionalWriterState> snapshotState(long checkpointId) {
+        lastCheckpoint = checkpointId;
         return List.of(new TransactionalWriterState(ids.subtask(), List.copyOf(prepared), List.copyOf(unwritten)));
     }
 
@@ -200,6 +274,7 @@ final class TransactionalWriter
             inTransaction = true;
             counts.applied().forEach(update -> written.add(DocumentStatus.of(update)));
             unwritten.clear();
+            unwrittenBytes = 0;
             metrics.batchWritten(counts, start);
         } catch (SQLException e) {
             fail("writing " + unwritten.size() + " documents", e);

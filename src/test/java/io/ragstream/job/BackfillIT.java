@@ -69,7 +69,7 @@ class BackfillIT {
 
         assertThat(count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = 'acme'")).isEqualTo(10);
         assertThat(count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = 'default' AND doc_id LIKE 'beir-%'")).isEqualTo(5);
-        assertThat(count("SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'ragstream:" + services.chunksTable + ":%'"))
+        assertThat(count("SELECT count(*) FROM pg_prepared_xacts WHERE starts_with(gid, '" + services.chunksTable + "-')"))
                 .as("prepared transactions left behind").isZero();
         assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE doc_id = 'beir-3'"
                 + " AND content = 'Claim 3\n\nEvidence sentence number 3 about a scientific claim.'")).isEqualTo(1);

@@ -43,4 +43,40 @@ class PgVectorSinkOptionsTest {
         assertThatThrownBy(() -> options("quantization=int4")).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("config key 'quantization'");
     }
+
+    @Test
+    void eachPipelineHasATransactionPrefixOfItsOwn() {
+        String prefix = options().transactionPrefix();
+        assertThat(prefix).startsWith("ragstream_chunks-").matches(TransactionIds.PREFIX);
+        assertThat(options("kafka.group-id=reindex").transactionPrefix()).as("another consumer group").isNotEqualTo(prefix);
+        assertThat(options("postgres.chunks-table=kb_chunks").transactionPrefix()).startsWith("kb_chunks-");
+        assertThat(options("postgres.password=other", "checkpoint.interval=1s").transactionPrefix()).isEqualTo(prefix);
+        assertThat(options("sink.transaction-prefix=kb.v2").transactionPrefix()).isEqualTo("kb.v2");
+        assertThatThrownBy(() -> options("sink.transaction-prefix=kb:v2")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("config key 'sink.transaction-prefix'");
+        assertThatThrownBy(() -> options("sink.transaction-prefix=kb'; DROP TABLE x; --")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("config key 'sink.transaction-prefix'");
+    }
+
+    @Test
+    void aDriverOptionThatHidesUpdateCountsIsRefusedNamingTheUrl() {
+        for (String url : new String[] {"jdbc:postgresql://db/rag?reWriteBatchedInserts=true",
+                "jdbc:postgresql://db/rag?ssl=true&rewritebatchedinserts=TRUE&x=1"}) {
+            assertThatThrownBy(() -> options("postgres.url=" + url)).isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith("config key 'postgres.url'").hasMessageContaining("update counts");
+        }
+        assertThat(options("postgres.url=jdbc:postgresql://db/rag?reWriteBatchedInserts=false").url()).contains("false");
+    }
+
+    @Test
+    void timeoutsAreCheckedAgainstEachOther() {
+        PgVectorSinkOptions defaults = options();
+        assertThat(defaults.timeouts()).isEqualTo(PostgresTimeouts.DEFAULTS);
+        assertThat(defaults.timeouts().socket()).isGreaterThan(defaults.timeouts().statement());
+        assertThatThrownBy(() -> options("postgres.socket-timeout=30s")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("config key 'postgres.socket-timeout'").hasMessageContaining("sink.statement-timeout");
+        assertThatThrownBy(() -> options("sink.lock-timeout=0s")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("config key 'sink.lock-timeout'");
+        assertThat(options("sink.max-buffered-bytes=8mb").maxBufferedBytes()).isEqualTo(8L << 20);
+    }
 }

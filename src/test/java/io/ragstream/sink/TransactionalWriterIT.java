@@ -5,13 +5,17 @@ import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.testing.TestServices;
+import io.ragstream.testing.TcpProxy;
 import org.apache.flink.api.connector.sink2.Committer;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.runtime.mailbox.SyncMailboxExecutor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -19,14 +23,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The exactly-once writer and committer against the real PostgreSQL: writes stay invisible until
  * the committer commits, the writer never writes while its previous transaction is still
- * prepared, and a restarted writer finishes what its predecessors left prepared.
+ * prepared (and holds its input back past its buffer's cap), a restarted writer finishes what its
+ * predecessors left prepared at any parallelism and nothing of another sink's, and a stuck
+ * database fails the task within its timeouts.
  */
 class TransactionalWriterIT {
     private final TestServices services = new TestServices("txwriter");
@@ -45,8 +53,10 @@ class TransactionalWriterIT {
     void cleanUp() throws Exception {
         writers.forEach(TransactionalWriter::close);
         try (Connection c = TestServices.connect()) {
-            for (String gid : PreparedTransactions.list(c, services.chunksTable)) {
-                PreparedTransactions.rollback(c, gid);
+            for (String prefix : List.of(options.transactionPrefix(), "job_a", "jobxa")) {
+                for (String gid : PreparedTransactions.list(c, prefix)) {
+                    PreparedTransactions.rollback(c, gid);
+                }
             }
         }
         services.dropTables();
@@ -54,7 +64,7 @@ class TransactionalWriterIT {
 
     @Test
     void writesBecomeVisibleOnlyWhenTheCommitterCommits() throws Exception {
-        TransactionalWriter writer = writer(0, List.of(), false);
+        TransactionalWriter writer = writer(0);
         writer.write(doc("a", 1, "alpha"), null);
         writer.write(doc("b", 1, "beta"), null); // a full batch: written, not visible
         writer.flush(false);
@@ -79,7 +89,7 @@ class TransactionalWriterIT {
 
     @Test
     void keepsUpdatesWhileItsPreviousTransactionIsStillPrepared() throws Exception {
-        TransactionalWriter writer = writer(0, List.of(), false);
+        TransactionalWriter writer = writer(0);
         writer.write(doc("a", 1, "alpha"), null);
         Collection<SinkCommittable> first = writer.prepareCommit();
 
@@ -102,7 +112,7 @@ class TransactionalWriterIT {
 
     @Test
     void theEndOfInputWaitsForTheCommitterAndWritesEverything() throws Exception {
-        TransactionalWriter writer = writer(0, List.of(), false);
+        TransactionalWriter writer = writer(0);
         writer.write(doc("a", 1, "alpha"), null);
         Collection<SinkCommittable> first = writer.prepareCommit();
         writer.write(doc("a", 2, "alpha, edited"), null);
@@ -124,7 +134,7 @@ class TransactionalWriterIT {
 
     @Test
     void theEndOfInputCommitsAnEarlierTransactionWhoseCheckpointNeverCompletes() throws Exception {
-        TransactionalWriter writer = writer(0, List.of(), false);
+        TransactionalWriter writer = writer(0);
         writer.endOfInputCommitWait = Duration.ofMillis(300);
         writer.write(doc("a", 1, "alpha"), null);
         Collection<SinkCommittable> first = writer.prepareCommit(); // its checkpoint fails
@@ -139,43 +149,204 @@ class TransactionalWriterIT {
     }
 
     @Test
-    void aRestoredWriterRollsBackWhatWasPreparedAfterItsCheckpoint() throws Exception {
-        TransactionalWriter crashed = writer(0, List.of(), false);
-        crashed.write(doc("a", 1, "alpha"), null);
-        String checkpointed = crashed.prepareCommit().iterator().next().preparedTransaction();
-        TransactionalWriterState state = crashed.snapshotState(1).get(0);
-        commit(List.of(new SinkCommittable(checkpointed, List.of())));
-        crashed.write(doc("b", 1, "beta"), null);
-        String afterCheckpoint = crashed.prepareCommit().iterator().next().preparedTransaction();
-        crashed.close(); // the process dies before checkpoint 2 completes
+    void afterScalingUpEveryLeftoverIsResolvedByItsCheckpoint() throws Exception {
+        // two subtasks, checkpoint 1 committed; subtask 0's transaction of checkpoint 2 lost its
+        // commit (the job died after checkpoint 2 completed); subtask 1's of checkpoint 3 never completed
+        TransactionalWriter s0 = writer(0), s1 = writer(1);
+        for (TransactionalWriter w : List.of(s0, s1)) {
+            w.write(doc("d" + writers.indexOf(w), 1, "one"), null);
+            commit(w.prepareCommit());
+            w.snapshotState(1);
+            w.write(doc("d" + writers.indexOf(w), 2, "two"), null);
+        }
+        s0.prepareCommit();
+        TransactionalWriterState state0 = s0.snapshotState(2).get(0);
+        commit(s1.prepareCommit());
+        TransactionalWriterState state1 = s1.snapshotState(2).get(0);
+        s1.write(doc("d1", 3, "three, never checkpointed"), null);
+        s1.prepareCommit();
+        s0.close();
+        s1.close();
+        assertThat(preparedGids()).hasSize(2);
 
-        TransactionalWriter otherSubtask = writer(1, List.of(), false);
-        otherSubtask.write(doc("c", 1, "gamma"), null);
-        String othersGid = otherSubtask.prepareCommit().iterator().next().preparedTransaction();
+        // scaled up to three from checkpoint 2; the new subtasks prepare before checkpoint 3, and that attempt fails too
+        List<TransactionalWriter> scaledUp = List.of(writer(0, List.of(state0), OptionalLong.of(2)),
+                writer(1, List.of(state1), OptionalLong.of(2)), writer(2, List.of(), OptionalLong.of(2)));
+        assertThat(preparedGids()).as("checkpoint 2's committed, checkpoint 3's rolled back").isEmpty();
+        assertThat(versions()).containsExactly("d0:2", "d1:2");
+        for (TransactionalWriter w : scaledUp.subList(1, 3)) {
+            w.write(doc("new" + scaledUp.indexOf(w), 1, "written before the first checkpoint of the rescaled job"), null);
+            w.prepareCommit();
+            w.close();
+        }
+        assertThat(preparedGids()).hasSize(2);
 
-        writer(0, List.of(state), true);
-        assertThat(preparedGids()).as("subtask 0's later transaction is rolled back, subtask 1's is not its to touch")
-                .containsExactly(othersGid).doesNotContain(afterCheckpoint);
-        assertThat(versions()).containsExactly("a:1");
+        writer(0, List.of(state0), OptionalLong.of(2));
+        assertThat(preparedGids()).as("the new subtasks' transactions, after checkpoint 2, rolled back").isEmpty();
+        assertThat(versions()).containsExactly("d0:2", "d1:2");
+    }
+
+    @Test
+    void afterScalingDownToAnOlderSavepointTheHigherParallelismsLeftoversAreResolved() throws Exception {
+        // three subtasks restored from checkpoint 4: subtask 2's transaction of checkpoint 5 lost its
+        // commit; subtasks 0 and 1 committed theirs and prepared for checkpoint 6, which never completed
+        for (int subtask = 0; subtask < 3; subtask++) {
+            TransactionalWriter w = writer(subtask, List.of(), OptionalLong.of(4));
+            w.write(doc("e" + subtask, 5, "five"), null);
+            Collection<SinkCommittable> five = w.prepareCommit();
+            w.snapshotState(5);
+            if (subtask < 2) {
+                commit(five);
+                w.write(doc("e" + subtask, 6, "six"), null);
+                w.prepareCommit();
+            }
+            w.close();
+        }
+        assertThat(preparedGids()).hasSize(3);
+
+        // the savepoint of checkpoint 5 resumed at one subtask
+        writer(0, List.of(), OptionalLong.of(5));
+        assertThat(preparedGids()).isEmpty();
+        assertThat(versions()).as("checkpoint 5's writes committed, checkpoint 6's rolled back")
+                .containsExactly("e0:5", "e1:5", "e2:5");
     }
 
     @Test
     void aFreshStartCommitsWhatEarlierRunsLeftPrepared() throws Exception {
-        TransactionalWriter earlier = writer(1, List.of(), false);
+        TransactionalWriter earlier = writer(1);
         earlier.write(doc("a", 1, "alpha"), null);
         earlier.prepareCommit();
         earlier.close();
 
-        writer(1, List.of(), false);
+        writer(1);
         assertThat(preparedGids()).as("only subtask 0 finishes leftovers").hasSize(1);
-        writer(0, List.of(), false);
+        writer(0);
         assertThat(preparedGids()).isEmpty();
         assertThat(versions()).containsExactly("a:1");
     }
 
     @Test
+    void twoSinksInOneDatabaseNeverTouchEachOthersTransactions() throws Exception {
+        // prefixes LIKE would confuse: '_' matches any character
+        PgVectorSinkOptions first = options.withTransactionPrefix("job_a");
+        PgVectorSinkOptions second = options.withTransactionPrefix("jobxa");
+        TransactionalWriter a = writer(first, 0, List.of(), OptionalLong.empty());
+        a.write(doc("a", 1, "alpha"), null);
+        Collection<SinkCommittable> prepared = a.prepareCommit();
+
+        writer(second, 0, List.of(), OptionalLong.empty()).close(); // a fresh start commits its own leftovers
+        writer(second, 0, List.of(), OptionalLong.of(1)).close(); // a restore rolls back its own later ones
+        assertThat(preparedGids(first)).as("the other sink's transaction").hasSize(1);
+        assertThat(documents()).isZero();
+
+        assertThat(commit(first, prepared)).as("committed by its own committer, announced").containsExactly("committed");
+        assertThat(versions()).containsExactly("a:1");
+    }
+
+    @Test
+    void aCommitterTellsACommittedTransactionFromARolledBackOne() throws Exception {
+        TransactionalWriter writer = writer(0);
+        writer.write(doc("a", 1, "alpha"), null);
+        Collection<SinkCommittable> committedElsewhere = writer.prepareCommit();
+        commit(committedElsewhere); // as the writer's recovery or the end of input may
+        writer.snapshotState(1);
+        writer.write(doc("b", 1, "beta"), null);
+        Collection<SinkCommittable> rolledBack = writer.prepareCommit();
+        try (Connection c = TestServices.connect()) { // as a DBA might
+            PreparedTransactions.rollback(c, rolledBack.iterator().next().preparedTransaction());
+        }
+
+        assertThat(commit(committedElsewhere)).containsExactly("already committed");
+        assertThat(commit(rolledBack)).as("never announced").singleElement().asString().startsWith("failed");
+        assertThat(versions()).containsExactly("a:1");
+    }
+
+    @Test
+    void theBufferStaysUnderItsCapWhileTheCheckpointIsSlow() throws Exception {
+        long cap = 16 * 1024;
+        GaugeCapture metrics = new GaugeCapture();
+        TransactionalWriter writer = new TransactionalWriter(options.withMaxBufferedBytes(cap), metrics,
+                new SyncMailboxExecutor(), 0, List.of(), OptionalLong.empty());
+        writers.add(writer);
+        writer.write(doc("a", 1, "alpha"), null);
+        Collection<SinkCommittable> first = writer.prepareCommit(); // its checkpoint takes long to complete
+
+        String text = "x".repeat(1000);
+        long perUpdate = TransactionalWriter.estimatedBytes(doc("d0", 1, text));
+        CompletableFuture<Void> input = CompletableFuture.runAsync(() -> {
+            try {
+                for (int i = 0; i < 100; i++) {
+                    writer.write(doc("d" + i, 1, text), null);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long largest = 0;
+        for (long end = System.nanoTime() + 1_500_000_000L; System.nanoTime() < end; Thread.sleep(5)) {
+            largest = Math.max(largest, metrics.bufferedBytes());
+        }
+        assertThat(input).as("the input is held back, not buffered").isNotDone();
+        assertThat(largest).isPositive().isLessThanOrEqualTo(cap + perUpdate);
+
+        commit(first); // the checkpoint completes at last
+        assertThat(input).succeedsWithin(Duration.ofSeconds(20));
+        commit(writer.prepareCommit());
+        assertThat(documents()).isEqualTo(101);
+    }
+
+    @Test
+    void aFullBufferWhoseCheckpointNeverCompletesFailsTheTask() throws Exception {
+        TransactionalWriter writer = new TransactionalWriter(options.withMaxBufferedBytes(1024), new UnregisteredMetricsGroup(),
+                new SyncMailboxExecutor(), 0, List.of(), OptionalLong.empty());
+        writers.add(writer);
+        writer.fullBufferWait = Duration.ofMillis(500);
+        writer.write(doc("a", 1, "alpha"), null);
+        writer.prepareCommit();
+        assertThatThrownBy(() -> writer.write(doc("b", 1, "b".repeat(2000)), null))
+                .isInstanceOf(IOException.class).hasMessageContaining("sink.max-buffered-bytes");
+    }
+
+    @Test
+    void aBlackHoledConnectionFailsTheTaskWithinTheSocketTimeout() throws Exception {
+        try (TcpProxy proxy = TcpProxy.start("127.0.0.1", port(TestServices.PG_URL))) {
+            PgVectorSinkOptions proxied = options.withUrl(proxy.proxied(TestServices.PG_URL)).withTimeouts(
+                    new PostgresTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1)));
+            TransactionalWriter writer = writer(proxied, 0, List.of(), OptionalLong.empty());
+            writer.write(doc("a", 1, "alpha"), null);
+            writer.flush(false);
+
+            proxy.blackHole();
+            long start = System.nanoTime();
+            assertThatThrownBy(writer::prepareCommit).isInstanceOf(IOException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            proxy.heal();
+        }
+    }
+
+    @Test
+    void aLockHeldElsewhereFailsTheTaskWithinTheLockTimeout() throws Exception {
+        PgVectorSinkOptions impatient = options.withTimeouts(
+                new PostgresTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(20)));
+        TransactionalWriter first = writer(0);
+        first.write(doc("a", 1, "alpha"), null);
+        commit(first.prepareCommit());
+        try (Connection holder = TestServices.connect(); Statement st = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            st.execute("SELECT * FROM " + services.documentsTable + " FOR UPDATE");
+            TransactionalWriter writer = writer(impatient, 0, List.of(), OptionalLong.empty());
+            writer.write(doc("a", 2, "alpha, edited"), null);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> writer.flush(false)).isInstanceOf(IOException.class)
+                    .rootCause().hasMessageContaining("lock timeout");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            holder.rollback();
+        }
+    }
+
+    @Test
     void aJobStartingWhileATransactionIsPreparedDoesNotWaitOnItsLocks() throws Exception {
-        TransactionalWriter crashed = writer(0, List.of(), false);
+        TransactionalWriter crashed = writer(0);
         crashed.write(doc("a", 1, "alpha"), null);
         crashed.prepareCommit();
         crashed.close(); // the process dies; its transaction holds the tables' locks until a job commits it
@@ -189,23 +360,60 @@ class TransactionalWriterIT {
             }
         });
         assertThat(setup).succeedsWithin(Duration.ofSeconds(20));
-        writer(0, List.of(), false);
+        writer(0);
         assertThat(versions()).containsExactly("a:1");
     }
 
-    private TransactionalWriter writer(int subtask, List<TransactionalWriterState> restored, boolean isRestore) throws Exception {
-        TransactionalWriter writer = new TransactionalWriter(options, new UnregisteredMetricsGroup(), new SyncMailboxExecutor(),
-                subtask, restored, isRestore);
+    private TransactionalWriter writer(int subtask) throws Exception {
+        return writer(subtask, List.of(), OptionalLong.empty());
+    }
+
+    private TransactionalWriter writer(int subtask, List<TransactionalWriterState> restored, OptionalLong checkpoint) throws Exception {
+        return writer(options, subtask, restored, checkpoint);
+    }
+
+    private TransactionalWriter writer(PgVectorSinkOptions sink, int subtask, List<TransactionalWriterState> restored,
+                                       OptionalLong checkpoint) throws Exception {
+        TransactionalWriter writer = new TransactionalWriter(sink, new UnregisteredMetricsGroup(), new SyncMailboxExecutor(),
+                subtask, restored, checkpoint);
         writers.add(writer);
         return writer;
     }
 
+    private static int port(String jdbcUrl) {
+        return java.net.URI.create(jdbcUrl.substring("jdbc:".length())).getPort();
+    }
+
+    /** Keeps the gauges the writer registers. */
+    private static final class GaugeCapture extends UnregisteredMetricsGroup {
+        private final java.util.Map<String, Gauge<?>> gauges = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public MetricGroup addGroup(String name) {
+            return this;
+        }
+
+        @Override
+        public <T, G extends Gauge<T>> G gauge(String name, G gauge) {
+            gauges.put(name, gauge);
+            return gauge;
+        }
+
+        long bufferedBytes() {
+            return (Long) gauges.get("bufferedBytes").getValue();
+        }
+    }
+
     private List<String> commit(Collection<SinkCommittable> transactions) throws Exception {
+        return commit(options, transactions);
+    }
+
+    private List<String> commit(PgVectorSinkOptions sink, Collection<SinkCommittable> transactions) throws Exception {
         List<Outcome> requests = new ArrayList<>();
         for (SinkCommittable t : transactions) {
             requests.add(new Outcome(t, new ArrayList<>()));
         }
-        try (SinkCommitter committer = new SinkCommitter(options)) {
+        try (SinkCommitter committer = new SinkCommitter(sink, 0)) {
             committer.commit(new ArrayList<>(requests));
         }
         // a request the committer signals nothing about is committed
@@ -229,8 +437,12 @@ class TransactionalWriterIT {
     }
 
     private List<String> preparedGids() throws Exception {
+        return preparedGids(options);
+    }
+
+    private static List<String> preparedGids(PgVectorSinkOptions sink) throws Exception {
         try (Connection c = TestServices.connect()) {
-            return PreparedTransactions.list(c, services.chunksTable);
+            return PreparedTransactions.list(c, sink.transactionPrefix());
         }
     }
 
