@@ -29,6 +29,7 @@ final class ChaosJob implements AutoCloseable {
     private static final String HEAP_MAX = "Status.JVM.Memory.Heap.Max";
 
     final String name;
+    final String mode;
     final TestServices services;
     private final JobProcess process;
     private int parallelism;
@@ -40,8 +41,9 @@ final class ChaosJob implements AutoCloseable {
     private volatile long heapMax = -1;
     private volatile int memorySamples;
 
-    ChaosJob(String name, TestServices services, JobProcess process, int parallelism) {
+    ChaosJob(String name, String mode, TestServices services, JobProcess process, int parallelism) {
         this.name = name;
+        this.mode = mode;
         this.services = services;
         this.process = process;
         this.parallelism = parallelism;
