@@ -47,7 +47,7 @@ enum ChaosFailure {
     /** What a failure acts on. */
     record ChaosTargets(PrivatePostgres pg, TcpProxy proxy, EmbeddingServer embeddings, ChaosJob job, ChaosJob second) {
         /** Longer than the jobs' {@code postgres.socket-timeout}, so that their tasks fail and recover. */
-        static final Duration BLACK_HOLE_FOR = Duration.ofSeconds(8);
+        static final Duration BLACK_HOLE_FOR = Duration.ofSeconds(10);
         static final Duration EMBEDDINGS_DOWN_FOR = Duration.ofSeconds(6);
 
         /** Waits (a little) until the job's sink has a transaction open, so a cut meets one. */

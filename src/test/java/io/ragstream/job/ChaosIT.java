@@ -133,7 +133,8 @@ class ChaosIT {
         arguments.addAll(own.jobArguments("kafka.documents-topic=" + topics.documentsTopic, "kafka.cdc-topics=" + cdcTopic,
                 "postgres.url=" + postgresUrl, "sink.mode=" + mode, "sink.batch-size=8", "checkpoint.interval=500ms",
                 "chunk.size=" + ChaosModel.CHUNK_SIZE, "embedding.batch-size=16", "embedding.request-timeout=2s",
-                "postgres.connect-timeout=5s", "postgres.socket-timeout=5s", "sink.max-buffered-bytes=" + MAX_BUFFERED_BYTES));
+                "postgres.connect-timeout=5s", "postgres.socket-timeout=6s", "sink.statement-timeout=5s",
+                "sink.max-buffered-bytes=" + MAX_BUFFERED_BYTES));
         // retries come quickly here, so that the failures fit in a test's time; metrics reach REST every second
         String flinkConf = "restart-strategy.exponential-delay.max-backoff: 2s\nmetrics.fetcher.update-interval: 1s\n";
         return new ChaosJob(name, mode, own, new JobProcess(home, arguments, flinkConf), 1);
