@@ -74,12 +74,12 @@ final class LocalFlink {
         String group = PipelineIdentity.consumerGroup(config);
         Path root = checkpointRoot(config, home);
         Path checkpoints = checkpointFolder(root, identity, flink.get(StateBackendOptions.STATE_BACKEND));
+        Optional<Path> from = restore.checkpoint() != null ? Optional.of(completedCheckpoint(restore.checkpoint()))
+                : restore.newest() ? latestCheckpoint(checkpoints) : Optional.empty();
+        // only once every argument is known good: a mistyped command leaves no folder behind
         Files.createDirectories(checkpoints);
         writeIdentityFile(checkpoints.getParent(), identity, group);
         flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
-
-        Optional<Path> from = restore.checkpoint() != null ? Optional.of(completedCheckpoint(restore.checkpoint()))
-                : restore.newest() ? latestCheckpoint(checkpoints) : Optional.empty();
         if (from.isPresent()) {
             System.out.println("resuming " + identity.description() + " from " + from.get()
                     + (restore.checkpoint() != null ? " (--from-checkpoint)" : ""));
