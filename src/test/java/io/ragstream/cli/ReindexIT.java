@@ -116,6 +116,10 @@ class ReindexIT {
             }
         } finally {
             services.deleteTopics(services.documentsTopic, services.dlqTopic, services.statusTopic);
+            services.dropTables();
+            try (Connection c = TestServices.connect(); Statement st = c.createStatement()) {
+                st.execute("DROP TABLE IF EXISTS " + services.name + "_t2_chunks, " + services.name + "_t2_documents");
+            }
         }
     }
 
