@@ -55,7 +55,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("sample corpus: " + docs.size() + " documents"
                 + (corpus != null ? " from " + corpus : " (sections of README.md)"));
 
-        JobClient job = LocalFlink.start(cfg, false);
+        JobClient job = LocalFlink.start(cfg, LocalFlink.Restore.NONE);
         try {
             EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
             PgVectorSinkOptions pg = PgVectorSinkOptions.from(cfg, embedding.dimension());

@@ -1,5 +1,6 @@
 package io.ragstream.cli;
 
+import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.job.RagstreamJob;
 import org.apache.flink.core.execution.JobClient;
@@ -11,13 +12,19 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "run", description = "Run the job on a local Flink with its web UI; resumes from the newest retained checkpoint.")
+@Command(name = "run", description = "Run the job on a local Flink with its web UI. Checkpoints are kept per pipeline "
+        + "(its topics, database, tables, model and quantization) under checkpoint.dir (default .ragstream/checkpoints); "
+        + "a run resumes from its own pipeline's newest one, and a new pipeline reads its topics from the earliest offset.")
 final class RunCommand implements Callable<Integer> {
     @Mixin
     ConfigMixin config;
 
-    @Option(names = "--fresh", description = "Start without restoring the newest checkpoint.")
+    @Option(names = "--fresh", description = "Start without restoring the pipeline's newest checkpoint.")
     boolean fresh;
+
+    @Option(names = "--from-checkpoint", paramLabel = "PATH",
+            description = "Resume from this checkpoint (a chk-N folder) or savepoint folder, a path or file: URI.")
+    String fromCheckpoint;
 
     @Option(names = "--backfill", paramLabel = "FILE", arity = "1..*",
             description = "Instead of Kafka, index these JSONL / BEIR corpus.jsonl(.gz) files in batch mode, then stop.")
@@ -25,7 +32,13 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (fresh && fromCheckpoint != null) {
+            throw new ConfigException("--fresh", "cannot go with --from-checkpoint: choose one");
+        }
         if (backfill != null) {
+            if (fromCheckpoint != null) {
+                throw new ConfigException("--from-checkpoint", "a backfill restores no checkpoint: leave it out");
+            }
             RagstreamConfig settings = config.load();
             long start = System.nanoTime();
             LocalFlink.startBackfill(settings, backfill).getJobExecutionResult().get();
@@ -35,7 +48,10 @@ final class RunCommand implements Callable<Integer> {
                     (System.nanoTime() - start) / 1e9, (System.nanoTime() - loaded) / 1e9);
             return 0;
         }
-        JobClient job = LocalFlink.start(config.load(), !fresh);
+        LocalFlink.Restore restore = fromCheckpoint != null
+                ? LocalFlink.Restore.from(LocalFlink.localFolder("--from-checkpoint", fromCheckpoint))
+                : fresh ? LocalFlink.Restore.NONE : LocalFlink.Restore.NEWEST;
+        JobClient job = LocalFlink.start(config.load(), restore);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> job.cancel().join()));
         job.getJobExecutionResult().get();
         return 0;

@@ -30,8 +30,10 @@ public final class RagstreamOptions {
             ConfigOptions.key("kafka.status-topic").stringType().defaultValue("ragstream.status")
                     .withDescription("One record per document once its rows are committed.");
     public static final ConfigOption<String> KAFKA_GROUP_ID =
-            ConfigOptions.key("kafka.group-id").stringType().defaultValue("ragstream")
-                    .withDescription("Consumer group; with no committed position it starts from the earliest offset.");
+            ConfigOptions.key("kafka.group-id").stringType().noDefaultValue()
+                    .withDescription("Consumer group; with no committed position it starts from the earliest offset. "
+                            + "Default: ragstream-<pipeline id>, one of the pipeline's own (its topics, database, "
+                            + "tables, model and quantization), so that a new pipeline reads every document.");
     public static final ConfigOption<Duration> KAFKA_PARTITION_DISCOVERY =
             ConfigOptions.key("kafka.partition-discovery-interval").durationType()
                     .defaultValue(Duration.ofSeconds(5))
@@ -221,7 +223,10 @@ public final class RagstreamOptions {
                     .withDescription("Checkpoint interval; rows become visible at checkpoints.");
     public static final ConfigOption<String> CHECKPOINT_DIR =
             ConfigOptions.key("checkpoint.dir").stringType().noDefaultValue()
-                    .withDescription("Where local runs retain checkpoints (default .ragstream/checkpoints).");
+                    .withDescription("Where bin/ragstream run keeps checkpoints: a path (relative to the working "
+                            + "directory) or a file: URI; default .ragstream/checkpoints in the ragstream home. "
+                            + "Each pipeline has a folder of its own under it, <pipeline id>/<state backend>, and a run "
+                            + "resumes only from its own. A cluster uses its execution.checkpointing.dir instead.");
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("job.parallelism").intType().defaultValue(1)
                     .withDescription("Default parallelism of the job's operators.");

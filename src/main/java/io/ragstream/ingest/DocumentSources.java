@@ -1,6 +1,7 @@
 package io.ragstream.ingest;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -34,7 +35,7 @@ public final class DocumentSources {
                 .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
                 // a pattern, not a list: topics that do not exist yet are picked up at discovery
                 .setTopicPattern(Pattern.compile(topics.stream().map(Pattern::quote).collect(Collectors.joining("|"))))
-                .setGroupId(config.get(RagstreamOptions.KAFKA_GROUP_ID))
+                .setGroupId(PipelineIdentity.consumerGroup(config))
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new KafkaRecordDeserializer())
                 .setProperty("partition.discovery.interval.ms",

@@ -1,6 +1,7 @@
 package io.ragstream.sink;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.quantize.Quantization;
@@ -47,7 +48,7 @@ public record PgVectorSinkOptions(
     public PgVectorSinkOptions(String url, String user, String password, PgVectorSchema schema, String model, SinkMode mode,
                                int batchSize, boolean createTables, int hnswM, int hnswEfConstruction) {
         this(url, user, password, schema, model, mode, batchSize, createTables, hnswM, hnswEfConstruction,
-                defaultTransactionPrefix(schema.chunksTable(), RagstreamOptions.KAFKA_GROUP_ID.defaultValue()),
+                defaultTransactionPrefix(schema.chunksTable(), "ragstream"),
                 PostgresTimeouts.DEFAULTS, RagstreamOptions.SINK_MAX_BUFFERED_BYTES.defaultValue().getBytes());
     }
 
@@ -77,7 +78,7 @@ public record PgVectorSinkOptions(
     private static String transactionPrefix(RagstreamConfig config) {
         String prefix = config.get(RagstreamOptions.SINK_TRANSACTION_PREFIX);
         return prefix != null ? prefix
-                : defaultTransactionPrefix(config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE), config.get(RagstreamOptions.KAFKA_GROUP_ID));
+                : defaultTransactionPrefix(config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE), PipelineIdentity.consumerGroup(config));
     }
 
     static String defaultTransactionPrefix(String chunksTable, String consumerGroup) {

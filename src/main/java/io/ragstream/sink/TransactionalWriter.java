@@ -53,6 +53,8 @@ final class TransactionalWriter
     private long unwrittenBytes;
     /** Written into the open transaction. */
     private final List<DocumentStatus> written = new ArrayList<>();
+    /** Restored updates written and committed at the start, for the status topic. */
+    private final List<DocumentStatus> committedUnannounced = new ArrayList<>();
     /** Prepared by this subtask and not yet seen committed. */
     private final Set<String> prepared = new LinkedHashSet<>();
     private final SinkSession session;
@@ -87,6 +89,34 @@ final class TransactionalWriter
             } catch (SQLException e) {
                 throw new IOException("cannot finish the transactions earlier runs of " + options + " left prepared", e);
             }
+        }
+        writeRestored();
+    }
+
+    /**
+     * Updates restored from a checkpoint come from its input, which is not replayed: they are
+     * written and committed now, before any new input. After a rescale they may be another
+     * subtask's documents, whose new updates go elsewhere; left for this subtask's next
+     * transaction, they would hold those rows' locks against it until a checkpoint that the
+     * other subtask, waiting on them, keeps from completing. Until subtask 0 has finished the
+     * restored transactions this waits on their locks.
+     */
+    private void writeRestored() throws IOException {
+        if (unwritten.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        try {
+            Connection c = session.get();
+            DocumentWriter.Counts counts = writer.write(c, unwritten);
+            c.commit();
+            counts.applied().forEach(update -> committedUnannounced.add(DocumentStatus.of(update)));
+            metrics.batchWritten(counts, start);
+            LOG.info("{}: wrote {} updates restored from the checkpoint", options, unwritten.size());
+            unwritten.clear();
+            unwrittenBytes = 0;
+        } catch (SQLException e) {
+            fail("writing " + unwritten.size() + " updates restored from the checkpoint", e);
         }
     }
 
@@ -231,8 +261,13 @@ final class TransactionalWriter
     @Override
     public Collection<SinkCommittable> prepareCommit() throws IOException {
         writeIfFree();
+        List<SinkCommittable> committables = new ArrayList<>(2);
+        if (!committedUnannounced.isEmpty()) { // committed already: no transaction for the committer, only the status topic
+            committables.add(new SinkCommittable(null, List.copyOf(committedUnannounced)));
+            committedUnannounced.clear();
+        }
         if (!inTransaction) {
-            return List.of();
+            return committables;
         }
         // the checkpoint whose barrier comes next is this one or a later one (a checkpoint may be
         // aborted before its barrier gets here): never a number above the real one, which a
@@ -246,9 +281,9 @@ final class TransactionalWriter
         }
         inTransaction = false;
         prepared.add(gid);
-        SinkCommittable committable = new SinkCommittable(gid, List.copyOf(written));
+        committables.add(new SinkCommittable(gid, List.copyOf(written)));
         written.clear();
-        return List.of(committable);
+        return committables;
     }
 
     @Override

@@ -49,6 +49,7 @@ class PgVectorSinkOptionsTest {
         String prefix = options().transactionPrefix();
         assertThat(prefix).startsWith("ragstream_chunks-").matches(TransactionIds.PREFIX);
         assertThat(options("kafka.group-id=reindex").transactionPrefix()).as("another consumer group").isNotEqualTo(prefix);
+        assertThat(options("quantization=int8").transactionPrefix()).as("another pipeline, so another group").isNotEqualTo(prefix);
         assertThat(options("postgres.chunks-table=kb_chunks").transactionPrefix()).startsWith("kb_chunks-");
         assertThat(options("postgres.password=other", "checkpoint.interval=1s").transactionPrefix()).isEqualTo(prefix);
         assertThat(options("sink.transaction-prefix=kb.v2").transactionPrefix()).isEqualTo("kb.v2");

@@ -212,6 +212,36 @@ class TransactionalWriterIT {
     }
 
     @Test
+    void updatesRestoredIntoAnotherSubtaskAreWrittenBeforeAnyNewInput() throws Exception {
+        // one subtask: a:1 prepared for checkpoint 1, a:2 waiting for it, then the job dies after
+        // checkpoint 1 completed and before the commit
+        TransactionalWriter single = writer(0);
+        single.write(doc("a", 1, "alpha"), null);
+        single.prepareCommit();
+        single.write(doc("a", 2, "alpha, edited"), null);
+        TransactionalWriterState checkpoint1 = single.snapshotState(1).get(0);
+        single.close();
+
+        // rescaled to two, the state lands on subtask 1; it waits on a:1's lock until subtask 0 commits it
+        CompletableFuture<TransactionalWriter> second = CompletableFuture.supplyAsync(() -> {
+            try {
+                return writer(1, List.of(checkpoint1), OptionalLong.of(1));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(300);
+        writer(0, List.of(), OptionalLong.of(1));
+        TransactionalWriter restored = second.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(versions()).as("visible before any checkpoint of the new job").containsExactly("a:2");
+        assertThat(restored.snapshotState(2).get(0).unwritten()).isEmpty();
+        assertThat(restored.prepareCommit()).as("announced with the next checkpoint").singleElement()
+                .satisfies(c -> assertThat(c.preparedTransaction()).isNull())
+                .satisfies(c -> assertThat(c.documents()).extracting(DocumentStatus::version).containsExactly(2L));
+        assertThat(preparedGids()).isEmpty();
+    }
+
+    @Test
     void aFreshStartCommitsWhatEarlierRunsLeftPrepared() throws Exception {
         TransactionalWriter earlier = writer(1);
         earlier.write(doc("a", 1, "alpha"), null);
@@ -376,7 +406,9 @@ class TransactionalWriterIT {
                                        OptionalLong checkpoint) throws Exception {
         TransactionalWriter writer = new TransactionalWriter(sink, new UnregisteredMetricsGroup(), new SyncMailboxExecutor(),
                 subtask, restored, checkpoint);
-        writers.add(writer);
+        synchronized (writers) {
+            writers.add(writer);
+        }
         return writer;
     }
 

@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bin/ragstream run ...} in a JVM of its own, as a user runs the job: killing it
- * is losing the whole job process, and starting it again resumes from the newest retained
- * checkpoint under {@code home/.ragstream/checkpoints}. The home folder gets a copy of the
+ * is losing the whole job process, and starting it again resumes from its pipeline's newest
+ * retained checkpoint under {@code home/.ragstream/checkpoints} (or {@code checkpoint.dir}).
+ * Each start's output is in {@code home/job-N.out}. The home folder gets a copy of the
  * project's {@code flink-conf/}, with the web UI (and the REST API, {@link #rest()}) on a free
  * port and the given overrides.
  */
