@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * One pipeline of {@link ChaosIT}: a job run as its own process ({@code bin/ragstream run}) over
@@ -77,21 +79,38 @@ final class ChaosJob implements AutoCloseable {
 
     private String stopWithSavepoint() throws Exception {
         Path savepoints = Files.createDirectories(process.home().resolve("savepoints"));
-        FlinkRest rest = process.rest();
         for (int attempt = 1; ; attempt++) {
             awaitRunning();
+            String jobId = runningJobId();
             try {
-                String savepoint = rest.stopWithSavepoint(runningJobId(), savepoints.toUri().toString(), START);
+                String savepoint = process.rest().stopWithSavepoint(jobId, savepoints.toUri().toString(), START);
                 if (!process.awaitExit(Duration.ofMinutes(1))) {
                     process.kill(); // the job is stopped; only the process lingers
                 }
                 return savepoint;
-            } catch (ClusterException e) {
-                // a task failed while the savepoint was taken (the job then carries on): try again
+            } catch (IOException | ClusterException e) {
+                // A local run ends with its job: once the job stopped, its REST API may be gone
+                // before it told where the savepoint is. A job stops only once its savepoint is
+                // complete, so the process's end says it is there.
+                if (process.awaitExit(Duration.ofSeconds(20))) {
+                    return completedSavepoint(savepoints, jobId).orElseThrow(() -> new AssertionError(
+                            name + " job ended while stopping with a savepoint, and left none: see " + process.home(), e));
+                }
+                // else a task failed while the savepoint was taken, and the job carries on: try again
                 if (attempt == 3) {
                     throw e;
                 }
             }
+        }
+    }
+
+    /** The savepoint folder of this job that holds its metadata. */
+    private static Optional<String> completedSavepoint(Path savepoints, String jobId) throws IOException {
+        try (Stream<Path> folders = Files.list(savepoints)) {
+            return folders.filter(p -> p.getFileName().toString().startsWith("savepoint-" + jobId.substring(0, 6)))
+                    .filter(p -> Files.exists(p.resolve("_metadata")))
+                    .map(Path::toString)
+                    .findFirst();
         }
     }
 
