@@ -4,6 +4,9 @@ import io.ragstream.job.ChaosModel.Expected;
 import io.ragstream.testing.TestServices;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
+import java.io.BufferedWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import static io.ragstream.job.ChaosModel.TENANT;
 
@@ -23,6 +27,7 @@ import static io.ragstream.job.ChaosModel.TENANT;
  * end up holding.
  */
 final class ChaosOperations {
+    private static final Pattern VERSION = Pattern.compile("\"(version|lsn)\": (\\d+)");
     private final ChaosScale scale;
     private final String documentsTopic;
     private final String cdcTopic;
@@ -31,11 +36,14 @@ final class ChaosOperations {
     private final Map<String, Expected> newest = new HashMap<>();
     private final Map<String, Set<String>> sentStates = new HashMap<>();
     private final Map<String, Integer> kinds = new HashMap<>(); // operations by kind, for the summary
+    private final Path log;
     private volatile int sent;
     private long startNanos;
 
-    ChaosOperations(ChaosScale scale, String documentsTopic, String cdcTopic, Random random) throws Exception {
+    /** {@code log}: where each record sent is listed (kind, key, version), to read when a check fails. */
+    ChaosOperations(ChaosScale scale, String documentsTopic, String cdcTopic, Random random, Path log) throws Exception {
         this.scale = scale;
+        this.log = log;
         this.documentsTopic = documentsTopic;
         this.cdcTopic = cdcTopic;
         this.random = random;
@@ -56,13 +64,14 @@ final class ChaosOperations {
 
     /** Publishes the scale's operations, spread over time; returns what the tables must hold afterwards. */
     ChaosModel publish() {
-        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer();
+             BufferedWriter listing = Files.newBufferedWriter(log)) {
             startNanos = System.nanoTime();
             while (sent < scale.operations()) {
                 boolean cdc = random.nextInt(4) == 0;
                 int cdcDocuments = scale.documents() / 4;
                 String id = cdc ? "row-" + random.nextInt(cdcDocuments) : "doc-" + random.nextInt(scale.documents() - cdcDocuments);
-                operation(producer, cdc, id);
+                operation(producer, listing, cdc, id);
             }
             return new ChaosModel(newest, sentStates);
         } catch (Exception e) {
@@ -70,7 +79,7 @@ final class ChaosOperations {
         }
     }
 
-    private void operation(KafkaProducer<byte[], byte[]> producer, boolean cdc, String id) throws Exception {
+    private void operation(KafkaProducer<byte[], byte[]> producer, BufferedWriter listing, boolean cdc, String id) throws Exception {
         Expected current = newest.get(id);
         long version = current == null ? 0 : current.version();
         boolean live = current != null && current.text() != null;
@@ -78,34 +87,34 @@ final class ChaosOperations {
         if (dice < 0.07 && version >= 2) {
             // a stale replay: an older version arriving late changes nothing; at an equal version a delete wins
             long stale = live ? version - 1 - random.nextInt((int) version - 1) : version - random.nextInt((int) version);
-            send(producer, cdc, "stale replay", id, upsert(cdc, id, stale, "a stale draft that must never be stored " + sent, "u"));
+            send(producer, listing, cdc, "stale replay", id, upsert(cdc, id, stale, "a stale draft that must never be stored " + sent, "u"));
         } else if (dice < 0.15 && live) {
             long next = version + 1 + random.nextInt(3);
-            send(producer, cdc, "delete", id, delete(cdc, id, next));
+            send(producer, listing, cdc, "delete", id, delete(cdc, id, next));
             deleted(id, next);
             if (cdc && random.nextBoolean()) {
                 // Debezium follows a delete with a tombstone, then the key may come back
-                send(producer, true, "tombstone", id, null);
-                upsertNewer(producer, true, id);
+                send(producer, listing, true, "tombstone", id, null);
+                upsertNewer(producer, listing, true, id);
             }
         } else if (dice < 0.19 && current != null) {
             // a tombstone deletes the newest version known and invents none; a newer version re-creates
-            send(producer, cdc, "tombstone", id, null);
+            send(producer, listing, cdc, "tombstone", id, null);
             deleted(id, version);
             if (random.nextBoolean()) {
-                upsertNewer(producer, cdc, id);
+                upsertNewer(producer, listing, cdc, id);
             }
         } else {
-            upsertNewer(producer, cdc, id);
+            upsertNewer(producer, listing, cdc, id);
         }
     }
 
-    private void upsertNewer(KafkaProducer<byte[], byte[]> producer, boolean cdc, String id) throws Exception {
+    private void upsertNewer(KafkaProducer<byte[], byte[]> producer, BufferedWriter listing, boolean cdc, String id) throws Exception {
         Expected current = newest.get(id);
         long version = (current == null ? 0 : current.version()) + 1 + random.nextInt(3);
         String text = randomText();
         String kind = current == null ? "create" : current.text() == null ? "re-create" : "edit";
-        send(producer, cdc, kind, id, upsert(cdc, id, version, text, kind.equals("edit") ? "u" : "c"));
+        send(producer, listing, cdc, kind, id, upsert(cdc, id, version, text, kind.equals("edit") ? "u" : "c"));
         newest.put(id, new Expected(version, text));
         sentStates.computeIfAbsent(id + ":" + version, k -> new HashSet<>()).add(text);
     }
@@ -128,10 +137,13 @@ final class ChaosOperations {
         return text.toString();
     }
 
-    /** Sends one record (a null value is a tombstone), then waits for the pace. */
-    private void send(KafkaProducer<byte[], byte[]> producer, boolean cdc, String kind, String id, String value) throws Exception {
+    /** Sends one record (a null value is a tombstone), lists it, then waits for the pace. */
+    private void send(KafkaProducer<byte[], byte[]> producer, BufferedWriter listing, boolean cdc, String kind, String id,
+                      String value) throws Exception {
         String key = cdc ? "{\"tenant\": \"" + TENANT + "\", \"id\": \"" + id + "\"}" : TENANT + "/" + id;
         TestServices.send(producer, cdc ? cdcTopic : documentsTopic, key, value);
+        listing.write(sent + " " + id + " " + (cdc ? "cdc " : "") + kind + (value == null ? "" : " at " + VERSION.matcher(value)
+                .results().map(m -> m.group(2)).findFirst().orElse("?")) + " (before: " + describe(newest.get(id)) + ")\n");
         kinds.merge((cdc ? "cdc " : "") + kind, 1, Integer::sum);
         sent++;
         long due = startNanos + sent * scale.pace().toNanos();
@@ -139,6 +151,10 @@ final class ChaosOperations {
         if (wait > 0) {
             Thread.sleep(Duration.ofNanos(wait).toMillis());
         }
+    }
+
+    private static String describe(Expected expected) {
+        return expected == null ? "never sent" : (expected.text() == null ? "deleted at " : "live at ") + expected.version();
     }
 
     private static String upsert(boolean cdc, String id, long version, String text, String cdcOp) {
