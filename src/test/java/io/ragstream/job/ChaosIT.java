@@ -78,7 +78,8 @@ class ChaosIT {
                 second.sampleMemory();
             }, 1, 2, TimeUnit.SECONDS);
 
-            ChaosOperations operations = new ChaosOperations(SCALE, services.documentsTopic, cdcTopic, new Random(seed));
+            ChaosOperations operations = new ChaosOperations(SCALE, services.documentsTopic, cdcTopic, new Random(seed),
+                    job.home().resolve("operations.txt"));
             CompletableFuture<ChaosModel> published = CompletableFuture.supplyAsync(operations::publish);
             TestServices.await("the first rows", SCALE.settle(),
                     () -> ChaosModel.count(pg, "SELECT count(*) FROM " + services.chunksTable) > 0);
@@ -167,6 +168,8 @@ class ChaosIT {
 
     /** The model's comparisons for one job: its tables, its status topic, and what it kept in memory. */
     private static void assertEqualsModel(PrivatePostgres pg, ChaosJob job, ChaosModel model) throws Exception {
+        assertThat(job.statelessResumes()).as("the %s job's resumes after kill -9 that found no checkpoint (see %s)",
+                job.name, job.home()).isEmpty();
         String documents = job.services.documentsTable;
         String chunks = job.services.chunksTable;
         Instant deadline = Instant.now().plus(SCALE.settle());

@@ -36,6 +36,8 @@ final class ChaosJob implements AutoCloseable {
     private final JobProcess process;
     private int parallelism;
     private int rescales;
+    /** What a resume after kill -9 printed when it did not resume from a checkpoint. */
+    private final List<String> statelessResumes = new ArrayList<>();
 
     // the largest values seen by sampleMemory(); -1 while none was
     private volatile long maxBufferedBytes = -1;
@@ -60,7 +62,19 @@ final class ChaosJob implements AutoCloseable {
     String killAndResume() throws Exception {
         process.kill();
         start();
-        return "resumed at parallelism " + parallelism;
+        String resumed = process.output().lines().filter(line -> line.startsWith("resuming ")).findFirst().orElse(null);
+        if (resumed == null) {
+            // a job that had state must get it back: without it, replays are not harmless
+            statelessResumes.add(process.output().lines().findFirst().orElse("(nothing printed)"));
+            return "resumed at parallelism " + parallelism + " WITHOUT ITS STATE";
+        }
+        return "resumed at parallelism " + parallelism + " from " + Path.of(resumed.substring(resumed.lastIndexOf(' ') + 1))
+                .getFileName();
+    }
+
+    /** Resumes after kill -9 that found no checkpoint to resume from: what they printed. */
+    List<String> statelessResumes() {
+        return List.copyOf(statelessResumes);
     }
 
     /**

@@ -70,6 +70,11 @@ public final class JobProcess implements AutoCloseable {
         return process == null || process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** What the newest start printed so far (what it resumed from, among others). */
+    public String output() throws IOException {
+        return starts == 0 ? "" : Files.readString(home.resolve("job-" + starts + ".out"));
+    }
+
     /** The job's Flink REST API (the web UI's port), while the process runs. */
     public FlinkRest rest() {
         return new FlinkRest(URI.create("http://127.0.0.1:" + restPort));
