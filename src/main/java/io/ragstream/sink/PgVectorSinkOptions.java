@@ -16,7 +16,13 @@ import java.util.Properties;
 /** Where and how the sink writes. */
 public record PgVectorSinkOptions(
         String url, String user, String password, PgVectorSchema schema, String model, SinkMode mode, int batchSize,
-        boolean createTables, int hnswM, int hnswEfConstruction) implements Serializable {
+        boolean createTables, int hnswM, int hnswEfConstruction, boolean allowUnsafePgvector) implements Serializable {
+
+    /** Refusing a pgvector below {@value PgVectorExtension#MINIMUM_SAFE}, as by default. */
+    public PgVectorSinkOptions(String url, String user, String password, PgVectorSchema schema, String model,
+                               SinkMode mode, int batchSize, boolean createTables, int hnswM, int hnswEfConstruction) {
+        this(url, user, password, schema, model, mode, batchSize, createTables, hnswM, hnswEfConstruction, false);
+    }
 
     public static PgVectorSinkOptions from(RagstreamConfig config, int dimension) {
         PgVectorSchema schema = new PgVectorSchema(
@@ -34,7 +40,8 @@ public record PgVectorSinkOptions(
                 config.positive(RagstreamOptions.SINK_BATCH_SIZE),
                 config.get(RagstreamOptions.POSTGRES_CREATE_TABLES),
                 hnswM(config),
-                hnswEfConstruction(config));
+                hnswEfConstruction(config),
+                config.get(RagstreamOptions.POSTGRES_ALLOW_UNSAFE_PGVECTOR));
     }
 
     /** pgvector's bounds, checked here so the error names the key. */
@@ -71,10 +78,11 @@ public record PgVectorSinkOptions(
     }
 
     /**
-     * Checks that the server can hold the exactly-once sink's prepared transactions and that an
-     * existing table was made for the configured quantization (before the DDL: PostgreSQL rejects
-     * a mismatched index definition even when the index exists), then creates what is missing
-     * when configured to; run once before the job starts.
+     * Checks that pgvector is {@value PgVectorExtension#MINIMUM_SAFE} or newer (or only warns, with
+     * postgres.allow-unsafe-pgvector), that the server can hold the exactly-once sink's prepared
+     * transactions and that an existing table was made for the configured quantization (before
+     * the DDL: PostgreSQL rejects a mismatched index definition even when the index exists), then
+     * creates what is missing when configured to; run once before the job starts.
      */
     public void prepareTables() throws SQLException {
         prepareTables(false);
@@ -91,6 +99,8 @@ public record PgVectorSinkOptions(
 
     private boolean prepareTables(boolean deferIndex) throws SQLException {
         try (Connection connection = connect("ragstream-setup:" + schema.chunksTable())) {
+            // first: the DDL below may build an HNSW index, which an unsafe pgvector must not do
+            PgVectorExtension.checkForSink(connection, url, allowUnsafePgvector);
             if (mode == SinkMode.EXACTLY_ONCE) {
                 try (Statement st = connection.createStatement();
                      ResultSet rs = st.executeQuery("SELECT current_setting('max_prepared_transactions')::int")) {
