@@ -1,19 +1,14 @@
 package io.ragstream.sink;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.testing.CapturedLogs;
 import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.Logger;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Which pgvector versions the sink accepts, and what it says about the others. */
@@ -74,7 +69,7 @@ class PgVectorExtensionTest {
     }
 
     @Test
-    void withTheOptionOnItOnlyWarns() {
+    void withTheOptionOnItOnlyWarns() throws Exception {
         List<LogEvent> events = captured(() -> PgVectorExtension.checkForSink("0.8.3", "0.8.3", URL, true));
         assertThat(events).singleElement().satisfies(e -> {
             assertThat(e.getLevel()).isEqualTo(Level.WARN);
@@ -87,7 +82,7 @@ class PgVectorExtensionTest {
     }
 
     @Test
-    void acceptsSafeVersionsAndAnAbsentExtensionSilently() {
+    void acceptsSafeVersionsAndAnAbsentExtensionSilently() throws Exception {
         assertThat(captured(() -> {
             PgVectorExtension.checkForSink("0.8.4", "0.8.6", URL, false);
             PgVectorExtension.checkForSink("0.8.6", "0.8.6", URL, false);
@@ -95,27 +90,7 @@ class PgVectorExtensionTest {
         })).isEmpty();
     }
 
-    /** What PgVectorExtension logs while {@code action} runs. */
-    private static List<LogEvent> captured(Runnable action) {
-        Logger logger = (Logger) LogManager.getLogger(PgVectorExtension.class);
-        List<LogEvent> events = new ArrayList<>();
-        AbstractAppender appender = new AbstractAppender("capture", null, null, true, Property.EMPTY_ARRAY) {
-            @Override
-            public void append(LogEvent event) {
-                events.add(event.toImmutable());
-            }
-        };
-        appender.start();
-        logger.addAppender(appender);
-        Level level = logger.getLevel();
-        logger.setLevel(Level.WARN); // whatever the test configuration, a WARN must reach the appender
-        try {
-            assertThatCode(action::run).doesNotThrowAnyException();
-        } finally {
-            logger.removeAppender(appender);
-            logger.setLevel(level);
-            appender.stop();
-        }
-        return events;
+    private static List<LogEvent> captured(CapturedLogs.Action action) throws Exception {
+        return CapturedLogs.warnings(PgVectorExtension.class, action);
     }
 }
