@@ -1,5 +1,6 @@
 package io.ragstream.sink;
 
+import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
@@ -12,9 +13,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Properties;
 import java.util.regex.Pattern;
@@ -85,13 +83,7 @@ public record PgVectorSinkOptions(
     }
 
     static String defaultTransactionPrefix(String chunksTable, String consumerGroup) {
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256")
-                    .digest((chunksTable + "\n" + consumerGroup).getBytes(StandardCharsets.UTF_8));
-            return chunksTable + "-" + HexFormat.of().formatHex(hash, 0, 5);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
+        return chunksTable + "-" + HexFormat.of().formatHex(DocumentChunker.sha256(chunksTable + "\n" + consumerGroup), 0, 5);
     }
 
     public PgVectorSinkOptions withTransactionPrefix(String prefix) {
