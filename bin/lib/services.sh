@@ -88,9 +88,30 @@ SQL
   "${psql[@]}" -d "$PG_DB" -c 'CREATE EXTENSION IF NOT EXISTS vector'
 }
 
+# ALTER EXTENSION vector UPDATE in each database of the server on 127.0.0.1:$1 whose pgvector is
+# older than the installed files: installing a new pgvector changes no database's extension.
+# A failure is reported, not fatal: the job's own check then names the database.
+pg_update_pgvector() {
+  local port="$1" target db quoted from
+  local psql=(env PGOPTIONS='-c client_min_messages=warning -c lock_timeout=10s' "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -X -q -A -t -v ON_ERROR_STOP=1)
+  target="$("${psql[@]}" -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'")" || return 0
+  [[ -n "$target" ]] || return 0
+  while IFS= read -r db; do
+    quoted="${db//\\/\\\\}"; quoted="${quoted//\'/\\\'}"   # a libpq conninfo value: \ and ' escaped
+    from="$("${psql[@]}" -d "dbname='$quoted'" -c "SELECT extversion FROM pg_extension WHERE extname = 'vector'")" || continue
+    [[ -n "$from" && "$from" != "$target" ]] || continue
+    if "${psql[@]}" -d "dbname='$quoted'" -c 'ALTER EXTENSION vector UPDATE'; then
+      say "postgres: pgvector $from -> $target in database $db"
+    else
+      say "postgres: warning: ALTER EXTENSION vector UPDATE failed in database $db (still $from)"
+    fi
+  done < <("${psql[@]}" -d postgres -c 'SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname')
+}
+
 pg_start() {
   if pg_running; then
     say "postgres: already running (pid $(pg_pid), port $(pg_port))"
+    pg_update_pgvector "$(pg_port)"
     return
   fi
   pg_init
@@ -105,6 +126,7 @@ pg_start() {
     die "postgres: failed to start"
   fi
   pg_bootstrap
+  pg_update_pgvector "$PG_PORT"
   say "postgres: ready in $(elapsed "$t0") s (database $PG_DB, user $PG_USER, pgvector)"
 }
 

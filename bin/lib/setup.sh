@@ -3,9 +3,8 @@
 # Each step checks whether its result is already there and skips itself, so a second run is quick.
 # Sourced by bin/ragstream after common.sh.
 
-PG_PACKAGES=(postgresql-15 postgresql-server-dev-15 dpkg-dev build-essential)
+PG_PACKAGES=(postgresql-15 postgresql-server-dev-15 build-essential)
 PGVECTOR_CONTROL="/usr/share/postgresql/$PG_MAJOR/extension/vector.control"
-APT_PRIVATE="$STATE_DIR/apt"             # our own apt state: the machine's sources stay untouched
 BUILD_DIR="$STATE_DIR/build"
 KAFKA_POM="$RAGSTREAM_ROOT/bin/lib/kafka-broker.pom.xml"
 BUILD_STAMP="$RAGSTREAM_ROOT/target/.ragstream-build.stamp"   # under target/ so `mvn clean` drops it
@@ -31,74 +30,94 @@ setup_postgres_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Print the URI this machine already uses for Debian's main archive (not -security),
-# read from deb822 .sources files or the one-line sources.list format.
-debian_mirror_uri() {
-  local codename uri=""
-  # shellcheck disable=SC1091
-  codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -r "$f" ]] || continue
-    uri="$(awk -v cn="$codename" '
-      function flush() {
-        if (!found && uris != "" && (" " suites " ") ~ (" " cn " ") && (" " comps " ") ~ / main /) {
-          split(uris, u, " "); print u[1]; found = 1; exit
-        }
-        uris = suites = comps = ""
-      }
-      /^[[:space:]]*$/ { flush(); next }
-      /^#/ { next }
-      tolower($1) == "uris:"       { $1 = ""; uris = $0 }
-      tolower($1) == "suites:"     { $1 = ""; suites = $0 }
-      tolower($1) == "components:" { $1 = ""; comps = $0 }
-      END { flush() }' "$f")"
-    if [[ -n "$uri" ]]; then break; fi
-  done
-  if [[ -z "$uri" ]]; then
-    uri="$({ cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } \
-      | sed -E 's/\[[^]]*\]//' \
-      | awk -v cn="$codename" '!found && $1 == "deb" && $3 == cn && / main( |$)/ { print $2; found = 1 }')"
-  fi
-  [[ -n "$uri" ]] || die "could not find the Debian mirror in /etc/apt/sources.list(.d)"
-  echo "${uri%/}"
+# pgvector 0.8.6 from its source archive. Below 0.8.4 HNSW vacuuming can corrupt an index or fail
+# ("hnsw graph not repaired", 0.8.3/0.8.4) and parallel HNSW builds can overflow a buffer
+# (CVE-2026-3172, 0.8.2): Debian serves only 0.8.0 here, so we build upstream's release.
+PGVECTOR_VERSION=0.8.6
+# The archive in ../shared/vendor/ (a `git archive` of tag v0.8.6, see its SOURCE.md).
+PGVECTOR_VENDORED="$(dirname "$RAGSTREAM_ROOT")/shared/vendor/pgvector-$PGVECTOR_VERSION.tar.gz"
+PGVECTOR_SHA256=b4eb8abc425b465082ae5955d13df5338c32ec1bd441f0eb86d780e3958766a6
+# sha256 of the uncompressed tar inside that archive. GitHub also makes its archives with
+# `git archive`, so its download should hold the same tar under another gzip, but nobody has
+# checked that (no network where this was written): if it differs, the download is refused;
+# verify the archive another way and pass its sha256 in RAGSTREAM_PGVECTOR_SHA256.
+PGVECTOR_TAR_SHA256=69bf509b3d16fbdf14a0048f975a84b0cb379cd7dce94a26fd4e1b5b74f39eaf
+PGVECTOR_URL="https://github.com/pgvector/pgvector/archive/refs/tags/v$PGVECTOR_VERSION.tar.gz"
+
+# The default_version of the installed vector.control, or nothing.
+pgvector_installed_version() {
+  [[ -r "$PGVECTOR_CONTROL" ]] && awk -F"'" '/^default_version/ {print $2}' "$PGVECTOR_CONTROL"
+  return 0
 }
 
-# b) pgvector, built from Debian trixie's source package against postgresql-server-dev-15
-#    (bookworm has no pgvector 0.8). Only the source package is fetched, through a private
-#    apt configuration, so the machine's package sources never see trixie.
-setup_pgvector() {
-  if [[ -e "$PGVECTOR_CONTROL" ]]; then
-    say "setup: pgvector already installed ($(awk -F"'" '/default_version/ {print $2}' "$PGVECTOR_CONTROL"))"
+# True when version $1 is at least $2, numerically per component (0.8.10 > 0.8.4).
+version_at_least() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" == "$2" ]]; }
+
+# Dies unless archive $1 is pgvector $PGVECTOR_VERSION: its sha256 equals RAGSTREAM_PGVECTOR_SHA256
+# when that is set, else the vendored archive's, or the tar inside equals the vendored one's.
+pgvector_verify() {
+  local archive="$1" have tar_have
+  have="$(sha256sum "$archive" | cut -d' ' -f1)"
+  if [[ -n "${RAGSTREAM_PGVECTOR_SHA256:-}" ]]; then
+    [[ "$have" == "$RAGSTREAM_PGVECTOR_SHA256" ]] \
+      || die "$archive has sha256 $have, not RAGSTREAM_PGVECTOR_SHA256 ($RAGSTREAM_PGVECTOR_SHA256)"
     return
   fi
-  local t0=$EPOCHREALTIME mirror signed=""
-  mirror="$(debian_mirror_uri)"
-  [[ -r /usr/share/keyrings/debian-archive-keyring.gpg ]] \
-    && signed="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-  say "setup: building pgvector from Debian trixie's source package ($mirror)"
-  mkdir -p "$APT_PRIVATE/sources.list.d" "$APT_PRIVATE/state/lists/partial" \
-           "$APT_PRIVATE/cache/archives/partial" "$BUILD_DIR"
-  echo "deb-src ${signed}${mirror} trixie main" >"$APT_PRIVATE/sources.list"
-  local apt_opts=(
-    -o "Dir::Etc::SourceList=$APT_PRIVATE/sources.list"
-    -o "Dir::Etc::SourceParts=$APT_PRIVATE/sources.list.d"   # empty: ignore the machine's lists
-    -o "Dir::State=$APT_PRIVATE/state"
-    -o "Dir::Cache=$APT_PRIVATE/cache"
-    -o "Acquire::Check-Valid-Until=false"   # snapshot mirrors serve expired Release files
-    -o "APT::Sandbox::User=root"            # private dirs are root's; no _apt download sandbox
-  )
-  apt-get "${apt_opts[@]}" update -qq
-  rm -rf "$BUILD_DIR"/pgvector[-_]*
-  (cd "$BUILD_DIR" && apt-get "${apt_opts[@]}" source -qq pgvector) >/dev/null
-  local src
-  src="$(find "$BUILD_DIR" -mindepth 1 -maxdepth 1 -type d -name 'pgvector-*' | sort -V | tail -n 1)"
-  [[ -n "$src" ]] || die "apt-get source pgvector left no source tree in $BUILD_DIR"
-  say "setup: compiling $(basename "$src")"
-  make -s -C "$src" -j "$(nproc)" PG_CONFIG="$PG_BIN/pg_config" >/dev/null
-  as_root make -s -C "$src" PG_CONFIG="$PG_BIN/pg_config" install >/dev/null
-  [[ -e "$PGVECTOR_CONTROL" ]] || die "pgvector installed no $PGVECTOR_CONTROL"
-  say "setup: pgvector installed in $(elapsed "$t0") s"
+  [[ "$have" == "$PGVECTOR_SHA256" ]] && return
+  tar_have="$(gzip -dc "$archive" 2>/dev/null | sha256sum | cut -d' ' -f1)" || tar_have="(not a gzip archive)"
+  [[ "$tar_have" == "$PGVECTOR_TAR_SHA256" ]] && return
+  die "$archive is not pgvector $PGVECTOR_VERSION as pinned here (sha256 $have, its tar $tar_have; want $PGVECTOR_SHA256 or a tar of $PGVECTOR_TAR_SHA256). If you checked it is v$PGVECTOR_VERSION another way, set RAGSTREAM_PGVECTOR_SHA256=$have"
+}
+
+# Prints the path of a verified archive: RAGSTREAM_PGVECTOR_ARCHIVE, else ../shared/vendor/,
+# else a download from GitHub into $BUILD_DIR.
+pgvector_archive() {
+  local archive
+  if [[ -n "${RAGSTREAM_PGVECTOR_ARCHIVE:-}" ]]; then
+    archive="$RAGSTREAM_PGVECTOR_ARCHIVE"
+    [[ -r "$archive" ]] || die "RAGSTREAM_PGVECTOR_ARCHIVE: cannot read $archive"
+  elif [[ -r "$PGVECTOR_VENDORED" ]]; then
+    archive="$PGVECTOR_VENDORED"   # read in place, never copied into the project
+  else
+    archive="$BUILD_DIR/pgvector-$PGVECTOR_VERSION.download.tar.gz"
+    say "setup: downloading $PGVECTOR_URL"
+    if command -v curl >/dev/null; then
+      curl -fsSL --retry 3 -o "$archive" "$PGVECTOR_URL" || die "could not download $PGVECTOR_URL (or set RAGSTREAM_PGVECTOR_ARCHIVE)"
+    elif command -v wget >/dev/null; then
+      wget -q -O "$archive" "$PGVECTOR_URL" || die "could not download $PGVECTOR_URL (or set RAGSTREAM_PGVECTOR_ARCHIVE)"
+    else
+      die "neither curl nor wget to download $PGVECTOR_URL: install one, or set RAGSTREAM_PGVECTOR_ARCHIVE"
+    fi
+  fi
+  pgvector_verify "$archive"
+  echo "$archive"
+}
+
+# b) pgvector $PGVECTOR_VERSION built against postgresql-server-dev-15 (make && make install), over
+#    an older build if there is one; then the databases of our running server move to it.
+setup_pgvector() {
+  local installed
+  installed="$(pgvector_installed_version)"
+  if [[ -n "$installed" ]] && version_at_least "$installed" "$PGVECTOR_VERSION"; then
+    say "setup: pgvector $installed already installed"
+  else
+    local t0=$EPOCHREALTIME archive src
+    mkdir -p "$BUILD_DIR"
+    archive="$(pgvector_archive)"
+    say "setup: building pgvector $PGVECTOR_VERSION from ${archive}${installed:+ (replacing $installed)}"
+    src="$BUILD_DIR/pgvector-$PGVECTOR_VERSION"
+    rm -rf "$src"
+    tar -xzf "$archive" -C "$BUILD_DIR"
+    [[ -r "$src/Makefile" ]] || die "$archive holds no pgvector-$PGVECTOR_VERSION/Makefile"
+    make -s -C "$src" -j "$(nproc)" PG_CONFIG="$PG_BIN/pg_config" >/dev/null
+    # install(1) replaces vector.so by a new file: running sessions keep the library they loaded
+    as_root make -s -C "$src" PG_CONFIG="$PG_BIN/pg_config" install >/dev/null
+    installed="$(pgvector_installed_version)"
+    [[ "$installed" == "$PGVECTOR_VERSION" ]] || die "pgvector's install left default_version '$installed' in $PGVECTOR_CONTROL"
+    say "setup: pgvector $installed installed in $(elapsed "$t0") s"
+  fi
+  # New files change no database: each one's extension moves with ALTER EXTENSION vector UPDATE.
+  if pg_running; then pg_update_pgvector "$(pg_port)"; fi
 }
 
 # Jars a helper pom lists, copied from Maven Central into a folder ($2) by `mvn -f $1 ARGS...`;

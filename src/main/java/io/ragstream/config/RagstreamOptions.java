@@ -73,6 +73,12 @@ public final class RagstreamOptions {
     public static final ConfigOption<Boolean> POSTGRES_CREATE_TABLES =
             ConfigOptions.key("postgres.create-tables").booleanType().defaultValue(true)
                     .withDescription("Create the tables and the HNSW index when they are missing.");
+    public static final ConfigOption<Boolean> POSTGRES_ALLOW_UNSAFE_PGVECTOR =
+            ConfigOptions.key("postgres.allow-unsafe-pgvector").booleanType().defaultValue(false)
+                    .withDescription("Start the job on pgvector below 0.8.4 with a warning instead of refusing: "
+                            + "older versions can corrupt or fail HNSW indexes under deletes, updates and "
+                            + "concurrent inserts (fixed in 0.8.3 and 0.8.4) and overflow a buffer in parallel "
+                            + "HNSW builds (CVE-2026-3172, fixed in 0.8.2).");
     public static final ConfigOption<Duration> POSTGRES_CONNECT_TIMEOUT =
             ConfigOptions.key("postgres.connect-timeout").durationType().defaultValue(Duration.ofSeconds(10))
                     .withDescription("How long opening a connection may take (whole seconds, at least 1).");
@@ -243,7 +249,8 @@ public final class RagstreamOptions {
             KAFKA_STATUS_TOPIC, KAFKA_GROUP_ID, KAFKA_PARTITION_DISCOVERY,
             CDC_ID_COLUMN, CDC_TEXT_COLUMNS, CDC_TENANT_COLUMN, CDC_METADATA_COLUMN,
             POSTGRES_URL, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_CHUNKS_TABLE,
-            POSTGRES_DOCUMENTS_TABLE, POSTGRES_CREATE_TABLES, POSTGRES_CONNECT_TIMEOUT, POSTGRES_SOCKET_TIMEOUT, HNSW_M, HNSW_EF_CONSTRUCTION,
+            POSTGRES_DOCUMENTS_TABLE, POSTGRES_CREATE_TABLES, POSTGRES_ALLOW_UNSAFE_PGVECTOR, POSTGRES_CONNECT_TIMEOUT,
+            POSTGRES_SOCKET_TIMEOUT, HNSW_M, HNSW_EF_CONSTRUCTION,
             EMBEDDING_BACKEND, EMBEDDING_MODEL, EMBEDDING_ENDPOINTS, EMBEDDING_DIMENSION, EMBEDDING_REQUEST_TIMEOUT,
             EMBEDDING_API_KEY_ENV, EMBEDDING_BATCH_SIZE,
             EMBEDDING_LINGER, EMBEDDING_MAX_IN_FLIGHT, EMBEDDING_TIMEOUT, EMBEDDING_PARALLELISM,

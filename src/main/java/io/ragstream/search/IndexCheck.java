@@ -2,6 +2,7 @@ package io.ragstream.search;
 
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.quantize.Quantization;
+import io.ragstream.sink.PgVectorExtension;
 import io.ragstream.sink.PgVectorSchema;
 
 import java.sql.Connection;
@@ -15,24 +16,29 @@ import java.util.concurrent.ConcurrentHashMap;
  * Checks, before the first search, that the chunks table can answer this model's queries: it
  * exists, stores vectors of the configured type and the model's dimension, and the tenant's
  * chunks were embedded with this model. Without it a mismatch shows as a cryptic SQL error, or
- * worse, as results that are plausible and wrong (two models of the same dimension).
+ * worse, as results that are plausible and wrong (two models of the same dimension). A pgvector
+ * older than the job accepts is only warned about: a search only reads; the job, which writes,
+ * refuses it.
  */
 final class IndexCheck {
     private final PgVectorSchema schema;
+    private final String url;
     private final String model;
     private final int dimension;
     private volatile boolean tableChecked;
     /** Tenants whose chunks were found to carry this model: checked once each. */
     private final Set<String> tenantsChecked = ConcurrentHashMap.newKeySet();
 
-    IndexCheck(PgVectorSchema schema, String model, int dimension) {
+    IndexCheck(PgVectorSchema schema, String url, String model, int dimension) {
         this.schema = schema;
+        this.url = url;
         this.model = model;
         this.dimension = dimension;
     }
 
     void verify(Connection c, String tenant) throws SQLException {
         if (!tableChecked) {
+            PgVectorExtension.warnIfUnsafe(c, url);
             verifyTable(c);
             tableChecked = true;
         }

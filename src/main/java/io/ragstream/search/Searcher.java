@@ -52,7 +52,7 @@ public final class Searcher implements AutoCloseable {
         this.embedder = embedder;
         this.nearest = new NearestChunks(pg.schema());
         this.connections = new ConnectionPool(pg);
-        this.indexCheck = new IndexCheck(pg.schema(), pg.model(), pg.schema().dimension());
+        this.indexCheck = new IndexCheck(pg.schema(), pg.url(), pg.model(), pg.schema().dimension());
     }
 
     public List<SearchHit> search(String tenant, String query, int k) throws Exception {

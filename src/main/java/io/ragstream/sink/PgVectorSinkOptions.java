@@ -1,5 +1,6 @@
 package io.ragstream.sink;
 
+import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
@@ -12,9 +13,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Properties;
 import java.util.regex.Pattern;
@@ -22,12 +20,14 @@ import java.util.regex.Pattern;
 /**
  * Where and how the sink writes. {@code transactionPrefix}: the exactly-once sink's identity in
  * the database; {@code maxBufferedBytes}: the cap on what its writer holds while a transaction
- * of its own is still prepared.
+ * of its own is still prepared; {@code allowUnsafePgvector}: warn instead of refusing a pgvector
+ * below {@value PgVectorExtension#MINIMUM_SAFE}.
  */
 public record PgVectorSinkOptions(
         String url, String user, String password, PgVectorSchema schema, String model, SinkMode mode, int batchSize,
         boolean createTables, int hnswM, int hnswEfConstruction,
-        String transactionPrefix, PostgresTimeouts timeouts, long maxBufferedBytes) implements Serializable {
+        String transactionPrefix, PostgresTimeouts timeouts, long maxBufferedBytes, boolean allowUnsafePgvector)
+        implements Serializable {
     /** pgjdbc options that make it report batched update counts as -2 ("no information"). */
     private static final Pattern REWRITE_BATCHED_INSERTS = Pattern.compile("(?i)[?&]reWriteBatchedInserts=(true|on|yes|1)(&|$)");
 
@@ -44,12 +44,12 @@ public record PgVectorSinkOptions(
         }
     }
 
-    /** With the defaults of the settings a test or bench does not care about. */
+    /** With the defaults of what a test or bench does not care about; an unsafe pgvector is refused. */
     public PgVectorSinkOptions(String url, String user, String password, PgVectorSchema schema, String model, SinkMode mode,
                                int batchSize, boolean createTables, int hnswM, int hnswEfConstruction) {
         this(url, user, password, schema, model, mode, batchSize, createTables, hnswM, hnswEfConstruction,
                 defaultTransactionPrefix(schema.chunksTable(), "ragstream"),
-                PostgresTimeouts.DEFAULTS, RagstreamOptions.SINK_MAX_BUFFERED_BYTES.defaultValue().getBytes());
+                PostgresTimeouts.DEFAULTS, RagstreamOptions.SINK_MAX_BUFFERED_BYTES.defaultValue().getBytes(), false);
     }
 
     public static PgVectorSinkOptions from(RagstreamConfig config, int dimension) {
@@ -71,7 +71,8 @@ public record PgVectorSinkOptions(
                 hnswEfConstruction(config),
                 transactionPrefix(config),
                 PostgresTimeouts.from(config),
-                config.get(RagstreamOptions.SINK_MAX_BUFFERED_BYTES).getBytes());
+                config.get(RagstreamOptions.SINK_MAX_BUFFERED_BYTES).getBytes(),
+                config.get(RagstreamOptions.POSTGRES_ALLOW_UNSAFE_PGVECTOR));
     }
 
     /** {@code sink.transaction-prefix}, else one of this chunks table and consumer group: two pipelines never share one. */
@@ -82,33 +83,27 @@ public record PgVectorSinkOptions(
     }
 
     static String defaultTransactionPrefix(String chunksTable, String consumerGroup) {
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256")
-                    .digest((chunksTable + "\n" + consumerGroup).getBytes(StandardCharsets.UTF_8));
-            return chunksTable + "-" + HexFormat.of().formatHex(hash, 0, 5);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
+        return chunksTable + "-" + HexFormat.of().formatHex(DocumentChunker.sha256(chunksTable + "\n" + consumerGroup), 0, 5);
     }
 
     public PgVectorSinkOptions withTransactionPrefix(String prefix) {
         return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM,
-                hnswEfConstruction, prefix, timeouts, maxBufferedBytes);
+                hnswEfConstruction, prefix, timeouts, maxBufferedBytes, allowUnsafePgvector);
     }
 
     public PgVectorSinkOptions withTimeouts(PostgresTimeouts newTimeouts) {
         return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM,
-                hnswEfConstruction, transactionPrefix, newTimeouts, maxBufferedBytes);
+                hnswEfConstruction, transactionPrefix, newTimeouts, maxBufferedBytes, allowUnsafePgvector);
     }
 
     public PgVectorSinkOptions withMaxBufferedBytes(long bytes) {
         return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM,
-                hnswEfConstruction, transactionPrefix, timeouts, bytes);
+                hnswEfConstruction, transactionPrefix, timeouts, bytes, allowUnsafePgvector);
     }
 
     public PgVectorSinkOptions withUrl(String newUrl) {
         return new PgVectorSinkOptions(newUrl, user, password, schema, model, mode, batchSize, createTables, hnswM,
-                hnswEfConstruction, transactionPrefix, timeouts, maxBufferedBytes);
+                hnswEfConstruction, transactionPrefix, timeouts, maxBufferedBytes, allowUnsafePgvector);
     }
 
     /** pgvector's bounds, checked here so the error names the key. */
@@ -146,10 +141,11 @@ public record PgVectorSinkOptions(
     }
 
     /**
-     * Checks that the server can hold the exactly-once sink's prepared transactions and that an
-     * existing table was made for the configured quantization (before the DDL: PostgreSQL rejects
-     * a mismatched index definition even when the index exists), then creates what is missing
-     * when configured to; run once before the job starts.
+     * Checks that pgvector is {@value PgVectorExtension#MINIMUM_SAFE} or newer (or only warns, with
+     * postgres.allow-unsafe-pgvector), that the server can hold the exactly-once sink's prepared
+     * transactions and that an existing table was made for the configured quantization (before
+     * the DDL: PostgreSQL rejects a mismatched index definition even when the index exists), then
+     * creates what is missing when configured to; run once before the job starts.
      */
     public void prepareTables() throws SQLException {
         prepareTables(false);
@@ -166,6 +162,8 @@ public record PgVectorSinkOptions(
 
     private boolean prepareTables(boolean deferIndex) throws SQLException {
         try (Connection connection = connect("ragstream-setup:" + schema.chunksTable())) {
+            // first: the DDL below may build an HNSW index, which an unsafe pgvector must not do
+            PgVectorExtension.checkForSink(connection, url, allowUnsafePgvector);
             // building an HNSW index over a large table takes long with no byte on the socket
             connection.setNetworkTimeout(Runnable::run, 0);
             if (mode == SinkMode.EXACTLY_ONCE) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.sink.PgVectorExtension;
 import org.apache.flink.runtime.util.EnvironmentInformation;
 import org.junit.jupiter.api.Test;
 
@@ -69,6 +70,10 @@ class DockerComposeIT {
         // the job's other services are Compose's
         assertThat(job.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS)).isEqualTo("kafka:9092");
         assertThat(job.get(RagstreamOptions.POSTGRES_URL)).startsWith("jdbc:postgresql://postgres:5432/");
+        // with a pgvector the job accepts (the tag leads with pgvector's version)
+        String pgvector = services.path("postgres").path("image").asText();
+        assertThat(pgvector).startsWith("pgvector/pgvector:");
+        assertThat(PgVectorExtension.isSafe(pgvector.substring(pgvector.indexOf(':') + 1))).as(pgvector).isTrue();
 
         // Flink's image is the Flink of this build, and submit runs the job jar this build made
         for (String flink : List.of("jobmanager", "taskmanager", "submit")) {

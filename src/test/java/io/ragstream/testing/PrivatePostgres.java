@@ -56,6 +56,10 @@ public final class PrivatePostgres implements AutoCloseable {
         return pg;
     }
 
+    public int port() {
+        return port;
+    }
+
     public String url() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/ragstream";
     }
