@@ -64,10 +64,6 @@ public final class PrivatePostgres implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + port + "/ragstream";
     }
 
-    public int port() {
-        return port;
-    }
-
     public Connection connect() throws SQLException {
         return DriverManager.getConnection(url(), TestServices.PG_USER, TestServices.PG_PASSWORD);
     }
