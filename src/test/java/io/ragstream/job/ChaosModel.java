@@ -215,6 +215,13 @@ final class ChaosModel {
         return records;
     }
 
+    /** What changes whenever the job writes to these tables. */
+    static String fingerprint(PrivatePostgres pg, String documentsTable, String chunksTable) {
+        return count(pg, "SELECT count(*) FROM " + chunksTable) + "/" + count(pg, "SELECT coalesce(sum(version), 0)"
+                + " + count(*) FILTER (WHERE deleted) FROM " + documentsTable) + "/" + count(pg,
+                "SELECT coalesce(sum(version), 0) FROM " + chunksTable);
+    }
+
     /** A count, or -1 while the database restarts or the table is not there yet. */
     static long count(PrivatePostgres pg, String sql) {
         try (Connection c = pg.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
