@@ -21,6 +21,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,9 @@ import java.util.stream.Stream;
  */
 final class LocalFlink {
     static final String IDENTITY_FILE = "pipeline.txt";
+    /** Where a pipeline's folder names the checkpoint or savepoint its last --from-checkpoint run started from. */
+    static final String RESTORED_FROM = "restored-from.txt";
+    static final String SAVEPOINTS = "savepoints";
     private static final Pattern URI_SCHEME = Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]*:.*");
 
     private LocalFlink() {}
@@ -80,6 +84,13 @@ final class LocalFlink {
         Files.createDirectories(checkpoints);
         writeIdentityFile(checkpoints.getParent(), identity, group);
         flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+        // a stop with a savepoint and no target folder writes it here, where the next run finds it
+        flink.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, checkpoints.resolve(SAVEPOINTS).toUri().toString());
+        if (restore.checkpoint() != null) {
+            // a job stopped with a savepoint drops its own checkpoints: until this run takes one,
+            // the savepoint it started from is the pipeline's newest state
+            Files.writeString(checkpoints.resolve(RESTORED_FROM), from.orElseThrow() + "\n");
+        }
         if (from.isPresent()) {
             System.out.println("resuming " + identity.description() + " from " + from.get()
                     + (restore.checkpoint() != null ? " (--from-checkpoint)" : ""));
@@ -156,17 +167,30 @@ final class LocalFlink {
         return dir;
     }
 
-    /** The newest completed checkpoint under a pipeline's folder: a chk-N folder with its _metadata written. */
+    /**
+     * The newest completed checkpoint or savepoint of a pipeline: a chk-N folder, a savepoint in
+     * its savepoints folder, or what its last --from-checkpoint run started from, with its
+     * _metadata written (Flink writes it last, so a half-written one has none).
+     */
     static Optional<Path> latestCheckpoint(Path checkpoints) throws IOException {
         if (!Files.isDirectory(checkpoints)) {
             return Optional.empty();
         }
-        // <job id>/chk-N/_metadata: Flink writes _metadata last, so a half-written checkpoint has none
-        try (Stream<Path> files = Files.find(checkpoints, 3,
-                (p, attrs) -> p.getFileName().toString().equals("_metadata")
-                        && p.getParent().getFileName().toString().startsWith("chk-"))) {
-            return files.max(Comparator.comparingLong(LocalFlink::modified)).map(Path::getParent);
+        List<Path> candidates = new ArrayList<>();
+        // <job id>/chk-N/_metadata and savepoints/savepoint-<id>/_metadata
+        try (Stream<Path> files = Files.find(checkpoints, 3, (p, attrs) -> p.getFileName().toString().equals("_metadata")
+                && (p.getParent().getFileName().toString().startsWith("chk-")
+                || p.getParent().getFileName().toString().startsWith("savepoint-")))) {
+            files.forEach(candidates::add);
         }
+        Path restoredFrom = checkpoints.resolve(RESTORED_FROM);
+        if (Files.isRegularFile(restoredFrom)) {
+            Path metadata = Path.of(Files.readString(restoredFrom).trim()).resolve("_metadata");
+            if (Files.isRegularFile(metadata)) {
+                candidates.add(metadata);
+            }
+        }
+        return candidates.stream().max(Comparator.comparingLong(LocalFlink::modified)).map(Path::getParent);
     }
 
     /** A checkpoint in the single folder that versions before per-pipeline folders used. */

@@ -48,6 +48,26 @@ class LocalFlinkTest {
     }
 
     @Test
+    void aSavepointOfThePipelineOrTheOneItsLastRunStartedFromCountsUntilANewerCheckpoint() throws IOException {
+        PipelineIdentity a = pipeline("a_chunks");
+        Path folder = LocalFlink.checkpointFolder(root, a, "hashmap");
+        checkpoint(a, "job1", 4, true, 1_000);
+        Path stopped = Files.createDirectories(folder.resolve(LocalFlink.SAVEPOINTS).resolve("savepoint-abc123"));
+        Files.setLastModifiedTime(Files.writeString(stopped.resolve("_metadata"), "m"), FileTime.fromMillis(2_000));
+        assertThat(LocalFlink.latestCheckpoint(folder)).as("a stop with a savepoint into the pipeline's folder").contains(stopped);
+
+        // a run from a savepoint elsewhere, killed before its first checkpoint: a job stopped with a
+        // savepoint drops its checkpoints, so that savepoint is the newest state there is
+        Path elsewhere = Files.createDirectories(root.resolve("elsewhere/savepoint-def456"));
+        Files.setLastModifiedTime(Files.writeString(elsewhere.resolve("_metadata"), "m"), FileTime.fromMillis(3_000));
+        Files.writeString(folder.resolve(LocalFlink.RESTORED_FROM), elsewhere + "\n");
+        assertThat(LocalFlink.latestCheckpoint(folder)).contains(elsewhere);
+
+        Path next = checkpoint(a, "job2", 5, true, 4_000);
+        assertThat(LocalFlink.latestCheckpoint(folder)).as("once the resumed job took one").contains(next);
+    }
+
+    @Test
     void aNewPipelineFindsNoCheckpointWhateverOthersHave() throws IOException {
         checkpoint(pipeline("a_chunks"), "job1", 1, true, 1_000);
         PipelineIdentity fresh = pipeline("new_chunks");
