@@ -45,7 +45,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * buffer stayed under its cap.
  *
  * <p>{@link ChaosScale}: CI runs the short scale; {@code -Dragstream.chaos.scale=long} (what
- * {@code bin/ragstream bench chaos} runs) the long one. {@code -Dragstream.chaos.seed=N} replays a run.
+ * {@code bin/ragstream bench chaos} runs) the long one. {@code -Dragstream.chaos.seed=N} replays a
+ * run's operations and its draw of failures (not their timing). When a check fails, each job's
+ * folder under {@code target/chaos/} holds its logs, checkpoints and savepoints, and the main
+ * job's holds {@code operations.txt}, every record sent.
  */
 class ChaosIT {
     private static final ChaosScale SCALE = ChaosScale.fromSystemProperties();

@@ -29,7 +29,10 @@ record ChaosScale(String name, int operations, int documents, int failures, Dura
         };
     }
 
-    /** {@code -Dragstream.chaos.seed=N} replays a run; without it every run draws its own. */
+    /**
+     * {@code -Dragstream.chaos.seed=N} replays a run's operations and its draw of failures (not
+     * their timing); without it every run draws its own.
+     */
     static long seedFromSystemProperties() {
         String seed = System.getProperty("ragstream.chaos.seed", "");
         return seed.isBlank() ? System.nanoTime() : Long.parseLong(seed.trim());
