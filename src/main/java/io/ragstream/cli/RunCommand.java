@@ -10,6 +10,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", description = "Run the job on a local Flink with its web UI. Checkpoints are kept per pipeline "
@@ -52,8 +53,19 @@ final class RunCommand implements Callable<Integer> {
                 ? LocalFlink.Restore.from(LocalFlink.localFolder("--from-checkpoint", fromCheckpoint))
                 : fresh ? LocalFlink.Restore.NONE : LocalFlink.Restore.NEWEST;
         JobClient job = LocalFlink.start(config.load(), restore);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> job.cancel().join()));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> cancelIfRunning(job)));
         job.getJobExecutionResult().get();
         return 0;
+    }
+
+    /** On Ctrl-C or a kill; a job stopped with a savepoint has ended already, and its mini cluster with it. */
+    private static void cancelIfRunning(JobClient job) {
+        try {
+            if (!job.getJobStatus().get(5, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                job.cancel().get(30, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            // the cluster is gone with the job: nothing left to cancel
+        }
     }
 }

@@ -81,7 +81,7 @@ final class TransactionalWriter
         this.lastCheckpoint = restoredCheckpoint.orElse(0);
         for (TransactionalWriterState state : restored) {
             prepared.addAll(state.prepared());
-            state.unwritten().forEach(this::buffer);
+            unwritten.addAll(state.unwritten()); // written before any input: not counted against the cap
         }
         if (subtask == 0) {
             try {
@@ -162,13 +162,15 @@ final class TransactionalWriter
 
     @Override
     public void write(DocumentUpdate update, Context context) throws IOException, InterruptedException {
+        // room first: the buffer never holds more than its cap (one update larger than the cap waits alone)
+        if (!prepared.isEmpty() && !unwritten.isEmpty()
+                && unwrittenBytes + estimatedBytes(update) > options.maxBufferedBytes()) {
+            awaitRoom();
+        }
         buffer(update);
         // past a full batch, ask PostgreSQL again only once per further batch
         if (unwritten.size() >= options.batchSize() && unwritten.size() % options.batchSize() == 0) {
             writeIfFree();
-        }
-        if (unwrittenBytes > options.maxBufferedBytes()) {
-            awaitRoom();
         }
     }
 
