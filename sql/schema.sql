@@ -27,6 +27,14 @@ CREATE TABLE IF NOT EXISTS :"documents_table" (
 -- tables made before source_topic existed (the job runs this only when the column is missing)
 ALTER TABLE :"documents_table" ADD COLUMN IF NOT EXISTS source_topic text;
 
+-- sink.mode exactly-once: one row per transaction the sink prepares, written inside it, so that
+-- after a restore the sink can tell a committed transaction from a rolled-back one (PostgreSQL
+-- forgets both). Shared by every sink in the database; the names start with sink.transaction-prefix.
+CREATE TABLE IF NOT EXISTS ragstream_sink_transactions (
+    gid         text        PRIMARY KEY,
+    prepared_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- How each quantization stores a chunk's vector, and what its HNSW index holds. psql cannot
 -- branch on a string, so the server picks; \gset makes the two answers variables.
 --   float32: vector(d), the index on it (cosine)
@@ -64,14 +72,6 @@ CREATE TABLE IF NOT EXISTS :"chunks_table" (
     :vector_columns,
     updated_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, doc_id, chunk_no)
-);
-
--- sink.mode exactly-once: one row per transaction the sink prepares, written inside it, so that
--- after a restore the sink can tell a committed transaction from a rolled-back one (PostgreSQL
--- forgets both). Shared by every sink in the database; the names start with sink.transaction-prefix.
-CREATE TABLE IF NOT EXISTS ragstream_sink_transactions (
-    gid         text        PRIMARY KEY,
-    prepared_at timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE INDEX IF NOT EXISTS :"chunks_index" ON :"chunks_table"
