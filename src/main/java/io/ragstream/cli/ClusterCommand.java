@@ -2,6 +2,7 @@ package io.ragstream.cli;
 
 import io.ragstream.cluster.ClusterException;
 import io.ragstream.cluster.FlinkRest;
+import io.ragstream.config.Secrets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -65,6 +66,7 @@ final class ClusterCommand {
         @Override
         public Integer call() throws Exception {
             config.load(); // a wrong key fails here, naming it, before anything is uploaded
+            Secrets.refuseInProgramArguments(config.overrides);
             List<String> args = new ArrayList<>();
             if (config.file != null) {
                 // main() runs on the JobManager: it reads the file there, so the path must be absolute

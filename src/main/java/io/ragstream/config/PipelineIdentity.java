@@ -90,7 +90,7 @@ public record PipelineIdentity(List<String> topics, String database, String docu
         Properties parsed = org.postgresql.Driver.parseURL(jdbcUrl, new Properties());
         if (parsed == null || parsed.getProperty("PGDBNAME", "").isEmpty()) {
             throw new ConfigException(RagstreamOptions.POSTGRES_URL.key(),
-                    "'" + withoutParameters(jdbcUrl) + "' is not a PostgreSQL JDBC URL with a database, "
+                    "'" + withoutParameters(Secrets.redactUrl(jdbcUrl)) + "' is not a PostgreSQL JDBC URL with a database, "
                             + "e.g. jdbc:postgresql://127.0.0.1:5432/ragstream");
         }
         String[] hosts = parsed.getProperty("PGHOST", "localhost").split(",");

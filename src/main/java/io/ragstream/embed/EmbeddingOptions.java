@@ -3,6 +3,7 @@ package io.ragstream.embed;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.config.Secrets;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -85,16 +86,16 @@ public record EmbeddingOptions(
         for (Map<String, String> entry : config.get(RagstreamOptions.EMBEDDING_ENDPOINTS)) {
             String url = entry.get("url");
             if (url == null || !(url.startsWith("http://") || url.startsWith("https://"))) {
-                throw new ConfigException(key, "every endpoint needs an http(s) url, got " + entry);
+                throw new ConfigException(key, "every endpoint needs an http(s) url, got " + Secrets.redactUrl(String.valueOf(url)));
             }
             int concurrency;
             try {
                 concurrency = Integer.parseInt(entry.getOrDefault("max-concurrency", "1").trim());
             } catch (NumberFormatException e) {
-                throw new ConfigException(key, "max-concurrency of " + url + " is not a number: " + entry.get("max-concurrency"));
+                throw new ConfigException(key, "max-concurrency of " + Secrets.redactUrl(url) + " is not a number: " + entry.get("max-concurrency"));
             }
             if (concurrency <= 0) {
-                throw new ConfigException(key, "max-concurrency of " + url + " must be > 0, was " + concurrency);
+                throw new ConfigException(key, "max-concurrency of " + Secrets.redactUrl(url) + " must be > 0, was " + concurrency);
             }
             endpoints.add(new Endpoint(url.replaceAll("/+$", ""), concurrency));
         }

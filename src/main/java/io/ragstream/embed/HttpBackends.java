@@ -1,6 +1,7 @@
 package io.ragstream.embed;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.ragstream.config.Secrets;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -134,7 +135,7 @@ final class HttpBackends {
 
         /** For toString: the url and model, never a key. */
         String describe() {
-            return "url=" + url + ", model=" + model;
+            return "url=" + Secrets.redactUrl(url) + ", model=" + model;
         }
     }
 
@@ -158,17 +159,17 @@ final class HttpBackends {
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new IllegalArgumentException("endpoint must be an http:// or https:// URL: " + uri);
+            throw new IllegalArgumentException("endpoint must be an http:// or https:// URL: " + Secrets.redactUrl(uri.toString()));
         }
         if (uri.getHost() == null) {
-            throw new IllegalArgumentException("endpoint has no host: " + uri);
+            throw new IllegalArgumentException("endpoint has no host: " + Secrets.redactUrl(uri.toString()));
         }
         if (uri.getRawUserInfo() != null) {
             throw new IllegalArgumentException("endpoint must not carry credentials (user:password@); "
                     + "give an API key through its environment variable instead");
         }
         if (uri.getRawFragment() != null) {
-            throw new IllegalArgumentException("endpoint must not have a fragment (#...): " + uri);
+            throw new IllegalArgumentException("endpoint must not have a fragment (#...): " + Secrets.redactUrl(uri.toString()));
         }
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         while (path.endsWith("/")) {

@@ -1,6 +1,7 @@
 package io.ragstream.search;
 
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.config.Secrets;
 import io.ragstream.sink.PgVectorSinkOptions;
 
 import java.sql.Connection;
@@ -49,11 +50,11 @@ final class ConnectionPool implements AutoCloseable {
         } catch (SQLException e) {
             String state = e.getSQLState() == null ? "" : e.getSQLState();
             if (state.startsWith("08")) {
-                throw new SearchException("PostgreSQL at " + pg.url() + " is not reachable (" + e.getMessage()
+                throw new SearchException("PostgreSQL at " + Secrets.redactUrl(pg.url()) + " is not reachable (" + e.getMessage()
                         + "): start it (bin/ragstream services start) or set " + RagstreamOptions.POSTGRES_URL.key(), e);
             }
             if (state.startsWith("28")) {
-                throw new SearchException("PostgreSQL at " + pg.url() + " refused user " + pg.user() + " ("
+                throw new SearchException("PostgreSQL at " + Secrets.redactUrl(pg.url()) + " refused user " + pg.user() + " ("
                         + e.getMessage() + "): check " + RagstreamOptions.POSTGRES_USER.key() + " and "
                         + RagstreamOptions.POSTGRES_PASSWORD.key(), e);
             }

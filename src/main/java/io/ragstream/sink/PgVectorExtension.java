@@ -2,6 +2,7 @@ package io.ragstream.sink;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.config.Secrets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,7 +127,7 @@ public final class PgVectorExtension {
                         + "database is enough (bin/ragstream services start does it for the local services)"
                 : "run bin/ragstream setup for the local services, or install PGDG's postgresql-NN-pgvector or use "
                         + "the pgvector/pgvector:0.8.6-pg17 image, then ALTER EXTENSION vector UPDATE in this database";
-        return "pgvector " + version + " in " + withoutParameters(url) + " is older than " + MINIMUM_SAFE + ": "
+        return "pgvector " + version + " in " + withoutParameters(Secrets.redactUrl(url)) + " is older than " + MINIMUM_SAFE + ": "
                 + REASONS + ". Fix: " + fix;
     }
 

@@ -5,6 +5,7 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.config.Secrets;
 import io.ragstream.quantize.Quantization;
 
 import java.io.Serializable;
@@ -172,7 +173,7 @@ public record PgVectorSinkOptions(
                     rs.next();
                     if (rs.getInt(1) == 0) {
                         throw new ConfigException(RagstreamOptions.SINK_MODE.key(), "exactly-once prepares transactions, "
-                                + "and max_prepared_transactions is 0 on " + url + "; set it (e.g. 64, then restart "
+                                + "and max_prepared_transactions is 0 on " + Secrets.redactUrl(url) + "; set it (e.g. 64, then restart "
                                 + "PostgreSQL) or use sink.mode: idempotent");
                     }
                 }
@@ -192,8 +193,8 @@ public record PgVectorSinkOptions(
     }
 
     @Override
-    public String toString() { // keep the password out of logs
-        return "PgVectorSinkOptions[url=" + url + ", user=" + user + ", tables=" + schema.documentsTable()
+    public String toString() { // keep passwords out of logs and the web UI: none of its own, none in the URL
+        return "PgVectorSinkOptions[url=" + Secrets.redactUrl(url) + ", user=" + user + ", tables=" + schema.documentsTable()
                 + "/" + schema.chunksTable() + ", " + schema.quantization() + "]";
     }
 }

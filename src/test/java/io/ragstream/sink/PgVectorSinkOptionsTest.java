@@ -67,6 +67,10 @@ class PgVectorSinkOptionsTest {
                     .hasMessageStartingWith("config key 'postgres.url'").hasMessageContaining("update counts");
         }
         assertThat(options("postgres.url=jdbc:postgresql://db/rag?reWriteBatchedInserts=false").url()).contains("false");
+        assertThat(options("postgres.url=jdbc:postgresql://db/rag?password=pw2").toString())
+                .as("what logs and the web UI show").doesNotContain("pw2").doesNotContain("secret");
+        assertThatThrownBy(() -> options("postgres.url=jdbc:postgresql://bob:pw1@db/rag")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("config key 'postgres.url'").hasMessageNotContaining("pw1");
     }
 
     @Test
