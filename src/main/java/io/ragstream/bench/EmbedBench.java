@@ -131,12 +131,11 @@ public final class EmbedBench {
         JobClient job = env.executeAsync("ragstream-bench-embed");
         Instant since = Instant.now();
         PgVectorSinkOptions pg = PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
-        String bootstrap = config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS);
         String topic = config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
         try (IndexedDocuments warmUpIn = indexed(pg, warmUp, since); IndexedDocuments corpusIn = indexed(pg, corpus, since)) {
-            CorpusPublisher.publish(bootstrap, topic, warmUp);
+            CorpusPublisher.publish(config, topic, warmUp);
             await(warmUpIn, warmUp.size() / 2, job);
-            CorpusPublisher.publish(bootstrap, topic, corpus);
+            CorpusPublisher.publish(config, topic, corpus);
             await(warmUpIn, warmUp.size(), job);
 
             Instant start = Instant.now();

@@ -1,5 +1,6 @@
 package io.ragstream.bench;
 
+import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.ingest.CorpusDocument;
@@ -38,20 +39,19 @@ public final class StatusLatencyBench {
     public static void run(BenchContext context, BenchReport report) throws Exception {
         RagstreamConfig config = context.isolated("status", "kafka.status-topic=bench.status." + context.runId() + ".status");
         List<CorpusDocument> corpus = context.scifact(DOCUMENTS + 1);
-        String bootstrap = config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS);
         String topic = config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
         String statusTopic = config.get(RagstreamOptions.KAFKA_STATUS_TOPIC);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(new Configuration());
         RagstreamJob.buildFromConfig(env, config);
         JobClient job = env.executeAsync("ragstream-bench-status");
-        try (KafkaConsumer<byte[], byte[]> status = consumer(bootstrap, statusTopic)) {
-            CorpusPublisher.publish(bootstrap, topic, corpus.subList(0, 1)); // the job loads its model
+        try (KafkaConsumer<byte[], byte[]> status = consumer(config, statusTopic)) {
+            CorpusPublisher.publish(config, topic, corpus.subList(0, 1)); // the job loads its model
             awaitStatuses(status, 1, new HashMap<>());
             Map<String, Long> published = new HashMap<>();
             for (CorpusDocument doc : corpus.subList(1, corpus.size())) {
                 published.put(doc.tenant() + "/" + doc.id(), System.currentTimeMillis());
-                CorpusPublisher.publish(bootstrap, topic, List.of(doc));
+                CorpusPublisher.publish(config, topic, List.of(doc));
                 Thread.sleep(PACE.toMillis());
             }
             Map<String, Long> announced = new HashMap<>();
@@ -73,9 +73,9 @@ public final class StatusLatencyBench {
         }
     }
 
-    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    private static KafkaConsumer<byte[], byte[]> consumer(RagstreamConfig config, String topic) {
+        Properties props = KafkaClientProperties.from(config).applyTo(new Properties());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS));
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-status-reader");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());

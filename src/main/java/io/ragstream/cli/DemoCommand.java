@@ -60,8 +60,7 @@ final class DemoCommand implements Callable<Integer> {
             EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
             PgVectorSinkOptions pg = PgVectorSinkOptions.from(cfg, embedding.dimension());
             Instant start = Instant.now();
-            CorpusPublisher.publish(cfg.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS),
-                    cfg.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC), docs);
+            CorpusPublisher.publish(cfg, cfg.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC), docs);
             long chunks = awaitIndexed(job, pg, docs, start);
             double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
             System.out.printf("indexed %d documents (%d chunks) in %.1f s: %.1f documents/s, %.1f chunks/s%n",

@@ -1,6 +1,7 @@
 package io.ragstream.cli;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
@@ -24,7 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
+import java.util.Properties;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -213,7 +214,7 @@ final class LocalFlink {
 
     /** What a run without a checkpoint reads: a new group starts at the earliest offset, an old one where it was. */
     private static String afreshMessage(RagstreamConfig config, PipelineIdentity identity, String group) {
-        Optional<Boolean> committed = hasCommittedOffsets(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS), group,
+        Optional<Boolean> committed = hasCommittedOffsets(config, group,
                 identity.topics());
         String topics = String.join(", ", identity.topics());
         if (committed.isEmpty()) {
@@ -230,9 +231,8 @@ final class LocalFlink {
     }
 
     /** Whether the group has committed offsets on any of the topics; empty when Kafka does not answer soon. */
-    private static Optional<Boolean> hasCommittedOffsets(String bootstrap, String group, List<String> topics) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000))) {
+    private static Optional<Boolean> hasCommittedOffsets(RagstreamConfig config, String group, List<String> topics) {
+        try (Admin admin = Admin.create(adminProperties(config))) {
             return Optional.of(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
                     .get(5, TimeUnit.SECONDS).entrySet().stream()
                     .anyMatch(e -> e.getValue() != null && topics.contains(e.getKey().topic())));
@@ -242,6 +242,15 @@ final class LocalFlink {
         } catch (Exception e) {
             return Optional.empty();
         }
+    }
+
+    /** The admin client's properties: the user's {@code kafka.properties.*}, then short timeouts. */
+    static Properties adminProperties(RagstreamConfig config) {
+        Properties props = KafkaClientProperties.from(config).applyTo(new Properties());
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS));
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
+        return props;
     }
 
     private static long modified(Path p) {

@@ -33,7 +33,7 @@ final class ProduceCommand implements Callable<Integer> {
         RagstreamConfig cfg = config.load();
         List<CorpusDocument> docs = new CorpusReader(tenant).read(files);
         String target = topic != null ? topic : cfg.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
-        CorpusPublisher.publish(cfg.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS), target, docs);
+        CorpusPublisher.publish(cfg, target, docs);
         System.out.println("published " + docs.size() + " documents to " + target);
         return 0;
     }

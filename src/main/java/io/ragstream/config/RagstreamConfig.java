@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -56,7 +57,9 @@ public final class RagstreamConfig implements Serializable {
 
     public static RagstreamConfig of(Map<String, String> values, Map<String, String> env) {
         for (String key : values.keySet()) {
-            if (!OPTIONS.containsKey(key)) {
+            if (key.startsWith(KafkaClientProperties.PREFIX)) {
+                KafkaClientProperties.check(key);
+            } else if (!OPTIONS.containsKey(key)) {
                 throw new ConfigException(key, "unknown key; did you mean '" + closestKey(key) + "'?");
             }
         }
@@ -72,6 +75,20 @@ public final class RagstreamConfig implements Serializable {
     public <T> T get(ConfigOption<T> option) {
         T value = typed(option);
         return value instanceof String s ? (T) resolveEnv(option.key(), s) : value;
+    }
+
+    /**
+     * The {@code kafka.properties.*} settings, keyed by the Kafka client key (prefix removed), with
+     * {@code ${ENV}} references resolved; see {@link KafkaClientProperties}.
+     */
+    public Map<String, String> kafkaProperties() {
+        Map<String, String> out = new TreeMap<>();
+        conf.toMap().forEach((key, value) -> {
+            if (key.startsWith(KafkaClientProperties.PREFIX)) {
+                out.put(key.substring(KafkaClientProperties.PREFIX.length()), resolveEnv(key, value));
+            }
+        });
+        return out;
     }
 
     /** Environment references are resolved only when a value is used: not every command needs all. */

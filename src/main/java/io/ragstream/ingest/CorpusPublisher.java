@@ -1,6 +1,12 @@
 package io.ragstream.ingest;
 
+import io.ragstream.config.KafkaClientProperties;
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
 import me.tongfei.progressbar.ProgressBar;
+import io.ragstream.config.KafkaClientProperties;
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -17,14 +23,28 @@ public final class CorpusPublisher {
 
     private CorpusPublisher() {}
 
-    public static void publish(String bootstrapServers, String topic, List<CorpusDocument> docs) throws Exception {
+    /** To the brokers of {@code kafka.bootstrap-servers}, with the {@code kafka.properties.*} settings. */
+    public static void publish(RagstreamConfig config, String topic, List<CorpusDocument> docs) throws Exception {
+        publish(producerProperties(config), topic, docs);
+    }
+
+    /**
+     * The producer's properties: the job's defaults (acks, idempotence, batching), then the user's
+     * {@code kafka.properties.*} on top, then what the job owns.
+     */
+    static Properties producerProperties(RagstreamConfig config) {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "20");
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        KafkaClientProperties.from(config).applyTo(props);
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS));
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(8 * 1024 * 1024));
+        return props;
+    }
+
+    private static void publish(Properties props, String topic, List<CorpusDocument> docs) throws Exception {
         AtomicReference<Exception> failure = new AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> producer =
                      new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());

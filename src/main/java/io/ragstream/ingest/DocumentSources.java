@@ -1,6 +1,7 @@
 package io.ragstream.ingest;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -32,16 +34,23 @@ public final class DocumentSources {
         topics.addAll(config.get(RagstreamOptions.KAFKA_CDC_TOPICS));
         topics.add(config.get(RagstreamOptions.KAFKA_DLQ_TOPIC)); // read back for the chunks a backend rejected
         return KafkaSource.<KafkaRecord>builder()
+                .setProperties(sourceProperties(config))
                 .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
                 // a pattern, not a list: topics that do not exist yet are picked up at discovery
                 .setTopicPattern(Pattern.compile(topics.stream().map(Pattern::quote).collect(Collectors.joining("|"))))
                 .setGroupId(PipelineIdentity.consumerGroup(config))
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new KafkaRecordDeserializer())
-                .setProperty("partition.discovery.interval.ms",
-                        Long.toString(config.get(RagstreamOptions.KAFKA_PARTITION_DISCOVERY).toMillis()))
-                .setProperty("commit.offsets.on.checkpoint", "true")
                 .build();
+    }
+
+    /** The source's client properties: the user's {@code kafka.properties.*}, then the job's own. */
+    static Properties sourceProperties(RagstreamConfig config) {
+        Properties props = KafkaClientProperties.from(config).applyTo(new Properties());
+        props.setProperty("partition.discovery.interval.ms",
+                Long.toString(config.get(RagstreamOptions.KAFKA_PARTITION_DISCOVERY).toMillis()));
+        props.setProperty("commit.offsets.on.checkpoint", "true");
+        return props;
     }
 
     /** JSONL / BEIR corpus files, bounded: a backfill. */
@@ -83,8 +92,15 @@ public final class DocumentSources {
         return KafkaSink.<DeadLetter>builder()
                 .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setRecordSerializer(DeadLetterSerializer.from(config))
-                .setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(DeadLetterSerializer.MAX_REQUEST_BYTES))
+                .setKafkaProducerConfig(deadLetterProperties(config))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
+    }
+
+    /** The dead-letter producer's properties: the user's {@code kafka.properties.*}, then the job's own. */
+    static Properties deadLetterProperties(RagstreamConfig config) {
+        Properties props = KafkaClientProperties.from(config).applyTo(new Properties());
+        props.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(DeadLetterSerializer.MAX_REQUEST_BYTES));
+        return props;
     }
 }

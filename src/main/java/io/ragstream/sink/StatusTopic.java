@@ -1,6 +1,7 @@
 package io.ragstream.sink;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import org.apache.flink.api.common.functions.FlatMapFunction;
@@ -17,19 +18,32 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * {@code kafka.status-topic}: one JSON record per document version once its rows are committed,
  * so upstream systems learn when a document is searchable. It hangs off the sink's committer,
  * which passes a committable on only after its commit; a write that rolled back never gets a
- * record. Delivery is at least once: after a restore a record may come twice.
+ * record. Delivery is at least once: after a restore a record may come twice. The record goes into
+ * the job graph, so it carries the {@code kafka.properties.*} resolved; their {@code toString()}
+ * hides secret values.
  */
-public record StatusTopic(String bootstrapServers, String topic) implements Serializable {
+public record StatusTopic(String bootstrapServers, String topic, KafkaClientProperties kafkaProperties)
+        implements Serializable {
     /** The status producer's {@code max.request.size}. */
     static final int MAX_REQUEST_BYTES = 1024 * 1024;
 
     public static StatusTopic from(RagstreamConfig config) {
-        return new StatusTopic(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS), config.get(RagstreamOptions.KAFKA_STATUS_TOPIC));
+        return new StatusTopic(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS), config.get(RagstreamOptions.KAFKA_STATUS_TOPIC),
+                KafkaClientProperties.from(config));
+    }
+
+    /** The status producer's properties: the user's {@code kafka.properties.*}, then the job's own. */
+    Properties producerProperties() {
+        Properties props = kafkaProperties.applyTo(new Properties());
+        // stated, not the client's default: a status record (ids are capped) is a few KB at most
+        props.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_REQUEST_BYTES));
+        return props;
     }
 
     void addTo(DataStream<CommittableMessage<SinkCommittable>> committed) {
@@ -37,8 +51,7 @@ public record StatusTopic(String bootstrapServers, String topic) implements Seri
                 .sinkTo(KafkaSink.<Record>builder()
                         .setBootstrapServers(bootstrapServers)
                         .setRecordSerializer(new RecordSerializer(topic))
-                        // stated, not the client's default: a status record (ids are capped) is a few KB at most
-                        .setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_REQUEST_BYTES))
+                        .setKafkaProducerConfig(producerProperties())
                         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                         .build())
                 .name("Status topic").uid("status-topic");

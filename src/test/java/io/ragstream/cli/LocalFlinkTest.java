@@ -123,4 +123,17 @@ class LocalFlinkTest {
         assertThatThrownBy(() -> LocalFlink.completedCheckpoint(root.resolve("missing")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("is not a folder");
     }
+
+    @Test
+    void theAdminClientCarriesTheUserKafkaProperties() {
+        RagstreamConfig config = RagstreamConfig.of(Map.of("kafka.bootstrap-servers", "broker:9093",
+                "kafka.properties.security.protocol", "SASL_SSL", "kafka.properties.sasl.jaas.config", "${JAAS}"),
+                Map.of("JAAS", "jaas-secret"));
+
+        assertThat(LocalFlink.adminProperties(config))
+                .containsEntry("bootstrap.servers", "broker:9093")
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.jaas.config", "jaas-secret")
+                .containsEntry("request.timeout.ms", "5000");
+    }
 }

@@ -1,0 +1,73 @@
+package io.ragstream.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ragstream.config.RagstreamConfig;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+/** The source, the dead-letter producer and {@code produce} carry the user's {@code kafka.properties.*}. */
+class KafkaClientWiringTest {
+
+    private static final RagstreamConfig CONFIG = RagstreamConfig.load(null, List.of(
+            "kafka.bootstrap-servers=broker:9093",
+            "kafka.properties.security.protocol=SASL_SSL",
+            "kafka.properties.sasl.mechanism=SCRAM-SHA-512",
+            "kafka.properties.sasl.jaas.config=${KAFKA_JAAS}",
+            "kafka.properties.ssl.truststore.location=/etc/ca.p12",
+            "kafka.properties.linger.ms=5"), Map.of("KAFKA_JAAS", "jaas-secret"));
+
+    @Test
+    void theSourceCarriesTheUserPropertiesAndItsOwn() {
+        Properties props = DocumentSources.sourceProperties(CONFIG);
+
+        assertThat(props)
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .containsEntry("sasl.jaas.config", "jaas-secret")
+                .containsEntry("ssl.truststore.location", "/etc/ca.p12")
+                .containsEntry("commit.offsets.on.checkpoint", "true")
+                .containsEntry("partition.discovery.interval.ms", "5000");
+    }
+
+    @Test
+    void theSourceBuilds() {
+        assertThat(DocumentSources.kafka(CONFIG)).isNotNull();
+    }
+
+    @Test
+    void theDeadLetterProducerCarriesTheUserPropertiesAndItsOwn() {
+        Properties props = DocumentSources.deadLetterProperties(CONFIG);
+
+        assertThat(props)
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.jaas.config", "jaas-secret")
+                .containsEntry("max.request.size", Integer.toString(DeadLetterSerializer.MAX_REQUEST_BYTES));
+        assertThat(DocumentSources.deadLetters(CONFIG)).isNotNull();
+    }
+
+    @Test
+    void theProduceCommandCarriesTheUserPropertiesOverItsDefaults() {
+        Properties props = CorpusPublisher.producerProperties(CONFIG);
+
+        assertThat(props)
+                .containsEntry("bootstrap.servers", "broker:9093")
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.jaas.config", "jaas-secret")
+                .containsEntry("linger.ms", "5") // the user's, over the default 20
+                .containsEntry("acks", "all")
+                .containsEntry("enable.idempotence", "true");
+    }
+
+    @Test
+    void withoutUserPropertiesTheClientsAreAsBefore() {
+        RagstreamConfig plain = RagstreamConfig.of(Map.of(), Map.of());
+
+        assertThat(DocumentSources.deadLetterProperties(plain)).containsOnlyKeys("max.request.size");
+        assertThat(DocumentSources.sourceProperties(plain))
+                .containsOnlyKeys("commit.offsets.on.checkpoint", "partition.discovery.interval.ms");
+        assertThat(CorpusPublisher.producerProperties(plain)).doesNotContainKey("security.protocol");
+    }
+}
