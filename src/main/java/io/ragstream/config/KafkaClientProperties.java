@@ -2,10 +2,8 @@ package io.ragstream.config;
 
 import java.io.Serializable;
 import java.util.Collections;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -33,7 +31,6 @@ public record KafkaClientProperties(Map<String, String> values) implements Seria
      */
     static final Map<String, String> OWNED = ownedKeys();
 
-    private static final Set<String> SECRET_WORDS = Set.of("password", "jaas", "secret", "key", "token", "credential");
 
     public KafkaClientProperties {
         values = Collections.unmodifiableMap(new TreeMap<>(values));
@@ -69,16 +66,10 @@ public record KafkaClientProperties(Map<String, String> values) implements Seria
         return values;
     }
 
-    /** Whether the value of this client key is kept out of logs and messages. */
-    public static boolean isSecret(String key) {
-        String lower = key.toLowerCase(Locale.ROOT);
-        return SECRET_WORDS.stream().anyMatch(lower::contains);
-    }
-
     @Override
     public String toString() {
         return values.entrySet().stream()
-                .map(e -> e.getKey() + "=" + (isSecret(e.getKey()) ? "******" : e.getValue()))
+                .map(e -> e.getKey() + "=" + (Secrets.isSecretKey(e.getKey()) ? "******" : e.getValue()))
                 .collect(Collectors.joining(", ", "KafkaClientProperties{", "}"));
     }
 

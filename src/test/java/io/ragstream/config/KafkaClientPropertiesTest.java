@@ -121,10 +121,10 @@ class KafkaClientPropertiesTest {
         assertThat(properties.toString())
                 .contains("security.protocol=SASL_SSL", "sasl.jaas.config=******", "ssl.truststore.password=******")
                 .doesNotContain("s3cr3t-pw", "trust-pw", "key-pw", "cs,", "cs}");
-        assertThat(KafkaClientProperties.isSecret("sasl.jaas.config")).isTrue();
-        assertThat(KafkaClientProperties.isSecret("ssl.keystore.key")).isTrue();
-        assertThat(KafkaClientProperties.isSecret("sasl.client.callback.handler.class")).isFalse();
-        assertThat(KafkaClientProperties.isSecret("security.protocol")).isFalse();
+        assertThat(Secrets.isSecretKey("sasl.jaas.config")).isTrue();
+        assertThat(Secrets.isSecretKey("ssl.keystore.key")).isTrue();
+        assertThat(Secrets.isSecretKey("sasl.client.callback.handler.class")).isFalse();
+        assertThat(Secrets.isSecretKey("security.protocol")).isFalse();
     }
 
     @Test
