@@ -8,12 +8,20 @@ import io.ragstream.embed.server.ModelKind;
 import io.ragstream.embed.server.OptionsJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -26,7 +34,8 @@ import java.util.stream.Collectors;
                 + "injected failures; runs until Ctrl-C.",
                 "Change settings while it runs: curl -d '{\"fail-mode\":\"503\",\"fail-every\":3}' "
                         + "http://127.0.0.1:PORT/admin/config; counters: curl http://127.0.0.1:PORT/admin/stats; "
-                        + "'{\"fail-mode\":\"down\",\"down-for\":\"10s\"}' refuses connections for 10 s."})
+                        + "'{\"fail-mode\":\"down\",\"down-for\":\"10s\"}' refuses connections for 10 s. "
+                        + "With an API key the admin endpoints need it too: add -H 'Authorization: Bearer KEY'."})
 public final class ServeEmbeddingsCommand implements Callable<Integer> {
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "11434",
@@ -58,8 +67,21 @@ public final class ServeEmbeddingsCommand implements Callable<Integer> {
                     + "and its queue; 0: no limit (default: ${DEFAULT-VALUE}).")
     int maxConcurrency;
 
-    @Option(names = "--api-key", paramLabel = "KEY", description = "Require Authorization: Bearer KEY (else 401).")
-    String apiKey;
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--api-key-env", paramLabel = "NAME",
+            description = "Require Authorization: Bearer KEY (else 401) on the embedding and admin endpoints, KEY being "
+                    + "the value of environment variable NAME.")
+    String apiKeyEnv;
+
+    @Option(names = "--api-key-file", paramLabel = "PATH",
+            description = "The same, KEY being the content of file PATH (surrounding whitespace dropped).")
+    Path apiKeyFile;
+
+    @Option(names = "--max-request-bytes", paramLabel = "BYTES", defaultValue = "" + EmbeddingServerOptions.DEFAULT_MAX_REQUEST_BYTES,
+            description = "The largest request body accepted; a larger one is answered 413 without being read (default: ${DEFAULT-VALUE}).")
+    long maxRequestBytes;
 
     @Option(names = "--fail-mode", paramLabel = "MODE", defaultValue = "none", converter = FailModeConverter.class,
             description = "none, 500, 503, 429, timeout (never answer), wrong-dimension (short vectors) or down "
@@ -76,10 +98,55 @@ public final class ServeEmbeddingsCommand implements Callable<Integer> {
             description = "How long fail-mode timeout holds a request before closing its connection (default: ${DEFAULT-VALUE}).")
     Duration hangFor;
 
-    /** The settings the flags give (the first server's port). */
+    /** Refused: a key on the command line is visible to every user of the machine in {@code ps}. */
+    @Option(names = "--api-key", paramLabel = "KEY", hidden = true)
+    void refuseApiKeyOnCommandLine(String key) {
+        throw new ParameterException(spec.commandLine(), "--api-key is not accepted: a key on the command line "
+                + "is visible to every user of the machine (ps). Use --api-key-env NAME or --api-key-file PATH.");
+    }
+
+    /** The settings the flags give (the first server's port), the key read from the process's environment. */
     public EmbeddingServerOptions options() {
+        return options(System::getenv);
+    }
+
+    /**
+     * The settings the flags give, {@code --api-key-env} looked up in {@code environment}.
+     *
+     * @throws ParameterException when the key's variable or file is missing, unreadable or empty,
+     *     or both are given
+     */
+    public EmbeddingServerOptions options(Function<String, String> environment) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency, perItemLatency,
-                maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                maxConcurrency, apiKey(environment), failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+    }
+
+    private String apiKey(Function<String, String> environment) {
+        if (apiKeyEnv != null && apiKeyFile != null) {
+            throw new ParameterException(spec.commandLine(), "give --api-key-env or --api-key-file, not both");
+        }
+        if (apiKeyEnv != null) {
+            String key = environment.apply(apiKeyEnv);
+            if (key == null || key.isBlank()) {
+                throw new ParameterException(spec.commandLine(),
+                        "--api-key-env: the environment variable " + apiKeyEnv + " is not set or empty");
+            }
+            return key.strip();
+        }
+        if (apiKeyFile != null) {
+            String key;
+            try {
+                key = Files.readString(apiKeyFile, StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw new ParameterException(spec.commandLine(),
+                        "--api-key-file: cannot read " + apiKeyFile + ": " + e.getMessage(), e);
+            }
+            if (key.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--api-key-file: " + apiKeyFile + " is empty");
+            }
+            return key;
+        }
+        return null;
     }
 
     /** How many servers to start. */
@@ -101,7 +168,7 @@ public final class ServeEmbeddingsCommand implements Callable<Integer> {
         System.out.printf("serving %s%s on %d server%s, latency %s + %s per text, max-concurrency %s%s%s:%n",
                 first.model(), first.servedModelName() != null ? " as " + first.servedModelName() : "",
                 count, count == 1 ? "" : "s", OptionsJson.format(fixedLatency), OptionsJson.format(perItemLatency),
-                maxConcurrency == 0 ? "unlimited" : maxConcurrency, apiKey != null ? ", API key required" : "",
+                maxConcurrency == 0 ? "unlimited" : maxConcurrency, first.apiKey() != null ? ", API key required" : "",
                 failMode != FailMode.NONE ? ", fail-mode " + failMode + (failEvery > 1 ? " every " + failEvery : "") : "");
         for (URI url : group.urls()) {
             System.out.println("  " + url);

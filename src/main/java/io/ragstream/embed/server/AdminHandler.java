@@ -6,15 +6,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * The knobs and counters of a running server, for tests and people with curl; never subject to
- * the API key, the concurrency limit or injected failures.
+ * The knobs and counters of a running server, for tests and people with curl. When an API key is
+ * set, every admin request must carry it ({@code Authorization: Bearer KEY}, else 401): whoever
+ * can reach the port could otherwise clear the key or take the server down. Bodies are limited
+ * as the embedding endpoints' are (413). Never subject to the concurrency limit or injected
+ * failures.
  * <ul>
  *   <li>{@code GET /admin/config}: the settings ({@link OptionsJson}).
  *   <li>{@code POST /admin/config} with a JSON object of settings to change, e.g.
@@ -42,6 +44,12 @@ final class AdminHandler implements HttpHandler {
         String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
         String path = exchange.getRequestURI().getPath();
         Responder responder = server.responder();
+        if (!RequestGuard.authorized(exchange, server.options().apiKey())) {
+            responder.send(exchange, Reply.json(401, Map.of("error",
+                    "the admin endpoints need the API key: Authorization: Bearer KEY"))
+                    .withHeader("WWW-Authenticate", "Bearer"));
+            return;
+        }
         switch (method + " " + path) {
             case "GET /admin/config" -> responder.send(exchange,
                     Reply.json(200, OptionsJson.render(server.options())));
@@ -58,8 +66,12 @@ final class AdminHandler implements HttpHandler {
     private void configure(HttpExchange exchange) throws IOException {
         Responder responder = server.responder();
         JsonNode patch;
-        try (InputStream in = exchange.getRequestBody()) {
-            patch = Reply.JSON.readTree(in.readAllBytes());
+        try {
+            patch = Reply.JSON.readTree(
+                    RequestGuard.readBody(exchange, server.options().maxRequestBytes()));
+        } catch (ApiException e) {
+            responder.send(exchange, e.reply());
+            return;
         } catch (JsonProcessingException e) {
             responder.send(exchange, error(e.getOriginalMessage()));
             return;

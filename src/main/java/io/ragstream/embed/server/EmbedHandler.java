@@ -3,9 +3,6 @@ package io.ragstream.embed.server;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -13,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The embedding request pipeline, the same for both {@link EmbeddingApi}s: API key, concurrency
- * limit (503), injected failure, parsing (400), model name (404), poison marker (400), context
+ * limit (503), body size (413, {@link RequestGuard}), injected failure, parsing (400), model name (404), poison marker (400), context
  * length, the model, then the answer no sooner than the configured latency after arrival.
  */
 final class EmbedHandler implements HttpHandler {
@@ -43,12 +40,9 @@ final class EmbedHandler implements HttpHandler {
         EmbeddingServerOptions options = server.options();
         EmbeddingServerStats stats = server.stats();
         stats.received();
-        if (options.apiKey() != null) {
-            String given = bearer(exchange);
-            if (given == null || !sameKey(given, options.apiKey())) {
-                answer(exchange, api.unauthorized(given != null));
-                return;
-            }
+        if (!RequestGuard.authorized(exchange, options.apiKey())) {
+            answer(exchange, api.unauthorized(RequestGuard.bearer(exchange) != null));
+            return;
         }
         if (!stats.tryEnter(options.maxConcurrency())) {
             stats.answered(503, true);
@@ -57,7 +51,15 @@ final class EmbedHandler implements HttpHandler {
         }
         boolean handedOver = false;
         try {
-            byte[] body = readBody(exchange);
+            byte[] body;
+            try {
+                body = RequestGuard.readBody(exchange, options.maxRequestBytes());
+            } catch (ApiException e) {
+                stats.answered(e.reply().status(), false);
+                handedOver = true;
+                responder.send(exchange, e.reply(), 0, stats::exit);
+                return;
+            }
             long sequence = server.nextSequence();
             FailMode failure = options.failMode().failsRequests()
                     && sequence % options.failEvery() == 0 ? options.failMode() : FailMode.NONE;
@@ -161,25 +163,5 @@ final class EmbedHandler implements HttpHandler {
     private void answer(HttpExchange exchange, Reply reply) {
         server.stats().answered(reply.status(), false);
         server.responder().send(exchange, reply);
-    }
-
-    private static byte[] readBody(HttpExchange exchange) throws IOException {
-        try (InputStream in = exchange.getRequestBody()) {
-            return in.readAllBytes();
-        }
-    }
-
-    private static String bearer(HttpExchange exchange) {
-        String header = exchange.getRequestHeaders().getFirst("Authorization");
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        String key = header.substring(7).trim();
-        return key.isEmpty() ? null : key;
-    }
-
-    private static boolean sameKey(String given, String expected) {
-        return MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
-                expected.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -19,8 +19,8 @@ import java.util.Objects;
  * @param maxConcurrency embedding requests in progress at once (waiting out their latency
  *     included); one more is answered 503 at once, as Ollama does past
  *     {@code OLLAMA_NUM_PARALLEL} plus its queue. 0: no limit (default 0)
- * @param apiKey when set, requests must carry {@code Authorization: Bearer <apiKey>}, else 401
- *     (default null)
+ * @param apiKey when set, embedding and admin requests must carry
+ *     {@code Authorization: Bearer <apiKey>}, else 401 (default null)
  * @param failMode how the requests picked by {@code failEvery} fail (default none)
  * @param failEvery fail every n-th embedding request, counted from the last change of the
  *     options (default 1: every one)
@@ -28,6 +28,8 @@ import java.util.Objects;
  *     permanent, per-input error (default null)
  * @param hangFor how long a {@link FailMode#TIMEOUT} request is held before its connection is
  *     closed without an answer (default 5 minutes)
+ * @param maxRequestBytes the largest request body accepted, on every endpoint (admin included);
+ *     a larger one is answered 413 without being read into memory (default 16 MiB)
  */
 public record EmbeddingServerOptions(
         int port,
@@ -40,9 +42,11 @@ public record EmbeddingServerOptions(
         FailMode failMode,
         int failEvery,
         String poisonMarker,
-        Duration hangFor) {
+        Duration hangFor,
+        long maxRequestBytes) {
 
     public static final Duration DEFAULT_HANG_FOR = Duration.ofMinutes(5);
+    public static final long DEFAULT_MAX_REQUEST_BYTES = 16L << 20;
 
     public EmbeddingServerOptions {
         if (port < 0 || port > 65535) {
@@ -63,12 +67,16 @@ public record EmbeddingServerOptions(
         }
         poisonMarker = poisonMarker == null || poisonMarker.isEmpty() ? null : poisonMarker;
         requireNonNegative(hangFor, "hang-for");
+        if (maxRequestBytes < 1) {
+            throw new IllegalArgumentException(
+                    "max-request-bytes must be at least 1, got " + maxRequestBytes);
+        }
     }
 
     /** The real model on a free port, no latency, no limit, no failures. */
     public static EmbeddingServerOptions defaults() {
         return new EmbeddingServerOptions(0, ModelKind.MINILM, null, Duration.ZERO, Duration.ZERO,
-                0, null, FailMode.NONE, 1, null, DEFAULT_HANG_FOR);
+                0, null, FailMode.NONE, 1, null, DEFAULT_HANG_FOR, DEFAULT_MAX_REQUEST_BYTES);
     }
 
     /** The name requests must carry: {@link #servedModelName()} or the model's own. */
@@ -83,27 +91,27 @@ public record EmbeddingServerOptions(
 
     public EmbeddingServerOptions withPort(int port) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     public EmbeddingServerOptions withModel(ModelKind model) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     public EmbeddingServerOptions withServedModelName(String servedModelName) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     public EmbeddingServerOptions withFixedLatency(Duration fixedLatency) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     public EmbeddingServerOptions withPerItemLatency(Duration perItemLatency) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     /** Both latencies, e.g. {@code withLatency(ofMillis(20), ofMillis(1))} for a GPU's shape. */
@@ -113,22 +121,27 @@ public record EmbeddingServerOptions(
 
     public EmbeddingServerOptions withMaxConcurrency(int maxConcurrency) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     public EmbeddingServerOptions withApiKey(String apiKey) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+    }
+
+    public EmbeddingServerOptions withMaxRequestBytes(long maxRequestBytes) {
+        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     public EmbeddingServerOptions withFailMode(FailMode failMode) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     public EmbeddingServerOptions withFailEvery(int failEvery) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     /** Fail every {@code every}-th request with {@code mode}. */
@@ -138,12 +151,12 @@ public record EmbeddingServerOptions(
 
     public EmbeddingServerOptions withPoisonMarker(String poisonMarker) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     public EmbeddingServerOptions withHangFor(Duration hangFor) {
         return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor);
+                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
     }
 
     @Override
@@ -154,7 +167,8 @@ public record EmbeddingServerOptions(
                 + "ms/item, maxConcurrency=" + maxConcurrency
                 + (apiKey != null ? ", apiKey=***" : "") + ", failMode=" + failMode
                 + (failMode.failsRequests() ? " every " + failEvery : "")
-                + (poisonMarker != null ? ", poisonMarker='" + poisonMarker + "'" : "") + "}";
+                + (poisonMarker != null ? ", poisonMarker='" + poisonMarker + "'" : "")
+                + ", maxRequestBytes=" + maxRequestBytes + "}";
     }
 
     private static String blankToNull(String value) {

@@ -31,10 +31,11 @@ public final class OptionsJson {
     public static final String FAIL_EVERY = "fail-every";
     public static final String POISON_MARKER = "poison-marker";
     public static final String HANG_FOR = "hang-for";
+    public static final String MAX_REQUEST_BYTES = "max-request-bytes";
 
     static final List<String> KEYS = List.of(PORT, MODEL, SERVED_MODEL_NAME, FIXED_LATENCY,
             PER_ITEM_LATENCY, MAX_CONCURRENCY, API_KEY, FAIL_MODE, FAIL_EVERY, POISON_MARKER,
-            HANG_FOR);
+            HANG_FOR, MAX_REQUEST_BYTES);
 
     private OptionsJson() {
     }
@@ -56,6 +57,7 @@ public final class OptionsJson {
         json.put(FAIL_EVERY, options.failEvery());
         json.put(POISON_MARKER, options.poisonMarker());
         json.put(HANG_FOR, format(options.hangFor()));
+        json.put(MAX_REQUEST_BYTES, options.maxRequestBytes());
         return json;
     }
 
@@ -94,6 +96,7 @@ public final class OptionsJson {
                     case FAIL_EVERY -> o.withFailEvery(integer(value, key));
                     case POISON_MARKER -> o.withPoisonMarker(nullableText(value, key));
                     case HANG_FOR -> o.withHangFor(duration(value, key));
+                    case MAX_REQUEST_BYTES -> o.withMaxRequestBytes(longValue(value, key));
                     default -> {
                         unknown.add(field.getKey());
                         yield o;
@@ -152,6 +155,20 @@ public final class OptionsJson {
         if (value.isTextual()) {
             try {
                 return Integer.parseInt(value.textValue().trim());
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new IllegalArgumentException(key + " must be an integer, got " + value);
+    }
+
+    private static long longValue(JsonNode value, String key) {
+        if (value.isIntegralNumber() && value.canConvertToLong()) {
+            return value.longValue();
+        }
+        if (value.isTextual()) {
+            try {
+                return Long.parseLong(value.textValue().trim());
             } catch (NumberFormatException e) {
                 // reported below
             }

@@ -349,7 +349,7 @@ class EmbeddingServerBehaviourTest {
         assertThat(options.failEvery()).isEqualTo(4);
         assertThat(options.poisonMarker()).isEqualTo("XX");
         assertThat(options.modelName()).isEqualTo("nomic-embed-text");
-        assertThat(TestHttp.get(config).json()).isEqualTo(json);
+        assertThat(TestHttp.get(config, "Authorization", "Bearer k").json()).isEqualTo(json);
 
         String request = "{\"model\": \"nomic-embed-text\", \"input\": \"x\"}";
         assertThat(post(server.ollamaUrl(), request).status()).isEqualTo(401);
@@ -359,8 +359,77 @@ class EmbeddingServerBehaviourTest {
                 .isEqualTo(404);
 
         TestHttp.Response cleared = post(config,
-                "{\"api-key\": null, \"served-model-name\": null, \"fail-mode\": \"none\"}");
+                "{\"api-key\": null, \"served-model-name\": null, \"fail-mode\": \"none\"}",
+                "Authorization", "Bearer k");
         assertThat(cleared.json().get("api-key").isNull()).isTrue();
+        assertThat(post(server.ollamaUrl(), OLLAMA_REQUEST).status()).isEqualTo(200);
+    }
+
+    @Test
+    void theAdminEndpointsNeedTheKeyOnceOneIsSet() {
+        server.configure(o -> o.withApiKey("the-key"));
+        URI config = server.url().resolve("/admin/config");
+        URI stats = server.url().resolve("/admin/stats");
+
+        for (String[] headers : List.of(new String[0], new String[] {"Authorization", "Bearer wrong"},
+                new String[] {"Authorization", "Basic the-key"})) {
+            TestHttp.Response read = TestHttp.get(stats, headers);
+            assertThat(read.status()).as(List.of(headers).toString()).isEqualTo(401);
+            assertThat(read.json().get("error").asText()).contains("API key");
+            assertThat(read.body()).doesNotContain("the-key");
+            assertThat(TestHttp.get(config, headers).status()).isEqualTo(401);
+            assertThat(post(config, "{\"api-key\": null}", headers).status()).isEqualTo(401);
+            assertThat(post(config, "{\"fail-mode\": \"down\"}", headers).status()).isEqualTo(401);
+            assertThat(post(server.url().resolve("/admin/stats/reset"), "", headers).status())
+                    .isEqualTo(401);
+        }
+        assertThat(server.options().apiKey()).isEqualTo("the-key");
+        assertThat(server.isUp()).isTrue();
+
+        assertThat(TestHttp.get(stats, "Authorization", "Bearer the-key").status()).isEqualTo(200);
+        TestHttp.Response cleared = post(config, "{\"api-key\": null}",
+                "Authorization", "Bearer the-key");
+        assertThat(cleared.status()).as(cleared.body()).isEqualTo(200);
+        assertThat(server.options().apiKey()).isNull();
+        assertThat(TestHttp.get(stats).status()).isEqualTo(200); // no key, no check
+    }
+
+    @Test
+    void answersABodyOverTheLimit413AndGoesOnServing() throws Exception {
+        server.configure(o -> o.withMaxRequestBytes(1024));
+        String big = "{\"model\": \"synthetic\", \"input\": \"" + "x".repeat(10_000) + "\"}";
+
+        for (URI uri : List.of(server.ollamaUrl(), server.openAiUrl(),
+                server.url().resolve("/admin/config"))) {
+            TestHttp.Response tooLarge = post(uri, big);
+            assertThat(tooLarge.status()).as(uri.toString()).isEqualTo(413);
+            assertThat(tooLarge.json().get("error").asText()).contains("max-request-bytes");
+            assertThat(post(server.ollamaUrl(), OLLAMA_REQUEST).status()).isEqualTo(200);
+        }
+        // chunked, with no Content-Length to go by
+        HttpRequest chunked = HttpRequest.newBuilder(server.ollamaUrl())
+                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(big.getBytes())))
+                .timeout(Duration.ofSeconds(30)).build();
+        assertThat(TestHttp.send(chunked).status()).isEqualTo(413);
+        assertThat(post(server.openAiUrl(), OPENAI_REQUEST).status()).isEqualTo(200);
+        assertThat(server.stats().snapshot().status(413)).isEqualTo(3);
+        assertThat(server.stats().snapshot().inFlight()).isZero();
+    }
+
+    @Test
+    void refusesAHugeBodyByItsLengthWithoutReadingIt() throws Exception {
+        assertThat(server.options().maxRequestBytes()).isEqualTo(16L << 20);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /api/embed HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n{\"model\"")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String answer = new String(socket.getInputStream().readNBytes(12),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(answer).isEqualTo("HTTP/1.1 413");
+        }
         assertThat(post(server.ollamaUrl(), OLLAMA_REQUEST).status()).isEqualTo(200);
     }
 

@@ -23,6 +23,7 @@ class EmbeddingServerOptionsTest {
         assertThat(o.failEvery()).isEqualTo(1);
         assertThat(o.poisonMarker()).isNull();
         assertThat(o.hangFor()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(o.maxRequestBytes()).isEqualTo(16L * 1024 * 1024);
     }
 
     @Test
@@ -42,7 +43,9 @@ class EmbeddingServerOptionsTest {
         assertThatThrownBy(() -> o.withFailEvery(0)).hasMessageContaining("fail-every");
         assertThatThrownBy(() -> o.withFixedLatency(Duration.ofMillis(-1)))
                 .hasMessageContaining("fixed-latency");
+        assertThatThrownBy(() -> o.withMaxRequestBytes(0)).hasMessageContaining("max-request-bytes");
         assertThat(o.withApiKey(" ").apiKey()).isNull();
+        assertThat(o.withApiKey("s3cret").toString()).doesNotContain("s3cret").contains("apiKey=***");
         assertThat(o.withServedModelName("").modelName()).isEqualTo("all-MiniLM-L6-v2");
     }
 
@@ -74,7 +77,8 @@ class EmbeddingServerOptionsTest {
 
         assertThat(o).isEqualTo(new EmbeddingServerOptions(0, ModelKind.SYNTHETIC,
                 "nomic-embed-text", Duration.ofMillis(20), Duration.ofNanos(500_000), 8, "k",
-                FailMode.TIMEOUT, 10, "XX", Duration.ofSeconds(30)));
+                FailMode.TIMEOUT, 10, "XX", Duration.ofSeconds(30),
+                EmbeddingServerOptions.DEFAULT_MAX_REQUEST_BYTES));
     }
 
     @Test

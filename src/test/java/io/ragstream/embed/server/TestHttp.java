@@ -57,8 +57,12 @@ final class TestHttp {
         return new Response(r.statusCode(), r.body(), r.headers());
     }
 
-    static Response get(URI uri) {
-        return send(HttpRequest.newBuilder(uri).GET().timeout(Duration.ofSeconds(30)).build());
+    static Response get(URI uri, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(Duration.ofSeconds(30));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return send(request.build());
     }
 
     static String json(Object value) {
