@@ -26,7 +26,8 @@ import java.util.stream.Collectors;
  */
 public final class RagstreamConfig implements Serializable {
     private static final long serialVersionUID = 1L;
-    private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+    /** {@code ${NAME}}: an environment variable; {@code ${file:/path}}: a file's content (a mounted secret). */
+    private static final Pattern ENV_REF = Pattern.compile("\\$\\{(?:([A-Za-z_][A-Za-z0-9_]*)|file:([^}]+))}");
     private static final Map<String, ConfigOption<?>> OPTIONS = RagstreamOptions.ALL.stream()
             .collect(Collectors.toMap(ConfigOption::key, o -> o, (a, b) -> a, LinkedHashMap::new));
 
@@ -134,11 +135,20 @@ public final class RagstreamConfig implements Serializable {
         return value;
     }
 
+    /** The file's content without its trailing line break, as Kubernetes and Docker secrets are mounted. */
+    private static String readSecretFile(String key, String path) {
+        try {
+            return Files.readString(Path.of(path.trim())).stripTrailing();
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException(key, "cannot read the file in ${file:" + path + "}: " + e.getClass().getSimpleName());
+        }
+    }
+
     private String resolveEnv(String key, String value) {
         Matcher m = ENV_REF.matcher(value);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
-            String resolved = env.get(m.group(1));
+            String resolved = m.group(1) != null ? env.get(m.group(1)) : readSecretFile(key, m.group(2));
             if (resolved == null) {
                 throw new ConfigException(key, "environment variable " + m.group(1) + " is not set");
             }

@@ -294,6 +294,17 @@ class RagstreamConfigTest {
     }
 
     @Test
+    void aSecretComesFromAMountedFileWithoutItsLineBreak() throws IOException {
+        Path secret = java.nio.file.Files.writeString(dir.resolve("pg-password"), "s3cret-from-file\n");
+        Path yaml = yaml("postgres:\n  password: ${file:" + secret + "}\n");
+
+        assertThat(RagstreamConfig.load(yaml, List.of(), Map.of()).get(POSTGRES_PASSWORD)).isEqualTo("s3cret-from-file");
+        RagstreamConfig missing = RagstreamConfig.load(null, List.of("postgres.password=${file:" + dir.resolve("nope") + "}"), Map.of());
+        assertThatThrownBy(() -> missing.get(POSTGRES_PASSWORD)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("config key 'postgres.password'").hasMessageContaining("cannot read the file");
+    }
+
+    @Test
     void theDefaultPasswordComesFromTheEnvironment() {
         RagstreamConfig config = RagstreamConfig.of(Map.of(), Map.of("RAGSTREAM_PG_PASSWORD", "from-env"));
 
