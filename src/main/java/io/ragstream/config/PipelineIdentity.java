@@ -90,7 +90,7 @@ public record PipelineIdentity(List<String> topics, String database, String docu
         Properties parsed = org.postgresql.Driver.parseURL(jdbcUrl, new Properties());
         if (parsed == null || parsed.getProperty("PGDBNAME", "").isEmpty()) {
             throw new ConfigException(RagstreamOptions.POSTGRES_URL.key(),
-                    "'" + withoutParameters(Secrets.redactUrl(jdbcUrl)) + "' is not a PostgreSQL JDBC URL with a database, "
+                    "'" + Secrets.withoutParameters(jdbcUrl) + "' is not a PostgreSQL JDBC URL with a database, "
                             + "e.g. jdbc:postgresql://127.0.0.1:5432/ragstream");
         }
         String[] hosts = parsed.getProperty("PGHOST", "localhost").split(",");
@@ -101,11 +101,5 @@ public record PipelineIdentity(List<String> topics, String database, String docu
             servers.add(hosts[i].trim().toLowerCase(Locale.ROOT) + ":" + port);
         }
         return String.join(",", servers) + "/" + parsed.getProperty("PGDBNAME");
-    }
-
-    /** A URL's parameters may hold a password: an error message shows the URL without them. */
-    private static String withoutParameters(String url) {
-        int q = url.indexOf('?');
-        return q < 0 ? url : url.substring(0, q) + "?...";
     }
 }

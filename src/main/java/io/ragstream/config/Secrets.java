@@ -41,6 +41,13 @@ public final class Secrets {
         return m.appendTail(out).toString();
     }
 
+    /** Where a message names a server: the URL without user info and without any parameter. */
+    public static String withoutParameters(String url) {
+        String redacted = redactUrl(url);
+        int q = redacted.indexOf('?');
+        return q < 0 ? redacted : redacted.substring(0, q);
+    }
+
     /**
      * For a job submitted to a cluster: {@code --set} values travel as program arguments, which the
      * REST API and web UI show, so a secret there is refused unless it is an {@code ${ENV}} reference

@@ -127,13 +127,7 @@ public final class PgVectorExtension {
                         + "database is enough (bin/ragstream services start does it for the local services)"
                 : "run bin/ragstream setup for the local services, or install PGDG's postgresql-NN-pgvector or use "
                         + "the pgvector/pgvector:0.8.6-pg17 image, then ALTER EXTENSION vector UPDATE in this database";
-        return "pgvector " + version + " in " + withoutParameters(Secrets.redactUrl(url)) + " is older than " + MINIMUM_SAFE + ": "
+        return "pgvector " + version + " in " + Secrets.withoutParameters(url) + " is older than " + MINIMUM_SAFE + ": "
                 + REASONS + ". Fix: " + fix;
-    }
-
-    /** A JDBC URL may carry a password among its parameters: keep them out of messages. */
-    static String withoutParameters(String url) {
-        int q = url.indexOf('?');
-        return q < 0 ? url : url.substring(0, q);
     }
 }

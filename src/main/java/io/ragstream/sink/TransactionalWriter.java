@@ -162,21 +162,17 @@ final class TransactionalWriter
 
     @Override
     public void write(DocumentUpdate update, Context context) throws IOException, InterruptedException {
+        long bytes = estimatedBytes(update);
         // room first: the buffer never holds more than its cap (one update larger than the cap waits alone)
-        if (!prepared.isEmpty() && !unwritten.isEmpty()
-                && unwrittenBytes + estimatedBytes(update) > options.maxBufferedBytes()) {
+        if (!prepared.isEmpty() && !unwritten.isEmpty() && unwrittenBytes + bytes > options.maxBufferedBytes()) {
             awaitRoom();
         }
-        buffer(update);
+        unwritten.add(update);
+        unwrittenBytes += bytes;
         // past a full batch, ask PostgreSQL again only once per further batch
         if (unwritten.size() >= options.batchSize() && unwritten.size() % options.batchSize() == 0) {
             writeIfFree();
         }
-    }
-
-    private void buffer(DocumentUpdate update) {
-        unwritten.add(update);
-        unwrittenBytes += estimatedBytes(update);
     }
 
     /**
@@ -186,18 +182,11 @@ final class TransactionalWriter
      */
     private void awaitRoom() throws IOException, InterruptedException {
         long start = System.nanoTime();
-        long deadline = start + fullBufferWait.toNanos();
         try {
-            while (!prepared.isEmpty()) {
-                if (System.nanoTime() > deadline) {
-                    throw new IOException(options + ": " + unwrittenBytes + " bytes of updates (more than "
-                            + RagstreamOptions.SINK_MAX_BUFFERED_BYTES.key() + ") waited " + fullBufferWait
-                            + " for the checkpoint of " + prepared + " to complete; is checkpointing failing?");
-                }
-                if (!mailbox.tryYield()) {
-                    Thread.sleep(20);
-                }
-                refreshPrepared();
+            if (!awaitCommitted(fullBufferWait)) {
+                throw new IOException(options + ": " + unwrittenBytes + " bytes of updates (more than "
+                        + RagstreamOptions.SINK_MAX_BUFFERED_BYTES.key() + ") waited " + fullBufferWait
+                        + " for the checkpoint of " + prepared + " to complete; is checkpointing failing?");
             }
         } catch (SQLException e) {
             fail("waiting for the previous transaction to be committed", e);
@@ -232,15 +221,8 @@ final class TransactionalWriter
      * would not.
      */
     private void awaitPreviousCommit() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + endOfInputCommitWait.toNanos();
         try {
-            while (!prepared.isEmpty() && System.nanoTime() < deadline) {
-                if (!mailbox.tryYield()) {
-                    Thread.sleep(20);
-                }
-                refreshPrepared();
-            }
-            if (!prepared.isEmpty()) {
+            if (!awaitCommitted(endOfInputCommitWait)) {
                 try (Connection c = options.connect()) {
                     for (String gid : prepared) {
                         PreparedTransactions.commit(c, gid);
@@ -252,6 +234,24 @@ final class TransactionalWriter
         } catch (SQLException e) {
             fail("committing the previous transaction at the end of input", e);
         }
+    }
+
+    /**
+     * Lets the task's mailbox run (the committer commits on the checkpoint-complete mail) until
+     * PostgreSQL holds no transaction of this writer prepared; false if {@code wait} ran out first.
+     */
+    private boolean awaitCommitted(Duration wait) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (!prepared.isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            if (!mailbox.tryYield()) {
+                Thread.sleep(20);
+            }
+            refreshPrepared();
+        }
+        return true;
     }
 
     private void refreshPrepared() throws SQLException {

@@ -20,6 +20,8 @@ class SecretsTest {
         assertThat(Secrets.redactUrl("jdbc:postgresql://127.0.0.1:5432/ragstream")).isEqualTo("jdbc:postgresql://127.0.0.1:5432/ragstream");
         assertThat(Secrets.redactUrl("jdbc:postgresql://h/db?sslpassword=p&user=bob")).isEqualTo("jdbc:postgresql://h/db?sslpassword=***&user=bob");
         assertThat(Secrets.redactUrl(null)).isNull();
+        assertThat(Secrets.withoutParameters("jdbc:postgresql://alice:pw@db:5432/rag?sslmode=require"))
+                .isEqualTo("jdbc:postgresql://***@db:5432/rag");
     }
 
     @Test
