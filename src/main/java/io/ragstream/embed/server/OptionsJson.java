@@ -149,17 +149,11 @@ public final class OptionsJson {
     }
 
     private static int integer(JsonNode value, String key) {
-        if (value.isIntegralNumber()) {
-            return value.intValue();
+        long number = longValue(value, key);
+        if (number != (int) number) {
+            throw new IllegalArgumentException(key + " must be an integer, got " + value);
         }
-        if (value.isTextual()) {
-            try {
-                return Integer.parseInt(value.textValue().trim());
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-        }
-        throw new IllegalArgumentException(key + " must be an integer, got " + value);
+        return (int) number;
     }
 
     private static long longValue(JsonNode value, String key) {
