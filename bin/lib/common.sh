@@ -14,6 +14,7 @@ LOG_DIR="$STATE_DIR/logs"
 PG_PORT="${RAGSTREAM_PG_PORT:-5432}"
 KAFKA_PORT="${RAGSTREAM_KAFKA_PORT:-9092}"
 KAFKA_CTRL_PORT=$((KAFKA_PORT + 1))
+KAFKA_SASL_PORT=$((KAFKA_PORT + 2))      # the SASL_SSL listener (SCRAM-SHA-512 over TLS)
 
 PG_MAJOR=15
 PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
@@ -26,6 +27,11 @@ PG_DB=ragstream
 KAFKA_DIR="$STATE_DIR/kafka"
 KAFKA_LIBS="$KAFKA_DIR/libs"
 KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
+# a Kafka client's settings for the SASL_SSL listener (usable as --command-config), mode 600
+KAFKA_SASL_CLIENT_PROPS="$KAFKA_DIR/client-sasl-ssl.properties"
+KAFKA_SASL_USER=ragstream
+
+TLS_DIR="$STATE_DIR/tls"
 
 # The Java side reads the password from the environment (config: ${RAGSTREAM_PG_PASSWORD});
 # this default only matches the local development services.

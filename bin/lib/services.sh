@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # `bin/ragstream services start|stop|status`: a local PostgreSQL (+pgvector) and a single-node
 # Kafka broker (KRaft), both on 127.0.0.1, with data, pid files and logs under .ragstream/.
+# PostgreSQL takes TLS connections and the broker has a SASL_SSL listener beside PLAINTEXT, both
+# with the certificate of .ragstream/tls/ (tls.sh), so the secured paths are tested for real.
 # Sourced by bin/ragstream after common.sh. Only processes whose pid we recorded are ever stopped.
 
 PG_LOG="$LOG_DIR/postgres.log"
@@ -61,6 +63,10 @@ pg_init() {
       --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     echo "include_dir = 'conf.d'" | as_postgres tee -a "$PG_DATA/postgresql.conf" >/dev/null
   fi
+  # PostgreSQL reads its key only when it owns it and nobody else may read it: its own copy.
+  as_postgres mkdir -p "$PG_DIR/tls"
+  as_postgres sh -c 'umask 077 && cat >"$1"' - "$PG_DIR/tls/server.key" <"$TLS_KEY"
+  as_postgres sh -c 'cat >"$1"' - "$PG_DIR/tls/server.pem" <"$TLS_CERT"
   # Rewritten on every start so RAGSTREAM_PG_PORT takes effect.
   as_postgres mkdir -p "$PG_DATA/conf.d"
   as_postgres tee "$PG_DATA/conf.d/ragstream.conf" >/dev/null <<CONF
@@ -70,6 +76,10 @@ port = $PG_PORT
 unix_socket_directories = '$PG_SOCKET_DIR'
 max_prepared_transactions = 64    # the exactly-once (XA) sink prepares transactions
 shared_buffers = 256MB
+# TLS offered, not required: sslmode=verify-full with sslrootcert=.ragstream/tls/ca.pem verifies it
+ssl = on
+ssl_cert_file = '$PG_DIR/tls/server.pem'
+ssl_key_file = '$PG_DIR/tls/server.key'
 CONF
   # pg_ctl writes the log as postgres; the file must exist and be postgres's.
   touch "$PG_LOG"
@@ -155,17 +165,25 @@ kafka_java() { java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$KAFKA_LOG4J
 
 kafka_write_config() {
   mkdir -p "$KAFKA_DATA" "$LOG_DIR"
-  # Rewritten on every start so RAGSTREAM_KAFKA_PORT takes effect.
+  # Rewritten on every start so RAGSTREAM_KAFKA_PORT takes effect; it holds the keystore password.
+  : >"$KAFKA_PROPS"
+  chmod 600 "$KAFKA_PROPS"
   cat >"$KAFKA_PROPS" <<PROPS
 # written by bin/ragstream services start: one broker that is also its own KRaft controller
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CTRL_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
 inter.broker.listener.name=PLAINTEXT
+# SCRAM users live in the cluster metadata; kafka_add_scram_user creates the client's at start
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$TLS_KEYSTORE
+listener.name.sasl_ssl.ssl.keystore.password=$(cat "$TLS_STORE_PASSWORD")
 log.dirs=$KAFKA_DATA
 num.partitions=4
 auto.create.topics.enable=true
@@ -226,8 +244,8 @@ kafka_start() {
     || die "the Kafka broker jars are missing: run bin/ragstream setup"
   rm -f "$KAFKA_PIDFILE"
   local p
-  for p in "$KAFKA_PORT" "$KAFKA_CTRL_PORT"; do
-    port_open "$p" && die "kafka: port $p is taken by another process; set RAGSTREAM_KAFKA_PORT (uses it and the next one)"
+  for p in "$KAFKA_PORT" "$KAFKA_CTRL_PORT" "$KAFKA_SASL_PORT"; do
+    port_open "$p" && die "kafka: port $p is taken by another process; set RAGSTREAM_KAFKA_PORT (uses it and the next two)"
   done
   kafka_write_config
   kafka_format
@@ -251,7 +269,38 @@ kafka_start() {
     ((SECONDS < deadline)) || die "kafka: not listening on 127.0.0.1:$KAFKA_PORT after 60 s (see $KAFKA_LOG)"
     sleep 0.2
   done
-  say "kafka: ready in $(elapsed "$t0") s (pid $pid)"
+  kafka_add_scram_user
+  say "kafka: ready in $(elapsed "$t0") s (pid $pid; SASL_SSL on 127.0.0.1:$KAFKA_SASL_PORT, client settings in ${KAFKA_SASL_CLIENT_PROPS#"$RAGSTREAM_ROOT"/})"
+}
+
+# The SCRAM user of the SASL_SSL listener, with a password made once and kept (mode 600) in the
+# client properties file; (re)set at every start, which also covers a broker formatted afresh.
+# The password reaches the admin tool in a file, never on a command line.
+kafka_add_scram_user() {
+  local password_file="$KAFKA_DIR/sasl.password" config
+  if [[ ! -s "$password_file" ]]; then
+    (umask 077 && openssl rand -hex 24 >"$password_file")
+  fi
+  config="$(umask 077 && mktemp "$KAFKA_DIR/scram.XXXXXX")"
+  echo "SCRAM-SHA-512=password=$(cat "$password_file")" >"$config"   # no [brackets] in a file
+  # its error output can quote the file's line: not shown
+  if ! kafka_java kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter \
+    --entity-type users --entity-name "$KAFKA_SASL_USER" --add-config-file "$config" >/dev/null 2>&1; then
+    rm -f "$config"
+    die "kafka: could not create the SCRAM user $KAFKA_SASL_USER (see $KAFKA_LOG)"
+  fi
+  rm -f "$config"
+  (umask 077 && cat >"$KAFKA_SASL_CLIENT_PROPS" <<PROPS
+# written by bin/ragstream services start: a Kafka client's settings for the local SASL_SSL listener
+bootstrap.servers=127.0.0.1:$KAFKA_SASL_PORT
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_SASL_USER" password="$(cat "$password_file")";
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$TLS_TRUSTSTORE
+ssl.truststore.password=$(cat "$TLS_STORE_PASSWORD")
+PROPS
+  )
 }
 
 kafka_stop() {
@@ -268,6 +317,7 @@ kafka_stop() {
 # --- both --------------------------------------------------------------------------------
 
 services_start() {
+  tls_ensure
   pg_start
   kafka_start
 }
@@ -293,7 +343,7 @@ services_status() {
     echo "postgres: stopped  (port $PG_PORT)"; rc=3
   fi
   if kafka_running && port_open "$KAFKA_PORT"; then
-    echo "kafka:    running  pid $(kafka_pid)  127.0.0.1:$KAFKA_PORT  data ${KAFKA_DATA#"$RAGSTREAM_ROOT"/}"
+    echo "kafka:    running  pid $(kafka_pid)  127.0.0.1:$KAFKA_PORT (SASL_SSL $KAFKA_SASL_PORT)  data ${KAFKA_DATA#"$RAGSTREAM_ROOT"/}"
   elif kafka_running; then
     echo "kafka:    starting pid $(kafka_pid)  (not yet listening on 127.0.0.1:$KAFKA_PORT)"; rc=3
   else

@@ -3,7 +3,7 @@
 # Each step checks whether its result is already there and skips itself, so a second run is quick.
 # Sourced by bin/ragstream after common.sh.
 
-PG_PACKAGES=(postgresql-15 postgresql-server-dev-15 build-essential)
+PG_PACKAGES=(postgresql-15 postgresql-server-dev-15 build-essential openssl)
 PGVECTOR_CONTROL="/usr/share/postgresql/$PG_MAJOR/extension/vector.control"
 BUILD_DIR="$STATE_DIR/build"
 KAFKA_POM="$RAGSTREAM_ROOT/bin/lib/kafka-broker.pom.xml"
