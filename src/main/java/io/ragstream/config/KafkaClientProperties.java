@@ -66,6 +66,17 @@ public record KafkaClientProperties(Map<String, String> values) implements Seria
         return values;
     }
 
+    /** {@code message} with every secret value of these settings in it shown as {@code ******}. */
+    public String redact(String message) {
+        String out = message == null ? "" : message;
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            if (Secrets.isSecretKey(e.getKey()) && !e.getValue().isEmpty()) {
+                out = out.replace(e.getValue(), "******");
+            }
+        }
+        return out;
+    }
+
     @Override
     public String toString() {
         return values.entrySet().stream()

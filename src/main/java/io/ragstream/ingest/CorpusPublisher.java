@@ -1,12 +1,10 @@
 package io.ragstream.ingest;
 
+import io.ragstream.config.ConfigException;
 import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import me.tongfei.progressbar.ProgressBar;
-import io.ragstream.config.KafkaClientProperties;
-import io.ragstream.config.RagstreamConfig;
-import io.ragstream.config.RagstreamOptions;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -15,6 +13,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -25,7 +24,13 @@ public final class CorpusPublisher {
 
     /** To the brokers of {@code kafka.bootstrap-servers}, with the {@code kafka.properties.*} settings. */
     public static void publish(RagstreamConfig config, String topic, List<CorpusDocument> docs) throws Exception {
-        publish(producerProperties(config), topic, docs);
+        try {
+            publish(producerProperties(config), topic, docs);
+        } catch (IllegalStateException e) {
+            Optional<ConfigException> refused =
+                    KafkaConnectionCheck.refusal(e.getCause(), config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS));
+            throw refused.isPresent() ? refused.get() : e;
+        }
     }
 
     /**

@@ -15,6 +15,7 @@ import io.ragstream.embed.SplitRejectedChunks;
 import io.ragstream.ingest.DeadLetter;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.ingest.DocumentSources;
+import io.ragstream.ingest.KafkaConnectionCheck;
 import io.ragstream.ingest.KafkaRecord;
 import io.ragstream.ingest.ParseDocuments;
 import io.ragstream.sink.PgVectorSink;
@@ -53,6 +54,7 @@ public final class RagstreamJob {
     /** The job with its production source and sinks; creates the tables first if configured to. */
     public static void buildFromConfig(StreamExecutionEnvironment env, RagstreamConfig config) throws Exception {
         env.enableCheckpointing(config.get(RagstreamOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        KafkaConnectionCheck.check(config);
         build(env, config, DocumentSources.kafka(config), pgVectorSink(config), DocumentSources.deadLetters(config));
     }
 

@@ -128,6 +128,16 @@ class KafkaClientPropertiesTest {
     }
 
     @Test
+    void redactsEverySecretValueFromAMessage() {
+        KafkaClientProperties properties = new KafkaClientProperties(Map.of(
+                "sasl.jaas.config", JAAS, "ssl.truststore.password", "trust-pw", "security.protocol", "SASL_SSL"));
+
+        assertThat(properties.redact("login " + JAAS + " failed; store trust-pw over SASL_SSL"))
+                .isEqualTo("login ****** failed; store ****** over SASL_SSL");
+        assertThat(properties.redact(null)).isEmpty();
+    }
+
+    @Test
     void appliesOnTopOfExistingProperties() {
         Properties props = new Properties();
         props.setProperty("security.protocol", "PLAINTEXT");

@@ -13,7 +13,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -35,6 +39,11 @@ public final class TestServices {
     public static final String PG_URL = System.getProperty("ragstream.it.pg.url", "jdbc:postgresql://127.0.0.1:5432/ragstream");
     public static final String PG_USER = "ragstream";
     public static final String PG_PASSWORD = "ragstream";
+    /** The broker's SASL_SSL listener: a Kafka client's settings for it, written by {@code services start}. */
+    public static final Path KAFKA_SASL_SSL = Path.of(System.getProperty("ragstream.it.kafka.sasl-ssl",
+            ".ragstream/kafka/client-sasl-ssl.properties"));
+    /** The local CA that signed the broker's and PostgreSQL's certificate. */
+    public static final Path TLS_CA = Path.of(System.getProperty("ragstream.it.tls.ca", ".ragstream/tls/ca.pem"));
 
     /** Names unique to one test. */
     public final String name;
@@ -55,11 +64,16 @@ public final class TestServices {
 
     /** Job settings pointing at this test's topics and tables; extra entries override. */
     public RagstreamConfig config(String... overrides) {
-        return RagstreamConfig.of(settings(overrides), Map.of());
+        return config(Map.of(), overrides);
+    }
+
+    /** The same, with {@code ${NAME}} references in the settings resolved from {@code env}. */
+    public RagstreamConfig config(Map<String, String> env, String... overrides) {
+        return RagstreamConfig.of(settings(overrides), env);
     }
 
     /** The same, on top of a YAML file (for settings such as lists of endpoints). */
-    public RagstreamConfig config(java.nio.file.Path yaml, String... overrides) {
+    public RagstreamConfig config(Path yaml, String... overrides) {
         return RagstreamConfig.load(yaml, settings(overrides).entrySet().stream()
                 .map(e -> e.getKey() + "=" + e.getValue()).toList(), Map.of());
     }
@@ -90,6 +104,19 @@ public final class TestServices {
             values.put(o.substring(0, eq), o.substring(eq + 1));
         }
         return values;
+    }
+
+    /** The settings of a Kafka client for the SASL_SSL listener, secrets included. */
+    public static Properties saslSslClient() throws IOException {
+        if (!Files.isReadable(KAFKA_SASL_SSL)) {
+            throw new IOException(KAFKA_SASL_SSL + " is missing: the local broker writes it when it starts its SASL_SSL "
+                    + "listener (bin/ragstream services start)");
+        }
+        Properties props = new Properties();
+        try (var in = Files.newInputStream(KAFKA_SASL_SSL)) {
+            props.load(in);
+        }
+        return props;
     }
 
     public static Connection connect() throws SQLException {
@@ -148,8 +175,16 @@ public final class TestServices {
 
     /** Reads a topic from the start until {@code expected} records arrived or the time is up. */
     public static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, int expected, Duration timeout) {
+        Properties plaintext = new Properties();
+        plaintext.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA);
+        return readTopic(topic, expected, timeout, plaintext);
+    }
+
+    /** The same, through a listener of the given client settings (bootstrap servers included). */
+    public static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, int expected, Duration timeout,
+                                                                 Properties client) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA);
+        props.putAll(client);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -181,19 +216,19 @@ public final class TestServices {
     }
 
     /** The shipped test corpus as a JSONL file in {@code dir}, for backfills. */
-    public static java.nio.file.Path testCorpusFile(java.nio.file.Path dir) throws java.io.IOException {
-        java.nio.file.Path file = dir.resolve("e2e-documents.jsonl");
-        try (java.io.InputStream in = TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
-            java.nio.file.Files.write(file, in.readAllBytes());
+    public static Path testCorpusFile(Path dir) throws IOException {
+        Path file = dir.resolve("e2e-documents.jsonl");
+        try (InputStream in = TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
+            Files.write(file, in.readAllBytes());
         }
         return file;
     }
 
     /** The small corpus the project ships for its tests: ten documents of tenant acme. */
-    public static List<com.fasterxml.jackson.databind.JsonNode> testCorpus() throws java.io.IOException {
+    public static List<com.fasterxml.jackson.databind.JsonNode> testCorpus() throws IOException {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         List<com.fasterxml.jackson.databind.JsonNode> docs = new ArrayList<>();
-        try (java.io.InputStream in = TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
+        try (InputStream in = TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 if (!line.isBlank()) {
                     docs.add(json.readTree(line));

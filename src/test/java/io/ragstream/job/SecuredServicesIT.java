@@ -1,0 +1,261 @@
+package io.ragstream.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragstream.config.ConfigException;
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.ingest.CorpusDocument;
+import io.ragstream.ingest.CorpusPublisher;
+import io.ragstream.testing.CapturedLogs;
+import io.ragstream.testing.TestServices;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.util.TestStreamEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.logging.log4j.core.LogEvent;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static io.ragstream.testing.TestServices.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The job as against a managed Kafka and PostgreSQL: the local broker's SASL_SSL listener
+ * (SCRAM-SHA-512 over TLS) and PostgreSQL over TLS with {@code sslmode=verify-full}, both with
+ * certificates of the CA {@code bin/ragstream services} made. Documents go in and rows come out,
+ * dead letters and status records are written through the same listener, and none of the secrets
+ * the job was given appears in anything it wrote: logs, dead letters, status records, the REST
+ * API's job details. A wrong password stops the job before it starts, naming the setting.
+ */
+class SecuredServicesIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration WAIT = Duration.ofSeconds(180);
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    private final TestServices services = new TestServices("secured");
+    private final String pgRole = "it_secured_" + UUID.randomUUID().toString().substring(0, 8);
+    private final String pgPassword = "pg-" + UUID.randomUUID();
+    private boolean roleCreated;
+    private Properties broker;
+    private Path truststorePasswordFile;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        try (Connection c = TestServices.connect(); Statement st = c.createStatement()) {
+            List<String> prepared = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT gid FROM pg_prepared_xacts WHERE owner = '" + pgRole + "'")) {
+                while (rs.next()) {
+                    prepared.add(rs.getString(1));
+                }
+            }
+            for (String gid : prepared) { // a cancelled exactly-once job leaves its last transaction prepared
+                st.execute("ROLLBACK PREPARED '" + gid.replace("'", "''") + "'");
+            }
+            services.dropTables();
+            if (roleCreated) { // what it created that others use (the transaction markers) stays
+                st.execute("REASSIGN OWNED BY " + pgRole + " TO " + TestServices.PG_USER);
+                st.execute("DROP OWNED BY " + pgRole);
+                st.execute("DROP ROLE " + pgRole);
+            }
+        }
+        if (truststorePasswordFile != null) {
+            Files.deleteIfExists(truststorePasswordFile);
+        }
+        if (broker != null) {
+            try (Admin admin = Admin.create(broker)) {
+                admin.deleteTopics(List.of(services.documentsTopic, services.dlqTopic, services.statusTopic));
+            }
+        }
+    }
+
+    @Test
+    void theJobRunsThroughTheSecuredListenerAndKeepsItsSecretsOutOfSight(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        broker = TestServices.saslSslClient();
+        String scramPassword = jaasPassword(broker.getProperty("sasl.jaas.config"));
+        List<String> secrets = List.of(scramPassword, broker.getProperty("ssl.truststore.password"), pgPassword);
+        createRole();
+        RagstreamConfig config = securedConfig(broker.getProperty("sasl.jaas.config"));
+        try (Admin admin = Admin.create(broker)) {
+            admin.createTopics(List.of(new NewTopic(services.documentsTopic, 2, (short) 1),
+                    new NewTopic(services.dlqTopic, 1, (short) 1), new NewTopic(services.statusTopic, 1, (short) 1)))
+                    .all().get();
+        }
+        List<JsonNode> corpus = TestServices.testCorpus();
+        List<String> written = new ArrayList<>();
+
+        List<LogEvent> logs = CapturedLogs.everything(() -> {
+            StreamExecutionEnvironment env = new TestStreamEnvironment(cluster, 2);
+            RagstreamJob.buildFromConfig(env, config);
+            JobClient job = env.executeAsync("ragstream-secured");
+            try {
+                try (KafkaProducer<byte[], byte[]> producer =
+                             new KafkaProducer<>(broker, new ByteArraySerializer(), new ByteArraySerializer())) {
+                    for (JsonNode doc : corpus) {
+                        producer.send(new ProducerRecord<>(services.documentsTopic,
+                                ("acme/" + doc.get("id").asText()).getBytes(StandardCharsets.UTF_8),
+                                doc.toString().getBytes(StandardCharsets.UTF_8))).get();
+                    }
+                    producer.send(new ProducerRecord<>(services.documentsTopic, "acme/broken".getBytes(StandardCharsets.UTF_8),
+                            "{\"id\": \"broken\", \"text\": ".getBytes(StandardCharsets.UTF_8))).get();
+                }
+                // `produce` takes the same settings
+                CorpusPublisher.publish(config, services.documentsTopic,
+                        List.of(new CorpusDocument("acme", "published", "Published", "Sent by the produce command.", null)));
+
+                int documents = corpus.size() + 1;
+                await(documents + " documents in " + services.documentsTable, WAIT, () -> TestServices.rows(
+                        "SELECT count(*) FROM \"" + services.documentsTable + "\"").equals(List.of(String.valueOf(documents))));
+                assertThat(TestServices.rows("SELECT bool_and(ssl)::text FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)"
+                        + " WHERE usename = '" + pgRole + "'")).as("the sink's sessions run over TLS").containsExactly("true");
+
+                List<ConsumerRecord<byte[], byte[]>> letters = TestServices.readTopic(services.dlqTopic, 1, WAIT, broker);
+                assertThat(letters).hasSize(1);
+                assertThat(JSON.readTree(letters.get(0).value()).get("reason").asText()).isEqualTo("MALFORMED_JSON");
+                List<ConsumerRecord<byte[], byte[]>> statuses =
+                        TestServices.readTopic(services.statusTopic, documents, WAIT, broker);
+                assertThat(statuses).hasSizeGreaterThanOrEqualTo(documents);
+                letters.forEach(r -> written.add(new String(r.value(), StandardCharsets.UTF_8)));
+                statuses.forEach(r -> written.add(new String(r.value(), StandardCharsets.UTF_8)));
+
+                String rest = cluster.getRestAddress().get().toString();
+                String jobPath = rest + "/jobs/" + job.getJobID();
+                String jobConfig = get(jobPath + "/config");
+                assertThat(jobConfig).as("the job's configuration page").contains("execution-config");
+                written.add(jobConfig);
+                for (String path : List.of(jobPath, jobPath + "/exceptions", jobPath + "/checkpoints/config",
+                        jobPath + "/jobmanager/config", rest + "/jobmanager/config", rest + "/taskmanagers")) {
+                    written.add(get(path));
+                }
+            } finally {
+                job.cancel().get();
+            }
+        });
+
+        for (LogEvent event : logs) {
+            written.add(event.getLoggerName() + " " + event.getMessage().getFormattedMessage() + stackTrace(event.getThrown()));
+        }
+        assertThat(logs).as("what the Kafka clients logged of their settings")
+                .anyMatch(e -> e.getMessage().getFormattedMessage().contains("sasl.jaas.config = [hidden]"));
+        for (String secret : secrets) {
+            assertThat(secret).hasSizeGreaterThan(8);
+            assertThat(written).as("everything the job wrote").noneMatch(text -> text.contains(secret));
+        }
+    }
+
+    @Test
+    void aWrongPasswordOrAnUntrustedBrokerStopsTheJobBeforeItStartsNamingTheSetting(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        broker = TestServices.saslSslClient();
+        String wrong = "wrong-" + UUID.randomUUID();
+        String jaas = broker.getProperty("sasl.jaas.config").replace(jaasPassword(broker.getProperty("sasl.jaas.config")), wrong);
+        createRole();
+        RagstreamConfig config = securedConfig(jaas);
+
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> RagstreamJob.buildFromConfig(new TestStreamEnvironment(cluster, 1), config))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'kafka.properties.sasl.jaas.config'")
+                .hasMessageNotContaining(wrong);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+        assertThatThrownBy(() -> CorpusPublisher.publish(config, services.documentsTopic,
+                List.of(new CorpusDocument("acme", "d", "t", "text", null))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'kafka.properties.sasl.jaas.config'");
+
+        // the right password, but no truststore: the JDK's CAs do not know the local one
+        Map<String, String> env = Map.of("KAFKA_JAAS", broker.getProperty("sasl.jaas.config"), "PG_SECRET", pgPassword);
+        RagstreamConfig untrusting = services.config(env, "kafka.bootstrap-servers=" + broker.getProperty("bootstrap.servers"),
+                "kafka.properties.security.protocol=SASL_SSL", "kafka.properties.sasl.mechanism=SCRAM-SHA-512",
+                "kafka.properties.sasl.jaas.config=${KAFKA_JAAS}");
+        assertThatThrownBy(() -> RagstreamJob.buildFromConfig(new TestStreamEnvironment(cluster, 1), untrusting))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'kafka.properties.ssl.truststore.location'");
+    }
+
+    /** The job's settings for the secured listener and PostgreSQL over TLS, secrets from the environment and a file. */
+    private RagstreamConfig securedConfig(String jaas) throws Exception {
+        truststorePasswordFile = Files.createTempFile("truststore", ".password",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(truststorePasswordFile, broker.getProperty("ssl.truststore.password") + "\n");
+        Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_JAAS", jaas);
+        env.put("PG_SECRET", pgPassword);
+        return services.config(env,
+                "kafka.bootstrap-servers=" + broker.getProperty("bootstrap.servers"),
+                "kafka.properties.security.protocol=SASL_SSL",
+                "kafka.properties.sasl.mechanism=SCRAM-SHA-512",
+                "kafka.properties.sasl.jaas.config=${KAFKA_JAAS}",
+                "kafka.properties.ssl.truststore.type=PKCS12",
+                "kafka.properties.ssl.truststore.location=" + broker.getProperty("ssl.truststore.location"),
+                "kafka.properties.ssl.truststore.password=${file:" + truststorePasswordFile + "}",
+                "postgres.url=" + TestServices.PG_URL + "?sslmode=verify-full&sslrootcert=" + TestServices.TLS_CA.toAbsolutePath(),
+                "postgres.user=" + pgRole,
+                "postgres.password=${PG_SECRET}");
+    }
+
+    /** A PostgreSQL role of this test's own, so its password is one nothing else uses. */
+    private void createRole() throws Exception {
+        try (Connection c = TestServices.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE ROLE " + pgRole + " LOGIN SUPERUSER PASSWORD '" + pgPassword + "'");
+        }
+        roleCreated = true;
+    }
+
+    private static String jaasPassword(String jaas) {
+        Matcher m = Pattern.compile("password=\"([^\"]+)\"").matcher(jaas);
+        assertThat(m.find()).as("a password in the listener's JAAS settings").isTrue();
+        return m.group(1);
+    }
+
+    private static String get(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static String stackTrace(Throwable t) {
+        if (t == null) {
+            return "";
+        }
+        StringWriter out = new StringWriter();
+        t.printStackTrace(new PrintWriter(out));
+        return out.toString();
+    }
+}
