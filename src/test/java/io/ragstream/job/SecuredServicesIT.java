@@ -59,7 +59,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * certificates of the CA {@code bin/ragstream services} made. Documents go in and rows come out,
  * dead letters and status records are written through the same listener, and none of the secrets
  * the job was given appears in anything it wrote: logs, dead letters, status records, the REST
- * API's job details. A wrong password stops the job before it starts, naming the setting.
+ * API's job details and exception history (after the database drops the sink's sessions). A wrong password stops the job before it starts, naming the setting.
  */
 class SecuredServicesIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -136,15 +136,18 @@ class SecuredServicesIT {
                     producer.send(new ProducerRecord<>(services.documentsTopic, "acme/broken".getBytes(StandardCharsets.UTF_8),
                             "{\"id\": \"broken\", \"text\": ".getBytes(StandardCharsets.UTF_8))).get();
                 }
+                awaitDocuments(corpus.size());
+                assertThat(TestServices.rows("SELECT bool_and(ssl)::text FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)"
+                        + " WHERE usename = '" + pgRole + "'")).as("the sink's sessions run over TLS").containsExactly("true");
+
+                // a failure, so that the web UI's exception history has something to show: the
+                // database drops the sink's sessions, and the next write fails
+                TestServices.rows("SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE usename = '" + pgRole + "'");
                 // `produce` takes the same settings
                 CorpusPublisher.publish(config, services.documentsTopic,
                         List.of(new CorpusDocument("acme", "published", "Published", "Sent by the produce command.", null)));
-
                 int documents = corpus.size() + 1;
-                await(documents + " documents in " + services.documentsTable, WAIT, () -> TestServices.rows(
-                        "SELECT count(*) FROM \"" + services.documentsTable + "\"").equals(List.of(String.valueOf(documents))));
-                assertThat(TestServices.rows("SELECT bool_and(ssl)::text FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)"
-                        + " WHERE usename = '" + pgRole + "'")).as("the sink's sessions run over TLS").containsExactly("true");
+                awaitDocuments(documents);
 
                 List<ConsumerRecord<byte[], byte[]>> letters = TestServices.readTopic(services.dlqTopic, 1, WAIT, broker);
                 assertThat(letters).hasSize(1);
@@ -160,6 +163,8 @@ class SecuredServicesIT {
                 String jobConfig = get(jobPath + "/config");
                 assertThat(jobConfig).as("the job's configuration page").contains("execution-config");
                 written.add(jobConfig);
+                await("the failure in the exception history", WAIT,
+                        () -> JSON.readTree(get(jobPath + "/exceptions")).get("exceptionHistory").get("entries").size() > 0);
                 for (String path : List.of(jobPath, jobPath + "/exceptions", jobPath + "/checkpoints/config",
                         jobPath + "/jobmanager/config", rest + "/jobmanager/config", rest + "/taskmanagers")) {
                     written.add(get(path));
@@ -208,6 +213,11 @@ class SecuredServicesIT {
         assertThatThrownBy(() -> RagstreamJob.buildFromConfig(new TestStreamEnvironment(cluster, 1), untrusting))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("'kafka.properties.ssl.truststore.location'");
+    }
+
+    private void awaitDocuments(int documents) throws Exception {
+        await(documents + " documents in " + services.documentsTable, WAIT, () -> TestServices.rows(
+                "SELECT count(*) FROM \"" + services.documentsTable + "\"").equals(List.of(String.valueOf(documents))));
     }
 
     /** The job's settings for the secured listener and PostgreSQL over TLS, secrets from the environment and a file. */
