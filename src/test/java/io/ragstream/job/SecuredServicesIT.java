@@ -6,7 +6,9 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.ingest.CorpusDocument;
 import io.ragstream.ingest.CorpusPublisher;
+import io.ragstream.config.Secrets;
 import io.ragstream.testing.CapturedLogs;
+import io.ragstream.testing.JobProcess;
 import io.ragstream.testing.TestServices;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -25,6 +27,7 @@ import org.apache.logging.log4j.core.LogEvent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -38,6 +41,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -216,8 +220,66 @@ class SecuredServicesIT {
     }
 
     private void awaitDocuments(int documents) throws Exception {
-        await(documents + " documents in " + services.documentsTable, WAIT, () -> TestServices.rows(
-                "SELECT count(*) FROM \"" + services.documentsTable + "\"").equals(List.of(String.valueOf(documents))));
+        awaitDocuments(documents, () -> { });
+    }
+
+    /** Until the table holds that many documents; {@code stillRunning} fails the wait early. */
+    private void awaitDocuments(int documents, CheckedRunnable stillRunning) throws Exception {
+        await(documents + " documents in " + services.documentsTable, WAIT, () -> {
+            stillRunning.run();
+            try {
+                return TestServices.rows("SELECT count(*) FROM \"" + services.documentsTable + "\"")
+                        .equals(List.of(String.valueOf(documents)));
+            } catch (SQLException e) {
+                return false; // the job has not created its tables yet
+            }
+        });
+    }
+
+    private interface CheckedRunnable {
+        void run() throws Exception;
+    }
+
+    @Test
+    void theCommandLineKeepsTheSecretsOutOfItsOutputAndLogs(@TempDir Path home) throws Exception {
+        broker = TestServices.saslSslClient();
+        createRole();
+        RagstreamConfig config = securedConfig(broker.getProperty("sasl.jaas.config"));
+        // the secrets in the configuration file as ${...} references; the rest as --set arguments
+        Path yaml = home.resolve("job.yaml");
+        Files.writeString(yaml, String.join("\n", "kafka:", "  properties:",
+                "    sasl.jaas.config: ${KAFKA_JAAS}",
+                "    ssl.truststore.password: ${file:" + truststorePasswordFile + "}",
+                "postgres:", "  password: ${PG_SECRET}", ""));
+        List<String> arguments = new ArrayList<>(List.of("--config", yaml.toString()));
+        List<String> settings = services.jobArguments(securedSettings().toArray(String[]::new));
+        for (int i = 0; i < settings.size(); i += 2) { // --set key=value pairs
+            String keyValue = settings.get(i + 1);
+            if (!Secrets.isSecretKey(keyValue.substring(0, keyValue.indexOf('=')))) {
+                arguments.addAll(settings.subList(i, i + 2));
+            }
+        }
+        try (JobProcess job = new JobProcess(home, arguments, "")) {
+            job.withEnvironment(Map.of("KAFKA_JAAS", broker.getProperty("sasl.jaas.config"), "PG_SECRET", pgPassword));
+            job.start();
+            CorpusPublisher.publish(config, services.documentsTopic,
+                    List.of(new CorpusDocument("acme", "from-cli", "From the CLI", "Indexed by bin/ragstream run.", null)));
+            awaitDocuments(1, () -> assertThat(job.isAlive()).as("bin/ragstream run: %s", job.output()).isTrue());
+        }
+
+        List<Path> files;
+        try (var walk = Files.walk(home)) {
+            files = walk.filter(Files::isRegularFile).filter(f -> !f.equals(yaml)).toList();
+        }
+        assertThat(files).as("the run's output and log").anyMatch(f -> f.getFileName().toString().equals("ragstream.log"));
+        List<String> secrets = List.of(jaasPassword(broker.getProperty("sasl.jaas.config")),
+                broker.getProperty("ssl.truststore.password"), pgPassword);
+        for (Path file : files) {
+            String text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+            for (String secret : secrets) {
+                assertThat(text).as("%s", home.relativize(file)).doesNotContain(secret);
+            }
+        }
     }
 
     /** The job's settings for the secured listener and PostgreSQL over TLS, secrets from the environment and a file. */
@@ -228,17 +290,22 @@ class SecuredServicesIT {
         Map<String, String> env = new HashMap<>();
         env.put("KAFKA_JAAS", jaas);
         env.put("PG_SECRET", pgPassword);
-        return services.config(env,
-                "kafka.bootstrap-servers=" + broker.getProperty("bootstrap.servers"),
+        List<String> settings = new ArrayList<>(securedSettings());
+        settings.addAll(List.of("kafka.properties.sasl.jaas.config=${KAFKA_JAAS}",
+                "kafka.properties.ssl.truststore.password=${file:" + truststorePasswordFile + "}",
+                "postgres.password=${PG_SECRET}"));
+        return services.config(env, settings.toArray(String[]::new));
+    }
+
+    /** The settings for the secured listener and PostgreSQL over TLS that are no secret. */
+    private List<String> securedSettings() {
+        return List.of("kafka.bootstrap-servers=" + broker.getProperty("bootstrap.servers"),
                 "kafka.properties.security.protocol=SASL_SSL",
                 "kafka.properties.sasl.mechanism=SCRAM-SHA-512",
-                "kafka.properties.sasl.jaas.config=${KAFKA_JAAS}",
                 "kafka.properties.ssl.truststore.type=PKCS12",
                 "kafka.properties.ssl.truststore.location=" + broker.getProperty("ssl.truststore.location"),
-                "kafka.properties.ssl.truststore.password=${file:" + truststorePasswordFile + "}",
                 "postgres.url=" + TestServices.PG_URL + "?sslmode=verify-full&sslrootcert=" + TestServices.TLS_CA.toAbsolutePath(),
-                "postgres.user=" + pgRole,
-                "postgres.password=${PG_SECRET}");
+                "postgres.user=" + pgRole);
     }
 
     /** A PostgreSQL role of this test's own, so its password is one nothing else uses. */

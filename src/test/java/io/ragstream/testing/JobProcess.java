@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,6 +28,7 @@ public final class JobProcess implements AutoCloseable {
     private final Path home;
     private final List<String> arguments;
     private final int restPort;
+    private final Map<String, String> environment = new HashMap<>();
     private Process process;
     private int starts;
 
@@ -38,6 +41,12 @@ public final class JobProcess implements AutoCloseable {
         String yaml = Files.readString(PROJECT.resolve("flink-conf/config.yaml"))
                 .replace("port: 8081", "port: " + restPort);
         Files.writeString(conf.resolve("config.yaml"), yaml + "\n# the test's own\n" + flinkConfOverrides);
+    }
+
+    /** Variables the process gets beside this JVM's, e.g. the secrets its configuration names. */
+    public JobProcess withEnvironment(Map<String, String> variables) {
+        environment.putAll(variables);
+        return this;
     }
 
     public void start() throws IOException {
@@ -57,7 +66,9 @@ public final class JobProcess implements AutoCloseable {
         command.addAll(arguments);
         command.addAll(extraArguments);
         Path out = home.resolve("job-" + (++starts) + ".out");
-        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+        builder.environment().putAll(environment);
+        process = builder.start();
     }
 
     /** As the OOM killer or a lost machine would: no shutdown hook, no cancel, no final checkpoint. */
