@@ -10,11 +10,8 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -133,7 +130,7 @@ class OllamaBackendTest {
     void acceptsTheBaseUrlWithOrWithoutTheApiPath() {
         for (String url : List.of("http://gpu-1:11434", "http://gpu-1:11434/", "http://gpu-1:11434/api",
                 "http://gpu-1:11434/api/", "http://gpu-1:11434/api/embed")) {
-            URI base = HttpBackends.base(url);
+            URI base = EndpointUrls.base(url);
             assertThat(OllamaBackend.embedUri(base)).as(url).hasToString("http://gpu-1:11434/api/embed");
         }
         assertThat(OllamaBackend.builder("http://gpu-1:11434/").model("m").dimension(1).build().endpoint())
@@ -270,86 +267,12 @@ class OllamaBackendTest {
     }
 
     @Test
-    void aRefusedConnectionIsTransient() throws Exception {
-        OllamaBackend backend = backend(OllamaBackend.builder("http://127.0.0.1:" + closedPort()).model("m").dimension(10));
-        EmbeddingFailure f = failure(backend.embed(DOC_INPUT));
-        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
-        assertThat(f.status()).isZero();
-        assertThat(f.getCause()).isInstanceOf(IOException.class);
-    }
-
-    @Test
-    void aResetConnectionIsTransient() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread acceptor = new Thread(() -> {
-                try (Socket s = socket.accept()) {
-                    s.setSoLinger(true, 0); // close with a RST
-                    s.getInputStream().read();
-                } catch (IOException ignored) {
-                    // the test is over
-                }
-            });
-            acceptor.setDaemon(true);
-            acceptor.start();
-            OllamaBackend backend = backend(OllamaBackend.builder("http://127.0.0.1:" + socket.getLocalPort()).model("m").dimension(10));
-            EmbeddingFailure f = failure(backend.embed(DOC_INPUT));
-            assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
-            assertThat(f.status()).isZero();
-        }
-    }
-
-    @Test
-    void anAnswerLaterThanTheRequestTimeoutIsTransientAndTheCallerNeverWaits() {
-        server.hang();
-        OllamaBackend backend = backend(OllamaBackend.builder(server.url()).model("m").dimension(10)
-                .requestTimeout(Duration.ofMillis(300)));
-
-        long start = System.nanoTime();
-        CompletableFuture<List<float[]>> future = backend.embed(DOC_INPUT);
-        long callMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        assertThat(future).isNotDone();
-        assertThat(callMillis).isLessThan(300);
-
-        EmbeddingFailure f = failure(future);
-        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
-        assertThat(f.status()).isZero();
-        assertThat(f.getCause()).isInstanceOf(HttpTimeoutException.class);
-        assertThat(f).hasMessageContaining("request timeout");
-    }
-
-    @Test
-    void closingFailsWhatIsInFlightAsTransientAndRefusesMore() {
-        server.hang();
-        OllamaBackend backend = backend(10);
-        CompletableFuture<List<float[]>> future = backend.embed(DOC_INPUT);
-        server.awaitRequests(1);
-
-        backend.close();
-
-        assertThat(failure(future).kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
-        assertThat(failure(backend.embed(DOC_INPUT))).hasMessageContaining("closed")
-                .extracting(EmbeddingFailure::kind).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
-        backend.close(); // idempotent
-    }
-
-    @Test
-    void rejectsIncompleteOrUnsafeSettings() {
-        assertThatThrownBy(() -> OllamaBackend.builder("http://h:11434").dimension(10).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("model");
-        assertThatThrownBy(() -> OllamaBackend.builder("http://h:11434").model("m").build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dimension");
-        assertThatThrownBy(() -> OllamaBackend.builder("h:11434").model("m").dimension(1).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("http");
-        assertThatThrownBy(() -> OllamaBackend.builder("http://user:secret@h:11434").model("m").dimension(1).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("secret");
-        assertThatThrownBy(() -> OllamaBackend.builder("http://h:11434").model("m").dimension(1)
-                .requestTimeout(Duration.ZERO).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestTimeout");
+    void keepAliveMustBeADuration() {
         assertThatThrownBy(() -> OllamaBackend.builder("http://h:11434").model("m").dimension(1).keepAlive(" ").build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keepAlive");
     }
 
-    // ---- helpers, shared with OpenAiBackendTest ----
+    // ---- helpers, shared with the other HTTP backend tests ----
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 

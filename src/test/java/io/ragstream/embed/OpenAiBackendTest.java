@@ -2,10 +2,8 @@ package io.ragstream.embed;
 
 import io.ragstream.embed.OllamaBackendTest.StubServer;
 import java.net.URI;
-import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -17,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import static io.ragstream.embed.OllamaBackendTest.closedPort;
 import static io.ragstream.embed.OllamaBackendTest.failure;
 import static io.ragstream.embed.OllamaBackendTest.json;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -361,36 +358,16 @@ class OpenAiBackendTest {
     }
 
     @Test
-    void aRefusedConnectionIsTransient() throws Exception {
-        OpenAiBackend backend = backend(OpenAiBackend.builder("http://127.0.0.1:" + closedPort()).model(MODEL).dimension(3));
-        EmbeddingFailure f = failure(backend.embed(List.of("x")));
-        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
-        assertThat(f.status()).isZero();
-    }
-
-    @Test
-    void anAnswerLaterThanTheRequestTimeoutIsTransient() {
-        server.hang();
-        OpenAiBackend backend = backend(builder(3).requestTimeout(Duration.ofMillis(300)));
-        CompletableFuture<List<float[]>> future = backend.embed(List.of("x"));
-        assertThat(future).isNotDone();
-        EmbeddingFailure f = failure(future);
-        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
-        assertThat(f.status()).isZero();
-        assertThat(f.getCause()).isInstanceOf(HttpTimeoutException.class);
-    }
-
-    @Test
     void findsTheEmbeddingsPathWhateverTheBaseUrl() {
         for (String url : List.of("http://vllm:8000", "http://vllm:8000/", "http://vllm:8000/v1", "http://vllm:8000/v1/",
                 "http://vllm:8000/v1/embeddings")) {
-            assertThat(OpenAiBackend.embeddingsUri(HttpBackends.base(url))).as(url).hasToString("http://vllm:8000/v1/embeddings");
+            assertThat(OpenAiBackend.embeddingsUri(EndpointUrls.base(url))).as(url).hasToString("http://vllm:8000/v1/embeddings");
         }
-        assertThat(OpenAiBackend.embeddingsUri(HttpBackends.base("https://api.groq.com/openai/v1")))
+        assertThat(OpenAiBackend.embeddingsUri(EndpointUrls.base("https://api.groq.com/openai/v1")))
                 .isEqualTo(URI.create("https://api.groq.com/openai/v1/embeddings"));
-        assertThat(OpenAiBackend.embeddingsUri(HttpBackends.base("http://litellm:4000/team-a")))
+        assertThat(OpenAiBackend.embeddingsUri(EndpointUrls.base("http://litellm:4000/team-a")))
                 .isEqualTo(URI.create("http://litellm:4000/team-a/v1/embeddings"));
-        assertThat(OpenAiBackend.embeddingsUri(HttpBackends.base("https://gw.example/embed/embeddings?api-version=2")))
+        assertThat(OpenAiBackend.embeddingsUri(EndpointUrls.base("https://gw.example/embed/embeddings?api-version=2")))
                 .isEqualTo(URI.create("https://gw.example/embed/embeddings?api-version=2"));
     }
 
