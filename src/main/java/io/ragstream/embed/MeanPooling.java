@@ -13,8 +13,8 @@ final class MeanPooling {
 
     /**
      * The mean of the first {@code tokens} states of {@code dimension} floats from {@code offset}
-     * in {@code states} (the unmasked ones), L2-normalised. The division by {@code tokens}
-     * cancels in the normalisation.
+     * in {@code states} (the unmasked ones), L2-normalised ({@link Vectors#unitLength}). The
+     * division by {@code tokens} cancels in the normalisation.
      *
      * @throws IllegalStateException when the mean has norm 0 or is not finite: it has no direction
      */
@@ -26,18 +26,10 @@ final class MeanPooling {
                 sum[d] += states.get(base + d);
             }
         }
-        double squares = 0;
-        for (double v : sum) {
-            squares += v * v;
+        try {
+            return Vectors.unitLength(sum);
+        } catch (IllegalArgumentException noDirection) {
+            throw new IllegalStateException("The model gave " + noDirection.getMessage() + " for texts[" + textIndex + "]");
         }
-        double norm = Math.sqrt(squares);
-        if (!(norm > 0) || Double.isInfinite(norm)) {
-            throw new IllegalStateException("The model gave a vector of norm " + norm + " for texts[" + textIndex + "]");
-        }
-        float[] vector = new float[dimension];
-        for (int d = 0; d < dimension; d++) {
-            vector[d] = (float) (sum[d] / norm);
-        }
-        return vector;
     }
 }

@@ -27,11 +27,10 @@ import java.util.concurrent.CompletableFuture;
  * after the request, as a Go duration ({@code "30m"}, {@code "1h"}, {@code "-1m"} for ever): longer
  * than Ollama's 5 minutes so that a pause in the stream does not unload the model.
  *
- * <p>Vectors are returned as the server gives them, not normalised here (Ollama's {@code
- * /api/embed} L2-normalises them itself, and cosine distance, which the index uses, does not need
- * unit norm anyway). They are checked: as many as inputs, each of {@link #dimension()} finite
- * values (vectors that all have another length mean the endpoint serves another model:
- * MISCONFIGURED, not the input's fault). A sloppy server's {@code NaN} literal is parsed and
+ * <p>Vectors are checked and of unit norm as {@link VectorChecks} describes (Ollama's {@code
+ * /api/embed} L2-normalises them itself, so they pass as it gives them): as many as inputs, each
+ * of {@link #dimension()} finite values (vectors that all have another length mean the endpoint
+ * serves another model: MISCONFIGURED, not the input's fault). A sloppy server's {@code NaN} literal is parsed and
  * rejected as NaN (PERMANENT), and so are Ollama's own answers to a NaN vector: a 400 {@code "embedding contains NaN or Inf values"}
  * (recent versions) or a 500 {@code "json: unsupported value: NaN"} (older ones). One bad text
  * fails its whole batch: Ollama answers all or nothing. The

@@ -49,11 +49,11 @@ import org.slf4j.LoggerFactory;
  * TaskManager that opens it); an unset variable means no key (a warning, not an error, since
  * keyless local servers are common). The key appears in no log, exception or {@link #toString()}.
  *
- * <p>Vectors are returned as the server gives them, not normalised (OpenAI's are unit length;
- * cosine distance, which the index uses, does not need unit norm anyway). They are checked: as
- * many as inputs, each index once, each of {@link #dimension()} finite values (all of another
- * length: MISCONFIGURED, the endpoint serves another model); {@code null} in a
- * float array (what orjson-based servers write for NaN) counts as NaN. Failures are classified as
+ * <p>Vectors are checked and of unit norm as {@link VectorChecks} describes (OpenAI's are unit
+ * length already and pass as it gives them; a server's that are not are scaled): as many as
+ * inputs, each index once, each of {@link #dimension()} finite values (all of another length:
+ * MISCONFIGURED, the endpoint serves another model); {@code null} in a float array (what
+ * orjson-based servers write for NaN) counts as NaN. Failures are classified as
  * {@link HttpFailures} describes; OpenAI-style errors {@code {"error": {"message": ..}}} and the
  * variants of compatible servers have their message in the exception message.
  *
@@ -189,7 +189,7 @@ public final class OpenAiBackend extends HttpBackend {
         checks.dimensions(lengths);
         float[][] vectors = new float[expected][];
         for (int i = 0; i < expected; i++) {
-            vectors[i] = decoded[i] != null ? checks.finite(decoded[i], i) : checks.vector(arrays[i], i);
+            vectors[i] = decoded[i] != null ? checks.decoded(decoded[i], i) : checks.vector(arrays[i], i);
         }
         return Arrays.asList(vectors);
     }

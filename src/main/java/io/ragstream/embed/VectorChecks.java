@@ -6,17 +6,24 @@ import java.util.Arrays;
 import java.util.IntSummaryStatistics;
 
 /**
- * The checks every vector of one HTTP answer goes through: its length against the configured
- * {@code dimension}, then its values, each a finite float. Failures carry the answer's {@code
+ * The checks every vector of one HTTP answer goes through, and what makes it keep {@link
+ * Embedder}'s contract: its length against the configured {@code dimension}, its values, each a
+ * finite float, and its norm: a vector is scaled to unit length here, unless it has that already
+ * (within {@value #UNIT_TOLERANCE}: the server normalised it, as Ollama, OpenAI and most
+ * sentence-transformers servers do, and it passes as given). Failures carry the answer's {@code
  * status} and name the backend ({@code who}) and the vector by its position in the batch.
  * <ul>
  *   <li>Every vector of an answer with another length than configured: MISCONFIGURED (the
  *       endpoint serves another model, or the configured dimension is wrong).
- *   <li>Some (not all) vectors of the wrong length, a value that is not a number, or a
- *       non-finite value: PERMANENT; the server answered, and asking again gets the same answer.
+ *   <li>Some (not all) vectors of the wrong length, a value that is not a number, a non-finite
+ *       value, or a vector of zeros (no direction for cosine distance to compare): PERMANENT;
+ *       the server answered, and asking again gets the same answer.
  * </ul>
  */
 record VectorChecks(int dimension, int status, String who) {
+
+    /** How far from 1 the norm of a vector the server normalised itself may be (float rounding). */
+    static final double UNIT_TOLERANCE = 1e-4;
 
     /** The checks for the vectors of {@code response}. */
     static VectorChecks of(HttpResponse<?> response, int dimension, String who) {
@@ -45,9 +52,9 @@ record VectorChecks(int dimension, int status, String who) {
     }
 
     /**
-     * A JSON array of numbers as a vector, checked: {@code dimension} values, each a number that
-     * is finite as a float ({@code null}, a NaN or Infinity literal, or a number beyond the float
-     * range such as 1e39 is not).
+     * A JSON array of numbers as a unit vector, checked: {@code dimension} values, each a number
+     * that is finite as a float ({@code null}, a NaN or Infinity literal, or a number beyond the
+     * float range such as 1e39 is not), and not all zero.
      */
     float[] vector(JsonNode array, int position) {
         if (array == null || !array.isArray()) {
@@ -70,17 +77,33 @@ record VectorChecks(int dimension, int status, String who) {
                 throw nonFinite(position, i, x.asText());
             }
         }
-        return v;
+        return unitLength(v, position);
     }
 
-    /** Checks the values of a vector decoded from binary (its length is checked by {@link #dimensions}). */
-    float[] finite(float[] v, int position) {
+    /** A vector decoded from binary as a unit vector, its values checked (its length is checked by {@link #dimensions}). */
+    float[] decoded(float[] v, int position) {
         for (int i = 0; i < v.length; i++) {
             if (!Float.isFinite(v[i])) {
                 throw nonFinite(position, i, Float.toString(v[i]));
             }
         }
-        return v;
+        return unitLength(v, position);
+    }
+
+    /** {@code v} (finite) as it is when it has unit length already, else scaled to it. */
+    private float[] unitLength(float[] v, int position) {
+        double norm = Vectors.norm(v);
+        if (Math.abs(norm - 1) <= UNIT_TOLERANCE) {
+            return v;
+        }
+        if (norm == 0) {
+            throw bad("vector " + position + " is all zeros: it has no direction for cosine distance to compare");
+        }
+        double[] values = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            values[i] = v[i];
+        }
+        return Vectors.unitLength(values);
     }
 
     private EmbeddingFailure wrongDimension(int position, int got) {

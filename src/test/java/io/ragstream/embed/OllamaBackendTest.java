@@ -87,8 +87,8 @@ class OllamaBackendTest {
         List<float[]> vectors = backend.embed(DOC_INPUT).get(10, TimeUnit.SECONDS);
 
         assertThat(vectors).hasSize(2);
-        assertThat(vectors.get(0)).containsExactly(DOC_FIRST);
-        assertThat(vectors.get(1)).containsExactly(DOC_SECOND);
+        assertThat(vectors.get(0)).containsExactly(unit(DOC_FIRST)); // the docs cut the vectors short
+        assertThat(vectors.get(1)).containsExactly(unit(DOC_SECOND));
         assertThat(server.requests()).hasSize(1);
         StubServer.Request request = server.requests().get(0);
         assertThat(request.method()).isEqualTo("POST");
@@ -114,10 +114,12 @@ class OllamaBackendTest {
     }
 
     @Test
-    void returnsVectorsAsGivenWithoutNormalising() throws Exception {
+    void scalesAVectorThatIsNotOfUnitLength() throws Exception {
         server.reply(200, """
-                {"model": "m", "embeddings": [[3, 4]]}""");
-        assertThat(backend(2).embed(List.of("x")).get(10, TimeUnit.SECONDS).get(0)).containsExactly(3f, 4f);
+                {"model": "m", "embeddings": [[3, 4], [0.6, 0.8]]}""");
+        List<float[]> vectors = backend(2).embed(List.of("x", "y")).get(10, TimeUnit.SECONDS);
+        assertThat(vectors.get(0)).containsExactly(0.6f, 0.8f);
+        assertThat(vectors.get(1)).containsExactly(0.6f, 0.8f);
     }
 
     @Test
@@ -273,6 +275,19 @@ class OllamaBackendTest {
     }
 
     // ---- helpers, shared with the other HTTP backend tests ----
+
+    /** {@code v} scaled to unit length, in double: what a backend returns for a vector the server did not normalise. */
+    static float[] unit(float... v) {
+        double squares = 0;
+        for (float x : v) {
+            squares += (double) x * x;
+        }
+        float[] unit = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            unit[i] = (float) (v[i] / Math.sqrt(squares));
+        }
+        return unit;
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 

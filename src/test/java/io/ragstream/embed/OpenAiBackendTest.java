@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import static io.ragstream.embed.OllamaBackendTest.failure;
 import static io.ragstream.embed.OllamaBackendTest.json;
+import static io.ragstream.embed.OllamaBackendTest.unit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -113,7 +114,7 @@ class OpenAiBackendTest {
         List<float[]> vectors = get(backend.embed(List.of(DOC_INPUT)));
 
         assertThat(vectors).hasSize(1);
-        assertThat(vectors.get(0)).containsExactly(DOC_VECTOR);
+        assertThat(vectors.get(0)).containsExactly(unit(DOC_VECTOR)); // cut short, it is no longer of unit length
         StubServer.Request request = server.requests().get(0);
         assertThat(request.method()).isEqualTo("POST");
         assertThat(request.path()).isEqualTo("/v1/embeddings");
@@ -174,11 +175,11 @@ class OpenAiBackendTest {
 
     @Test
     void putsVectorsInInputOrderByTheirIndexNotTheirPlace() throws Exception {
-        server.reply(200, list(item(2, "[2, 2]"), item(0, "[0, 0]"), item(1, "[1, 1]")));
+        server.reply(200, list(item(2, "[0.6, 0.8]"), item(0, "[1, 0]"), item(1, "[0, 1]")));
         List<float[]> vectors = get(backend(2).embed(List.of("zero", "one", "two")));
-        assertThat(vectors.get(0)).containsExactly(0f, 0f);
-        assertThat(vectors.get(1)).containsExactly(1f, 1f);
-        assertThat(vectors.get(2)).containsExactly(2f, 2f);
+        assertThat(vectors.get(0)).containsExactly(1f, 0f);
+        assertThat(vectors.get(1)).containsExactly(0f, 1f);
+        assertThat(vectors.get(2)).containsExactly(0.6f, 0.8f);
         assertThat(server.requests().get(0).json().get("input")).isEqualTo(json("[\"zero\", \"one\", \"two\"]"));
     }
 
@@ -190,8 +191,8 @@ class OpenAiBackendTest {
 
         List<float[]> vectors = get(backend.embed(List.of("a", "b")));
 
-        assertThat(vectors.get(0)).containsExactly(DOC_VECTOR);
-        assertThat(vectors.get(1)).containsExactly(1.0f, -2.0f, 0.5f);
+        assertThat(vectors.get(0)).containsExactly(unit(DOC_VECTOR));
+        assertThat(vectors.get(1)).containsExactly(unit(1.0f, -2.0f, 0.5f));
         assertThat(server.requests().get(0).json().get("encoding_format").asText()).isEqualTo("base64");
         assertThat(backend.encodingFormat()).isEqualTo(OpenAiBackend.EncodingFormat.BASE64);
     }
@@ -204,8 +205,8 @@ class OpenAiBackendTest {
                 .then(200, DOC_RESPONSE);
         OpenAiBackend backend = backend(3);
 
-        assertThat(get(backend.embed(List.of(DOC_INPUT))).get(0)).containsExactly(DOC_VECTOR);
-        assertThat(get(backend.embed(List.of(DOC_INPUT))).get(0)).containsExactly(DOC_VECTOR);
+        assertThat(get(backend.embed(List.of(DOC_INPUT))).get(0)).containsExactly(unit(DOC_VECTOR));
+        assertThat(get(backend.embed(List.of(DOC_INPUT))).get(0)).containsExactly(unit(DOC_VECTOR));
 
         assertThat(server.requests()).extracting(r -> r.json().get("encoding_format").asText())
                 .containsExactly("base64", "float", "float");
@@ -221,7 +222,7 @@ class OpenAiBackendTest {
                 {"detail": [{"type": "literal_error", "loc": ["body", "encoding_format"],
                  "msg": "Input should be 'float'", "input": "base64"}]}""")
                 .then(200, DOC_RESPONSE);
-        assertThat(get(backend(3).embed(List.of(DOC_INPUT))).get(0)).containsExactly(DOC_VECTOR);
+        assertThat(get(backend(3).embed(List.of(DOC_INPUT))).get(0)).containsExactly(unit(DOC_VECTOR));
         assertThat(server.requests()).hasSize(2);
     }
 
@@ -229,7 +230,7 @@ class OpenAiBackendTest {
     void understandsFloatsFromAServerThatIgnoresBase64() throws Exception {
         server.reply(200, DOC_RESPONSE);
         OpenAiBackend backend = backend(3);
-        assertThat(get(backend.embed(List.of(DOC_INPUT))).get(0)).containsExactly(DOC_VECTOR);
+        assertThat(get(backend.embed(List.of(DOC_INPUT))).get(0)).containsExactly(unit(DOC_VECTOR));
         assertThat(backend.encodingFormat()).isEqualTo(OpenAiBackend.EncodingFormat.BASE64);
     }
 
@@ -343,10 +344,10 @@ class OpenAiBackendTest {
 
     @Test
     void usesThePlaceWhenAnItemHasNoIndex() throws Exception {
-        server.reply(200, "{\"data\": [{\"embedding\": [1, 2]}, {\"embedding\": [3, 4]}]}");
+        server.reply(200, "{\"data\": [{\"embedding\": [1, 0]}, {\"embedding\": [0, 1]}]}");
         List<float[]> vectors = get(backend(2).embed(List.of("a", "b")));
-        assertThat(vectors.get(0)).containsExactly(1f, 2f);
-        assertThat(vectors.get(1)).containsExactly(3f, 4f);
+        assertThat(vectors.get(0)).containsExactly(1f, 0f);
+        assertThat(vectors.get(1)).containsExactly(0f, 1f);
     }
 
     @Test

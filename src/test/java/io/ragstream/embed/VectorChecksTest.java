@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.offset;
 
 class VectorChecksTest {
 
@@ -20,8 +21,34 @@ class VectorChecksTest {
     @Test
     void aVectorOfTheDimensionWithFiniteValuesPasses() throws Exception {
         assertThat(checks.vector(json("[0.6, 0, -0.8]"), 0)).containsExactly(0.6f, 0f, -0.8f);
-        assertThat(checks.finite(new float[] {1, 0, 0}, 0)).containsExactly(1f, 0f, 0f);
+        assertThat(checks.decoded(new float[] {1, 0, 0}, 0)).containsExactly(1f, 0f, 0f);
         checks.dimensions(new int[] {3, 3});
+    }
+
+    @Test
+    void aVectorIsScaledToUnitLength() throws Exception {
+        assertThat(checks.vector(json("[3, 0, 4]"), 0)).containsExactly(0.6f, 0f, 0.8f);
+        assertThat(checks.decoded(new float[] {0, -2, 0}, 0)).containsExactly(0f, -1f, 0f);
+        float[] tiny = checks.vector(json("[1e-30, 2e-30, 2e-30]"), 0);
+        assertThat(Vectors.norm(tiny)).isCloseTo(1.0, offset(1e-6));
+    }
+
+    @Test
+    void aVectorOfUnitLengthUpToRoundingPassesAsGiven() {
+        float[] server = {0.6f, 0.8f, 0.00001f}; // norm 1 + 5e-11: what a server that normalised in float sends
+        assertThat(checks.decoded(server, 0)).isSameAs(server).containsExactly(0.6f, 0.8f, 0.00001f);
+        float[] almost = {0.6f, 0.80005f, 0};
+        assertThat(checks.decoded(almost, 0)).isSameAs(almost);
+        float[] off = {0.6f, 0.801f, 0};
+        assertThat(checks.decoded(off, 0)).isNotSameAs(off);
+    }
+
+    @Test
+    void aVectorOfZerosIsPermanent() throws Exception {
+        EmbeddingFailure f = catchThrowableOfType(() -> checks.vector(json("[0, 0.0, -0]"), 4), EmbeddingFailure.class);
+        assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(f.status()).isEqualTo(200);
+        assertThat(f).hasMessageContainingAll(WHO, "vector 4", "all zeros");
     }
 
     @Test
@@ -57,7 +84,7 @@ class VectorChecksTest {
 
     @Test
     void aNonFiniteDecodedValueIsPermanent() {
-        EmbeddingFailure f = catchThrowableOfType(() -> checks.finite(new float[] {1, 0, Float.NaN}, 0), EmbeddingFailure.class);
+        EmbeddingFailure f = catchThrowableOfType(() -> checks.decoded(new float[] {1, 0, Float.NaN}, 0), EmbeddingFailure.class);
         assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
         assertThat(f).hasMessageContainingAll("vector 0", "non-finite", "at 2", "NaN");
     }
