@@ -109,7 +109,10 @@ abstract class HttpBackend implements EmbeddingBackend {
     final String who;
     private final HttpTransport transport;
 
-    /** {@code settings} checked already: a subclass checks its own settings before calling this, which opens a client. */
+    /**
+     * Opens the client: a subclass checks its own settings before it calls this ({@code
+     * settings} are checked already).
+     */
     HttpBackend(Settings settings, String kind) {
         this.settings = settings;
         this.who = settings.who(kind);

@@ -29,7 +29,8 @@ final class MeanPooling {
         try {
             return Vectors.unitLength(sum);
         } catch (IllegalArgumentException noDirection) {
-            throw new IllegalStateException("The model gave " + noDirection.getMessage() + " for texts[" + textIndex + "]");
+            throw new IllegalStateException(
+                    "The model gave " + noDirection.getMessage() + " for texts[" + textIndex + "]");
         }
     }
 }

@@ -63,7 +63,8 @@ public final class OnnxMiniLmEmbedder implements Embedder {
     static final int SPECIAL_TOKENS = 2;
 
     /** The models handed out by {@link #shared(OnnxModelOptions)}. */
-    private static final OnnxModelRegistry<OnnxModel> SHARED = new OnnxModelRegistry<>(OnnxModelLoader::load, OnnxModel::close);
+    private static final OnnxModelRegistry<OnnxModel> SHARED =
+            new OnnxModelRegistry<>(OnnxModelLoader::load, OnnxModel::close);
 
     private final OnnxModel model;
     private final boolean shared;

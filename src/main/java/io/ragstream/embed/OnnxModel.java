@@ -140,7 +140,8 @@ final class OnnxModel {
             inputs.put(INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds), shape));
             inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask), shape));
             if (takesTokenTypeIds) {
-                inputs.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(new long[size * length]), shape));
+                inputs.put(TOKEN_TYPE_IDS,
+                        OnnxTensor.createTensor(env, LongBuffer.wrap(new long[size * length]), shape));
             }
             try (OrtSession.Result result = session.run(inputs, Set.of(LAST_HIDDEN_STATE))) {
                 OnnxValue value = result.get(LAST_HIDDEN_STATE).orElseThrow(() ->
@@ -154,7 +155,8 @@ final class OnnxModel {
                 }
                 FloatBuffer states = hidden.getFloatBuffer();
                 for (int r = 0; r < size; r++) {
-                    vectors[rows[r]] = MeanPooling.pool(states, r * length * DIMENSION, ids[rows[r]].length, DIMENSION, rows[r]);
+                    vectors[rows[r]] = MeanPooling.pool(
+                            states, r * length * DIMENSION, ids[rows[r]].length, DIMENSION, rows[r]);
                 }
             }
         } catch (OrtException e) {

@@ -87,7 +87,8 @@ public record OnnxModelOptions(
         }
 
         public OnnxModelOptions build() {
-            return new OnnxModelOptions(modelName, modelResource, tokenizerResource, intraOpThreads, maxBatchSize, maxTokens);
+            return new OnnxModelOptions(
+                    modelName, modelResource, tokenizerResource, intraOpThreads, maxBatchSize, maxTokens);
         }
     }
 }

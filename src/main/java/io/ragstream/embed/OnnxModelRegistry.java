@@ -39,7 +39,10 @@ final class OnnxModelRegistry<M> {
         this.close = Objects.requireNonNull(close, "close");
     }
 
-    /** The model for {@code options}, loaded now if no one holds it; {@link #release} it once. A failed load registers nothing. */
+    /**
+     * The model for {@code options}, loaded now if no one holds it; {@link #release} it once. A
+     * failed load registers nothing.
+     */
     synchronized M acquire(OnnxModelOptions options) {
         Objects.requireNonNull(options, "options");
         Entry<M> entry = models.get(options);

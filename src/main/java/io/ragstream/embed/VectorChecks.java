@@ -58,7 +58,8 @@ record VectorChecks(int dimension, int status, String who) {
      */
     float[] vector(JsonNode array, int position) {
         if (array == null || !array.isArray()) {
-            throw bad("vector " + position + " is not an array of numbers: " + HttpFailures.clip(String.valueOf(array)));
+            throw bad("vector " + position + " is not an array of numbers: "
+                    + HttpFailures.clip(String.valueOf(array)));
         }
         if (array.size() != dimension) {
             throw wrongDimension(position, array.size());
@@ -80,7 +81,10 @@ record VectorChecks(int dimension, int status, String who) {
         return unitLength(v, position);
     }
 
-    /** A vector decoded from binary as a unit vector, its values checked (its length is checked by {@link #dimensions}). */
+    /**
+     * A vector decoded from binary as a unit vector, its values checked (its length is checked
+     * by {@link #dimensions}).
+     */
     float[] decoded(float[] v, int position) {
         for (int i = 0; i < v.length; i++) {
             if (!Float.isFinite(v[i])) {
