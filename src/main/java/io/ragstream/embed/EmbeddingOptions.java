@@ -106,9 +106,9 @@ public record EmbeddingOptions(
      * The in-process model as this machine runs it: the {@code maxInFlight} batches at once share
      * its cores between them, so they never ask ONNX Runtime for more threads than there are.
      */
-    public OnnxMiniLmEmbedder.Options inProcessModel() {
+    public OnnxModelOptions inProcessModel() {
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / maxInFlight);
-        return OnnxMiniLmEmbedder.Options.defaults().withIntraOpThreads(threads);
+        return OnnxModelOptions.builder().intraOpThreads(threads).build();
     }
 
     /** Requests the whole pool takes at once. */

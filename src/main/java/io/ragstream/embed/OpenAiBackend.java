@@ -49,17 +49,17 @@ import org.slf4j.LoggerFactory;
  * TaskManager that opens it); an unset variable means no key (a warning, not an error, since
  * keyless local servers are common). The key appears in no log, exception or {@link #toString()}.
  *
- * <p>Vectors are returned as the server gives them, not normalised (OpenAI's are unit length;
- * cosine distance, which the index uses, does not need unit norm anyway). They are checked: as
- * many as inputs, each index once, each of {@link #dimension()} finite values (all of another
- * length: MISCONFIGURED, the endpoint serves another model); {@code null} in a
- * float array (what orjson-based servers write for NaN) counts as NaN. Failures are classified as
- * {@link HttpBackends} describes; OpenAI-style errors {@code {"error": {"message": ..}}} and the
+ * <p>Vectors are checked and of unit norm as {@link VectorChecks} describes (OpenAI's are unit
+ * length already and pass as it gives them; a server's that are not are scaled): as many as
+ * inputs, each index once, each of {@link #dimension()} finite values (all of another length:
+ * MISCONFIGURED, the endpoint serves another model); {@code null} in a float array (what
+ * orjson-based servers write for NaN) counts as NaN. Failures are classified as
+ * {@link HttpFailures} describes; OpenAI-style errors {@code {"error": {"message": ..}}} and the
  * variants of compatible servers have their message in the exception message.
  *
  * <p>Thread safety: any number of threads may call {@link #embed} at once.
  */
-public final class OpenAiBackend implements EmbeddingBackend {
+public final class OpenAiBackend extends HttpBackend {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenAiBackend.class);
 
@@ -75,32 +75,20 @@ public final class OpenAiBackend implements EmbeddingBackend {
         }
     }
 
-    private final HttpBackends.Settings settings;
+    private static final String KIND = "OpenAI-compatible endpoint";
+
     private final URI embeddingsUri;
     private final EncodingFormat requestedFormat;
     private final AtomicBoolean base64Rejected = new AtomicBoolean();
     private final String apiKeyEnv;
     private final Map<String, String> authHeaders;
-    private final String who;
-    private final HttpBackends.Transport transport;
 
-    private OpenAiBackend(Builder b) {
-        this.settings = b.settings();
+    private OpenAiBackend(Settings settings, EncodingFormat format, String apiKeyEnv, Map<String, String> authHeaders) {
+        super(settings, KIND);
         this.embeddingsUri = embeddingsUri(settings.base());
-        this.requestedFormat = Objects.requireNonNull(b.encodingFormat, "encodingFormat");
-        this.apiKeyEnv = b.apiKeyEnv;
-        this.who = "OpenAI-compatible endpoint " + settings.endpoint() + " (model " + settings.model() + ")";
-        String key = b.apiKey;
-        if (key == null && b.apiKeyEnv != null) {
-            key = b.environment.apply(b.apiKeyEnv);
-            if (key == null || key.isBlank()) {
-                // Local vLLM and TEI servers take no key, and the variable is named by default.
-                LOG.warn("{}: environment variable {} is not set; requests go without an API key", who, b.apiKeyEnv);
-                key = null;
-            }
-        }
-        this.authHeaders = key == null ? Map.of() : Map.of("Authorization", "Bearer " + checkedKey(key));
-        this.transport = new HttpBackends.Transport(settings.base(), settings.connectTimeout(), settings.requestTimeout());
+        this.requestedFormat = format;
+        this.apiKeyEnv = apiKeyEnv;
+        this.authHeaders = authHeaders;
     }
 
     /**
@@ -116,7 +104,7 @@ public final class OpenAiBackend implements EmbeddingBackend {
         if (path.endsWith("/embeddings")) {
             return base;
         }
-        return HttpBackends.withPath(base, path.matches(".*/v\\d+") ? path + "/embeddings" : path + "/v1/embeddings");
+        return EndpointUrls.withPath(base, path.matches(".*/v\\d+") ? path + "/embeddings" : path + "/v1/embeddings");
     }
 
     /** The key as a header value; the JDK's own check would put the value in its exception message. */
@@ -128,53 +116,33 @@ public final class OpenAiBackend implements EmbeddingBackend {
         return k;
     }
 
-    @Override
-    public String endpoint() {
-        return settings.endpoint();
-    }
-
-    @Override
-    public String model() {
-        return settings.model();
-    }
-
-    @Override
-    public int dimension() {
-        return settings.dimension();
-    }
-
     /** The encoding requests use now: the configured one, or FLOAT once the server rejected base64. */
     public EncodingFormat encodingFormat() {
         return requestedFormat == EncodingFormat.BASE64 && !base64Rejected.get() ? EncodingFormat.BASE64 : EncodingFormat.FLOAT;
     }
 
     @Override
-    public CompletableFuture<List<float[]>> embed(List<String> texts) {
-        List<String> batch = List.copyOf(texts);
-        if (batch.isEmpty()) {
-            return CompletableFuture.completedFuture(List.of());
-        }
+    CompletableFuture<List<float[]>> embedBatch(List<String> batch) {
         EncodingFormat format = encodingFormat();
-        CompletableFuture<List<float[]>> result = send(batch, format).thenCompose(response -> {
+        return send(batch, format).thenCompose(response -> {
             if (format == EncodingFormat.BASE64 && rejectsBase64(response)) {
                 if (base64Rejected.compareAndSet(false, true)) {
                     LOG.warn("{} rejects encoding_format=base64 (HTTP {}: {}); asking for float from now on",
-                            who, response.statusCode(), HttpBackends.errorDetail(response.body()));
+                            who, response.statusCode(), HttpFailures.errorDetail(response.body()));
                 }
                 return send(batch, EncodingFormat.FLOAT).thenApply(r -> vectors(r, batch.size()));
             }
             return CompletableFuture.completedFuture(vectors(response, batch.size()));
         });
-        return HttpBackends.unwrapped(result);
     }
 
     private CompletableFuture<HttpResponse<byte[]>> send(List<String> batch, EncodingFormat format) {
-        ObjectNode body = HttpBackends.JSON.createObjectNode();
+        ObjectNode body = HttpTransport.JSON.createObjectNode();
         body.put("model", settings.model());
         ArrayNode input = body.putArray("input");
         batch.forEach(input::add);
         body.put("encoding_format", format.wireName());
-        return transport.postJson(embeddingsUri, HttpBackends.write(body), authHeaders, who);
+        return post(embeddingsUri, body, authHeaders);
     }
 
     private static boolean rejectsBase64(HttpResponse<byte[]> response) {
@@ -185,25 +153,19 @@ public final class OpenAiBackend implements EmbeddingBackend {
         return body.contains("encoding_format") || body.contains("base64");
     }
 
+    /** A refused key when none was sent says so, and names the variable that is not set. */
+    @Override
+    EmbeddingFailure statusFailure(HttpResponse<byte[]> response) {
+        EmbeddingFailure failure = super.statusFailure(response);
+        if ((response.statusCode() == 401 || response.statusCode() == 403) && authHeaders.isEmpty()) {
+            return new EmbeddingFailure(failure.kind(), failure.status(), failure.getMessage() + " (no API key was sent"
+                    + (apiKeyEnv != null ? ": environment variable " + apiKeyEnv + " is not set)" : ")"), null);
+        }
+        return failure;
+    }
+
     private List<float[]> vectors(HttpResponse<byte[]> response, int expected) {
-        if (!HttpBackends.isSuccess(response)) {
-            EmbeddingFailure failure = HttpBackends.statusFailure(response, who);
-            if ((response.statusCode() == 401 || response.statusCode() == 403) && authHeaders.isEmpty()) {
-                throw new EmbeddingFailure(failure.kind(), failure.status(), failure.getMessage() + " (no API key was sent"
-                        + (apiKeyEnv != null ? ": environment variable " + apiKeyEnv + " is not set)" : ")"), null);
-            }
-            throw failure;
-        }
-        JsonNode json = HttpBackends.successBody(response, who);
-        JsonNode data = json.get("data");
-        if (data == null || !data.isArray()) {
-            String error = json.isObject() ? HttpBackends.serverMessage(json) : null;
-            throw HttpBackends.badAnswer(response, who, "the answer has no \"data\" array"
-                    + (error != null ? ": " + error : " (is this an OpenAI-compatible /v1/embeddings endpoint?)"));
-        }
-        if (data.size() != expected) {
-            throw HttpBackends.badAnswer(response, who, "asked for " + expected + " vectors, got " + data.size());
-        }
+        JsonNode data = answerArray(response, "data", expected, "is this an OpenAI-compatible /v1/embeddings endpoint?");
         // first every vector's length (a wrong one everywhere is the endpoint's fault), then the values
         JsonNode[] arrays = new JsonNode[expected];
         float[][] decoded = new float[expected][];
@@ -212,22 +174,22 @@ public final class OpenAiBackend implements EmbeddingBackend {
             JsonNode item = data.get(i);
             int index = index(item, i, expected, response);
             if (arrays[index] != null || decoded[index] != null) {
-                throw HttpBackends.badAnswer(response, who, "index " + index + " appears twice in \"data\"");
+                throw HttpFailures.badAnswer(response, who, "index " + index + " appears twice in \"data\"");
             }
             JsonNode embedding = item.get("embedding");
             if (embedding != null && embedding.isTextual()) {
                 decoded[index] = decodeBase64(embedding.asText(), index, response);
                 lengths[index] = decoded[index].length;
             } else {
-                arrays[index] = embedding == null ? HttpBackends.JSON.nullNode() : embedding;
+                arrays[index] = embedding == null ? HttpTransport.JSON.nullNode() : embedding;
                 lengths[index] = embedding != null && embedding.isArray() ? embedding.size() : settings.dimension(); // else: vector() says why
             }
         }
-        HttpBackends.checkDimensions(lengths, settings.dimension(), response, who);
+        VectorChecks checks = VectorChecks.of(response, settings.dimension(), who);
+        checks.dimensions(lengths);
         float[][] vectors = new float[expected][];
         for (int i = 0; i < expected; i++) {
-            vectors[i] = decoded[i] != null ? HttpBackends.finite(decoded[i], i, response, who)
-                    : HttpBackends.vector(arrays[i], settings.dimension(), i, response, who);
+            vectors[i] = decoded[i] != null ? checks.decoded(decoded[i], i) : checks.vector(arrays[i], i);
         }
         return Arrays.asList(vectors);
     }
@@ -235,14 +197,14 @@ public final class OpenAiBackend implements EmbeddingBackend {
     /** The input a {@code data} item belongs to: its {@code index}, or its place when it has none. */
     private int index(JsonNode item, int place, int expected, HttpResponse<?> response) {
         if (item == null || !item.isObject()) {
-            throw HttpBackends.badAnswer(response, who, "data[" + place + "] is not an object");
+            throw HttpFailures.badAnswer(response, who, "data[" + place + "] is not an object");
         }
         JsonNode index = item.get("index");
         if (index == null || index.isNull()) {
             return place;
         }
         if (!index.canConvertToInt() || !index.isIntegralNumber() || index.intValue() < 0 || index.intValue() >= expected) {
-            throw HttpBackends.badAnswer(response, who, "data[" + place + "] has index " + index + ", not one of 0.." + (expected - 1));
+            throw HttpFailures.badAnswer(response, who, "data[" + place + "] has index " + index + ", not one of 0.." + (expected - 1));
         }
         return index.intValue();
     }
@@ -252,10 +214,10 @@ public final class OpenAiBackend implements EmbeddingBackend {
         try {
             bytes = Base64.getDecoder().decode(encoded);
         } catch (IllegalArgumentException e) {
-            throw HttpBackends.badAnswer(response, who, "vector " + index + " is not valid base64: " + e.getMessage());
+            throw HttpFailures.badAnswer(response, who, "vector " + index + " is not valid base64: " + e.getMessage());
         }
         if (bytes.length % Float.BYTES != 0) {
-            throw HttpBackends.badAnswer(response, who, "vector " + index + " has " + bytes.length
+            throw HttpFailures.badAnswer(response, who, "vector " + index + " has " + bytes.length
                     + " bytes, not a whole number of float32 values");
         }
         float[] v = new float[bytes.length / Float.BYTES];
@@ -263,26 +225,14 @@ public final class OpenAiBackend implements EmbeddingBackend {
         return v; // its length and values are checked with the others'
     }
 
-    /** Fails the requests in flight (TRANSIENT) and refuses new ones; idempotent. */
-    @Override
-    public void close() {
-        transport.close();
-    }
-
-    /** Requests in flight, for tests and metrics. */
-    int inFlight() {
-        return transport.inFlight();
-    }
-
     @Override
     public String toString() {
-        return "OpenAiBackend{endpoint=" + endpoint() + ", model=" + model() + ", dimension=" + dimension()
-                + ", encodingFormat=" + encodingFormat()
+        return "OpenAiBackend{" + describe() + ", encodingFormat=" + encodingFormat()
                 + ", apiKey=" + (authHeaders.isEmpty() ? "none" : apiKeyEnv != null ? "from $" + apiKeyEnv : "given")
                 + "}";
     }
 
-    public static final class Builder extends HttpBackends.Builder<Builder> {
+    public static final class Builder extends HttpBackend.Builder<Builder> {
         private EncodingFormat encodingFormat = EncodingFormat.BASE64;
         private String apiKeyEnv;
         private String apiKey;
@@ -327,7 +277,20 @@ public final class OpenAiBackend implements EmbeddingBackend {
         }
 
         public OpenAiBackend build() {
-            return new OpenAiBackend(this);
+            Settings settings = settings();
+            Objects.requireNonNull(encodingFormat, "encodingFormat");
+            String key = apiKey;
+            if (key == null && apiKeyEnv != null) {
+                key = environment.apply(apiKeyEnv);
+                if (key == null || key.isBlank()) {
+                    // Local vLLM and TEI servers take no key, and the variable is named by default.
+                    LOG.warn("{}: environment variable {} is not set; requests go without an API key",
+                            settings.who(KIND), apiKeyEnv);
+                    key = null;
+                }
+            }
+            Map<String, String> authHeaders = key == null ? Map.of() : Map.of("Authorization", "Bearer " + checkedKey(key));
+            return new OpenAiBackend(settings, encodingFormat, apiKeyEnv, authHeaders);
         }
 
         @Override

