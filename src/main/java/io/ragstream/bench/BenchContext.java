@@ -1,8 +1,8 @@
 package io.ragstream.bench;
 
 import io.ragstream.config.RagstreamConfig;
-import io.ragstream.ingest.CorpusDocument;
-import io.ragstream.ingest.CorpusReader;
+import io.ragstream.corpus.CorpusDocument;
+import io.ragstream.corpus.CorpusReader;
 
 import java.io.IOException;
 import java.nio.file.Files;

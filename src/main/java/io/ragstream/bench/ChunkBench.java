@@ -2,8 +2,8 @@ package io.ragstream.bench;
 
 import io.ragstream.chunk.Chunker;
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.corpus.CorpusDocument;
 import io.ragstream.embed.EmbeddingOptions;
-import io.ragstream.ingest.CorpusDocument;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.job.RagstreamJob;
 

@@ -2,11 +2,11 @@ package io.ragstream.cli;
 
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.corpus.CorpusDocument;
+import io.ragstream.corpus.CorpusPublisher;
+import io.ragstream.corpus.CorpusReader;
 import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingOptions;
-import io.ragstream.ingest.CorpusDocument;
-import io.ragstream.ingest.CorpusPublisher;
-import io.ragstream.ingest.CorpusReader;
 import io.ragstream.search.SearchHit;
 import io.ragstream.search.Searcher;
 import io.ragstream.sink.IndexedDocuments;

@@ -2,9 +2,9 @@ package io.ragstream.cli;
 
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
-import io.ragstream.ingest.CorpusDocument;
-import io.ragstream.ingest.CorpusPublisher;
-import io.ragstream.ingest.CorpusReader;
+import io.ragstream.corpus.CorpusDocument;
+import io.ragstream.corpus.CorpusPublisher;
+import io.ragstream.corpus.CorpusReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
-/** The source, the dead-letter producer and {@code produce} carry the user's {@code kafka.properties.*}. */
+/** The source and the dead-letter producer carry the user's {@code kafka.properties.*} ({@code produce}: CorpusPublisherTest). */
 class KafkaClientWiringTest {
 
     private static final RagstreamConfig CONFIG = RagstreamConfig.load(null, List.of(
@@ -49,25 +49,11 @@ class KafkaClientWiringTest {
     }
 
     @Test
-    void theProduceCommandCarriesTheUserPropertiesOverItsDefaults() {
-        Properties props = CorpusPublisher.producerProperties(CONFIG);
-
-        assertThat(props)
-                .containsEntry("bootstrap.servers", "broker:9093")
-                .containsEntry("security.protocol", "SASL_SSL")
-                .containsEntry("sasl.jaas.config", "jaas-secret")
-                .containsEntry("linger.ms", "5") // the user's, over the default 20
-                .containsEntry("acks", "all")
-                .containsEntry("enable.idempotence", "true");
-    }
-
-    @Test
     void withoutUserPropertiesTheClientsAreAsBefore() {
         RagstreamConfig plain = RagstreamConfig.of(Map.of(), Map.of());
 
         assertThat(DocumentSources.deadLetterProperties(plain)).containsOnlyKeys("max.request.size");
         assertThat(DocumentSources.sourceProperties(plain))
                 .containsOnlyKeys("commit.offsets.on.checkpoint", "partition.discovery.interval.ms");
-        assertThat(CorpusPublisher.producerProperties(plain)).doesNotContainKey("security.protocol");
     }
 }

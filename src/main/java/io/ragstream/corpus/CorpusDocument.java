@@ -1,4 +1,4 @@
-package io.ragstream.ingest;
+package io.ragstream.corpus;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,4 +1,4 @@
-package io.ragstream.ingest;
+package io.ragstream.corpus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

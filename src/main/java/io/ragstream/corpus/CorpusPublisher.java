@@ -1,9 +1,10 @@
-package io.ragstream.ingest;
+package io.ragstream.corpus;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.ingest.KafkaConnectionCheck;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -17,7 +18,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** Publishes documents as document events (key tenant/id), with a progress bar. */
+/** Publishes documents as document events (key tenant/id), with a progress bar: {@code produce}, {@code demo} and the benches. */
 public final class CorpusPublisher {
 
     private CorpusPublisher() {}
