@@ -96,8 +96,8 @@ public final class RagstreamOptions {
                             + "4 to 1000, at least 2 × m).");
 
     // ---- embedding ----
-    public static final ConfigOption<String> EMBEDDING_BACKEND =
-            ConfigOptions.key("embedding.backend").stringType().defaultValue("onnx")
+    public static final ConfigOption<EmbeddingBackendType> EMBEDDING_BACKEND =
+            ConfigOptions.key("embedding.backend").enumType(EmbeddingBackendType.class).defaultValue(EmbeddingBackendType.ONNX)
                     .withDescription("onnx (in-process all-MiniLM-L6-v2) | ollama | openai.");
     public static final ConfigOption<String> EMBEDDING_MODEL =
             ConfigOptions.key("embedding.model").stringType().defaultValue("all-MiniLM-L6-v2")
@@ -197,8 +197,8 @@ public final class RagstreamOptions {
                     .withDescription("How vectors are stored: float32 (vector), float16 (halfvec), int8 (codes with a "
                             + "scale and offset per vector, re-ranked) or binary (an HNSW index of sign bits, "
                             + "re-ranked by the halfvec). A table keeps the mode it was created with.");
-    public static final ConfigOption<String> SINK_MODE =
-            ConfigOptions.key("sink.mode").stringType().defaultValue("exactly-once")
+    public static final ConfigOption<SinkMode> SINK_MODE =
+            ConfigOptions.key("sink.mode").enumType(SinkMode.class).defaultValue(SinkMode.EXACTLY_ONCE)
                     .withDescription("idempotent: batches committed as they fill and at every checkpoint, replays "
                             + "made harmless by the version guards. exactly-once: one transaction per checkpoint and "
                             + "subtask, prepared at the barrier (PREPARE TRANSACTION) and committed when the checkpoint "

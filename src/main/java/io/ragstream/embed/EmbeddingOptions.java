@@ -1,6 +1,7 @@
 package io.ragstream.embed;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.EmbeddingBackendType;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.Secrets;
@@ -21,7 +22,7 @@ import java.util.Map;
  *     misconfigured, before the job fails naming them
  */
 public record EmbeddingOptions(
-        String backend, String model, int batchSize, Duration linger, int maxInFlight, Duration timeout,
+        EmbeddingBackendType backend, String model, int batchSize, Duration linger, int maxInFlight, Duration timeout,
         int parallelism, int cacheMaxEntries, Duration cacheTtl, List<Endpoint> endpoints, int dimension,
         Duration requestTimeout, String apiKeyEnv, Duration misconfiguredTimeout) implements Serializable {
 
@@ -34,19 +35,19 @@ public record EmbeddingOptions(
     static final Duration MISCONFIGURED_PROBE = Duration.ofSeconds(30);
 
     public static EmbeddingOptions from(RagstreamConfig config) {
-        String backend = config.choice(RagstreamOptions.EMBEDDING_BACKEND, "onnx", "ollama", "openai");
+        EmbeddingBackendType backend = config.get(RagstreamOptions.EMBEDDING_BACKEND);
         String model = config.get(RagstreamOptions.EMBEDDING_MODEL);
-        if (backend.equals("onnx") && !model.equals(OnnxMiniLmEmbedder.MODEL_NAME)) {
+        if (backend == EmbeddingBackendType.ONNX && !model.equals(OnnxMiniLmEmbedder.MODEL_NAME)) {
             throw new ConfigException(RagstreamOptions.EMBEDDING_MODEL.key(), "the onnx backend ships only "
                     + OnnxMiniLmEmbedder.MODEL_NAME + ", not '" + model + "'");
         }
         int dimension = config.positive(RagstreamOptions.EMBEDDING_DIMENSION);
-        if (backend.equals("onnx") && dimension != OnnxMiniLmEmbedder.DIMENSION) {
+        if (backend == EmbeddingBackendType.ONNX && dimension != OnnxMiniLmEmbedder.DIMENSION) {
             throw new ConfigException(RagstreamOptions.EMBEDDING_DIMENSION.key(),
                     OnnxMiniLmEmbedder.MODEL_NAME + " gives " + OnnxMiniLmEmbedder.DIMENSION + " dimensions, not " + dimension);
         }
         List<Endpoint> endpoints = endpoints(config);
-        if (!backend.equals("onnx") && endpoints.isEmpty()) {
+        if (backend != EmbeddingBackendType.ONNX && endpoints.isEmpty()) {
             throw new ConfigException(RagstreamOptions.EMBEDDING_ENDPOINTS.key(),
                     "the " + backend + " backend needs at least one endpoint: [{url: http://host:port, max-concurrency: 4}]");
         }
@@ -113,7 +114,7 @@ public record EmbeddingOptions(
 
     /** Requests the whole pool takes at once. */
     public int poolConcurrency() {
-        return backend.equals("onnx") ? maxInFlight : endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
+        return backend == EmbeddingBackendType.ONNX ? maxInFlight : endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
     }
 
     /** Batches in flight per async subtask: the pool's concurrency spread over the subtasks. */
@@ -132,7 +133,7 @@ public record EmbeddingOptions(
     /** The pool one embedding subtask uses: its share of every endpoint's concurrency. */
     public EmbeddingPool openPool(int subtask, int parallelism, PoolListener listener) {
         List<EmbeddingPool.Member> members = new ArrayList<>();
-        if (backend.equals("onnx")) {
+        if (backend == EmbeddingBackendType.ONNX) {
             int threads = Math.max(1, share(maxInFlight, subtask, parallelism));
             members.add(new EmbeddingPool.Member(new InProcessBackend(OnnxMiniLmEmbedder.shared(inProcessModel()), threads), threads));
         } else {
@@ -150,17 +151,17 @@ public record EmbeddingOptions(
 
     private EmbeddingBackend backend(String url) {
         return switch (backend) {
-            case "ollama" -> OllamaBackend.builder(url).model(model).dimension(dimension)
+            case OLLAMA -> OllamaBackend.builder(url).model(model).dimension(dimension)
                     .requestTimeout(requestTimeout).build();
-            case "openai" -> OpenAiBackend.builder(url).model(model).dimension(dimension)
+            case OPENAI -> OpenAiBackend.builder(url).model(model).dimension(dimension)
                     .apiKeyEnv(apiKeyEnv).requestTimeout(requestTimeout).build();
-            default -> throw new IllegalStateException("no HTTP backend called " + backend);
+            case ONNX -> throw new IllegalStateException("the onnx backend runs in-process, not over HTTP");
         };
     }
 
     /** A blocking embedder for queries: the in-process model (shared in a JVM), or the whole pool. */
     public Embedder open() {
-        return backend.equals("onnx") ? OnnxMiniLmEmbedder.shared(inProcessModel())
+        return backend == EmbeddingBackendType.ONNX ? OnnxMiniLmEmbedder.shared(inProcessModel())
                 : new PoolEmbedder(openPool(0, 1, PoolListener.NONE), model, dimension);
     }
 }

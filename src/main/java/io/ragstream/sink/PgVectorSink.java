@@ -1,5 +1,6 @@
 package io.ragstream.sink;
 
+import io.ragstream.config.SinkMode;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.config.RagstreamConfig;
 import org.apache.flink.api.connector.sink2.Sink;

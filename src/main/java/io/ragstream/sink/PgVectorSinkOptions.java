@@ -5,6 +5,7 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.config.SinkMode;
 import io.ragstream.config.Secrets;
 import io.ragstream.quantize.Quantization;
 
@@ -65,7 +66,7 @@ public record PgVectorSinkOptions(
                 config.get(RagstreamOptions.POSTGRES_PASSWORD),
                 schema,
                 config.get(RagstreamOptions.EMBEDDING_MODEL),
-                SinkMode.from(config),
+                config.get(RagstreamOptions.SINK_MODE),
                 config.positive(RagstreamOptions.SINK_BATCH_SIZE),
                 config.get(RagstreamOptions.POSTGRES_CREATE_TABLES),
                 hnswM(config),

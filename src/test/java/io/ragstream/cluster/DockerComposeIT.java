@@ -1,5 +1,6 @@
 package io.ragstream.cluster;
 
+import io.ragstream.config.EmbeddingBackendType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -55,7 +56,7 @@ class DockerComposeIT {
         assertThat(ollamas).hasSizeGreaterThan(1);
         RagstreamConfig job = RagstreamConfig.load(ROOT.resolve("compose/job.yaml"), List.of(), Map.of("RAGSTREAM_PG_PASSWORD", "secret"));
         EmbeddingOptions embedding = EmbeddingOptions.from(job);
-        assertThat(embedding.backend()).isEqualTo("ollama");
+        assertThat(embedding.backend()).isEqualTo(EmbeddingBackendType.OLLAMA);
         Map<String, Integer> pool = new java.util.HashMap<>();
         embedding.endpoints().forEach(e -> pool.put(URI.create(e.url()).getHost(), e.maxConcurrency()));
         assertThat(pool.keySet()).containsExactlyInAnyOrderElementsOf(ollamas);

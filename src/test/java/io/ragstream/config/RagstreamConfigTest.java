@@ -74,7 +74,7 @@ class RagstreamConfigTest {
         assertThat(config.get(POSTGRES_CREATE_TABLES)).isFalse();
         assertThat(config.get(EMBEDDING_LINGER)).isEqualTo(Duration.ofMillis(250));
         assertThat(config.get(QUANTIZATION)).isEqualTo("int8");
-        assertThat(config.get(SINK_MODE)).isEqualTo("idempotent");
+        assertThat(config.get(SINK_MODE)).isEqualTo(SinkMode.IDEMPOTENT);
         assertThat(config.get(SINK_BATCH_SIZE)).isEqualTo(64);
         assertThat(config.get(CHECKPOINT_INTERVAL)).isEqualTo(Duration.ofSeconds(30));
         // not in the file: the defaults
@@ -127,9 +127,9 @@ class RagstreamConfigTest {
         assertThat(config.get(EMBEDDING_ENDPOINTS)).isEmpty();
         assertThat(config.get(KAFKA_STATUS_TOPIC)).isEqualTo("ragstream.status");
         assertThat(config.get(POSTGRES_PASSWORD)).isEqualTo("s3cret");
-        assertThat(config.choice(EMBEDDING_BACKEND, "onnx", "ollama", "openai")).isEqualTo("onnx");
+        assertThat(config.get(EMBEDDING_BACKEND)).isEqualTo(EmbeddingBackendType.ONNX);
         assertThat(config.choice(QUANTIZATION, "float32", "float16", "int8", "binary")).isEqualTo("float16");
-        assertThat(config.choice(SINK_MODE, "exactly-once", "idempotent")).isEqualTo("exactly-once");
+        assertThat(config.get(SINK_MODE)).isEqualTo(SinkMode.EXACTLY_ONCE);
         assertThat(config.get(CHECKPOINT_INTERVAL)).isEqualTo(Duration.ofSeconds(5));
     }
 
@@ -391,14 +391,27 @@ class RagstreamConfigTest {
 
     @Test
     void choiceAcceptsAListedValueWhateverItsCaseAndRejectsOthers() {
-        RagstreamConfig config = RagstreamConfig.of(Map.of("quantization", " Binary ", "sink.mode", "at-most-once"), NO_ENV);
+        RagstreamConfig config = RagstreamConfig.of(Map.of("quantization", " Binary "), NO_ENV);
 
         assertThat(config.choice(QUANTIZATION, "float32", "float16", "int8", "binary")).isEqualTo("binary");
-        assertThatThrownBy(() -> config.choice(SINK_MODE, "exactly-once", "idempotent"))
+        assertThatThrownBy(() -> config.choice(QUANTIZATION, "float32", "float16"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("sink.mode")
-                .hasMessageContaining("at-most-once")
-                .hasMessageContaining("exactly-once | idempotent");
+                .hasMessageContaining("quantization")
+                .hasMessageContaining("float32 | float16");
+    }
+
+    @Test
+    void enumOptionsTakeTheirWrittenNamesWhateverTheCaseAndRefuseOthersWhenLoaded() {
+        RagstreamConfig config = RagstreamConfig.of(Map.of("sink.mode", "Idempotent", "embedding.backend", "OLLAMA"), NO_ENV);
+        assertThat(config.get(SINK_MODE)).isEqualTo(SinkMode.IDEMPOTENT);
+        assertThat(config.get(EMBEDDING_BACKEND)).isEqualTo(EmbeddingBackendType.OLLAMA);
+
+        assertThatThrownBy(() -> RagstreamConfig.of(Map.of("sink.mode", "at-most-once"), NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'sink.mode'")
+                .hasMessageContaining("idempotent, exactly-once");
+        assertThatThrownBy(() -> RagstreamConfig.of(Map.of("sink.mode", "EXACTLY_ONCE"), NO_ENV))
+                .as("the Java name is not the written one").isInstanceOf(ConfigException.class);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.ragstream.embed;
 
+import io.ragstream.config.EmbeddingBackendType;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
@@ -97,7 +98,7 @@ class EmbedDocumentsMisconfiguredEndpointTest {
         for (EmbeddingServer server : endpoints) {
             urls.add(new EmbeddingOptions.Endpoint(server.url().toString(), 2));
         }
-        EmbeddingOptions options = new EmbeddingOptions("ollama", SyntheticEmbedder.MODEL_NAME, 2, Duration.ofMillis(10), 1,
+        EmbeddingOptions options = new EmbeddingOptions(EmbeddingBackendType.OLLAMA, SyntheticEmbedder.MODEL_NAME, 2, Duration.ofMillis(10), 1,
                 Duration.ofMinutes(2), 1, 0, Duration.ofHours(1), urls, SyntheticEmbedder.DIMENSION, Duration.ofSeconds(10),
                 null, misconfiguredTimeout);
         metrics = new CapturedMetrics("embed");

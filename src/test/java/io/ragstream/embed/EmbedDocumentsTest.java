@@ -1,5 +1,6 @@
 package io.ragstream.embed;
 
+import io.ragstream.config.EmbeddingBackendType;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
@@ -31,7 +32,7 @@ class EmbedDocumentsTest {
     @BeforeEach
     void open() throws Exception {
         metrics = new CapturedMetrics("embed");
-        EmbeddingOptions options = new EmbeddingOptions("onnx", OnnxMiniLmEmbedder.MODEL_NAME, 2,
+        EmbeddingOptions options = new EmbeddingOptions(EmbeddingBackendType.ONNX, OnnxMiniLmEmbedder.MODEL_NAME, 2,
                 Duration.ofMillis(10), 2, Duration.ofMinutes(2), 1, 1000, Duration.ofHours(1), List.of(), 384, Duration.ofSeconds(10), "UNUSED",
                 Duration.ofMinutes(3));
         harness = new OneInputStreamOperatorTestHarness<>(

@@ -1,5 +1,6 @@
 package io.ragstream.sink;
 
+import io.ragstream.config.SinkMode;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.testing.TestServices;
 import org.junit.jupiter.api.Test;

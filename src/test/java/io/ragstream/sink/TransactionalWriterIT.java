@@ -1,5 +1,6 @@
 package io.ragstream.sink;
 
+import io.ragstream.config.SinkMode;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
