@@ -1,77 +1,91 @@
 package io.ragstream.search;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.Secrets;
 import io.ragstream.sink.PgVectorSinkOptions;
 
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
- * Open connections kept for the next search: opening one (a new backend process and SCRAM
- * authentication) takes longer than the search itself. Holds at most as many as were ever in
- * use at once.
+ * Open connections kept for the next search (HikariCP): opening one (a new backend process and
+ * SCRAM authentication) takes longer than the search itself. The pool is made by the first
+ * borrow, which connects at once, so an unreachable server or a refused login is reported then,
+ * naming the setting to fix, rather than after a wait for a free connection.
  */
 final class ConnectionPool implements AutoCloseable {
+    /** Enough for a call's parallel queries and a few concurrent callers; idle ones are closed after 10 min. */
+    private static final int MAX_CONNECTIONS = 16;
+
     private final PgVectorSinkOptions pg;
-    private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
-    private volatile boolean closed;
+    private HikariDataSource pool;
+    private boolean closed;
 
     ConnectionPool(PgVectorSinkOptions pg) {
         this.pg = pg;
     }
 
+    /** A connection to use and close: closing it gives it back. */
     Connection borrow() throws SQLException {
-        Connection c;
-        while ((c = idle.pollFirst()) != null) {
-            if (!c.isClosed()) {
-                return c;
-            }
-        }
-        return connect();
-    }
-
-    /** A connection pgjdbc closed after an I/O error is dropped, not kept. */
-    void giveBack(Connection c) throws SQLException {
-        if (closed || c.isClosed()) {
-            c.close();
-            return;
-        }
-        idle.addFirst(c);
-        if (closed && idle.remove(c)) { // closed meanwhile: nobody else will close it
-            c.close();
-        }
-    }
-
-    private Connection connect() throws SQLException {
         try {
-            return pg.connect();
-        } catch (SQLException e) {
-            String state = e.getSQLState() == null ? "" : e.getSQLState();
-            if (state.startsWith("08")) {
-                throw new SearchException("PostgreSQL at " + Secrets.redactUrl(pg.url()) + " is not reachable (" + e.getMessage()
-                        + "): start it (bin/ragstream services start) or set " + RagstreamOptions.POSTGRES_URL.key(), e);
+            return pool().getConnection();
+        } catch (SQLException e) { // Hikari's timeout carries the driver's reason
+            SQLException reason = e.getCause() instanceof SQLException cause ? cause : e;
+            explain(reason);
+            throw reason;
+        }
+    }
+
+    private synchronized HikariDataSource pool() throws SQLException {
+        if (closed) {
+            throw new SQLException("the searcher is closed");
+        }
+        if (pool == null) {
+            HikariConfig config = new HikariConfig();
+            config.setPoolName("ragstream-search");
+            config.setJdbcUrl(pg.url());
+            config.setUsername(pg.user());
+            config.setPassword(pg.password());
+            config.setDataSourceProperties(pg.connectionProperties(pg.applicationName() + ":search"));
+            config.setMaximumPoolSize(MAX_CONNECTIONS);
+            config.setMinimumIdle(0);
+            config.setInitializationFailTimeout(1); // connect now, fail now
+            config.setConnectionTimeout(pg.timeouts().connect().toMillis());
+            try {
+                pool = new HikariDataSource(config);
+            } catch (HikariPool.PoolInitializationException e) {
+                if (e.getCause() instanceof SQLException cause) {
+                    explain(cause);
+                    throw cause;
+                }
+                throw new SQLException(e.getMessage(), e);
             }
-            if (state.startsWith("28")) {
-                throw new SearchException("PostgreSQL at " + Secrets.redactUrl(pg.url()) + " refused user " + pg.user() + " ("
-                        + e.getMessage() + "): check " + RagstreamOptions.POSTGRES_USER.key() + " and "
-                        + RagstreamOptions.POSTGRES_PASSWORD.key(), e);
-            }
-            throw e;
+        }
+        return pool;
+    }
+
+    /** A connection or login failure as a SearchException naming the setting to fix; others are left as they are. */
+    private void explain(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (state.startsWith("08")) {
+            throw new SearchException("PostgreSQL at " + Secrets.redactUrl(pg.url()) + " is not reachable (" + e.getMessage()
+                    + "): start it (bin/ragstream services start) or set " + RagstreamOptions.POSTGRES_URL.key(), e);
+        }
+        if (state.startsWith("28")) {
+            throw new SearchException("PostgreSQL at " + Secrets.redactUrl(pg.url()) + " refused user " + pg.user() + " ("
+                    + e.getMessage() + "): check " + RagstreamOptions.POSTGRES_USER.key() + " and "
+                    + RagstreamOptions.POSTGRES_PASSWORD.key(), e);
         }
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
-        Connection c;
-        while ((c = idle.pollFirst()) != null) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                // the session ends with the socket either way
-            }
+        if (pool != null) {
+            pool.close();
         }
     }
 }

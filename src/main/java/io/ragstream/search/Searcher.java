@@ -104,11 +104,8 @@ public final class Searcher implements AutoCloseable {
         if (k < 1) {
             throw new SearchException("k (documents to return) must be at least 1, was " + k, null);
         }
-        Connection c = connections.borrow();
-        try {
+        try (Connection c = connections.borrow()) {
             indexCheck.verify(c, tenant);
-        } finally {
-            connections.giveBack(c);
         }
     }
 
@@ -162,8 +159,7 @@ public final class Searcher implements AutoCloseable {
     /** The nearest chunks by the configured quantization's query (int8 and binary re-rank their candidates). */
     private List<SearchHit> nearestChunks(String tenant, float[] vector, int limit) throws SQLException {
         int candidates = limit * options.rerankFactor();
-        Connection c = connections.borrow();
-        try {
+        try (Connection c = connections.borrow()) {
             c.setAutoCommit(false); // SET LOCAL lasts for this transaction only
             try (Statement st = c.createStatement()) {
                 st.execute("SET LOCAL hnsw.ef_search = " + options.efSearchFor(nearest.rowsRead(limit, candidates)));
@@ -184,8 +180,6 @@ public final class Searcher implements AutoCloseable {
                 c.rollback();
             }
             return chunks;
-        } finally {
-            connections.giveBack(c);
         }
     }
 

@@ -129,13 +129,21 @@ public record PgVectorSinkOptions(
     }
 
     private Connection connect(String applicationName) throws SQLException {
-        Properties properties = new Properties();
+        Properties properties = connectionProperties(applicationName);
         properties.setProperty("user", user);
         properties.setProperty("password", password);
-        // so a DBA (or a test) can tell the sink's sessions apart in pg_stat_activity
+        return DriverManager.getConnection(url, properties);
+    }
+
+    /**
+     * What every connection gets besides its user and password: a name, so a DBA (or a test) can
+     * tell the sessions apart in pg_stat_activity, and the timeouts.
+     */
+    public Properties connectionProperties(String applicationName) {
+        Properties properties = new Properties();
         properties.setProperty("ApplicationName", applicationName);
         timeouts.applyTo(properties);
-        return DriverManager.getConnection(url, properties);
+        return properties;
     }
 
     public String applicationName() {

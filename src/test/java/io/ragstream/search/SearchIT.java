@@ -257,6 +257,17 @@ class SearchIT {
                 .hasMessageContaining("postgres.url");
     }
 
+    @Test
+    void aRefusedLoginNamesTheUserAndPasswordSettingsButNotThePassword() {
+        // the local server trusts 127.0.0.1, so a user it does not know is what it refuses
+        RagstreamConfig config = INDEXED.get(Quantization.FLOAT16).config("postgres.user=nobody_here",
+                "postgres.password=not-the-password");
+        firstSearchFails(config)
+                .hasMessageContaining("refused user nobody_here")
+                .hasMessageContaining("postgres.user")
+                .hasMessageNotContaining("not-the-password");
+    }
+
     /** The first search with these settings: what it throws. */
     private static AbstractThrowableAssert<?, ? extends Throwable> firstSearchFails(RagstreamConfig config) {
         return assertThatThrownBy(() -> {

@@ -26,8 +26,9 @@ public final class JobJar {
             "io.ragstream.cli", "io.ragstream.cluster", "io.ragstream.bench", "io.ragstream.search",
             "io.ragstream.corpus", "io.ragstream.embed.server");
 
-    /** Libraries only the tools use: picocli, progressbar and its terminal. */
-    public static final List<String> TOOL_LIBRARIES = List.of("picocli", "me.tongfei.progressbar", "org.jline");
+    /** Libraries only the tools use: picocli, progressbar and its terminal, search's connection pool. */
+    public static final List<String> TOOL_LIBRARIES = List.of("picocli", "me.tongfei.progressbar", "org.jline",
+            "com.zaxxer.hikari");
 
     /** Whether a class (by its binary name) belongs to a tool. */
     public static boolean isTool(String className) {
