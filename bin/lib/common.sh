@@ -37,24 +37,10 @@ TLS_DIR="$STATE_DIR/tls"
 # this default only matches the local development services.
 export RAGSTREAM_PG_PASSWORD="${RAGSTREAM_PG_PASSWORD:-ragstream}"
 
-# Flink's module flags for Java 17: the one place they are listed in this launcher.
-JAVA_OPENS=(
-  --add-exports=java.base/sun.net.util=ALL-UNNAMED
-  --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
-  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
-  --add-opens=java.base/java.lang=ALL-UNNAMED
-  --add-opens=java.base/java.net=ALL-UNNAMED
-  --add-opens=java.base/java.io=ALL-UNNAMED
-  --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
-  --add-opens=java.base/java.text=ALL-UNNAMED
-  --add-opens=java.base/java.time=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
-)
+# Flink's module flags for Java 17, written once: env.java.opts.all in flink-conf/config.yaml
+# (which clusters read, and the pom's test JVMs too).
+read -r -a JAVA_OPENS < <(sed -n 's/^[[:space:]]*all:[[:space:]]*\(--add-.*\)$/\1/p' "$RAGSTREAM_ROOT/flink-conf/config.yaml")
+((${#JAVA_OPENS[@]} > 0)) || { echo "[ragstream] error: flink-conf/config.yaml has no env.java.opts.all flags" >&2; exit 1; }
 
 # Messages go to stderr so that command output (search --json ...) stays clean on stdout.
 say()  { printf '[ragstream] %s\n' "$*" >&2; }
