@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,7 +22,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -31,9 +29,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-import static io.ragstream.testing.TestServices.await;
+import static io.ragstream.testing.Ports.freePort;
 import static io.ragstream.testing.TestServices.connect;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The job on a real Flink session cluster, as a user runs it: {@code bin/ragstream cluster start}
@@ -99,7 +98,7 @@ class ClusterIT {
         assertThat(checkpoints.path("state_backend").asText()).isEqualTo("EmbeddedRocksDBStateBackend");
         assertThat(checkpoints.path("externalization").path("delete_on_cancellation").asBoolean(true)).isFalse();
 
-        await("the corpus in pgvector", WAIT, () -> count("SELECT count(*) FROM %s", SERVICES.documentsTable) == corpus.size());
+        await("the corpus in pgvector").atMost(WAIT).until(() -> count("SELECT count(*) FROM %s", SERVICES.documentsTable) == corpus.size());
         for (Metric metric : List.<Metric>of(ClusterIT::restMetric, ClusterIT::prometheusMetric)) {
             awaitMetric(metric, first, "documentsIn", corpus.size());
             awaitMetric(metric, first, "chunksEmbedded", chunkRows());
@@ -109,7 +108,7 @@ class ClusterIT {
         String savepoint = flink.stopWithSavepoint(first, clusterDir.resolve("savepoints").toUri().toString(), WAIT);
         assertThat(Path.of(URI.create(savepoint)).resolve("_metadata")).exists();
         // the savepoint is reported before the job has wound down (its sink commits the last epoch)
-        await("the job to finish after its savepoint", WAIT, () -> flink.job(first).path("state").asText().equals("FINISHED"));
+        await("the job to finish after its savepoint").atMost(WAIT).until(() -> flink.job(first).path("state").asText().equals("FINISHED"));
 
         // while the job is stopped: new documents, and an edit of one that is indexed already
         List<JsonNode> more = new ArrayList<>();
@@ -127,7 +126,7 @@ class ClusterIT {
         publish(more);
 
         String second = flink.submit(jar, SERVICES.jobArguments(), savepoint, WAIT);
-        await("the documents published while stopped, and the edit", WAIT, () ->
+        await("the documents published while stopped, and the edit").atMost(WAIT).until(() ->
                 count("SELECT count(*) FROM %s", SERVICES.documentsTable) == corpus.size() + 5
                         && count(newerVersion, SERVICES.documentsTable) == 1);
         // The resumed job read on from the savepoint's offsets and kept every document's chunk
@@ -152,14 +151,9 @@ class ClusterIT {
     }
 
     /** Polls a counter until it shows the value (REST refreshes every 10 s); a failure shows what it showed. */
-    private static void awaitMetric(Metric metric, String job, String name, double expected) throws Exception {
-        Instant deadline = Instant.now().plus(WAIT);
-        double value = metric.read(job, name);
-        while (value != expected && Instant.now().isBefore(deadline)) {
-            Thread.sleep(500);
-            value = metric.read(job, name);
-        }
-        assertThat(value).as("%s of job %s", name, job).isEqualTo(expected);
+    private static void awaitMetric(Metric metric, String job, String name, double expected) {
+        await(name + " of job " + job).atMost(WAIT).pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> assertThat(metric.read(job, name)).as("%s of job %s", name, job).isEqualTo(expected));
     }
 
     /** The job's {@code ragstream.<name>} counters as the REST API shows them, summed over operators and subtasks. */
@@ -223,12 +217,6 @@ class ClusterIT {
             return rs.getLong(1);
         } catch (java.sql.SQLException e) {
             return -1; // the job creates the tables once it runs
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 

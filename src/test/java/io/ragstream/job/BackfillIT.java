@@ -1,14 +1,9 @@
 package io.ragstream.job;
 
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -22,7 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
-import static io.ragstream.job.EndToEndIT.count;
+import static io.ragstream.testing.TestServices.count;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -32,20 +27,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BackfillIT {
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
-
-    private final TestServices services = new TestServices("backfill");
-
-    @AfterEach
-    void dropTables() throws Exception {
-        services.dropTables();
-    }
+    static final JobFixture IT = JobFixture.slots(4);
 
     @ParameterizedTest(name = "sink.mode={0}")
     @ValueSource(strings = {"idempotent", "exactly-once"})
-    void indexesJsonlAndGzippedBeirFilesAndFinishes(String mode, @InjectMiniCluster MiniCluster cluster, @TempDir Path dir)
-            throws Exception {
+    void indexesJsonlAndGzippedBeirFilesAndFinishes(String mode, @TempDir Path dir) throws Exception {
+        TestServices services = IT.services("backfill");
         Path events = TestServices.testCorpusFile(dir);
         Files.writeString(events, "{\"id\": \"broken\", \"text\": \n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
@@ -57,10 +44,8 @@ class BackfillIT {
             }
         }
 
-        TestStreamEnvironment env = new TestStreamEnvironment(cluster, 2);
         RagstreamConfig config = services.config("job.parallelism=2", "sink.mode=" + mode);
-        RagstreamJob.buildBackfill(env, config, List.of(events, beir));
-        env.execute("ragstream-backfill"); // bounded: returns when done
+        IT.backfill(config, List.of(events, beir)); // bounded: returns when done
         assertThat(count("SELECT count(*) FROM pg_indexes WHERE tablename = '" + services.chunksTable + "' AND indexdef LIKE '%hnsw%'"))
                 .as("a new table is loaded first, its HNSW index built afterwards").isZero();
         RagstreamJob.finishBackfill(config);

@@ -1,10 +1,12 @@
 package io.ragstream.job;
 
-import static io.ragstream.testing.TestServices.await;
+import static io.ragstream.testing.TestServices.count;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ragstream.config.RagstreamConfig;
+import io.ragstream.testing.JobFixture;
+import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -14,13 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,41 +35,36 @@ class DeleteRecreateIT {
     private static final Duration WAIT = Duration.ofSeconds(120);
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final JobFixture IT = JobFixture.slots(2);
 
     @ParameterizedTest(name = "sink.mode={0}")
     @ValueSource(strings = {"exactly-once", "idempotent"})
-    void deletedDocumentsComeBackWithANewerVersionAndOnlyThen(String sinkMode, @InjectMiniCluster MiniCluster cluster)
-            throws Exception {
-        TestServices services = new TestServices("recreate");
+    void deletedDocumentsComeBackWithANewerVersionAndOnlyThen(String sinkMode) throws Exception {
+        TestServices services = IT.services("recreate");
         String cdcTopic = "it." + services.name + ".cdc";
         services.createTopics(1, services.documentsTopic, cdcTopic);
         List<String> settings = List.of("sink.mode=" + sinkMode, "kafka.cdc-topics=" + cdcTopic,
                 "state.deleted-retention=1s");
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            JobClient job = start(cluster, services.config(settings.toArray(String[]::new)));
+            RunningJob job = IT.start(services.config(settings.toArray(String[]::new)));
             publishBeforeDeletes(producer, services.documentsTopic, cdcTopic);
             Thread.sleep(3_000); // the deleted documents' state expires: the tables alone guard what follows
             publishAfterDeletes(producer, services.documentsTopic, cdcTopic);
             sentinels(producer, services.documentsTopic, cdcTopic, "first");
-            await("the first job's tables", WAIT, () -> documents(services).equals(expected("first")));
-            job.cancel().get();
+            await("the first job's tables").atMost(WAIT).until(() -> documents(services).equals(expected("first")));
+            job.cancel();
 
             List<String> fresh = new ArrayList<>(settings);
             fresh.add("kafka.group-id=it-" + services.name + "-fresh");
-            JobClient freshJob = start(cluster, services.config(fresh.toArray(String[]::new)));
+            RunningJob freshJob = IT.start(services.config(fresh.toArray(String[]::new)));
             sentinels(producer, services.documentsTopic, cdcTopic, "second");
-            await("a fresh job's replay of everything", WAIT, () -> documents(services).keySet().containsAll(
-                    expected("second").keySet()));
+            await("a fresh job's replay of everything").atMost(WAIT)
+                    .until(() -> documents(services).keySet().containsAll(expected("second").keySet()));
             Map<String, String> replayed = documents(services);
-            freshJob.cancel().get();
+            freshJob.cancel();
 
             assertThat(replayed).isEqualTo(expected("second"));
             assertThat(staleChunks(services)).as("chunks of another version than their document's").isZero();
-        } finally {
-            services.dropTables();
-            services.deleteTopics(services.documentsTopic, cdcTopic, services.dlqTopic, services.statusTopic);
         }
     }
 
@@ -144,12 +134,6 @@ class DeleteRecreateIT {
         send(producer, cdc, "{\"id\": \"sentinel-" + round + "\"}", change("c", "sentinel-" + round, "mysql", 1));
     }
 
-    private static JobClient start(MiniCluster cluster, RagstreamConfig config) throws Exception {
-        StreamExecutionEnvironment env = new TestStreamEnvironment(cluster, 1);
-        RagstreamJob.buildFromConfig(env, config);
-        return env.executeAsync("ragstream-delete-recreate");
-    }
-
     /**
      * tenant/id → "version:deleted:chunks". The two documents a/b + c and a + b/c would print
      * alike, so a document whose id holds a slash gets a trailing blank.
@@ -171,7 +155,7 @@ class DeleteRecreateIT {
     }
 
     private static long staleChunks(TestServices services) throws Exception {
-        return EndToEndIT.count("SELECT count(*) FROM \"" + services.chunksTable + "\" c JOIN \"" + services.documentsTable
+        return count("SELECT count(*) FROM \"" + services.chunksTable + "\" c JOIN \"" + services.documentsTable
                 + "\" d USING (tenant, doc_id) WHERE c.version <> d.version OR d.deleted");
     }
 

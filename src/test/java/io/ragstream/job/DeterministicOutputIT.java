@@ -1,12 +1,7 @@
 package io.ragstream.job;
 
+import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,36 +22,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class DeterministicOutputIT {
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
-
-    private final TestServices sequential = new TestServices("sequential");
-    private final TestServices parallel = new TestServices("parallel");
-
-    @AfterEach
-    void dropTables() throws Exception {
-        sequential.dropTables();
-        parallel.dropTables();
-    }
+    static final JobFixture IT = JobFixture.slots(4);
 
     @Test
-    void sequentialAndParallelRunsStoreIdenticalRows(@InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
+    void sequentialAndParallelRunsStoreIdenticalRows(@TempDir Path dir) throws Exception {
         Path corpus = TestServices.testCorpusFile(dir);
-        backfill(cluster, sequential, corpus, 1, "job.parallelism=1", "embedding.batch-size=1", "chunk.size=40");
-        backfill(cluster, parallel, corpus, 2, "job.parallelism=2", "embedding.parallelism=2", "embedding.batch-size=32",
-                "chunk.size=40");
+        TestServices sequential = IT.services("sequential");
+        TestServices parallel = IT.services("parallel");
+        IT.backfill(sequential.config("job.parallelism=1", "embedding.batch-size=1", "chunk.size=40"), List.of(corpus));
+        IT.backfill(parallel.config("job.parallelism=2", "embedding.parallelism=2", "embedding.batch-size=32", "chunk.size=40"),
+                List.of(corpus));
 
         Map<String, String> a = rows(sequential);
         Map<String, String> b = rows(parallel);
         assertThat(a).hasSizeGreaterThan(20); // several chunks per document at 40 tokens
         assertThat(b).isEqualTo(a);
-    }
-
-    private static void backfill(MiniCluster cluster, TestServices services, Path corpus, int parallelism, String... settings)
-            throws Exception {
-        TestStreamEnvironment env = new TestStreamEnvironment(cluster, parallelism);
-        RagstreamJob.buildBackfill(env, services.config(settings), List.of(corpus));
-        env.execute("ragstream-" + services.name);
     }
 
     /** "doc/chunk" → "sha256 | stored vector as text", every row. */

@@ -3,27 +3,15 @@ package io.ragstream.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.testutils.InMemoryReporter;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
@@ -35,73 +23,74 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static io.ragstream.job.EndToEndIT.count;
-import static io.ragstream.testing.TestServices.await;
+import static io.ragstream.testing.TestServices.count;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Invariant 3 and the dead-letter contract on the real broker, database and model, measured by
  * the job's own metrics: re-publishing an unchanged corpus embeds nothing, editing one paragraph
  * of a 20-chunk document embeds one chunk, CDC deletes and tombstones remove documents, and a
  * stream full of bad records dead-letters each with its reason while every valid one is indexed.
+ * One job serves every test; each publishes its own tenants and texts, and measures the job's
+ * counters from where they stood when it began, so none needs another to have run first.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class IncrementalUpdatesIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration WAIT = Duration.ofSeconds(180);
-    private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(METRICS.addToConfiguration(new Configuration()))
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+    static final JobFixture IT = JobFixture.slots(4).withMetrics();
 
-    private static final TestServices SERVICES = new TestServices("incremental");
-    private static final String CDC_TOPIC = "it." + SERVICES.name + ".cdc.public.docs";
-    private static JobClient job;
+    private static TestServices services;
+    private static String cdcTopic;
     private static List<JsonNode> corpus;
-    private static List<String> manual;
 
     @BeforeAll
-    static void startJob(@InjectMiniCluster MiniCluster cluster) throws Exception {
+    static void startJob() throws Exception {
         corpus = TestServices.testCorpus();
-        manual = new ArrayList<>();
-        for (int part = 1; part <= 2; part++) { // 20 paragraphs, each its own chunk at chunk.size=120
+        services = IT.services("incremental");
+        cdcTopic = "it." + services.name + ".cdc.public.docs";
+        services.createTopics(2, services.documentsTopic, cdcTopic);
+        IT.start(services.config("chunk.size=120", "embedding.batch-size=16",
+                "kafka.cdc-topics=" + cdcTopic, "ingest.max-document-bytes=20000"));
+    }
+
+    /**
+     * 20 paragraphs, each its own chunk at chunk.size=120, numbered from {@code firstPart}: tests
+     * number theirs apart, so that no text of one is in the job's embedding cache from another.
+     */
+    private static List<String> manual(int firstPart) {
+        List<String> manual = new ArrayList<>();
+        for (int part = firstPart; part <= firstPart + 1; part++) {
             for (JsonNode doc : corpus) {
                 manual.add("Part " + part + ", " + doc.get("title").asText() + ". " + doc.get("text").asText());
             }
         }
-        SERVICES.createTopics(2, SERVICES.documentsTopic, CDC_TOPIC);
-        StreamExecutionEnvironment env = new TestStreamEnvironment(cluster, 4); // the extension's cluster
-        RagstreamJob.buildFromConfig(env, SERVICES.config("chunk.size=120", "embedding.batch-size=16",
-                "kafka.cdc-topics=" + CDC_TOPIC, "ingest.max-document-bytes=20000"));
-        job = env.executeAsync("ragstream-incremental");
-    }
-
-    @AfterAll
-    static void stopJob() throws Exception {
-        if (job != null) {
-            job.cancel().get();
-        }
-        SERVICES.dropTables();
+        return manual;
     }
 
     @Test
-    @Order(1)
     void republishingAnUnchangedCorpusEmbedsNothing() throws Exception {
+        String tenant = "republish";
+        List<String> manual = manual(1);
+        long embeddedBefore = counter("chunksEmbedded");
         Timestamp first = databaseNow();
-        publishCorpus();
-        await("the corpus indexed", WAIT, () -> documents("updated_at >= '" + first + "'") == corpus.size() + 1);
-        long chunks = count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\"");
-        assertThat(count("SELECT chunk_count FROM \"" + SERVICES.documentsTable + "\" WHERE doc_id = 'manual'")).isEqualTo(20);
-        assertThat(counter("chunksEmbedded")).as("each chunk embedded once").isEqualTo(chunks);
+        publishCorpus(tenant, manual);
+        await("the corpus indexed").atMost(WAIT)
+                .until(() -> documents(tenant, "updated_at >= '" + first + "'") == corpus.size() + 1);
+        long chunks = count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE tenant = '" + tenant + "'");
+        assertThat(count("SELECT chunk_count FROM \"" + services.documentsTable + "\" WHERE tenant = '" + tenant
+                + "' AND doc_id = 'manual'")).isEqualTo(20);
+        assertThat(counter("chunksEmbedded") - embeddedBefore).as("each chunk embedded once").isEqualTo(chunks);
 
         Timestamp second = databaseNow();
-        publishCorpus(); // the same documents again; each takes its record's timestamp as version
-        await("the re-publish processed", WAIT, () -> documents("updated_at >= '" + second + "'") == corpus.size() + 1);
-        assertThat(counter("chunksEmbedded")).as("no backend call for unchanged text").isEqualTo(chunks);
-        assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE updated_at >= '" + second + "'"))
-                .as("every chunk re-stamped with the new version").isEqualTo(chunks);
+        publishCorpus(tenant, manual); // the same documents again; each takes its record's timestamp as version
+        await("the re-publish processed").atMost(WAIT)
+                .until(() -> documents(tenant, "updated_at >= '" + second + "'") == corpus.size() + 1);
+        assertThat(counter("chunksEmbedded") - embeddedBefore).as("no backend call for unchanged text").isEqualTo(chunks);
+        assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE tenant = '" + tenant
+                + "' AND updated_at >= '" + second + "'")).as("every chunk re-stamped with the new version").isEqualTo(chunks);
     }
 
     private static Timestamp databaseNow() throws Exception {
@@ -112,20 +101,27 @@ class IncrementalUpdatesIT {
     }
 
     @Test
-    @Order(2)
     void editingOneParagraphOfATwentyChunkDocumentEmbedsOneChunk() throws Exception {
+        String tenant = "edit";
+        List<String> manual = manual(3);
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            publishManual(producer, tenant, manual);
+        }
+        await("the manual indexed").atMost(WAIT).until(() -> documents(tenant, "doc_id = 'manual'") == 1);
+
         long before = counter("chunksEmbedded");
-        Map<Integer, String> old = manualChunks();
+        Map<Integer, String> old = manualChunks(tenant);
         List<String> edited = new ArrayList<>(manual);
         long editVersion = System.currentTimeMillis() + 60_000; // newer than the records' timestamps so far
         edited.set(7, edited.get(7) + " An edit, made later, adds this sentence.");
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            TestServices.send(producer, SERVICES.documentsTopic, "acme/manual",
-                    document("acme", "manual", editVersion, "Manual", String.join("\n\n", edited)));
+            TestServices.send(producer, services.documentsTopic, tenant + "/manual",
+                    document(tenant, "manual", editVersion, "Manual", String.join("\n\n", edited)));
         }
-        await("the edit", WAIT, () -> count("SELECT version FROM \"" + SERVICES.documentsTable + "\" WHERE doc_id = 'manual'") == editVersion);
+        await("the edit").atMost(WAIT).until(() -> count("SELECT version FROM \"" + services.documentsTable
+                + "\" WHERE tenant = '" + tenant + "' AND doc_id = 'manual'") == editVersion);
 
-        Map<Integer, String> now = manualChunks();
+        Map<Integer, String> now = manualChunks(tenant);
         assertThat(now).hasSize(20);
         List<Integer> changed = now.keySet().stream().filter(no -> !now.get(no).equals(old.get(no))).toList();
         assertThat(changed).containsExactly(7);
@@ -133,27 +129,27 @@ class IncrementalUpdatesIT {
     }
 
     @Test
-    @Order(3)
     void cdcDeletesAndTombstonesRemoveEveryRowOfADocument() throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
             for (String id : List.of("row-1", "row-2")) {
-                TestServices.send(producer, CDC_TOPIC, key(id), change("c", null, row(id, "Captured " + id,
+                TestServices.send(producer, cdcTopic, key(id), change("c", null, row(id, "Captured " + id,
                         "Row " + id + " came through Debezium from PostgreSQL logical decoding."), 100));
             }
         }
-        await("two CDC rows indexed", WAIT, () -> documents("doc_id IN ('row-1', 'row-2') AND NOT deleted") == 2);
-        assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE doc_id IN ('row-1', 'row-2')")).isEqualTo(2);
+        await("two CDC rows indexed").atMost(WAIT)
+                .until(() -> documents("acme", "doc_id IN ('row-1', 'row-2') AND NOT deleted") == 2);
+        assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE doc_id IN ('row-1', 'row-2')")).isEqualTo(2);
 
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            TestServices.send(producer, CDC_TOPIC, key("row-1"), change("d", row("row-1", "x", "y"), null, 200));
-            TestServices.send(producer, CDC_TOPIC, key("row-2"), null); // tombstone
+            TestServices.send(producer, cdcTopic, key("row-1"), change("d", row("row-1", "x", "y"), null, 200));
+            TestServices.send(producer, cdcTopic, key("row-2"), null); // tombstone
         }
-        await("both CDC rows deleted", WAIT, () -> documents("doc_id IN ('row-1', 'row-2') AND deleted") == 2);
-        assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE doc_id IN ('row-1', 'row-2')")).isZero();
+        await("both CDC rows deleted").atMost(WAIT)
+                .until(() -> documents("acme", "doc_id IN ('row-1', 'row-2') AND deleted") == 2);
+        assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE doc_id IN ('row-1', 'row-2')")).isZero();
     }
 
     @Test
-    @Order(4)
     void everyKindOfBadRecordIsDeadLetteredWithItsReasonAndValidOnesAreIndexed() throws Exception {
         Map<String, String> bad = new LinkedHashMap<>(); // key -> expected reason
         List<byte[][]> records = new ArrayList<>();     // {topic, key, value}
@@ -196,25 +192,30 @@ class IncrementalUpdatesIT {
             int valid = 0;
             for (byte[][] r : records) { // a valid document after every bad record
                 TestServices.send(producer, new String(r[0], StandardCharsets.UTF_8), r[1], r[2]);
-                TestServices.send(producer, SERVICES.documentsTopic, "mixed/ok-" + valid,
+                TestServices.send(producer, services.documentsTopic, "mixed/ok-" + valid,
                         document("mixed", "ok-" + valid, 1, null, "Valid document number " + valid + " among bad ones."));
                 valid++;
             }
-            TestServices.send(producer, SERVICES.documentsTopic, (String) null, (String) null); // tombstone without a key
+            TestServices.send(producer, services.documentsTopic, (String) null, (String) null); // tombstone without a key
             bad.put("", "MISSING_KEY");
         }
         int validCount = records.size();
-        await("every valid document among the bad ones", WAIT,
-                () -> count("SELECT count(*) FROM \"" + SERVICES.documentsTable + "\" WHERE tenant = 'mixed'") == validCount);
+        await("every valid document among the bad ones").atMost(WAIT)
+                .until(() -> count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = 'mixed'") == validCount);
 
         Map<String, String> reasons = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : TestServices.readTopic(SERVICES.dlqTopic, bad.size(), WAIT)) {
+        for (ConsumerRecord<byte[], byte[]> r : TestServices.readTopic(services.dlqTopic, r -> bad.containsKey(key(r)),
+                bad.size(), WAIT)) {
             JsonNode letter = JSON.readTree(r.value());
-            reasons.put(r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8), letter.get("reason").asText());
+            reasons.put(key(r), letter.get("reason").asText());
             assertThat(letter.get("detail").asText()).isNotBlank();
         }
         assertThat(reasons).isEqualTo(bad);
         assertThat(counter("deadLettered") - deadBefore).isEqualTo(bad.size());
+    }
+
+    private static String key(ConsumerRecord<byte[], byte[]> record) {
+        return record.key() == null ? "" : new String(record.key(), StandardCharsets.UTF_8);
     }
 
     private static void badDocument(List<byte[][]> records, Map<String, String> bad, String reason, String value) {
@@ -223,27 +224,32 @@ class IncrementalUpdatesIT {
 
     private static void badDocument(List<byte[][]> records, Map<String, String> bad, String reason, byte[] value) {
         String key = "bad/" + records.size();
-        records.add(new byte[][] {SERVICES.documentsTopic.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8), value});
+        records.add(new byte[][] {services.documentsTopic.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8), value});
         bad.put(key, reason);
     }
 
     private static void badChange(List<byte[][]> records, Map<String, String> bad, String reason, String value) {
         String key = "{\"id\": \"bad-" + records.size() + "\"}";
-        records.add(new byte[][] {CDC_TOPIC.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8),
+        records.add(new byte[][] {cdcTopic.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8),
                 value.getBytes(StandardCharsets.UTF_8)});
         bad.put(key, reason);
     }
 
-    private static void publishCorpus() throws Exception {
+    /** The corpus and the manual, under {@code tenant}. */
+    private static void publishCorpus(String tenant, List<String> manual) throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
             for (JsonNode doc : corpus) {
-                ObjectNode event = doc.deepCopy();
-                TestServices.send(producer, SERVICES.documentsTopic, "acme/" + doc.get("id").asText(), event.toString());
+                ObjectNode event = ((ObjectNode) doc.deepCopy()).put("tenant", tenant);
+                TestServices.send(producer, services.documentsTopic, tenant + "/" + doc.get("id").asText(), event.toString());
             }
-            ObjectNode manualEvent = JSON.createObjectNode().put("tenant", "acme").put("id", "manual")
-                    .put("title", "Manual").put("text", String.join("\n\n", manual));
-            TestServices.send(producer, SERVICES.documentsTopic, "acme/manual", manualEvent.toString());
+            publishManual(producer, tenant, manual);
         }
+    }
+
+    private static void publishManual(KafkaProducer<byte[], byte[]> producer, String tenant, List<String> manual) throws Exception {
+        ObjectNode event = JSON.createObjectNode().put("tenant", tenant).put("id", "manual")
+                .put("title", "Manual").put("text", String.join("\n\n", manual));
+        TestServices.send(producer, services.documentsTopic, tenant + "/manual", event.toString());
     }
 
     /** Debezium's PostgreSQL change event, with the schema/payload wrapper of the JSON converter. */
@@ -278,14 +284,15 @@ class IncrementalUpdatesIT {
         return title == null ? node.toString() : node.put("title", title).toString();
     }
 
-    private static long documents(String where) throws Exception {
-        return count("SELECT count(*) FROM \"" + SERVICES.documentsTable + "\" WHERE " + where);
+    private static long documents(String tenant, String where) throws Exception {
+        return count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = '" + tenant + "' AND " + where);
     }
 
-    private static Map<Integer, String> manualChunks() throws Exception {
+    private static Map<Integer, String> manualChunks(String tenant) throws Exception {
         Map<Integer, String> chunks = new HashMap<>();
         try (var c = TestServices.connect(); var st = c.createStatement();
-             var rs = st.executeQuery("SELECT chunk_no, content FROM \"" + SERVICES.chunksTable + "\" WHERE doc_id = 'manual'")) {
+             var rs = st.executeQuery("SELECT chunk_no, content FROM \"" + services.chunksTable + "\" WHERE tenant = '"
+                     + tenant + "' AND doc_id = 'manual'")) {
             while (rs.next()) {
                 chunks.put(rs.getInt(1), rs.getString(2));
             }
@@ -296,7 +303,7 @@ class IncrementalUpdatesIT {
     /** A counter in the operators' ragstream groups, summed over subtasks, e.g. chunksEmbedded. */
     private static long counter(String name) {
         long sum = 0;
-        for (Map.Entry<MetricGroup, Map<String, Metric>> group : METRICS.getMetricsByGroup().entrySet()) {
+        for (Map.Entry<MetricGroup, Map<String, Metric>> group : IT.metrics().getMetricsByGroup().entrySet()) {
             Metric metric = group.getValue().get(name);
             if (metric instanceof Counter counter && group.getKey().getMetricIdentifier(name).endsWith(".ragstream." + name)) {
                 sum += counter.getCount();

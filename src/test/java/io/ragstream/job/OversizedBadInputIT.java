@@ -2,22 +2,16 @@ package io.ragstream.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragstream.testing.JobFixture;
+import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.header.Header;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -31,9 +25,9 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 
-import static io.ragstream.job.EndToEndIT.count;
-import static io.ragstream.testing.TestServices.await;
+import static io.ragstream.testing.TestServices.count;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Issue 12 on the real broker: on a topic that takes 10 MB records, a 6 MB document (over
@@ -49,54 +43,42 @@ class OversizedBadInputIT {
     private static final int CAP = 64 * 1024; // kafka.dlq-max-value-bytes, the default
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final JobFixture IT = JobFixture.slots(2);
 
-    private static final TestServices SERVICES = new TestServices("oversized");
-    private static JobClient job;
+    private static TestServices services;
+    private static RunningJob job;
 
     @BeforeAll
-    static void startJob(@InjectMiniCluster MiniCluster cluster) throws Exception {
+    static void startJob() throws Exception {
+        services = IT.services("oversized");
         // one partition, so the documents around the bad records are read in order with them
-        SERVICES.createTopics(1, Map.of("max.message.bytes", Integer.toString(TEN_MB)), SERVICES.documentsTopic);
-        StreamExecutionEnvironment env = new TestStreamEnvironment(cluster, 1); // the extension's cluster
-        RagstreamJob.buildFromConfig(env, SERVICES.config("ingest.max-document-bytes=1048576"));
-        job = env.executeAsync("ragstream-oversized");
-    }
-
-    @AfterAll
-    static void stopJob() throws Exception {
-        if (job != null) {
-            job.cancel().get();
-        }
-        SERVICES.dropTables();
-        SERVICES.deleteTopics(SERVICES.documentsTopic, SERVICES.dlqTopic, SERVICES.statusTopic);
+        services.createTopics(1, Map.of("max.message.bytes", Integer.toString(TEN_MB)), services.documentsTopic);
+        job = IT.start(services.config("ingest.max-document-bytes=1048576"));
     }
 
     @Test
-    void hugeBadRecordsAreDeadLetteredWithTheirSizeAndHashAndTheJobRunsOn(@InjectMiniCluster MiniCluster cluster)
-            throws Exception {
+    void hugeBadRecordsAreDeadLetteredWithTheirSizeAndHashAndTheJobRunsOn() throws Exception {
         byte[] tooLarge = document("big", "word ".repeat(6 * 1024 * 1024 / 5)).getBytes(StandardCharsets.UTF_8);
         byte[] malformed = ("{\"id\": \"broken\", \"text\": \"" + "x".repeat(800 * 1024)).getBytes(StandardCharsets.UTF_8);
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TEN_MB))) {
-            TestServices.send(producer, SERVICES.documentsTopic, "acme/before", document("before", "Published before the bad records."));
-            TestServices.send(producer, SERVICES.documentsTopic, utf8("acme/big"), tooLarge);
-            TestServices.send(producer, SERVICES.documentsTopic, utf8("acme/broken"), malformed);
-            TestServices.send(producer, SERVICES.documentsTopic, "acme/after", document("after", "Published after the bad records."));
+            TestServices.send(producer, services.documentsTopic, "acme/before", document("before", "Published before the bad records."));
+            TestServices.send(producer, services.documentsTopic, utf8("acme/big"), tooLarge);
+            TestServices.send(producer, services.documentsTopic, utf8("acme/broken"), malformed);
+            TestServices.send(producer, services.documentsTopic, "acme/after", document("after", "Published after the bad records."));
         }
-        await("the documents before and after the bad ones", WAIT, () -> count("SELECT count(*) FROM \""
-                + SERVICES.documentsTable + "\" WHERE doc_id IN ('before', 'after')") == 2);
+        await("the documents before and after the bad ones").atMost(WAIT).until(() -> count("SELECT count(*) FROM \""
+                + services.documentsTable + "\" WHERE doc_id IN ('before', 'after')") == 2);
 
         Map<String, ConsumerRecord<byte[], byte[]>> letters = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : TestServices.readTopic(SERVICES.dlqTopic, 2, WAIT)) {
+        for (ConsumerRecord<byte[], byte[]> r : TestServices.readTopic(services.dlqTopic, 2, WAIT)) {
             letters.put(new String(r.key(), StandardCharsets.UTF_8), r);
         }
         assertThat(letters).containsOnlyKeys("acme/big", "acme/broken");
         assertLetter(letters.get("acme/big"), "TOO_LARGE", 1, tooLarge);
         assertLetter(letters.get("acme/broken"), "MALFORMED_JSON", 2, malformed);
 
-        assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
-        AccessExecutionGraph graph = cluster.getExecutionGraph(job.getJobID()).get();
+        assertThat(job.status()).isEqualTo(JobStatus.RUNNING);
+        AccessExecutionGraph graph = IT.cluster().getExecutionGraph(job.id()).get();
         for (AccessExecutionVertex task : graph.getAllExecutionVertices()) {
             assertThat(task.getCurrentExecutionAttempt().getAttemptNumber())
                     .as("attempt of %s: a restart would make it > 0", task.getTaskNameWithSubtaskIndex()).isZero();
@@ -107,7 +89,7 @@ class OversizedBadInputIT {
         assertThat(letter.serializedValueSize()).isLessThan(1024 * 1024);
         JsonNode body = JSON.readTree(letter.value());
         assertThat(body.get("reason").asText()).isEqualTo(reason);
-        assertThat(body.get("topic").asText()).isEqualTo(SERVICES.documentsTopic);
+        assertThat(body.get("topic").asText()).isEqualTo(services.documentsTopic);
         assertThat(body.get("valueBytes").asLong()).isEqualTo(original.length);
         assertThat(body.get("valueSha256").asText())
                 .isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(original)));
@@ -115,7 +97,7 @@ class OversizedBadInputIT {
         assertThat(Base64.getDecoder().decode(body.get("value").asText())).containsExactly(Arrays.copyOf(original, CAP));
         assertThat(body.get("keyTruncated").asBoolean()).isFalse();
         assertThat(header(letter, "ragstream.errors.reason")).isEqualTo(reason);
-        assertThat(header(letter, "__connect.errors.topic")).isEqualTo(SERVICES.documentsTopic);
+        assertThat(header(letter, "__connect.errors.topic")).isEqualTo(services.documentsTopic);
         assertThat(body.get("offset").asLong()).isEqualTo(offset);
         assertThat(header(letter, "__connect.errors.offset")).isEqualTo(Long.toString(offset));
         assertThat(header(letter, "__connect.errors.exception.message")).isEqualTo(body.get("detail").asText()).isNotBlank();

@@ -1,16 +1,15 @@
 package io.ragstream.job;
 
-import static io.ragstream.testing.TestServices.await;
+import static io.ragstream.testing.TestServices.queryString;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragstream.ingest.DocumentEvent;
+import io.ragstream.testing.JobFixture;
+import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,17 +21,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -49,44 +42,44 @@ class PoisonStreamIT {
     private static final int MAX_DOCUMENT_BYTES = 1024 * 1024;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final JobFixture IT = JobFixture.slots(2);
 
-    private final TestServices services = new TestServices("poison");
-    private final String cdcTopic = "it." + services.name + ".cdc";
+    private TestServices services;
+    private String cdcTopic;
     /** Where each record landed (topic:offset) → the dead-letter reason it must get. */
     private final Map<String, String> expectedLetters = new HashMap<>();
     private final List<String> kinds = new ArrayList<>();
 
+    @BeforeEach
+    void namespace() {
+        services = IT.services("poison");
+        cdcTopic = "it." + services.name + ".cdc";
+    }
+
     @Test
-    void poisonIsDeadLetteredOrHandledAndTheJobNeverRestarts(@InjectMiniCluster MiniCluster cluster) throws Exception {
+    void poisonIsDeadLetteredOrHandledAndTheJobNeverRestarts() throws Exception {
         services.createTopics(1, Map.of("max.message.bytes", Integer.toString(4 * 1024 * 1024)), services.documentsTopic, cdcTopic);
-        StreamExecutionEnvironment env = new TestStreamEnvironment(cluster, 1);
-        RagstreamJob.buildFromConfig(env, services.config("sink.mode=exactly-once", "kafka.cdc-topics=" + cdcTopic,
+        RunningJob job = IT.start(services.config("sink.mode=exactly-once", "kafka.cdc-topics=" + cdcTopic,
                 "ingest.max-document-bytes=" + MAX_DOCUMENT_BYTES));
-        JobClient job = env.executeAsync("ragstream-poison");
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer(
                 Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024))) {
             publish(producer);
             try {
-                await("every valid document indexed", WAIT, () -> storedKeys().containsAll(VALID.keySet()));
+                await("every valid document indexed").atMost(WAIT).until(() -> storedKeys().containsAll(VALID.keySet()));
             } finally {
                 assertThat(storedKeys()).as("stored documents").containsAll(VALID.keySet());
             }
-            await("the Debezium placeholder applied", WAIT, () -> "2000:1".equals(versionAndChunks("default", "cdc-toast")));
-            await("the truncate applied", WAIT, () -> TestServices.rows("SELECT version FROM \"" + services.documentsTable
-                    + "\" WHERE tenant = '' AND doc_id = '" + cdcTopic + "'").equals(List.of("9")));
+            await("the Debezium placeholder applied").atMost(WAIT)
+                    .until(() -> "2000:1".equals(versionAndChunks("default", "cdc-toast")));
+            await("the truncate applied").atMost(WAIT).until(() -> TestServices.rows("SELECT version FROM \""
+                    + services.documentsTable + "\" WHERE tenant = '' AND doc_id = '" + cdcTopic + "'").equals(List.of("9")));
 
             assertThat(kinds).hasSizeGreaterThanOrEqualTo(40);
             kinds.forEach(kind -> System.out.println("poison: " + kind));
             assertValidDocumentsAsPublished();
             assertHandledAsDocumented();
             assertDeadLetters();
-            assertNeverRestarted(cluster, job);
-        } finally {
-            job.cancel().get();
-            services.dropTables();
-            services.deleteTopics(services.documentsTopic, cdcTopic, services.dlqTopic, services.statusTopic);
+            assertNeverRestarted(job);
         }
     }
 
@@ -236,7 +229,7 @@ class PoisonStreamIT {
         assertThat(versionAndChunks("default", "cdc-toast")).isEqualTo("2000:1");
         assertThat(storedText("default", "cdc-toast")).as("the placeholder keeps the stored text")
                 .isEqualTo("The text Debezium will not send again.");
-        assertThat(EndToEndIT.queryString("SELECT (metadata->>'big')::numeric = 1e400 AND metadata->>'price' = '0.10'"
+        assertThat(queryString("SELECT (metadata->>'big')::numeric = 1e400 AND metadata->>'price' = '0.10'"
                 + " FROM \"" + services.chunksTable + "\" WHERE doc_id = 'decimal-metadata'")).as("exact numbers").isEqualTo("t");
     }
 
@@ -251,20 +244,15 @@ class PoisonStreamIT {
         assertThat(reasons).isEqualTo(expectedLetters);
     }
 
-    private static void assertNeverRestarted(MiniCluster cluster, JobClient job) throws Exception {
-        assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
-        String base = cluster.getRestAddress().get().toString() + "/jobs/" + job.getJobID();
+    private static void assertNeverRestarted(RunningJob job) throws Exception {
+        assertThat(job.status()).isEqualTo(JobStatus.RUNNING);
         // the web UI's metrics come from a fetcher that polls every few seconds
-        await("numRestarts in the REST API", Duration.ofSeconds(60), () -> rest(base + "/metrics?get=numRestarts").size() > 0);
-        JsonNode restarts = rest(base + "/metrics?get=numRestarts");
+        await("numRestarts in the REST API").atMost(Duration.ofSeconds(60))
+                .until(() -> job.restJson("/metrics?get=numRestarts").size() > 0);
+        JsonNode restarts = job.restJson("/metrics?get=numRestarts");
         assertThat(restarts.get(0).get("value").asText()).as("numRestarts").isEqualTo("0");
-        JsonNode exceptions = rest(base + "/exceptions");
+        JsonNode exceptions = job.restJson("/exceptions");
         assertThat(exceptions.get("exceptionHistory").get("entries")).as("the web UI's exception history").isEmpty();
-    }
-
-    private static JsonNode rest(String url) throws Exception {
-        return JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
     }
 
     private List<String> storedKeys() throws Exception {

@@ -8,22 +8,16 @@ import io.ragstream.embed.server.EmbeddingServerGroup;
 import io.ragstream.embed.server.EmbeddingServerOptions;
 import io.ragstream.embed.server.EmbeddingServerStats;
 import io.ragstream.embed.server.ModelKind;
+import io.ragstream.testing.JobFixture;
+import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
@@ -32,32 +26,33 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-import static io.ragstream.job.EndToEndIT.count;
-import static io.ragstream.testing.TestServices.await;
+import static io.ragstream.testing.TestServices.count;
+import static io.ragstream.testing.TestServices.queryString;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The job against a pool of three real HTTP embedding endpoints (the project's own server, in
  * the shape of a GPU: 100 ms + 5 ms per text, two requests at a time, 503 past that): losing one
  * endpoint mid-stream loses nothing and the others carry on; losing all for a minute holds the
  * job back without failing it; a text an endpoint rejects for good is dead-lettered alone; and
- * no endpoint is ever sent more requests than it takes.
+ * no endpoint is ever sent more requests than it takes. One job and pool serve every test; each
+ * finds the pool up and taking every text, and publishes tenants of its own.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PoolFailoverIT {
     private static final Duration WAIT = Duration.ofSeconds(180);
     private static final int CAP = 2;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+    static final JobFixture IT = JobFixture.slots(4);
 
-    private static final TestServices SERVICES = new TestServices("pool");
+    private static TestServices services;
     private static EmbeddingServerGroup pool;
-    private static JobClient job;
+    private static RunningJob job;
 
     @BeforeAll
-    static void start(@InjectMiniCluster MiniCluster cluster) throws Exception {
+    static void start() throws Exception {
+        services = IT.services("pool");
         pool = EmbeddingServerGroup.start(3, EmbeddingServerOptions.defaults().withModel(ModelKind.SYNTHETIC)
                 .withLatency(Duration.ofMillis(100), Duration.ofMillis(5)).withMaxConcurrency(CAP));
         StringBuilder yaml = new StringBuilder("embedding:\n  backend: ollama\n  model: ")
@@ -68,17 +63,23 @@ class PoolFailoverIT {
         Path file = Files.createTempFile("pool", ".yaml");
         Files.writeString(file, yaml);
         // two embedding subtasks share each endpoint's two slots; no cache, so every chunk is a request
-        RagstreamConfig config = SERVICES.config(file, "embedding.parallelism=2", "embedding.batch-size=4",
+        RagstreamConfig config = services.config(file, "embedding.parallelism=2", "embedding.batch-size=4",
                 "embedding.linger=20ms", "embedding.cache.max-entries=0", "embedding.request-timeout=5s");
-        TestStreamEnvironment env = new TestStreamEnvironment(cluster, 2);
-        RagstreamJob.buildFromConfig(env, config);
-        job = env.executeAsync("ragstream-pool");
+        job = IT.start(config);
+    }
+
+    @BeforeEach
+    void everyEndpointUpAndTakingEveryText() {
+        pool.servers().forEach(server -> {
+            server.up();
+            server.configure(o -> o.withPoisonMarker(null));
+        });
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (job != null) {
-            job.cancel().get();
+            job.cancel();
         }
         if (pool != null) {
             List<EmbeddingServerStats.Snapshot> stats = pool.stats();
@@ -89,23 +90,21 @@ class PoolFailoverIT {
                 assertThat(s.rejected()).isZero();
             });
         }
-        SERVICES.dropTables();
     }
 
     @Test
-    @Order(1)
     void losingOneOfThreeEndpointsMidStreamLosesNothing() throws Exception {
         publish("a", 1500);
-        await("the stream under way", WAIT, () -> indexed("a") > 0);
+        await("the stream under way").atMost(WAIT).until(() -> indexed("a") > 0);
         EmbeddingServer lost = pool.get(1);
         assertThat(lost.stats().snapshot().requests()).as("it had its share of the work").isPositive();
         lost.down(); // with requests in flight to it
         long whenLost = indexed("a");
         assertThat(whenLost).as("still work left when the endpoint goes").isLessThan(1500);
-        await("the other two finish the stream", WAIT, () -> indexed("a") == 1500);
+        await("the other two finish the stream").atMost(WAIT).until(() -> indexed("a") == 1500);
         long requestsWhileDown = lost.stats().snapshot().requests();
         lost.up();
-        assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE tenant = 'a' AND vector_dims(embedding) = 384"))
+        assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE tenant = 'a' AND vector_dims(embedding) = 384"))
                 .isEqualTo(1500);
 
         // the endpoint that came back takes its share again once its circuit breaker lets a probe
@@ -117,68 +116,76 @@ class PoolFailoverIT {
             Thread.sleep(1_000);
         }
         int total = published;
-        await("the next documents indexed", WAIT, () -> indexed("b") == total);
+        await("the next documents indexed").atMost(WAIT).until(() -> indexed("b") == total);
         assertThat(lost.stats().snapshot().requests()).isGreaterThan(requestsWhileDown);
     }
 
     @Test
-    @Order(2)
     void allEndpointsDownForAMinuteHoldsTheJobBackAndLosesNothing() throws Exception {
         pool.servers().forEach(EmbeddingServer::down);
         publish("c", 60);
         Thread.sleep(60_000);
-        assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
+        assertThat(job.status()).isEqualTo(JobStatus.RUNNING);
         assertThat(indexed("c")).as("nothing can be embedded").isZero();
 
         pool.servers().forEach(EmbeddingServer::up);
-        await("all of it once the pool is back", WAIT, () -> indexed("c") == 60);
-        assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE tenant = 'c'")).isEqualTo(60);
+        await("all of it once the pool is back").atMost(WAIT).until(() -> indexed("c") == 60);
+        assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE tenant = 'c'")).isEqualTo(60);
     }
 
     @Test
-    @Order(3)
     void aTextTheEndpointsRejectForGoodIsDeadLetteredAndTheRestIsIndexed() throws Exception {
-        pool.servers().forEach(s -> s.configure(o -> o.withPoisonMarker("POISON")));
-        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            for (int i = 0; i < 12; i++) {
-                String text = i == 5 ? "This text carries POISON and every endpoint refuses it." : "Harmless text number " + i + ".";
-                TestServices.send(producer, SERVICES.documentsTopic, "d/doc-" + i,
-                        "{\"tenant\": \"d\", \"id\": \"doc-" + i + "\", \"text\": \"" + text + "\"}");
-            }
-        }
-        await("all twelve documents written", WAIT, () -> indexed("d") == 12);
-        assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE tenant = 'd'")).isEqualTo(11);
-        assertThat(count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE tenant = 'd' AND doc_id = 'doc-5'")).isZero();
-
-        List<ConsumerRecord<byte[], byte[]>> dead = TestServices.readTopic(SERVICES.dlqTopic, 1, WAIT);
-        assertThat(dead).hasSize(1);
-        JsonNode letter = new ObjectMapper().readTree(dead.get(0).value());
-        assertThat(letter.get("reason").asText()).isEqualTo("BACKEND_REJECTED");
-        assertThat(letter.get("detail").asText()).contains("d/doc-5").contains("chunk 0");
-        assertThat(new String(java.util.Base64.getDecoder().decode(letter.get("value").asText()), StandardCharsets.UTF_8))
-                .contains("POISON");
+        assertPoisonedTextDeadLettered("d");
     }
 
     @Test
-    @Order(4)
     void aRejectedTextIsEmbeddedWhenItsDocumentIsRepublishedOnceTheEndpointsTakeIt() throws Exception {
+        assertPoisonedTextDeadLettered("e");
+
         pool.servers().forEach(s -> s.configure(o -> o.withPoisonMarker(null)));
-        String text = "This text carries POISON and every endpoint refuses it.";
         // the rejection comes back through the dead-letter topic: until it has, a re-publish only
         // re-stamps, so publish again now and then, as a user would
         long[] lastPublished = {0};
-        await("the rejected chunk stored after a re-publish", WAIT, () -> {
+        await("the rejected chunk stored after a re-publish").atMost(WAIT).until(() -> {
             if (System.currentTimeMillis() - lastPublished[0] > 3_000) {
                 try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-                    TestServices.send(producer, SERVICES.documentsTopic, "d/doc-5",
-                            "{\"tenant\": \"d\", \"id\": \"doc-5\", \"text\": \"" + text + "\"}");
+                    TestServices.send(producer, services.documentsTopic, "e/doc-5",
+                            "{\"tenant\": \"e\", \"id\": \"doc-5\", \"text\": \"" + POISONED + "\"}");
                 }
                 lastPublished[0] = System.currentTimeMillis();
             }
-            return count("SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" WHERE tenant = 'd' AND doc_id = 'doc-5'") == 1;
+            return count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE tenant = 'e' AND doc_id = 'doc-5'") == 1;
         });
-        assertThat(EndToEndIT.queryString("SELECT content FROM \"" + SERVICES.chunksTable
-                + "\" WHERE tenant = 'd' AND doc_id = 'doc-5'")).isEqualTo(text);
+        assertThat(queryString("SELECT content FROM \"" + services.chunksTable
+                + "\" WHERE tenant = 'e' AND doc_id = 'doc-5'")).isEqualTo(POISONED);
+    }
+
+    private static final String POISONED = "This text carries POISON and every endpoint refuses it.";
+
+    /** With every endpoint refusing it, document 5 of twelve in {@code tenant} is dead-lettered and the rest indexed. */
+    private static void assertPoisonedTextDeadLettered(String tenant) throws Exception {
+        pool.servers().forEach(s -> s.configure(o -> o.withPoisonMarker("POISON")));
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            for (int i = 0; i < 12; i++) {
+                String text = i == 5 ? POISONED : "Harmless text number " + i + ".";
+                TestServices.send(producer, services.documentsTopic, tenant + "/doc-" + i,
+                        "{\"tenant\": \"" + tenant + "\", \"id\": \"doc-" + i + "\", \"text\": \"" + text + "\"}");
+            }
+        }
+        await("all twelve documents written").atMost(WAIT).until(() -> indexed(tenant) == 12);
+        assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE tenant = '" + tenant + "'")).isEqualTo(11);
+        assertThat(count("SELECT count(*) FROM \"" + services.chunksTable + "\" WHERE tenant = '" + tenant
+                + "' AND doc_id = 'doc-5'")).isZero();
+
+        // the letters of this tenant's documents (those of the other tests are theirs)
+        List<ConsumerRecord<byte[], byte[]>> dead = TestServices.readTopic(services.dlqTopic,
+                r -> r.key() != null && new String(r.key(), StandardCharsets.UTF_8).startsWith(tenant + "/"), 1, WAIT);
+        assertThat(dead).hasSize(1);
+        JsonNode letter = new ObjectMapper().readTree(dead.get(0).value());
+        assertThat(letter.get("reason").asText()).isEqualTo("BACKEND_REJECTED");
+        assertThat(letter.get("detail").asText()).contains(tenant + "/doc-5").contains("chunk 0");
+        assertThat(new String(java.util.Base64.getDecoder().decode(letter.get("value").asText()), StandardCharsets.UTF_8))
+                .contains("POISON");
     }
 
     private static void publish(String tenant, int documents) throws Exception {
@@ -188,13 +195,13 @@ class PoolFailoverIT {
     private static void publish(String tenant, int first, int documents) throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
             for (int i = first; i < first + documents; i++) {
-                TestServices.send(producer, SERVICES.documentsTopic, tenant + "/doc-" + i, "{\"tenant\": \"" + tenant
+                TestServices.send(producer, services.documentsTopic, tenant + "/doc-" + i, "{\"tenant\": \"" + tenant
                         + "\", \"id\": \"doc-" + i + "\", \"text\": \"Document " + i + " of tenant " + tenant + ".\"}");
             }
         }
     }
 
     private static long indexed(String tenant) throws Exception {
-        return count("SELECT count(*) FROM \"" + SERVICES.documentsTable + "\" WHERE tenant = '" + tenant + "'");
+        return count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE tenant = '" + tenant + "'");
     }
 }

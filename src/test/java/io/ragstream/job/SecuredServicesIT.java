@@ -8,15 +8,10 @@ import io.ragstream.config.Secrets;
 import io.ragstream.corpus.CorpusDocument;
 import io.ragstream.corpus.CorpusPublisher;
 import io.ragstream.testing.CapturedLogs;
+import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.JobProcess;
+import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -24,23 +19,18 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.logging.log4j.core.LogEvent;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -53,9 +43,9 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static io.ragstream.testing.TestServices.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The job as against a managed Kafka and PostgreSQL: the local broker's SASL_SSL listener
@@ -70,48 +60,22 @@ class SecuredServicesIT {
     private static final Duration WAIT = Duration.ofSeconds(180);
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final JobFixture IT = JobFixture.slots(2);
 
-    private final TestServices services = new TestServices("secured");
     private final String pgRole = "it_secured_" + UUID.randomUUID().toString().substring(0, 8);
     private final String pgPassword = "pg-" + UUID.randomUUID();
-    private boolean roleCreated;
+    private TestServices services;
     private Properties broker;
     private Path truststorePasswordFile;
 
-    @AfterEach
-    void cleanUp() throws Exception {
-        try (Connection c = TestServices.connect(); Statement st = c.createStatement()) {
-            List<String> prepared = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery("SELECT gid FROM pg_prepared_xacts WHERE owner = '" + pgRole + "'")) {
-                while (rs.next()) {
-                    prepared.add(rs.getString(1));
-                }
-            }
-            for (String gid : prepared) { // a cancelled exactly-once job leaves its last transaction prepared
-                st.execute("ROLLBACK PREPARED '" + gid.replace("'", "''") + "'");
-            }
-            services.dropTables();
-            if (roleCreated) { // what it created that others use (the transaction markers) stays
-                st.execute("REASSIGN OWNED BY " + pgRole + " TO " + TestServices.PG_USER);
-                st.execute("DROP OWNED BY " + pgRole);
-                st.execute("DROP ROLE " + pgRole);
-            }
-        }
-        if (truststorePasswordFile != null) {
-            Files.deleteIfExists(truststorePasswordFile);
-        }
-        if (broker != null) {
-            try (Admin admin = Admin.create(broker)) {
-                admin.deleteTopics(List.of(services.documentsTopic, services.dlqTopic, services.statusTopic));
-            }
-        }
+    /** Its topics and tables; the fixture drops them, rolling back what the sink left prepared, before the role goes. */
+    @BeforeEach
+    void namespace() {
+        services = IT.services("secured");
     }
 
     @Test
-    void theJobRunsThroughTheSecuredListenerAndKeepsItsSecretsOutOfSight(@InjectMiniCluster MiniCluster cluster)
-            throws Exception {
+    void theJobRunsThroughTheSecuredListenerAndKeepsItsSecretsOutOfSight() throws Exception {
         broker = TestServices.saslSslClient();
         String scramPassword = jaasPassword(broker.getProperty("sasl.jaas.config"));
         List<String> secrets = List.of(scramPassword, broker.getProperty("ssl.truststore.password"), pgPassword);
@@ -126,9 +90,7 @@ class SecuredServicesIT {
         List<String> written = new ArrayList<>();
 
         List<LogEvent> logs = CapturedLogs.everything(() -> {
-            StreamExecutionEnvironment env = new TestStreamEnvironment(cluster, 2);
-            RagstreamJob.buildFromConfig(env, config);
-            JobClient job = env.executeAsync("ragstream-secured");
+            RunningJob job = IT.start(config);
             try {
                 try (KafkaProducer<byte[], byte[]> producer =
                              new KafkaProducer<>(broker, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -162,19 +124,18 @@ class SecuredServicesIT {
                 letters.forEach(r -> written.add(new String(r.value(), StandardCharsets.UTF_8)));
                 statuses.forEach(r -> written.add(new String(r.value(), StandardCharsets.UTF_8)));
 
-                String rest = cluster.getRestAddress().get().toString();
-                String jobPath = rest + "/jobs/" + job.getJobID();
-                String jobConfig = get(jobPath + "/config");
+                String jobConfig = job.rest("/config");
                 assertThat(jobConfig).as("the job's configuration page").contains("execution-config");
                 written.add(jobConfig);
-                await("the failure in the exception history", WAIT,
-                        () -> JSON.readTree(get(jobPath + "/exceptions")).get("exceptionHistory").get("entries").size() > 0);
-                for (String path : List.of(jobPath, jobPath + "/exceptions", jobPath + "/checkpoints/config",
-                        jobPath + "/jobmanager/config", rest + "/jobmanager/config", rest + "/taskmanagers")) {
-                    written.add(get(path));
+                await("the failure in the exception history").atMost(WAIT)
+                        .until(() -> job.restJson("/exceptions").get("exceptionHistory").get("entries").size() > 0);
+                for (String path : List.of("", "/exceptions", "/checkpoints/config", "/jobmanager/config")) {
+                    written.add(job.rest(path));
                 }
+                written.add(IT.rest("/jobmanager/config"));
+                written.add(IT.rest("/taskmanagers"));
             } finally {
-                job.cancel().get();
+                job.cancel();
             }
         });
 
@@ -190,8 +151,7 @@ class SecuredServicesIT {
     }
 
     @Test
-    void aWrongPasswordOrAnUntrustedBrokerStopsTheJobBeforeItStartsNamingTheSetting(@InjectMiniCluster MiniCluster cluster)
-            throws Exception {
+    void aWrongPasswordOrAnUntrustedBrokerStopsTheJobBeforeItStartsNamingTheSetting() throws Exception {
         broker = TestServices.saslSslClient();
         String wrong = "wrong-" + UUID.randomUUID();
         String jaas = broker.getProperty("sasl.jaas.config").replace(jaasPassword(broker.getProperty("sasl.jaas.config")), wrong);
@@ -199,7 +159,7 @@ class SecuredServicesIT {
         RagstreamConfig config = securedConfig(jaas);
 
         long start = System.nanoTime();
-        assertThatThrownBy(() -> RagstreamJob.buildFromConfig(new TestStreamEnvironment(cluster, 1), config))
+        assertThatThrownBy(() -> IT.start(config))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("'kafka.properties.sasl.jaas.config'")
                 .hasMessageNotContaining(wrong);
@@ -214,7 +174,7 @@ class SecuredServicesIT {
         RagstreamConfig untrusting = services.config(env, "kafka.bootstrap-servers=" + broker.getProperty("bootstrap.servers"),
                 "kafka.properties.security.protocol=SASL_SSL", "kafka.properties.sasl.mechanism=SCRAM-SHA-512",
                 "kafka.properties.sasl.jaas.config=${KAFKA_JAAS}");
-        assertThatThrownBy(() -> RagstreamJob.buildFromConfig(new TestStreamEnvironment(cluster, 1), untrusting))
+        assertThatThrownBy(() -> IT.start(untrusting))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("'kafka.properties.ssl.truststore.location'");
     }
@@ -225,7 +185,7 @@ class SecuredServicesIT {
 
     /** Until the table holds that many documents; {@code stillRunning} fails the wait early. */
     private void awaitDocuments(int documents, CheckedRunnable stillRunning) throws Exception {
-        await(documents + " documents in " + services.documentsTable, WAIT, () -> {
+        await(documents + " documents in " + services.documentsTable).atMost(WAIT).until(() -> {
             stillRunning.run();
             try {
                 return TestServices.rows("SELECT count(*) FROM \"" + services.documentsTable + "\"")
@@ -286,6 +246,8 @@ class SecuredServicesIT {
     private RagstreamConfig securedConfig(String jaas) throws Exception {
         truststorePasswordFile = Files.createTempFile("truststore", ".password",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Path created = truststorePasswordFile;
+        IT.onCleanup(() -> Files.deleteIfExists(created));
         Files.writeString(truststorePasswordFile, broker.getProperty("ssl.truststore.password") + "\n");
         Map<String, String> env = new HashMap<>();
         env.put("KAFKA_JAAS", jaas);
@@ -308,23 +270,25 @@ class SecuredServicesIT {
                 "postgres.user=" + pgRole);
     }
 
-    /** A PostgreSQL role of this test's own, so its password is one nothing else uses. */
+    /** A PostgreSQL role of this test's own, so its password is one nothing else uses; dropped after the test. */
     private void createRole() throws Exception {
         try (Connection c = TestServices.connect(); Statement st = c.createStatement()) {
             st.execute("CREATE ROLE " + pgRole + " LOGIN SUPERUSER PASSWORD '" + pgPassword + "'");
         }
-        roleCreated = true;
+        IT.onCleanup(() -> {
+            try (Connection c = TestServices.connect(); Statement st = c.createStatement()) {
+                // what it created that others use (the transaction markers) stays
+                st.execute("REASSIGN OWNED BY " + pgRole + " TO " + TestServices.PG_USER);
+                st.execute("DROP OWNED BY " + pgRole);
+                st.execute("DROP ROLE " + pgRole);
+            }
+        });
     }
 
     private static String jaasPassword(String jaas) {
         Matcher m = Pattern.compile("password=\"([^\"]+)\"").matcher(jaas);
         assertThat(m.find()).as("a password in the listener's JAAS settings").isTrue();
         return m.group(1);
-    }
-
-    private static String get(String url) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static String stackTrace(Throwable t) {

@@ -7,19 +7,12 @@ import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
-import io.ragstream.job.RagstreamJob;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.sink.DirectWriter;
 import io.ragstream.sink.PgVectorSinkOptions;
+import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.assertj.core.api.AbstractThrowableAssert;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,8 +44,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class SearchIT {
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final JobFixture IT = JobFixture.slots(2);
 
     /** Every acme document again under tenant globex, with the same texts, plus one of its own. */
     private static final String GLOBEX = "globex";
@@ -60,10 +52,8 @@ class SearchIT {
     private static final Map<Quantization, TestServices> INDEXED = new EnumMap<>(Quantization.class);
     private static List<String> queries;
 
-    private final List<TestServices> ownTables = new ArrayList<>();
-
     @BeforeAll
-    static void indexBothTenants(@InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
+    static void indexBothTenants(@TempDir Path dir) throws Exception {
         Path corpus = dir.resolve("two-tenants.jsonl");
         List<String> lines = new ArrayList<>();
         queries = new ArrayList<>(List.of("the", "zzzz qqqq", "How volcanoes erupt and why the ocean has tides"));
@@ -80,25 +70,9 @@ class SearchIT {
         Files.write(corpus, lines, StandardCharsets.UTF_8);
 
         for (Quantization q : Quantization.values()) {
-            TestServices services = new TestServices("search_" + q);
-            TestStreamEnvironment env = new TestStreamEnvironment(cluster, 1);
-            RagstreamJob.buildBackfill(env, services.config("quantization=" + q.name().toLowerCase()), List.of(corpus));
-            env.execute("ragstream-search-it-" + q);
+            TestServices services = IT.services("search_" + q);
+            IT.backfill(services.config("quantization=" + q.name().toLowerCase()), List.of(corpus));
             INDEXED.put(q, services);
-        }
-    }
-
-    @AfterAll
-    static void dropIndexedTables() throws Exception {
-        for (TestServices services : INDEXED.values()) {
-            services.dropTables();
-        }
-    }
-
-    @AfterEach
-    void dropOwnTables() throws Exception {
-        for (TestServices services : ownTables) {
-            services.dropTables();
         }
     }
 
@@ -277,10 +251,8 @@ class SearchIT {
         }).isInstanceOf(SearchException.class);
     }
 
-    private TestServices ownTables(String name) {
-        TestServices services = new TestServices("search_" + name);
-        ownTables.add(services);
-        return services;
+    private static TestServices ownTables(String name) {
+        return IT.services("search_" + name);
     }
 
     private static String quantization(Quantization q) {

@@ -8,12 +8,8 @@ import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.job.RagstreamJob;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.sink.PgVectorSinkOptions;
+import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,34 +48,27 @@ class SearchQuantizationIT {
     private static final int GLOBEX_COPIES = 3;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final JobFixture IT = JobFixture.slots(2);
 
     private static final Map<Quantization, TestServices> TABLES = new EnumMap<>(Quantization.class);
     private static List<JsonNode> corpus;
     private static OnnxMiniLmEmbedder model;
 
     @BeforeAll
-    static void backfillEachMode(@InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
+    static void backfillEachMode(@TempDir Path dir) throws Exception {
         model = OnnxMiniLmEmbedder.shared(); // held, so the jobs share one loaded model
         corpus = TestServices.testCorpus();
         Path file = dir.resolve("documents.jsonl");
         Files.write(file, documents(), StandardCharsets.UTF_8);
         for (Quantization q : Quantization.values()) {
-            TestServices services = new TestServices("quant" + q);
-            TABLES.put(q, services);
-            TestStreamEnvironment env = new TestStreamEnvironment(cluster, 1);
-            RagstreamJob.buildBackfill(env, config(q, q), List.of(file));
-            env.execute("ragstream-backfill-" + q);
+            TABLES.put(q, IT.services("quant" + q));
+            IT.backfill(config(q, q), List.of(file));
             RagstreamJob.finishBackfill(config(q, q));
         }
     }
 
     @AfterAll
-    static void dropTables() throws Exception {
-        for (TestServices services : TABLES.values()) {
-            services.dropTables();
-        }
+    static void closeModel() throws Exception {
         if (model != null) {
             model.close();
         }

@@ -36,7 +36,7 @@ public final class JobProcess implements AutoCloseable {
     public JobProcess(Path home, List<String> arguments, String flinkConfOverrides) throws IOException {
         this.home = home;
         this.arguments = List.copyOf(arguments);
-        this.restPort = PrivatePostgres.freePort();
+        this.restPort = Ports.freePort();
         Path conf = Files.createDirectories(home.resolve("flink-conf"));
         String yaml = Files.readString(PROJECT.resolve("flink-conf/config.yaml"))
                 .replace("port: 8081", "port: " + restPort);

@@ -1,7 +1,6 @@
 package io.ragstream.testing;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -35,7 +34,7 @@ public final class PrivatePostgres implements AutoCloseable {
 
     public static PrivatePostgres start() throws Exception {
         Path dir = Files.createTempDirectory("ragstream-pg");
-        PrivatePostgres pg = new PrivatePostgres(dir, freePort());
+        PrivatePostgres pg = new PrivatePostgres(dir, Ports.freePort());
         if (ROOT) {
             pg.run(List.of("chown", "postgres", dir.toString()));
         }
@@ -104,12 +103,6 @@ public final class PrivatePostgres implements AutoCloseable {
         Process p = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(dir.resolve("commands.log").toFile()).start();
         if (!p.waitFor(90, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IOException(String.join(" ", full) + " failed: " + Files.readString(dir.resolve("commands.log")));
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,16 +26,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Predicate;
 
 /**
  * The real Kafka broker and PostgreSQL that {@code bin/ragstream test} starts, and a namespace
  * (topics, tables, consumer group) of one test's own so tests never see each other's data.
+ * {@link JobFixture#services} hands one out and closes it when its test (or class) is done.
  */
-public final class TestServices {
+public final class TestServices implements AutoCloseable {
     public static final String KAFKA = System.getProperty("ragstream.it.kafka", "127.0.0.1:9092");
     public static final String PG_URL = System.getProperty("ragstream.it.pg.url", "jdbc:postgresql://127.0.0.1:5432/ragstream");
     public static final String PG_USER = "ragstream";
@@ -52,6 +58,8 @@ public final class TestServices {
     public final String statusTopic;
     public final String documentsTable;
     public final String chunksTable;
+    /** The topics of this namespace: its own three and any it created. */
+    private final Set<String> topics = new LinkedHashSet<>();
 
     public TestServices(String testName) {
         name = testName.toLowerCase().replaceAll("[^a-z0-9]", "") + "_" + UUID.randomUUID().toString().substring(0, 8);
@@ -60,6 +68,7 @@ public final class TestServices {
         statusTopic = "it." + name + ".status";
         documentsTable = name + "_documents";
         chunksTable = name + "_chunks";
+        topics.addAll(List.of(documentsTopic, dlqTopic, statusTopic));
     }
 
     /** Job settings pointing at this test's topics and tables; extra entries override. */
@@ -132,8 +141,9 @@ public final class TestServices {
         createTopics(partitions, Map.of(), topics);
     }
 
-    /** Topics with settings of their own, such as {@code max.message.bytes}. */
+    /** Topics with settings of their own, such as {@code max.message.bytes}; they belong to this namespace. */
     public void createTopics(int partitions, Map<String, String> topicConfig, String... topics) throws Exception {
+        this.topics.addAll(List.of(topics));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
             List<NewTopic> newTopics = new ArrayList<>();
             for (String t : topics) {
@@ -146,9 +156,26 @@ public final class TestServices {
     public void deleteTopics(String... topics) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
             admin.deleteTopics(List.of(topics)).all().get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             // a topic the test never got to create
         }
+    }
+
+    /**
+     * Cleans the namespace up once nothing writes to it any more: rolls back what the exactly-once
+     * sink (by its default transaction prefix, {@code <chunks table>-...}) left prepared, drops the
+     * tables and deletes the topics.
+     */
+    @Override
+    public void close() throws Exception {
+        try (Connection c = connect(); var st = c.createStatement()) {
+            for (String gid : rows("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
+                    + " AND starts_with(gid, '" + chunksTable + "-')")) {
+                st.execute("ROLLBACK PREPARED '" + gid.replace("'", "''") + "'");
+            }
+        }
+        dropTables();
+        deleteTopics(topics.toArray(String[]::new));
     }
 
     public static KafkaProducer<byte[], byte[]> producer() {
@@ -175,14 +202,25 @@ public final class TestServices {
 
     /** Reads a topic from the start until {@code expected} records arrived or the time is up. */
     public static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, int expected, Duration timeout) {
-        Properties plaintext = new Properties();
-        plaintext.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA);
-        return readTopic(topic, expected, timeout, plaintext);
+        return readTopic(topic, record -> true, expected, timeout);
     }
 
-    /** The same, through a listener of the given client settings (bootstrap servers included). */
+    /** The same, keeping only the records {@code wanted} accepts, e.g. those of the test's own keys. */
+    public static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, Predicate<ConsumerRecord<byte[], byte[]>> wanted,
+                                                                 int expected, Duration timeout) {
+        Properties plaintext = new Properties();
+        plaintext.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA);
+        return readTopic(topic, wanted, expected, timeout, plaintext);
+    }
+
+    /** The same as the first, through a listener of the given client settings (bootstrap servers included). */
     public static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, int expected, Duration timeout,
                                                                  Properties client) {
+        return readTopic(topic, record -> true, expected, timeout, client);
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, Predicate<ConsumerRecord<byte[], byte[]>> wanted,
+                                                                  int expected, Duration timeout, Properties client) {
         Properties props = new Properties();
         props.putAll(client);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
@@ -193,21 +231,23 @@ public final class TestServices {
             consumer.subscribe(List.of(topic));
             Instant deadline = Instant.now().plus(timeout);
             while (records.size() < expected && Instant.now().isBefore(deadline)) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                consumer.poll(Duration.ofMillis(200)).forEach(record -> {
+                    if (wanted.test(record)) {
+                        records.add(record);
+                    }
+                });
             }
         }
         return records;
     }
 
-    /** Polls until the condition holds; fails with the description when time is up. */
-    public static void await(String what, Duration timeout, CheckedCondition condition) throws Exception {
-        Instant deadline = Instant.now().plus(timeout);
-        while (!condition.holds()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-            }
-            Thread.sleep(200);
-        }
+    /**
+     * Polls until the condition holds; fails with the description when time is up. For the tests
+     * not yet on Awaitility's own API ({@code await(what).atMost(timeout).until(...)}).
+     */
+    public static void await(String what, Duration timeout, CheckedCondition condition) {
+        Awaitility.await(what).atMost(timeout).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
+                .until(condition::holds);
     }
 
     @FunctionalInterface
@@ -247,6 +287,23 @@ public final class TestServices {
             }
         }
         return rows;
+    }
+
+    /** The number the first column of the first row holds, 0 if there is no row, e.g. of a {@code count(*)}. */
+    public static long count(String sql) throws SQLException {
+        try (Connection c = connect(); var st = c.prepareStatement(sql); var rs = st.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    /** The first column of the one row a query must return, as text. */
+    public static String queryString(String sql) throws SQLException {
+        try (Connection c = connect(); var st = c.prepareStatement(sql); var rs = st.executeQuery()) {
+            if (!rs.next()) {
+                throw new AssertionError("no row for " + sql);
+            }
+            return rs.getString(1);
+        }
     }
 
     /** Drops this test's tables. */

@@ -1,0 +1,59 @@
+package io.ragstream.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/** A job {@link JobFixture#start} started: its state, its pages of the REST API, and its end. */
+public final class RunningJob {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long END_TIMEOUT_SECONDS = 120;
+
+    private final JobClient client;
+    private final JobFixture fixture;
+
+    RunningJob(JobClient client, JobFixture fixture) {
+        this.client = client;
+        this.fixture = fixture;
+    }
+
+    public JobID id() {
+        return client.getJobID();
+    }
+
+    public JobStatus status() throws Exception {
+        return client.getJobStatus().get();
+    }
+
+    /** GET {@code /jobs/<id><path>} on the cluster's REST API, e.g. {@code rest("/exceptions")}. */
+    public String rest(String path) throws Exception {
+        return fixture.rest("/jobs/" + id() + path);
+    }
+
+    /** The same, read as JSON. */
+    public JsonNode restJson(String path) throws Exception {
+        return JSON.readTree(rest(path));
+    }
+
+    /**
+     * Cancels the job, unless it has ended already, and waits until it has: afterwards nothing of
+     * it writes any more. The fixture calls it at the end of the job's scope; a test may call it sooner.
+     */
+    public void cancel() throws Exception {
+        if (!status().isGloballyTerminalState()) {
+            try {
+                client.cancel().get();
+            } catch (ExecutionException e) {
+                if (!status().isGloballyTerminalState()) { // else it ended meanwhile
+                    throw e;
+                }
+            }
+        }
+        fixture.cluster().requestJobResult(id()).get(END_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+}
