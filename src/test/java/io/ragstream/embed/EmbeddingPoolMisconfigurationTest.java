@@ -1,5 +1,6 @@
 package io.ragstream.embed;
 
+import org.awaitility.Awaitility;
 import io.ragstream.embed.server.EmbeddingServer;
 import io.ragstream.embed.server.EmbeddingServerOptions;
 import io.ragstream.embed.server.FailMode;
@@ -132,7 +133,8 @@ class EmbeddingPoolMisconfigurationTest {
         EmbeddingPool pool = pool(Duration.ofSeconds(WAIT_SECONDS), Duration.ofMillis(200), server);
 
         CompletableFuture<List<float[]>> answer = pool.embed(List.of("waits for a fix"));
-        await(() -> pool.misconfiguredEndpoints() == 1);
+        Awaitility.await().atMost(Duration.ofSeconds(WAIT_SECONDS)).pollInterval(Duration.ofMillis(10))
+                .until(() -> pool.misconfiguredEndpoints() == 1);
         assertThat(answer).as("it waits rather than fails").isNotDone();
         server.configure(o -> EmbeddingServerOptions.defaults().withModel(ModelKind.SYNTHETIC).withPort(o.port()));
 
@@ -174,13 +176,5 @@ class EmbeddingPoolMisconfigurationTest {
                 new EmbeddingPool.Misconfigured(probeEvery, timeout), PoolListener.NONE);
         toClose.add(pool);
         return pool;
-    }
-
-    private static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waited too long").isLessThan(deadline);
-            Thread.sleep(10);
-        }
     }
 }

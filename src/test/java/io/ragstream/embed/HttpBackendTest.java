@@ -2,7 +2,7 @@ package io.ragstream.embed;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragstream.embed.OllamaBackendTest.StubServer;
+import io.ragstream.testing.StubHttpServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** What every HTTP backend inherits, through the smallest one, against the JDK's HTTP server. */
 class HttpBackendTest {
 
-    private final StubServer server = new StubServer();
+    private final StubHttpServer server = new StubHttpServer();
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
     @AfterEach

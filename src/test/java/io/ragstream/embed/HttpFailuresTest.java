@@ -1,6 +1,6 @@
 package io.ragstream.embed;
 
-import io.ragstream.embed.OllamaBackendTest.StubServer;
+import io.ragstream.testing.StubHttpServer;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -25,7 +25,7 @@ class HttpFailuresTest {
 
     private static final String WHO = "test server at http://h (model m)";
 
-    private final StubServer server = new StubServer();
+    private final StubHttpServer server = new StubHttpServer();
     private final HttpTransport transport = new HttpTransport(URI.create(server.url()), Duration.ofSeconds(10), Duration.ofSeconds(10));
 
     @AfterEach

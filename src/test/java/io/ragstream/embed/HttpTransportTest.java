@@ -2,7 +2,7 @@ package io.ragstream.embed;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragstream.embed.OllamaBackendTest.StubServer;
+import io.ragstream.testing.StubHttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import static io.ragstream.embed.OllamaBackendTest.closedPort;
+import static io.ragstream.testing.Ports.closedPort;
 import static io.ragstream.embed.OllamaBackendTest.failure;
 import static io.ragstream.embed.OllamaBackendTest.json;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,7 +29,7 @@ class HttpTransportTest {
     private static final String WHO = "test server";
     private static final ObjectNode BODY = HttpTransport.JSON.createObjectNode().put("input", "x");
 
-    private final StubServer server = new StubServer();
+    private final StubHttpServer server = new StubHttpServer();
     private HttpTransport transport;
 
     @AfterEach
@@ -61,7 +61,7 @@ class HttpTransportTest {
 
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo("{\"error\": \"busy\"}");
-        StubServer.Request request = server.requests().get(0);
+        StubHttpServer.Request request = server.requests().get(0);
         assertThat(request.method()).isEqualTo("POST");
         assertThat(request.path()).isEqualTo("/api/embed");
         assertThat(request.headers().getFirst("Content-Type")).isEqualTo("application/json");

@@ -1,6 +1,8 @@
 package io.ragstream.embed;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ragstream.testing.StubHttpServer;
+import static io.ragstream.testing.Ports.closedPort;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
@@ -58,7 +60,7 @@ class OllamaBackendTest {
         -0.0098027075f, 0.06042469f, 0.025257962f, -0.006364387f, 0.07272725f,
         0.017194884f, 0.09032035f, -0.051705178f, 0.09951512f, 0.09072481f};
 
-    private final StubServer server = new StubServer();
+    private final StubHttpServer server = new StubHttpServer();
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
     @AfterEach
@@ -90,7 +92,7 @@ class OllamaBackendTest {
         assertThat(vectors.get(0)).containsExactly(unit(DOC_FIRST)); // the docs cut the vectors short
         assertThat(vectors.get(1)).containsExactly(unit(DOC_SECOND));
         assertThat(server.requests()).hasSize(1);
-        StubServer.Request request = server.requests().get(0);
+        StubHttpServer.Request request = server.requests().get(0);
         assertThat(request.method()).isEqualTo("POST");
         assertThat(request.path()).isEqualTo("/api/embed");
         assertThat(request.headers().getFirst("Content-Type")).isEqualTo("application/json");
@@ -316,125 +318,6 @@ class OllamaBackendTest {
     static int closedPort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
-        }
-    }
-
-    /**
-     * The JDK's HTTP server on 127.0.0.1 and a free port, answering with queued replies (the last
-     * one repeats), or never until closed ({@link #hang()}); it records what it receives.
-     */
-    static final class StubServer implements AutoCloseable {
-        record Request(String method, String path, Headers headers, String body) {
-            JsonNode json() {
-                return OllamaBackendTest.json(body);
-            }
-        }
-
-        private record Reply(int status, String body, Map<String, String> headers, boolean hang) {}
-
-        private final HttpServer server;
-        private final ExecutorService executor = Executors.newCachedThreadPool();
-        private final List<Request> requests = new CopyOnWriteArrayList<>();
-        private final List<Reply> replies = new ArrayList<>();
-        private final CountDownLatch released = new CountDownLatch(1);
-
-        StubServer() {
-            try {
-                server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            }
-            server.createContext("/", this::handle);
-            server.setExecutor(executor);
-            server.start();
-        }
-
-        String url() {
-            return "http://127.0.0.1:" + server.getAddress().getPort();
-        }
-
-        /** Replaces the queued replies with this one. */
-        StubServer reply(int status, String body) {
-            return reply(status, body, Map.of());
-        }
-
-        StubServer reply(int status, String body, Map<String, String> headers) {
-            synchronized (replies) {
-                replies.clear();
-                return then(status, body, headers);
-            }
-        }
-
-        /** Queues one more reply after the ones already queued. */
-        StubServer then(int status, String body) {
-            return then(status, body, Map.of());
-        }
-
-        private StubServer then(int status, String body, Map<String, String> headers) {
-            synchronized (replies) {
-                replies.add(new Reply(status, body, headers, false));
-            }
-            return this;
-        }
-
-        /** Answers nothing until the server is closed. */
-        StubServer hang() {
-            synchronized (replies) {
-                replies.clear();
-                replies.add(new Reply(0, "", Map.of(), true));
-            }
-            return this;
-        }
-
-        List<Request> requests() {
-            return requests;
-        }
-
-        void awaitRequests(int n) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (requests.size() < n) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("the server got " + requests.size() + " requests, not " + n);
-                }
-                Thread.onSpinWait();
-            }
-        }
-
-        private void handle(HttpExchange exchange) throws IOException {
-            try (exchange) {
-                String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-                Reply reply;
-                synchronized (replies) {
-                    if (replies.isEmpty()) {
-                        reply = new Reply(500, "{\"error\":\"no reply queued in the test\"}", Map.of(), false);
-                    } else {
-                        reply = replies.size() > 1 ? replies.remove(0) : replies.get(0);
-                    }
-                }
-                requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                        exchange.getRequestHeaders(), body));
-                if (reply.hang()) {
-                    released.await(30, TimeUnit.SECONDS);
-                    return;
-                }
-                byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().set("Content-Type",
-                        reply.body().startsWith("<") ? "text/html" : "application/json");
-                reply.headers().forEach(exchange.getResponseHeaders()::set);
-                exchange.sendResponseHeaders(reply.status(), bytes.length == 0 ? -1 : bytes.length);
-                try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(bytes);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        @Override
-        public void close() {
-            released.countDown();
-            server.stop(0);
-            executor.shutdownNow();
         }
     }
 }

@@ -1,6 +1,6 @@
 package io.ragstream.embed;
 
-import io.ragstream.embed.OllamaBackendTest.StubServer;
+import io.ragstream.testing.StubHttpServer;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -58,7 +58,7 @@ class OpenAiBackendTest {
     /** The input of that example. */
     static final String DOC_INPUT = "The food was delicious and the waiter...";
 
-    private final StubServer server = new StubServer();
+    private final StubHttpServer server = new StubHttpServer();
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
     @AfterEach
@@ -115,7 +115,7 @@ class OpenAiBackendTest {
 
         assertThat(vectors).hasSize(1);
         assertThat(vectors.get(0)).containsExactly(unit(DOC_VECTOR)); // cut short, it is no longer of unit length
-        StubServer.Request request = server.requests().get(0);
+        StubHttpServer.Request request = server.requests().get(0);
         assertThat(request.method()).isEqualTo("POST");
         assertThat(request.path()).isEqualTo("/v1/embeddings");
         assertThat(request.headers().getFirst("Authorization")).isEqualTo("Bearer " + KEY);

@@ -14,4 +14,11 @@ public final class Ports {
             return socket.getLocalPort();
         }
     }
+
+    /** A loopback port nothing listens on, for a client that must find the door closed. */
+    public static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package io.ragstream.embed.server;
 
+import io.ragstream.testing.Ports;
 import static io.ragstream.embed.server.TestHttp.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -52,7 +53,7 @@ class EmbeddingServerGroupTest {
     void startsServersOnConsecutivePorts() throws Exception {
         EmbeddingServerGroup pool = null;
         for (int attempt = 0; pool == null; attempt++) {
-            int base = freePort();
+            int base = Ports.freePort();
             try {
                 pool = EmbeddingServerGroup.start(3,
                         EmbeddingServerOptions.defaults().withModel(ModelKind.SYNTHETIC)
@@ -126,11 +127,5 @@ class EmbeddingServerGroupTest {
 
         assertThat(command.count()).isEqualTo(1);
         assertThat(command.options()).isEqualTo(EmbeddingServerOptions.defaults().withPort(11434));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }
