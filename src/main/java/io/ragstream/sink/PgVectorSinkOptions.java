@@ -89,23 +89,23 @@ public record PgVectorSinkOptions(
     }
 
     public PgVectorSinkOptions withTransactionPrefix(String prefix) {
-        return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM,
-                hnswEfConstruction, prefix, timeouts, maxBufferedBytes, allowUnsafePgvector);
+        return toBuilder().transactionPrefix(prefix).build();
     }
 
     public PgVectorSinkOptions withTimeouts(PostgresTimeouts newTimeouts) {
-        return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM,
-                hnswEfConstruction, transactionPrefix, newTimeouts, maxBufferedBytes, allowUnsafePgvector);
+        return toBuilder().timeouts(newTimeouts).build();
     }
 
     public PgVectorSinkOptions withMaxBufferedBytes(long bytes) {
-        return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM,
-                hnswEfConstruction, transactionPrefix, timeouts, bytes, allowUnsafePgvector);
+        return toBuilder().maxBufferedBytes(bytes).build();
     }
 
     public PgVectorSinkOptions withUrl(String newUrl) {
-        return new PgVectorSinkOptions(newUrl, user, password, schema, model, mode, batchSize, createTables, hnswM,
-                hnswEfConstruction, transactionPrefix, timeouts, maxBufferedBytes, allowUnsafePgvector);
+        return toBuilder().url(newUrl).build();
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     /** pgvector's bounds, checked here so the error names the key. */
@@ -205,5 +205,114 @@ public record PgVectorSinkOptions(
     public String toString() { // keep passwords out of logs and the web UI: none of its own, none in the URL
         return "PgVectorSinkOptions[url=" + Secrets.redactUrl(url) + ", user=" + user + ", tables=" + schema.documentsTable()
                 + "/" + schema.chunksTable() + ", " + schema.quantization() + "]";
+    }
+
+    /** A copy field by field; what is not set keeps the value it was built from. */
+    public static final class Builder {
+        private String url;
+        private String user;
+        private String password;
+        private PgVectorSchema schema;
+        private String model;
+        private SinkMode mode;
+        private int batchSize;
+        private boolean createTables;
+        private int hnswM;
+        private int hnswEfConstruction;
+        private String transactionPrefix;
+        private PostgresTimeouts timeouts;
+        private long maxBufferedBytes;
+        private boolean allowUnsafePgvector;
+
+        private Builder(PgVectorSinkOptions from) {
+            url = from.url;
+            user = from.user;
+            password = from.password;
+            schema = from.schema;
+            model = from.model;
+            mode = from.mode;
+            batchSize = from.batchSize;
+            createTables = from.createTables;
+            hnswM = from.hnswM;
+            hnswEfConstruction = from.hnswEfConstruction;
+            transactionPrefix = from.transactionPrefix;
+            timeouts = from.timeouts;
+            maxBufferedBytes = from.maxBufferedBytes;
+            allowUnsafePgvector = from.allowUnsafePgvector;
+        }
+
+        public Builder url(String url) {
+            this.url = url;
+            return this;
+        }
+
+        public Builder user(String user) {
+            this.user = user;
+            return this;
+        }
+
+        public Builder password(String password) {
+            this.password = password;
+            return this;
+        }
+
+        public Builder schema(PgVectorSchema schema) {
+            this.schema = schema;
+            return this;
+        }
+
+        public Builder model(String model) {
+            this.model = model;
+            return this;
+        }
+
+        public Builder mode(SinkMode mode) {
+            this.mode = mode;
+            return this;
+        }
+
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        public Builder createTables(boolean createTables) {
+            this.createTables = createTables;
+            return this;
+        }
+
+        public Builder hnswM(int hnswM) {
+            this.hnswM = hnswM;
+            return this;
+        }
+
+        public Builder hnswEfConstruction(int hnswEfConstruction) {
+            this.hnswEfConstruction = hnswEfConstruction;
+            return this;
+        }
+
+        public Builder transactionPrefix(String transactionPrefix) {
+            this.transactionPrefix = transactionPrefix;
+            return this;
+        }
+
+        public Builder timeouts(PostgresTimeouts timeouts) {
+            this.timeouts = timeouts;
+            return this;
+        }
+
+        public Builder maxBufferedBytes(long maxBufferedBytes) {
+            this.maxBufferedBytes = maxBufferedBytes;
+            return this;
+        }
+
+        public Builder allowUnsafePgvector(boolean allowUnsafePgvector) {
+            this.allowUnsafePgvector = allowUnsafePgvector;
+            return this;
+        }
+
+        public PgVectorSinkOptions build() {
+            return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM, hnswEfConstruction, transactionPrefix, timeouts, maxBufferedBytes, allowUnsafePgvector);
+        }
     }
 }

@@ -70,8 +70,10 @@ class ReindexIT {
             try (JobProcess jobA = new JobProcess(homeA, runArguments(pool, settingsA), "");
                  JobProcess jobB = new JobProcess(homeB, runArguments(pool, settingsB), "")) {
                 jobA.start();
-                TestServices.await("pipeline A to index every document into t1", WAIT,
-                        () -> liveDocuments(services.documentsTable) == DOCUMENTS);
+                TestServices.await("pipeline A to index every document into t1", WAIT, () -> {
+                    assertThat(jobA.isAlive()).as("bin/ragstream run: %s", jobA.output()).isTrue();
+                    return liveDocuments(services.documentsTable) == DOCUMENTS;
+                });
                 TestServices.await("A's consumer group to commit the end of the topic", WAIT,
                         () -> committed(groupA, services.documentsTopic) == DOCUMENTS);
                 snapshot = rows(services.documentsTable);

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How an {@link EmbeddingServer} behaves. Immutable; build with {@link #defaults()} and the
- * {@code with...} methods. Everything but {@link #port()} can be changed while the server runs
+ * How an {@link EmbeddingServer} behaves. Immutable; build with {@link #builder()}, or change
+ * one field of a copy with a {@code with...} method. Everything but {@link #port()} can be changed while the server runs
  * ({@link EmbeddingServer#configure}, {@code POST /admin/config}, keys as in {@link OptionsJson}).
  *
  * @param port port to listen on (127.0.0.1); 0 picks a free one (default 0)
@@ -90,28 +90,23 @@ public record EmbeddingServerOptions(
     }
 
     public EmbeddingServerOptions withPort(int port) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().port(port).build();
     }
 
     public EmbeddingServerOptions withModel(ModelKind model) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().model(model).build();
     }
 
     public EmbeddingServerOptions withServedModelName(String servedModelName) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().servedModelName(servedModelName).build();
     }
 
     public EmbeddingServerOptions withFixedLatency(Duration fixedLatency) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().fixedLatency(fixedLatency).build();
     }
 
     public EmbeddingServerOptions withPerItemLatency(Duration perItemLatency) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().perItemLatency(perItemLatency).build();
     }
 
     /** Both latencies, e.g. {@code withLatency(ofMillis(20), ofMillis(1))} for a GPU's shape. */
@@ -120,28 +115,23 @@ public record EmbeddingServerOptions(
     }
 
     public EmbeddingServerOptions withMaxConcurrency(int maxConcurrency) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().maxConcurrency(maxConcurrency).build();
     }
 
     public EmbeddingServerOptions withApiKey(String apiKey) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().apiKey(apiKey).build();
     }
 
     public EmbeddingServerOptions withMaxRequestBytes(long maxRequestBytes) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().maxRequestBytes(maxRequestBytes).build();
     }
 
     public EmbeddingServerOptions withFailMode(FailMode failMode) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().failMode(failMode).build();
     }
 
     public EmbeddingServerOptions withFailEvery(int failEvery) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().failEvery(failEvery).build();
     }
 
     /** Fail every {@code every}-th request with {@code mode}. */
@@ -150,13 +140,11 @@ public record EmbeddingServerOptions(
     }
 
     public EmbeddingServerOptions withPoisonMarker(String poisonMarker) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().poisonMarker(poisonMarker).build();
     }
 
     public EmbeddingServerOptions withHangFor(Duration hangFor) {
-        return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency,
-                perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+        return toBuilder().hangFor(hangFor).build();
     }
 
     @Override
@@ -179,6 +167,109 @@ public record EmbeddingServerOptions(
         Objects.requireNonNull(duration, name);
         if (duration.isNegative()) {
             throw new IllegalArgumentException(name + " must not be negative, got " + duration);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder(defaults());
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Options field by field; what is not set keeps the value it was built from. */
+    public static final class Builder {
+        private int port;
+        private ModelKind model;
+        private String servedModelName;
+        private Duration fixedLatency;
+        private Duration perItemLatency;
+        private int maxConcurrency;
+        private String apiKey;
+        private FailMode failMode;
+        private int failEvery;
+        private String poisonMarker;
+        private Duration hangFor;
+        private long maxRequestBytes;
+
+        private Builder(EmbeddingServerOptions from) {
+            port = from.port;
+            model = from.model;
+            servedModelName = from.servedModelName;
+            fixedLatency = from.fixedLatency;
+            perItemLatency = from.perItemLatency;
+            maxConcurrency = from.maxConcurrency;
+            apiKey = from.apiKey;
+            failMode = from.failMode;
+            failEvery = from.failEvery;
+            poisonMarker = from.poisonMarker;
+            hangFor = from.hangFor;
+            maxRequestBytes = from.maxRequestBytes;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder model(ModelKind model) {
+            this.model = model;
+            return this;
+        }
+
+        public Builder servedModelName(String servedModelName) {
+            this.servedModelName = servedModelName;
+            return this;
+        }
+
+        public Builder fixedLatency(Duration fixedLatency) {
+            this.fixedLatency = fixedLatency;
+            return this;
+        }
+
+        public Builder perItemLatency(Duration perItemLatency) {
+            this.perItemLatency = perItemLatency;
+            return this;
+        }
+
+        public Builder maxConcurrency(int maxConcurrency) {
+            this.maxConcurrency = maxConcurrency;
+            return this;
+        }
+
+        public Builder apiKey(String apiKey) {
+            this.apiKey = apiKey;
+            return this;
+        }
+
+        public Builder failMode(FailMode failMode) {
+            this.failMode = failMode;
+            return this;
+        }
+
+        public Builder failEvery(int failEvery) {
+            this.failEvery = failEvery;
+            return this;
+        }
+
+        public Builder poisonMarker(String poisonMarker) {
+            this.poisonMarker = poisonMarker;
+            return this;
+        }
+
+        public Builder hangFor(Duration hangFor) {
+            this.hangFor = hangFor;
+            return this;
+        }
+
+        public Builder maxRequestBytes(long maxRequestBytes) {
+            this.maxRequestBytes = maxRequestBytes;
+            return this;
+        }
+
+        public EmbeddingServerOptions build() {
+            return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency, perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
         }
     }
 }
