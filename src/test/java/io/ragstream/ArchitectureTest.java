@@ -1,9 +1,10 @@
 package io.ragstream;
 
+import io.ragstream.testing.JobJar;
+
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
-import io.ragstream.testing.JobJar;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -22,26 +23,40 @@ class ArchitectureTest {
 
     @BeforeAll
     static void importMainClasses() {
-        main = new ClassFileImporter()
-                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                .importPackages("io.ragstream");
+        main =
+                new ClassFileImporter()
+                        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                        .importPackages("io.ragstream");
     }
 
     @Test
     void theDataPathDependsOnNoTool() {
-        String[] tools = Stream.concat(JobJar.TOOL_PACKAGES.stream(), JobJar.TOOL_LIBRARIES.stream())
-                .map(p -> p + "..").toArray(String[]::new);
-        noClasses().that().resideOutsideOfPackages(packages(JobJar.TOOL_PACKAGES))
-                .should().dependOnClassesThat().resideInAnyPackage(tools)
+        String[] tools =
+                Stream.concat(JobJar.TOOL_PACKAGES.stream(), JobJar.TOOL_LIBRARIES.stream())
+                        .map(p -> p + "..")
+                        .toArray(String[]::new);
+        noClasses()
+                .that()
+                .resideOutsideOfPackages(packages(JobJar.TOOL_PACKAGES))
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(tools)
                 .because("the job jar leaves the tools out: a cluster could not load them")
                 .check(main);
     }
 
     @Test
     void everyPackageIsTheJobsOrAToolsOne() {
-        classes().should().resideInAnyPackage(packages(Stream.concat(JobJar.JOB_PACKAGES.stream(),
-                        JobJar.TOOL_PACKAGES.stream()).toList()))
-                .because("a new package is either in the job jar or left out of it (pom.xml's shade filter, testing/JobJar)")
+        classes()
+                .should()
+                .resideInAnyPackage(
+                        packages(
+                                Stream.concat(
+                                                JobJar.JOB_PACKAGES.stream(),
+                                                JobJar.TOOL_PACKAGES.stream())
+                                        .toList()))
+                .because(
+                        "a new package is either in the job jar or left out of it (pom.xml's shade filter, testing/JobJar)")
                 .check(main);
     }
 

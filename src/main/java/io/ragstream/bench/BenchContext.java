@@ -15,7 +15,9 @@ import java.util.List;
  */
 public record BenchContext(RagstreamConfig config, Path data, String runId) {
 
-    /** The first {@code limit} SciFact documents, read from {@code corpus.jsonl.gz} where it lies. */
+    /**
+     * The first {@code limit} SciFact documents, read from {@code corpus.jsonl.gz} where it lies.
+     */
     public List<CorpusDocument> scifact(int limit) throws IOException {
         Path corpus = data.resolve("corpus.jsonl.gz");
         if (!Files.isRegularFile(corpus)) {
@@ -28,13 +30,13 @@ public record BenchContext(RagstreamConfig config, Path data, String runId) {
     /** Settings for one benchmark's own topic, tables and consumer group. */
     public RagstreamConfig isolated(String name, String... overrides) {
         String prefix = "bench_" + name + "_" + runId;
-        RagstreamConfig c = config
-                .with("kafka.documents-topic", "bench." + name + "." + runId)
-                .with("kafka.dlq-topic", "bench." + name + "." + runId + ".dlq")
-                .with("kafka.group-id", "bench-" + name + "-" + runId)
-                .with("kafka.partition-discovery-interval", "1s")
-                .with("postgres.documents-table", prefix + "_documents")
-                .with("postgres.chunks-table", prefix + "_chunks");
+        RagstreamConfig c =
+                config.with("kafka.documents-topic", "bench." + name + "." + runId)
+                        .with("kafka.dlq-topic", "bench." + name + "." + runId + ".dlq")
+                        .with("kafka.group-id", "bench-" + name + "-" + runId)
+                        .with("kafka.partition-discovery-interval", "1s")
+                        .with("postgres.documents-table", prefix + "_documents")
+                        .with("postgres.chunks-table", prefix + "_chunks");
         for (String o : overrides) {
             int eq = o.indexOf('=');
             c = c.with(o.substring(0, eq), o.substring(eq + 1));

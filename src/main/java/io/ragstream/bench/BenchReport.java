@@ -33,7 +33,13 @@ public final class BenchReport {
     }
 
     public void add(String bench, String figure, double value, Goal goal) {
-        rows.add(new Row(bench, figure, goal.format(value), goal.text(), goal.metBy(value) ? "yes" : "**no**"));
+        rows.add(
+                new Row(
+                        bench,
+                        figure,
+                        goal.format(value),
+                        goal.text(),
+                        goal.metBy(value) ? "yes" : "**no**"));
     }
 
     /** An indexing rate for the seeds' targets (documents/min, 1000 documents, files/s). */
@@ -46,7 +52,8 @@ public final class BenchReport {
     }
 
     static String format(double value) {
-        return String.format(Locale.ROOT, value >= 100 ? "%.0f" : value >= 10 ? "%.1f" : "%.2f", value);
+        return String.format(
+                Locale.ROOT, value >= 100 ? "%.0f" : value >= 10 ? "%.1f" : "%.2f", value);
     }
 
     static String fixed(double value, int decimals) {
@@ -54,9 +61,19 @@ public final class BenchReport {
     }
 
     public String toMarkdown() {
-        StringBuilder out = new StringBuilder("| bench | figure | value | goal | met |\n|---|---|---:|---|---|\n");
+        StringBuilder out =
+                new StringBuilder(
+                        "| bench | figure | value | goal | met |\n|---|---|---:|---|---|\n");
         for (Row row : rows) {
-            out.append("| ").append(String.join(" | ", row.bench(), row.figure(), row.value(), row.goal(), row.met()))
+            out.append("| ")
+                    .append(
+                            String.join(
+                                    " | ",
+                                    row.bench(),
+                                    row.figure(),
+                                    row.value(),
+                                    row.goal(),
+                                    row.met()))
                     .append(" |\n");
         }
         return out.toString();
@@ -66,18 +83,33 @@ public final class BenchReport {
     public static String machine(double loadAtStart) {
         String cpu = "unknown CPU";
         try {
-            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElse(cpu);
+            cpu =
+                    Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                            .filter(l -> l.startsWith("model name"))
+                            .map(l -> l.substring(l.indexOf(':') + 1).strip())
+                            .findFirst()
+                            .orElse(cpu);
         } catch (IOException e) {
             // not Linux: the core count and the JVM still say something
         }
-        long memory = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getTotalMemorySize();
-        return String.format(Locale.ROOT, "Measured %s on %s, %d cores, %.0f GB memory; Java %s, %s %s. "
+        long memory =
+                ((com.sun.management.OperatingSystemMXBean)
+                                ManagementFactory.getOperatingSystemMXBean())
+                        .getTotalMemorySize();
+        return String.format(
+                Locale.ROOT,
+                "Measured %s on %s, %d cores, %.0f GB memory; Java %s, %s %s. "
                         + "Load average (1 min) at the start %.1f, at the end %.1f: other work on the machine slows every figure.",
-                DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").format(ZonedDateTime.now(ZoneOffset.UTC)), cpu,
-                Runtime.getRuntime().availableProcessors(), memory / 1e9, System.getProperty("java.version"),
-                System.getProperty("os.name"), System.getProperty("os.version"), loadAtStart, loadAverage());
+                DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")
+                        .format(ZonedDateTime.now(ZoneOffset.UTC)),
+                cpu,
+                Runtime.getRuntime().availableProcessors(),
+                memory / 1e9,
+                System.getProperty("java.version"),
+                System.getProperty("os.name"),
+                System.getProperty("os.version"),
+                loadAtStart,
+                loadAverage());
     }
 
     public static double loadAverage() {
@@ -86,7 +118,11 @@ public final class BenchReport {
 
     /** BENCHMARKS.md: where it ran, every figure beside its goal, and the seeds' targets. */
     public String toDocument(String machine) {
-        return "# ragstream benchmarks\n\n" + machine + "\n\n## Figures\n\n" + toMarkdown()
-                + "\n## The seeds' targets\n\n" + SeedTargets.toMarkdown(throughputs);
+        return "# ragstream benchmarks\n\n"
+                + machine
+                + "\n\n## Figures\n\n"
+                + toMarkdown()
+                + "\n## The seeds' targets\n\n"
+                + SeedTargets.toMarkdown(throughputs);
     }
 }

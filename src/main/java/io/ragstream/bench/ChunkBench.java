@@ -12,8 +12,8 @@ import java.util.List;
 
 /**
  * The job's own chunker ({@link RagstreamJob#chunker}) on texts it once took quadratic time on,
- * each generated at 1 MiB and at 4 MiB: MiB/s for each, and how much longer the 4 MiB text takes
- * (4 for a chunker in linear time); then SciFact's corpus, MiB/s and docs/s. Everything runs once
+ * each generated at 1 MiB and at 4 MiB: MiB/s for each, and how much longer the 4 MiB text takes (4
+ * for a chunker in linear time); then SciFact's corpus, MiB/s and docs/s. Everything runs once
  * untimed first, so the JIT has compiled what is timed; a time is the better of two runs.
  */
 final class ChunkBench {
@@ -31,9 +31,11 @@ final class ChunkBench {
 
     static void run(BenchContext context, BenchReport report) throws Exception {
         RagstreamConfig config = context.config();
-        List<String> scifact = context.scifact(Integer.MAX_VALUE).stream().map(ChunkBench::content).toList();
+        List<String> scifact =
+                context.scifact(Integer.MAX_VALUE).stream().map(ChunkBench::content).toList();
         try (Chunker chunker = RagstreamJob.chunker(config, EmbeddingOptions.from(config))) {
-            String settings = "chunk.size " + chunker.maxTokens() + ", chunk.max-bytes " + chunker.maxBytes();
+            String settings =
+                    "chunk.size " + chunker.maxTokens() + ", chunk.max-bytes " + chunker.maxBytes();
             for (TextKind kind : TextKind.values()) {
                 System.err.printf("chunk: %s%n", kind.description());
                 String small = kind.generate(MIB);
@@ -42,16 +44,36 @@ final class ChunkBench {
                 Timing one = time(chunker, List.of(small));
                 Timing four = time(chunker, List.of(large));
                 String what = kind.description() + " (" + settings + ")";
-                report.add("chunk", what + ": MiB/s at 1 MiB (" + one.chunks() + " chunks)", one.mibPerSecond(bytes(small)), "");
-                report.add("chunk", what + ": MiB/s at 4 MiB (" + four.chunks() + " chunks)", four.mibPerSecond(bytes(large)), "");
-                report.add("chunk", what + ": time at 4 MiB / time at 1 MiB", four.seconds() / one.seconds(), Goal.atMost(5));
+                report.add(
+                        "chunk",
+                        what + ": MiB/s at 1 MiB (" + one.chunks() + " chunks)",
+                        one.mibPerSecond(bytes(small)),
+                        "");
+                report.add(
+                        "chunk",
+                        what + ": MiB/s at 4 MiB (" + four.chunks() + " chunks)",
+                        four.mibPerSecond(bytes(large)),
+                        "");
+                report.add(
+                        "chunk",
+                        what + ": time at 4 MiB / time at 1 MiB",
+                        four.seconds() / one.seconds(),
+                        Goal.atMost(5));
             }
             System.err.println("chunk: SciFact");
             time(chunker, scifact); // untimed
             Timing corpus = time(chunker, scifact);
             long bytes = scifact.stream().mapToLong(ChunkBench::bytes).sum();
-            String what = "SciFact, " + scifact.size() + " docs as title + blank line + text, "
-                    + String.format("%.1f", bytes / (double) MIB) + " MiB → " + corpus.chunks() + " chunks (" + settings + ")";
+            String what =
+                    "SciFact, "
+                            + scifact.size()
+                            + " docs as title + blank line + text, "
+                            + String.format("%.1f", bytes / (double) MIB)
+                            + " MiB → "
+                            + corpus.chunks()
+                            + " chunks ("
+                            + settings
+                            + ")";
             report.add("chunk", what + ": MiB/s", corpus.mibPerSecond(bytes), "");
             report.add("chunk", what + ": docs/s", scifact.size() / corpus.seconds(), "");
         }
@@ -73,7 +95,14 @@ final class ChunkBench {
 
     /** The text the job chunks for a corpus document. */
     private static String content(CorpusDocument doc) {
-        return new DocumentEvent(doc.tenant(), doc.id(), null, DocumentEvent.Op.UPSERT, doc.title(), doc.text(), "{}")
+        return new DocumentEvent(
+                        doc.tenant(),
+                        doc.id(),
+                        null,
+                        DocumentEvent.Op.UPSERT,
+                        doc.title(),
+                        doc.text(),
+                        "{}")
                 .content();
     }
 

@@ -12,6 +12,7 @@ import io.ragstream.job.RagstreamJob;
 import io.ragstream.sink.IndexedDocuments;
 import io.ragstream.sink.JobStatusCheck;
 import io.ragstream.sink.PgVectorSinkOptions;
+
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -25,74 +26,123 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * The job's end-to-end throughput with the in-process model against the raw model's on the
- * same chunk texts, in the same run: what the pipeline (Kafka, Flink, chunking, batching,
- * PostgreSQL with its HNSW index) costs on top of the model. The raw model runs before and after
- * the job and counts at its mean, so a drift of the machine's speed shows in neither alone.
- * Both sides first run on other SciFact documents, so that what is timed is their steady state,
- * not the JIT compiling the job's code paths: a first job runs on tables of its own (its rows
- * would make the timed table's HNSW inserts dearer), then the timed job warms up on a few
- * documents of its own table, as a long-running job in a warm JVM would be.
+ * The job's end-to-end throughput with the in-process model against the raw model's on the same
+ * chunk texts, in the same run: what the pipeline (Kafka, Flink, chunking, batching, PostgreSQL
+ * with its HNSW index) costs on top of the model. The raw model runs before and after the job and
+ * counts at its mean, so a drift of the machine's speed shows in neither alone. Both sides first
+ * run on other SciFact documents, so that what is timed is their steady state, not the JIT
+ * compiling the job's code paths: a first job runs on tables of its own (its rows would make the
+ * timed table's HNSW inserts dearer), then the timed job warms up on a few documents of its own
+ * table, as a long-running job in a warm JVM would be.
  */
 public final class EmbedBench {
     private static final Duration TIMEOUT = Duration.ofMinutes(20);
     private static final int WARM_UP_DOCUMENTS = 200;
-    /** Documents a first, untimed job runs on tables of its own, so the JIT has compiled the job's code paths. */
+
+    /**
+     * Documents a first, untimed job runs on tables of its own, so the JIT has compiled the job's
+     * code paths.
+     */
     private static final int JIT_WARM_UP_DOCUMENTS = 600;
 
     private EmbedBench() {}
 
-    public static void run(BenchContext context, int documents, BenchReport report) throws Exception {
-        List<CorpusDocument> all = context.scifact(JIT_WARM_UP_DOCUMENTS + WARM_UP_DOCUMENTS + documents);
-        // --docs N times N documents; a corpus too small for all three parts shares itself out in thirds
+    public static void run(BenchContext context, int documents, BenchReport report)
+            throws Exception {
+        List<CorpusDocument> all =
+                context.scifact(JIT_WARM_UP_DOCUMENTS + WARM_UP_DOCUMENTS + documents);
+        // --docs N times N documents; a corpus too small for all three parts shares itself out in
+        // thirds
         boolean enough = all.size() == JIT_WARM_UP_DOCUMENTS + WARM_UP_DOCUMENTS + documents;
         int jitSize = enough ? JIT_WARM_UP_DOCUMENTS : all.size() / 3;
         int warmUpSize = enough ? WARM_UP_DOCUMENTS : all.size() / 3;
         List<CorpusDocument> jitWarmUp = all.subList(0, jitSize);
         List<CorpusDocument> warmUp = all.subList(jitSize, jitSize + warmUpSize);
         List<CorpusDocument> corpus = all.subList(jitSize + warmUpSize, all.size());
-        // rows become visible at checkpoints: a short interval keeps the wait for the last one small
+        // rows become visible at checkpoints: a short interval keeps the wait for the last one
+        // small
         RagstreamConfig config = context.isolated("embed", "checkpoint.interval=1s");
         EmbeddingOptions embedding = EmbeddingOptions.from(config);
         List<String> warmUpChunks = chunkTexts(config, embedding, warmUp);
         List<String> chunks = chunkTexts(config, embedding, corpus);
 
         double rawBefore = rawChunksPerSecond(embedding, warmUpChunks, chunks);
-        jobChunksPerSecond(context.isolated("embed_jit", "checkpoint.interval=1s"), // untimed: the JIT's turn
-                jitWarmUp.subList(0, jitWarmUp.size() / 2), jitWarmUp.subList(jitWarmUp.size() / 2, jitWarmUp.size()));
+        jobChunksPerSecond(
+                context.isolated("embed_jit", "checkpoint.interval=1s"), // untimed: the JIT's turn
+                jitWarmUp.subList(0, jitWarmUp.size() / 2),
+                jitWarmUp.subList(jitWarmUp.size() / 2, jitWarmUp.size()));
         Result job = jobChunksPerSecond(config, warmUp, corpus);
         double rawAfter = rawChunksPerSecond(embedding, warmUpChunks, chunks);
         double raw = (rawBefore + rawAfter) / 2;
 
-        String what = corpus.size() + " SciFact docs, " + chunks.size() + " chunks, after " + warmUp.size()
-                + " to warm up, in a JVM that ran the job on " + jitWarmUp.size() + " others";
-        report.add("embed", "raw model, chunks/s (" + what + ", batch " + embedding.batchSize() + ", "
-                + embedding.maxInFlight() + " at once, " + embedding.inProcessModel().intraOpThreads() + " threads each)", raw, "");
-        report.add("embed", "job end to end, chunks/s (Kafka → pgvector, float16, HNSW)", job.chunksPerSecond(), "");
+        String what =
+                corpus.size()
+                        + " SciFact docs, "
+                        + chunks.size()
+                        + " chunks, after "
+                        + warmUp.size()
+                        + " to warm up, in a JVM that ran the job on "
+                        + jitWarmUp.size()
+                        + " others";
+        report.add(
+                "embed",
+                "raw model, chunks/s ("
+                        + what
+                        + ", batch "
+                        + embedding.batchSize()
+                        + ", "
+                        + embedding.maxInFlight()
+                        + " at once, "
+                        + embedding.inProcessModel().intraOpThreads()
+                        + " threads each)",
+                raw,
+                "");
+        report.add(
+                "embed",
+                "job end to end, chunks/s (Kafka → pgvector, float16, HNSW)",
+                job.chunksPerSecond(),
+                "");
         report.add("embed", "job / raw model", job.chunksPerSecond() / raw, Goal.atLeast(0.90));
         report.add("embed", "job end to end, documents/s", job.documentsPerSecond(), "");
-        report.throughput("the job end to end from Kafka (" + what + ", bench embed)", job.documentsPerSecond());
+        report.throughput(
+                "the job end to end from Kafka (" + what + ", bench embed)",
+                job.documentsPerSecond());
         if (job.chunks() != chunks.size()) {
-            report.add("embed", "warning: the job wrote " + job.chunks() + " chunks, the raw run embedded", chunks.size(), "equal");
+            report.add(
+                    "embed",
+                    "warning: the job wrote " + job.chunks() + " chunks, the raw run embedded",
+                    chunks.size(),
+                    "equal");
         }
     }
 
     /** The chunks the job will embed: the job's chunker. */
-    private static List<String> chunkTexts(RagstreamConfig config, EmbeddingOptions embedding, List<CorpusDocument> corpus) {
+    private static List<String> chunkTexts(
+            RagstreamConfig config, EmbeddingOptions embedding, List<CorpusDocument> corpus) {
         List<String> texts = new ArrayList<>();
         try (Chunker chunker = RagstreamJob.chunker(config, embedding)) {
             for (CorpusDocument doc : corpus) {
-                DocumentEvent event = new DocumentEvent(doc.tenant(), doc.id(), null, DocumentEvent.Op.UPSERT,
-                        doc.title(), doc.text(), "{}");
+                DocumentEvent event =
+                        new DocumentEvent(
+                                doc.tenant(),
+                                doc.id(),
+                                null,
+                                DocumentEvent.Op.UPSERT,
+                                doc.title(),
+                                doc.text(),
+                                "{}");
                 texts.addAll(chunker.split(event.content()));
             }
         }
         return texts;
     }
 
-    /** The model as the job runs it (same batches, as many at once, as many threads each), with nothing around it. */
-    private static double rawChunksPerSecond(EmbeddingOptions embedding, List<String> warmUp, List<String> texts)
-            throws Exception {
+    /**
+     * The model as the job runs it (same batches, as many at once, as many threads each), with
+     * nothing around it.
+     */
+    private static double rawChunksPerSecond(
+            EmbeddingOptions embedding, List<String> warmUp, List<String> texts) throws Exception {
         ExecutorService callers = Executors.newFixedThreadPool(embedding.maxInFlight());
         try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared(embedding.inProcessModel())) {
             embedInBatches(model, callers, warmUp, embedding.batchSize());
@@ -104,7 +154,8 @@ public final class EmbedBench {
         }
     }
 
-    private static void embedInBatches(OnnxMiniLmEmbedder model, ExecutorService callers, List<String> texts, int batch)
+    private static void embedInBatches(
+            OnnxMiniLmEmbedder model, ExecutorService callers, List<String> texts, int batch)
             throws Exception {
         List<Future<?>> batches = new ArrayList<>();
         for (int from = 0; from < texts.size(); from += batch) {
@@ -119,20 +170,24 @@ public final class EmbedBench {
     record Result(double chunksPerSecond, double documentsPerSecond, long chunks) {}
 
     /**
-     * Times a running job, warmed up on other documents, from the moment every warm-up document
-     * is in to the moment every timed one is. The timed documents are published while the job
-     * is still busy with the warm-up, so the producer is not timed and the job never runs dry;
-     * chunks the job had written before the clock started are not counted.
+     * Times a running job, warmed up on other documents, from the moment every warm-up document is
+     * in to the moment every timed one is. The timed documents are published while the job is still
+     * busy with the warm-up, so the producer is not timed and the job never runs dry; chunks the
+     * job had written before the clock started are not counted.
      */
-    private static Result jobChunksPerSecond(RagstreamConfig config, List<CorpusDocument> warmUp, List<CorpusDocument> corpus)
+    private static Result jobChunksPerSecond(
+            RagstreamConfig config, List<CorpusDocument> warmUp, List<CorpusDocument> corpus)
             throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(new Configuration());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(new Configuration());
         RagstreamJob.buildFromConfig(env, config);
         JobClient job = env.executeAsync("ragstream-bench-embed");
         Instant since = Instant.now();
-        PgVectorSinkOptions pg = PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
         String topic = config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
-        try (IndexedDocuments warmUpIn = indexed(pg, warmUp, since); IndexedDocuments corpusIn = indexed(pg, corpus, since)) {
+        try (IndexedDocuments warmUpIn = indexed(pg, warmUp, since);
+                IndexedDocuments corpusIn = indexed(pg, corpus, since)) {
             CorpusPublisher.publish(config, topic, warmUp);
             await(warmUpIn, warmUp.size() / 2, job);
             CorpusPublisher.publish(config, topic, corpus);
@@ -142,18 +197,23 @@ public final class EmbedBench {
             IndexedDocuments.Count before = corpusIn.count();
             IndexedDocuments.Count after = await(corpusIn, corpus.size(), job);
             double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
-            return new Result((after.chunks() - before.chunks()) / seconds,
-                    (after.documents() - before.documents()) / seconds, after.chunks());
+            return new Result(
+                    (after.chunks() - before.chunks()) / seconds,
+                    (after.documents() - before.documents()) / seconds,
+                    after.chunks());
         } finally {
             job.cancel().get();
         }
     }
 
-    private static IndexedDocuments indexed(PgVectorSinkOptions pg, List<CorpusDocument> docs, Instant since) throws Exception {
-        return new IndexedDocuments(pg, "bench", docs.stream().map(CorpusDocument::id).toList(), since);
+    private static IndexedDocuments indexed(
+            PgVectorSinkOptions pg, List<CorpusDocument> docs, Instant since) throws Exception {
+        return new IndexedDocuments(
+                pg, "bench", docs.stream().map(CorpusDocument::id).toList(), since);
     }
 
-    private static IndexedDocuments.Count await(IndexedDocuments indexed, int documents, JobClient job) throws Exception {
+    private static IndexedDocuments.Count await(
+            IndexedDocuments indexed, int documents, JobClient job) throws Exception {
         return indexed.await(documents, TIMEOUT, () -> JobStatusCheck.stopped(job), n -> {});
     }
 }

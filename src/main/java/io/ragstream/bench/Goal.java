@@ -26,7 +26,10 @@ public record Goal(String text, DoublePredicate test, int decimals) {
     public static Goal within(double reference, double tolerance) {
         String shown = plain(reference);
         int decimals = shown.indexOf('.') < 0 ? 0 : shown.length() - shown.indexOf('.') - 1;
-        return new Goal("within " + plain(tolerance) + " of " + shown, v -> Math.abs(v - reference) <= tolerance, decimals);
+        return new Goal(
+                "within " + plain(tolerance) + " of " + shown,
+                v -> Math.abs(v - reference) <= tolerance,
+                decimals);
     }
 
     /** 30 as "30", 0.90 as "0.9": the number as written, without a rounding of its own. */
@@ -40,6 +43,8 @@ public record Goal(String text, DoublePredicate test, int decimals) {
 
     /** The value with the decimals the goal is stated in, or the report's usual rounding. */
     String format(double value) {
-        return decimals < 0 ? BenchReport.format(value) : String.format(Locale.ROOT, "%." + decimals + "f", value);
+        return decimals < 0
+                ? BenchReport.format(value)
+                : String.format(Locale.ROOT, "%." + decimals + "f", value);
     }
 }

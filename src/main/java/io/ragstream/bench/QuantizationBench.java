@@ -1,7 +1,5 @@
 package io.ragstream.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragstream.chunk.Chunker;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.config.RagstreamConfig;
@@ -16,6 +14,9 @@ import io.ragstream.search.SearchHit;
 import io.ragstream.search.SearchOptions;
 import io.ragstream.search.Searcher;
 import io.ragstream.sink.PgVectorSinkOptions;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -39,10 +40,10 @@ import java.util.Set;
 
 /**
  * Each quantization on the same SciFact chunks and vectors: the bytes a row takes (its vector
- * columns plus its share of the HNSW index, and the whole table with all its indexes) and
- * recall@10 of {@link Searcher} against exact float32 search done here, for the SciFact test
- * queries. A document's text is title + " " + text (as MTEB has it), chunked as the job does;
- * a document ranks by its best chunk.
+ * columns plus its share of the HNSW index, and the whole table with all its indexes) and recall@10
+ * of {@link Searcher} against exact float32 search done here, for the SciFact test queries. A
+ * document's text is title + " " + text (as MTEB has it), chunked as the job does; a document ranks
+ * by its best chunk.
  */
 public final class QuantizationBench {
     static final int K = 10;
@@ -55,10 +56,17 @@ public final class QuantizationBench {
     record Chunk(String docId, int chunkNo, String text, float[] vector) {}
 
     /** What one mode's table measured. */
-    record Result(long rows, double vectorBytes, double indexBytes, double totalBytes, double recall, double millisPerQuery,
-                  long indexScans) {}
+    record Result(
+            long rows,
+            double vectorBytes,
+            double indexBytes,
+            double totalBytes,
+            double recall,
+            double millisPerQuery,
+            long indexScans) {}
 
-    public static void run(BenchContext context, int documents, Path cacheDir, BenchReport report) throws Exception {
+    public static void run(BenchContext context, int documents, Path cacheDir, BenchReport report)
+            throws Exception {
         List<CorpusDocument> corpus = context.scifact(documents);
         RagstreamConfig config = context.isolated("quantization");
         List<Chunk> chunks;
@@ -73,41 +81,93 @@ public final class QuantizationBench {
             exact.add(exactTopDocuments(chunks, query, K));
         }
         SearchOptions search = SearchOptions.from(config);
-        report.add("quantization", "corpus", corpus.size() + " SciFact docs, " + chunks.size() + " chunks, "
-                + queries.size() + " test queries; HNSW m " + config.get(RagstreamOptions.HNSW_M) + ", ef_construction "
-                + config.get(RagstreamOptions.HNSW_EF_CONSTRUCTION) + "; search ef_search " + search.efSearch()
-                + ", re-rank " + search.rerankFactor() + " candidates per chunk wanted", "");
+        report.add(
+                "quantization",
+                "corpus",
+                corpus.size()
+                        + " SciFact docs, "
+                        + chunks.size()
+                        + " chunks, "
+                        + queries.size()
+                        + " test queries; HNSW m "
+                        + config.get(RagstreamOptions.HNSW_M)
+                        + ", ef_construction "
+                        + config.get(RagstreamOptions.HNSW_EF_CONSTRUCTION)
+                        + "; search ef_search "
+                        + search.efSearch()
+                        + ", re-rank "
+                        + search.rerankFactor()
+                        + " candidates per chunk wanted",
+                "");
         Result float32 = null;
         for (Quantization q : Quantization.values()) {
             Result r = measure(context, q, chunks, queries, exact, search);
             float32 = q == Quantization.FLOAT32 ? r : float32;
-            String recall = q + ": recall@10 vs exact float32" + (q.reranks() ? " (re-ranked)" : "");
+            String recall =
+                    q + ": recall@10 vs exact float32" + (q.reranks() ? " (re-ranked)" : "");
             switch (q) {
-                case FLOAT32 -> report.add("quantization", recall, String.format(Locale.ROOT, "%.3f", r.recall()), "");
+                case FLOAT32 ->
+                        report.add(
+                                "quantization",
+                                recall,
+                                String.format(Locale.ROOT, "%.3f", r.recall()),
+                                "");
                 case FLOAT16 -> report.add("quantization", recall, r.recall(), Goal.atLeast(0.99));
                 case INT8 -> report.add("quantization", recall, r.recall(), Goal.atLeast(0.98));
                 case BINARY -> report.add("quantization", recall, r.recall(), Goal.atLeast(0.95));
             }
-            report.add("quantization", q + ": bytes/row, vector columns + HNSW index (" + BenchReport.format(r.vectorBytes())
-                    + " + " + BenchReport.format(r.indexBytes()) + ")", r.vectorBytes() + r.indexBytes(), "");
+            report.add(
+                    "quantization",
+                    q
+                            + ": bytes/row, vector columns + HNSW index ("
+                            + BenchReport.format(r.vectorBytes())
+                            + " + "
+                            + BenchReport.format(r.indexBytes())
+                            + ")",
+                    r.vectorBytes() + r.indexBytes(),
+                    "");
             report.add("quantization", q + ": bytes/row, table + all indexes", r.totalBytes(), "");
-            report.add("quantization", q + ": vector + HNSW bytes / float32's", (r.vectorBytes() + r.indexBytes())
-                    / (float32.vectorBytes() + float32.indexBytes()), "");
-            report.add("quantization", q + ": ms per search (mean, a new connection each; HNSW index used by "
-                    + r.indexScans() + " of " + queries.size() + ")", r.millisPerQuery(), "");
+            report.add(
+                    "quantization",
+                    q + ": vector + HNSW bytes / float32's",
+                    (r.vectorBytes() + r.indexBytes())
+                            / (float32.vectorBytes() + float32.indexBytes()),
+                    "");
+            report.add(
+                    "quantization",
+                    q
+                            + ": ms per search (mean, a new connection each; HNSW index used by "
+                            + r.indexScans()
+                            + " of "
+                            + queries.size()
+                            + ")",
+                    r.millisPerQuery(),
+                    "");
         }
-        report.add("quantization", "how bytes are counted", "vector columns: avg(pg_column_size) of the columns a "
-                + "vector is stored in; HNSW: pg_relation_size of the index / rows; table + all indexes: "
-                + "pg_total_relation_size (heap, TOAST, primary key, HNSW) / rows", "");
+        report.add(
+                "quantization",
+                "how bytes are counted",
+                "vector columns: avg(pg_column_size) of the columns a "
+                        + "vector is stored in; HNSW: pg_relation_size of the index / rows; table + all indexes: "
+                        + "pg_total_relation_size (heap, TOAST, primary key, HNSW) / rows",
+                "");
     }
 
-    private static Result measure(BenchContext context, Quantization q, List<Chunk> chunks, List<float[]> queries,
-                                  List<Set<String>> exact, SearchOptions search) throws Exception {
-        RagstreamConfig config = context.isolated("quantization_" + q, "quantization=" + q.configName());
+    private static Result measure(
+            BenchContext context,
+            Quantization q,
+            List<Chunk> chunks,
+            List<float[]> queries,
+            List<Set<String>> exact,
+            SearchOptions search)
+            throws Exception {
+        RagstreamConfig config =
+                context.isolated("quantization_" + q, "quantization=" + q.configName());
         PgVectorSinkOptions pg = PgVectorSinkOptions.from(config, OnnxMiniLmEmbedder.DIMENSION);
         pg.prepareTables(); // the job's own DDL, the HNSW index included
         try {
-            System.err.printf("%s: loading %d chunks with the HNSW index present%n", q, chunks.size());
+            System.err.printf(
+                    "%s: loading %d chunks with the HNSW index present%n", q, chunks.size());
             load(pg, q, chunks);
             double recall = 0;
             long scansBefore = indexScans(pg);
@@ -130,12 +190,20 @@ public final class QuantizationBench {
         }
     }
 
-    private static void load(PgVectorSinkOptions pg, Quantization q, List<Chunk> chunks) throws SQLException {
+    private static void load(PgVectorSinkOptions pg, Quantization q, List<Chunk> chunks)
+            throws SQLException {
         List<String> columns = q.vectorColumns();
-        String sql = "INSERT INTO \"" + pg.schema().chunksTable() + "\" (tenant, doc_id, chunk_no, version, content,"
-                + " content_sha256, model, " + String.join(", ", columns) + ") VALUES (?, ?, ?, 0, ?, ?, ?"
-                + ", ?".repeat(columns.size()) + ")";
-        try (Connection c = pg.connect(); PreparedStatement st = c.prepareStatement(sql)) {
+        String sql =
+                "INSERT INTO \""
+                        + pg.schema().chunksTable()
+                        + "\" (tenant, doc_id, chunk_no, version, content,"
+                        + " content_sha256, model, "
+                        + String.join(", ", columns)
+                        + ") VALUES (?, ?, ?, 0, ?, ?, ?"
+                        + ", ?".repeat(columns.size())
+                        + ")";
+        try (Connection c = pg.connect();
+                PreparedStatement st = c.prepareStatement(sql)) {
             c.setAutoCommit(false);
             for (int i = 0; i < chunks.size(); i++) {
                 Chunk chunk = chunks.get(i);
@@ -159,29 +227,46 @@ public final class QuantizationBench {
         }
     }
 
-    private static Result sizes(PgVectorSinkOptions pg, Quantization q, double recall, double millis, long scans)
+    private static Result sizes(
+            PgVectorSinkOptions pg, Quantization q, double recall, double millis, long scans)
             throws SQLException {
         String table = "\"" + pg.schema().chunksTable() + "\"";
-        String vectorBytes = String.join(" + ", q.vectorColumns().stream().map(c -> "pg_column_size(" + c + ")").toList());
-        String sql = "SELECT count(*), avg(" + vectorBytes + "), pg_relation_size(?::regclass),"
-                + " pg_total_relation_size(?::regclass) FROM " + table;
-        try (Connection c = pg.connect(); PreparedStatement st = c.prepareStatement(sql)) {
+        String vectorBytes =
+                String.join(
+                        " + ",
+                        q.vectorColumns().stream().map(c -> "pg_column_size(" + c + ")").toList());
+        String sql =
+                "SELECT count(*), avg("
+                        + vectorBytes
+                        + "), pg_relation_size(?::regclass),"
+                        + " pg_total_relation_size(?::regclass) FROM "
+                        + table;
+        try (Connection c = pg.connect();
+                PreparedStatement st = c.prepareStatement(sql)) {
             st.setString(1, hnswIndex(pg));
             st.setString(2, table);
             try (ResultSet rs = st.executeQuery()) {
                 rs.next();
                 long rows = rs.getLong(1);
-                return new Result(rows, rs.getDouble(2), (double) rs.getLong(3) / rows, (double) rs.getLong(4) / rows,
-                        recall, millis, scans);
+                return new Result(
+                        rows,
+                        rs.getDouble(2),
+                        (double) rs.getLong(3) / rows,
+                        (double) rs.getLong(4) / rows,
+                        recall,
+                        millis,
+                        scans);
             }
         }
     }
 
     /**
-     * Scans of the HNSW index since {@code before}, once the searches' sessions have reported
-     * them (each reports when it ends): the planner may prefer a sequential scan, and the report says so.
+     * Scans of the HNSW index since {@code before}, once the searches' sessions have reported them
+     * (each reports when it ends): the planner may prefer a sequential scan, and the report says
+     * so.
      */
-    private static long awaitIndexScans(PgVectorSinkOptions pg, long before, int expected) throws Exception {
+    private static long awaitIndexScans(PgVectorSinkOptions pg, long before, int expected)
+            throws Exception {
         long scans = 0;
         for (int tries = 0; tries < 50 && scans < expected; tries++) {
             Thread.sleep(100);
@@ -192,8 +277,10 @@ public final class QuantizationBench {
 
     private static long indexScans(PgVectorSinkOptions pg) throws SQLException {
         try (Connection c = pg.connect();
-             PreparedStatement st = c.prepareStatement("SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes"
-                     + " WHERE indexrelid = to_regclass(?)")) {
+                PreparedStatement st =
+                        c.prepareStatement(
+                                "SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes"
+                                        + " WHERE indexrelid = to_regclass(?)")) {
             st.setString(1, hnswIndex(pg));
             try (ResultSet rs = st.executeQuery()) {
                 rs.next();
@@ -207,20 +294,26 @@ public final class QuantizationBench {
     }
 
     private static void drop(PgVectorSinkOptions pg) throws SQLException {
-        try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement()) {
             st.execute("DROP TABLE IF EXISTS \"" + pg.schema().chunksTable() + "\"");
             st.execute("DROP TABLE IF EXISTS \"" + pg.schema().documentsTable() + "\"");
         }
     }
 
-    /** The corpus chunked as the job chunks it, each chunk with its vector (from the cache when there). */
-    private static List<Chunk> chunks(RagstreamConfig config, List<CorpusDocument> corpus,
-                                      VectorCache cache) throws Exception {
+    /**
+     * The corpus chunked as the job chunks it, each chunk with its vector (from the cache when
+     * there).
+     */
+    private static List<Chunk> chunks(
+            RagstreamConfig config, List<CorpusDocument> corpus, VectorCache cache)
+            throws Exception {
         List<String[]> ids = new ArrayList<>();
         List<String> texts = new ArrayList<>();
         try (Chunker chunker = RagstreamJob.chunker(config, EmbeddingOptions.from(config))) {
             for (CorpusDocument doc : corpus) {
-                List<String> pieces = chunker.split((doc.title() == null ? "" : doc.title() + " ") + doc.text());
+                List<String> pieces =
+                        chunker.split((doc.title() == null ? "" : doc.title() + " ") + doc.text());
                 for (int i = 0; i < pieces.size(); i++) {
                     ids.add(new String[] {doc.id(), Integer.toString(i)});
                     texts.add(pieces.get(i));
@@ -230,7 +323,12 @@ public final class QuantizationBench {
         List<float[]> vectors = cache.embed(texts);
         List<Chunk> chunks = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
-            chunks.add(new Chunk(ids.get(i)[0], Integer.parseInt(ids.get(i)[1]), texts.get(i), vectors.get(i)));
+            chunks.add(
+                    new Chunk(
+                            ids.get(i)[0],
+                            Integer.parseInt(ids.get(i)[1]),
+                            texts.get(i),
+                            vectors.get(i)));
         }
         return chunks;
     }
@@ -238,7 +336,8 @@ public final class QuantizationBench {
     /** The texts of the queries in qrels/test.tsv, in the order they first appear there. */
     static List<String> testQueries(Path data) throws IOException {
         Set<String> ids = new LinkedHashSet<>();
-        List<String> lines = Files.readAllLines(data.resolve("qrels/test.tsv"), StandardCharsets.UTF_8);
+        List<String> lines =
+                Files.readAllLines(data.resolve("qrels/test.tsv"), StandardCharsets.UTF_8);
         for (String line : lines.subList(1, lines.size())) { // a header first
             if (!line.isBlank()) {
                 ids.add(line.split("\t")[0].strip());
@@ -246,7 +345,8 @@ public final class QuantizationBench {
         }
         Map<String, String> texts = new HashMap<>();
         ObjectMapper json = new ObjectMapper();
-        try (BufferedReader in = Files.newBufferedReader(data.resolve("queries.jsonl"), StandardCharsets.UTF_8)) {
+        try (BufferedReader in =
+                Files.newBufferedReader(data.resolve("queries.jsonl"), StandardCharsets.UTF_8)) {
             String line;
             while ((line = in.readLine()) != null) {
                 if (!line.isBlank()) {
@@ -274,10 +374,11 @@ public final class QuantizationBench {
         }
         Set<String> top = new HashSet<>();
         best.entrySet().stream()
-                .sorted(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry.comparingByKey()))
+                .sorted(
+                        Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder())
+                                .thenComparing(Map.Entry.comparingByKey()))
                 .limit(k)
                 .forEach(e -> top.add(e.getKey()));
         return top;
     }
-
 }

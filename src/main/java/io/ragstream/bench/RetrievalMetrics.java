@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * BEIR's retrieval measures for binary relevance, as pytrec_eval computes them (which is what
- * MTEB reports): NDCG@k with gain 1 / log2(rank + 1), and recall@k.
+ * BEIR's retrieval measures for binary relevance, as pytrec_eval computes them (which is what MTEB
+ * reports): NDCG@k with gain 1 / log2(rank + 1), and recall@k.
  */
 final class RetrievalMetrics {
 

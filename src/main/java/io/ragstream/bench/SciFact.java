@@ -17,14 +17,18 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * BEIR SciFact's test split, read where it lies: the queries of {@code qrels/test.tsv} (300) with
- * their text, and the documents relevant to each. Only a query's {@code text} is kept: its
- * {@code metadata} holds SciFact's evidence labels.
+ * their text, and the documents relevant to each. Only a query's {@code text} is kept: its {@code
+ * metadata} holds SciFact's evidence labels.
  *
  * @param documents lines (documents) of the corpus
  * @param queries query id to text, in the order of the qrels
  * @param relevant query id to the ids of its relevant documents
  */
-public record SciFact(Path corpus, long documents, Map<String, String> queries, Map<String, Set<String>> relevant) {
+public record SciFact(
+        Path corpus,
+        long documents,
+        Map<String, String> queries,
+        Map<String, Set<String>> relevant) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static SciFact read(Path dir) throws IOException {
@@ -33,8 +37,12 @@ public record SciFact(Path corpus, long documents, Map<String, String> queries, 
         Path queryFile = dir.resolve("queries.jsonl");
         for (Path p : new Path[] {corpus, qrels, queryFile}) {
             if (!Files.isRegularFile(p)) {
-                throw new IOException("no SciFact " + dir.relativize(p) + " in " + dir
-                        + " (give --data DIR: a BEIR scifact folder)");
+                throw new IOException(
+                        "no SciFact "
+                                + dir.relativize(p)
+                                + " in "
+                                + dir
+                                + " (give --data DIR: a BEIR scifact folder)");
             }
         }
         Map<String, Set<String>> relevant = readQrels(qrels);
@@ -52,7 +60,8 @@ public record SciFact(Path corpus, long documents, Map<String, String> queries, 
         for (String id : relevant.keySet()) {
             String text = texts.get(id);
             if (text == null) {
-                throw new IOException(qrels + " names query " + id + ", which " + queryFile + " does not hold");
+                throw new IOException(
+                        qrels + " names query " + id + ", which " + queryFile + " does not hold");
             }
             queries.put(id, text);
         }
@@ -60,13 +69,19 @@ public record SciFact(Path corpus, long documents, Map<String, String> queries, 
     }
 
     private static long countDocuments(Path corpus) throws IOException {
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(
-                new GZIPInputStream(Files.newInputStream(corpus)), StandardCharsets.UTF_8))) {
+        try (BufferedReader lines =
+                new BufferedReader(
+                        new InputStreamReader(
+                                new GZIPInputStream(Files.newInputStream(corpus)),
+                                StandardCharsets.UTF_8))) {
             return lines.lines().filter(line -> !line.isBlank()).count();
         }
     }
 
-    /** query-id, corpus-id, score (tab-separated, after a header; BEIR writes CRLF); score 0 is not relevant. */
+    /**
+     * query-id, corpus-id, score (tab-separated, after a header; BEIR writes CRLF); score 0 is not
+     * relevant.
+     */
     static Map<String, Set<String>> readQrels(Path qrels) throws IOException {
         Map<String, Set<String>> relevant = new LinkedHashMap<>();
         boolean header = true;
@@ -77,7 +92,11 @@ public record SciFact(Path corpus, long documents, Map<String, String> queries, 
                 continue;
             }
             if (fields.length != 3) {
-                throw new IOException(qrels + ": expected query-id, corpus-id and score, got '" + line.strip() + "'");
+                throw new IOException(
+                        qrels
+                                + ": expected query-id, corpus-id and score, got '"
+                                + line.strip()
+                                + "'");
             }
             if (Integer.parseInt(fields[2]) > 0) {
                 relevant.computeIfAbsent(fields[0], q -> new LinkedHashSet<>()).add(fields[1]);

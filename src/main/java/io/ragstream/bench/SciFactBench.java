@@ -15,15 +15,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Retrieval quality end to end on BEIR SciFact: the corpus backfilled through the job, the 300
- * test queries searched as {@code bin/ragstream search} does (pgvector HNSW, a document scored by
- * its best chunk), NDCG@10 and Recall@100 beside the published all-MiniLM-L6-v2 figures (MTEB,
- * see SOURCE.md beside the data). The same measures from an exact search over the same stored
- * vectors tell what the HNSW index loses from what chunking and storage lose.
+ * Retrieval quality end to end on BEIR SciFact: the corpus backfilled through the job, the 300 test
+ * queries searched as {@code bin/ragstream search} does (pgvector HNSW, a document scored by its
+ * best chunk), NDCG@10 and Recall@100 beside the published all-MiniLM-L6-v2 figures (MTEB, see
+ * SOURCE.md beside the data). The same measures from an exact search over the same stored vectors
+ * tell what the HNSW index loses from what chunking and storage lose.
  */
 final class SciFactBench {
     /** MTEB's all-MiniLM-L6-v2 on SciFact's test split (SOURCE.md). */
     static final double PUBLISHED_NDCG_AT_10 = 0.64508;
+
     static final double PUBLISHED_RECALL_AT_100 = 0.925;
     static final int DEPTH = 100;
 
@@ -32,10 +33,23 @@ final class SciFactBench {
     static void run(SciFactIndex index, BenchReport report) throws Exception {
         SciFactIndex.Built built = index.get();
         SciFact data = index.data();
-        report.add("scifact", "backfill through the job: " + built.documents() + " docs → " + built.chunks()
-                + " chunks (chunk.size " + built.config().get(RagstreamOptions.CHUNK_SIZE) + ", "
-                + built.config().get(RagstreamOptions.QUANTIZATION) + "), s, job start included", built.seconds(), "");
-        report.throughput("backfill of SciFact's corpus.jsonl.gz (" + built.documents() + " docs, bench scifact)",
+        report.add(
+                "scifact",
+                "backfill through the job: "
+                        + built.documents()
+                        + " docs → "
+                        + built.chunks()
+                        + " chunks (chunk.size "
+                        + built.config().get(RagstreamOptions.CHUNK_SIZE)
+                        + ", "
+                        + built.config().get(RagstreamOptions.QUANTIZATION)
+                        + "), s, job start included",
+                built.seconds(),
+                "");
+        report.throughput(
+                "backfill of SciFact's corpus.jsonl.gz ("
+                        + built.documents()
+                        + " docs, bench scifact)",
                 built.documentsPerSecond());
 
         List<String> ids = new ArrayList<>(data.queries().keySet());
@@ -44,32 +58,56 @@ final class SciFactBench {
         Scores exact = new Scores();
         Scores firstChunk = new Scores();
         try (Embedder model = EmbeddingOptions.from(built.config()).open();
-             Searcher searcher = new Searcher(built.pg(), model)) {
+                Searcher searcher = new Searcher(built.pg(), model)) {
             for (int i = 0; i < ids.size(); i++) {
                 List<SearchHit> hits = searcher.search(SciFactIndex.TENANT, texts.get(i), DEPTH);
-                hnsw.add(hits.stream().map(SearchHit::docId).toList(), data.relevant().get(ids.get(i)));
+                hnsw.add(
+                        hits.stream().map(SearchHit::docId).toList(),
+                        data.relevant().get(ids.get(i)));
             }
             List<StoredChunks.Chunk> chunks = StoredChunks.read(built.pg(), SciFactIndex.TENANT);
-            List<StoredChunks.Chunk> firstChunks = chunks.stream().filter(c -> c.chunkNo() == 0).toList();
+            List<StoredChunks.Chunk> firstChunks =
+                    chunks.stream().filter(c -> c.chunkNo() == 0).toList();
             List<float[]> vectors = model.embed(texts);
             for (int i = 0; i < ids.size(); i++) {
                 exact.add(exactRanking(vectors.get(i), chunks), data.relevant().get(ids.get(i)));
-                firstChunk.add(exactRanking(vectors.get(i), firstChunks), data.relevant().get(ids.get(i)));
+                firstChunk.add(
+                        exactRanking(vectors.get(i), firstChunks), data.relevant().get(ids.get(i)));
             }
         }
         String queries = ids.size() + " test queries";
-        report.add("scifact", "NDCG@10, pgvector HNSW search, " + queries + " (published: " + PUBLISHED_NDCG_AT_10 + ")",
-                hnsw.ndcg(), Goal.within(PUBLISHED_NDCG_AT_10, 0.01));
-        report.add("scifact", "Recall@100, pgvector HNSW search (published: " + PUBLISHED_RECALL_AT_100 + ")",
-                BenchReport.fixed(hnsw.recall(), 4), "");
-        report.add("scifact", "NDCG@10 / Recall@100, exact search over the same stored vectors (no index)",
-                BenchReport.fixed(exact.ndcg(), 4) + " / " + BenchReport.fixed(exact.recall(), 4), "");
-        // MTEB embeds a document's first 256 word pieces only, and most SciFact documents are longer:
+        report.add(
+                "scifact",
+                "NDCG@10, pgvector HNSW search, "
+                        + queries
+                        + " (published: "
+                        + PUBLISHED_NDCG_AT_10
+                        + ")",
+                hnsw.ndcg(),
+                Goal.within(PUBLISHED_NDCG_AT_10, 0.01));
+        report.add(
+                "scifact",
+                "Recall@100, pgvector HNSW search (published: " + PUBLISHED_RECALL_AT_100 + ")",
+                BenchReport.fixed(hnsw.recall(), 4),
+                "");
+        report.add(
+                "scifact",
+                "NDCG@10 / Recall@100, exact search over the same stored vectors (no index)",
+                BenchReport.fixed(exact.ndcg(), 4) + " / " + BenchReport.fixed(exact.recall(), 4),
+                "");
+        // MTEB embeds a document's first 256 word pieces only, and most SciFact documents are
+        // longer:
         // a document's first chunk is what compares with the published figures
-        report.add("scifact", "NDCG@10, exact search, each document's first chunk only (as MTEB truncates)",
-                firstChunk.ndcg(), Goal.within(PUBLISHED_NDCG_AT_10, 0.01));
-        report.add("scifact", "Recall@100, exact search, each document's first chunk only",
-                BenchReport.fixed(firstChunk.recall(), 4), "");
+        report.add(
+                "scifact",
+                "NDCG@10, exact search, each document's first chunk only (as MTEB truncates)",
+                firstChunk.ndcg(),
+                Goal.within(PUBLISHED_NDCG_AT_10, 0.01));
+        report.add(
+                "scifact",
+                "Recall@100, exact search, each document's first chunk only",
+                BenchReport.fixed(firstChunk.recall(), 4),
+                "");
     }
 
     /** Mean NDCG@10 and Recall@100 over the queries added. */
@@ -100,10 +138,11 @@ final class SciFactBench {
             best.merge(chunk.docId(), Vectors.cosine(query, chunk.vector()), Math::max);
         }
         return best.entrySet().stream()
-                .sorted(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry.comparingByKey()))
+                .sorted(
+                        Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder())
+                                .thenComparing(Map.Entry.comparingByKey()))
                 .limit(DEPTH)
                 .map(Map.Entry::getKey)
                 .toList();
     }
-
 }

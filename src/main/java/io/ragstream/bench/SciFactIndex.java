@@ -5,6 +5,7 @@ import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.job.RagstreamJob;
 import io.ragstream.sink.PgVectorSinkOptions;
+
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -20,15 +21,20 @@ import java.util.Optional;
 
 /**
  * SciFact's corpus indexed by the job, a backfill of {@code corpus.jsonl.gz} read in place into
- * tables of this run, built once by the first benchmark that needs it. BEIR lines carry no
- * tenant: the documents are the default tenant's. The tables stay, for searching by hand and so
- * a later {@code bench search} can take its vectors from them instead of indexing again.
+ * tables of this run, built once by the first benchmark that needs it. BEIR lines carry no tenant:
+ * the documents are the default tenant's. The tables stay, for searching by hand and so a later
+ * {@code bench search} can take its vectors from them instead of indexing again.
  */
 final class SciFactIndex {
     static final String TENANT = "default";
 
     /** The backfill's outcome; {@code seconds} runs from submitting the job to its end. */
-    record Built(RagstreamConfig config, PgVectorSinkOptions pg, long documents, long chunks, double seconds) {
+    record Built(
+            RagstreamConfig config,
+            PgVectorSinkOptions pg,
+            long documents,
+            long chunks,
+            double seconds) {
         double documentsPerSecond() {
             return documents / seconds;
         }
@@ -61,17 +67,20 @@ final class SciFactIndex {
     record Vectors(PgVectorSinkOptions pg, String origin) {}
 
     /**
-     * Chunk vectors of the whole corpus for copying: this run's index, else the newest complete
-     * one an earlier run left (same model and dimension), else a backfill now.
+     * Chunk vectors of the whole corpus for copying: this run's index, else the newest complete one
+     * an earlier run left (same model and dimension), else a backfill now.
      */
     Vectors vectors() throws Exception {
         if (built == null) {
             RagstreamConfig config = context.isolated("scifact");
-            PgVectorSinkOptions pg = PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
+            PgVectorSinkOptions pg =
+                    PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
             Optional<String> earlier = earlierIndex(pg, data().documents());
             if (earlier.isPresent()) {
-                PgVectorSinkOptions found = PgVectorSinkOptions.from(config.with("postgres.chunks-table", earlier.get()),
-                        pg.schema().dimension());
+                PgVectorSinkOptions found =
+                        PgVectorSinkOptions.from(
+                                config.with("postgres.chunks-table", earlier.get()),
+                                pg.schema().dimension());
                 return new Vectors(found, earlier.get() + ", left by an earlier bench scifact");
             }
         }
@@ -79,20 +88,26 @@ final class SciFactIndex {
     }
 
     /** Run ids are base-36 milliseconds of one length, so names sort by age. */
-    private static Optional<String> earlierIndex(PgVectorSinkOptions pg, long documents) throws SQLException {
+    private static Optional<String> earlierIndex(PgVectorSinkOptions pg, long documents)
+            throws SQLException {
         try (Connection c = pg.connect()) {
             List<String> tables = new ArrayList<>();
-            try (PreparedStatement st = c.prepareStatement("SELECT table_name FROM information_schema.tables"
-                    + " WHERE table_schema = current_schema() AND table_name LIKE 'bench\\_scifact\\_%\\_chunks'"
-                    + " ORDER BY table_name DESC");
-                 ResultSet rs = st.executeQuery()) {
+            try (PreparedStatement st =
+                            c.prepareStatement(
+                                    "SELECT table_name FROM information_schema.tables"
+                                            + " WHERE table_schema = current_schema() AND table_name LIKE 'bench\\_scifact\\_%\\_chunks'"
+                                            + " ORDER BY table_name DESC");
+                    ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
                     tables.add(rs.getString(1));
                 }
             }
             for (String table : tables) {
-                String sql = "SELECT count(DISTINCT doc_id), bool_and(model = ?), bool_and(vector_dims(embedding::vector) = ?)"
-                        + " FROM \"" + table + "\" WHERE tenant = ?";
+                String sql =
+                        "SELECT count(DISTINCT doc_id), bool_and(model = ?), bool_and(vector_dims(embedding::vector) = ?)"
+                                + " FROM \""
+                                + table
+                                + "\" WHERE tenant = ?";
                 try (PreparedStatement st = c.prepareStatement(sql)) {
                     st.setString(1, pg.model());
                     st.setInt(2, pg.schema().dimension());
@@ -111,22 +126,42 @@ final class SciFactIndex {
 
     private Built backfill(SciFact data) throws Exception {
         RagstreamConfig config = context.isolated("scifact");
-        PgVectorSinkOptions pg = PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
-        System.err.println("bench: backfilling " + data.corpus() + " into " + pg.schema().chunksTable()
-                + " through the job (about 4 minutes on 2 cores)");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(new Configuration());
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
+        System.err.println(
+                "bench: backfilling "
+                        + data.corpus()
+                        + " into "
+                        + pg.schema().chunksTable()
+                        + " through the job (about 4 minutes on 2 cores)");
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(new Configuration());
         long start = System.nanoTime();
         RagstreamJob.buildBackfill(env, config, List.of(data.corpus()));
         env.execute("ragstream-bench-scifact");
         double seconds = (System.nanoTime() - start) / 1e9;
-        try (Connection c = pg.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM \"" + pg.schema().documentsTable()
-                     + "\" WHERE NOT deleted), (SELECT count(*) FROM \"" + pg.schema().chunksTable() + "\")")) {
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT (SELECT count(*) FROM \""
+                                        + pg.schema().documentsTable()
+                                        + "\" WHERE NOT deleted), (SELECT count(*) FROM \""
+                                        + pg.schema().chunksTable()
+                                        + "\")")) {
             rs.next();
-            if (rs.getLong(1) != data.documents()) { // a quality figure over part of the corpus would mislead
-                throw new IllegalStateException("the backfill indexed " + rs.getLong(1) + " of the " + data.documents()
-                        + " documents of " + data.corpus() + "; see the dead-letter topic "
-                        + config.get(RagstreamOptions.KAFKA_DLQ_TOPIC) + " and .ragstream/logs/");
+            if (rs.getLong(1)
+                    != data.documents()) { // a quality figure over part of the corpus would mislead
+                throw new IllegalStateException(
+                        "the backfill indexed "
+                                + rs.getLong(1)
+                                + " of the "
+                                + data.documents()
+                                + " documents of "
+                                + data.corpus()
+                                + "; see the dead-letter topic "
+                                + config.get(RagstreamOptions.KAFKA_DLQ_TOPIC)
+                                + " and .ragstream/logs/");
             }
             return new Built(config, pg, rs.getLong(1), rs.getLong(2), seconds);
         }

@@ -9,7 +9,9 @@ import io.ragstream.quantize.Int8Vector;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.sink.PgVectorSink;
 import io.ragstream.sink.PgVectorSinkOptions;
+
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 
@@ -24,12 +26,11 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The sink's rows/s for each mode and quantization into a table with its HNSW index, beside
- * COPY of the same rows into the same kind of table in the same run; and a backfill into an
- * empty table with the index present against loading first and building the index afterwards.
- * Rows are random unit vectors (HNSW's cost does not depend on where vectors come from) in
- * documents of {@value #CHUNKS_PER_DOCUMENT} chunks; each sink run is a whole Flink job with
- * checkpoints every second.
+ * The sink's rows/s for each mode and quantization into a table with its HNSW index, beside COPY of
+ * the same rows into the same kind of table in the same run; and a backfill into an empty table
+ * with the index present against loading first and building the index afterwards. Rows are random
+ * unit vectors (HNSW's cost does not depend on where vectors come from) in documents of {@value
+ * #CHUNKS_PER_DOCUMENT} chunks; each sink run is a whole Flink job with checkpoints every second.
  */
 public final class SinkBench {
     private static final int DIMENSION = 384;
@@ -43,34 +44,71 @@ public final class SinkBench {
         int n = 0;
         for (Quantization quantization : Quantization.values()) {
             String q = quantization.configName();
-            double copy = dropAfter(options(context, "copy" + n++, q, "idempotent"), o -> copyRowsPerSecond(o, updates));
-            report.add("sink", "COPY, rows/s (" + q + ", HNSW present, " + total + " rows)", copy, "");
+            double copy =
+                    dropAfter(
+                            options(context, "copy" + n++, q, "idempotent"),
+                            o -> copyRowsPerSecond(o, updates));
+            report.add(
+                    "sink", "COPY, rows/s (" + q + ", HNSW present, " + total + " rows)", copy, "");
             for (String mode : List.of("idempotent", "exactly-once")) {
-                double sink = dropAfter(options(context, "sink" + n++, q, mode), o -> sinkRowsPerSecond(o, updates));
+                double sink =
+                        dropAfter(
+                                options(context, "sink" + n++, q, mode),
+                                o -> sinkRowsPerSecond(o, updates));
                 report.add("sink", "sink " + mode + ", rows/s (" + q + ")", sink, "");
-                report.add("sink", "sink " + mode + " / COPY (" + q + ")", sink / copy, Goal.atLeast(0.5));
+                report.add(
+                        "sink",
+                        "sink " + mode + " / COPY (" + q + ")",
+                        sink / copy,
+                        Goal.atLeast(0.5));
             }
         }
         PgVectorSinkOptions withIndex = options(context, "backfill" + n++, "float16", "idempotent");
         double indexed = seconds(() -> sinkRowsPerSecond(withIndex, updates));
         PgVectorSinkOptions deferred = options(context, "backfill" + n, "float16", "idempotent");
-        double loadThenIndex = seconds(() -> {
-            execute(deferred, "DROP INDEX " + deferred.schema().chunksTable() + "_embedding_hnsw");
-            sinkRowsPerSecond(deferred, updates);
-            execute(deferred, "CREATE INDEX " + deferred.schema().chunksTable() + "_embedding_hnsw ON "
-                    + deferred.schema().chunksTable() + " USING hnsw (embedding halfvec_cosine_ops)"
-                    + " WITH (m = " + deferred.hnswM() + ", ef_construction = " + deferred.hnswEfConstruction() + ")");
-        });
+        double loadThenIndex =
+                seconds(
+                        () -> {
+                            execute(
+                                    deferred,
+                                    "DROP INDEX "
+                                            + deferred.schema().chunksTable()
+                                            + "_embedding_hnsw");
+                            sinkRowsPerSecond(deferred, updates);
+                            execute(
+                                    deferred,
+                                    "CREATE INDEX "
+                                            + deferred.schema().chunksTable()
+                                            + "_embedding_hnsw ON "
+                                            + deferred.schema().chunksTable()
+                                            + " USING hnsw (embedding halfvec_cosine_ops)"
+                                            + " WITH (m = "
+                                            + deferred.hnswM()
+                                            + ", ef_construction = "
+                                            + deferred.hnswEfConstruction()
+                                            + ")");
+                        });
         dropTables(withIndex);
         dropTables(deferred);
-        report.add("sink", "backfill of " + total + " rows into an empty table with the index, s", indexed, "");
-        report.add("sink", "backfill, load first and build the index afterwards, s", loadThenIndex, "");
+        report.add(
+                "sink",
+                "backfill of " + total + " rows into an empty table with the index, s",
+                indexed,
+                "");
+        report.add(
+                "sink",
+                "backfill, load first and build the index afterwards, s",
+                loadThenIndex,
+                "");
         report.add("sink", "speed-up of the deferred index build", indexed / loadThenIndex, "");
     }
 
-    private static PgVectorSinkOptions options(BenchContext context, String name, String quantization, String mode)
+    private static PgVectorSinkOptions options(
+            BenchContext context, String name, String quantization, String mode)
             throws SQLException {
-        RagstreamConfig config = context.isolated("sink_" + name, "quantization=" + quantization, "sink.mode=" + mode);
+        RagstreamConfig config =
+                context.isolated(
+                        "sink_" + name, "quantization=" + quantization, "sink.mode=" + mode);
         PgVectorSinkOptions options = PgVectorSinkOptions.from(config, DIMENSION);
         options.prepareTables();
         return options;
@@ -78,58 +116,103 @@ public final class SinkBench {
 
     /**
      * The job's sink alone, fed the updates from memory, until every row is committed; less the
-     * time the same job takes to start and stop around a single document (the better of two
-     * runs), so that what is left is the time spent writing.
+     * time the same job takes to start and stop around a single document (the better of two runs),
+     * so that what is left is the time spent writing.
      */
-    private static double sinkRowsPerSecond(PgVectorSinkOptions options, List<DocumentUpdate> updates) throws Exception {
-        double startAndStop = Math.min(seconds(() -> runSinkJob(options, updates.subList(0, 1))),
-                seconds(() -> runSinkJob(options, updates.subList(0, 1))));
+    private static double sinkRowsPerSecond(
+            PgVectorSinkOptions options, List<DocumentUpdate> updates) throws Exception {
+        double startAndStop =
+                Math.min(
+                        seconds(() -> runSinkJob(options, updates.subList(0, 1))),
+                        seconds(() -> runSinkJob(options, updates.subList(0, 1))));
         double seconds = seconds(() -> runSinkJob(options, updates)) - startAndStop;
         long rows = count(options);
         if (rows != (long) updates.size() * CHUNKS_PER_DOCUMENT) {
-            throw new IllegalStateException("the " + options.mode() + " sink wrote " + rows + " rows of "
-                    + updates.size() * CHUNKS_PER_DOCUMENT + " into " + options.schema().chunksTable());
+            throw new IllegalStateException(
+                    "the "
+                            + options.mode()
+                            + " sink wrote "
+                            + rows
+                            + " rows of "
+                            + updates.size() * CHUNKS_PER_DOCUMENT
+                            + " into "
+                            + options.schema().chunksTable());
         }
         return rows / seconds;
     }
 
-    private static void runSinkJob(PgVectorSinkOptions options, List<DocumentUpdate> updates) throws Exception {
+    private static void runSinkJob(PgVectorSinkOptions options, List<DocumentUpdate> updates)
+            throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
         env.enableCheckpointing(1_000);
-        env.fromData(updates).keyBy(DocumentUpdate::key).sinkTo(PgVectorSink.create(options, null)).name("pgvector upserts");
+        env.fromData(updates)
+                .keyBy(DocumentUpdate::key)
+                .sinkTo(PgVectorSink.create(options, null))
+                .name("pgvector upserts");
         env.execute("ragstream-bench-sink");
     }
 
     /** The same rows, both tables, with COPY in one transaction. */
-    private static double copyRowsPerSecond(PgVectorSinkOptions options, List<DocumentUpdate> updates) throws Exception {
+    private static double copyRowsPerSecond(
+            PgVectorSinkOptions options, List<DocumentUpdate> updates) throws Exception {
         StringBuilder documents = new StringBuilder();
         StringBuilder chunks = new StringBuilder();
         HexFormat hex = HexFormat.of();
         for (DocumentUpdate u : updates) {
-            documents.append(u.tenant()).append('\t').append(u.docId()).append('\t').append(u.version()).append('\t')
-                    .append(u.chunkCount()).append("\tf\n");
+            documents
+                    .append(u.tenant())
+                    .append('\t')
+                    .append(u.docId())
+                    .append('\t')
+                    .append(u.version())
+                    .append('\t')
+                    .append(u.chunkCount())
+                    .append("\tf\n");
             for (ChunkRow chunk : u.chunks()) {
-                chunks.append(u.tenant()).append('\t').append(u.docId()).append('\t').append(chunk.chunkNo()).append('\t')
-                        .append(u.version()).append('\t').append(chunk.text()).append("\t\\\\x").append(hex.formatHex(chunk.sha256()))
-                        .append("\t{}\t").append(options.model()).append('\t')
-                        .append(copyVector(options.schema().quantization(), chunk.embedding())).append('\n');
+                chunks.append(u.tenant())
+                        .append('\t')
+                        .append(u.docId())
+                        .append('\t')
+                        .append(chunk.chunkNo())
+                        .append('\t')
+                        .append(u.version())
+                        .append('\t')
+                        .append(chunk.text())
+                        .append("\t\\\\x")
+                        .append(hex.formatHex(chunk.sha256()))
+                        .append("\t{}\t")
+                        .append(options.model())
+                        .append('\t')
+                        .append(copyVector(options.schema().quantization(), chunk.embedding()))
+                        .append('\n');
             }
         }
         long start = System.nanoTime();
         try (Connection c = options.connect()) {
             c.setAutoCommit(false);
             CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
-            copy.copyIn("COPY " + options.schema().documentsTable() + " (tenant, doc_id, version, chunk_count, deleted) FROM STDIN",
+            copy.copyIn(
+                    "COPY "
+                            + options.schema().documentsTable()
+                            + " (tenant, doc_id, version, chunk_count, deleted) FROM STDIN",
                     new StringReader(documents.toString()));
-            copy.copyIn("COPY " + options.schema().chunksTable() + " (tenant, doc_id, chunk_no, version, content, content_sha256,"
-                    + " metadata, model, " + String.join(", ", options.schema().quantization().vectorColumns())
-                    + ") FROM STDIN", new StringReader(chunks.toString()));
+            copy.copyIn(
+                    "COPY "
+                            + options.schema().chunksTable()
+                            + " (tenant, doc_id, chunk_no, version, content, content_sha256,"
+                            + " metadata, model, "
+                            + String.join(", ", options.schema().quantization().vectorColumns())
+                            + ") FROM STDIN",
+                    new StringReader(chunks.toString()));
             c.commit();
         }
         return count(options) / ((System.nanoTime() - start) / 1e9);
     }
 
-    /** The vector columns' values in COPY's text format, as {@link Quantization#bind} would set them. */
+    /**
+     * The vector columns' values in COPY's text format, as {@link Quantization#bind} would set
+     * them.
+     */
     private static String copyVector(Quantization quantization, float[] v) {
         if (quantization != Quantization.INT8) {
             return vectorLiteral(v);
@@ -139,7 +222,14 @@ public final class SinkBench {
         for (float x : v) {
             bits.append(x > 0 ? '1' : '0');
         }
-        return "\\\\x" + HexFormat.of().formatHex(int8.codes()) + "\t" + int8.scale() + "\t" + int8.offset() + "\t" + bits;
+        return "\\\\x"
+                + HexFormat.of().formatHex(int8.codes())
+                + "\t"
+                + int8.scale()
+                + "\t"
+                + int8.offset()
+                + "\t"
+                + bits;
     }
 
     private static String vectorLiteral(float[] v) {
@@ -155,14 +245,23 @@ public final class SinkBench {
         for (int d = 0; d < documents; d++) {
             List<ChunkRow> chunks = new ArrayList<>(CHUNKS_PER_DOCUMENT);
             for (int c = 0; c < CHUNKS_PER_DOCUMENT; c++) {
-                String text = "Chunk " + c + " of bench document " + d + ", a few words long like a real passage would be.";
-                chunks.add(new ChunkRow(c, text, DocumentChunker.sha256(text), Vectors.randomUnit(random, DIMENSION)));
+                String text =
+                        "Chunk "
+                                + c
+                                + " of bench document "
+                                + d
+                                + ", a few words long like a real passage would be.";
+                chunks.add(
+                        new ChunkRow(
+                                c,
+                                text,
+                                DocumentChunker.sha256(text),
+                                Vectors.randomUnit(random, DIMENSION)));
             }
             updates.add(new DocumentUpdate("bench", "doc-" + d, 1, false, "{}", chunks));
         }
         return updates;
     }
-
 
     private interface Measure {
         double on(PgVectorSinkOptions options) throws Exception;
@@ -175,7 +274,12 @@ public final class SinkBench {
     }
 
     private static void dropTables(PgVectorSinkOptions options) throws SQLException {
-        execute(options, "DROP TABLE IF EXISTS " + options.schema().chunksTable() + ", " + options.schema().documentsTable());
+        execute(
+                options,
+                "DROP TABLE IF EXISTS "
+                        + options.schema().chunksTable()
+                        + ", "
+                        + options.schema().documentsTable());
     }
 
     private interface Timed {
@@ -189,15 +293,18 @@ public final class SinkBench {
     }
 
     private static long count(PgVectorSinkOptions options) throws SQLException {
-        try (Connection c = options.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + options.schema().chunksTable())) {
+        try (Connection c = options.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery("SELECT count(*) FROM " + options.schema().chunksTable())) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
     private static void execute(PgVectorSinkOptions options, String sql) throws SQLException {
-        try (Connection c = options.connect(); Statement st = c.createStatement()) {
+        try (Connection c = options.connect();
+                Statement st = c.createStatement()) {
             st.execute(sql);
         }
     }

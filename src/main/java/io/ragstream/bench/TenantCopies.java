@@ -36,19 +36,31 @@ final class TenantCopies {
         this.seed = seed;
     }
 
-    /** Tenant {@code t} of {@code tenants}: {@code chunksEach} chunks, as document updates at version 1. */
+    /**
+     * Tenant {@code t} of {@code tenants}: {@code chunksEach} chunks, as document updates at
+     * version 1.
+     */
     List<DocumentUpdate> tenant(String name, int t, int tenants, int chunksEach) {
         if (chunksEach > chunks) { // a document twice in one tenant would overwrite itself
-            throw new IllegalArgumentException(chunksEach + " chunks per tenant is more than the " + chunks + " there are");
+            throw new IllegalArgumentException(
+                    chunksEach + " chunks per tenant is more than the " + chunks + " there are");
         }
         Random random = new Random(seed * 31 + t);
         List<DocumentUpdate> updates = new ArrayList<>();
         int taken = 0;
-        for (int d = t * documents.size() / tenants; taken < chunksEach; d = (d + 1) % documents.size()) {
+        for (int d = t * documents.size() / tenants;
+                taken < chunksEach;
+                d = (d + 1) % documents.size()) {
             List<StoredChunks.Chunk> document = documents.get(d);
             List<ChunkRow> rows = new ArrayList<>();
-            for (StoredChunks.Chunk chunk : document.subList(0, Math.min(document.size(), chunksEach - taken))) {
-                rows.add(new ChunkRow(chunk.chunkNo(), chunk.content(), sha256(chunk.content()), perturb(chunk.vector(), random)));
+            for (StoredChunks.Chunk chunk :
+                    document.subList(0, Math.min(document.size(), chunksEach - taken))) {
+                rows.add(
+                        new ChunkRow(
+                                chunk.chunkNo(),
+                                chunk.content(),
+                                sha256(chunk.content()),
+                                perturb(chunk.vector(), random)));
             }
             taken += rows.size();
             updates.add(new DocumentUpdate(name, document.get(0).docId(), 1, false, "{}", rows));
@@ -72,7 +84,8 @@ final class TenantCopies {
 
     private static byte[] sha256(String text) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }

@@ -5,10 +5,10 @@ import java.util.Base64;
 import java.util.Random;
 
 /**
- * Texts that a chunker once took quadratic time on: scripts written without spaces, code and
- * data without whitespace, words the tokenizer reads as one {@code [UNK]}, and one character
- * beyond 16 bits before a long text. Each is generated from a fixed seed, so a size always gives
- * the same text.
+ * Texts that a chunker once took quadratic time on: scripts written without spaces, code and data
+ * without whitespace, words the tokenizer reads as one {@code [UNK]}, and one character beyond 16
+ * bits before a long text. Each is generated from a fixed seed, so a size always gives the same
+ * text.
  */
 public enum TextKind {
     CHINESE("Chinese without spaces") {
@@ -30,7 +30,8 @@ public enum TextKind {
         }
     },
     THAI("Thai without spaces") {
-        private static final String MARKS = "\u0E31\u0E34\u0E35\u0E36\u0E37\u0E38\u0E39\u0E48\u0E49\u0E4A\u0E4B";
+        private static final String MARKS =
+                "\u0E31\u0E34\u0E35\u0E36\u0E37\u0E38\u0E39\u0E48\u0E49\u0E4A\u0E4B";
         private static final String VOWELS = "\u0E30\u0E32\u0E33\u0E40\u0E41\u0E42\u0E43\u0E44";
 
         @Override
@@ -48,18 +49,60 @@ public enum TextKind {
         void append(Random random, StringBuilder text) {
             String name = identifier(random);
             switch (random.nextInt(4)) {
-                case 0 -> text.append("function ").append(name).append('(').append(identifier(random)).append(',')
-                        .append(identifier(random)).append("){return ").append(identifier(random)).append('*')
-                        .append(random.nextInt(1000)).append('+').append(identifier(random)).append(";}");
-                case 1 -> text.append("var ").append(name).append("={\"").append(identifier(random)).append("\":")
-                        .append(random.nextInt(100000)).append(",\"").append(identifier(random)).append("\":\"")
-                        .append(identifier(random)).append(identifier(random)).append("\",\"ok\":true};");
-                case 2 -> text.append("if(").append(name).append(".length>").append(random.nextInt(64)).append("){")
-                        .append(identifier(random)).append(".push(").append(name).append(".slice(")
-                        .append(random.nextInt(9)).append("))}else{").append(identifier(random)).append("=null}");
-                default -> text.append(name).append("=[").append(random.nextInt(256)).append(',')
-                        .append(random.nextInt(256)).append(',').append(random.nextInt(256)).append("].map(function(")
-                        .append(identifier(random)).append("){return ").append(identifier(random)).append("<<2});");
+                case 0 ->
+                        text.append("function ")
+                                .append(name)
+                                .append('(')
+                                .append(identifier(random))
+                                .append(',')
+                                .append(identifier(random))
+                                .append("){return ")
+                                .append(identifier(random))
+                                .append('*')
+                                .append(random.nextInt(1000))
+                                .append('+')
+                                .append(identifier(random))
+                                .append(";}");
+                case 1 ->
+                        text.append("var ")
+                                .append(name)
+                                .append("={\"")
+                                .append(identifier(random))
+                                .append("\":")
+                                .append(random.nextInt(100000))
+                                .append(",\"")
+                                .append(identifier(random))
+                                .append("\":\"")
+                                .append(identifier(random))
+                                .append(identifier(random))
+                                .append("\",\"ok\":true};");
+                case 2 ->
+                        text.append("if(")
+                                .append(name)
+                                .append(".length>")
+                                .append(random.nextInt(64))
+                                .append("){")
+                                .append(identifier(random))
+                                .append(".push(")
+                                .append(name)
+                                .append(".slice(")
+                                .append(random.nextInt(9))
+                                .append("))}else{")
+                                .append(identifier(random))
+                                .append("=null}");
+                default ->
+                        text.append(name)
+                                .append("=[")
+                                .append(random.nextInt(256))
+                                .append(',')
+                                .append(random.nextInt(256))
+                                .append(',')
+                                .append(random.nextInt(256))
+                                .append("].map(function(")
+                                .append(identifier(random))
+                                .append("){return ")
+                                .append(identifier(random))
+                                .append("<<2});");
             }
         }
     },
@@ -118,7 +161,8 @@ public enum TextKind {
     /** Appends the next bit of text: a sentence, a statement, a block. */
     abstract void append(Random random, StringBuilder text);
 
-    private static void appendCodePoints(Random random, StringBuilder text, int first, int last, int count) {
+    private static void appendCodePoints(
+            Random random, StringBuilder text, int first, int last, int count) {
         for (int i = 0; i < count; i++) {
             text.appendCodePoint(first + random.nextInt(last - first + 1));
         }
@@ -131,6 +175,8 @@ public enum TextKind {
             int c = random.nextInt(36);
             name.append(c < 26 ? (char) ('a' + c) : (char) ('0' + c - 26));
         }
-        return random.nextInt(4) == 0 ? Character.toUpperCase(name.charAt(0)) + name.substring(1) : name.toString();
+        return random.nextInt(4) == 0
+                ? Character.toUpperCase(name.charAt(0)) + name.substring(1)
+                : name.toString();
     }
 }

@@ -20,11 +20,12 @@ import java.util.Map;
 
 /**
  * Vectors of texts a model embedded before, in one file per model (SHA-256 of the text, then its
- * floats), so a bench embeds a corpus once: the whole of SciFact takes minutes on 2 cores. The
- * file is generated (under the git-ignored {@code .ragstream/cache/}) and replaced atomically.
+ * floats), so a bench embeds a corpus once: the whole of SciFact takes minutes on 2 cores. The file
+ * is generated (under the git-ignored {@code .ragstream/cache/}) and replaced atomically.
  */
 final class VectorCache {
     private static final int FORMAT = 1;
+
     /** Texts embedded between two progress lines; sorted by length, so each slice pads little. */
     private static final int SLICE = 512;
 
@@ -33,7 +34,13 @@ final class VectorCache {
     private final Map<String, float[]> vectors = new HashMap<>();
 
     VectorCache(Path dir, Embedder model) throws IOException {
-        this.file = dir.resolve("vectors-" + model.model().replaceAll("[^A-Za-z0-9.-]", "_") + "-" + model.dimension() + ".bin");
+        this.file =
+                dir.resolve(
+                        "vectors-"
+                                + model.model().replaceAll("[^A-Za-z0-9.-]", "_")
+                                + "-"
+                                + model.dimension()
+                                + ".bin");
         this.model = model;
         if (Files.isRegularFile(file)) {
             read();
@@ -42,11 +49,20 @@ final class VectorCache {
 
     /** One vector per text, in order: from the file, or embedded now and then added to it. */
     List<float[]> embed(List<String> texts) throws Exception {
-        List<String> missing = texts.stream().distinct().filter(t -> !vectors.containsKey(key(t)))
-                .sorted(Comparator.comparingInt(String::length)).toList();
+        List<String> missing =
+                texts.stream()
+                        .distinct()
+                        .filter(t -> !vectors.containsKey(key(t)))
+                        .sorted(Comparator.comparingInt(String::length))
+                        .toList();
         if (!missing.isEmpty()) {
-            System.err.printf("embedding %d texts with %s (%d of %d cached in %s)%n", missing.size(), model.model(),
-                    texts.size() - missing.size(), texts.size(), file);
+            System.err.printf(
+                    "embedding %d texts with %s (%d of %d cached in %s)%n",
+                    missing.size(),
+                    model.model(),
+                    texts.size() - missing.size(),
+                    texts.size(),
+                    file);
             for (int from = 0; from < missing.size(); from += SLICE) {
                 List<String> slice = missing.subList(from, Math.min(missing.size(), from + SLICE));
                 List<float[]> embedded = model.embed(slice);
@@ -69,7 +85,8 @@ final class VectorCache {
     }
 
     private void read() throws IOException {
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+        try (DataInputStream in =
+                new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
             if (in.readInt() != FORMAT || in.readInt() != model.dimension()) {
                 return; // another layout: embed again and replace it
             }
@@ -91,7 +108,8 @@ final class VectorCache {
         Files.createDirectories(file.getParent());
         Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
         try {
-            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+            try (DataOutputStream out =
+                    new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
                 out.writeInt(FORMAT);
                 out.writeInt(model.dimension());
                 out.writeInt(vectors.size());
@@ -102,7 +120,8 @@ final class VectorCache {
                     }
                 }
             }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp); // gone after the move; left only by a failed write
         }

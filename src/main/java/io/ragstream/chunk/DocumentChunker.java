@@ -1,6 +1,7 @@
 package io.ragstream.chunk;
 
 import io.ragstream.ingest.DocumentEvent;
+
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -19,21 +20,28 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Keyed by document: chunks each new version and compares it with the chunks the job holds for
- * the document, so that only chunks whose text changed go on to be embedded. Events older than
- * the held version, and repeats of it, change nothing. A deleted document's state is dropped
- * after {@code deletedRetention}: from then on its row in the documents table (deleted, with
- * its version) is what turns away late events.
+ * Keyed by document: chunks each new version and compares it with the chunks the job holds for the
+ * document, so that only chunks whose text changed go on to be embedded. Events older than the held
+ * version, and repeats of it, change nothing. A deleted document's state is dropped after {@code
+ * deletedRetention}: from then on its row in the documents table (deleted, with its version) is
+ * what turns away late events.
  *
  * <p>CDC truncates come in broadcast, since they touch every document their topic wrote: each
  * subtask forgets those documents (the documents table, which the truncate marks deleted, then
  * guards them), and one subtask passes the truncate on to the sink.
  */
-public final class DocumentChunker extends KeyedBroadcastProcessFunction<String, DocumentEvent, DocumentEvent, DocumentUpdate> {
+public final class DocumentChunker
+        extends KeyedBroadcastProcessFunction<
+                String, DocumentEvent, DocumentEvent, DocumentUpdate> {
     private static final long serialVersionUID = 1L;
 
-    static final ValueStateDescriptor<DocumentState> STATE = new ValueStateDescriptor<>("document", DocumentState.class);
-    /** The broadcast input's state: the newest truncate version per topic (Flink needs one; it also shows in savepoints). */
+    static final ValueStateDescriptor<DocumentState> STATE =
+            new ValueStateDescriptor<>("document", DocumentState.class);
+
+    /**
+     * The broadcast input's state: the newest truncate version per topic (Flink needs one; it also
+     * shows in savepoints).
+     */
     public static final MapStateDescriptor<String, Long> TRUNCATES =
             new MapStateDescriptor<>("truncates", Types.STRING, Types.LONG);
 
@@ -59,8 +67,13 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
     }
 
     @Override
-    public void processElement(DocumentEvent event, ReadOnlyContext ctx, Collector<DocumentUpdate> out) throws Exception {
-        Long truncatedAt = event.sourceTopic() == null ? null : ctx.getBroadcastState(TRUNCATES).get(event.sourceTopic());
+    public void processElement(
+            DocumentEvent event, ReadOnlyContext ctx, Collector<DocumentUpdate> out)
+            throws Exception {
+        Long truncatedAt =
+                event.sourceTopic() == null
+                        ? null
+                        : ctx.getBroadcastState(TRUNCATES).get(event.sourceTopic());
         if (event.version() != null && truncatedAt != null && event.version() < truncatedAt) {
             staleEvents.inc(); // older than a truncate of its topic's table that came in first
             return;
@@ -71,7 +84,8 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
             case UPSERT -> upsert(event, held, out);
             case KEEP_TEXT -> keepText(event, held, out);
             case UNSTORED_TEXT -> forget(event.text(), held);
-            case TRUNCATE -> throw new IllegalArgumentException("a truncate comes on the broadcast input");
+            case TRUNCATE ->
+                    throw new IllegalArgumentException("a truncate comes on the broadcast input");
         }
     }
 
@@ -88,7 +102,11 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
         boolean any = false;
         for (int i = 0; i < held.chunkCount(); i++) {
             if (held.holds(i, rejected)) {
-                java.util.Arrays.fill(hashes, i * DocumentState.HASH_BYTES, (i + 1) * DocumentState.HASH_BYTES, (byte) 0);
+                java.util.Arrays.fill(
+                        hashes,
+                        i * DocumentState.HASH_BYTES,
+                        (i + 1) * DocumentState.HASH_BYTES,
+                        (byte) 0);
                 any = true;
             }
         }
@@ -98,19 +116,28 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
         }
     }
 
-    /** A truncate of a CDC topic's table: every document that topic wrote before it is forgotten here, deleted in the table. */
+    /**
+     * A truncate of a CDC topic's table: every document that topic wrote before it is forgotten
+     * here, deleted in the table.
+     */
     @Override
-    public void processBroadcastElement(DocumentEvent truncate, Context ctx, Collector<DocumentUpdate> out) throws Exception {
+    public void processBroadcastElement(
+            DocumentEvent truncate, Context ctx, Collector<DocumentUpdate> out) throws Exception {
         int topic = DocumentState.topicHash(truncate.sourceTopic());
         long version = truncate.version();
         Long before = ctx.getBroadcastState(TRUNCATES).get(truncate.sourceTopic());
-        ctx.getBroadcastState(TRUNCATES).put(truncate.sourceTopic(), before == null ? version : Math.max(before, version));
-        ctx.applyToKeyedState(STATE, (key, document) -> {
-            DocumentState held = document.value();
-            if (held != null && held.sourceTopicHash() == topic && held.version() < version) {
-                document.clear();
-            }
-        });
+        ctx.getBroadcastState(TRUNCATES)
+                .put(truncate.sourceTopic(), before == null ? version : Math.max(before, version));
+        ctx.applyToKeyedState(
+                STATE,
+                (key, document) -> {
+                    DocumentState held = document.value();
+                    if (held != null
+                            && held.sourceTopicHash() == topic
+                            && held.version() < version) {
+                        document.clear();
+                    }
+                });
         if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
             out.collect(DocumentUpdate.truncate(truncate.sourceTopic(), version));
         }
@@ -122,7 +149,11 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
      * never invents a newer one, so whatever comes after it with a newer version re-creates the
      * document (DESIGN.md "Versions and deletes").
      */
-    private void delete(DocumentEvent event, DocumentState held, ReadOnlyContext ctx, Collector<DocumentUpdate> out)
+    private void delete(
+            DocumentEvent event,
+            DocumentState held,
+            ReadOnlyContext ctx,
+            Collector<DocumentUpdate> out)
             throws Exception {
         long version;
         if (event.version() == null) {
@@ -136,14 +167,26 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
                 return; // older, or the same delete again
             }
         }
-        state.update(new DocumentState(version, true, new byte[0], DocumentState.topicHash(event.sourceTopic())));
-        ctx.timerService().registerProcessingTimeTimer(
-                ctx.timerService().currentProcessingTime() + deletedRetentionMillis);
-        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, true, "{}", List.of(),
-                DocumentUpdate.Kind.WRITE, event.sourceTopic()));
+        state.update(
+                new DocumentState(
+                        version, true, new byte[0], DocumentState.topicHash(event.sourceTopic())));
+        ctx.timerService()
+                .registerProcessingTimeTimer(
+                        ctx.timerService().currentProcessingTime() + deletedRetentionMillis);
+        out.collect(
+                new DocumentUpdate(
+                        event.tenant(),
+                        event.id(),
+                        version,
+                        true,
+                        "{}",
+                        List.of(),
+                        DocumentUpdate.Kind.WRITE,
+                        event.sourceTopic()));
     }
 
-    private void upsert(DocumentEvent event, DocumentState held, Collector<DocumentUpdate> out) throws Exception {
+    private void upsert(DocumentEvent event, DocumentState held, Collector<DocumentUpdate> out)
+            throws Exception {
         long version = upsertVersion(event, held);
         if (isStale(version, held)) {
             return;
@@ -154,7 +197,8 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
         int unchanged = 0;
         for (int i = 0; i < texts.size(); i++) {
             byte[] sha = sha256(texts.get(i));
-            System.arraycopy(sha, 0, hashes, i * DocumentState.HASH_BYTES, DocumentState.HASH_BYTES);
+            System.arraycopy(
+                    sha, 0, hashes, i * DocumentState.HASH_BYTES, DocumentState.HASH_BYTES);
             if (held != null && held.holds(i, sha)) {
                 chunks.add(new ChunkRow(i, null, sha, null));
                 unchanged++;
@@ -162,25 +206,48 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
                 chunks.add(new ChunkRow(i, texts.get(i), sha, null));
             }
         }
-        if (held != null && !held.deleted() && held.version() == version
-                && unchanged == texts.size() && held.chunkCount() == texts.size()) {
+        if (held != null
+                && !held.deleted()
+                && held.version() == version
+                && unchanged == texts.size()
+                && held.chunkCount() == texts.size()) {
             return; // a repeat of the version already held
         }
         chunksReused.inc(unchanged);
-        state.update(new DocumentState(version, false, hashes, DocumentState.topicHash(event.sourceTopic())));
-        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks,
-                DocumentUpdate.Kind.WRITE, event.sourceTopic()));
+        state.update(
+                new DocumentState(
+                        version, false, hashes, DocumentState.topicHash(event.sourceTopic())));
+        out.collect(
+                new DocumentUpdate(
+                        event.tenant(),
+                        event.id(),
+                        version,
+                        false,
+                        event.metadata(),
+                        chunks,
+                        DocumentUpdate.Kind.WRITE,
+                        event.sourceTopic()));
     }
 
     /** The text did not change: the held chunks take the new version and metadata. */
-    private void keepText(DocumentEvent event, DocumentState held, Collector<DocumentUpdate> out) throws Exception {
+    private void keepText(DocumentEvent event, DocumentState held, Collector<DocumentUpdate> out)
+            throws Exception {
         long version = upsertVersion(event, held);
         if (isStale(version, held)) {
             return;
         }
-        if (held == null || held.deleted()) { // the job holds no chunks: the table's stay as they are
-            out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), List.of(),
-                    DocumentUpdate.Kind.KEEP_STORED_CHUNKS, event.sourceTopic()));
+        if (held == null
+                || held.deleted()) { // the job holds no chunks: the table's stay as they are
+            out.collect(
+                    new DocumentUpdate(
+                            event.tenant(),
+                            event.id(),
+                            version,
+                            false,
+                            event.metadata(),
+                            List.of(),
+                            DocumentUpdate.Kind.KEEP_STORED_CHUNKS,
+                            event.sourceTopic()));
             return;
         }
         List<ChunkRow> chunks = new ArrayList<>(held.chunkCount());
@@ -188,12 +255,28 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
             chunks.add(new ChunkRow(i, null, held.chunkHash(i), null));
         }
         chunksReused.inc(chunks.size());
-        state.update(new DocumentState(version, false, held.chunkHashes(), DocumentState.topicHash(event.sourceTopic())));
-        out.collect(new DocumentUpdate(event.tenant(), event.id(), version, false, event.metadata(), chunks,
-                DocumentUpdate.Kind.WRITE, event.sourceTopic()));
+        state.update(
+                new DocumentState(
+                        version,
+                        false,
+                        held.chunkHashes(),
+                        DocumentState.topicHash(event.sourceTopic())));
+        out.collect(
+                new DocumentUpdate(
+                        event.tenant(),
+                        event.id(),
+                        version,
+                        false,
+                        event.metadata(),
+                        chunks,
+                        DocumentUpdate.Kind.WRITE,
+                        event.sourceTopic()));
     }
 
-    /** Its own version, else newer than what is held (and not older than the Kafka record's timestamp). */
+    /**
+     * Its own version, else newer than what is held (and not older than the Kafka record's
+     * timestamp).
+     */
     private static long upsertVersion(DocumentEvent event, DocumentState held) {
         if (event.version() != null) {
             return event.version();
@@ -202,10 +285,16 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
         return Math.max(afterHeld, event.timestamp());
     }
 
-    /** Older than the held version, or the version held as deleted (a delete wins at equal versions); counted. */
+    /**
+     * Older than the held version, or the version held as deleted (a delete wins at equal
+     * versions); counted.
+     */
     private boolean isStale(long version, DocumentState held) {
-        boolean stale = held != null && held.versionKnown()
-                && (version < held.version() || (version == held.version() && held.deleted()));
+        boolean stale =
+                held != null
+                        && held.versionKnown()
+                        && (version < held.version()
+                                || (version == held.version() && held.deleted()));
         if (stale) {
             staleEvents.inc();
         }
@@ -213,7 +302,8 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<DocumentUpdate> out) throws Exception {
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<DocumentUpdate> out)
+            throws Exception {
         DocumentState held = state.value();
         if (held != null && held.deleted()) { // not re-created since
             state.clear();
@@ -227,7 +317,8 @@ public final class DocumentChunker extends KeyedBroadcastProcessFunction<String,
 
     public static byte[] sha256(String text) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JVM", e);
         }

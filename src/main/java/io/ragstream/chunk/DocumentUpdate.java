@@ -16,25 +16,40 @@ import java.util.List;
  *     topic's table finds it
  */
 public record DocumentUpdate(
-        String tenant, String docId, long version, boolean deleted, String metadata, List<ChunkRow> chunks,
-        Kind kind, String sourceTopic) {
+        String tenant,
+        String docId,
+        long version,
+        boolean deleted,
+        String metadata,
+        List<ChunkRow> chunks,
+        Kind kind,
+        String sourceTopic) {
 
     public enum Kind {
         /** The document row, and its changed, unchanged and vanished chunks, as the fields say. */
         WRITE,
         /**
          * The text is unchanged but the job holds no chunks for it (a Debezium placeholder for an
-         * unchanged column, after a restart without state): the stored chunks take the new
-         * version and metadata, whatever their number.
+         * unchanged column, after a restart without state): the stored chunks take the new version
+         * and metadata, whatever their number.
          */
         KEEP_STORED_CHUNKS,
-        /** A CDC truncate: every live document {@code sourceTopic} wrote before {@code version} is deleted. */
+        /**
+         * A CDC truncate: every live document {@code sourceTopic} wrote before {@code version} is
+         * deleted.
+         */
         TRUNCATE_TOPIC
     }
 
     public static final long VERSION_UNKNOWN = -1;
 
-    public DocumentUpdate(String tenant, String docId, long version, boolean deleted, String metadata, List<ChunkRow> chunks) {
+    public DocumentUpdate(
+            String tenant,
+            String docId,
+            long version,
+            boolean deleted,
+            String metadata,
+            List<ChunkRow> chunks) {
         this(tenant, docId, version, deleted, metadata, chunks, Kind.WRITE, null);
     }
 
@@ -43,7 +58,8 @@ public record DocumentUpdate(
     }
 
     public static DocumentUpdate truncate(String sourceTopic, long version) {
-        return new DocumentUpdate("", "", version, true, "{}", List.of(), Kind.TRUNCATE_TOPIC, sourceTopic);
+        return new DocumentUpdate(
+                "", "", version, true, "{}", List.of(), Kind.TRUNCATE_TOPIC, sourceTopic);
     }
 
     public boolean keepsStoredChunks() {
@@ -71,10 +87,12 @@ public record DocumentUpdate(
     }
 
     public DocumentUpdate withChunks(List<ChunkRow> newChunks) {
-        return new DocumentUpdate(tenant, docId, version, deleted, metadata, newChunks, kind, sourceTopic);
+        return new DocumentUpdate(
+                tenant, docId, version, deleted, metadata, newChunks, kind, sourceTopic);
     }
 
     public DocumentUpdate withVersion(long newVersion) {
-        return new DocumentUpdate(tenant, docId, newVersion, deleted, metadata, chunks, kind, sourceTopic);
+        return new DocumentUpdate(
+                tenant, docId, newVersion, deleted, metadata, chunks, kind, sourceTopic);
     }
 }

@@ -8,9 +8,9 @@ public interface TokenCounter extends Serializable, AutoCloseable {
     int count(String text);
 
     /**
-     * Counts the tokens of parts of {@code text} that begin and end at whitespace. By default
-     * each part is counted on its own; a tokenizer whose tokens never cross whitespace can count
-     * them all from one pass over the whole text.
+     * Counts the tokens of parts of {@code text} that begin and end at whitespace. By default each
+     * part is counted on its own; a tokenizer whose tokens never cross whitespace can count them
+     * all from one pass over the whole text.
      */
     default PartCounter parts(String text) {
         return (from, to) -> count(text.substring(from, to));
@@ -27,10 +27,10 @@ public interface TokenCounter extends Serializable, AutoCloseable {
          * when not even one character fits. Such a cut can split a word, and the piece, once
          * tokenized on its own, may count differently: callers count it again.
          *
-         * <p>By default the longest such prefix, found by galloping and then bisecting with
-         * {@link #count}: {@code O(L log L)} characters tokenized for a piece of length
-         * {@code L}, whatever the length of the run. A counter that knows where its tokens end
-         * answers without tokenizing.
+         * <p>By default the longest such prefix, found by galloping and then bisecting with {@link
+         * #count}: {@code O(L log L)} characters tokenized for a piece of length {@code L},
+         * whatever the length of the run. A counter that knows where its tokens end answers without
+         * tokenizing.
          */
         default int fit(int from, int to, int maxTokens) {
             int fits = from;
@@ -55,7 +55,9 @@ public interface TokenCounter extends Serializable, AutoCloseable {
         }
     }
 
-    /** Releases what counting needed (a tokenizer, a model handle); called when the operator closes. */
+    /**
+     * Releases what counting needed (a tokenizer, a model handle); called when the operator closes.
+     */
     @Override
     default void close() {}
 }

@@ -1,9 +1,9 @@
 package io.ragstream.chunk;
 
 /**
- * UTF-8 lengths of Java text without encoding it. An unpaired surrogate counts as 3 bytes, what
- * an encoder that keeps it would write (Java's own writes a 1-byte '?'), so the figure is never
- * short of what a chunk takes.
+ * UTF-8 lengths of Java text without encoding it. An unpaired surrogate counts as 3 bytes, what an
+ * encoder that keeps it would write (Java's own writes a 1-byte '?'), so the figure is never short
+ * of what a chunk takes.
  */
 final class Utf8 {
 
@@ -25,8 +25,8 @@ final class Utf8 {
     }
 
     /**
-     * The farthest code point boundary {@code end <= to} such that {@code text[from, end)} takes
-     * at most {@code maxBytes}. Looks at no more of the text than that prefix.
+     * The farthest code point boundary {@code end <= to} such that {@code text[from, end)} takes at
+     * most {@code maxBytes}. Looks at no more of the text than that prefix.
      */
     static int prefixEnd(CharSequence text, int from, int to, int maxBytes) {
         int bytes = 0;
@@ -54,6 +54,8 @@ final class Utf8 {
     }
 
     private static boolean isPair(CharSequence text, int i, int to) {
-        return Character.isHighSurrogate(text.charAt(i)) && i + 1 < to && Character.isLowSurrogate(text.charAt(i + 1));
+        return Character.isHighSurrogate(text.charAt(i))
+                && i + 1 < to
+                && Character.isLowSurrogate(text.charAt(i + 1));
     }
 }

@@ -5,6 +5,7 @@ import io.ragstream.config.RagstreamOptions;
 import io.ragstream.corpus.CorpusDocument;
 import io.ragstream.corpus.CorpusPublisher;
 import io.ragstream.corpus.CorpusReader;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,15 +15,22 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "produce", description = "Publish JSONL documents, a BEIR corpus.jsonl(.gz) or a folder of text files.")
+@Command(
+        name = "produce",
+        description =
+                "Publish JSONL documents, a BEIR corpus.jsonl(.gz) or a folder of text files.")
 final class ProduceCommand implements Callable<Integer> {
-    @Mixin
-    ConfigMixin config;
+    @Mixin ConfigMixin config;
 
-    @Option(names = "--topic", description = "Topic to publish to (default: kafka.documents-topic).")
+    @Option(
+            names = "--topic",
+            description = "Topic to publish to (default: kafka.documents-topic).")
     String topic;
 
-    @Option(names = "--tenant", defaultValue = "default", description = "Tenant of documents that name none.")
+    @Option(
+            names = "--tenant",
+            defaultValue = "default",
+            description = "Tenant of documents that name none.")
     String tenant;
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Files or folders to publish.")

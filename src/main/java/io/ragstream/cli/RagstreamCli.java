@@ -3,16 +3,28 @@ package io.ragstream.cli;
 import io.ragstream.cluster.ClusterException;
 import io.ragstream.config.ConfigException;
 import io.ragstream.search.SearchException;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.nio.file.Path;
 
 /** The Java side of {@code bin/ragstream}: the commands that run on the JVM. */
-@Command(name = "ragstream", mixinStandardHelpOptions = true, version = "ragstream 0.1.0",
+@Command(
+        name = "ragstream",
+        mixinStandardHelpOptions = true,
+        version = "ragstream 0.1.0",
         description = "Keeps a pgvector index in step with documents published to Kafka.",
-        subcommands = {RunCommand.class, DemoCommand.class, ProduceCommand.class, SearchCommand.class, BenchCommand.class,
-                ServeEmbeddingsCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            RunCommand.class,
+            DemoCommand.class,
+            ProduceCommand.class,
+            SearchCommand.class,
+            BenchCommand.class,
+            ServeEmbeddingsCommand.class,
+            ClusterCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class RagstreamCli {
 
     /** The project folder: flink-conf/ and .ragstream/ live there (bin/ragstream sets it). */
@@ -28,15 +40,18 @@ public final class RagstreamCli {
         CommandLine cli = new CommandLine(new RagstreamCli());
         // a configuration error, a cluster's refusal or a search the index cannot answer is the
         // user's to fix: say what is wrong, without a stack trace
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            for (Throwable t : new Throwable[] {e, e.getCause()}) {
-                if (t instanceof ConfigException || t instanceof ClusterException || t instanceof SearchException) {
-                    cmd.getErr().println("ragstream: " + t.getMessage());
-                    return t instanceof SearchException ? 1 : 2;
-                }
-            }
-            throw e;
-        });
+        cli.setExecutionExceptionHandler(
+                (e, cmd, parsed) -> {
+                    for (Throwable t : new Throwable[] {e, e.getCause()}) {
+                        if (t instanceof ConfigException
+                                || t instanceof ClusterException
+                                || t instanceof SearchException) {
+                            cmd.getErr().println("ragstream: " + t.getMessage());
+                            return t instanceof SearchException ? 1 : 2;
+                        }
+                    }
+                    throw e;
+                });
         return cli;
     }
 }

@@ -3,32 +3,45 @@ package io.ragstream.cli;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.job.RagstreamJob;
+
 import org.apache.flink.core.execution.JobClient;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
-@Command(name = "run", description = "Run the job on a local Flink with its web UI. Checkpoints are kept per pipeline "
-        + "(its topics, database, tables, model and quantization) under checkpoint.dir (default .ragstream/checkpoints); "
-        + "a run resumes from its own pipeline's newest one, and a new pipeline reads its topics from the earliest offset.")
+@Command(
+        name = "run",
+        description =
+                "Run the job on a local Flink with its web UI. Checkpoints are kept per pipeline "
+                        + "(its topics, database, tables, model and quantization) under checkpoint.dir (default .ragstream/checkpoints); "
+                        + "a run resumes from its own pipeline's newest one, and a new pipeline reads its topics from the earliest offset.")
 final class RunCommand implements Callable<Integer> {
-    @Mixin
-    ConfigMixin config;
+    @Mixin ConfigMixin config;
 
-    @Option(names = "--fresh", description = "Start without restoring the pipeline's newest checkpoint.")
+    @Option(
+            names = "--fresh",
+            description = "Start without restoring the pipeline's newest checkpoint.")
     boolean fresh;
 
-    @Option(names = "--from-checkpoint", paramLabel = "PATH",
-            description = "Resume from this checkpoint (a chk-N folder) or savepoint folder, a path or file: URI.")
+    @Option(
+            names = "--from-checkpoint",
+            paramLabel = "PATH",
+            description =
+                    "Resume from this checkpoint (a chk-N folder) or savepoint folder, a path or file: URI.")
     String fromCheckpoint;
 
-    @Option(names = "--backfill", paramLabel = "FILE", arity = "1..*",
-            description = "Instead of Kafka, index these JSONL / BEIR corpus.jsonl(.gz) files in batch mode, then stop.")
+    @Option(
+            names = "--backfill",
+            paramLabel = "FILE",
+            arity = "1..*",
+            description =
+                    "Instead of Kafka, index these JSONL / BEIR corpus.jsonl(.gz) files in batch mode, then stop.")
     List<Path> backfill;
 
     @Override
@@ -38,27 +51,36 @@ final class RunCommand implements Callable<Integer> {
         }
         if (backfill != null) {
             if (fromCheckpoint != null) {
-                throw new ConfigException("--from-checkpoint", "a backfill restores no checkpoint: leave it out");
+                throw new ConfigException(
+                        "--from-checkpoint", "a backfill restores no checkpoint: leave it out");
             }
             RagstreamConfig settings = config.load();
             long start = System.nanoTime();
             LocalFlink.startBackfill(settings, backfill).getJobExecutionResult().get();
             long loaded = System.nanoTime();
             RagstreamJob.finishBackfill(settings);
-            System.out.printf("backfill of %s done in %.1f s (%.1f s of it building the HNSW index)%n", backfill,
-                    (System.nanoTime() - start) / 1e9, (System.nanoTime() - loaded) / 1e9);
+            System.out.printf(
+                    "backfill of %s done in %.1f s (%.1f s of it building the HNSW index)%n",
+                    backfill,
+                    (System.nanoTime() - start) / 1e9,
+                    (System.nanoTime() - loaded) / 1e9);
             return 0;
         }
-        LocalFlink.Restore restore = fromCheckpoint != null
-                ? LocalFlink.Restore.from(LocalFlink.localFolder("--from-checkpoint", fromCheckpoint))
-                : fresh ? LocalFlink.Restore.NONE : LocalFlink.Restore.NEWEST;
+        LocalFlink.Restore restore =
+                fromCheckpoint != null
+                        ? LocalFlink.Restore.from(
+                                LocalFlink.localFolder("--from-checkpoint", fromCheckpoint))
+                        : fresh ? LocalFlink.Restore.NONE : LocalFlink.Restore.NEWEST;
         JobClient job = LocalFlink.start(config.load(), restore);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> cancelIfRunning(job)));
         job.getJobExecutionResult().get();
         return 0;
     }
 
-    /** On Ctrl-C or a kill; a job stopped with a savepoint has ended already, and its mini cluster with it. */
+    /**
+     * On Ctrl-C or a kill; a job stopped with a savepoint has ended already, and its mini cluster
+     * with it.
+     */
     private static void cancelIfRunning(JobClient job) {
         try {
             if (!job.getJobStatus().get(5, TimeUnit.SECONDS).isGloballyTerminalState()) {

@@ -28,17 +28,20 @@ import java.util.stream.Stream;
 
 /**
  * A Flink cluster's REST API, as far as operating ragstream needs it: upload and run the job jar,
- * wait for it to run, stop it with a savepoint or cancel it, and read the {@code ragstream}
- * metrics of its operators. Every failure is a {@link ClusterException} that says which call failed
- * and what the cluster answered.
+ * wait for it to run, stop it with a savepoint or cancel it, and read the {@code ragstream} metrics
+ * of its operators. Every failure is a {@link ClusterException} that says which call failed and
+ * what the cluster answered.
  */
 public final class FlinkRest {
     private static final ObjectMapper JSON = new ObjectMapper();
+
     /** Histogram statistics: summing them over subtasks means nothing, their maximum does. */
-    private static final Pattern HISTOGRAM_STAT = Pattern.compile(".*_(min|max|mean|median|stddev|p\\d+)$");
+    private static final Pattern HISTOGRAM_STAT =
+            Pattern.compile(".*_(min|max|mean|median|stddev|p\\d+)$");
 
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public FlinkRest(URI base) {
         this.base = URI.create(base.toString().replaceAll("/+$", "") + "/");
@@ -53,7 +56,8 @@ public final class FlinkRest {
      * waits until every task runs; returns the job id. The uploaded jar is deleted once the job is
      * submitted: the job keeps its own copy in the cluster's blob server.
      */
-    public String submit(Path jar, List<String> args, String savepoint, Duration timeout) throws IOException, InterruptedException {
+    public String submit(Path jar, List<String> args, String savepoint, Duration timeout)
+            throws IOException, InterruptedException {
         String jarId = uploadJar(jar);
         String jobId;
         try {
@@ -69,7 +73,9 @@ public final class FlinkRest {
         return jobId;
     }
 
-    /** The newest job jar in a build's target folder (the shaded {@code ragstream-<version>.jar}). */
+    /**
+     * The newest job jar in a build's target folder (the shaded {@code ragstream-<version>.jar}).
+     */
     public static Path newestJobJar(Path target) throws IOException {
         if (!Files.isDirectory(target)) {
             throw new ClusterException("no " + target + ": build the job jar with mvn package");
@@ -77,7 +83,12 @@ public final class FlinkRest {
         try (Stream<Path> files = Files.list(target)) {
             return files.filter(p -> p.getFileName().toString().matches("ragstream-.*\\.jar"))
                     .max(Comparator.comparingLong(p -> p.toFile().lastModified()))
-                    .orElseThrow(() -> new ClusterException("no job jar in " + target + ": build it with mvn package"));
+                    .orElseThrow(
+                            () ->
+                                    new ClusterException(
+                                            "no job jar in "
+                                                    + target
+                                                    + ": build it with mvn package"));
         }
     }
 
@@ -85,19 +96,31 @@ public final class FlinkRest {
     String uploadJar(Path jar) throws IOException, InterruptedException {
         String boundary = "ragstream-" + UUID.randomUUID();
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
-                + jar.getFileName() + "\"\r\nContent-Type: application/x-java-archive\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(
+                ("--"
+                                + boundary
+                                + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
+                                + jar.getFileName()
+                                + "\"\r\nContent-Type: application/x-java-archive\r\n\r\n")
+                        .getBytes(StandardCharsets.UTF_8));
         body.writeBytes(Files.readAllBytes(jar));
         body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        JsonNode answer = send("upload " + jar, HttpRequest.newBuilder(base.resolve("jars/upload"))
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+        JsonNode answer =
+                send(
+                        "upload " + jar,
+                        HttpRequest.newBuilder(base.resolve("jars/upload"))
+                                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
         String file = answer.path("filename").asText();
         return file.substring(file.lastIndexOf('/') + 1);
     }
 
-    /** Runs an uploaded jar's main class with these arguments, from a savepoint if one is given; returns the job id. */
-    String runJar(String jarId, List<String> args, String savepoint) throws IOException, InterruptedException {
+    /**
+     * Runs an uploaded jar's main class with these arguments, from a savepoint if one is given;
+     * returns the job id.
+     */
+    String runJar(String jarId, List<String> args, String savepoint)
+            throws IOException, InterruptedException {
         ObjectNode request = JSON.createObjectNode();
         request.putPOJO("programArgsList", args);
         if (savepoint != null) {
@@ -126,7 +149,10 @@ public final class FlinkRest {
         return ids;
     }
 
-    /** Waits until the job and every one of its tasks run; fails with the job's exception if it fails or restarts. */
+    /**
+     * Waits until the job and every one of its tasks run; fails with the job's exception if it
+     * fails or restarts.
+     */
     void awaitRunning(String jobId, Duration timeout) throws IOException, InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         String state = "";
@@ -134,11 +160,24 @@ public final class FlinkRest {
             JsonNode job = job(jobId);
             state = job.path("state").asText();
             // a job that restarts before every task ran fails to start: say why rather than wait
-            if (List.of("FAILED", "FAILING", "RESTARTING", "CANCELED", "FINISHED").contains(state)) {
-                JsonNode latest = get("jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries").path(0);
-                throw new ClusterException("job " + jobId + " is " + state
-                        + (state.equals("RESTARTING") ? " (and keeps restarting on the cluster until cancelled): " : ": ")
-                        + (latest.isMissingNode() ? "(no exception recorded)" : rootCause(latest.path("stacktrace").asText())));
+            if (List.of("FAILED", "FAILING", "RESTARTING", "CANCELED", "FINISHED")
+                    .contains(state)) {
+                JsonNode latest =
+                        get("jobs/" + jobId + "/exceptions")
+                                .path("exceptionHistory")
+                                .path("entries")
+                                .path(0);
+                throw new ClusterException(
+                        "job "
+                                + jobId
+                                + " is "
+                                + state
+                                + (state.equals("RESTARTING")
+                                        ? " (and keeps restarting on the cluster until cancelled): "
+                                        : ": ")
+                                + (latest.isMissingNode()
+                                        ? "(no exception recorded)"
+                                        : rootCause(latest.path("stacktrace").asText())));
             }
             boolean allRunning = state.equals("RUNNING");
             for (JsonNode vertex : job.path("vertices")) {
@@ -149,50 +188,73 @@ public final class FlinkRest {
             }
             Thread.sleep(250);
         }
-        throw new ClusterException("job " + jobId + " is not running after " + timeout + " (state " + state + ")");
+        throw new ClusterException(
+                "job " + jobId + " is not running after " + timeout + " (state " + state + ")");
     }
 
     /**
      * Stops the job with a savepoint in {@code targetDirectory} (null: the cluster's
      * execution.checkpointing.savepoint-dir) and returns the savepoint's location.
      */
-    public String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout) throws IOException, InterruptedException {
+    public String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout)
+            throws IOException, InterruptedException {
         ObjectNode request = JSON.createObjectNode().put("drain", false);
         if (targetDirectory != null) {
             request.put("targetDirectory", targetDirectory);
         }
-        String trigger = send("stop job " + jobId + " with a savepoint", post("jobs/" + jobId + "/stop", request))
-                .path("request-id").asText();
+        String trigger =
+                send(
+                                "stop job " + jobId + " with a savepoint",
+                                post("jobs/" + jobId + "/stop", request))
+                        .path("request-id")
+                        .asText();
         Instant deadline = Instant.now().plus(timeout);
         while (Instant.now().isBefore(deadline)) {
             JsonNode answer = get("jobs/" + jobId + "/savepoints/" + trigger);
             if (answer.path("status").path("id").asText().equals("COMPLETED")) {
                 JsonNode operation = answer.path("operation");
                 if (operation.has("failure-cause")) {
-                    throw new ClusterException("the savepoint of job " + jobId + " failed: "
-                            + rootCause(operation.path("failure-cause").path("stack-trace").asText()));
+                    throw new ClusterException(
+                            "the savepoint of job "
+                                    + jobId
+                                    + " failed: "
+                                    + rootCause(
+                                            operation
+                                                    .path("failure-cause")
+                                                    .path("stack-trace")
+                                                    .asText()));
                 }
                 return operation.path("location").asText();
             }
             Thread.sleep(250);
         }
-        throw new ClusterException("the savepoint of job " + jobId + " did not complete within " + timeout);
+        throw new ClusterException(
+                "the savepoint of job " + jobId + " did not complete within " + timeout);
     }
 
     public void cancel(String jobId) throws IOException, InterruptedException {
-        send("cancel job " + jobId, HttpRequest.newBuilder(base.resolve("jobs/" + jobId + "?mode=cancel"))
-                .method("PATCH", HttpRequest.BodyPublishers.noBody()));
+        send(
+                "cancel job " + jobId,
+                HttpRequest.newBuilder(base.resolve("jobs/" + jobId + "?mode=cancel"))
+                        .method("PATCH", HttpRequest.BodyPublishers.noBody()));
     }
 
     /**
-     * The job's {@code ragstream} metrics by operator, e.g. {@code "Parse_document_events.ragstream.documentsIn"}:
-     * counters and gauges summed over the subtasks, histogram statistics their maximum. The
-     * cluster refreshes what REST shows every metrics.fetcher.update-interval (10 s by default).
+     * The job's {@code ragstream} metrics by operator, e.g. {@code
+     * "Parse_document_events.ragstream.documentsIn"}: counters and gauges summed over the subtasks,
+     * histogram statistics their maximum. The cluster refreshes what REST shows every
+     * metrics.fetcher.update-interval (10 s by default).
      */
-    public Map<String, Double> ragstreamMetrics(String jobId) throws IOException, InterruptedException {
+    public Map<String, Double> ragstreamMetrics(String jobId)
+            throws IOException, InterruptedException {
         Map<String, Double> metrics = new TreeMap<>();
         for (JsonNode vertex : job(jobId).path("vertices")) {
-            String path = "jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/subtasks/metrics";
+            String path =
+                    "jobs/"
+                            + jobId
+                            + "/vertices/"
+                            + vertex.path("id").asText()
+                            + "/subtasks/metrics";
             List<String> names = new ArrayList<>();
             for (JsonNode metric : get(path)) {
                 String name = metric.path("id").asText();
@@ -206,14 +268,18 @@ public final class FlinkRest {
             String query = URLEncoder.encode(String.join(",", names), StandardCharsets.UTF_8);
             for (JsonNode metric : get(path + "?agg=sum,max&get=" + query)) {
                 String name = metric.path("id").asText();
-                metrics.put(name, metric.path(HISTOGRAM_STAT.matcher(name).matches() ? "max" : "sum").asDouble());
+                metrics.put(
+                        name,
+                        metric.path(HISTOGRAM_STAT.matcher(name).matches() ? "max" : "sum")
+                                .asDouble());
             }
         }
         return metrics;
     }
 
     private HttpRequest.Builder post(String path, JsonNode body) throws IOException {
-        return HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+        return HttpRequest.newBuilder(base.resolve(path))
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
     }
 
@@ -222,20 +288,39 @@ public final class FlinkRest {
         return send("GET /" + path, HttpRequest.newBuilder(base.resolve(path)).GET());
     }
 
-    private JsonNode send(String what, HttpRequest.Builder request) throws IOException, InterruptedException {
+    private JsonNode send(String what, HttpRequest.Builder request)
+            throws IOException, InterruptedException {
         HttpResponse<String> response;
         try {
-            response = http.send(request.timeout(Duration.ofMinutes(2)).build(), HttpResponse.BodyHandlers.ofString());
+            response =
+                    http.send(
+                            request.timeout(Duration.ofMinutes(2)).build(),
+                            HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
-            throw new ClusterException("no Flink cluster answers at " + base + " (start one with bin/ragstream cluster start, "
-                    + "or point --rest at yours)", e);
+            throw new ClusterException(
+                    "no Flink cluster answers at "
+                            + base
+                            + " (start one with bin/ragstream cluster start, "
+                            + "or point --rest at yours)",
+                    e);
         }
-        JsonNode body = response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
+        JsonNode body =
+                response.body().isBlank()
+                        ? JSON.createObjectNode()
+                        : JSON.readTree(response.body());
         if (response.statusCode() >= 300) {
             List<String> errors = new ArrayList<>();
             body.path("errors").forEach(e -> errors.add(rootCause(e.asText())));
-            throw new ClusterException("could not " + what + ": the cluster at " + base + " answered " + response.statusCode()
-                    + (errors.isEmpty() ? " " + response.body() : ": " + String.join("; ", errors)));
+            throw new ClusterException(
+                    "could not "
+                            + what
+                            + ": the cluster at "
+                            + base
+                            + " answered "
+                            + response.statusCode()
+                            + (errors.isEmpty()
+                                    ? " " + response.body()
+                                    : ": " + String.join("; ", errors)));
         }
         return body;
     }
@@ -247,8 +332,11 @@ public final class FlinkRest {
      */
     static String rootCause(String trace) {
         String mainError = "The main method caused an error: ";
-        String cause = trace.lines().filter(l -> !l.isBlank() && !l.startsWith("<Exception on server side"))
-                .findFirst().orElse(trace);
+        String cause =
+                trace.lines()
+                        .filter(l -> !l.isBlank() && !l.startsWith("<Exception on server side"))
+                        .findFirst()
+                        .orElse(trace);
         for (String line : trace.lines().toList()) {
             if (line.contains(mainError)) {
                 return line.substring(line.indexOf(mainError) + mainError.length()).strip();

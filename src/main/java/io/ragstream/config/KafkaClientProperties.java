@@ -22,15 +22,14 @@ public record KafkaClientProperties(Map<String, String> values) implements Seria
 
     /**
      * Keys the job sets itself, refused so that a setting cannot quietly break what the job relies
-     * on: where it reads and writes ({@code bootstrap.servers}: use {@code kafka.bootstrap-servers}),
-     * the byte (de)serializers its records are built for, its consumer group and the offsets it
-     * commits only on checkpoints ({@code group.id}: use {@code kafka.group-id}; auto-commit and the
-     * reset policy are its own), transactions (the sinks are at least once; the produce command is
-     * idempotent), the request size its dead-letter and status serializers size records to, and the
-     * Flink source's own discovery and commit switches.
+     * on: where it reads and writes ({@code bootstrap.servers}: use {@code
+     * kafka.bootstrap-servers}), the byte (de)serializers its records are built for, its consumer
+     * group and the offsets it commits only on checkpoints ({@code group.id}: use {@code
+     * kafka.group-id}; auto-commit and the reset policy are its own), transactions (the sinks are
+     * at least once; the produce command is idempotent), the request size its dead-letter and
+     * status serializers size records to, and the Flink source's own discovery and commit switches.
      */
     static final Map<String, String> OWNED = ownedKeys();
-
 
     public KafkaClientProperties {
         values = Collections.unmodifiableMap(new TreeMap<>(values));
@@ -44,15 +43,21 @@ public record KafkaClientProperties(Map<String, String> values) implements Seria
         return new KafkaClientProperties(config.kafkaProperties());
     }
 
-    /** Refuses a {@code kafka.properties.} key the job owns, or one with no client key after the prefix. */
+    /**
+     * Refuses a {@code kafka.properties.} key the job owns, or one with no client key after the
+     * prefix.
+     */
     static void check(String fullKey) {
         String key = fullKey.substring(PREFIX.length());
         if (key.isBlank()) {
-            throw new ConfigException(fullKey, "name a Kafka client setting after '" + PREFIX + "'");
+            throw new ConfigException(
+                    fullKey, "name a Kafka client setting after '" + PREFIX + "'");
         }
         String why = OWNED.get(key);
         if (why != null) {
-            throw new ConfigException(fullKey, "'" + key + "' is set by ragstream itself and cannot be overridden: " + why);
+            throw new ConfigException(
+                    fullKey,
+                    "'" + key + "' is set by ragstream itself and cannot be overridden: " + why);
         }
     }
 
@@ -80,7 +85,13 @@ public record KafkaClientProperties(Map<String, String> values) implements Seria
     @Override
     public String toString() {
         return values.entrySet().stream()
-                .map(e -> e.getKey() + "=" + (Secrets.isSecretKey(e.getKey()) ? "******" : e.getValue()))
+                .map(
+                        e ->
+                                e.getKey()
+                                        + "="
+                                        + (Secrets.isSecretKey(e.getKey())
+                                                ? "******"
+                                                : e.getValue()))
                 .collect(Collectors.joining(", ", "KafkaClientProperties{", "}"));
     }
 
@@ -94,10 +105,16 @@ public record KafkaClientProperties(Map<String, String> values) implements Seria
         owned.put("value.deserializer", serde);
         owned.put("group.id", "use kafka.group-id");
         owned.put("enable.auto.commit", "the job commits offsets on checkpoints, never on its own");
-        owned.put("auto.offset.reset", "the job starts from the committed offsets, else the earliest");
+        owned.put(
+                "auto.offset.reset",
+                "the job starts from the committed offsets, else the earliest");
         owned.put("isolation.level", "the job decides what it reads");
-        owned.put("transactional.id", "the Kafka sinks are at least once and do not use transactions");
-        owned.put("max.request.size", "the dead-letter and status serializers size every record to the job's own limit");
+        owned.put(
+                "transactional.id",
+                "the Kafka sinks are at least once and do not use transactions");
+        owned.put(
+                "max.request.size",
+                "the dead-letter and status serializers size every record to the job's own limit");
         owned.put("partition.discovery.interval.ms", "use kafka.partition-discovery-interval");
         owned.put("commit.offsets.on.checkpoint", "the job commits offsets on checkpoints");
         return Collections.unmodifiableMap(owned);

@@ -1,10 +1,11 @@
 package io.ragstream.config;
 
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.Configuration;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -20,16 +21,25 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * The job's settings: one YAML file, {@code key=value} overrides and {@code ${ENV}} values,
- * checked against {@link RagstreamOptions} so that a wrong key or value fails at start with a
- * message naming the key.
+ * The job's settings: one YAML file, {@code key=value} overrides and {@code ${ENV}} values, checked
+ * against {@link RagstreamOptions} so that a wrong key or value fails at start with a message
+ * naming the key.
  */
 public final class RagstreamConfig implements Serializable {
     private static final long serialVersionUID = 1L;
-    /** {@code ${NAME}}: an environment variable; {@code ${file:/path}}: a file's content (a mounted secret). */
-    private static final Pattern ENV_REF = Pattern.compile("\\$\\{(?:([A-Za-z_][A-Za-z0-9_]*)|file:([^}]+))}");
-    private static final Map<String, ConfigOption<?>> OPTIONS = RagstreamOptions.ALL.stream()
-            .collect(Collectors.toMap(ConfigOption::key, o -> o, (a, b) -> a, LinkedHashMap::new));
+
+    /**
+     * {@code ${NAME}}: an environment variable; {@code ${file:/path}}: a file's content (a mounted
+     * secret).
+     */
+    private static final Pattern ENV_REF =
+            Pattern.compile("\\$\\{(?:([A-Za-z_][A-Za-z0-9_]*)|file:([^}]+))}");
+
+    private static final Map<String, ConfigOption<?>> OPTIONS =
+            RagstreamOptions.ALL.stream()
+                    .collect(
+                            Collectors.toMap(
+                                    ConfigOption::key, o -> o, (a, b) -> a, LinkedHashMap::new));
 
     private final Configuration conf;
     private final Map<String, String> env;
@@ -61,7 +71,8 @@ public final class RagstreamConfig implements Serializable {
             if (key.startsWith(KafkaClientProperties.PREFIX)) {
                 KafkaClientProperties.check(key);
             } else if (!OPTIONS.containsKey(key)) {
-                throw new ConfigException(key, "unknown key; did you mean '" + closestKey(key) + "'?");
+                throw new ConfigException(
+                        key, "unknown key; did you mean '" + closestKey(key) + "'?");
             }
         }
         return new RagstreamConfig(Configuration.fromMap(values), env);
@@ -84,15 +95,21 @@ public final class RagstreamConfig implements Serializable {
      */
     public Map<String, String> kafkaProperties() {
         Map<String, String> out = new TreeMap<>();
-        conf.toMap().forEach((key, value) -> {
-            if (key.startsWith(KafkaClientProperties.PREFIX)) {
-                out.put(key.substring(KafkaClientProperties.PREFIX.length()), resolveEnv(key, value));
-            }
-        });
+        conf.toMap()
+                .forEach(
+                        (key, value) -> {
+                            if (key.startsWith(KafkaClientProperties.PREFIX)) {
+                                out.put(
+                                        key.substring(KafkaClientProperties.PREFIX.length()),
+                                        resolveEnv(key, value));
+                            }
+                        });
         return out;
     }
 
-    /** Environment references are resolved only when a value is used: not every command needs all. */
+    /**
+     * Environment references are resolved only when a value is used: not every command needs all.
+     */
     private <T> T typed(ConfigOption<T> option) {
         try {
             return conf.get(option);
@@ -116,7 +133,8 @@ public final class RagstreamConfig implements Serializable {
                 return a;
             }
         }
-        throw new ConfigException(option.key(), "'" + value + "' is not one of " + String.join(" | ", allowed));
+        throw new ConfigException(
+                option.key(), "'" + value + "' is not one of " + String.join(" | ", allowed));
     }
 
     public int positive(ConfigOption<Integer> option) {
@@ -130,17 +148,26 @@ public final class RagstreamConfig implements Serializable {
     public int between(ConfigOption<Integer> option, int min, int max) {
         int value = get(option);
         if (value < min || value > max) {
-            throw new ConfigException(option.key(), "must be between " + min + " and " + max + ", was " + value);
+            throw new ConfigException(
+                    option.key(), "must be between " + min + " and " + max + ", was " + value);
         }
         return value;
     }
 
-    /** The file's content without its trailing line break, as Kubernetes and Docker secrets are mounted. */
+    /**
+     * The file's content without its trailing line break, as Kubernetes and Docker secrets are
+     * mounted.
+     */
     private static String readSecretFile(String key, String path) {
         try {
             return Files.readString(Path.of(path.trim())).stripTrailing();
         } catch (IOException | RuntimeException e) {
-            throw new ConfigException(key, "cannot read the file in ${file:" + path + "}: " + e.getClass().getSimpleName());
+            throw new ConfigException(
+                    key,
+                    "cannot read the file in ${file:"
+                            + path
+                            + "}: "
+                            + e.getClass().getSimpleName());
         }
     }
 
@@ -148,9 +175,11 @@ public final class RagstreamConfig implements Serializable {
         Matcher m = ENV_REF.matcher(value);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
-            String resolved = m.group(1) != null ? env.get(m.group(1)) : readSecretFile(key, m.group(2));
+            String resolved =
+                    m.group(1) != null ? env.get(m.group(1)) : readSecretFile(key, m.group(2));
             if (resolved == null) {
-                throw new ConfigException(key, "environment variable " + m.group(1) + " is not set");
+                throw new ConfigException(
+                        key, "environment variable " + m.group(1) + " is not set");
             }
             m.appendReplacement(out, Matcher.quoteReplacement(resolved));
         }
@@ -163,7 +192,10 @@ public final class RagstreamConfig implements Serializable {
             ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
             JsonNode node = yaml.readTree(Files.readString(file));
             // an empty file, or one with only comments, means: all defaults
-            tree = node == null || node.isMissingNode() || node.isNull() ? null : yaml.convertValue(node, Object.class);
+            tree =
+                    node == null || node.isMissingNode() || node.isNull()
+                            ? null
+                            : yaml.convertValue(node, Object.class);
         } catch (IOException e) {
             throw new ConfigException("--config", "cannot read " + file + ": " + e.getMessage());
         }
@@ -189,21 +221,33 @@ public final class RagstreamConfig implements Serializable {
         }
     }
 
-    /** Flink's own string syntax for lists ("a;b") and maps ("k:v,k2:v2"), quoted as Flink quotes. */
+    /**
+     * Flink's own string syntax for lists ("a;b") and maps ("k:v,k2:v2"), quoted as Flink quotes.
+     */
     private static String toFlinkString(Object value) {
         if (value instanceof List<?> list) {
-            return list.stream().map(v -> escape(toFlinkString(v), ";")).collect(Collectors.joining(";"));
+            return list.stream()
+                    .map(v -> escape(toFlinkString(v), ";"))
+                    .collect(Collectors.joining(";"));
         }
         if (value instanceof Map<?, ?> map) {
             return map.entrySet().stream()
-                    .map(e -> escape(escape(String.valueOf(e.getKey()), ":") + ":"
-                            + escape(toFlinkString(e.getValue()), ":"), ","))
+                    .map(
+                            e ->
+                                    escape(
+                                            escape(String.valueOf(e.getKey()), ":")
+                                                    + ":"
+                                                    + escape(toFlinkString(e.getValue()), ":"),
+                                            ","))
                     .collect(Collectors.joining(","));
         }
         return value == null ? "" : String.valueOf(value);
     }
 
-    /** Quotes a whole element when it holds a delimiter or a quote (Flink's ConfigurationUtils does the same). */
+    /**
+     * Quotes a whole element when it holds a delimiter or a quote (Flink's ConfigurationUtils does
+     * the same).
+     */
     private static String escape(String s, String delimiter) {
         boolean quote = s.contains("'") || s.contains("\"") || s.contains(delimiter);
         return quote ? "'" + s.replace("'", "''") + "'" : s;

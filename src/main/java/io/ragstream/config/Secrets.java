@@ -12,8 +12,9 @@ import java.util.regex.Pattern;
 public final class Secrets {
     private static final Pattern USER_INFO = Pattern.compile("(//)[^/@?#]*@");
     private static final Pattern PARAMETER = Pattern.compile("([?&;])([^=&;#]+)=([^&;#]*)");
-    private static final Pattern SECRET_NAME = Pattern.compile(
-            "(?i).*(password|passwd|pwd|secret|token|jaas|credential|api[-_]?key|apikey|access[-_]?key|signature|auth).*");
+    private static final Pattern SECRET_NAME =
+            Pattern.compile(
+                    "(?i).*(password|passwd|pwd|secret|token|jaas|credential|api[-_]?key|apikey|access[-_]?key|signature|auth).*");
     private static final String HIDDEN = "***";
 
     private Secrets() {}
@@ -23,10 +24,14 @@ public final class Secrets {
      * {@code embedding.api-key-env} names a variable, and is no secret itself.
      */
     public static boolean isSecretKey(String key) {
-        return !key.endsWith("-env") && (SECRET_NAME.matcher(key).matches() || key.endsWith(".key"));
+        return !key.endsWith("-env")
+                && (SECRET_NAME.matcher(key).matches() || key.endsWith(".key"));
     }
 
-    /** {@code url} (JDBC or HTTP) with its user info and secret-looking query parameters as {@code ***}. */
+    /**
+     * {@code url} (JDBC or HTTP) with its user info and secret-looking query parameters as {@code
+     * ***}.
+     */
     public static String redactUrl(String url) {
         if (url == null) {
             return null;
@@ -36,7 +41,8 @@ public final class Secrets {
         StringBuilder out = new StringBuilder();
         while (m.find()) {
             String value = SECRET_NAME.matcher(m.group(2)).matches() ? HIDDEN : m.group(3);
-            m.appendReplacement(out, Matcher.quoteReplacement(m.group(1) + m.group(2) + "=" + value));
+            m.appendReplacement(
+                    out, Matcher.quoteReplacement(m.group(1) + m.group(2) + "=" + value));
         }
         return m.appendTail(out).toString();
     }
@@ -50,8 +56,8 @@ public final class Secrets {
 
     /**
      * For a job submitted to a cluster: {@code --set} values travel as program arguments, which the
-     * REST API and web UI show, so a secret there is refused unless it is an {@code ${ENV}} reference
-     * resolved on the cluster.
+     * REST API and web UI show, so a secret there is refused unless it is an {@code ${ENV}}
+     * reference resolved on the cluster.
      */
     public static void refuseInProgramArguments(List<String> overrides) {
         for (String override : overrides) {
@@ -63,9 +69,12 @@ public final class Secrets {
             String value = override.substring(eq + 1).trim();
             boolean secret = isSecretKey(key) || !redactUrl(value).equals(value);
             if (secret && !(value.startsWith("${") && value.endsWith("}"))) {
-                throw new ConfigException(key, "holds a secret, and --set passes it as a program argument, which the "
-                        + "cluster's REST API and web UI show; put '" + key.toLowerCase(Locale.ROOT)
-                        + ": ${SOME_VARIABLE}' in the --config file and the value in that variable on the cluster");
+                throw new ConfigException(
+                        key,
+                        "holds a secret, and --set passes it as a program argument, which the "
+                                + "cluster's REST API and web UI show; put '"
+                                + key.toLowerCase(Locale.ROOT)
+                                + ": ${SOME_VARIABLE}' in the --config file and the value in that variable on the cluster");
             }
         }
     }

@@ -15,10 +15,8 @@ public record CorpusDocument(String tenant, String id, String title, String text
 
     /** The event in DESIGN.md's document format. */
     public byte[] toEventJson() {
-        ObjectNode node = JSON.createObjectNode()
-                .put("tenant", tenant)
-                .put("id", id)
-                .put("op", "upsert");
+        ObjectNode node =
+                JSON.createObjectNode().put("tenant", tenant).put("id", id).put("op", "upsert");
         if (title != null) {
             node.put("title", title);
         }
@@ -26,7 +24,8 @@ public record CorpusDocument(String tenant, String id, String title, String text
         try {
             node.set("metadata", JSON.readTree(metadata == null ? "{}" : metadata));
         } catch (Exception e) {
-            throw new IllegalArgumentException("metadata of " + key() + " is not JSON: " + metadata, e);
+            throw new IllegalArgumentException(
+                    "metadata of " + key() + " is not JSON: " + metadata, e);
         }
         return node.toString().getBytes(StandardCharsets.UTF_8);
     }

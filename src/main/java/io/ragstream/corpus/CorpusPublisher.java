@@ -5,6 +5,7 @@ import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.ingest.KafkaConnectionCheck;
+
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -18,18 +19,26 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** Publishes documents as document events (key tenant/id), with a progress bar: {@code produce}, {@code demo} and the benches. */
+/**
+ * Publishes documents as document events (key tenant/id), with a progress bar: {@code produce},
+ * {@code demo} and the benches.
+ */
 public final class CorpusPublisher {
 
     private CorpusPublisher() {}
 
-    /** To the brokers of {@code kafka.bootstrap-servers}, with the {@code kafka.properties.*} settings. */
-    public static void publish(RagstreamConfig config, String topic, List<CorpusDocument> docs) throws Exception {
+    /**
+     * To the brokers of {@code kafka.bootstrap-servers}, with the {@code kafka.properties.*}
+     * settings.
+     */
+    public static void publish(RagstreamConfig config, String topic, List<CorpusDocument> docs)
+            throws Exception {
         try {
             publish(producerProperties(config), topic, docs);
         } catch (IllegalStateException e) {
             Optional<ConfigException> refused =
-                    KafkaConnectionCheck.refusal(e.getCause(), config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS));
+                    KafkaConnectionCheck.refusal(
+                            e.getCause(), config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS));
             throw refused.isPresent() ? refused.get() : e;
         }
     }
@@ -45,19 +54,31 @@ public final class CorpusPublisher {
         props.put(ProducerConfig.LINGER_MS_CONFIG, "20");
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         KafkaClientProperties.from(config).applyTo(props);
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS));
+        props.put(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS));
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(8 * 1024 * 1024));
         return props;
     }
 
-    private static void publish(Properties props, String topic, List<CorpusDocument> docs) throws Exception {
+    private static void publish(Properties props, String topic, List<CorpusDocument> docs)
+            throws Exception {
         AtomicReference<Exception> failure = new AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> producer =
-                     new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-             ProgressBar bar = new ProgressBarBuilder().setTaskName("publish " + topic)
-                     .setInitialMax(docs.size()).setUnit(" docs", 1).build()) {
+                        new KafkaProducer<>(
+                                props, new ByteArraySerializer(), new ByteArraySerializer());
+                ProgressBar bar =
+                        new ProgressBarBuilder()
+                                .setTaskName("publish " + topic)
+                                .setInitialMax(docs.size())
+                                .setUnit(" docs", 1)
+                                .build()) {
             for (CorpusDocument doc : docs) {
-                producer.send(new ProducerRecord<>(topic, doc.key().getBytes(StandardCharsets.UTF_8), doc.toEventJson()),
+                producer.send(
+                        new ProducerRecord<>(
+                                topic,
+                                doc.key().getBytes(StandardCharsets.UTF_8),
+                                doc.toEventJson()),
                         (meta, e) -> {
                             if (e != null) {
                                 failure.compareAndSet(null, e);

@@ -16,9 +16,9 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Reads documents to publish: JSONL in the document-event format, BEIR {@code corpus.jsonl}
- * ({@code _id}, {@code title}, {@code text}), either gzipped, and folders of text files (one
- * document per file, its path as id).
+ * Reads documents to publish: JSONL in the document-event format, BEIR {@code corpus.jsonl} ({@code
+ * _id}, {@code title}, {@code text}), either gzipped, and folders of text files (one document per
+ * file, its path as id).
  */
 public final class CorpusReader {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -61,8 +61,9 @@ public final class CorpusReader {
 
     private void readJsonl(Path file, List<CorpusDocument> docs) throws IOException {
         try (InputStream raw = Files.newInputStream(file);
-             InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
-             BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+                BufferedReader lines =
+                        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String line;
             int lineNo = 0;
             while ((line = lines.readLine()) != null) {
@@ -73,15 +74,19 @@ public final class CorpusReader {
                 JsonNode node = JSON.readTree(line);
                 JsonNode id = node.has("_id") ? node.get("_id") : node.get("id");
                 if (id == null || !node.hasNonNull("text")) {
-                    throw new IOException(file + ":" + lineNo + ": a line needs 'id' (or BEIR '_id') and 'text'");
+                    throw new IOException(
+                            file + ":" + lineNo + ": a line needs 'id' (or BEIR '_id') and 'text'");
                 }
                 JsonNode metadata = node.get("metadata");
-                docs.add(new CorpusDocument(
-                        node.hasNonNull("tenant") ? node.get("tenant").asText() : tenant,
-                        id.asText(),
-                        node.hasNonNull("title") ? node.get("title").asText() : null,
-                        node.get("text").asText(),
-                        metadata != null && metadata.isObject() ? metadata.toString() : "{}"));
+                docs.add(
+                        new CorpusDocument(
+                                node.hasNonNull("tenant") ? node.get("tenant").asText() : tenant,
+                                id.asText(),
+                                node.hasNonNull("title") ? node.get("title").asText() : null,
+                                node.get("text").asText(),
+                                metadata != null && metadata.isObject()
+                                        ? metadata.toString()
+                                        : "{}"));
             }
         }
     }
@@ -114,10 +119,18 @@ public final class CorpusReader {
         return docs;
     }
 
-    private void addSection(Path file, String title, StringBuilder body, List<CorpusDocument> docs) {
+    private void addSection(
+            Path file, String title, StringBuilder body, List<CorpusDocument> docs) {
         if (title != null && !body.toString().isBlank()) {
-            String slug = title.toLowerCase().replaceAll("[^a-z0-9]+", "-").replaceAll("(^-|-$)", "");
-            docs.add(new CorpusDocument(tenant, file.getFileName() + "#" + slug, title, body.toString().strip(), "{}"));
+            String slug =
+                    title.toLowerCase().replaceAll("[^a-z0-9]+", "-").replaceAll("(^-|-$)", "");
+            docs.add(
+                    new CorpusDocument(
+                            tenant,
+                            file.getFileName() + "#" + slug,
+                            title,
+                            body.toString().strip(),
+                            "{}"));
         }
     }
 }

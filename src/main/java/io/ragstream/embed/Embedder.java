@@ -10,6 +10,7 @@ import java.util.List;
  * one; every {@link EmbeddingBackend} keeps the same contract.
  *
  * <p>Contract:
+ *
  * <ul>
  *   <li>{@link #embed} returns exactly one vector per input text, in the input order, each of
  *       length {@link #dimension()}, with finite values, and of unit L2 norm (to within float
@@ -19,12 +20,12 @@ import java.util.List;
  *   <li>An empty input list gives an empty result without touching the backend.
  * </ul>
  *
- * <p>Unit norm, for every backend: the in-process model normalises as the last step of its
- * pooling ({@link MeanPooling}), the HTTP backends normalise what the server answers ({@link
- * VectorChecks}: a vector the server normalised already passes as it is, any other is scaled,
- * one of zeros is rejected); both divide by the norm in {@link Vectors#unitLength}. The index and
- * the search compare vectors by cosine distance, for which only the direction counts; one norm
- * keeps the vectors of every backend alike whatever the server does, and within float16's range.
+ * <p>Unit norm, for every backend: the in-process model normalises as the last step of its pooling
+ * ({@link MeanPooling}), the HTTP backends normalise what the server answers ({@link VectorChecks}:
+ * a vector the server normalised already passes as it is, any other is scaled, one of zeros is
+ * rejected); both divide by the norm in {@link Vectors#unitLength}. The index and the search
+ * compare vectors by cosine distance, for which only the direction counts; one norm keeps the
+ * vectors of every backend alike whatever the server does, and within float16's range.
  */
 public interface Embedder extends AutoCloseable {
 

@@ -8,8 +8,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Vectors of recently embedded chunk texts, by the text's SHA-256: identical text in another
- * document is not sent to the backend again while it is here. Bounded by entries (least
- * recently used go first) and by age. Thread-safe.
+ * document is not sent to the backend again while it is here. Bounded by entries (least recently
+ * used go first) and by age. Thread-safe.
  */
 public final class EmbeddingCache {
     private final int maxEntries;

@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How chunks are embedded: which backend and model, the pool of endpoints and their
- * concurrency, batch size, linger and the cache.
+ * How chunks are embedded: which backend and model, the pool of endpoints and their concurrency,
+ * batch size, linger and the cache.
  *
  * @param maxInFlight requests the in-process model runs at once (its pool of one endpoint); they
  *     share the machine's cores
@@ -22,45 +22,80 @@ import java.util.Map;
  *     misconfigured, before the job fails naming them
  */
 public record EmbeddingOptions(
-        EmbeddingBackendType backend, String model, int batchSize, Duration linger, int maxInFlight, Duration timeout,
-        int parallelism, int cacheMaxEntries, Duration cacheTtl, List<Endpoint> endpoints, int dimension,
-        Duration requestTimeout, String apiKeyEnv, Duration misconfiguredTimeout) implements Serializable {
+        EmbeddingBackendType backend,
+        String model,
+        int batchSize,
+        Duration linger,
+        int maxInFlight,
+        Duration timeout,
+        int parallelism,
+        int cacheMaxEntries,
+        Duration cacheTtl,
+        List<Endpoint> endpoints,
+        int dimension,
+        Duration requestTimeout,
+        String apiKeyEnv,
+        Duration misconfiguredTimeout)
+        implements Serializable {
 
-    /** One server of the pool and how many requests it takes at once (Ollama: OLLAMA_NUM_PARALLEL). */
+    /**
+     * One server of the pool and how many requests it takes at once (Ollama: OLLAMA_NUM_PARALLEL).
+     */
     public record Endpoint(String url, int maxConcurrency) implements Serializable {}
 
     static final EmbeddingPool.Backoff RETRY_BACKOFF = new EmbeddingPool.Backoff(100, 10_000);
     static final EmbeddingPool.Backoff OPEN_BACKOFF = new EmbeddingPool.Backoff(1_000, 30_000);
-    /** How often a misconfigured endpoint is probed, at most: a few times within the timeout, so a fix is seen. */
+
+    /**
+     * How often a misconfigured endpoint is probed, at most: a few times within the timeout, so a
+     * fix is seen.
+     */
     static final Duration MISCONFIGURED_PROBE = Duration.ofSeconds(30);
 
     public static EmbeddingOptions from(RagstreamConfig config) {
         EmbeddingBackendType backend = config.get(RagstreamOptions.EMBEDDING_BACKEND);
         String model = config.get(RagstreamOptions.EMBEDDING_MODEL);
         if (backend == EmbeddingBackendType.ONNX && !model.equals(OnnxMiniLmEmbedder.MODEL_NAME)) {
-            throw new ConfigException(RagstreamOptions.EMBEDDING_MODEL.key(), "the onnx backend ships only "
-                    + OnnxMiniLmEmbedder.MODEL_NAME + ", not '" + model + "'");
+            throw new ConfigException(
+                    RagstreamOptions.EMBEDDING_MODEL.key(),
+                    "the onnx backend ships only "
+                            + OnnxMiniLmEmbedder.MODEL_NAME
+                            + ", not '"
+                            + model
+                            + "'");
         }
         int dimension = config.positive(RagstreamOptions.EMBEDDING_DIMENSION);
         if (backend == EmbeddingBackendType.ONNX && dimension != OnnxMiniLmEmbedder.DIMENSION) {
-            throw new ConfigException(RagstreamOptions.EMBEDDING_DIMENSION.key(),
-                    OnnxMiniLmEmbedder.MODEL_NAME + " gives " + OnnxMiniLmEmbedder.DIMENSION + " dimensions, not " + dimension);
+            throw new ConfigException(
+                    RagstreamOptions.EMBEDDING_DIMENSION.key(),
+                    OnnxMiniLmEmbedder.MODEL_NAME
+                            + " gives "
+                            + OnnxMiniLmEmbedder.DIMENSION
+                            + " dimensions, not "
+                            + dimension);
         }
         List<Endpoint> endpoints = endpoints(config);
         if (backend != EmbeddingBackendType.ONNX && endpoints.isEmpty()) {
-            throw new ConfigException(RagstreamOptions.EMBEDDING_ENDPOINTS.key(),
-                    "the " + backend + " backend needs at least one endpoint: [{url: http://host:port, max-concurrency: 4}]");
+            throw new ConfigException(
+                    RagstreamOptions.EMBEDDING_ENDPOINTS.key(),
+                    "the "
+                            + backend
+                            + " backend needs at least one endpoint: [{url: http://host:port, max-concurrency: 4}]");
         }
-        return new EmbeddingOptions(backend, model,
+        return new EmbeddingOptions(
+                backend,
+                model,
                 config.positive(RagstreamOptions.EMBEDDING_BATCH_SIZE),
                 config.get(RagstreamOptions.EMBEDDING_LINGER),
-                config.get(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT) == null ? Runtime.getRuntime().availableProcessors()
+                config.get(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT) == null
+                        ? Runtime.getRuntime().availableProcessors()
                         : config.positive(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT),
                 config.get(RagstreamOptions.EMBEDDING_TIMEOUT),
                 config.positive(RagstreamOptions.EMBEDDING_PARALLELISM),
                 config.get(RagstreamOptions.EMBEDDING_CACHE_MAX_ENTRIES),
                 config.get(RagstreamOptions.EMBEDDING_CACHE_TTL),
-                endpoints, dimension,
+                endpoints,
+                dimension,
                 config.get(RagstreamOptions.EMBEDDING_REQUEST_TIMEOUT),
                 config.get(RagstreamOptions.EMBEDDING_API_KEY_ENV),
                 misconfiguredTimeout(config));
@@ -69,16 +104,24 @@ public record EmbeddingOptions(
     private static Duration misconfiguredTimeout(RagstreamConfig config) {
         Duration timeout = config.get(RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT);
         if (timeout.isZero() || timeout.isNegative()) {
-            throw new ConfigException(RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT.key(),
-                    "must be positive (how long to wait for a misconfigured endpoint to be fixed), was " + timeout);
+            throw new ConfigException(
+                    RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT.key(),
+                    "must be positive (how long to wait for a misconfigured endpoint to be fixed), was "
+                            + timeout);
         }
         return timeout;
     }
 
     /** Misconfigured endpoints are probed every 30 s, or more often when the timeout is short. */
     EmbeddingPool.Misconfigured misconfigured() {
-        long probeMillis = Math.max(1, Math.min(MISCONFIGURED_PROBE.toMillis(), misconfiguredTimeout.toMillis() / 4));
-        return new EmbeddingPool.Misconfigured(Duration.ofMillis(probeMillis), misconfiguredTimeout);
+        long probeMillis =
+                Math.max(
+                        1,
+                        Math.min(
+                                MISCONFIGURED_PROBE.toMillis(),
+                                misconfiguredTimeout.toMillis() / 4));
+        return new EmbeddingPool.Misconfigured(
+                Duration.ofMillis(probeMillis), misconfiguredTimeout);
     }
 
     private static List<Endpoint> endpoints(RagstreamConfig config) {
@@ -87,16 +130,29 @@ public record EmbeddingOptions(
         for (Map<String, String> entry : config.get(RagstreamOptions.EMBEDDING_ENDPOINTS)) {
             String url = entry.get("url");
             if (url == null || !(url.startsWith("http://") || url.startsWith("https://"))) {
-                throw new ConfigException(key, "every endpoint needs an http(s) url, got " + Secrets.redactUrl(String.valueOf(url)));
+                throw new ConfigException(
+                        key,
+                        "every endpoint needs an http(s) url, got "
+                                + Secrets.redactUrl(String.valueOf(url)));
             }
             int concurrency;
             try {
                 concurrency = Integer.parseInt(entry.getOrDefault("max-concurrency", "1").trim());
             } catch (NumberFormatException e) {
-                throw new ConfigException(key, "max-concurrency of " + Secrets.redactUrl(url) + " is not a number: " + entry.get("max-concurrency"));
+                throw new ConfigException(
+                        key,
+                        "max-concurrency of "
+                                + Secrets.redactUrl(url)
+                                + " is not a number: "
+                                + entry.get("max-concurrency"));
             }
             if (concurrency <= 0) {
-                throw new ConfigException(key, "max-concurrency of " + Secrets.redactUrl(url) + " must be > 0, was " + concurrency);
+                throw new ConfigException(
+                        key,
+                        "max-concurrency of "
+                                + Secrets.redactUrl(url)
+                                + " must be > 0, was "
+                                + concurrency);
             }
             endpoints.add(new Endpoint(url.replaceAll("/+$", ""), concurrency));
         }
@@ -114,7 +170,9 @@ public record EmbeddingOptions(
 
     /** Requests the whole pool takes at once. */
     public int poolConcurrency() {
-        return backend == EmbeddingBackendType.ONNX ? maxInFlight : endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
+        return backend == EmbeddingBackendType.ONNX
+                ? maxInFlight
+                : endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
     }
 
     /** Batches in flight per async subtask: the pool's concurrency spread over the subtasks. */
@@ -123,8 +181,8 @@ public record EmbeddingOptions(
     }
 
     /**
-     * This subtask's share of an endpoint's concurrency: the shares of all subtasks add up to
-     * it, so the endpoint is never sent more than it takes, whatever runs where.
+     * This subtask's share of an endpoint's concurrency: the shares of all subtasks add up to it,
+     * so the endpoint is never sent more than it takes, whatever runs where.
      */
     static int share(int concurrency, int subtask, int parallelism) {
         return concurrency / parallelism + (subtask < concurrency % parallelism ? 1 : 0);
@@ -135,14 +193,24 @@ public record EmbeddingOptions(
         List<EmbeddingPool.Member> members = new ArrayList<>();
         if (backend == EmbeddingBackendType.ONNX) {
             int threads = Math.max(1, share(maxInFlight, subtask, parallelism));
-            members.add(new EmbeddingPool.Member(new InProcessBackend(OnnxMiniLmEmbedder.shared(inProcessModel()), threads), threads));
+            members.add(
+                    new EmbeddingPool.Member(
+                            new InProcessBackend(
+                                    OnnxMiniLmEmbedder.shared(inProcessModel()), threads),
+                            threads));
         } else {
             for (int i = 0; i < endpoints.size(); i++) {
                 Endpoint endpoint = endpoints.get(i);
                 int share = share(endpoint.maxConcurrency(), subtask, parallelism);
                 if (share > 0) { // more subtasks than the endpoint takes requests: others use it
-                    members.add(new EmbeddingPool.Member(backend(endpoint.url()), share,
-                            RagstreamOptions.EMBEDDING_ENDPOINTS.key() + "[" + i + "].url"));
+                    members.add(
+                            new EmbeddingPool.Member(
+                                    backend(endpoint.url()),
+                                    share,
+                                    RagstreamOptions.EMBEDDING_ENDPOINTS.key()
+                                            + "["
+                                            + i
+                                            + "].url"));
                 }
             }
         }
@@ -151,17 +219,31 @@ public record EmbeddingOptions(
 
     private EmbeddingBackend backend(String url) {
         return switch (backend) {
-            case OLLAMA -> OllamaBackend.builder(url).model(model).dimension(dimension)
-                    .requestTimeout(requestTimeout).build();
-            case OPENAI -> OpenAiBackend.builder(url).model(model).dimension(dimension)
-                    .apiKeyEnv(apiKeyEnv).requestTimeout(requestTimeout).build();
-            case ONNX -> throw new IllegalStateException("the onnx backend runs in-process, not over HTTP");
+            case OLLAMA ->
+                    OllamaBackend.builder(url)
+                            .model(model)
+                            .dimension(dimension)
+                            .requestTimeout(requestTimeout)
+                            .build();
+            case OPENAI ->
+                    OpenAiBackend.builder(url)
+                            .model(model)
+                            .dimension(dimension)
+                            .apiKeyEnv(apiKeyEnv)
+                            .requestTimeout(requestTimeout)
+                            .build();
+            case ONNX ->
+                    throw new IllegalStateException(
+                            "the onnx backend runs in-process, not over HTTP");
         };
     }
 
-    /** A blocking embedder for queries: the in-process model (shared in a JVM), or the whole pool. */
+    /**
+     * A blocking embedder for queries: the in-process model (shared in a JVM), or the whole pool.
+     */
     public Embedder open() {
-        return backend == EmbeddingBackendType.ONNX ? OnnxMiniLmEmbedder.shared(inProcessModel())
+        return backend == EmbeddingBackendType.ONNX
+                ? OnnxMiniLmEmbedder.shared(inProcessModel())
                 : new PoolEmbedder(openPool(0, 1, PoolListener.NONE), model, dimension);
     }
 }

@@ -1,6 +1,7 @@
 package io.ragstream.embed;
 
 import io.ragstream.config.RagstreamOptions;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,12 +20,12 @@ import java.util.function.LongSupplier;
 
 /**
  * Spreads embedding requests over a pool of endpoints without blocking: each request goes to the
- * least-loaded healthy endpoint that has a free slot (an endpoint never has more than its
- * {@code maxConcurrency} requests in flight), and waits in line while none has. A request that
- * fails for a transient reason is sent again after an exponential backoff with jitter, without
- * limit: a pool that is down holds the job back, it does not lose work. An endpoint that keeps
- * failing is backed off (its circuit opens) and probed with one request before it takes load
- * again. A permanent failure (the input itself is rejected) is returned to the caller.
+ * least-loaded healthy endpoint that has a free slot (an endpoint never has more than its {@code
+ * maxConcurrency} requests in flight), and waits in line while none has. A request that fails for a
+ * transient reason is sent again after an exponential backoff with jitter, without limit: a pool
+ * that is down holds the job back, it does not lose work. An endpoint that keeps failing is backed
+ * off (its circuit opens) and probed with one request before it takes load again. A permanent
+ * failure (the input itself is rejected) is returned to the caller.
  *
  * <p>An endpoint that answers as if set up wrong (a key refused, a path or model missing, vectors
  * of another dimension) is misconfigured: its requests go to the others at once, and it takes no
@@ -57,15 +58,20 @@ public final class EmbeddingPool implements AutoCloseable {
     }
 
     /**
-     * How misconfigured endpoints are waited for: probed every {@code probeEvery}; and after
-     * {@code timeout} without a healthy endpoint, the pool gives up.
+     * How misconfigured endpoints are waited for: probed every {@code probeEvery}; and after {@code
+     * timeout} without a healthy endpoint, the pool gives up.
      */
     public record Misconfigured(Duration probeEvery, Duration timeout) {
-        public static final Misconfigured DEFAULT = new Misconfigured(Duration.ofSeconds(30), Duration.ofMinutes(3));
+        public static final Misconfigured DEFAULT =
+                new Misconfigured(Duration.ofSeconds(30), Duration.ofMinutes(3));
 
         public Misconfigured {
-            if (probeEvery.isNegative() || probeEvery.isZero() || timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("probeEvery and timeout must be positive: " + probeEvery + ", " + timeout);
+            if (probeEvery.isNegative()
+                    || probeEvery.isZero()
+                    || timeout.isNegative()
+                    || timeout.isZero()) {
+                throw new IllegalArgumentException(
+                        "probeEvery and timeout must be positive: " + probeEvery + ", " + timeout);
             }
         }
     }
@@ -81,19 +87,39 @@ public final class EmbeddingPool implements AutoCloseable {
         }
     }
 
-    public EmbeddingPool(List<Member> members, Backoff retryBackoff, Backoff openBackoff, PoolListener listener) {
+    public EmbeddingPool(
+            List<Member> members,
+            Backoff retryBackoff,
+            Backoff openBackoff,
+            PoolListener listener) {
         this(members, retryBackoff, openBackoff, Misconfigured.DEFAULT, listener);
     }
 
-    public EmbeddingPool(List<Member> members, Backoff retryBackoff, Backoff openBackoff, Misconfigured misconfigured,
-                         PoolListener listener) {
-        this(members, retryBackoff, openBackoff, misconfigured, listener, System::currentTimeMillis);
+    public EmbeddingPool(
+            List<Member> members,
+            Backoff retryBackoff,
+            Backoff openBackoff,
+            Misconfigured misconfigured,
+            PoolListener listener) {
+        this(
+                members,
+                retryBackoff,
+                openBackoff,
+                misconfigured,
+                listener,
+                System::currentTimeMillis);
     }
 
-    EmbeddingPool(List<Member> members, Backoff retryBackoff, Backoff openBackoff, Misconfigured misconfigured,
-                  PoolListener listener, LongSupplier clock) {
+    EmbeddingPool(
+            List<Member> members,
+            Backoff retryBackoff,
+            Backoff openBackoff,
+            Misconfigured misconfigured,
+            PoolListener listener,
+            LongSupplier clock) {
         if (members.isEmpty()) {
-            throw new IllegalArgumentException("a pool needs at least one endpoint with a concurrency share");
+            throw new IllegalArgumentException(
+                    "a pool needs at least one endpoint with a concurrency share");
         }
         this.endpoints = members.stream().map(Endpoint::new).toList();
         this.retryBackoff = retryBackoff;
@@ -101,18 +127,22 @@ public final class EmbeddingPool implements AutoCloseable {
         this.misconfigured = misconfigured;
         this.listener = listener;
         this.clock = clock;
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "ragstream-embedding-pool");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledThreadPoolExecutor executor =
+                new ScheduledThreadPoolExecutor(
+                        1,
+                        r -> {
+                            Thread t = new Thread(r, "ragstream-embedding-pool");
+                            t.setDaemon(true);
+                            return t;
+                        });
         executor.setRemoveOnCancelPolicy(true);
         this.timer = executor;
     }
 
     /**
      * Embeds one batch; completes when some endpoint has answered it, however long that takes, or
-     * fails with a MISCONFIGURED {@link EmbeddingFailure} when the pool gives up (see the class comment).
+     * fails with a MISCONFIGURED {@link EmbeddingFailure} when the pool gives up (see the class
+     * comment).
      */
     public CompletableFuture<List<float[]>> embed(List<String> texts) {
         Request request = new Request(List.copyOf(texts));
@@ -136,7 +166,9 @@ public final class EmbeddingPool implements AutoCloseable {
         return (int) endpoints.stream().filter(e -> e.health.healthy()).count();
     }
 
-    /** Endpoints that take no work until someone fixes them (a key, a path, a model, a dimension). */
+    /**
+     * Endpoints that take no work until someone fixes them (a key, a path, a model, a dimension).
+     */
     public synchronized int misconfiguredEndpoints() {
         return (int) endpoints.stream().filter(e -> e.health.misconfiguration() != null).count();
     }
@@ -159,7 +191,9 @@ public final class EmbeddingPool implements AutoCloseable {
                 }
                 Request request = waiting.pollFirst();
                 endpoint.inFlight++;
-                boolean probe = !endpoint.health.healthy(); // half-open or misconfigured: this request decides
+                boolean probe =
+                        !endpoint.health
+                                .healthy(); // half-open or misconfigured: this request decides
                 if (probe) {
                     endpoint.health.probing();
                 }
@@ -185,31 +219,51 @@ public final class EmbeddingPool implements AutoCloseable {
 
     /** Why the pool stops waiting: every misconfigured endpoint, what it answered, what to fix. */
     private EmbeddingFailure giveUp(long now) {
-        List<Misconfiguration> problems = endpoints.stream().map(e -> e.health.misconfiguration())
-                .filter(m -> m != null).toList();
-        StringBuilder message = new StringBuilder("no embedding endpoint has been healthy for ")
-                .append((now - stuckSince) / 1000).append(" s (").append(RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT.key())
-                .append('=').append(misconfigured.timeout()).append(") and ").append(problems.size()).append(" of ")
-                .append(endpoints.size()).append(" are misconfigured: ");
+        List<Misconfiguration> problems =
+                endpoints.stream()
+                        .map(e -> e.health.misconfiguration())
+                        .filter(m -> m != null)
+                        .toList();
+        StringBuilder message =
+                new StringBuilder("no embedding endpoint has been healthy for ")
+                        .append((now - stuckSince) / 1000)
+                        .append(" s (")
+                        .append(RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT.key())
+                        .append('=')
+                        .append(misconfigured.timeout())
+                        .append(") and ")
+                        .append(problems.size())
+                        .append(" of ")
+                        .append(endpoints.size())
+                        .append(" are misconfigured: ");
         for (int i = 0; i < problems.size(); i++) {
             message.append(i == 0 ? "" : "; ").append(problems.get(i).describe());
         }
-        return new EmbeddingFailure(EmbeddingFailure.Kind.MISCONFIGURED, problems.get(0).failure().status(), message.toString(), null);
+        return new EmbeddingFailure(
+                EmbeddingFailure.Kind.MISCONFIGURED,
+                problems.get(0).failure().status(),
+                message.toString(),
+                null);
     }
 
     /** Starts or stops the misconfiguration clock after an endpoint's health changed. */
     private void checkStuck() {
-        boolean stuck = endpoints.stream().noneMatch(e -> e.health.healthy())
-                && endpoints.stream().anyMatch(e -> e.health.misconfiguration() != null);
+        boolean stuck =
+                endpoints.stream().noneMatch(e -> e.health.healthy())
+                        && endpoints.stream().anyMatch(e -> e.health.misconfiguration() != null);
         if (!stuck) {
             stuckSince = 0;
         } else if (stuckSince == 0 && !closed) {
             stuckSince = clock.getAsLong();
             long at = misconfigured.timeout().toMillis();
-            LOG.warn("no embedding endpoint is healthy and {} are misconfigured: embedding waits, and fails in {} ({}) "
-                    + "unless one is fixed", misconfiguredEndpoints(), misconfigured.timeout(),
+            LOG.warn(
+                    "no embedding endpoint is healthy and {} are misconfigured: embedding waits, and fails in {} ({}) "
+                            + "unless one is fixed",
+                    misconfiguredEndpoints(),
+                    misconfigured.timeout(),
                     RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT.key());
-            timer.schedule(this::dispatch, at + 1, TimeUnit.MILLISECONDS); // gives up, if still stuck then
+            timer.schedule(
+                    this::dispatch, at + 1, TimeUnit.MILLISECONDS); // gives up, if still stuck then
         }
     }
 
@@ -239,20 +293,31 @@ public final class EmbeddingPool implements AutoCloseable {
         return e.inFlight == 0 && e.health.mayProbe(now); // one probe at a time
     }
 
-    /** With every endpoint full, backed off or misconfigured, look again when the first may take a probe. */
+    /**
+     * With every endpoint full, backed off or misconfigured, look again when the first may take a
+     * probe.
+     */
     private void scheduleWakeUp() {
         if (wakeUpScheduled || endpoints.stream().anyMatch(e -> e.health.healthy())) {
             return; // a completing request will dispatch again
         }
         long now = clock.getAsLong();
-        long next = endpoints.stream().filter(e -> e.inFlight == 0).mapToLong(e -> e.health.nextChance()).min().orElse(now + 100);
+        long next =
+                endpoints.stream()
+                        .filter(e -> e.inFlight == 0)
+                        .mapToLong(e -> e.health.nextChance())
+                        .min()
+                        .orElse(now + 100);
         wakeUpScheduled = true;
-        timer.schedule(() -> {
-            synchronized (this) {
-                wakeUpScheduled = false;
-            }
-            dispatch();
-        }, Math.max(1, next - now), TimeUnit.MILLISECONDS);
+        timer.schedule(
+                () -> {
+                    synchronized (this) {
+                        wakeUpScheduled = false;
+                    }
+                    dispatch();
+                },
+                Math.max(1, next - now),
+                TimeUnit.MILLISECONDS);
     }
 
     private void send(Endpoint endpoint, Request request, boolean probe) {
@@ -265,64 +330,83 @@ public final class EmbeddingPool implements AutoCloseable {
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
-        answer.whenComplete((vectors, error) -> {
-            long millis = (System.nanoTime() - start) / 1_000_000;
-            if (error == null) {
-                answered(endpoint, probe);
-                listener.onSuccess(endpoint.backend.endpoint(), millis);
-                request.result.complete(vectors);
-            } else {
-                EmbeddingFailure failure = asFailure(endpoint, error);
-                listener.onFailure(endpoint.backend.endpoint(), failure);
-                switch (failure.kind()) {
-                    case TRANSIENT -> {
-                        failed(endpoint, probe);
-                        retryLater(request, failure);
-                    }
-                    case MISCONFIGURED -> {
-                        EmbeddingFailure givenUp = misconfigured(endpoint, probe, failure, request);
-                        if (givenUp != null) {
-                            request.result.completeExceptionally(givenUp);
+        answer.whenComplete(
+                (vectors, error) -> {
+                    long millis = (System.nanoTime() - start) / 1_000_000;
+                    if (error == null) {
+                        answered(endpoint, probe);
+                        listener.onSuccess(endpoint.backend.endpoint(), millis);
+                        request.result.complete(vectors);
+                    } else {
+                        EmbeddingFailure failure = asFailure(endpoint, error);
+                        listener.onFailure(endpoint.backend.endpoint(), failure);
+                        switch (failure.kind()) {
+                            case TRANSIENT -> {
+                                failed(endpoint, probe);
+                                retryLater(request, failure);
+                            }
+                            case MISCONFIGURED -> {
+                                EmbeddingFailure givenUp =
+                                        misconfigured(endpoint, probe, failure, request);
+                                if (givenUp != null) {
+                                    request.result.completeExceptionally(givenUp);
+                                }
+                            }
+                            case PERMANENT -> {
+                                answered(
+                                        endpoint,
+                                        probe); // the endpoint answered; the input was wrong
+                                request.result.completeExceptionally(failure);
+                            }
                         }
                     }
-                    case PERMANENT -> {
-                        answered(endpoint, probe); // the endpoint answered; the input was wrong
-                        request.result.completeExceptionally(failure);
-                    }
-                }
-            }
-            dispatch();
-        });
+                    dispatch();
+                });
     }
 
     private synchronized void answered(Endpoint endpoint, boolean probe) {
         endpoint.inFlight--;
         if (endpoint.health.answered(probe)) {
-            LOG.info("embedding endpoint {} answers properly again; it takes work", endpoint.backend.endpoint());
+            LOG.info(
+                    "embedding endpoint {} answers properly again; it takes work",
+                    endpoint.backend.endpoint());
             checkStuck();
         }
     }
 
     private synchronized void failed(Endpoint endpoint, boolean probe) {
         endpoint.inFlight--;
-        long pause = endpoint.health.failedTransiently(clock.getAsLong(), probe, openBackoff, misconfigured.probeEvery().toMillis());
+        long pause =
+                endpoint.health.failedTransiently(
+                        clock.getAsLong(),
+                        probe,
+                        openBackoff,
+                        misconfigured.probeEvery().toMillis());
         if (pause > 0) {
-            LOG.warn("embedding endpoint {} keeps failing; backing off for {} ms", endpoint.backend.endpoint(), pause);
+            LOG.warn(
+                    "embedding endpoint {} keeps failing; backing off for {} ms",
+                    endpoint.backend.endpoint(),
+                    pause);
             checkStuck();
         }
     }
 
     /**
-     * Marks the endpoint and puts the request back in line for another endpoint (or the wait);
-     * past the timeout, returns why the request fails instead: a request bouncing between
-     * misconfigured endpoints might otherwise never be seen waiting.
+     * Marks the endpoint and puts the request back in line for another endpoint (or the wait); past
+     * the timeout, returns why the request fails instead: a request bouncing between misconfigured
+     * endpoints might otherwise never be seen waiting.
      */
-    private synchronized EmbeddingFailure misconfigured(Endpoint endpoint, boolean probe, EmbeddingFailure failure, Request request) {
+    private synchronized EmbeddingFailure misconfigured(
+            Endpoint endpoint, boolean probe, EmbeddingFailure failure, Request request) {
         endpoint.inFlight--;
         long now = clock.getAsLong();
-        Misconfiguration problem = new Misconfiguration(endpoint.backend.endpoint(), endpoint.setting, failure);
-        if (endpoint.health.misconfigured(now, probe, problem, misconfigured.probeEvery().toMillis())) {
-            LOG.error("embedding endpoint {}; it takes no work and is probed every {} s until fixed", problem.describe(),
+        Misconfiguration problem =
+                new Misconfiguration(endpoint.backend.endpoint(), endpoint.setting, failure);
+        if (endpoint.health.misconfigured(
+                now, probe, problem, misconfigured.probeEvery().toMillis())) {
+            LOG.error(
+                    "embedding endpoint {}; it takes no work and is probed every {} s until fixed",
+                    problem.describe(),
                     misconfigured.probeEvery().toSeconds());
         }
         checkStuck();
@@ -339,21 +423,31 @@ public final class EmbeddingPool implements AutoCloseable {
     private void retryLater(Request request, EmbeddingFailure failure) {
         long delay = retryBackoff.delay(request.attempts);
         listener.onRetry(request.attempts);
-        LOG.debug("retrying a batch of {} after attempt {} failed ({}); in {} ms",
-                request.texts.size(), request.attempts, failure.getMessage(), delay);
-        timer.schedule(() -> {
-            synchronized (this) {
-                if (closed) {
-                    return;
-                }
-                waiting.addFirst(request); // it has waited longest
-            }
-            dispatch();
-        }, delay, TimeUnit.MILLISECONDS);
+        LOG.debug(
+                "retrying a batch of {} after attempt {} failed ({}); in {} ms",
+                request.texts.size(),
+                request.attempts,
+                failure.getMessage(),
+                delay);
+        timer.schedule(
+                () -> {
+                    synchronized (this) {
+                        if (closed) {
+                            return;
+                        }
+                        waiting.addFirst(request); // it has waited longest
+                    }
+                    dispatch();
+                },
+                delay,
+                TimeUnit.MILLISECONDS);
     }
 
     private static EmbeddingFailure asFailure(Endpoint endpoint, Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause =
+                error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause()
+                        : error;
         if (cause instanceof EmbeddingFailure f) {
             return f;
         }

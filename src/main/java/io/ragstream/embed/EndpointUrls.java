@@ -1,19 +1,23 @@
 package io.ragstream.embed;
 
 import io.ragstream.config.Secrets;
+
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
 import java.util.Objects;
 
-/** An HTTP backend's endpoint URL: checked when configured, shown without its secrets, extended by an API path. */
+/**
+ * An HTTP backend's endpoint URL: checked when configured, shown without its secrets, extended by
+ * an API path.
+ */
 final class EndpointUrls {
 
     private EndpointUrls() {}
 
     /**
-     * The endpoint as given, checked: http or https, a host, no user info (credentials in a URL
-     * end up in logs), no fragment; a trailing slash is dropped.
+     * The endpoint as given, checked: http or https, a host, no user info (credentials in a URL end
+     * up in logs), no fragment; a trailing slash is dropped.
      */
     static URI base(String url) {
         Objects.requireNonNull(url, "endpoint url");
@@ -25,17 +29,23 @@ final class EndpointUrls {
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new IllegalArgumentException("endpoint must be an http:// or https:// URL: " + Secrets.redactUrl(uri.toString()));
+            throw new IllegalArgumentException(
+                    "endpoint must be an http:// or https:// URL: "
+                            + Secrets.redactUrl(uri.toString()));
         }
         if (uri.getHost() == null) {
-            throw new IllegalArgumentException("endpoint has no host: " + Secrets.redactUrl(uri.toString()));
+            throw new IllegalArgumentException(
+                    "endpoint has no host: " + Secrets.redactUrl(uri.toString()));
         }
         if (uri.getRawUserInfo() != null) {
-            throw new IllegalArgumentException("endpoint must not carry credentials (user:password@); "
-                    + "give an API key through its environment variable instead");
+            throw new IllegalArgumentException(
+                    "endpoint must not carry credentials (user:password@); "
+                            + "give an API key through its environment variable instead");
         }
         if (uri.getRawFragment() != null) {
-            throw new IllegalArgumentException("endpoint must not have a fragment (#...): " + Secrets.redactUrl(uri.toString()));
+            throw new IllegalArgumentException(
+                    "endpoint must not have a fragment (#...): "
+                            + Secrets.redactUrl(uri.toString()));
         }
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         while (path.endsWith("/")) {
@@ -60,7 +70,11 @@ final class EndpointUrls {
 
     /** {@code base} with its path replaced (the query, if any, is kept). */
     static URI withPath(URI base, String rawPath) {
-        StringBuilder s = new StringBuilder(base.getScheme()).append("://").append(base.getRawAuthority()).append(rawPath);
+        StringBuilder s =
+                new StringBuilder(base.getScheme())
+                        .append("://")
+                        .append(base.getRawAuthority())
+                        .append(rawPath);
         if (base.getRawQuery() != null) {
             s.append('?').append(base.getRawQuery());
         }

@@ -1,7 +1,9 @@
 package io.ragstream.embed;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.ragstream.config.Secrets;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -17,23 +19,31 @@ import java.util.concurrent.CompletableFuture;
  * asked for and how each vector is read ({@link #embedBatch}); failures are classified by {@link
  * HttpFailures}, vectors checked by {@link VectorChecks}.
  *
- * <p>Thread safety: any number of threads may call {@link #embed} at once; each call is one
- * request (or two, see {@link OpenAiBackend}), and the caller never waits for it.
+ * <p>Thread safety: any number of threads may call {@link #embed} at once; each call is one request
+ * (or two, see {@link OpenAiBackend}), and the caller never waits for it.
  */
 abstract class HttpBackend implements EmbeddingBackend {
 
     static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
     static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
-    /** The settings every HTTP backend has; {@code base} is the endpoint without a trailing slash. */
-    record Settings(URI base, String model, int dimension, Duration requestTimeout, Duration connectTimeout) {
+    /**
+     * The settings every HTTP backend has; {@code base} is the endpoint without a trailing slash.
+     */
+    record Settings(
+            URI base,
+            String model,
+            int dimension,
+            Duration requestTimeout,
+            Duration connectTimeout) {
         Settings {
             Objects.requireNonNull(base, "endpoint");
             if (model == null || model.isBlank()) {
                 throw new IllegalArgumentException("model is required");
             }
             if (dimension <= 0) {
-                throw new IllegalArgumentException("dimension must be positive (the model's vector length), not " + dimension);
+                throw new IllegalArgumentException(
+                        "dimension must be positive (the model's vector length), not " + dimension);
             }
             requirePositive(requestTimeout, "requestTimeout");
             requirePositive(connectTimeout, "connectTimeout");
@@ -44,7 +54,10 @@ abstract class HttpBackend implements EmbeddingBackend {
             return EndpointUrls.redacted(base);
         }
 
-        /** The backend as messages name it, e.g. {@code Ollama at http://gpu-1:11434 (model all-minilm)}. */
+        /**
+         * The backend as messages name it, e.g. {@code Ollama at http://gpu-1:11434 (model
+         * all-minilm)}.
+         */
         String who(String kind) {
             return kind + " " + endpoint() + " (model " + model + ")";
         }
@@ -95,7 +108,8 @@ abstract class HttpBackend implements EmbeddingBackend {
         }
 
         Settings settings() {
-            return new Settings(EndpointUrls.base(url), model, dimension, requestTimeout, connectTimeout);
+            return new Settings(
+                    EndpointUrls.base(url), model, dimension, requestTimeout, connectTimeout);
         }
 
         /** For toString: the url and model, never a key. */
@@ -105,18 +119,22 @@ abstract class HttpBackend implements EmbeddingBackend {
     }
 
     final Settings settings;
+
     /** The backend as messages name it: kind, endpoint (redacted) and model. */
     final String who;
+
     private final HttpTransport transport;
 
     /**
-     * Opens the client: a subclass checks its own settings before it calls this ({@code
-     * settings} are checked already).
+     * Opens the client: a subclass checks its own settings before it calls this ({@code settings}
+     * are checked already).
      */
     HttpBackend(Settings settings, String kind) {
         this.settings = settings;
         this.who = settings.who(kind);
-        this.transport = new HttpTransport(settings.base(), settings.connectTimeout(), settings.requestTimeout());
+        this.transport =
+                new HttpTransport(
+                        settings.base(), settings.connectTimeout(), settings.requestTimeout());
     }
 
     @Override
@@ -136,7 +154,8 @@ abstract class HttpBackend implements EmbeddingBackend {
 
     /**
      * One request for the whole batch (an empty one sends nothing). The future fails with the
-     * {@link EmbeddingFailure} itself, not wrapped in a {@link java.util.concurrent.CompletionException}.
+     * {@link EmbeddingFailure} itself, not wrapped in a {@link
+     * java.util.concurrent.CompletionException}.
      */
     @Override
     public final CompletableFuture<List<float[]>> embed(List<String> texts) {
@@ -147,15 +166,24 @@ abstract class HttpBackend implements EmbeddingBackend {
         return HttpTransport.unwrapped(embedBatch(batch));
     }
 
-    /** Asks the server for the vectors of {@code batch} (not empty) and reads them from its answer. */
+    /**
+     * Asks the server for the vectors of {@code batch} (not empty) and reads them from its answer.
+     */
     abstract CompletableFuture<List<float[]>> embedBatch(List<String> batch);
 
-    /** POSTs {@code body} to {@code uri}; fails only when no answer comes (see {@link HttpTransport#postJson}). */
-    final CompletableFuture<HttpResponse<byte[]>> post(URI uri, JsonNode body, Map<String, String> headers) {
+    /**
+     * POSTs {@code body} to {@code uri}; fails only when no answer comes (see {@link
+     * HttpTransport#postJson}).
+     */
+    final CompletableFuture<HttpResponse<byte[]>> post(
+            URI uri, JsonNode body, Map<String, String> headers) {
         return transport.postJson(uri, body, headers, who);
     }
 
-    /** The failure for a non-2xx answer ({@link HttpFailures#statusFailure}); a subclass may add what it knows. */
+    /**
+     * The failure for a non-2xx answer ({@link HttpFailures#statusFailure}); a subclass may add
+     * what it knows.
+     */
     EmbeddingFailure statusFailure(HttpResponse<byte[]> response) {
         return HttpFailures.statusFailure(response, who);
     }
@@ -165,7 +193,8 @@ abstract class HttpBackend implements EmbeddingBackend {
      * failure: the status's, not JSON (TRANSIENT), or no such array or another count of items
      * (PERMANENT, with the server's message when the answer has one, else {@code hint}).
      */
-    final JsonNode answerArray(HttpResponse<byte[]> response, String field, int expected, String hint) {
+    final JsonNode answerArray(
+            HttpResponse<byte[]> response, String field, int expected, String hint) {
         if (!HttpFailures.isSuccess(response)) {
             throw statusFailure(response);
         }
@@ -173,11 +202,17 @@ abstract class HttpBackend implements EmbeddingBackend {
         JsonNode array = json.get(field);
         if (array == null || !array.isArray()) {
             String error = json.isObject() ? HttpFailures.serverMessage(json) : null;
-            throw HttpFailures.badAnswer(response, who, "the answer has no \"" + field + "\" array"
-                    + (error != null ? ": " + error : " (" + hint + ")"));
+            throw HttpFailures.badAnswer(
+                    response,
+                    who,
+                    "the answer has no \""
+                            + field
+                            + "\" array"
+                            + (error != null ? ": " + error : " (" + hint + ")"));
         }
         if (array.size() != expected) {
-            throw HttpFailures.badAnswer(response, who, "asked for " + expected + " vectors, got " + array.size());
+            throw HttpFailures.badAnswer(
+                    response, who, "asked for " + expected + " vectors, got " + array.size());
         }
         return array;
     }

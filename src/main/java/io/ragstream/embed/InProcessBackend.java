@@ -14,7 +14,8 @@ final class InProcessBackend implements EmbeddingBackend {
 
     InProcessBackend(Embedder model, int threads) {
         this.model = model;
-        this.threads = Executors.newFixedThreadPool(threads, new ExecutorThreadFactory("ragstream-embed"));
+        this.threads =
+                Executors.newFixedThreadPool(threads, new ExecutorThreadFactory("ragstream-embed"));
     }
 
     @Override
@@ -34,14 +35,21 @@ final class InProcessBackend implements EmbeddingBackend {
 
     @Override
     public CompletableFuture<List<float[]>> embed(List<String> texts) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return model.embed(texts);
-            } catch (Exception e) {
-                // the model ran on this machine: a failure says nothing good about trying again
-                throw new EmbeddingFailure(EmbeddingFailure.Kind.PERMANENT, 0, "in-process " + model.model() + ": " + e, e);
-            }
-        }, threads);
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return model.embed(texts);
+                    } catch (Exception e) {
+                        // the model ran on this machine: a failure says nothing good about trying
+                        // again
+                        throw new EmbeddingFailure(
+                                EmbeddingFailure.Kind.PERMANENT,
+                                0,
+                                "in-process " + model.model() + ": " + e,
+                                e);
+                    }
+                },
+                threads);
     }
 
     @Override

@@ -3,9 +3,9 @@ package io.ragstream.embed;
 import java.nio.FloatBuffer;
 
 /**
- * Sentence-transformers' pooling for all-MiniLM-L6-v2: the mean of a text's token states over
- * its attention mask, L2-normalised. A batch's rows are padded to its longest text; the padding
- * follows a text's tokens and is left out, so a vector does not depend on what it was batched with.
+ * Sentence-transformers' pooling for all-MiniLM-L6-v2: the mean of a text's token states over its
+ * attention mask, L2-normalised. A batch's rows are padded to its longest text; the padding follows
+ * a text's tokens and is left out, so a vector does not depend on what it was batched with.
  */
 final class MeanPooling {
 

@@ -1,22 +1,25 @@
 package io.ragstream.embed;
 
 import io.ragstream.chunk.DocumentUpdate;
+
+import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Groups document updates until they hold {@code batchSize} chunks to embed, or the first of
- * them has waited {@code linger}. The buffer is emitted before every checkpoint barrier, so it
- * never needs to be part of a checkpoint and no chunk is lost on failure. Updates keep their order.
+ * Groups document updates until they hold {@code batchSize} chunks to embed, or the first of them
+ * has waited {@code linger}. The buffer is emitted before every checkpoint barrier, so it never
+ * needs to be part of a checkpoint and no chunk is lost on failure. Updates keep their order.
  */
 public final class MicroBatchOperator extends AbstractStreamOperator<EmbeddingBatch>
-        implements OneInputStreamOperator<DocumentUpdate, EmbeddingBatch>, ProcessingTimeCallback, BoundedOneInput {
+        implements OneInputStreamOperator<DocumentUpdate, EmbeddingBatch>,
+                ProcessingTimeCallback,
+                BoundedOneInput {
     private static final long serialVersionUID = 1L;
 
     private final int batchSize;

@@ -3,6 +3,7 @@ package io.ragstream.embed;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
+
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Map;
@@ -10,9 +11,9 @@ import java.util.Objects;
 
 /**
  * The model's word-piece tokenizer, twice: once as the model reads a text ({@code [CLS]} pieces
- * {@code [SEP]}, truncated to {@code maxTokens}, not padded), once for counting (pieces only,
- * never truncated). The {@code tokenizer.json} shipped with the model truncates and pads to 128
- * tokens; both are overridden here.
+ * {@code [SEP]}, truncated to {@code maxTokens}, not padded), once for counting (pieces only, never
+ * truncated). The {@code tokenizer.json} shipped with the model truncates and pads to 128 tokens;
+ * both are overridden here.
  *
  * <p>Thread-safe (DJL's tokenizer is); {@link #close()} must not run while it is in use, which
  * {@link OnnxModel}'s lock sees to.
@@ -21,6 +22,7 @@ final class MiniLmTokenizer implements AutoCloseable {
 
     /** [CLS] pieces [SEP], truncated to maxTokens, not padded. */
     private final HuggingFaceTokenizer reader;
+
     /** Pieces only, never truncated: for counting. */
     private final HuggingFaceTokenizer counter;
 
@@ -32,26 +34,41 @@ final class MiniLmTokenizer implements AutoCloseable {
     /**
      * Both tokenizers from {@code tokenizer.json}'s bytes.
      *
-     * @throws IllegalStateException when the definition cannot be read or DJL's native library not loaded
+     * @throws IllegalStateException when the definition cannot be read or DJL's native library not
+     *     loaded
      */
     static MiniLmTokenizer create(byte[] tokenizerJson, int maxTokens) {
-        HuggingFaceTokenizer reader = newTokenizer(tokenizerJson, Map.of(
-                "padding", "false",
-                "truncation", "true",
-                "maxLength", Integer.toString(maxTokens),
-                "modelMaxLength", Integer.toString(OnnxMiniLmEmbedder.MODEL_MAX_POSITIONS)));
+        HuggingFaceTokenizer reader =
+                newTokenizer(
+                        tokenizerJson,
+                        Map.of(
+                                "padding",
+                                "false",
+                                "truncation",
+                                "true",
+                                "maxLength",
+                                Integer.toString(maxTokens),
+                                "modelMaxLength",
+                                Integer.toString(OnnxMiniLmEmbedder.MODEL_MAX_POSITIONS)));
         try {
-            return new MiniLmTokenizer(reader, newTokenizer(tokenizerJson, Map.of(
-                    "padding", "false",
-                    "truncation", "false",
-                    "addSpecialTokens", "false")));
+            return new MiniLmTokenizer(
+                    reader,
+                    newTokenizer(
+                            tokenizerJson,
+                            Map.of(
+                                    "padding", "false",
+                                    "truncation", "false",
+                                    "addSpecialTokens", "false")));
         } catch (RuntimeException | Error e) {
             reader.close();
             throw e;
         }
     }
 
-    /** The token ids the model reads for {@code text}: {@code [CLS]}, its pieces, {@code [SEP]}, at most maxTokens. */
+    /**
+     * The token ids the model reads for {@code text}: {@code [CLS]}, its pieces, {@code [SEP]}, at
+     * most maxTokens.
+     */
     long[] ids(String text) {
         return reader.encode(text).getIds();
     }
@@ -62,9 +79,9 @@ final class MiniLmTokenizer implements AutoCloseable {
     }
 
     /**
-     * Where each word piece of {@code text} ends, as an index into {@code text}, in order
-     * (without special tokens and without truncation). Word pieces never cross whitespace, so the
-     * pieces of a part of the text that begins and ends at whitespace are those ending inside it.
+     * Where each word piece of {@code text} ends, as an index into {@code text}, in order (without
+     * special tokens and without truncation). Word pieces never cross whitespace, so the pieces of
+     * a part of the text that begins and ends at whitespace are those ending inside it.
      */
     int[] tokenEnds(String text) {
         CharSpan[] spans = encodeForCounting(text).getCharTokenSpans();
@@ -87,15 +104,17 @@ final class MiniLmTokenizer implements AutoCloseable {
     }
 
     /**
-     * {@code text} with each unpaired surrogate replaced by U+FFFD, one char for one. The
-     * tokenizer would receive it as three U+FFFD (its bytes decoded one by one) and count code
-     * points that the text does not have.
+     * {@code text} with each unpaired surrogate replaced by U+FFFD, one char for one. The tokenizer
+     * would receive it as three U+FFFD (its bytes decoded one by one) and count code points that
+     * the text does not have.
      */
     static String withoutLoneSurrogates(String text) {
         char[] chars = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+            if (Character.isHighSurrogate(c)
+                    && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
                 chars = chars == null ? text.toCharArray() : chars;
@@ -121,14 +140,15 @@ final class MiniLmTokenizer implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("Cannot read the tokenizer: " + e.getMessage(), e);
         } catch (UnsatisfiedLinkError e) {
-            String hint = String.valueOf(e.getMessage()).contains("another classloader")
-                    ? ". The DJL tokenizers library is already loaded by another class"
-                            + " loader in this JVM (e.g. an earlier Flink job on this"
-                            + " TaskManager): put the ai.djl jars in Flink's lib/ so that one"
-                            + " class loader loads them."
-                    : "";
-            throw new IllegalStateException("Cannot load the DJL tokenizers native library: "
-                    + e.getMessage() + hint, e);
+            String hint =
+                    String.valueOf(e.getMessage()).contains("another classloader")
+                            ? ". The DJL tokenizers library is already loaded by another class"
+                                    + " loader in this JVM (e.g. an earlier Flink job on this"
+                                    + " TaskManager): put the ai.djl jars in Flink's lib/ so that one"
+                                    + " class loader loads them."
+                            : "";
+            throw new IllegalStateException(
+                    "Cannot load the DJL tokenizers native library: " + e.getMessage() + hint, e);
         } finally {
             thread.setContextClassLoader(context);
         }

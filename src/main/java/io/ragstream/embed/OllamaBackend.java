@@ -3,6 +3,7 @@ package io.ragstream.embed;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -28,18 +29,18 @@ import java.util.concurrent.CompletableFuture;
  * than Ollama's 5 minutes so that a pause in the stream does not unload the model.
  *
  * <p>Vectors are checked and of unit norm as {@link VectorChecks} describes (Ollama's {@code
- * /api/embed} L2-normalises them itself, so they pass as it gives them): as many as inputs, each
- * of {@link #dimension()} finite values (vectors that all have another length mean the endpoint
- * serves another model: MISCONFIGURED, not the input's fault). A sloppy server's {@code NaN} literal is parsed and
- * rejected as NaN (PERMANENT), and so are Ollama's own answers to a NaN vector: a 400 {@code "embedding contains NaN or Inf values"}
- * (recent versions) or a 500 {@code "json: unsupported value: NaN"} (older ones). One bad text
- * fails its whole batch: Ollama answers all or nothing. The
- * other failures are classified as {@link HttpFailures} describes; Ollama's errors come as {@code
- * {"error": ".."}} and their text is in the exception message.
+ * /api/embed} L2-normalises them itself, so they pass as it gives them): as many as inputs, each of
+ * {@link #dimension()} finite values (vectors that all have another length mean the endpoint serves
+ * another model: MISCONFIGURED, not the input's fault). A sloppy server's {@code NaN} literal is
+ * parsed and rejected as NaN (PERMANENT), and so are Ollama's own answers to a NaN vector: a 400
+ * {@code "embedding contains NaN or Inf values"} (recent versions) or a 500 {@code "json:
+ * unsupported value: NaN"} (older ones). One bad text fails its whole batch: Ollama answers all or
+ * nothing. The other failures are classified as {@link HttpFailures} describes; Ollama's errors
+ * come as {@code {"error": ".."}} and their text is in the exception message.
  *
  * <p>Thread safety: any number of threads may call {@link #embed} at once; each call is one
- * request, and Ollama runs at most {@code OLLAMA_NUM_PARALLEL} of them at a time (the pool's
- * {@code max-concurrency} for this endpoint), queueing the rest.
+ * request, and Ollama runs at most {@code OLLAMA_NUM_PARALLEL} of them at a time (the pool's {@code
+ * max-concurrency} for this endpoint), queueing the rest.
  */
 public final class OllamaBackend extends HttpBackend {
 
@@ -56,7 +57,10 @@ public final class OllamaBackend extends HttpBackend {
         this.keepAlive = keepAlive;
     }
 
-    /** {@code url}: Ollama's base URL, e.g. {@code http://gpu-1:11434} (an {@code /api} or {@code /api/embed} suffix is accepted). */
+    /**
+     * {@code url}: Ollama's base URL, e.g. {@code http://gpu-1:11434} (an {@code /api} or {@code
+     * /api/embed} suffix is accepted).
+     */
     public static Builder builder(String url) {
         return new Builder(url);
     }
@@ -66,7 +70,8 @@ public final class OllamaBackend extends HttpBackend {
         if (path.endsWith("/api/embed")) {
             return base;
         }
-        return EndpointUrls.withPath(base, path.endsWith("/api") ? path + "/embed" : path + "/api/embed");
+        return EndpointUrls.withPath(
+                base, path.endsWith("/api") ? path + "/embed" : path + "/api/embed");
     }
 
     public String keepAlive() {
@@ -85,15 +90,21 @@ public final class OllamaBackend extends HttpBackend {
         batch.forEach(input::add);
         body.put("truncate", truncate);
         body.put("keep_alive", keepAlive);
-        return post(embedUri, body, Map.of()).thenApply(response -> vectors(response, batch.size()));
+        return post(embedUri, body, Map.of())
+                .thenApply(response -> vectors(response, batch.size()));
     }
 
     private List<float[]> vectors(HttpResponse<byte[]> response, int expected) {
-        JsonNode embeddings = answerArray(response, "embeddings", expected, "is this an Ollama /api/embed endpoint?");
+        JsonNode embeddings =
+                answerArray(
+                        response, "embeddings", expected, "is this an Ollama /api/embed endpoint?");
         int[] lengths = new int[expected];
         for (int i = 0; i < expected; i++) {
             JsonNode vector = embeddings.get(i);
-            lengths[i] = vector != null && vector.isArray() ? vector.size() : settings.dimension(); // else: vector() says why
+            lengths[i] =
+                    vector != null && vector.isArray()
+                            ? vector.size()
+                            : settings.dimension(); // else: vector() says why
         }
         VectorChecks checks = VectorChecks.of(response, settings.dimension(), who);
         checks.dimensions(lengths);
@@ -106,7 +117,13 @@ public final class OllamaBackend extends HttpBackend {
 
     @Override
     public String toString() {
-        return "OllamaBackend{" + describe() + ", keepAlive=" + keepAlive + ", truncate=" + truncate + "}";
+        return "OllamaBackend{"
+                + describe()
+                + ", keepAlive="
+                + keepAlive
+                + ", truncate="
+                + truncate
+                + "}";
     }
 
     public static final class Builder extends HttpBackend.Builder<Builder> {
@@ -122,13 +139,18 @@ public final class OllamaBackend extends HttpBackend {
             return this;
         }
 
-        /** Whether Ollama cuts texts longer than the model's context (default true) or rejects them. */
+        /**
+         * Whether Ollama cuts texts longer than the model's context (default true) or rejects them.
+         */
         public Builder truncate(boolean truncate) {
             this.truncate = truncate;
             return this;
         }
 
-        /** How long Ollama keeps the model loaded after a request, a Go duration (default {@value OllamaBackend#DEFAULT_KEEP_ALIVE}). */
+        /**
+         * How long Ollama keeps the model loaded after a request, a Go duration (default {@value
+         * OllamaBackend#DEFAULT_KEEP_ALIVE}).
+         */
         public Builder keepAlive(String keepAlive) {
             this.keepAlive = keepAlive;
             return this;
@@ -137,7 +159,8 @@ public final class OllamaBackend extends HttpBackend {
         public OllamaBackend build() {
             Settings settings = settings();
             if (keepAlive == null || keepAlive.isBlank()) {
-                throw new IllegalArgumentException("keepAlive must be a duration such as 30m, not '" + keepAlive + "'");
+                throw new IllegalArgumentException(
+                        "keepAlive must be a duration such as 30m, not '" + keepAlive + "'");
             }
             return new OllamaBackend(settings, truncate, keepAlive.strip());
         }

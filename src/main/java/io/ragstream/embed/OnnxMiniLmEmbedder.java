@@ -7,30 +7,29 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The in-process embedding backend: all-MiniLM-L6-v2 (384 dimensions) on ONNX Runtime, no server.
  *
- * <p>The model and its tokenizer come from the classpath, from the Maven artifact
- * {@value #MODEL_ARTIFACT} ({@value #MODEL_RESOURCE}, fp32, and {@value #TOKENIZER_RESOURCE}).
- * It computes what sentence-transformers computes for this model: word pieces with {@code [CLS]}
- * and {@code [SEP]}, truncated to {@link #maxTokens()} (256) tokens ({@link MiniLmTokenizer}),
- * mean pooling over the attention mask and L2 normalisation ({@link MeanPooling}). Texts are
- * run in sub-batches of similar length ({@link OnnxModel}); padding is masked out, so a text
- * gets the same vector whatever it is batched with.
+ * <p>The model and its tokenizer come from the classpath, from the Maven artifact {@value
+ * #MODEL_ARTIFACT} ({@value #MODEL_RESOURCE}, fp32, and {@value #TOKENIZER_RESOURCE}). It computes
+ * what sentence-transformers computes for this model: word pieces with {@code [CLS]} and {@code
+ * [SEP]}, truncated to {@link #maxTokens()} (256) tokens ({@link MiniLmTokenizer}), mean pooling
+ * over the attention mask and L2 normalisation ({@link MeanPooling}). Texts are run in sub-batches
+ * of similar length ({@link OnnxModel}); padding is masked out, so a text gets the same vector
+ * whatever it is batched with.
  *
- * <p>Thread safety: an instance may be shared by any number of threads; concurrent
- * {@link #embed} calls run concurrently on the one ONNX Runtime session and share its intra-op
- * thread pool. {@link #close()} waits for calls in progress.
+ * <p>Thread safety: an instance may be shared by any number of threads; concurrent {@link #embed}
+ * calls run concurrently on the one ONNX Runtime session and share its intra-op thread pool. {@link
+ * #close()} waits for calls in progress.
  *
  * <p>Sharing: {@link #shared()} hands out handles to one model per JVM (per class loader, per
  * {@link OnnxModelOptions}; see {@link OnnxModelRegistry}), so that the parallel subtasks of a
  * Flink TaskManager load the 90 MB model once. Each handle must be closed once; the model is
- * released when the last handle is closed, and the next {@link #shared()} loads it again.
- * {@link #create()} gives a private model.
+ * released when the last handle is closed, and the next {@link #shared()} loads it again. {@link
+ * #create()} gives a private model.
  *
- * <p>Native code: ONNX Runtime extracts its library to a temporary directory on first use. The
- * DJL tokenizer library is extracted to {@code ~/.djl.ai/tokenizers} (override with the system
- * property or environment variable {@code ENGINE_CACHE_DIR} or {@code DJL_CACHE_DIR}), and the JVM
- * lets only one class loader load it: on a Flink session cluster, put the DJL jars in Flink's
- * {@code lib/} when several jobs (or resubmissions of one job) use this backend on the same
- * TaskManager.
+ * <p>Native code: ONNX Runtime extracts its library to a temporary directory on first use. The DJL
+ * tokenizer library is extracted to {@code ~/.djl.ai/tokenizers} (override with the system property
+ * or environment variable {@code ENGINE_CACHE_DIR} or {@code DJL_CACHE_DIR}), and the JVM lets only
+ * one class loader load it: on a Flink session cluster, put the DJL jars in Flink's {@code lib/}
+ * when several jobs (or resubmissions of one job) use this backend on the same TaskManager.
  */
 public final class OnnxMiniLmEmbedder implements Embedder {
 
@@ -85,7 +84,10 @@ public final class OnnxMiniLmEmbedder implements Embedder {
         return new OnnxMiniLmEmbedder(OnnxModelLoader.load(options), false);
     }
 
-    /** A handle to this JVM's shared model with {@link OnnxModelOptions#defaults()}; close it when done. */
+    /**
+     * A handle to this JVM's shared model with {@link OnnxModelOptions#defaults()}; close it when
+     * done.
+     */
     public static OnnxMiniLmEmbedder shared() {
         return shared(OnnxModelOptions.defaults());
     }
@@ -114,9 +116,9 @@ public final class OnnxMiniLmEmbedder implements Embedder {
     }
 
     /**
-     * Word pieces of a text that the model reads whole: {@code maxTokens() - 2} (254), since
-     * {@code [CLS]} and {@code [SEP]} take two. A text with {@code countTokens(text) <=
-     * maxTextTokens()} is not truncated.
+     * Word pieces of a text that the model reads whole: {@code maxTokens() - 2} (254), since {@code
+     * [CLS]} and {@code [SEP]} take two. A text with {@code countTokens(text) <= maxTextTokens()}
+     * is not truncated.
      */
     public int maxTextTokens() {
         return maxTokens() - SPECIAL_TOKENS;
@@ -130,9 +132,9 @@ public final class OnnxMiniLmEmbedder implements Embedder {
     }
 
     /**
-     * Where each word piece of {@code text} ends, as an index into {@code text}, in order
-     * (without special tokens and without truncation). Word pieces never cross whitespace, so the
-     * pieces of a part of the text that begins and ends at whitespace are those ending inside it.
+     * Where each word piece of {@code text} ends, as an index into {@code text}, in order (without
+     * special tokens and without truncation). Word pieces never cross whitespace, so the pieces of
+     * a part of the text that begins and ends at whitespace are those ending inside it.
      */
     public int[] tokenEnds(String text) {
         Objects.requireNonNull(text, "text");
@@ -156,8 +158,8 @@ public final class OnnxMiniLmEmbedder implements Embedder {
 
     /**
      * Embeds the texts: one unit-norm vector of 384 floats per text, in the same order. Texts
-     * longer than {@link #maxTokens()} tokens are truncated. An empty or blank text gets the
-     * vector of {@code [CLS] [SEP]}, as in sentence-transformers.
+     * longer than {@link #maxTokens()} tokens are truncated. An empty or blank text gets the vector
+     * of {@code [CLS] [SEP]}, as in sentence-transformers.
      *
      * @throws IllegalArgumentException when a text is null
      * @throws IllegalStateException when this handle is closed or ONNX Runtime fails
@@ -187,8 +189,11 @@ public final class OnnxMiniLmEmbedder implements Embedder {
 
     @Override
     public String toString() {
-        return "OnnxMiniLmEmbedder{" + model.options() + (shared ? ", shared" : "")
-                + (closed.get() ? ", closed" : "") + "}";
+        return "OnnxMiniLmEmbedder{"
+                + model.options()
+                + (shared ? ", shared" : "")
+                + (closed.get() ? ", closed" : "")
+                + "}";
     }
 
     private void ensureOpen() {

@@ -5,6 +5,9 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
@@ -14,21 +17,19 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * One loaded model ({@link OnnxModelLoader}): its ONNX Runtime session and its tokenizer, and how
- * a list of texts runs through them. {@link OnnxMiniLmEmbedder} hands out handles to it.
+ * One loaded model ({@link OnnxModelLoader}): its ONNX Runtime session and its tokenizer, and how a
+ * list of texts runs through them. {@link OnnxMiniLmEmbedder} hands out handles to it.
  *
  * <p>Batching: one {@link #embed} call tokenizes every text, sorts the texts by token length so
  * that texts of similar length share a sub-batch (little padding), runs sub-batches of at most
  * {@link OnnxModelOptions#maxBatchSize()} texts, pools each text's states ({@link MeanPooling}),
  * and returns the vectors in the caller's order.
  *
- * <p>Thread safety: any number of threads may call {@link #embed}, {@link #countTokens} and
- * {@link #tokenEnds} at once (the session's {@code run} is thread-safe, and they share its
- * intra-op thread pool); {@link #close()} waits for the calls in progress, and later calls fail.
+ * <p>Thread safety: any number of threads may call {@link #embed}, {@link #countTokens} and {@link
+ * #tokenEnds} at once (the session's {@code run} is thread-safe, and they share its intra-op thread
+ * pool); {@link #close()} waits for the calls in progress, and later calls fail.
  */
 final class OnnxModel {
 
@@ -46,13 +47,19 @@ final class OnnxModel {
     private final OrtSession session;
     private final boolean takesTokenTypeIds;
     private final MiniLmTokenizer tokenizer;
+
     /** Calls hold the read lock, close the write lock. */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
     /** Guarded by {@code lock}. */
     private boolean closed;
 
-    OnnxModel(OnnxModelOptions options, OrtEnvironment env, OrtSession.SessionOptions sessionOptions,
-            OrtSession session, MiniLmTokenizer tokenizer) {
+    OnnxModel(
+            OnnxModelOptions options,
+            OrtEnvironment env,
+            OrtSession.SessionOptions sessionOptions,
+            OrtSession session,
+            MiniLmTokenizer tokenizer) {
         this.options = options;
         this.env = env;
         this.sessionOptions = sessionOptions;
@@ -126,7 +133,7 @@ final class OnnxModel {
         for (int r = 0; r < size; r++) {
             length = Math.max(length, ids[rows[r]].length);
         }
-        long[] inputIds = new long[size * length];       // padded with [PAD] = 0
+        long[] inputIds = new long[size * length]; // padded with [PAD] = 0
         long[] attentionMask = new long[size * length];
         for (int r = 0; r < size; r++) {
             long[] row = ids[rows[r]];
@@ -138,30 +145,58 @@ final class OnnxModel {
         Map<String, OnnxTensor> inputs = new HashMap<>(4);
         try {
             inputs.put(INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds), shape));
-            inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask), shape));
+            inputs.put(
+                    ATTENTION_MASK,
+                    OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask), shape));
             if (takesTokenTypeIds) {
-                inputs.put(TOKEN_TYPE_IDS,
-                        OnnxTensor.createTensor(env, LongBuffer.wrap(new long[size * length]), shape));
+                inputs.put(
+                        TOKEN_TYPE_IDS,
+                        OnnxTensor.createTensor(
+                                env, LongBuffer.wrap(new long[size * length]), shape));
             }
             try (OrtSession.Result result = session.run(inputs, Set.of(LAST_HIDDEN_STATE))) {
-                OnnxValue value = result.get(LAST_HIDDEN_STATE).orElseThrow(() ->
-                        new IllegalStateException("No " + LAST_HIDDEN_STATE + " returned"));
+                OnnxValue value =
+                        result.get(LAST_HIDDEN_STATE)
+                                .orElseThrow(
+                                        () ->
+                                                new IllegalStateException(
+                                                        "No " + LAST_HIDDEN_STATE + " returned"));
                 OnnxTensor hidden = (OnnxTensor) value;
                 long[] outShape = hidden.getInfo().getShape();
                 if (!Arrays.equals(outShape, new long[] {size, length, DIMENSION})) {
-                    throw new IllegalStateException("The model returned " + LAST_HIDDEN_STATE
-                            + " of shape " + Arrays.toString(outShape) + ", expected ["
-                            + size + ", " + length + ", " + DIMENSION + "]");
+                    throw new IllegalStateException(
+                            "The model returned "
+                                    + LAST_HIDDEN_STATE
+                                    + " of shape "
+                                    + Arrays.toString(outShape)
+                                    + ", expected ["
+                                    + size
+                                    + ", "
+                                    + length
+                                    + ", "
+                                    + DIMENSION
+                                    + "]");
                 }
                 FloatBuffer states = hidden.getFloatBuffer();
                 for (int r = 0; r < size; r++) {
-                    vectors[rows[r]] = MeanPooling.pool(
-                            states, r * length * DIMENSION, ids[rows[r]].length, DIMENSION, rows[r]);
+                    vectors[rows[r]] =
+                            MeanPooling.pool(
+                                    states,
+                                    r * length * DIMENSION,
+                                    ids[rows[r]].length,
+                                    DIMENSION,
+                                    rows[r]);
                 }
             }
         } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed on a batch of " + size
-                    + " texts of up to " + length + " tokens: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "ONNX Runtime failed on a batch of "
+                            + size
+                            + " texts of up to "
+                            + length
+                            + " tokens: "
+                            + e.getMessage(),
+                    e);
         } finally {
             for (OnnxTensor tensor : inputs.values()) {
                 tensor.close();

@@ -4,13 +4,14 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
 import java.net.URLConnection;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Loads an {@link OnnxModel}: the model and its tokenizer from the classpath (the Maven artifact
@@ -24,8 +25,8 @@ final class OnnxModelLoader {
     private OnnxModelLoader() {}
 
     /**
-     * @throws IllegalStateException naming the resource and the artifact when a resource is
-     *     missing or unreadable, or when ONNX Runtime or the tokenizer cannot load it
+     * @throws IllegalStateException naming the resource and the artifact when a resource is missing
+     *     or unreadable, or when ONNX Runtime or the tokenizer cannot load it
      */
     static OnnxModel load(OnnxModelOptions options) {
         long start = System.nanoTime();
@@ -51,9 +52,13 @@ final class OnnxModelLoader {
             checkSignature(session, options.modelResource());
 
             OnnxModel model = new OnnxModel(options, env, sessionOptions, session, tokenizer);
-            LOG.info("Loaded {} from {} ({} MB) in {} ms, {} intra-op threads",
-                    options.modelName(), modelUrl, modelBytes.length >> 20,
-                    (System.nanoTime() - start) / 1_000_000, options.intraOpThreads());
+            LOG.info(
+                    "Loaded {} from {} ({} MB) in {} ms, {} intra-op threads",
+                    options.modelName(),
+                    modelUrl,
+                    modelBytes.length >> 20,
+                    (System.nanoTime() - start) / 1_000_000,
+                    options.intraOpThreads());
             return model;
         } catch (OrtException | RuntimeException | Error e) {
             closeQuietly(session, sessionOptions, tokenizer);
@@ -63,9 +68,14 @@ final class OnnxModelLoader {
             if (e instanceof Error error && !(e instanceof LinkageError)) {
                 throw error;
             }
-            throw new IllegalStateException("Cannot load the ONNX model "
-                    + options.modelResource() + " (" + options.modelName()
-                    + ") with ONNX Runtime: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot load the ONNX model "
+                            + options.modelResource()
+                            + " ("
+                            + options.modelName()
+                            + ") with ONNX Runtime: "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -74,14 +84,21 @@ final class OnnxModelLoader {
         if (url == null) {
             ClassLoader context = Thread.currentThread().getContextClassLoader();
             if (context != null) {
-                url = context.getResource(resource.startsWith("/") ? resource.substring(1) : resource);
+                url =
+                        context.getResource(
+                                resource.startsWith("/") ? resource.substring(1) : resource);
             }
         }
         if (url == null) {
-            throw new IllegalStateException("The " + what + " resource " + resource
-                    + " is not on the classpath. It ships in the Maven artifact "
-                    + OnnxMiniLmEmbedder.MODEL_ARTIFACT + " (a dependency of ragstream; a shaded job jar "
-                    + "includes it only when built with -Dwith-model).");
+            throw new IllegalStateException(
+                    "The "
+                            + what
+                            + " resource "
+                            + resource
+                            + " is not on the classpath. It ships in the Maven artifact "
+                            + OnnxMiniLmEmbedder.MODEL_ARTIFACT
+                            + " (a dependency of ragstream; a shaded job jar "
+                            + "includes it only when built with -Dwith-model).");
         }
         return url;
     }
@@ -100,34 +117,63 @@ final class OnnxModelLoader {
                     if (read == size && in.read() == -1) {
                         return bytes;
                     }
-                    throw new IOException("expected " + size + " bytes, read " + read
-                            + (read == size ? " and more" : ""));
+                    throw new IOException(
+                            "expected "
+                                    + size
+                                    + " bytes, read "
+                                    + read
+                                    + (read == size ? " and more" : ""));
                 }
                 return in.readAllBytes();
             }
         } catch (IOException e) {
-            throw new IllegalStateException("Cannot read " + resource + " from " + url + " ("
-                    + OnnxMiniLmEmbedder.MODEL_ARTIFACT + "): " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot read "
+                            + resource
+                            + " from "
+                            + url
+                            + " ("
+                            + OnnxMiniLmEmbedder.MODEL_ARTIFACT
+                            + "): "
+                            + e.getMessage(),
+                    e);
         }
     }
 
     private static void checkSignature(OrtSession session, String resource) throws OrtException {
         Set<String> inputs = session.getInputNames();
         if (!inputs.contains(OnnxModel.INPUT_IDS) || !inputs.contains(OnnxModel.ATTENTION_MASK)) {
-            throw new IllegalStateException("The model " + resource + " takes inputs " + inputs
-                    + ", expected " + OnnxModel.INPUT_IDS + " and " + OnnxModel.ATTENTION_MASK);
+            throw new IllegalStateException(
+                    "The model "
+                            + resource
+                            + " takes inputs "
+                            + inputs
+                            + ", expected "
+                            + OnnxModel.INPUT_IDS
+                            + " and "
+                            + OnnxModel.ATTENTION_MASK);
         }
         var output = session.getOutputInfo().get(OnnxModel.LAST_HIDDEN_STATE);
-        if (output == null || !(output.getInfo() instanceof TensorInfo info)
-                || info.getShape().length != 3 || info.getShape()[2] != OnnxMiniLmEmbedder.DIMENSION) {
-            throw new IllegalStateException("The model " + resource + " has outputs "
-                    + session.getOutputInfo().values() + ", expected " + OnnxModel.LAST_HIDDEN_STATE
-                    + " [batch, tokens, " + OnnxMiniLmEmbedder.DIMENSION + "]");
+        if (output == null
+                || !(output.getInfo() instanceof TensorInfo info)
+                || info.getShape().length != 3
+                || info.getShape()[2] != OnnxMiniLmEmbedder.DIMENSION) {
+            throw new IllegalStateException(
+                    "The model "
+                            + resource
+                            + " has outputs "
+                            + session.getOutputInfo().values()
+                            + ", expected "
+                            + OnnxModel.LAST_HIDDEN_STATE
+                            + " [batch, tokens, "
+                            + OnnxMiniLmEmbedder.DIMENSION
+                            + "]");
         }
     }
 
     /** Closes what was opened, any of it null; a failing session close is logged, not thrown. */
-    static void closeQuietly(OrtSession session, OrtSession.SessionOptions options, MiniLmTokenizer tokenizer) {
+    static void closeQuietly(
+            OrtSession session, OrtSession.SessionOptions options, MiniLmTokenizer tokenizer) {
         if (session != null) {
             try {
                 session.close();

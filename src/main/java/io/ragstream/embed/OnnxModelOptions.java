@@ -3,16 +3,18 @@ package io.ragstream.embed;
 import java.util.Objects;
 
 /**
- * How the in-process model ({@link OnnxMiniLmEmbedder}) is loaded and run. Equal options share
- * one loaded model in a JVM ({@link OnnxMiniLmEmbedder#shared(OnnxModelOptions)}).
+ * How the in-process model ({@link OnnxMiniLmEmbedder}) is loaded and run. Equal options share one
+ * loaded model in a JVM ({@link OnnxMiniLmEmbedder#shared(OnnxModelOptions)}).
  *
  * @param modelName name recorded with the vectors; change it with the model file
  * @param modelResource classpath resource of the ONNX model
  * @param tokenizerResource classpath resource of the HuggingFace {@code tokenizer.json}
  * @param intraOpThreads ONNX Runtime intra-op threads (default: available processors)
- * @param maxBatchSize most texts in one ONNX Runtime call (default {@value OnnxMiniLmEmbedder#DEFAULT_MAX_BATCH_SIZE})
- * @param maxTokens tokens per text, special tokens included, longer texts are truncated
- *     (default {@value OnnxMiniLmEmbedder#DEFAULT_MAX_TOKENS}, at most {@value OnnxMiniLmEmbedder#MODEL_MAX_POSITIONS})
+ * @param maxBatchSize most texts in one ONNX Runtime call (default {@value
+ *     OnnxMiniLmEmbedder#DEFAULT_MAX_BATCH_SIZE})
+ * @param maxTokens tokens per text, special tokens included, longer texts are truncated (default
+ *     {@value OnnxMiniLmEmbedder#DEFAULT_MAX_TOKENS}, at most {@value
+ *     OnnxMiniLmEmbedder#MODEL_MAX_POSITIONS})
  */
 public record OnnxModelOptions(
         String modelName,
@@ -27,14 +29,22 @@ public record OnnxModelOptions(
         Objects.requireNonNull(modelResource, "modelResource");
         Objects.requireNonNull(tokenizerResource, "tokenizerResource");
         if (intraOpThreads < 1) {
-            throw new IllegalArgumentException("intraOpThreads must be at least 1, got " + intraOpThreads);
+            throw new IllegalArgumentException(
+                    "intraOpThreads must be at least 1, got " + intraOpThreads);
         }
         if (maxBatchSize < 1) {
-            throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
+            throw new IllegalArgumentException(
+                    "maxBatchSize must be at least 1, got " + maxBatchSize);
         }
-        if (maxTokens <= OnnxMiniLmEmbedder.SPECIAL_TOKENS || maxTokens > OnnxMiniLmEmbedder.MODEL_MAX_POSITIONS) {
-            throw new IllegalArgumentException("maxTokens must be between " + (OnnxMiniLmEmbedder.SPECIAL_TOKENS + 1)
-                    + " and " + OnnxMiniLmEmbedder.MODEL_MAX_POSITIONS + ", got " + maxTokens);
+        if (maxTokens <= OnnxMiniLmEmbedder.SPECIAL_TOKENS
+                || maxTokens > OnnxMiniLmEmbedder.MODEL_MAX_POSITIONS) {
+            throw new IllegalArgumentException(
+                    "maxTokens must be between "
+                            + (OnnxMiniLmEmbedder.SPECIAL_TOKENS + 1)
+                            + " and "
+                            + OnnxMiniLmEmbedder.MODEL_MAX_POSITIONS
+                            + ", got "
+                            + maxTokens);
         }
     }
 
@@ -88,7 +98,12 @@ public record OnnxModelOptions(
 
         public OnnxModelOptions build() {
             return new OnnxModelOptions(
-                    modelName, modelResource, tokenizerResource, intraOpThreads, maxBatchSize, maxTokens);
+                    modelName,
+                    modelResource,
+                    tokenizerResource,
+                    intraOpThreads,
+                    maxBatchSize,
+                    maxTokens);
         }
     }
 }

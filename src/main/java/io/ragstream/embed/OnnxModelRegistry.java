@@ -13,8 +13,8 @@ import java.util.function.Function;
  * class loader serves a JVM's handles ({@link OnnxMiniLmEmbedder#shared}), so that the parallel
  * subtasks of a Flink TaskManager load the 90 MB model once.
  *
- * <p>Thread-safe. A model is loaded while the registry is locked (a second user of the same
- * options waits for it rather than loading another), and closed outside the lock.
+ * <p>Thread-safe. A model is loaded while the registry is locked (a second user of the same options
+ * waits for it rather than loading another), and closed outside the lock.
  *
  * @param <M> the loaded model
  */
@@ -22,6 +22,7 @@ final class OnnxModelRegistry<M> {
 
     private final Function<OnnxModelOptions, M> load;
     private final Consumer<M> close;
+
     /** Guarded by {@code this}. */
     private final Map<OnnxModelOptions, Entry<M>> models = new HashMap<>();
 
@@ -54,12 +55,16 @@ final class OnnxModelRegistry<M> {
         return entry.model;
     }
 
-    /** One user less of {@code model}, which {@link #acquire} gave for {@code options}; the last one closes it. */
+    /**
+     * One user less of {@code model}, which {@link #acquire} gave for {@code options}; the last one
+     * closes it.
+     */
     void release(OnnxModelOptions options, M model) {
         synchronized (this) {
             Entry<M> entry = models.get(options);
             if (entry == null || entry.model != model) {
-                throw new IllegalStateException("the model for " + options + " is not held in this registry");
+                throw new IllegalStateException(
+                        "the model for " + options + " is not held in this registry");
             }
             if (--entry.references > 0) {
                 return;

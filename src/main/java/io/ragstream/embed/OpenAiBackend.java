@@ -3,6 +3,9 @@ package io.ragstream.embed;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -17,8 +20,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * An OpenAI-compatible embeddings endpoint (OpenAI itself, vLLM, Hugging Face TEI, LiteLLM,
@@ -29,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * {"model": "text-embedding-3-small", "input": ["text 1", "text 2"], "encoding_format": "base64"}
  * }</pre>
  *
- * answered with {@code {"object": "list", "data": [{"object": "embedding", "index": 0,
- * "embedding": ..}, ..], ..}}. The vectors are put in input order by their {@code index}, not by
- * their place in {@code data}.
+ * answered with {@code {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding":
+ * ..}, ..], ..}}. The vectors are put in input order by their {@code index}, not by their place in
+ * {@code data}.
  *
  * <p>URL: {@code http://host:8000} and {@code http://host:8000/v1} both mean {@code
  * http://host:8000/v1/embeddings}; a URL whose path already ends in {@code /embeddings} is used as
@@ -39,9 +40,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Encoding: {@code base64} by default, the float32 values little-endian, a quarter of the JSON
  * size and exact. A server that rejects it (a 400 or 422 whose error mentions {@code
- * encoding_format} or base64) gets the same request again with {@code float}, and this backend
- * asks for floats from then on ({@link #encodingFormat()}). A server that ignores the parameter
- * and sends arrays of numbers anyway is understood too: each {@code embedding} is read by its JSON
+ * encoding_format} or base64) gets the same request again with {@code float}, and this backend asks
+ * for floats from then on ({@link #encodingFormat()}). A server that ignores the parameter and
+ * sends arrays of numbers anyway is understood too: each {@code embedding} is read by its JSON
  * type.
  *
  * <p>API key: sent as {@code Authorization: Bearer <key>} when one is configured, read from the
@@ -50,12 +51,12 @@ import org.slf4j.LoggerFactory;
  * keyless local servers are common). The key appears in no log, exception or {@link #toString()}.
  *
  * <p>Vectors are checked and of unit norm as {@link VectorChecks} describes (OpenAI's are unit
- * length already and pass as it gives them; a server's that are not are scaled): as many as
- * inputs, each index once, each of {@link #dimension()} finite values (all of another length:
+ * length already and pass as it gives them; a server's that are not are scaled): as many as inputs,
+ * each index once, each of {@link #dimension()} finite values (all of another length:
  * MISCONFIGURED, the endpoint serves another model); {@code null} in a float array (what
- * orjson-based servers write for NaN) counts as NaN. Failures are classified as
- * {@link HttpFailures} describes; OpenAI-style errors {@code {"error": {"message": ..}}} and the
- * variants of compatible servers have their message in the exception message.
+ * orjson-based servers write for NaN) counts as NaN. Failures are classified as {@link
+ * HttpFailures} describes; OpenAI-style errors {@code {"error": {"message": ..}}} and the variants
+ * of compatible servers have their message in the exception message.
  *
  * <p>Thread safety: any number of threads may call {@link #embed} at once.
  */
@@ -83,7 +84,11 @@ public final class OpenAiBackend extends HttpBackend {
     private final String apiKeyEnv;
     private final Map<String, String> authHeaders;
 
-    private OpenAiBackend(Settings settings, EncodingFormat format, String apiKeyEnv, Map<String, String> authHeaders) {
+    private OpenAiBackend(
+            Settings settings,
+            EncodingFormat format,
+            String apiKeyEnv,
+            Map<String, String> authHeaders) {
         super(settings, KIND);
         this.embeddingsUri = embeddingsUri(settings.base());
         this.requestedFormat = format;
@@ -104,39 +109,55 @@ public final class OpenAiBackend extends HttpBackend {
         if (path.endsWith("/embeddings")) {
             return base;
         }
-        return EndpointUrls.withPath(base, path.matches(".*/v\\d+") ? path + "/embeddings" : path + "/v1/embeddings");
+        return EndpointUrls.withPath(
+                base, path.matches(".*/v\\d+") ? path + "/embeddings" : path + "/v1/embeddings");
     }
 
-    /** The key as a header value; the JDK's own check would put the value in its exception message. */
+    /**
+     * The key as a header value; the JDK's own check would put the value in its exception message.
+     */
     private static String checkedKey(String key) {
         String k = key.strip();
         if (k.isEmpty() || k.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
-            throw new IllegalArgumentException("the API key is empty or has characters not allowed in an HTTP header");
+            throw new IllegalArgumentException(
+                    "the API key is empty or has characters not allowed in an HTTP header");
         }
         return k;
     }
 
-    /** The encoding requests use now: the configured one, or FLOAT once the server rejected base64. */
+    /**
+     * The encoding requests use now: the configured one, or FLOAT once the server rejected base64.
+     */
     public EncodingFormat encodingFormat() {
-        return requestedFormat == EncodingFormat.BASE64 && !base64Rejected.get() ? EncodingFormat.BASE64 : EncodingFormat.FLOAT;
+        return requestedFormat == EncodingFormat.BASE64 && !base64Rejected.get()
+                ? EncodingFormat.BASE64
+                : EncodingFormat.FLOAT;
     }
 
     @Override
     CompletableFuture<List<float[]>> embedBatch(List<String> batch) {
         EncodingFormat format = encodingFormat();
-        return send(batch, format).thenCompose(response -> {
-            if (format == EncodingFormat.BASE64 && rejectsBase64(response)) {
-                if (base64Rejected.compareAndSet(false, true)) {
-                    LOG.warn("{} rejects encoding_format=base64 (HTTP {}: {}); asking for float from now on",
-                            who, response.statusCode(), HttpFailures.errorDetail(response.body()));
-                }
-                return send(batch, EncodingFormat.FLOAT).thenApply(r -> vectors(r, batch.size()));
-            }
-            return CompletableFuture.completedFuture(vectors(response, batch.size()));
-        });
+        return send(batch, format)
+                .thenCompose(
+                        response -> {
+                            if (format == EncodingFormat.BASE64 && rejectsBase64(response)) {
+                                if (base64Rejected.compareAndSet(false, true)) {
+                                    LOG.warn(
+                                            "{} rejects encoding_format=base64 (HTTP {}: {}); asking for float from now on",
+                                            who,
+                                            response.statusCode(),
+                                            HttpFailures.errorDetail(response.body()));
+                                }
+                                return send(batch, EncodingFormat.FLOAT)
+                                        .thenApply(r -> vectors(r, batch.size()));
+                            }
+                            return CompletableFuture.completedFuture(
+                                    vectors(response, batch.size()));
+                        });
     }
 
-    private CompletableFuture<HttpResponse<byte[]>> send(List<String> batch, EncodingFormat format) {
+    private CompletableFuture<HttpResponse<byte[]>> send(
+            List<String> batch, EncodingFormat format) {
         ObjectNode body = HttpTransport.JSON.createObjectNode();
         body.put("model", settings.model());
         ArrayNode input = body.putArray("input");
@@ -157,16 +178,30 @@ public final class OpenAiBackend extends HttpBackend {
     @Override
     EmbeddingFailure statusFailure(HttpResponse<byte[]> response) {
         EmbeddingFailure failure = super.statusFailure(response);
-        if ((response.statusCode() == 401 || response.statusCode() == 403) && authHeaders.isEmpty()) {
-            return new EmbeddingFailure(failure.kind(), failure.status(), failure.getMessage() + " (no API key was sent"
-                    + (apiKeyEnv != null ? ": environment variable " + apiKeyEnv + " is not set)" : ")"), null);
+        if ((response.statusCode() == 401 || response.statusCode() == 403)
+                && authHeaders.isEmpty()) {
+            return new EmbeddingFailure(
+                    failure.kind(),
+                    failure.status(),
+                    failure.getMessage()
+                            + " (no API key was sent"
+                            + (apiKeyEnv != null
+                                    ? ": environment variable " + apiKeyEnv + " is not set)"
+                                    : ")"),
+                    null);
         }
         return failure;
     }
 
     private List<float[]> vectors(HttpResponse<byte[]> response, int expected) {
-        JsonNode data = answerArray(response, "data", expected, "is this an OpenAI-compatible /v1/embeddings endpoint?");
-        // first every vector's length (a wrong one everywhere is the endpoint's fault), then the values
+        JsonNode data =
+                answerArray(
+                        response,
+                        "data",
+                        expected,
+                        "is this an OpenAI-compatible /v1/embeddings endpoint?");
+        // first every vector's length (a wrong one everywhere is the endpoint's fault), then the
+        // values
         JsonNode[] arrays = new JsonNode[expected];
         float[][] decoded = new float[expected][];
         int[] lengths = new int[expected];
@@ -174,7 +209,8 @@ public final class OpenAiBackend extends HttpBackend {
             JsonNode item = data.get(i);
             int index = index(item, i, expected, response);
             if (arrays[index] != null || decoded[index] != null) {
-                throw HttpFailures.badAnswer(response, who, "index " + index + " appears twice in \"data\"");
+                throw HttpFailures.badAnswer(
+                        response, who, "index " + index + " appears twice in \"data\"");
             }
             JsonNode embedding = item.get("embedding");
             if (embedding != null && embedding.isTextual()) {
@@ -182,19 +218,27 @@ public final class OpenAiBackend extends HttpBackend {
                 lengths[index] = decoded[index].length;
             } else {
                 arrays[index] = embedding == null ? HttpTransport.JSON.nullNode() : embedding;
-                lengths[index] = embedding != null && embedding.isArray() ? embedding.size() : settings.dimension(); // else: vector() says why
+                lengths[index] =
+                        embedding != null && embedding.isArray()
+                                ? embedding.size()
+                                : settings.dimension(); // else: vector() says why
             }
         }
         VectorChecks checks = VectorChecks.of(response, settings.dimension(), who);
         checks.dimensions(lengths);
         float[][] vectors = new float[expected][];
         for (int i = 0; i < expected; i++) {
-            vectors[i] = decoded[i] != null ? checks.decoded(decoded[i], i) : checks.vector(arrays[i], i);
+            vectors[i] =
+                    decoded[i] != null
+                            ? checks.decoded(decoded[i], i)
+                            : checks.vector(arrays[i], i);
         }
         return Arrays.asList(vectors);
     }
 
-    /** The input a {@code data} item belongs to: its {@code index}, or its place when it has none. */
+    /**
+     * The input a {@code data} item belongs to: its {@code index}, or its place when it has none.
+     */
     private int index(JsonNode item, int place, int expected, HttpResponse<?> response) {
         if (item == null || !item.isObject()) {
             throw HttpFailures.badAnswer(response, who, "data[" + place + "] is not an object");
@@ -203,8 +247,14 @@ public final class OpenAiBackend extends HttpBackend {
         if (index == null || index.isNull()) {
             return place;
         }
-        if (!index.canConvertToInt() || !index.isIntegralNumber() || index.intValue() < 0 || index.intValue() >= expected) {
-            throw HttpFailures.badAnswer(response, who, "data[" + place + "] has index " + index + ", not one of 0.." + (expected - 1));
+        if (!index.canConvertToInt()
+                || !index.isIntegralNumber()
+                || index.intValue() < 0
+                || index.intValue() >= expected) {
+            throw HttpFailures.badAnswer(
+                    response,
+                    who,
+                    "data[" + place + "] has index " + index + ", not one of 0.." + (expected - 1));
         }
         return index.intValue();
     }
@@ -214,11 +264,18 @@ public final class OpenAiBackend extends HttpBackend {
         try {
             bytes = Base64.getDecoder().decode(encoded);
         } catch (IllegalArgumentException e) {
-            throw HttpFailures.badAnswer(response, who, "vector " + index + " is not valid base64: " + e.getMessage());
+            throw HttpFailures.badAnswer(
+                    response, who, "vector " + index + " is not valid base64: " + e.getMessage());
         }
         if (bytes.length % Float.BYTES != 0) {
-            throw HttpFailures.badAnswer(response, who, "vector " + index + " has " + bytes.length
-                    + " bytes, not a whole number of float32 values");
+            throw HttpFailures.badAnswer(
+                    response,
+                    who,
+                    "vector "
+                            + index
+                            + " has "
+                            + bytes.length
+                            + " bytes, not a whole number of float32 values");
         }
         float[] v = new float[bytes.length / Float.BYTES];
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
@@ -227,8 +284,14 @@ public final class OpenAiBackend extends HttpBackend {
 
     @Override
     public String toString() {
-        return "OpenAiBackend{" + describe() + ", encodingFormat=" + encodingFormat()
-                + ", apiKey=" + (authHeaders.isEmpty() ? "none" : apiKeyEnv != null ? "from $" + apiKeyEnv : "given")
+        return "OpenAiBackend{"
+                + describe()
+                + ", encodingFormat="
+                + encodingFormat()
+                + ", apiKey="
+                + (authHeaders.isEmpty()
+                        ? "none"
+                        : apiKeyEnv != null ? "from $" + apiKeyEnv : "given")
                 + "}";
     }
 
@@ -284,12 +347,15 @@ public final class OpenAiBackend extends HttpBackend {
                 key = environment.apply(apiKeyEnv);
                 if (key == null || key.isBlank()) {
                     // Local vLLM and TEI servers take no key, and the variable is named by default.
-                    LOG.warn("{}: environment variable {} is not set; requests go without an API key",
-                            settings.who(KIND), apiKeyEnv);
+                    LOG.warn(
+                            "{}: environment variable {} is not set; requests go without an API key",
+                            settings.who(KIND),
+                            apiKeyEnv);
                     key = null;
                 }
             }
-            Map<String, String> authHeaders = key == null ? Map.of() : Map.of("Authorization", "Bearer " + checkedKey(key));
+            Map<String, String> authHeaders =
+                    key == null ? Map.of() : Map.of("Authorization", "Bearer " + checkedKey(key));
             return new OpenAiBackend(settings, encodingFormat, apiKeyEnv, authHeaders);
         }
 

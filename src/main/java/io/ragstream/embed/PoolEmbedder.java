@@ -3,7 +3,10 @@ package io.ragstream.embed;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 
-/** A pool seen as a blocking {@link Embedder}: for search queries, which wait for their vector anyway. */
+/**
+ * A pool seen as a blocking {@link Embedder}: for search queries, which wait for their vector
+ * anyway.
+ */
 final class PoolEmbedder implements Embedder {
     private final EmbeddingPool pool;
     private final String model;

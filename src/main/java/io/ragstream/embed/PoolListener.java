@@ -1,6 +1,8 @@
 package io.ragstream.embed;
 
-/** What an {@link EmbeddingPool} reports as it works: the embedding operator turns it into metrics. */
+/**
+ * What an {@link EmbeddingPool} reports as it works: the embedding operator turns it into metrics.
+ */
 public interface PoolListener {
     PoolListener NONE = new PoolListener() {};
 

@@ -1,6 +1,7 @@
 package io.ragstream.embed;
 
 import com.fasterxml.jackson.databind.JsonNode;
+
 import java.net.http.HttpResponse;
 import java.util.Arrays;
 import java.util.IntSummaryStatistics;
@@ -12,12 +13,13 @@ import java.util.IntSummaryStatistics;
  * (within {@value #UNIT_TOLERANCE}: the server normalised it, as Ollama, OpenAI and most
  * sentence-transformers servers do, and it passes as given). Failures carry the answer's {@code
  * status} and name the backend ({@code who}) and the vector by its position in the batch.
+ *
  * <ul>
- *   <li>Every vector of an answer with another length than configured: MISCONFIGURED (the
- *       endpoint serves another model, or the configured dimension is wrong).
+ *   <li>Every vector of an answer with another length than configured: MISCONFIGURED (the endpoint
+ *       serves another model, or the configured dimension is wrong).
  *   <li>Some (not all) vectors of the wrong length, a value that is not a number, a non-finite
- *       value, or a vector of zeros (no direction for cosine distance to compare): PERMANENT;
- *       the server answered, and asking again gets the same answer.
+ *       value, or a vector of zeros (no direction for cosine distance to compare): PERMANENT; the
+ *       server answered, and asking again gets the same answer.
  * </ul>
  */
 record VectorChecks(int dimension, int status, String who) {
@@ -31,18 +33,28 @@ record VectorChecks(int dimension, int status, String who) {
     }
 
     /**
-     * Checks the vectors' lengths before their values: when every one has another length than
-     * the dimension, the endpoint is misconfigured (no input is to blame); when only some have,
-     * the first of those is a bad answer for its input.
+     * Checks the vectors' lengths before their values: when every one has another length than the
+     * dimension, the endpoint is misconfigured (no input is to blame); when only some have, the
+     * first of those is a bad answer for its input.
      */
     void dimensions(int[] lengths) {
         int wrong = (int) Arrays.stream(lengths).filter(n -> n != dimension).count();
         if (wrong > 0 && wrong == lengths.length) {
             IntSummaryStatistics got = Arrays.stream(lengths).summaryStatistics();
-            String values = got.getMin() == got.getMax() ? Integer.toString(got.getMin()) : got.getMin() + " to " + got.getMax();
-            throw new EmbeddingFailure(EmbeddingFailure.Kind.MISCONFIGURED, status, who
-                    + ": wrong dimension: every vector of the answer has " + values + " values, expected " + dimension
-                    + " (does the endpoint serve the configured model, and is the configured dimension the model's?)", null);
+            String values =
+                    got.getMin() == got.getMax()
+                            ? Integer.toString(got.getMin())
+                            : got.getMin() + " to " + got.getMax();
+            throw new EmbeddingFailure(
+                    EmbeddingFailure.Kind.MISCONFIGURED,
+                    status,
+                    who
+                            + ": wrong dimension: every vector of the answer has "
+                            + values
+                            + " values, expected "
+                            + dimension
+                            + " (does the endpoint serve the configured model, and is the configured dimension the model's?)",
+                    null);
         }
         for (int i = 0; i < lengths.length; i++) {
             if (lengths[i] != dimension) {
@@ -58,8 +70,11 @@ record VectorChecks(int dimension, int status, String who) {
      */
     float[] vector(JsonNode array, int position) {
         if (array == null || !array.isArray()) {
-            throw bad("vector " + position + " is not an array of numbers: "
-                    + HttpFailures.clip(String.valueOf(array)));
+            throw bad(
+                    "vector "
+                            + position
+                            + " is not an array of numbers: "
+                            + HttpFailures.clip(String.valueOf(array)));
         }
         if (array.size() != dimension) {
             throw wrongDimension(position, array.size());
@@ -71,7 +86,13 @@ record VectorChecks(int dimension, int status, String who) {
                 throw nonFinite(position, i, "null");
             }
             if (!x.isNumber()) {
-                throw bad("vector " + position + " has a non-number at " + i + ": " + HttpFailures.clip(x.toString()));
+                throw bad(
+                        "vector "
+                                + position
+                                + " has a non-number at "
+                                + i
+                                + ": "
+                                + HttpFailures.clip(x.toString()));
             }
             v[i] = x.floatValue();
             if (!Float.isFinite(v[i])) {
@@ -82,8 +103,8 @@ record VectorChecks(int dimension, int status, String who) {
     }
 
     /**
-     * A vector decoded from binary as a unit vector, its values checked (its length is checked
-     * by {@link #dimensions}).
+     * A vector decoded from binary as a unit vector, its values checked (its length is checked by
+     * {@link #dimensions}).
      */
     float[] decoded(float[] v, int position) {
         for (int i = 0; i < v.length; i++) {
@@ -101,7 +122,10 @@ record VectorChecks(int dimension, int status, String who) {
             return v;
         }
         if (norm == 0) {
-            throw bad("vector " + position + " is all zeros: it has no direction for cosine distance to compare");
+            throw bad(
+                    "vector "
+                            + position
+                            + " is all zeros: it has no direction for cosine distance to compare");
         }
         double[] values = new double[v.length];
         for (int i = 0; i < v.length; i++) {
@@ -111,12 +135,24 @@ record VectorChecks(int dimension, int status, String who) {
     }
 
     private EmbeddingFailure wrongDimension(int position, int got) {
-        return bad("wrong dimension: vector " + position + " has " + got + " values, expected " + dimension
-                + " (is the configured dimension the model's?)");
+        return bad(
+                "wrong dimension: vector "
+                        + position
+                        + " has "
+                        + got
+                        + " values, expected "
+                        + dimension
+                        + " (is the configured dimension the model's?)");
     }
 
     private EmbeddingFailure nonFinite(int position, int index, String value) {
-        return bad("vector " + position + " has a non-finite value (NaN or infinite) at " + index + ": " + value);
+        return bad(
+                "vector "
+                        + position
+                        + " has a non-finite value (NaN or infinite) at "
+                        + index
+                        + ": "
+                        + value);
     }
 
     private EmbeddingFailure bad(String what) {

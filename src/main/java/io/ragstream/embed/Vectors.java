@@ -10,7 +10,8 @@ public final class Vectors {
     /** Cosine similarity; 1 for vectors pointing the same way, whatever their lengths. */
     public static double cosine(float[] a, float[] b) {
         if (a.length != b.length) {
-            throw new IllegalArgumentException("vectors of " + a.length + " and " + b.length + " dimensions");
+            throw new IllegalArgumentException(
+                    "vectors of " + a.length + " and " + b.length + " dimensions");
         }
         double dot = 0, na = 0, nb = 0;
         for (int i = 0; i < a.length; i++) {

@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * The first {@code cap} bytes of a key or value, with the whole original's size and SHA-256: a
- * dead letter of any size then fits the producer, and the original can still be identified.
+ * The first {@code cap} bytes of a key or value, with the whole original's size and SHA-256: a dead
+ * letter of any size then fits the producer, and the original can still be identified.
  *
  * @param head the original, or its first cap bytes when it is longer
  * @param size the original's length in bytes

@@ -15,13 +15,14 @@ import java.util.Objects;
  * @param idColumn the column holding the document id (a string or an integer); required
  * @param textColumns the columns whose values, joined by a blank line, are the text to embed (a
  *     missing, null or blank one skipped); at least one, no duplicates
- * @param tenantColumn the column holding the tenant (a string or an integer; absent, null or empty →
- *     {@value DocumentEvent#DEFAULT_TENANT}), or null when the table has none and every row belongs
- *     to the default tenant
+ * @param tenantColumn the column holding the tenant (a string or an integer; absent, null or empty
+ *     → {@value DocumentEvent#DEFAULT_TENANT}), or null when the table has none and every row
+ *     belongs to the default tenant
  * @param metadataColumn the column holding the metadata (a JSON object, or a string holding one, as
  *     json/jsonb columns arrive), or null when the table has none and every document gets "{}"
  */
-public record CdcColumns(String idColumn, List<String> textColumns, String tenantColumn, String metadataColumn)
+public record CdcColumns(
+        String idColumn, List<String> textColumns, String tenantColumn, String metadataColumn)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -30,13 +31,15 @@ public record CdcColumns(String idColumn, List<String> textColumns, String tenan
         requireName("idColumn", idColumn);
         Objects.requireNonNull(textColumns, "textColumns");
         if (textColumns.isEmpty()) {
-            throw new IllegalArgumentException("textColumns: name at least one column that holds text");
+            throw new IllegalArgumentException(
+                    "textColumns: name at least one column that holds text");
         }
         for (String column : textColumns) {
             requireName("textColumns", column);
         }
         if (new HashSet<>(textColumns).size() != textColumns.size()) {
-            throw new IllegalArgumentException("textColumns: a column is named twice in " + textColumns);
+            throw new IllegalArgumentException(
+                    "textColumns: a column is named twice in " + textColumns);
         }
         textColumns = List.copyOf(textColumns);
         if (tenantColumn != null) {
@@ -64,14 +67,18 @@ public record CdcColumns(String idColumn, List<String> textColumns, String tenan
         return column == null || column.isBlank() ? null : column;
     }
 
-    /** DESIGN.md's defaults: {@code id}, {@code title} + {@code text}, {@code tenant}, {@code metadata}. */
+    /**
+     * DESIGN.md's defaults: {@code id}, {@code title} + {@code text}, {@code tenant}, {@code
+     * metadata}.
+     */
     public static CdcColumns defaults() {
         return new CdcColumns("id", List.of("title", "text"), "tenant", "metadata");
     }
 
     private static void requireName(String what, String column) {
         if (column == null || column.isBlank()) {
-            throw new IllegalArgumentException(what + ": a column name must not be empty, got '" + column + "'");
+            throw new IllegalArgumentException(
+                    what + ": a column name must not be empty, got '" + column + "'");
         }
     }
 }

@@ -1,13 +1,14 @@
 package io.ragstream.ingest;
 
+import io.ragstream.ingest.DeadLetter.Reason;
+import io.ragstream.ingest.DocumentEvent.Op;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
-import io.ragstream.ingest.DeadLetter.Reason;
-import io.ragstream.ingest.DocumentEvent.Op;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -17,16 +18,21 @@ import java.nio.charset.StandardCharsets;
 /** Turns the bytes of a document event (DESIGN.md "Inputs") into a {@link DocumentEvent}. */
 public final class DocumentEventParser implements EventParser {
     private static final long serialVersionUID = 1L;
-    /** Trailing data after the object is an error: otherwise a second document would vanish unnoticed. */
+
     /**
-     * Decimals stay exact, as written: a double would turn 1e400 into Infinity, which jsonb refuses. A field
-     * given twice is an error: which "id" the producer meant is anyone's guess.
+     * Trailing data after the object is an error: otherwise a second document would vanish
+     * unnoticed.
      */
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /**
+     * Decimals stay exact, as written: a double would turn 1e400 into Infinity, which jsonb
+     * refuses. A field given twice is an error: which "id" the producer meant is anyone's guess.
+     */
+    private static final ObjectMapper JSON =
+            new ObjectMapper()
+                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                    .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
+                    .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final IngestLimits limits;
 
@@ -46,10 +52,14 @@ public final class DocumentEventParser implements EventParser {
         checkSize(value, limits);
         JsonNode node = readJson(utf8(value));
         if (!node.isObject()) {
-            throw new BadInputException(Reason.NOT_AN_OBJECT, "expected a JSON object, got " + node.getNodeType());
+            throw new BadInputException(
+                    Reason.NOT_AN_OBJECT, "expected a JSON object, got " + node.getNodeType());
         }
         String tenant = optionalText(node, "tenant");
-        String id = requiredId(node, node.has("id") || !node.has("_id") ? "id" : "_id"); // "_id": BEIR corpora
+        String id =
+                requiredId(
+                        node,
+                        node.has("id") || !node.has("_id") ? "id" : "_id"); // "_id": BEIR corpora
         Op op = op(optionalText(node, "op"));
         Long version = version(node.get("version"));
         String title = optionalText(node, "title");
@@ -57,50 +67,75 @@ public final class DocumentEventParser implements EventParser {
         if (op == Op.UPSERT && (text == null || text.isBlank())) {
             throw new BadInputException(Reason.EMPTY_TEXT, "an upsert needs a non-empty 'text'");
         }
-        return new DocumentEvent(limits.tenantOrDefault(tenant, "the event"),
-                id, version, op, title, text, metadata(node.get("metadata"), limits));
+        return new DocumentEvent(
+                limits.tenantOrDefault(tenant, "the event"),
+                id,
+                version,
+                op,
+                title,
+                text,
+                metadata(node.get("metadata"), limits));
     }
 
     static void checkSize(byte[] value, IngestLimits limits) throws BadInputException {
         if (value.length > limits.maxDocumentBytes()) {
-            throw new BadInputException(Reason.TOO_LARGE,
-                    value.length + " bytes, more than ingest.max-document-bytes=" + limits.maxDocumentBytes());
+            throw new BadInputException(
+                    Reason.TOO_LARGE,
+                    value.length
+                            + " bytes, more than ingest.max-document-bytes="
+                            + limits.maxDocumentBytes());
         }
     }
 
     /**
      * A null value deletes the document its key names: {@code tenant/id} (the first {@code /} ends
-     * the tenant), a bare {@code id}, or, for a tenant holding {@code /}, a JSON object
-     * {@code {"tenant": "a/b", "id": "c"}}.
+     * the tenant), a bare {@code id}, or, for a tenant holding {@code /}, a JSON object {@code
+     * {"tenant": "a/b", "id": "c"}}.
      */
     private DocumentEvent tombstone(byte[] key) throws BadInputException {
         if (key == null || key.length == 0) {
-            throw new BadInputException(Reason.MISSING_KEY, "a tombstone (null value) needs a key tenant/id");
+            throw new BadInputException(
+                    Reason.MISSING_KEY, "a tombstone (null value) needs a key tenant/id");
         }
         String k = utf8(key);
         if (k.startsWith("{")) {
             JsonNode node = readJson(k);
             if (node.isObject() && node.has("id")) {
-                return new DocumentEvent(limits.tenantOrDefault(optionalText(node, "tenant"), "tombstone key"),
-                        requiredId(node, "id"), null, Op.DELETE, null, null, "{}");
+                return new DocumentEvent(
+                        limits.tenantOrDefault(optionalText(node, "tenant"), "tombstone key"),
+                        requiredId(node, "id"),
+                        null,
+                        Op.DELETE,
+                        null,
+                        null,
+                        "{}");
             }
         }
         int slash = k.indexOf('/');
         String tenant = slash > 0 ? k.substring(0, slash) : null;
         String id = slash > 0 ? k.substring(slash + 1) : k;
         if (id.isEmpty()) {
-            throw new BadInputException(Reason.MISSING_ID, "tombstone key '" + k + "' names no document");
+            throw new BadInputException(
+                    Reason.MISSING_ID, "tombstone key '" + k + "' names no document");
         }
-        return new DocumentEvent(limits.tenantOrDefault(tenant, "tombstone key '" + k + "'"),
-                id, null, Op.DELETE, null, null, "{}");
+        return new DocumentEvent(
+                limits.tenantOrDefault(tenant, "tombstone key '" + k + "'"),
+                id,
+                null,
+                Op.DELETE,
+                null,
+                null,
+                "{}");
     }
 
     static String utf8(byte[] bytes) throws BadInputException {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new BadInputException(Reason.INVALID_UTF8, "not valid UTF-8: " + e.getMessage());
         }
@@ -124,7 +159,8 @@ public final class DocumentEventParser implements EventParser {
             return null;
         }
         if (!v.isTextual()) {
-            throw new BadInputException(Reason.WRONG_TYPE, "'" + field + "' must be a string, got " + v.getNodeType());
+            throw new BadInputException(
+                    Reason.WRONG_TYPE, "'" + field + "' must be a string, got " + v.getNodeType());
         }
         return v.textValue();
     }
@@ -138,7 +174,9 @@ public final class DocumentEventParser implements EventParser {
         if (v.isTextual() || v.isIntegralNumber()) {
             return v.asText();
         }
-        throw new BadInputException(Reason.WRONG_TYPE, "'" + field + "' must be a string or an integer, got " + v.getNodeType());
+        throw new BadInputException(
+                Reason.WRONG_TYPE,
+                "'" + field + "' must be a string or an integer, got " + v.getNodeType());
     }
 
     private static Op op(String op) throws BadInputException {
@@ -148,7 +186,8 @@ public final class DocumentEventParser implements EventParser {
         if (op.equalsIgnoreCase("delete")) {
             return Op.DELETE;
         }
-        throw new BadInputException(Reason.UNKNOWN_OP, "op '" + op + "' is neither upsert nor delete");
+        throw new BadInputException(
+                Reason.UNKNOWN_OP, "op '" + op + "' is neither upsert nor delete");
     }
 
     private static Long version(JsonNode v) throws BadInputException {
@@ -158,7 +197,8 @@ public final class DocumentEventParser implements EventParser {
         if (v.canConvertToExactIntegral() && v.canConvertToLong() && v.asLong() >= 0) {
             return v.asLong();
         }
-        throw new BadInputException(Reason.WRONG_TYPE, "'version' must be a non-negative integer, got " + v);
+        throw new BadInputException(
+                Reason.WRONG_TYPE, "'version' must be a non-negative integer, got " + v);
     }
 
     /** A JSON object, or a string holding one; anything else is a wrong type. */
@@ -167,12 +207,17 @@ public final class DocumentEventParser implements EventParser {
             return "{}";
         }
         if (v.isTextual() && v.textValue().length() > limits.maxMetadataBytes()) {
-            throw new BadInputException(Reason.METADATA_TOO_LARGE, "'metadata' is more than ingest.max-metadata-bytes="
-                    + limits.maxMetadataBytes() + " bytes");
+            throw new BadInputException(
+                    Reason.METADATA_TOO_LARGE,
+                    "'metadata' is more than ingest.max-metadata-bytes="
+                            + limits.maxMetadataBytes()
+                            + " bytes");
         }
         JsonNode object = v.isTextual() ? readJson(v.textValue()) : v;
         if (!object.isObject()) {
-            throw new BadInputException(Reason.WRONG_TYPE, "'metadata' must be a JSON object, got " + object.getNodeType());
+            throw new BadInputException(
+                    Reason.WRONG_TYPE,
+                    "'metadata' must be a JSON object, got " + object.getNodeType());
         }
         StorableEvents.checkMetadata(object, limits);
         return object.toString();

@@ -5,11 +5,13 @@ import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
@@ -32,22 +34,33 @@ public final class DocumentSources {
         List<String> topics = new ArrayList<>();
         topics.add(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC));
         topics.addAll(config.get(RagstreamOptions.KAFKA_CDC_TOPICS));
-        topics.add(config.get(RagstreamOptions.KAFKA_DLQ_TOPIC)); // read back for the chunks a backend rejected
+        topics.add(
+                config.get(
+                        RagstreamOptions
+                                .KAFKA_DLQ_TOPIC)); // read back for the chunks a backend rejected
         return KafkaSource.<KafkaRecord>builder()
                 .setProperties(sourceProperties(config))
                 .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
                 // a pattern, not a list: topics that do not exist yet are picked up at discovery
-                .setTopicPattern(Pattern.compile(topics.stream().map(Pattern::quote).collect(Collectors.joining("|"))))
+                .setTopicPattern(
+                        Pattern.compile(
+                                topics.stream()
+                                        .map(Pattern::quote)
+                                        .collect(Collectors.joining("|"))))
                 .setGroupId(PipelineIdentity.consumerGroup(config))
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setStartingOffsets(
+                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new KafkaRecordDeserializer())
                 .build();
     }
 
-    /** The source's client properties: the user's {@code kafka.properties.*}, then the job's own. */
+    /**
+     * The source's client properties: the user's {@code kafka.properties.*}, then the job's own.
+     */
     static Properties sourceProperties(RagstreamConfig config) {
         Properties props = KafkaClientProperties.from(config).applyTo(new Properties());
-        props.setProperty("partition.discovery.interval.ms",
+        props.setProperty(
+                "partition.discovery.interval.ms",
                 Long.toString(config.get(RagstreamOptions.KAFKA_PARTITION_DISCOVERY).toMillis()));
         props.setProperty("commit.offsets.on.checkpoint", "true");
         return props;
@@ -55,9 +68,14 @@ public final class DocumentSources {
 
     /** JSONL / BEIR corpus files, bounded: a backfill. */
     public static FileSource<KafkaRecord> files(List<Path> files) {
-        return FileSource.forRecordStreamFormat(new JsonLinesFormat(), files.stream()
-                        .map(f -> new org.apache.flink.core.fs.Path(f.toAbsolutePath().toUri()))
-                        .toArray(org.apache.flink.core.fs.Path[]::new))
+        return FileSource.forRecordStreamFormat(
+                        new JsonLinesFormat(),
+                        files.stream()
+                                .map(
+                                        f ->
+                                                new org.apache.flink.core.fs.Path(
+                                                        f.toAbsolutePath().toUri()))
+                                .toArray(org.apache.flink.core.fs.Path[]::new))
                 .build();
     }
 
@@ -67,14 +85,23 @@ public final class DocumentSources {
         CdcColumns columns = CdcColumns.from(config);
         List<String> cdcTopics = config.get(RagstreamOptions.KAFKA_CDC_TOPICS);
         if (limits.requireTenant() && !cdcTopics.isEmpty() && columns.tenantColumn() == null) {
-            throw new ConfigException(RagstreamOptions.INGEST_REQUIRE_TENANT.key(), "is set, but "
-                    + RagstreamOptions.CDC_TENANT_COLUMN.key() + " names no column: every change on "
-                    + cdcTopics + " would be dead-lettered; name the tenant column or unset the requirement");
+            throw new ConfigException(
+                    RagstreamOptions.INGEST_REQUIRE_TENANT.key(),
+                    "is set, but "
+                            + RagstreamOptions.CDC_TENANT_COLUMN.key()
+                            + " names no column: every change on "
+                            + cdcTopics
+                            + " would be dead-lettered; name the tenant column or unset the requirement");
         }
         String dlqTopic = config.get(RagstreamOptions.KAFKA_DLQ_TOPIC);
-        if (dlqTopic.equals(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC)) || cdcTopics.contains(dlqTopic)) {
-            throw new ConfigException(RagstreamOptions.KAFKA_DLQ_TOPIC.key(), "'" + dlqTopic + "' is also an input topic: "
-                    + "bad records would come back as input; give the dead letters a topic of their own");
+        if (dlqTopic.equals(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC))
+                || cdcTopics.contains(dlqTopic)) {
+            throw new ConfigException(
+                    RagstreamOptions.KAFKA_DLQ_TOPIC.key(),
+                    "'"
+                            + dlqTopic
+                            + "' is also an input topic: "
+                            + "bad records would come back as input; give the dead letters a topic of their own");
         }
         DebeziumEventParser cdc = new DebeziumEventParser(columns, limits);
         Map<String, EventParser> byTopic = new HashMap<>();
@@ -97,10 +124,15 @@ public final class DocumentSources {
                 .build();
     }
 
-    /** The dead-letter producer's properties: the user's {@code kafka.properties.*}, then the job's own. */
+    /**
+     * The dead-letter producer's properties: the user's {@code kafka.properties.*}, then the job's
+     * own.
+     */
     static Properties deadLetterProperties(RagstreamConfig config) {
         Properties props = KafkaClientProperties.from(config).applyTo(new Properties());
-        props.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(DeadLetterSerializer.MAX_REQUEST_BYTES));
+        props.setProperty(
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                Integer.toString(DeadLetterSerializer.MAX_REQUEST_BYTES));
         return props;
     }
 }

@@ -6,47 +6,68 @@ import io.ragstream.config.RagstreamOptions;
 
 import java.io.Serializable;
 
-/** What an event may hold and still be stored (the ingest.* settings); see {@link StorableEvents}. */
-public record IngestLimits(int maxDocumentBytes, int maxIdBytes, int maxMetadataBytes, int maxMetadataDepth,
-                           boolean requireTenant) implements Serializable {
+/**
+ * What an event may hold and still be stored (the ingest.* settings); see {@link StorableEvents}.
+ */
+public record IngestLimits(
+        int maxDocumentBytes,
+        int maxIdBytes,
+        int maxMetadataBytes,
+        int maxMetadataDepth,
+        boolean requireTenant)
+        implements Serializable {
 
     /** The primary key (tenant, doc_id, chunk_no) must fit a btree index row (2,704 bytes). */
     public static final int ID_BYTES_CEILING = 1024;
 
     public static IngestLimits defaults() {
-        return new IngestLimits(RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES.defaultValue(),
+        return new IngestLimits(
+                RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES.defaultValue(),
                 RagstreamOptions.INGEST_MAX_ID_BYTES.defaultValue(),
                 RagstreamOptions.INGEST_MAX_METADATA_BYTES.defaultValue(),
-                RagstreamOptions.INGEST_MAX_METADATA_DEPTH.defaultValue(), false);
+                RagstreamOptions.INGEST_MAX_METADATA_DEPTH.defaultValue(),
+                false);
     }
 
     public static IngestLimits from(RagstreamConfig config) {
         int maxIdBytes = config.positive(RagstreamOptions.INGEST_MAX_ID_BYTES);
         if (maxIdBytes > ID_BYTES_CEILING) {
-            throw new ConfigException(RagstreamOptions.INGEST_MAX_ID_BYTES.key(), "must be at most " + ID_BYTES_CEILING
-                    + " (tenant and id together must fit PostgreSQL's index row), was " + maxIdBytes);
+            throw new ConfigException(
+                    RagstreamOptions.INGEST_MAX_ID_BYTES.key(),
+                    "must be at most "
+                            + ID_BYTES_CEILING
+                            + " (tenant and id together must fit PostgreSQL's index row), was "
+                            + maxIdBytes);
         }
-        return new IngestLimits(config.positive(RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES), maxIdBytes,
+        return new IngestLimits(
+                config.positive(RagstreamOptions.INGEST_MAX_DOCUMENT_BYTES),
+                maxIdBytes,
                 config.positive(RagstreamOptions.INGEST_MAX_METADATA_BYTES),
                 config.positive(RagstreamOptions.INGEST_MAX_METADATA_DEPTH),
                 config.get(RagstreamOptions.INGEST_REQUIRE_TENANT));
     }
 
     public IngestLimits withMaxDocumentBytes(int bytes) {
-        return new IngestLimits(bytes, maxIdBytes, maxMetadataBytes, maxMetadataDepth, requireTenant);
+        return new IngestLimits(
+                bytes, maxIdBytes, maxMetadataBytes, maxMetadataDepth, requireTenant);
     }
 
     public IngestLimits withRequireTenant(boolean require) {
-        return new IngestLimits(maxDocumentBytes, maxIdBytes, maxMetadataBytes, maxMetadataDepth, require);
+        return new IngestLimits(
+                maxDocumentBytes, maxIdBytes, maxMetadataBytes, maxMetadataDepth, require);
     }
 
-    /** The tenant an event names, {@value DocumentEvent#DEFAULT_TENANT} when it names none, unless one is required. */
+    /**
+     * The tenant an event names, {@value DocumentEvent#DEFAULT_TENANT} when it names none, unless
+     * one is required.
+     */
     String tenantOrDefault(String tenant, String where) throws BadInputException {
         if (tenant != null && !tenant.isEmpty()) {
             return tenant;
         }
         if (requireTenant) {
-            throw new BadInputException(DeadLetter.Reason.MISSING_TENANT,
+            throw new BadInputException(
+                    DeadLetter.Reason.MISSING_TENANT,
                     where + " names no tenant, and ingest.require-tenant is set");
         }
         return DocumentEvent.DEFAULT_TENANT;

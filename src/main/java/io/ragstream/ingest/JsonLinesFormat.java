@@ -13,15 +13,16 @@ import java.io.InputStream;
 
 /**
  * One record per line of a JSONL file (document events or a BEIR corpus.jsonl; FileSource
- * decompresses .gz itself). Lines stay bytes, so invalid UTF-8 is dead-lettered by the parser
- * like any other bad input; the "offset" of a line is its number in the file.
+ * decompresses .gz itself). Lines stay bytes, so invalid UTF-8 is dead-lettered by the parser like
+ * any other bad input; the "offset" of a line is its number in the file.
  */
 public final class JsonLinesFormat extends SimpleStreamFormat<KafkaRecord> {
     private static final long serialVersionUID = 1L;
     public static final String TOPIC = "backfill";
 
     @Override
-    public StreamFormat.Reader<KafkaRecord> createReader(Configuration config, FSDataInputStream stream) {
+    public StreamFormat.Reader<KafkaRecord> createReader(
+            Configuration config, FSDataInputStream stream) {
         InputStream in = new BufferedInputStream(stream, 1 << 16);
         return new StreamFormat.Reader<>() {
             private long lineNo;

@@ -4,6 +4,7 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.errors.AuthenticationException;
@@ -21,9 +22,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * One connection to the brokers before the job starts, with the settings every client of the job
  * uses. A refused login or TLS handshake never gets better by retrying: without this check the
- * source's enumerator fails on it, Flink restarts the job, and it fails again, for ever. Here it
- * is a {@link ConfigException} naming the setting to fix. Brokers that do not answer are only
- * logged: they may be starting, and the source waits for them.
+ * source's enumerator fails on it, Flink restarts the job, and it fails again, for ever. Here it is
+ * a {@link ConfigException} naming the setting to fix. Brokers that do not answer are only logged:
+ * they may be starting, and the source waits for them.
  */
 public final class KafkaConnectionCheck {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaConnectionCheck.class);
@@ -35,8 +36,12 @@ public final class KafkaConnectionCheck {
         String brokers = config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS);
         Properties props = KafkaClientProperties.from(config).applyTo(new Properties());
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString(TIMEOUT_SECONDS * 1000 / 2));
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(TIMEOUT_SECONDS * 1000));
+        props.put(
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                Integer.toString(TIMEOUT_SECONDS * 1000 / 2));
+        props.put(
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                Integer.toString(TIMEOUT_SECONDS * 1000));
         try (Admin admin = Admin.create(props)) {
             admin.describeCluster().nodes().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -44,18 +49,27 @@ public final class KafkaConnectionCheck {
             if (refused.isPresent()) {
                 throw refused.get();
             }
-            LOG.warn("Kafka at {} did not answer the job's connection check ({}); starting anyway, the source "
-                    + "waits for the brokers", brokers, e.getCause().getClass().getSimpleName());
+            LOG.warn(
+                    "Kafka at {} did not answer the job's connection check ({}); starting anyway, the source "
+                            + "waits for the brokers",
+                    brokers,
+                    e.getCause().getClass().getSimpleName());
         } catch (TimeoutException e) {
-            LOG.warn("Kafka at {} did not answer the job's connection check within {} s; starting anyway, the source "
-                    + "waits for the brokers", brokers, TIMEOUT_SECONDS);
+            LOG.warn(
+                    "Kafka at {} did not answer the job's connection check within {} s; starting anyway, the source "
+                            + "waits for the brokers",
+                    brokers,
+                    TIMEOUT_SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (org.apache.kafka.common.KafkaException e) {
             // the client refused its own settings, e.g. a truststore it cannot read
             KafkaClientProperties client = KafkaClientProperties.from(config);
-            throw new ConfigException(KafkaClientProperties.PREFIX + "*", "the Kafka client cannot be created with these "
-                    + "settings: " + client.redact(rootMessage(e)));
+            throw new ConfigException(
+                    KafkaClientProperties.PREFIX + "*",
+                    "the Kafka client cannot be created with these "
+                            + "settings: "
+                            + client.redact(rootMessage(e)));
         }
     }
 
@@ -66,19 +80,37 @@ public final class KafkaConnectionCheck {
     public static Optional<ConfigException> refusal(Throwable failure, String brokers) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SaslAuthenticationException) {
-                return Optional.of(new ConfigException(KafkaClientProperties.PREFIX + "sasl.jaas.config",
-                        "the brokers at " + brokers + " refused the login: check the user name and password in it and "
-                                + KafkaClientProperties.PREFIX + "sasl.mechanism (Kafka said: " + t.getMessage() + ")"));
+                return Optional.of(
+                        new ConfigException(
+                                KafkaClientProperties.PREFIX + "sasl.jaas.config",
+                                "the brokers at "
+                                        + brokers
+                                        + " refused the login: check the user name and password in it and "
+                                        + KafkaClientProperties.PREFIX
+                                        + "sasl.mechanism (Kafka said: "
+                                        + t.getMessage()
+                                        + ")"));
             }
             if (t instanceof SslAuthenticationException) {
-                return Optional.of(new ConfigException(KafkaClientProperties.PREFIX + "ssl.truststore.location",
-                        "the TLS handshake with the brokers at " + brokers + " failed: the truststore must hold the CA "
-                                + "that signed their certificates, and the certificates must name the host connected to "
-                                + "(Kafka said: " + rootMessage(t) + ")"));
+                return Optional.of(
+                        new ConfigException(
+                                KafkaClientProperties.PREFIX + "ssl.truststore.location",
+                                "the TLS handshake with the brokers at "
+                                        + brokers
+                                        + " failed: the truststore must hold the CA "
+                                        + "that signed their certificates, and the certificates must name the host connected to "
+                                        + "(Kafka said: "
+                                        + rootMessage(t)
+                                        + ")"));
             }
             if (t instanceof AuthenticationException) {
-                return Optional.of(new ConfigException(KafkaClientProperties.PREFIX + "sasl.mechanism",
-                        "the brokers at " + brokers + " refused the authentication: " + t.getMessage()));
+                return Optional.of(
+                        new ConfigException(
+                                KafkaClientProperties.PREFIX + "sasl.mechanism",
+                                "the brokers at "
+                                        + brokers
+                                        + " refused the authentication: "
+                                        + t.getMessage()));
             }
         }
         return Optional.empty();

@@ -1,6 +1,7 @@
 package io.ragstream.ingest;
 
 import io.ragstream.ingest.DeadLetter.Reason;
+
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -12,14 +13,15 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Parses records into document events, each with the parser for its topic (document events,
- * or Debezium change events on CDC topics), and holds every event to what the sink can store
- * ({@link StorableEvents}); bad ones go to the dead-letter side output.
+ * Parses records into document events, each with the parser for its topic (document events, or
+ * Debezium change events on CDC topics), and holds every event to what the sink can store ({@link
+ * StorableEvents}); bad ones go to the dead-letter side output.
  */
 public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentEvent> {
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+
     /** CDC truncates: they concern every document of their topic, not one key. */
     public static final OutputTag<DocumentEvent> TRUNCATES = new OutputTag<>("truncates") {};
 
@@ -37,7 +39,10 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
     }
 
     /** {@code parsersByTopic} names the topics whose records are not document events. */
-    public ParseDocuments(EventParser documentParser, Map<String, EventParser> parsersByTopic, IngestLimits limits) {
+    public ParseDocuments(
+            EventParser documentParser,
+            Map<String, EventParser> parsersByTopic,
+            IngestLimits limits) {
         this.documentParser = documentParser;
         this.parsersByTopic = Map.copyOf(parsersByTopic);
         this.limits = limits;
@@ -70,7 +75,8 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
                 ctx.output(TRUNCATES, checked.event());
                 return;
             }
-            if (checked.event().op() != DocumentEvent.Op.UNSTORED_TEXT) { // a letter read back is not a document
+            if (checked.event().op()
+                    != DocumentEvent.Op.UNSTORED_TEXT) { // a letter read back is not a document
                 documentsIn.inc();
             }
             out.collect(checked.event());
@@ -81,10 +87,15 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
         }
     }
 
-    /** The event as the sink will store it, null for a record that changes no document, or why it is a dead letter. */
+    /**
+     * The event as the sink will store it, null for a record that changes no document, or why it is
+     * a dead letter.
+     */
     public StorableEvents.Checked parse(KafkaRecord record) throws BadInputException {
         EventParser parser = parsersByTopic.getOrDefault(record.topic(), documentParser);
         DocumentEvent event = parser.parse(record.key(), record.value());
-        return event == null ? null : StorableEvents.check(event.from(record.topic(), record.timestamp()), limits);
+        return event == null
+                ? null
+                : StorableEvents.check(event.from(record.topic(), record.timestamp()), limits);
     }
 }

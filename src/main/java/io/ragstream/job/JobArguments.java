@@ -23,7 +23,9 @@ final class JobArguments {
             switch (arg) {
                 case "--config" -> config = Path.of(args[++i]);
                 case "--set" -> overrides.add(args[++i]);
-                default -> throw new ConfigException(arg, "unknown argument; use --config FILE and --set key=value");
+                default ->
+                        throw new ConfigException(
+                                arg, "unknown argument; use --config FILE and --set key=value");
             }
         }
         return RagstreamConfig.load(config, overrides, System.getenv());

@@ -19,6 +19,7 @@ import io.ragstream.ingest.KafkaConnectionCheck;
 import io.ragstream.ingest.KafkaRecord;
 import io.ragstream.ingest.ParseDocuments;
 import io.ragstream.sink.PgVectorSink;
+
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -36,9 +37,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The ragstream job: Kafka (or files) → parse → keyBy(document) → chunk and diff → micro-batch
- * → async embed → pgvector. {@link #build} takes its source and sinks so tests can plug in their
- * own; {@link #main} plugs in the production ones ({@code flink run ragstream.jar --config job.yaml}).
+ * The ragstream job: Kafka (or files) → parse → keyBy(document) → chunk and diff → micro-batch →
+ * async embed → pgvector. {@link #build} takes its source and sinks so tests can plug in their own;
+ * {@link #main} plugs in the production ones ({@code flink run ragstream.jar --config job.yaml}).
  */
 public final class RagstreamJob {
 
@@ -52,19 +53,31 @@ public final class RagstreamJob {
     }
 
     /** The job with its production source and sinks; creates the tables first if configured to. */
-    public static void buildFromConfig(StreamExecutionEnvironment env, RagstreamConfig config) throws Exception {
-        env.enableCheckpointing(config.get(RagstreamOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    public static void buildFromConfig(StreamExecutionEnvironment env, RagstreamConfig config)
+            throws Exception {
+        env.enableCheckpointing(
+                config.get(RagstreamOptions.CHECKPOINT_INTERVAL).toMillis(),
+                CheckpointingMode.EXACTLY_ONCE);
         KafkaConnectionCheck.check(config);
-        build(env, config, DocumentSources.kafka(config), pgVectorSink(config), DocumentSources.deadLetters(config));
+        build(
+                env,
+                config,
+                DocumentSources.kafka(config),
+                pgVectorSink(config),
+                DocumentSources.deadLetters(config));
     }
 
     /**
      * The same pipeline over JSONL / BEIR files, bounded, in batch mode: a backfill. Into a new
-     * table the HNSW index is built after the load: run {@link #finishBackfill} when the job is done.
+     * table the HNSW index is built after the load: run {@link #finishBackfill} when the job is
+     * done.
      */
-    public static void buildBackfill(StreamExecutionEnvironment env, RagstreamConfig config, List<Path> files) throws Exception {
+    public static void buildBackfill(
+            StreamExecutionEnvironment env, RagstreamConfig config, List<Path> files)
+            throws Exception {
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-        Sink<DocumentUpdate> sink = PgVectorSink.forLoad(config, EmbeddingOptions.from(config).dimension());
+        Sink<DocumentUpdate> sink =
+                PgVectorSink.forLoad(config, EmbeddingOptions.from(config).dimension());
         build(env, config, DocumentSources.files(files), sink, DocumentSources.deadLetters(config));
     }
 
@@ -77,68 +90,96 @@ public final class RagstreamJob {
         return PgVectorSink.fromConfig(config, EmbeddingOptions.from(config).dimension());
     }
 
-    public static void build(StreamExecutionEnvironment env, RagstreamConfig config,
-                             Source<KafkaRecord, ?, ?> source, Sink<DocumentUpdate> sink,
-                             Sink<DeadLetter> deadLetters) {
+    public static void build(
+            StreamExecutionEnvironment env,
+            RagstreamConfig config,
+            Source<KafkaRecord, ?, ?> source,
+            Sink<DocumentUpdate> sink,
+            Sink<DeadLetter> deadLetters) {
         EmbeddingOptions embedding = EmbeddingOptions.from(config);
         env.setParallelism(config.positive(RagstreamOptions.PARALLELISM));
 
-        DataStream<KafkaRecord> records = env
-                .fromSource(source, WatermarkStrategy.noWatermarks(), "Document events")
-                .uid("documents-source");
+        DataStream<KafkaRecord> records =
+                env.fromSource(source, WatermarkStrategy.noWatermarks(), "Document events")
+                        .uid("documents-source");
 
-        SingleOutputStreamOperator<DocumentEvent> events = records
-                .process(DocumentSources.parser(config))
-                .uid("parse-documents").name("Parse document events");
+        SingleOutputStreamOperator<DocumentEvent> events =
+                records.process(DocumentSources.parser(config))
+                        .uid("parse-documents")
+                        .name("Parse document events");
 
-        BroadcastStream<DocumentEvent> truncates = events.getSideOutput(ParseDocuments.TRUNCATES)
-                .broadcast(DocumentChunker.TRUNCATES);
-        DataStream<DocumentUpdate> updates = events
-                .keyBy(DocumentEvent::key)
-                .connect(truncates)
-                .process(new DocumentChunker(chunker(config, embedding), config.get(RagstreamOptions.STATE_DELETED_RETENTION)))
-                .uid("chunk-documents").name("Chunk and diff documents");
+        BroadcastStream<DocumentEvent> truncates =
+                events.getSideOutput(ParseDocuments.TRUNCATES).broadcast(DocumentChunker.TRUNCATES);
+        DataStream<DocumentUpdate> updates =
+                events.keyBy(DocumentEvent::key)
+                        .connect(truncates)
+                        .process(
+                                new DocumentChunker(
+                                        chunker(config, embedding),
+                                        config.get(RagstreamOptions.STATE_DELETED_RETENTION)))
+                        .uid("chunk-documents")
+                        .name("Chunk and diff documents");
 
         // keyBy keeps each document's updates in order into the batcher, and out of the
         // ordered async operator into the sink
-        DataStream<EmbeddingBatch> batches = updates
-                .keyBy(DocumentUpdate::key)
-                .transform("Micro-batch chunks", TypeInformation.of(EmbeddingBatch.class),
-                        new MicroBatchOperator(embedding.batchSize(), embedding.linger().toMillis()))
-                .uid("micro-batch-chunks")
-                .setParallelism(embedding.parallelism());
+        DataStream<EmbeddingBatch> batches =
+                updates.keyBy(DocumentUpdate::key)
+                        .transform(
+                                "Micro-batch chunks",
+                                TypeInformation.of(EmbeddingBatch.class),
+                                new MicroBatchOperator(
+                                        embedding.batchSize(), embedding.linger().toMillis()))
+                        .uid("micro-batch-chunks")
+                        .setParallelism(embedding.parallelism());
 
-        SingleOutputStreamOperator<DocumentUpdate> embedded = AsyncDataStream
-                .orderedWait(batches, new EmbedDocuments(embedding), embedding.timeout().toMillis(),
-                        TimeUnit.MILLISECONDS, embedding.asyncCapacity())
-                .uid("embed-chunks").name("Embed chunks (" + embedding.backend() + ")")
-                .setParallelism(embedding.parallelism())
-                .process(new SplitRejectedChunks())
-                .uid("split-rejected-chunks").name("Dead-letter rejected chunks")
-                .setParallelism(embedding.parallelism());
+        SingleOutputStreamOperator<DocumentUpdate> embedded =
+                AsyncDataStream.orderedWait(
+                                batches,
+                                new EmbedDocuments(embedding),
+                                embedding.timeout().toMillis(),
+                                TimeUnit.MILLISECONDS,
+                                embedding.asyncCapacity())
+                        .uid("embed-chunks")
+                        .name("Embed chunks (" + embedding.backend() + ")")
+                        .setParallelism(embedding.parallelism())
+                        .process(new SplitRejectedChunks())
+                        .uid("split-rejected-chunks")
+                        .name("Dead-letter rejected chunks")
+                        .setParallelism(embedding.parallelism());
 
         events.getSideOutput(ParseDocuments.DEAD_LETTERS)
                 .union(embedded.getSideOutput(ParseDocuments.DEAD_LETTERS))
                 .sinkTo(deadLetters)
-                .uid("dead-letter-sink").name("Dead-letter topic");
+                .uid("dead-letter-sink")
+                .name("Dead-letter topic");
 
         embedded.keyBy(DocumentUpdate::key)
                 .sinkTo(sink)
-                .uid("pgvector-sink").name("pgvector upserts");
+                .uid("pgvector-sink")
+                .name("pgvector upserts");
     }
 
-    /** The chunker the job runs, counting in the model's tokens; the benches chunk with it too, so their chunks are the job's. */
+    /**
+     * The chunker the job runs, counting in the model's tokens; the benches chunk with it too, so
+     * their chunks are the job's.
+     */
     public static Chunker chunker(RagstreamConfig config, EmbeddingOptions embedding) {
         int size = config.positive(RagstreamOptions.CHUNK_SIZE);
         int maxBytes = config.get(RagstreamOptions.CHUNK_MAX_BYTES);
         if (maxBytes < Chunker.MIN_MAX_BYTES) {
-            throw new ConfigException(RagstreamOptions.CHUNK_MAX_BYTES.key(), "must be at least " + Chunker.MIN_MAX_BYTES
-                    + " bytes (a chunk holds a few words of any script), was " + maxBytes);
+            throw new ConfigException(
+                    RagstreamOptions.CHUNK_MAX_BYTES.key(),
+                    "must be at least "
+                            + Chunker.MIN_MAX_BYTES
+                            + " bytes (a chunk holds a few words of any script), was "
+                            + maxBytes);
         }
         TokenCounter tokens = TokenCounters.forModel(embedding, size);
         try {
             return new Chunker(size, config.get(RagstreamOptions.CHUNK_OVERLAP), maxBytes, tokens);
-        } catch (IllegalArgumentException e) { // the chunker checks the overlap; the user needs the key
+        } catch (
+                IllegalArgumentException
+                        e) { // the chunker checks the overlap; the user needs the key
             throw new ConfigException(RagstreamOptions.CHUNK_OVERLAP.key(), e.getMessage());
         }
     }

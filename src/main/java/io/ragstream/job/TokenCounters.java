@@ -5,6 +5,7 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
+
 import java.util.Arrays;
 
 /** Chunks are measured in the configured model's own tokens. */
@@ -15,17 +16,28 @@ final class TokenCounters {
     static TokenCounter forModel(EmbeddingOptions embedding, int chunkSize) {
         int limit = OnnxMiniLmEmbedder.DEFAULT_MAX_TOKENS - 2; // [CLS] and [SEP] take two
         if (chunkSize > limit) {
-            throw new ConfigException(RagstreamOptions.CHUNK_SIZE.key(), chunkSize + " tokens is more than "
-                    + embedding.model() + " reads (" + limit + "); the rest would be cut off");
+            throw new ConfigException(
+                    RagstreamOptions.CHUNK_SIZE.key(),
+                    chunkSize
+                            + " tokens is more than "
+                            + embedding.model()
+                            + " reads ("
+                            + limit
+                            + "); the rest would be cut off");
         }
         return new MiniLmTokens(embedding);
     }
 
-    /** The in-process model's tokenizer, through one handle on the JVM's shared model (the embedder's own, when it is in process). */
+    /**
+     * The in-process model's tokenizer, through one handle on the JVM's shared model (the
+     * embedder's own, when it is in process).
+     */
     private static final class MiniLmTokens implements TokenCounter {
         private static final long serialVersionUID = 1L;
+
         /** Characters tokenized at once: a few milliseconds' work, far more than a chunk. */
         private static final int SEGMENT = 64 * 1024;
+
         private final EmbeddingOptions embedding;
         private transient OnnxMiniLmEmbedder model;
 
@@ -79,7 +91,10 @@ final class TokenCounters {
         }
     }
 
-    /** Where each token of a text ends, ascending: parts are counted, and runs cut, without tokenizing again. */
+    /**
+     * Where each token of a text ends, ascending: parts are counted, and runs cut, without
+     * tokenizing again.
+     */
     record TokenEnds(int[] ends) implements TokenCounter.PartCounter {
 
         @Override

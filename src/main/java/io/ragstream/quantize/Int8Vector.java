@@ -1,10 +1,10 @@
 package io.ragstream.quantize;
 
 /**
- * A vector as one signed byte per dimension with its own scale and offset: {@code value[i] ≈
- * offset + scale * codes[i]}. The codes span the vector's own range (its minimum is code -128,
- * its maximum 127), so every value comes back within {@code scale / 2}; a 384-dim vector takes
- * 384 + 8 bytes instead of float32's 1536.
+ * A vector as one signed byte per dimension with its own scale and offset: {@code value[i] ≈ offset
+ * + scale * codes[i]}. The codes span the vector's own range (its minimum is code -128, its maximum
+ * 127), so every value comes back within {@code scale / 2}; a 384-dim vector takes 384 + 8 bytes
+ * instead of float32's 1536.
  *
  * <p>A record over an array: equality is the array's identity, as for any Java array.
  */
@@ -44,10 +44,14 @@ public record Int8Vector(byte[] codes, float scale, float offset) {
         return vector;
     }
 
-    /** Cosine distance (1 - cosine) between {@code query} and the decoded vector; 1 for a zero vector. */
+    /**
+     * Cosine distance (1 - cosine) between {@code query} and the decoded vector; 1 for a zero
+     * vector.
+     */
     public double cosineDistance(float[] query) {
         if (query.length != codes.length) {
-            throw new IllegalArgumentException("a " + query.length + "-dim query against a " + codes.length + "-dim vector");
+            throw new IllegalArgumentException(
+                    "a " + query.length + "-dim query against a " + codes.length + "-dim vector");
         }
         double dot = 0, norm = 0, queryNorm = 0;
         for (int i = 0; i < codes.length; i++) {

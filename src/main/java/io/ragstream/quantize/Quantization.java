@@ -1,10 +1,11 @@
 package io.ragstream.quantize;
 
+import io.ragstream.config.ConfigException;
+import io.ragstream.config.RagstreamOptions;
+
 import com.pgvector.PGbit;
 import com.pgvector.PGhalfvec;
 import com.pgvector.PGvector;
-import io.ragstream.config.ConfigException;
-import io.ragstream.config.RagstreamOptions;
 
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -14,14 +15,17 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * How vectors are stored in pgvector (sql/schema.sql has the DDL of each): the columns a vector
- * is written to, how it is bound to them, and what tells one mode's table from another's.
+ * How vectors are stored in pgvector (sql/schema.sql has the DDL of each): the columns a vector is
+ * written to, how it is bound to them, and what tells one mode's table from another's.
  */
 public enum Quantization {
     FLOAT32("float32", "vector", "vector_cosine_ops", List.of("embedding")),
     FLOAT16("float16", "halfvec", "halfvec_cosine_ops", List.of("embedding")),
     /** int8 codes with the vector's scale and offset, and its sign bits for the HNSW index. */
-    INT8("int8", "bytea", "bit_hamming_ops",
+    INT8(
+            "int8",
+            "bytea",
+            "bit_hamming_ops",
             List.of("embedding", "embedding_scale", "embedding_offset", "embedding_bits")),
     /** The float16 vector; the HNSW index holds its sign bits (an expression index). */
     BINARY("binary", "halfvec", "bit_hamming_ops", List.of("embedding"));
@@ -31,7 +35,11 @@ public enum Quantization {
     private final String indexOpclass;
     private final List<String> vectorColumns;
 
-    Quantization(String configName, String embeddingType, String indexOpclass, List<String> vectorColumns) {
+    Quantization(
+            String configName,
+            String embeddingType,
+            String indexOpclass,
+            List<String> vectorColumns) {
         this.configName = configName;
         this.embeddingType = embeddingType;
         this.indexOpclass = indexOpclass;
@@ -40,22 +48,30 @@ public enum Quantization {
 
     public static Quantization parse(String value) {
         String name = value.trim().toLowerCase();
-        return Arrays.stream(values()).filter(q -> q.configName.equals(name)).findFirst()
-                .orElseThrow(() -> new ConfigException(RagstreamOptions.QUANTIZATION.key(),
-                        "'" + value + "' is not one of " + names()));
+        return Arrays.stream(values())
+                .filter(q -> q.configName.equals(name))
+                .findFirst()
+                .orElseThrow(
+                        () ->
+                                new ConfigException(
+                                        RagstreamOptions.QUANTIZATION.key(),
+                                        "'" + value + "' is not one of " + names()));
     }
 
     /** "float32 | float16 | int8 | binary". */
     public static String names() {
-        return Arrays.stream(values()).map(Quantization::configName).collect(Collectors.joining(" | "));
+        return Arrays.stream(values())
+                .map(Quantization::configName)
+                .collect(Collectors.joining(" | "));
     }
 
     /**
-     * The modes a table may have been created with, told by its {@code embedding} column's type
-     * and its HNSW index's operator class: one, or two (float16, binary) when the index is
-     * missing, or none when they fit no mode.
+     * The modes a table may have been created with, told by its {@code embedding} column's type and
+     * its HNSW index's operator class: one, or two (float16, binary) when the index is missing, or
+     * none when they fit no mode.
      */
-    public static List<Quantization> ofTable(String embeddingType, Collection<String> hnswOpclasses) {
+    public static List<Quantization> ofTable(
+            String embeddingType, Collection<String> hnswOpclasses) {
         return Arrays.stream(values())
                 .filter(q -> q.embeddingType.equals(embeddingType))
                 .filter(q -> hnswOpclasses.isEmpty() || hnswOpclasses.contains(q.indexOpclass))
@@ -67,7 +83,9 @@ public enum Quantization {
         return configName;
     }
 
-    /** The type of the {@code embedding} column, without its dimension: vector, halfvec or bytea. */
+    /**
+     * The type of the {@code embedding} column, without its dimension: vector, halfvec or bytea.
+     */
     public String embeddingType() {
         return embeddingType;
     }
@@ -103,12 +121,17 @@ public enum Quantization {
         }
     }
 
-    /** The JDBC value of a vector in the {@code embedding} column's type (not int8: no pgvector type). */
+    /**
+     * The JDBC value of a vector in the {@code embedding} column's type (not int8: no pgvector
+     * type).
+     */
     public Object embeddingValue(float[] vector) {
         return switch (this) {
             case FLOAT32 -> new PGvector(vector);
             case FLOAT16, BINARY -> new PGhalfvec(vector);
-            case INT8 -> throw new IllegalStateException("int8 codes are bound by bind(), not as one value");
+            case INT8 ->
+                    throw new IllegalStateException(
+                            "int8 codes are bound by bind(), not as one value");
         };
     }
 

@@ -1,23 +1,27 @@
 package io.ragstream.search;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.pool.HikariPool;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.Secrets;
 import io.ragstream.sink.PgVectorSinkOptions;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
  * Open connections kept for the next search (HikariCP): opening one (a new backend process and
- * SCRAM authentication) takes longer than the search itself. The pool is made by the first
- * borrow, which connects at once, so an unreachable server or a refused login is reported then,
- * naming the setting to fix, rather than after a wait for a free connection.
+ * SCRAM authentication) takes longer than the search itself. The pool is made by the first borrow,
+ * which connects at once, so an unreachable server or a refused login is reported then, naming the
+ * setting to fix, rather than after a wait for a free connection.
  */
 final class ConnectionPool implements AutoCloseable {
-    /** Enough for a call's parallel queries and a few concurrent callers; idle ones are closed after 10 min. */
+    /**
+     * Enough for a call's parallel queries and a few concurrent callers; idle ones are closed after
+     * 10 min.
+     */
     private static final int MAX_CONNECTIONS = 16;
 
     private final PgVectorSinkOptions pg;
@@ -49,7 +53,8 @@ final class ConnectionPool implements AutoCloseable {
             config.setJdbcUrl(pg.url());
             config.setUsername(pg.user());
             config.setPassword(pg.password());
-            config.setDataSourceProperties(pg.connectionProperties(pg.applicationName() + ":search"));
+            config.setDataSourceProperties(
+                    pg.connectionProperties(pg.applicationName() + ":search"));
             config.setMaximumPoolSize(MAX_CONNECTIONS);
             config.setMinimumIdle(0);
             config.setInitializationFailTimeout(1); // connect now, fail now
@@ -67,17 +72,35 @@ final class ConnectionPool implements AutoCloseable {
         return pool;
     }
 
-    /** A connection or login failure as a SearchException naming the setting to fix; others are left as they are. */
+    /**
+     * A connection or login failure as a SearchException naming the setting to fix; others are left
+     * as they are.
+     */
     private void explain(SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         if (state.startsWith("08")) {
-            throw new SearchException("PostgreSQL at " + Secrets.redactUrl(pg.url()) + " is not reachable (" + e.getMessage()
-                    + "): start it (bin/ragstream services start) or set " + RagstreamOptions.POSTGRES_URL.key(), e);
+            throw new SearchException(
+                    "PostgreSQL at "
+                            + Secrets.redactUrl(pg.url())
+                            + " is not reachable ("
+                            + e.getMessage()
+                            + "): start it (bin/ragstream services start) or set "
+                            + RagstreamOptions.POSTGRES_URL.key(),
+                    e);
         }
         if (state.startsWith("28")) {
-            throw new SearchException("PostgreSQL at " + Secrets.redactUrl(pg.url()) + " refused user " + pg.user() + " ("
-                    + e.getMessage() + "): check " + RagstreamOptions.POSTGRES_USER.key() + " and "
-                    + RagstreamOptions.POSTGRES_PASSWORD.key(), e);
+            throw new SearchException(
+                    "PostgreSQL at "
+                            + Secrets.redactUrl(pg.url())
+                            + " refused user "
+                            + pg.user()
+                            + " ("
+                            + e.getMessage()
+                            + "): check "
+                            + RagstreamOptions.POSTGRES_USER.key()
+                            + " and "
+                            + RagstreamOptions.POSTGRES_PASSWORD.key(),
+                    e);
         }
     }
 

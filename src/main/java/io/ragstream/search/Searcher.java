@@ -18,15 +18,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * Top-k documents of one tenant for a query: the query is embedded the way chunks were, the
- * HNSW index finds the nearest chunks, and each document counts by its best chunk. Several
- * queries run in parallel and their rankings are fused (reciprocal rank fusion).
+ * Top-k documents of one tenant for a query: the query is embedded the way chunks were, the HNSW
+ * index finds the nearest chunks, and each document counts by its best chunk. Several queries run
+ * in parallel and their rankings are fused (reciprocal rank fusion).
  */
 public final class Searcher implements AutoCloseable {
     /** RRF's usual constant: damps the weight of the very first ranks. */
     private static final int RRF_K = 60;
+
     /** Chunks fetched per wanted document, since several chunks may belong to one document. */
     private static final int CHUNKS_PER_DOCUMENT = 4;
+
     /** Where refetching stops: k documents are then not worth a longer scan. */
     private static final int MAX_CHUNKS_PER_DOCUMENT = 256;
 
@@ -45,14 +47,18 @@ public final class Searcher implements AutoCloseable {
         this(pg, SearchOptions.defaults(), embedder);
     }
 
-    /** {@code embedder} may be null when every query comes embedded ({@link #search(String, float[], int)}). */
+    /**
+     * {@code embedder} may be null when every query comes embedded ({@link #search(String, float[],
+     * int)}).
+     */
     public Searcher(PgVectorSinkOptions pg, SearchOptions options, Embedder embedder) {
         this.pg = pg;
         this.options = options;
         this.embedder = embedder;
         this.nearest = new NearestChunks(pg.schema());
         this.connections = new ConnectionPool(pg);
-        this.indexCheck = new IndexCheck(pg.schema(), pg.url(), pg.model(), pg.schema().dimension());
+        this.indexCheck =
+                new IndexCheck(pg.schema(), pg.url(), pg.model(), pg.schema().dimension());
     }
 
     public List<SearchHit> search(String tenant, String query, int k) throws Exception {
@@ -74,32 +80,43 @@ public final class Searcher implements AutoCloseable {
         for (int i = 0; i < queries.size(); i++) {
             String query = queries.get(i);
             float[] vector = vectors.get(i);
-            futures.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    return nearestDocuments(tenant, vector, k);
-                } catch (SQLException e) {
-                    throw new SearchException("search for '" + query + "' failed: " + e.getMessage(), e);
-                }
-            }, pool));
+            futures.add(
+                    CompletableFuture.supplyAsync(
+                            () -> {
+                                try {
+                                    return nearestDocuments(tenant, vector, k);
+                                } catch (SQLException e) {
+                                    throw new SearchException(
+                                            "search for '" + query + "' failed: " + e.getMessage(),
+                                            e);
+                                }
+                            },
+                            pool));
         }
         List<List<SearchHit>> rankings = new ArrayList<>();
         for (CompletableFuture<List<SearchHit>> f : futures) {
             try {
                 rankings.add(f.join());
-            } catch (CompletionException e) { // the caller wants the SearchException, not its wrapper
+            } catch (
+                    CompletionException
+                            e) { // the caller wants the SearchException, not its wrapper
                 throw e.getCause() instanceof RuntimeException cause ? cause : e;
             }
         }
         return rankings.size() == 1 ? rankings.get(0) : fuse(rankings, k);
     }
 
-    /** Arguments first, then whether the table can answer this model's queries (once per table and tenant). */
+    /**
+     * Arguments first, then whether the table can answer this model's queries (once per table and
+     * tenant).
+     */
     private void validate(String tenant, List<String> queries, int k) throws SQLException {
         if (tenant == null || tenant.isBlank()) {
             throw new SearchException("a search needs a tenant", null);
         }
         if (queries.isEmpty() || queries.stream().anyMatch(q -> q == null || q.isBlank())) {
-            throw new SearchException("a search needs at least one query, and no blank one: " + queries, null);
+            throw new SearchException(
+                    "a search needs at least one query, and no blank one: " + queries, null);
         }
         if (k < 1) {
             throw new SearchException("k (documents to return) must be at least 1, was " + k, null);
@@ -127,18 +144,21 @@ public final class Searcher implements AutoCloseable {
         }
         return best.values().stream()
                 .map(h -> new SearchHit(h.docId(), h.chunkNo(), h.content(), scores.get(h.docId())))
-                .sorted(Comparator.comparingDouble(SearchHit::score).reversed()
-                        .thenComparing(SearchHit::docId))
+                .sorted(
+                        Comparator.comparingDouble(SearchHit::score)
+                                .reversed()
+                                .thenComparing(SearchHit::docId))
                 .limit(k)
                 .toList();
     }
 
     /**
-     * The k documents whose best chunks are nearest. A document with many close chunks can fill
-     * the first fetch alone, so while fewer than k documents are found and the tenant has more
-     * chunks, fetch four times as many.
+     * The k documents whose best chunks are nearest. A document with many close chunks can fill the
+     * first fetch alone, so while fewer than k documents are found and the tenant has more chunks,
+     * fetch four times as many.
      */
-    private List<SearchHit> nearestDocuments(String tenant, float[] vector, int k) throws SQLException {
+    private List<SearchHit> nearestDocuments(String tenant, float[] vector, int k)
+            throws SQLException {
         int limit = k * CHUNKS_PER_DOCUMENT;
         while (true) {
             List<SearchHit> chunks = nearestChunks(tenant, vector, limit);
@@ -146,7 +166,9 @@ public final class Searcher implements AutoCloseable {
             for (SearchHit hit : chunks) {
                 bestPerDoc.merge(hit.docId(), hit, Searcher::better);
             }
-            if (bestPerDoc.size() >= k || chunks.size() < limit || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
+            if (bestPerDoc.size() >= k
+                    || chunks.size() < limit
+                    || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
                 return bestPerDoc.values().stream()
                         .sorted(Comparator.comparingDouble(SearchHit::score).reversed())
                         .limit(k)
@@ -156,20 +178,32 @@ public final class Searcher implements AutoCloseable {
         }
     }
 
-    /** The nearest chunks by the configured quantization's query (int8 and binary re-rank their candidates). */
-    private List<SearchHit> nearestChunks(String tenant, float[] vector, int limit) throws SQLException {
+    /**
+     * The nearest chunks by the configured quantization's query (int8 and binary re-rank their
+     * candidates).
+     */
+    private List<SearchHit> nearestChunks(String tenant, float[] vector, int limit)
+            throws SQLException {
         int candidates = limit * options.rerankFactor();
         try (Connection c = connections.borrow()) {
             c.setAutoCommit(false); // SET LOCAL lasts for this transaction only
             try (Statement st = c.createStatement()) {
-                st.execute("SET LOCAL hnsw.ef_search = " + options.efSearchFor(nearest.rowsRead(limit, candidates)));
+                st.execute(
+                        "SET LOCAL hnsw.ef_search = "
+                                + options.efSearchFor(nearest.rowsRead(limit, candidates)));
                 // a tenant filter on an HNSW scan: keep scanning until enough rows pass it
                 st.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
             }
             List<SearchHit> chunks = new ArrayList<>(limit);
             try {
-                for (NearestChunks.Chunk chunk : nearest.find(c, tenant, vector, limit, candidates)) {
-                    chunks.add(new SearchHit(chunk.docId(), chunk.chunkNo(), chunk.content(), 1 - chunk.distance()));
+                for (NearestChunks.Chunk chunk :
+                        nearest.find(c, tenant, vector, limit, candidates)) {
+                    chunks.add(
+                            new SearchHit(
+                                    chunk.docId(),
+                                    chunk.chunkNo(),
+                                    chunk.content(),
+                                    1 - chunk.distance()));
                 }
             } catch (SQLException e) {
                 if ("42P01".equals(e.getSQLState())) { // dropped since the check

@@ -1,6 +1,7 @@
 package io.ragstream.sink;
 
 import io.ragstream.chunk.DocumentUpdate;
+
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -11,14 +12,17 @@ import org.apache.flink.streaming.api.connector.sink2.SupportsPostCommitTopology
 import org.apache.flink.streaming.api.datastream.DataStream;
 
 /**
- * What both sink modes share: the committer, which finishes what the writers prepared, and
- * after it the status topic, which hears of a document only once its rows are committed.
+ * What both sink modes share: the committer, which finishes what the writers prepared, and after it
+ * the status topic, which hears of a document only once its rows are committed.
  */
-abstract class CommittingPgVectorSink implements Sink<DocumentUpdate>, SupportsCommitter<SinkCommittable>,
-        SupportsPostCommitTopology<SinkCommittable> {
+abstract class CommittingPgVectorSink
+        implements Sink<DocumentUpdate>,
+                SupportsCommitter<SinkCommittable>,
+                SupportsPostCommitTopology<SinkCommittable> {
     private static final long serialVersionUID = 1L;
 
     final PgVectorSinkOptions options;
+
     /** Null: no status records (a sink used on its own, as in the sink bench). */
     private final StatusTopic statusTopic;
 

@@ -7,8 +7,8 @@ import java.sql.SQLException;
 import java.util.List;
 
 /**
- * The sink's writes without a job, for loading rows whose vectors already exist (benchmarks):
- * the same statements and version guards as {@link PgVectorSink}, one transaction per call.
+ * The sink's writes without a job, for loading rows whose vectors already exist (benchmarks): the
+ * same statements and version guards as {@link PgVectorSink}, one transaction per call.
  */
 public final class DirectWriter implements AutoCloseable {
     private final Connection connection;

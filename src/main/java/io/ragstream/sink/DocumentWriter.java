@@ -20,7 +20,12 @@ import java.util.Map;
 final class DocumentWriter {
 
     /** What one {@link #write} changed; {@code applied}: the updates that were not stale. */
-    record Counts(long rowsUpserted, long rowsDeleted, long staleDocuments, long missingChunks, List<DocumentUpdate> applied) {}
+    record Counts(
+            long rowsUpserted,
+            long rowsDeleted,
+            long staleDocuments,
+            long missingChunks,
+            List<DocumentUpdate> applied) {}
 
     private final PgVectorSchema schema;
     private final String model;
@@ -80,7 +85,8 @@ final class DocumentWriter {
         return rounds;
     }
 
-    private List<DocumentUpdate> upsertDocuments(Connection connection, List<DocumentUpdate> round) throws SQLException {
+    private List<DocumentUpdate> upsertDocuments(Connection connection, List<DocumentUpdate> round)
+            throws SQLException {
         if (round.isEmpty()) {
             return List.of();
         }
@@ -106,7 +112,8 @@ final class DocumentWriter {
     }
 
     /** Chunks numbered at or past each document's new count. */
-    private long deleteChunksFrom(Connection connection, List<DocumentUpdate> applied) throws SQLException {
+    private long deleteChunksFrom(Connection connection, List<DocumentUpdate> applied)
+            throws SQLException {
         if (applied.isEmpty()) {
             return 0;
         }
@@ -121,11 +128,16 @@ final class DocumentWriter {
         }
     }
 
-    /** Deletes every live document the truncated topic wrote before it, and their chunks; returns the chunks deleted. */
+    /**
+     * Deletes every live document the truncated topic wrote before it, and their chunks; returns
+     * the chunks deleted.
+     */
     private long truncate(Connection connection, DocumentUpdate u) throws SQLException {
         try (PreparedStatement mark = connection.prepareStatement(schema.markTruncate());
-             PreparedStatement documents = connection.prepareStatement(schema.truncateDocuments());
-             PreparedStatement chunks = connection.prepareStatement(schema.deleteChunksOfDeletedDocuments())) {
+                PreparedStatement documents =
+                        connection.prepareStatement(schema.truncateDocuments());
+                PreparedStatement chunks =
+                        connection.prepareStatement(schema.deleteChunksOfDeletedDocuments())) {
             mark.setString(1, u.sourceTopic());
             mark.setLong(2, u.version());
             mark.setString(3, u.sourceTopic());
@@ -139,8 +151,11 @@ final class DocumentWriter {
         }
     }
 
-    /** The delete, with the version the table held; null when there was no live document to delete. */
-    private DocumentUpdate deleteHeldVersion(Connection connection, DocumentUpdate u) throws SQLException {
+    /**
+     * The delete, with the version the table held; null when there was no live document to delete.
+     */
+    private DocumentUpdate deleteHeldVersion(Connection connection, DocumentUpdate u)
+            throws SQLException {
         try (PreparedStatement st = connection.prepareStatement(schema.deleteHeldVersion())) {
             st.setString(1, u.tenant());
             st.setString(2, u.docId());
@@ -150,8 +165,12 @@ final class DocumentWriter {
         }
     }
 
-    /** A new version of a live document whose text did not change; false when there is none to restamp. */
-    private boolean restampStoredChunks(Connection connection, DocumentUpdate u) throws SQLException {
+    /**
+     * A new version of a live document whose text did not change; false when there is none to
+     * restamp.
+     */
+    private boolean restampStoredChunks(Connection connection, DocumentUpdate u)
+            throws SQLException {
         try (PreparedStatement doc = connection.prepareStatement(schema.restampDocument())) {
             doc.setLong(1, u.version());
             doc.setString(2, u.tenant());
@@ -172,7 +191,8 @@ final class DocumentWriter {
         }
     }
 
-    private long upsertChangedChunks(Connection connection, List<DocumentUpdate> applied) throws SQLException {
+    private long upsertChangedChunks(Connection connection, List<DocumentUpdate> applied)
+            throws SQLException {
         try (PreparedStatement st = connection.prepareStatement(schema.upsertChunk())) {
             for (DocumentUpdate u : applied) {
                 for (ChunkRow chunk : u.chunks()) {
@@ -180,12 +200,19 @@ final class DocumentWriter {
                         continue;
                     }
                     if (chunk.embedding() == null) {
-                        continue; // rejected by the backend and dead-lettered: its stored row stays as it was
+                        continue; // rejected by the backend and dead-lettered: its stored row stays
+                        // as it was
                     }
                     if (chunk.embedding().length != schema.dimension()) {
-                        throw new IllegalStateException("chunk " + chunk.chunkNo() + " of " + u.key()
-                                + " reached the sink with a " + chunk.embedding().length + "-dim embedding, expected "
-                                + schema.dimension());
+                        throw new IllegalStateException(
+                                "chunk "
+                                        + chunk.chunkNo()
+                                        + " of "
+                                        + u.key()
+                                        + " reached the sink with a "
+                                        + chunk.embedding().length
+                                        + "-dim embedding, expected "
+                                        + schema.dimension());
                     }
                     st.setString(1, u.tenant());
                     st.setString(2, u.docId());
@@ -204,7 +231,8 @@ final class DocumentWriter {
     }
 
     /** Returns how many unchanged chunks were not found as the job expected them. */
-    private long restampUnchangedChunks(Connection connection, List<DocumentUpdate> applied) throws SQLException {
+    private long restampUnchangedChunks(Connection connection, List<DocumentUpdate> applied)
+            throws SQLException {
         try (PreparedStatement st = connection.prepareStatement(schema.restampChunk())) {
             int expected = 0;
             for (DocumentUpdate u : applied) {

@@ -1,6 +1,7 @@
 package io.ragstream.sink;
 
 import io.ragstream.chunk.DocumentUpdate;
+
 import org.apache.flink.api.connector.sink2.SupportsWriterState;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
@@ -11,8 +12,8 @@ import java.util.List;
 
 /**
  * {@code sink.mode: exactly-once}: two-phase commit with PostgreSQL's own {@code PREPARE
- * TRANSACTION}. Each subtask prepares one transaction per checkpoint; the committer commits it
- * when the checkpoint completes, so the tables show exactly the effects of checkpointed input.
+ * TRANSACTION}. Each subtask prepares one transaction per checkpoint; the committer commits it when
+ * the checkpoint completes, so the tables show exactly the effects of checkpointed input.
  */
 final class ExactlyOncePgVectorSink extends CommittingPgVectorSink
         implements SupportsWriterState<DocumentUpdate, TransactionalWriterState> {
@@ -28,10 +29,16 @@ final class ExactlyOncePgVectorSink extends CommittingPgVectorSink
     }
 
     @Override
-    public TransactionalWriter restoreWriter(WriterInitContext context, Collection<TransactionalWriterState> restored)
+    public TransactionalWriter restoreWriter(
+            WriterInitContext context, Collection<TransactionalWriterState> restored)
             throws IOException {
-        return new TransactionalWriter(options, context.metricGroup(), context.getMailboxExecutor(),
-                context.getTaskInfo().getIndexOfThisSubtask(), restored, context.getRestoredCheckpointId());
+        return new TransactionalWriter(
+                options,
+                context.metricGroup(),
+                context.getMailboxExecutor(),
+                context.getTaskInfo().getIndexOfThisSubtask(),
+                restored,
+                context.getRestoredCheckpointId());
     }
 
     @Override

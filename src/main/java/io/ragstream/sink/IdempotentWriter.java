@@ -1,6 +1,7 @@
 package io.ragstream.sink;
 
 import io.ragstream.chunk.DocumentUpdate;
+
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.metrics.MetricGroup;
 
@@ -11,13 +12,17 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
-/** Buffers updates and commits them as one transaction when the batch is full or at a checkpoint. */
+/**
+ * Buffers updates and commits them as one transaction when the batch is full or at a checkpoint.
+ */
 final class IdempotentWriter implements CommittingSinkWriter<DocumentUpdate, SinkCommittable> {
     private final PgVectorSinkOptions options;
     private final DocumentWriter writer;
     private final List<DocumentUpdate> buffer = new ArrayList<>();
+
     /** Committed since the last checkpoint, for the status topic. */
     private final List<DocumentStatus> committed = new ArrayList<>();
+
     private final SinkMetrics metrics;
     private final SinkSession session;
 
@@ -41,7 +46,10 @@ final class IdempotentWriter implements CommittingSinkWriter<DocumentUpdate, Sin
         writeBuffer();
     }
 
-    /** The documents committed since the last checkpoint; already committed, so nothing left to do but report them. */
+    /**
+     * The documents committed since the last checkpoint; already committed, so nothing left to do
+     * but report them.
+     */
     @Override
     public Collection<SinkCommittable> prepareCommit() {
         if (committed.isEmpty()) {
@@ -68,11 +76,10 @@ final class IdempotentWriter implements CommittingSinkWriter<DocumentUpdate, Sin
             session.close();
             // fail the task: Flink restarts from the last checkpoint and replays, and the
             // version guards make the replay harmless
-            throw new IOException("writing " + buffer.size() + " documents to " + options + " failed", e);
+            throw new IOException(
+                    "writing " + buffer.size() + " documents to " + options + " failed", e);
         }
     }
-
-
 
     @Override
     public void close() {

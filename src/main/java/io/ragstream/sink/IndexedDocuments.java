@@ -18,13 +18,18 @@ public final class IndexedDocuments implements AutoCloseable {
 
     public record Count(long documents, long chunks) {}
 
-    public IndexedDocuments(PgVectorSinkOptions pg, String tenant, List<String> ids, Instant since) throws SQLException {
+    public IndexedDocuments(PgVectorSinkOptions pg, String tenant, List<String> ids, Instant since)
+            throws SQLException {
         connection = pg.connect();
-        query = connection.prepareStatement("SELECT count(*), coalesce(sum(chunk_count), 0) FROM \""
-                + pg.schema().documentsTable() + "\" WHERE tenant = ? AND doc_id = ANY(?) AND updated_at >= ? AND NOT deleted");
+        query =
+                connection.prepareStatement(
+                        "SELECT count(*), coalesce(sum(chunk_count), 0) FROM \""
+                                + pg.schema().documentsTable()
+                                + "\" WHERE tenant = ? AND doc_id = ANY(?) AND updated_at >= ? AND NOT deleted");
         query.setString(1, tenant);
         query.setArray(2, connection.createArrayOf("text", ids.toArray()));
-        query.setTimestamp(3, Timestamp.from(since.minusSeconds(1))); // the database's clock may lag a little
+        query.setTimestamp(
+                3, Timestamp.from(since.minusSeconds(1))); // the database's clock may lag a little
     }
 
     public Count count() throws SQLException {
@@ -35,10 +40,12 @@ public final class IndexedDocuments implements AutoCloseable {
     }
 
     /**
-     * Polls until all {@code expected} documents are written, reporting each count; gives up
-     * when {@code stopped} says the job has stopped or the time is up.
+     * Polls until all {@code expected} documents are written, reporting each count; gives up when
+     * {@code stopped} says the job has stopped or the time is up.
      */
-    public Count await(int expected, Duration timeout, BooleanSupplier stopped, LongConsumer progress) throws Exception {
+    public Count await(
+            int expected, Duration timeout, BooleanSupplier stopped, LongConsumer progress)
+            throws Exception {
         Instant deadline = Instant.now().plus(timeout);
         while (true) {
             Count count = count();
@@ -47,12 +54,22 @@ public final class IndexedDocuments implements AutoCloseable {
                 return count;
             }
             if (stopped.getAsBoolean()) {
-                throw new IllegalStateException("the job stopped after " + count.documents() + " of " + expected
-                        + " documents were indexed; see .ragstream/logs/ragstream.log");
+                throw new IllegalStateException(
+                        "the job stopped after "
+                                + count.documents()
+                                + " of "
+                                + expected
+                                + " documents were indexed; see .ragstream/logs/ragstream.log");
             }
             if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException("only " + count.documents() + " of " + expected
-                        + " documents indexed after " + timeout + "; see .ragstream/logs/");
+                throw new IllegalStateException(
+                        "only "
+                                + count.documents()
+                                + " of "
+                                + expected
+                                + " documents indexed after "
+                                + timeout
+                                + "; see .ragstream/logs/");
             }
             Thread.sleep(200);
         }

@@ -22,14 +22,19 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * The two tables, their names checked once so no SQL is ever built from input, the DDL (the
- * same {@code sql/schema.sql} a DBA runs with psql) and the statements the sink uses.
+ * The two tables, their names checked once so no SQL is ever built from input, the DDL (the same
+ * {@code sql/schema.sql} a DBA runs with psql) and the statements the sink uses.
  */
 public final class PgVectorSchema implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-    /** psql's {@code :"name"}, {@code :'name'} and {@code :name}; group 1 is the quote, group 2 the name. */
+
+    /**
+     * psql's {@code :"name"}, {@code :'name'} and {@code :name}; group 1 is the quote, group 2 the
+     * name.
+     */
     private static final Pattern PSQL_VARIABLE = Pattern.compile(":([\"']?)(\\w+)\\1");
+
     private static final String DDL_RESOURCE = "/sql/schema.sql";
 
     private final String documentsTable;
@@ -37,8 +42,10 @@ public final class PgVectorSchema implements Serializable {
     private final Quantization quantization;
     private final int dimension;
 
-    public PgVectorSchema(String documentsTable, String chunksTable, Quantization quantization, int dimension) {
-        this.documentsTable = identifier(RagstreamOptions.POSTGRES_DOCUMENTS_TABLE.key(), documentsTable);
+    public PgVectorSchema(
+            String documentsTable, String chunksTable, Quantization quantization, int dimension) {
+        this.documentsTable =
+                identifier(RagstreamOptions.POSTGRES_DOCUMENTS_TABLE.key(), documentsTable);
         this.chunksTable = identifier(RagstreamOptions.POSTGRES_CHUNKS_TABLE.key(), chunksTable);
         this.quantization = quantization;
         this.dimension = dimension;
@@ -66,20 +73,24 @@ public final class PgVectorSchema implements Serializable {
     }
 
     /** Creates what is missing; an advisory lock keeps concurrent starts from racing. */
-    public void create(Connection connection, int hnswM, int hnswEfConstruction) throws SQLException {
+    public void create(Connection connection, int hnswM, int hnswEfConstruction)
+            throws SQLException {
         create(connection, hnswM, hnswEfConstruction, true);
     }
 
     /**
-     * The same; without {@code withIndex}, the tables only. A bulk load into a new table is
-     * several times faster with the HNSW index built afterwards (a later {@link #create} builds it).
-     * An index that exists is not asked for again: {@code CREATE INDEX IF NOT EXISTS} locks the
-     * table before it looks, and so waits on any transaction an exactly-once sink left prepared,
-     * which only the job about to start can commit.
+     * The same; without {@code withIndex}, the tables only. A bulk load into a new table is several
+     * times faster with the HNSW index built afterwards (a later {@link #create} builds it). An
+     * index that exists is not asked for again: {@code CREATE INDEX IF NOT EXISTS} locks the table
+     * before it looks, and so waits on any transaction an exactly-once sink left prepared, which
+     * only the job about to start can commit.
      */
-    public void create(Connection connection, int hnswM, int hnswEfConstruction, boolean withIndex) throws SQLException {
+    public void create(Connection connection, int hnswM, int hnswEfConstruction, boolean withIndex)
+            throws SQLException {
         boolean buildIndex = withIndex && !exists(connection, chunksIndex());
-        boolean addSourceTopic = exists(connection, documentsTable) && !hasColumn(connection, documentsTable, "source_topic");
+        boolean addSourceTopic =
+                exists(connection, documentsTable)
+                        && !hasColumn(connection, documentsTable, "source_topic");
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put("documents_table", documentsTable);
         variables.put("chunks_table", chunksTable);
@@ -99,7 +110,8 @@ public final class PgVectorSchema implements Serializable {
                     continue;
                 }
                 if (sql.strip().startsWith("ALTER TABLE")) {
-                    // it locks the table: a transaction an exactly-once sink left prepared would hold it for ever
+                    // it locks the table: a transaction an exactly-once sink left prepared would
+                    // hold it for ever
                     st.execute("SET LOCAL lock_timeout = '10s'");
                 }
                 if (ddl.gset()) {
@@ -122,9 +134,11 @@ public final class PgVectorSchema implements Serializable {
         return !exists(connection, chunksTable);
     }
 
-    private static boolean hasColumn(Connection connection, String table, String column) throws SQLException {
-        try (PreparedStatement st = connection.prepareStatement(
-                "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped")) {
+    private static boolean hasColumn(Connection connection, String table, String column)
+            throws SQLException {
+        try (PreparedStatement st =
+                connection.prepareStatement(
+                        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped")) {
             st.setString(1, '"' + table + '"');
             st.setString(2, column);
             try (ResultSet rs = st.executeQuery()) {
@@ -135,7 +149,8 @@ public final class PgVectorSchema implements Serializable {
     }
 
     static boolean exists(Connection connection, String relation) throws SQLException {
-        try (PreparedStatement st = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+        try (PreparedStatement st =
+                connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
             st.setString(1, '"' + relation + '"');
             try (ResultSet rs = st.executeQuery()) {
                 rs.next();
@@ -149,39 +164,61 @@ public final class PgVectorSchema implements Serializable {
      * another mode: its vectors would not bind, or a search would read them wrongly.
      */
     public void checkQuantization(Connection connection) throws SQLException {
-        String sql = "SELECT t.typname, format_type(a.atttypid, a.atttypmod),"
-                + " ARRAY(SELECT o.opcname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
-                + "       JOIN pg_am am ON am.oid = ic.relam JOIN pg_opclass o ON o.oid = ANY (i.indclass::oid[])"
-                + "       WHERE i.indrelid = a.attrelid AND am.amname = 'hnsw')"
-                + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
-                + " WHERE a.attrelid = to_regclass(?) AND a.attname = 'embedding' AND NOT a.attisdropped";
+        String sql =
+                "SELECT t.typname, format_type(a.atttypid, a.atttypmod),"
+                        + " ARRAY(SELECT o.opcname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+                        + "       JOIN pg_am am ON am.oid = ic.relam JOIN pg_opclass o ON o.oid = ANY (i.indclass::oid[])"
+                        + "       WHERE i.indrelid = a.attrelid AND am.amname = 'hnsw')"
+                        + " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                        + " WHERE a.attrelid = to_regclass(?) AND a.attname = 'embedding' AND NOT a.attisdropped";
         try (PreparedStatement st = connection.prepareStatement(sql)) {
             st.setString(1, '"' + chunksTable + '"');
             try (ResultSet rs = st.executeQuery()) {
                 if (!rs.next()) {
-                    return; // no table yet (or no embedding column): nothing stored to disagree with
+                    return; // no table yet (or no embedding column): nothing stored to disagree
+                    // with
                 }
                 String type = rs.getString(1);
                 List<String> opclasses = List.of((String[]) rs.getArray(3).getArray());
                 List<Quantization> stored = Quantization.ofTable(type, opclasses);
                 if (!stored.contains(quantization)) {
-                    String modes = stored.isEmpty() ? "none of " + Quantization.names()
-                            : stored.stream().map(Quantization::configName).collect(Collectors.joining(" or "));
-                    throw new ConfigException(RagstreamOptions.QUANTIZATION.key(), "is " + quantization
-                            + ", but table " + chunksTable + " was created with quantization " + modes
-                            + " (embedding " + rs.getString(2) + ", " + (opclasses.isEmpty() ? "no HNSW index"
-                            : "HNSW index " + String.join(", ", opclasses)) + "); set quantization to match,"
-                            + " or use a new postgres.chunks-table");
+                    String modes =
+                            stored.isEmpty()
+                                    ? "none of " + Quantization.names()
+                                    : stored.stream()
+                                            .map(Quantization::configName)
+                                            .collect(Collectors.joining(" or "));
+                    throw new ConfigException(
+                            RagstreamOptions.QUANTIZATION.key(),
+                            "is "
+                                    + quantization
+                                    + ", but table "
+                                    + chunksTable
+                                    + " was created with quantization "
+                                    + modes
+                                    + " (embedding "
+                                    + rs.getString(2)
+                                    + ", "
+                                    + (opclasses.isEmpty()
+                                            ? "no HNSW index"
+                                            : "HNSW index " + String.join(", ", opclasses))
+                                    + "); set quantization to match,"
+                                    + " or use a new postgres.chunks-table");
                 }
             }
         }
     }
 
-    /** psql's {@code \gset}: the query's one row becomes variables named by its columns (NULL unsets). */
-    private static void gset(Statement st, String query, Map<String, String> variables) throws SQLException {
+    /**
+     * psql's {@code \gset}: the query's one row becomes variables named by its columns (NULL
+     * unsets).
+     */
+    private static void gset(Statement st, String query, Map<String, String> variables)
+            throws SQLException {
         try (ResultSet rs = st.executeQuery(query)) {
             if (!rs.next()) {
-                throw new IllegalStateException(DDL_RESOURCE + ": a \\gset query returned no row: " + query);
+                throw new IllegalStateException(
+                        DDL_RESOURCE + ": a \\gset query returned no row: " + query);
             }
             for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
                 String value = rs.getString(i);
@@ -194,9 +231,14 @@ public final class PgVectorSchema implements Serializable {
         }
     }
 
-    /** One statement of sql/schema.sql; filled in when it runs, since a {@code \gset} may set its variables. */
+    /**
+     * One statement of sql/schema.sql; filled in when it runs, since a {@code \gset} may set its
+     * variables.
+     */
     record DdlStatement(String template, boolean gset) {
-        /** Fills in variables as psql does: not inside string literals, and {@code ::} is a cast. */
+        /**
+         * Fills in variables as psql does: not inside string literals, and {@code ::} is a cast.
+         */
         String sql(Map<String, String> variables) {
             StringBuilder out = new StringBuilder();
             Matcher m = PSQL_VARIABLE.matcher(template);
@@ -220,12 +262,13 @@ public final class PgVectorSchema implements Serializable {
         private static String value(String quote, String name, Map<String, String> variables) {
             String value = variables.get(name);
             if (value == null) {
-                throw new IllegalStateException(DDL_RESOURCE + " uses :" + name + ", which has no value");
+                throw new IllegalStateException(
+                        DDL_RESOURCE + " uses :" + name + ", which has no value");
             }
             return switch (quote) {
-                case "\"" -> '"' + value + '"';                      // :"name", an identifier (checked)
-                case "'" -> "'" + value.replace("'", "''") + "'";    // :'name', a literal
-                default -> value;                                     // :name, as is
+                case "\"" -> '"' + value + '"'; // :"name", an identifier (checked)
+                case "'" -> "'" + value.replace("'", "''") + "'"; // :'name', a literal
+                default -> value; // :name, as is
             };
         }
     }
@@ -242,7 +285,9 @@ public final class PgVectorSchema implements Serializable {
             if (trimmed.equals("\\gset")) {
                 statements.add(new DdlStatement(sql.toString(), true));
                 sql.setLength(0);
-            } else if (!trimmed.startsWith("\\") && !trimmed.startsWith("--") && !trimmed.isEmpty()) {
+            } else if (!trimmed.startsWith("\\")
+                    && !trimmed.startsWith("--")
+                    && !trimmed.isEmpty()) {
                 sql.append(line).append('\n');
                 if (trimmed.endsWith(";")) {
                     statements.add(new DdlStatement(sql.substring(0, sql.lastIndexOf(";")), false));
@@ -269,7 +314,9 @@ public final class PgVectorSchema implements Serializable {
 
     private static String identifier(String key, String name) {
         if (!IDENTIFIER.matcher(name).matches()) {
-            throw new ConfigException(key, "'" + name + "' is not a plain lower-case SQL identifier ([a-z_][a-z0-9_]*)");
+            throw new ConfigException(
+                    key,
+                    "'" + name + "' is not a plain lower-case SQL identifier ([a-z_][a-z0-9_]*)");
         }
         return name;
     }
@@ -278,18 +325,23 @@ public final class PgVectorSchema implements Serializable {
     // updated_at is clock_timestamp(): an exactly-once transaction spans a checkpoint interval,
     // and now() would stamp all of its rows with the moment it began
 
-
     String upsertDocument() {
-        return "INSERT INTO \"" + documentsTable + "\" AS d (tenant, doc_id, version, chunk_count, deleted, source_topic, updated_at)"
+        return "INSERT INTO \""
+                + documentsTable
+                + "\" AS d (tenant, doc_id, version, chunk_count, deleted, source_topic, updated_at)"
                 + " SELECT v.*, clock_timestamp() FROM (VALUES (?::text, ?::text, ?::bigint, ?::integer, ?::boolean, ?::text))"
                 + " AS v (tenant, doc_id, version, chunk_count, deleted, source_topic)"
-                // a version older than a truncate of its topic's table is gone, whichever came first
-                + " WHERE NOT EXISTS (SELECT 1 FROM \"" + documentsTable + "\" t WHERE t.tenant = '' AND t.doc_id = v.source_topic"
+                // a version older than a truncate of its topic's table is gone, whichever came
+                // first
+                + " WHERE NOT EXISTS (SELECT 1 FROM \""
+                + documentsTable
+                + "\" t WHERE t.tenant = '' AND t.doc_id = v.source_topic"
                 + " AND t.version > v.version)"
                 + " ON CONFLICT (tenant, doc_id) DO UPDATE SET version = EXCLUDED.version, chunk_count = EXCLUDED.chunk_count,"
                 + " deleted = EXCLUDED.deleted, source_topic = EXCLUDED.source_topic, updated_at = clock_timestamp()"
                 + " WHERE EXCLUDED.version > d.version"
-                // at equal versions a delete wins, whichever arrives first; a repeat changes nothing
+                // at equal versions a delete wins, whichever arrives first; a repeat changes
+                // nothing
                 + " OR (EXCLUDED.version = d.version AND (EXCLUDED.deleted OR NOT d.deleted))";
     }
 
@@ -299,7 +351,9 @@ public final class PgVectorSchema implements Serializable {
      * Parameters topic, version, topic.
      */
     String markTruncate() {
-        return "INSERT INTO \"" + documentsTable + "\" AS d (tenant, doc_id, version, chunk_count, deleted, source_topic, updated_at)"
+        return "INSERT INTO \""
+                + documentsTable
+                + "\" AS d (tenant, doc_id, version, chunk_count, deleted, source_topic, updated_at)"
                 + " VALUES ('', ?, ?, 0, true, ?, clock_timestamp())"
                 + " ON CONFLICT (tenant, doc_id) DO UPDATE SET version = EXCLUDED.version, updated_at = clock_timestamp()"
                 + " WHERE EXCLUDED.version > d.version";
@@ -307,59 +361,94 @@ public final class PgVectorSchema implements Serializable {
 
     /** A delete without a version: the version the table holds is deleted, and none is invented. */
     String deleteHeldVersion() {
-        return "UPDATE \"" + documentsTable + "\" SET deleted = true, chunk_count = 0, updated_at = clock_timestamp()"
+        return "UPDATE \""
+                + documentsTable
+                + "\" SET deleted = true, chunk_count = 0, updated_at = clock_timestamp()"
                 + " WHERE tenant = ? AND doc_id = ? AND NOT deleted RETURNING version";
     }
 
-    /** A truncate: every live document the topic wrote before the version; parameters version, topic, version. */
+    /**
+     * A truncate: every live document the topic wrote before the version; parameters version,
+     * topic, version.
+     */
     String truncateDocuments() {
-        return "UPDATE \"" + documentsTable + "\" SET deleted = true, chunk_count = 0, version = ?, updated_at = clock_timestamp()"
+        return "UPDATE \""
+                + documentsTable
+                + "\" SET deleted = true, chunk_count = 0, version = ?, updated_at = clock_timestamp()"
                 + " WHERE source_topic = ? AND version < ? AND NOT deleted";
     }
 
     /** The chunks of the deleted documents a topic wrote (a truncate's). */
     String deleteChunksOfDeletedDocuments() {
-        return "DELETE FROM \"" + chunksTable + "\" c USING \"" + documentsTable + "\" d"
+        return "DELETE FROM \""
+                + chunksTable
+                + "\" c USING \""
+                + documentsTable
+                + "\" d"
                 + " WHERE d.tenant = c.tenant AND d.doc_id = c.doc_id AND d.source_topic = ? AND d.deleted";
     }
 
-    /** A new version whose text did not change, for a live document: parameters version, tenant, doc_id, version. */
+    /**
+     * A new version whose text did not change, for a live document: parameters version, tenant,
+     * doc_id, version.
+     */
     String restampDocument() {
-        return "UPDATE \"" + documentsTable + "\" SET version = ?, updated_at = clock_timestamp()"
+        return "UPDATE \""
+                + documentsTable
+                + "\" SET version = ?, updated_at = clock_timestamp()"
                 + " WHERE tenant = ? AND doc_id = ? AND NOT deleted AND version <= ?";
     }
 
     /** Every stored chunk of a document takes the new version and metadata. */
     String restampAllChunks() {
-        return "UPDATE \"" + chunksTable + "\" SET version = ?, metadata = ?::jsonb, updated_at = clock_timestamp()"
+        return "UPDATE \""
+                + chunksTable
+                + "\" SET version = ?, metadata = ?::jsonb, updated_at = clock_timestamp()"
                 + " WHERE tenant = ? AND doc_id = ? AND version <= ?";
     }
 
     String deleteChunksFrom() {
-        return "DELETE FROM \"" + chunksTable + "\" WHERE tenant = ? AND doc_id = ? AND chunk_no >= ?";
+        return "DELETE FROM \""
+                + chunksTable
+                + "\" WHERE tenant = ? AND doc_id = ? AND chunk_no >= ?";
     }
 
     String deleteChunk() {
-        return "DELETE FROM \"" + chunksTable + "\" WHERE tenant = ? AND doc_id = ? AND chunk_no = ?";
+        return "DELETE FROM \""
+                + chunksTable
+                + "\" WHERE tenant = ? AND doc_id = ? AND chunk_no = ?";
     }
 
-    /** Parameters: tenant, doc_id, chunk_no, version, content, sha256, metadata, model, then the vector's. */
+    /**
+     * Parameters: tenant, doc_id, chunk_no, version, content, sha256, metadata, model, then the
+     * vector's.
+     */
     String upsertChunk() {
         List<String> columns = quantization.vectorColumns();
-        return "INSERT INTO \"" + chunksTable + "\" AS c (tenant, doc_id, chunk_no, version, content,"
-                + " content_sha256, metadata, model, " + String.join(", ", columns) + ", updated_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, " + "?, ".repeat(columns.size()) + "clock_timestamp())"
+        return "INSERT INTO \""
+                + chunksTable
+                + "\" AS c (tenant, doc_id, chunk_no, version, content,"
+                + " content_sha256, metadata, model, "
+                + String.join(", ", columns)
+                + ", updated_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, "
+                + "?, ".repeat(columns.size())
+                + "clock_timestamp())"
                 + " ON CONFLICT (tenant, doc_id, chunk_no) DO UPDATE SET version = EXCLUDED.version,"
                 + " content = EXCLUDED.content, content_sha256 = EXCLUDED.content_sha256,"
                 + " metadata = EXCLUDED.metadata, model = EXCLUDED.model, "
-                + columns.stream().map(c -> c + " = EXCLUDED." + c).collect(Collectors.joining(", "))
+                + columns.stream()
+                        .map(c -> c + " = EXCLUDED." + c)
+                        .collect(Collectors.joining(", "))
                 + ", updated_at = clock_timestamp()"
                 + " WHERE EXCLUDED.version >= c.version";
     }
 
     /** An unchanged chunk takes the new version; it matches only if the stored text is the same. */
     String restampChunk() {
-        return "UPDATE \"" + chunksTable + "\" SET version = ?, metadata = ?::jsonb, updated_at = clock_timestamp()"
+        return "UPDATE \""
+                + chunksTable
+                + "\" SET version = ?, metadata = ?::jsonb, updated_at = clock_timestamp()"
                 + " WHERE tenant = ? AND doc_id = ? AND chunk_no = ? AND content_sha256 = ? AND version <= ?";
     }
 }

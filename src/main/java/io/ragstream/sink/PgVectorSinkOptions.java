@@ -5,8 +5,8 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
-import io.ragstream.config.SinkMode;
 import io.ragstream.config.Secrets;
+import io.ragstream.config.SinkMode;
 import io.ragstream.quantize.Quantization;
 
 import java.io.Serializable;
@@ -20,46 +20,88 @@ import java.util.Properties;
 import java.util.regex.Pattern;
 
 /**
- * Where and how the sink writes. {@code transactionPrefix}: the exactly-once sink's identity in
- * the database; {@code maxBufferedBytes}: the cap on what its writer holds while a transaction
- * of its own is still prepared; {@code allowUnsafePgvector}: warn instead of refusing a pgvector
- * below {@value PgVectorExtension#MINIMUM_SAFE}.
+ * Where and how the sink writes. {@code transactionPrefix}: the exactly-once sink's identity in the
+ * database; {@code maxBufferedBytes}: the cap on what its writer holds while a transaction of its
+ * own is still prepared; {@code allowUnsafePgvector}: warn instead of refusing a pgvector below
+ * {@value PgVectorExtension#MINIMUM_SAFE}.
  */
 public record PgVectorSinkOptions(
-        String url, String user, String password, PgVectorSchema schema, String model, SinkMode mode, int batchSize,
-        boolean createTables, int hnswM, int hnswEfConstruction,
-        String transactionPrefix, PostgresTimeouts timeouts, long maxBufferedBytes, boolean allowUnsafePgvector)
+        String url,
+        String user,
+        String password,
+        PgVectorSchema schema,
+        String model,
+        SinkMode mode,
+        int batchSize,
+        boolean createTables,
+        int hnswM,
+        int hnswEfConstruction,
+        String transactionPrefix,
+        PostgresTimeouts timeouts,
+        long maxBufferedBytes,
+        boolean allowUnsafePgvector)
         implements Serializable {
     /** pgjdbc options that make it report batched update counts as -2 ("no information"). */
-    private static final Pattern REWRITE_BATCHED_INSERTS = Pattern.compile("(?i)[?&]reWriteBatchedInserts=(true|on|yes|1)(&|$)");
+    private static final Pattern REWRITE_BATCHED_INSERTS =
+            Pattern.compile("(?i)[?&]reWriteBatchedInserts=(true|on|yes|1)(&|$)");
 
     public PgVectorSinkOptions {
         if (REWRITE_BATCHED_INSERTS.matcher(url).find()) {
-            // the version guards answer through update counts: with -2 for all, every document would look stale
-            throw new ConfigException(RagstreamOptions.POSTGRES_URL.key(), "reWriteBatchedInserts=true makes the "
-                    + "PostgreSQL driver report no update counts, which the sink needs to tell applied writes from "
-                    + "stale ones; remove it from the URL (the sink batches its statements already)");
+            // the version guards answer through update counts: with -2 for all, every document
+            // would look stale
+            throw new ConfigException(
+                    RagstreamOptions.POSTGRES_URL.key(),
+                    "reWriteBatchedInserts=true makes the "
+                            + "PostgreSQL driver report no update counts, which the sink needs to tell applied writes from "
+                            + "stale ones; remove it from the URL (the sink batches its statements already)");
         }
         if (!TransactionIds.PREFIX.matcher(transactionPrefix).matches()) {
-            throw new ConfigException(RagstreamOptions.SINK_TRANSACTION_PREFIX.key(), "'" + transactionPrefix
-                    + "' is not a transaction prefix: 1 to 120 of A-Z a-z 0-9 _ . -");
+            throw new ConfigException(
+                    RagstreamOptions.SINK_TRANSACTION_PREFIX.key(),
+                    "'"
+                            + transactionPrefix
+                            + "' is not a transaction prefix: 1 to 120 of A-Z a-z 0-9 _ . -");
         }
     }
 
-    /** With the defaults of what a test or bench does not care about; an unsafe pgvector is refused. */
-    public PgVectorSinkOptions(String url, String user, String password, PgVectorSchema schema, String model, SinkMode mode,
-                               int batchSize, boolean createTables, int hnswM, int hnswEfConstruction) {
-        this(url, user, password, schema, model, mode, batchSize, createTables, hnswM, hnswEfConstruction,
+    /**
+     * With the defaults of what a test or bench does not care about; an unsafe pgvector is refused.
+     */
+    public PgVectorSinkOptions(
+            String url,
+            String user,
+            String password,
+            PgVectorSchema schema,
+            String model,
+            SinkMode mode,
+            int batchSize,
+            boolean createTables,
+            int hnswM,
+            int hnswEfConstruction) {
+        this(
+                url,
+                user,
+                password,
+                schema,
+                model,
+                mode,
+                batchSize,
+                createTables,
+                hnswM,
+                hnswEfConstruction,
                 defaultTransactionPrefix(schema.chunksTable(), "ragstream"),
-                PostgresTimeouts.DEFAULTS, RagstreamOptions.SINK_MAX_BUFFERED_BYTES.defaultValue().getBytes(), false);
+                PostgresTimeouts.DEFAULTS,
+                RagstreamOptions.SINK_MAX_BUFFERED_BYTES.defaultValue().getBytes(),
+                false);
     }
 
     public static PgVectorSinkOptions from(RagstreamConfig config, int dimension) {
-        PgVectorSchema schema = new PgVectorSchema(
-                config.get(RagstreamOptions.POSTGRES_DOCUMENTS_TABLE),
-                config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
-                Quantization.parse(config.get(RagstreamOptions.QUANTIZATION)),
-                dimension);
+        PgVectorSchema schema =
+                new PgVectorSchema(
+                        config.get(RagstreamOptions.POSTGRES_DOCUMENTS_TABLE),
+                        config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
+                        Quantization.parse(config.get(RagstreamOptions.QUANTIZATION)),
+                        dimension);
         return new PgVectorSinkOptions(
                 config.get(RagstreamOptions.POSTGRES_URL),
                 config.get(RagstreamOptions.POSTGRES_USER),
@@ -77,15 +119,25 @@ public record PgVectorSinkOptions(
                 config.get(RagstreamOptions.POSTGRES_ALLOW_UNSAFE_PGVECTOR));
     }
 
-    /** {@code sink.transaction-prefix}, else one of this chunks table and consumer group: two pipelines never share one. */
+    /**
+     * {@code sink.transaction-prefix}, else one of this chunks table and consumer group: two
+     * pipelines never share one.
+     */
     private static String transactionPrefix(RagstreamConfig config) {
         String prefix = config.get(RagstreamOptions.SINK_TRANSACTION_PREFIX);
-        return prefix != null ? prefix
-                : defaultTransactionPrefix(config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE), PipelineIdentity.consumerGroup(config));
+        return prefix != null
+                ? prefix
+                : defaultTransactionPrefix(
+                        config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
+                        PipelineIdentity.consumerGroup(config));
     }
 
     static String defaultTransactionPrefix(String chunksTable, String consumerGroup) {
-        return chunksTable + "-" + HexFormat.of().formatHex(DocumentChunker.sha256(chunksTable + "\n" + consumerGroup), 0, 5);
+        return chunksTable
+                + "-"
+                + HexFormat.of()
+                        .formatHex(
+                                DocumentChunker.sha256(chunksTable + "\n" + consumerGroup), 0, 5);
     }
 
     public PgVectorSinkOptions withTransactionPrefix(String prefix) {
@@ -117,7 +169,8 @@ public record PgVectorSinkOptions(
         int ef = config.between(RagstreamOptions.HNSW_EF_CONSTRUCTION, 4, 1000);
         int m = hnswM(config);
         if (ef < 2 * m) {
-            throw new ConfigException(RagstreamOptions.HNSW_EF_CONSTRUCTION.key(),
+            throw new ConfigException(
+                    RagstreamOptions.HNSW_EF_CONSTRUCTION.key(),
                     "must be at least 2 × postgres.hnsw.m (" + 2 * m + "), was " + ef);
         }
         return ef;
@@ -153,8 +206,8 @@ public record PgVectorSinkOptions(
     /**
      * Checks that pgvector is {@value PgVectorExtension#MINIMUM_SAFE} or newer (or only warns, with
      * postgres.allow-unsafe-pgvector), that the server can hold the exactly-once sink's prepared
-     * transactions and that an existing table was made for the configured quantization (before
-     * the DDL: PostgreSQL rejects a mismatched index definition even when the index exists), then
+     * transactions and that an existing table was made for the configured quantization (before the
+     * DDL: PostgreSQL rejects a mismatched index definition even when the index exists), then
      * creates what is missing when configured to; run once before the job starts.
      */
     public void prepareTables() throws SQLException {
@@ -162,9 +215,9 @@ public record PgVectorSinkOptions(
     }
 
     /**
-     * The same for a bulk load: a chunks table that does not exist yet is created without its
-     * HNSW index, which {@link #prepareTables()} builds once the load is done. Returns whether
-     * the index was deferred.
+     * The same for a bulk load: a chunks table that does not exist yet is created without its HNSW
+     * index, which {@link #prepareTables()} builds once the load is done. Returns whether the index
+     * was deferred.
      */
     public boolean prepareTablesForLoad() throws SQLException {
         return prepareTables(true);
@@ -178,20 +231,31 @@ public record PgVectorSinkOptions(
             connection.setNetworkTimeout(Runnable::run, 0);
             if (mode == SinkMode.EXACTLY_ONCE) {
                 try (Statement st = connection.createStatement();
-                     ResultSet rs = st.executeQuery("SELECT current_setting('max_prepared_transactions')::int")) {
+                        ResultSet rs =
+                                st.executeQuery(
+                                        "SELECT current_setting('max_prepared_transactions')::int")) {
                     rs.next();
                     if (rs.getInt(1) == 0) {
-                        throw new ConfigException(RagstreamOptions.SINK_MODE.key(), "exactly-once prepares transactions, "
-                                + "and max_prepared_transactions is 0 on " + Secrets.redactUrl(url) + "; set it (e.g. 64, then restart "
-                                + "PostgreSQL) or use sink.mode: idempotent");
+                        throw new ConfigException(
+                                RagstreamOptions.SINK_MODE.key(),
+                                "exactly-once prepares transactions, "
+                                        + "and max_prepared_transactions is 0 on "
+                                        + Secrets.redactUrl(url)
+                                        + "; set it (e.g. 64, then restart "
+                                        + "PostgreSQL) or use sink.mode: idempotent");
                     }
                 }
             }
             schema.checkQuantization(connection);
-            if (mode == SinkMode.EXACTLY_ONCE && !createTables && !PgVectorSchema.exists(connection, PreparedTransactions.MARKERS)) {
-                throw new ConfigException(RagstreamOptions.POSTGRES_CREATE_TABLES.key(), "is false, and the table "
-                        + PreparedTransactions.MARKERS + " that sink.mode exactly-once needs is missing: create it "
-                        + "(sql/schema.sql) or let the job create it");
+            if (mode == SinkMode.EXACTLY_ONCE
+                    && !createTables
+                    && !PgVectorSchema.exists(connection, PreparedTransactions.MARKERS)) {
+                throw new ConfigException(
+                        RagstreamOptions.POSTGRES_CREATE_TABLES.key(),
+                        "is false, and the table "
+                                + PreparedTransactions.MARKERS
+                                + " that sink.mode exactly-once needs is missing: create it "
+                                + "(sql/schema.sql) or let the job create it");
             }
             boolean defer = deferIndex && createTables && schema.chunksTableMissing(connection);
             if (createTables) {
@@ -202,9 +266,20 @@ public record PgVectorSinkOptions(
     }
 
     @Override
-    public String toString() { // keep passwords out of logs and the web UI: none of its own, none in the URL
-        return "PgVectorSinkOptions[url=" + Secrets.redactUrl(url) + ", user=" + user + ", tables=" + schema.documentsTable()
-                + "/" + schema.chunksTable() + ", " + schema.quantization() + "]";
+    public String
+            toString() { // keep passwords out of logs and the web UI: none of its own, none in the
+        // URL
+        return "PgVectorSinkOptions[url="
+                + Secrets.redactUrl(url)
+                + ", user="
+                + user
+                + ", tables="
+                + schema.documentsTable()
+                + "/"
+                + schema.chunksTable()
+                + ", "
+                + schema.quantization()
+                + "]";
     }
 
     /** A copy field by field; what is not set keeps the value it was built from. */
@@ -312,7 +387,21 @@ public record PgVectorSinkOptions(
         }
 
         public PgVectorSinkOptions build() {
-            return new PgVectorSinkOptions(url, user, password, schema, model, mode, batchSize, createTables, hnswM, hnswEfConstruction, transactionPrefix, timeouts, maxBufferedBytes, allowUnsafePgvector);
+            return new PgVectorSinkOptions(
+                    url,
+                    user,
+                    password,
+                    schema,
+                    model,
+                    mode,
+                    batchSize,
+                    createTables,
+                    hnswM,
+                    hnswEfConstruction,
+                    transactionPrefix,
+                    timeouts,
+                    maxBufferedBytes,
+                    allowUnsafePgvector);
         }
     }
 }

@@ -12,30 +12,42 @@ import java.time.Duration;
 import java.util.Properties;
 
 /**
- * How long a PostgreSQL connection may take to open, to answer, and, on the sink's sessions,
- * to wait for a lock or run a statement: a stuck database or a half-open connection then fails
- * the task, which Flink recovers, instead of hanging it with no error.
+ * How long a PostgreSQL connection may take to open, to answer, and, on the sink's sessions, to
+ * wait for a lock or run a statement: a stuck database or a half-open connection then fails the
+ * task, which Flink recovers, instead of hanging it with no error.
  */
-public record PostgresTimeouts(Duration connect, Duration socket, Duration lock, Duration statement) implements Serializable {
-    public static final PostgresTimeouts DEFAULTS = new PostgresTimeouts(
-            RagstreamOptions.POSTGRES_CONNECT_TIMEOUT.defaultValue(), RagstreamOptions.POSTGRES_SOCKET_TIMEOUT.defaultValue(),
-            RagstreamOptions.SINK_LOCK_TIMEOUT.defaultValue(), RagstreamOptions.SINK_STATEMENT_TIMEOUT.defaultValue());
+public record PostgresTimeouts(Duration connect, Duration socket, Duration lock, Duration statement)
+        implements Serializable {
+    public static final PostgresTimeouts DEFAULTS =
+            new PostgresTimeouts(
+                    RagstreamOptions.POSTGRES_CONNECT_TIMEOUT.defaultValue(),
+                            RagstreamOptions.POSTGRES_SOCKET_TIMEOUT.defaultValue(),
+                    RagstreamOptions.SINK_LOCK_TIMEOUT.defaultValue(),
+                            RagstreamOptions.SINK_STATEMENT_TIMEOUT.defaultValue());
 
     public static PostgresTimeouts from(RagstreamConfig config) {
-        PostgresTimeouts timeouts = new PostgresTimeouts(
-                atLeastASecond(config, RagstreamOptions.POSTGRES_CONNECT_TIMEOUT),
-                atLeastASecond(config, RagstreamOptions.POSTGRES_SOCKET_TIMEOUT),
-                atLeastASecond(config, RagstreamOptions.SINK_LOCK_TIMEOUT),
-                atLeastASecond(config, RagstreamOptions.SINK_STATEMENT_TIMEOUT));
+        PostgresTimeouts timeouts =
+                new PostgresTimeouts(
+                        atLeastASecond(config, RagstreamOptions.POSTGRES_CONNECT_TIMEOUT),
+                        atLeastASecond(config, RagstreamOptions.POSTGRES_SOCKET_TIMEOUT),
+                        atLeastASecond(config, RagstreamOptions.SINK_LOCK_TIMEOUT),
+                        atLeastASecond(config, RagstreamOptions.SINK_STATEMENT_TIMEOUT));
         if (timeouts.socket.compareTo(timeouts.statement) <= 0) {
             // else a slow statement the server would still finish looks like a dead connection
-            throw new ConfigException(RagstreamOptions.POSTGRES_SOCKET_TIMEOUT.key(), "must be longer than "
-                    + RagstreamOptions.SINK_STATEMENT_TIMEOUT.key() + " (" + timeouts.statement + "), was " + timeouts.socket);
+            throw new ConfigException(
+                    RagstreamOptions.POSTGRES_SOCKET_TIMEOUT.key(),
+                    "must be longer than "
+                            + RagstreamOptions.SINK_STATEMENT_TIMEOUT.key()
+                            + " ("
+                            + timeouts.statement
+                            + "), was "
+                            + timeouts.socket);
         }
         return timeouts;
     }
 
-    private static Duration atLeastASecond(RagstreamConfig config, org.apache.flink.configuration.ConfigOption<Duration> option) {
+    private static Duration atLeastASecond(
+            RagstreamConfig config, org.apache.flink.configuration.ConfigOption<Duration> option) {
         Duration value = config.get(option);
         if (value.compareTo(Duration.ofSeconds(1)) < 0) {
             throw new ConfigException(option.key(), "must be at least 1s, was " + value);

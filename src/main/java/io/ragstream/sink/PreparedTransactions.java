@@ -17,27 +17,48 @@ import java.util.Set;
  * if its marker is there, and rolled back if not.
  */
 final class PreparedTransactions {
-    /** One row per prepared transaction, written inside it: it exists only if the transaction committed. */
+    /**
+     * One row per prepared transaction, written inside it: it exists only if the transaction
+     * committed.
+     */
     static final String MARKERS = "ragstream_sink_transactions";
-    /** How long markers are kept: a committer asks only after a restore, and a restore older than this announces nothing again. */
+
+    /**
+     * How long markers are kept: a committer asks only after a restore, and a restore older than
+     * this announces nothing again.
+     */
     static final String MARKER_RETENTION = "1 day";
+
     /** PostgreSQL's answer when no prepared transaction has the name: it was finished already. */
     private static final String UNDEFINED_OBJECT = "42704";
 
     private PreparedTransactions() {}
 
-    /** Every transaction the sink with this prefix left prepared, from any subtask, run or checkpoint, oldest first. */
+    /**
+     * Every transaction the sink with this prefix left prepared, from any subtask, run or
+     * checkpoint, oldest first.
+     */
     static List<String> list(Connection connection, String prefix) throws SQLException {
         // starts_with, not LIKE: '_' in a prefix is a wildcard to LIKE
-        return gids(connection, "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
-                + " AND starts_with(gid, ?) ORDER BY prepared", prefix + ":");
+        return gids(
+                connection,
+                "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
+                        + " AND starts_with(gid, ?) ORDER BY prepared",
+                prefix + ":");
     }
 
-    /** Those an earlier version of the sink, whose names carried the chunks table and no prefix, left prepared. */
+    /**
+     * Those an earlier version of the sink, whose names carried the chunks table and no prefix,
+     * left prepared.
+     */
     static List<String> listLegacy(Connection connection, String chunksTable) throws SQLException {
         List<String> legacy = new ArrayList<>();
-        for (String gid : gids(connection, "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
-                + " AND starts_with(gid, ?) ORDER BY prepared", "ragstream:")) {
+        for (String gid :
+                gids(
+                        connection,
+                        "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
+                                + " AND starts_with(gid, ?) ORDER BY prepared",
+                        "ragstream:")) {
             if (TransactionIds.isLegacy(gid, chunksTable)) {
                 legacy.add(gid);
             }
@@ -45,7 +66,8 @@ final class PreparedTransactions {
         return legacy;
     }
 
-    private static List<String> gids(Connection connection, String sql, String parameter) throws SQLException {
+    private static List<String> gids(Connection connection, String sql, String parameter)
+            throws SQLException {
         try (PreparedStatement st = connection.prepareStatement(sql)) {
             st.setString(1, parameter);
             List<String> gids = new ArrayList<>();
@@ -59,8 +81,11 @@ final class PreparedTransactions {
     }
 
     /** Those of {@code gids} still prepared. */
-    static Set<String> stillPrepared(Connection connection, Collection<String> gids) throws SQLException {
-        try (PreparedStatement st = connection.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE gid = ANY(?)")) {
+    static Set<String> stillPrepared(Connection connection, Collection<String> gids)
+            throws SQLException {
+        try (PreparedStatement st =
+                connection.prepareStatement(
+                        "SELECT gid FROM pg_prepared_xacts WHERE gid = ANY(?)")) {
             st.setArray(1, connection.createArrayOf("text", gids.toArray()));
             Set<String> prepared = new HashSet<>();
             try (ResultSet rs = st.executeQuery()) {
@@ -82,7 +107,8 @@ final class PreparedTransactions {
         return finish(connection, "ROLLBACK PREPARED ", gid);
     }
 
-    private static boolean finish(Connection connection, String command, String gid) throws SQLException {
+    private static boolean finish(Connection connection, String command, String gid)
+            throws SQLException {
         try (Statement st = connection.createStatement()) {
             st.execute(command + TransactionIds.literal(gid));
             return true;
@@ -94,17 +120,25 @@ final class PreparedTransactions {
         }
     }
 
-    /** Writes the marker of {@code gid} into the open transaction that is about to be prepared under that name. */
+    /**
+     * Writes the marker of {@code gid} into the open transaction that is about to be prepared under
+     * that name.
+     */
     static void mark(Connection connection, String gid) throws SQLException {
-        try (PreparedStatement st = connection.prepareStatement("INSERT INTO " + MARKERS + " (gid) VALUES (?)")) {
+        try (PreparedStatement st =
+                connection.prepareStatement("INSERT INTO " + MARKERS + " (gid) VALUES (?)")) {
             st.setString(1, gid);
             st.executeUpdate();
         }
     }
 
-    /** Whether {@code gid}, no longer prepared, was committed (its marker is there) rather than rolled back. */
+    /**
+     * Whether {@code gid}, no longer prepared, was committed (its marker is there) rather than
+     * rolled back.
+     */
     static boolean wasCommitted(Connection connection, String gid) throws SQLException {
-        try (PreparedStatement st = connection.prepareStatement("SELECT 1 FROM " + MARKERS + " WHERE gid = ?")) {
+        try (PreparedStatement st =
+                connection.prepareStatement("SELECT 1 FROM " + MARKERS + " WHERE gid = ?")) {
             st.setString(1, gid);
             try (ResultSet rs = st.executeQuery()) {
                 return rs.next();
@@ -112,10 +146,18 @@ final class PreparedTransactions {
         }
     }
 
-    /** Drops this sink's markers past the retention; returns how many. Needs an auto-commit connection. */
+    /**
+     * Drops this sink's markers past the retention; returns how many. Needs an auto-commit
+     * connection.
+     */
     static int forgetOldMarkers(Connection connection, String prefix) throws SQLException {
-        try (PreparedStatement st = connection.prepareStatement("DELETE FROM " + MARKERS
-                + " WHERE starts_with(gid, ?) AND prepared_at < now() - interval '" + MARKER_RETENTION + "'")) {
+        try (PreparedStatement st =
+                connection.prepareStatement(
+                        "DELETE FROM "
+                                + MARKERS
+                                + " WHERE starts_with(gid, ?) AND prepared_at < now() - interval '"
+                                + MARKER_RETENTION
+                                + "'")) {
             st.setString(1, prefix + ":");
             return st.executeUpdate();
         }

@@ -18,7 +18,8 @@ final class SinkCommittableSerializer implements SimpleVersionedSerializer<SinkC
 
     @Override
     public byte[] serialize(SinkCommittable committable) throws IOException {
-        DataOutputSerializer out = new DataOutputSerializer(64 + 48 * committable.documents().size());
+        DataOutputSerializer out =
+                new DataOutputSerializer(64 + 48 * committable.documents().size());
         out.writeBoolean(committable.preparedTransaction() != null);
         if (committable.preparedTransaction() != null) {
             out.writeUTF(committable.preparedTransaction());
@@ -39,15 +40,23 @@ final class SinkCommittableSerializer implements SimpleVersionedSerializer<SinkC
     @Override
     public SinkCommittable deserialize(int version, byte[] serialized) throws IOException {
         if (version != VERSION) {
-            throw new IOException("unknown version " + version + " of the pgvector sink's committable");
+            throw new IOException(
+                    "unknown version " + version + " of the pgvector sink's committable");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         String gid = in.readBoolean() ? in.readUTF() : null;
         int count = in.readInt();
         List<DocumentStatus> documents = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            documents.add(new DocumentStatus(in.readUTF(), in.readUTF(), in.readLong(), in.readBoolean(),
-                    in.readInt(), in.readInt(), in.readInt()));
+            documents.add(
+                    new DocumentStatus(
+                            in.readUTF(),
+                            in.readUTF(),
+                            in.readLong(),
+                            in.readBoolean(),
+                            in.readInt(),
+                            in.readInt(),
+                            in.readInt()));
         }
         return new SinkCommittable(gid, documents);
     }

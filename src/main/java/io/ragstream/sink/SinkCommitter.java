@@ -1,6 +1,7 @@
 package io.ragstream.sink;
 
 import org.apache.flink.api.connector.sink2.Committer;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,13 +24,19 @@ final class SinkCommitter implements Committer<SinkCommittable> {
 
     private final PgVectorSinkOptions options;
     private final SinkSession session;
-    /** Only one subtask's committer forgets old markers: several deleting the same rows would wait on each other. */
+
+    /**
+     * Only one subtask's committer forgets old markers: several deleting the same rows would wait
+     * on each other.
+     */
     private final boolean forgetsMarkers;
+
     private long markersForgottenAt = System.nanoTime();
 
     SinkCommitter(PgVectorSinkOptions options, int subtask) {
         this.options = options;
-        this.session = new SinkSession(options, true); // COMMIT PREPARED cannot run inside a transaction
+        this.session =
+                new SinkSession(options, true); // COMMIT PREPARED cannot run inside a transaction
         this.forgetsMarkers = subtask == 0;
     }
 
@@ -45,14 +52,22 @@ final class SinkCommitter implements Committer<SinkCommittable> {
                 if (PreparedTransactions.commit(c, gid)) {
                     continue;
                 }
-                // names from before the markers (a savepoint of an earlier version) count as committed, as they did then
-                if (TransactionIds.parse(gid).isEmpty() || PreparedTransactions.wasCommitted(c, gid)) {
+                // names from before the markers (a savepoint of an earlier version) count as
+                // committed, as they did then
+                if (TransactionIds.parse(gid).isEmpty()
+                        || PreparedTransactions.wasCommitted(c, gid)) {
                     request.signalAlreadyCommitted();
                 } else {
-                    // not ours: this sink rolls back only what a restore replays, and that never reaches a committer
-                    LOG.error("{}: transaction {} was rolled back by someone else; its {} documents are not in the "
-                            + "tables and are not announced", options, gid, request.getCommittable().documents().size());
-                    request.signalFailedWithKnownReason(new IllegalStateException("transaction " + gid + " was rolled back"));
+                    // not ours: this sink rolls back only what a restore replays, and that never
+                    // reaches a committer
+                    LOG.error(
+                            "{}: transaction {} was rolled back by someone else; its {} documents are not in the "
+                                    + "tables and are not announced",
+                            options,
+                            gid,
+                            request.getCommittable().documents().size());
+                    request.signalFailedWithKnownReason(
+                            new IllegalStateException("transaction " + gid + " was rolled back"));
                 }
             } catch (SQLException e) {
                 // the database is unreachable or restarting: the transaction stays prepared
@@ -66,14 +81,18 @@ final class SinkCommitter implements Committer<SinkCommittable> {
     }
 
     private void forgetOldMarkers() {
-        if (!forgetsMarkers || System.nanoTime() - markersForgottenAt < FORGET_MARKERS_EVERY.toNanos()) {
+        if (!forgetsMarkers
+                || System.nanoTime() - markersForgottenAt < FORGET_MARKERS_EVERY.toNanos()) {
             return;
         }
         markersForgottenAt = System.nanoTime();
         try {
             PreparedTransactions.forgetOldMarkers(session.get(), options.transactionPrefix());
         } catch (SQLException e) {
-            LOG.warn("{}: forgetting old transaction markers failed, will try again: {}", options, e.getMessage());
+            LOG.warn(
+                    "{}: forgetting old transaction markers failed, will try again: {}",
+                    options,
+                    e.getMessage());
             session.close();
         }
     }

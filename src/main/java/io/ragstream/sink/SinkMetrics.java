@@ -5,6 +5,7 @@ import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,10 +30,13 @@ final class SinkMetrics {
         rowsDeleted = metrics.counter("rowsDeleted");
         staleDocuments = metrics.counter("staleDocuments");
         missingChunks = metrics.counter("missingChunks");
-        batchMillis = metrics.histogram("sinkBatchMillis", new DescriptiveStatisticsHistogram(1000));
+        batchMillis =
+                metrics.histogram("sinkBatchMillis", new DescriptiveStatisticsHistogram(1000));
     }
 
-    /** The exactly-once writer's buffer of updates waiting for its previous transaction's commit. */
+    /**
+     * The exactly-once writer's buffer of updates waiting for its previous transaction's commit.
+     */
     void gaugeBufferedBytes(LongSupplier bytes) {
         metrics.gauge("bufferedBytes", (Gauge<Long>) bytes::getAsLong);
     }
@@ -43,8 +47,11 @@ final class SinkMetrics {
         staleDocuments.inc(counts.staleDocuments());
         if (counts.missingChunks() > 0) {
             missingChunks.inc(counts.missingChunks());
-            LOG.warn("{} unchanged chunks were not in {} as the job's state expected; "
-                    + "they stay missing until their documents change", counts.missingChunks(), chunksTable);
+            LOG.warn(
+                    "{} unchanged chunks were not in {} as the job's state expected; "
+                            + "they stay missing until their documents change",
+                    counts.missingChunks(),
+                    chunksTable);
         }
         batchMillis.update((System.nanoTime() - startNanos) / 1_000_000);
     }

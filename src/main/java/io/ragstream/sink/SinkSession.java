@@ -7,8 +7,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
- * One database session of the sink's, opened when first needed and again after a failure closed
- * it, with the sink's lock and statement timeouts.
+ * One database session of the sink's, opened when first needed and again after a failure closed it,
+ * with the sink's lock and statement timeouts.
  */
 final class SinkSession implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SinkSession.class);

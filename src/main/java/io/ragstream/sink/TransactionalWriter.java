@@ -3,10 +3,12 @@ package io.ragstream.sink;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.config.RagstreamOptions;
+
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.metrics.MetricGroup;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,21 +26,25 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Writes the updates between two checkpoints into one transaction and prepares it at the
- * barrier ({@code PREPARE TRANSACTION}); the committer commits it once the checkpoint is complete.
+ * Writes the updates between two checkpoints into one transaction and prepares it at the barrier
+ * ({@code PREPARE TRANSACTION}); the committer commits it once the checkpoint is complete.
  *
  * <p>A prepared transaction keeps its row locks until it is committed, and that happens on this
  * very task thread when the checkpoint-complete notification is processed. So the writer never
- * writes while one of its own transactions is still prepared: it keeps the updates in memory
- * (and in its checkpointed state) and writes them once PostgreSQL no longer lists that
- * transaction. Writing into it otherwise would wait on a lock that only this thread can free.
- * Past {@code sink.max-buffered-bytes} it stops taking input until then (backpressure).
+ * writes while one of its own transactions is still prepared: it keeps the updates in memory (and
+ * in its checkpointed state) and writes them once PostgreSQL no longer lists that transaction.
+ * Writing into it otherwise would wait on a lock that only this thread can free. Past {@code
+ * sink.max-buffered-bytes} it stops taking input until then (backpressure).
  */
 final class TransactionalWriter
         implements CommittingSinkWriter<DocumentUpdate, SinkCommittable>,
-        StatefulSinkWriter<DocumentUpdate, TransactionalWriterState> {
+                StatefulSinkWriter<DocumentUpdate, TransactionalWriterState> {
     private static final Logger LOG = LoggerFactory.getLogger(TransactionalWriter.class);
-    /** PostgreSQL's answer when another session is finishing the same prepared transaction ("is busy"). */
+
+    /**
+     * PostgreSQL's answer when another session is finishing the same prepared transaction ("is
+     * busy").
+     */
     private static final String BUSY = "55000";
 
     private final PgVectorSinkOptions options;
@@ -47,47 +53,77 @@ final class TransactionalWriter
 
     private final MailboxExecutor mailbox;
     private final TransactionIds ids;
+
     /** Accepted but not written yet. */
     private final List<DocumentUpdate> unwritten = new ArrayList<>();
+
     /** What {@link #unwritten} holds, about, in bytes. */
     private long unwrittenBytes;
+
     /** Written into the open transaction. */
     private final List<DocumentStatus> written = new ArrayList<>();
+
     /** Restored updates written and committed at the start, for the status topic. */
     private final List<DocumentStatus> committedUnannounced = new ArrayList<>();
+
     /** Prepared by this subtask and not yet seen committed. */
     private final Set<String> prepared = new LinkedHashSet<>();
+
     private final SinkSession session;
+
     /** Whether the open transaction holds writes. */
     private boolean inTransaction;
-    /** The newest checkpoint this writer snapshot (or was restored from): the open transaction belongs to a later one. */
+
+    /**
+     * The newest checkpoint this writer snapshot (or was restored from): the open transaction
+     * belongs to a later one.
+     */
     private long lastCheckpoint;
+
     private long transactions;
+
     /** How long the end of input waits for the committer before committing by itself. */
     Duration endOfInputCommitWait = Duration.ofSeconds(10);
-    /** How long a full buffer waits for the previous transaction's checkpoint before the task fails. */
+
+    /**
+     * How long a full buffer waits for the previous transaction's checkpoint before the task fails.
+     */
     Duration fullBufferWait = Duration.ofMinutes(10);
 
-    TransactionalWriter(PgVectorSinkOptions options, MetricGroup metricGroup, MailboxExecutor mailbox, int subtask,
-                        Collection<TransactionalWriterState> restored, OptionalLong restoredCheckpoint) throws IOException {
+    TransactionalWriter(
+            PgVectorSinkOptions options,
+            MetricGroup metricGroup,
+            MailboxExecutor mailbox,
+            int subtask,
+            Collection<TransactionalWriterState> restored,
+            OptionalLong restoredCheckpoint)
+            throws IOException {
         this.options = options;
         this.session = new SinkSession(options, false);
         this.mailbox = mailbox;
         this.writer = new DocumentWriter(options.schema(), options.model());
         this.metrics = new SinkMetrics(metricGroup, options.schema().chunksTable());
         metrics.gaugeBufferedBytes(() -> unwrittenBytes);
-        this.ids = new TransactionIds(options.transactionPrefix(), subtask,
-                UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+        this.ids =
+                new TransactionIds(
+                        options.transactionPrefix(),
+                        subtask,
+                        UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         this.lastCheckpoint = restoredCheckpoint.orElse(0);
         for (TransactionalWriterState state : restored) {
             prepared.addAll(state.prepared());
-            unwritten.addAll(state.unwritten()); // written before any input: not counted against the cap
+            unwritten.addAll(
+                    state.unwritten()); // written before any input: not counted against the cap
         }
         if (subtask == 0) {
             try {
                 recover(restoredCheckpoint);
             } catch (SQLException e) {
-                throw new IOException("cannot finish the transactions earlier runs of " + options + " left prepared", e);
+                throw new IOException(
+                        "cannot finish the transactions earlier runs of "
+                                + options
+                                + " left prepared",
+                        e);
             }
         }
         writeRestored();
@@ -97,9 +133,9 @@ final class TransactionalWriter
      * Updates restored from a checkpoint come from its input, which is not replayed: they are
      * written and committed now, before any new input. After a rescale they may be another
      * subtask's documents, whose new updates go elsewhere; left for this subtask's next
-     * transaction, they would hold those rows' locks against it until a checkpoint that the
-     * other subtask, waiting on them, keeps from completing. Until subtask 0 has finished the
-     * restored transactions this waits on their locks.
+     * transaction, they would hold those rows' locks against it until a checkpoint that the other
+     * subtask, waiting on them, keeps from completing. Until subtask 0 has finished the restored
+     * transactions this waits on their locks.
      */
     private void writeRestored() throws IOException {
         if (unwritten.isEmpty()) {
@@ -112,7 +148,8 @@ final class TransactionalWriter
             c.commit();
             counts.applied().forEach(update -> committedUnannounced.add(DocumentStatus.of(update)));
             metrics.batchWritten(counts, start);
-            LOG.info("{}: wrote {} updates restored from the checkpoint", options, unwritten.size());
+            LOG.info(
+                    "{}: wrote {} updates restored from the checkpoint", options, unwritten.size());
             unwritten.clear();
             unwrittenBytes = 0;
         } catch (SQLException e) {
@@ -124,8 +161,8 @@ final class TransactionalWriter
      * Finishes every transaction this sink's earlier runs left prepared, at whatever parallelism
      * they ran, and no other sink's (subtask 0 does it for all; a checkpoint, and so the next
      * prepare, needs every subtask started). After a restore from checkpoint C, one whose writes
-     * belong to C or earlier is committed (the committer restored with C would commit it too),
-     * and a later one is rolled back: its input is replayed. On a fresh start nothing says which
+     * belong to C or earlier is committed (the committer restored with C would commit it too), and
+     * a later one is rolled back: its input is replayed. On a fresh start nothing says which
      * checkpoints completed, so all are committed: every write is version-guarded, so committing
      * one whose input is replayed changes nothing, and rolling back one whose offsets were
      * committed would lose it.
@@ -136,8 +173,11 @@ final class TransactionalWriter
             List<String> leftovers = new ArrayList<>(PreparedTransactions.list(c, ids.prefix()));
             leftovers.addAll(PreparedTransactions.listLegacy(c, options.schema().chunksTable()));
             for (String gid : leftovers) {
-                long checkpoint = TransactionIds.parse(gid).map(TransactionIds.Gid::checkpoint).orElse(0L);
-                boolean commit = restoredCheckpoint.isEmpty() || checkpoint <= restoredCheckpoint.getAsLong();
+                long checkpoint =
+                        TransactionIds.parse(gid).map(TransactionIds.Gid::checkpoint).orElse(0L);
+                boolean commit =
+                        restoredCheckpoint.isEmpty()
+                                || checkpoint <= restoredCheckpoint.getAsLong();
                 try {
                     if (commit) {
                         committed += PreparedTransactions.commit(c, gid) ? 1 : 0;
@@ -148,59 +188,92 @@ final class TransactionalWriter
                     if (!BUSY.equals(e.getSQLState())) {
                         throw e;
                     }
-                    LOG.info("{}: {} is being finished by another session: {}", options, gid, e.getMessage());
+                    LOG.info(
+                            "{}: {} is being finished by another session: {}",
+                            options,
+                            gid,
+                            e.getMessage());
                 }
             }
             PreparedTransactions.forgetOldMarkers(c, ids.prefix());
         }
         if (committed + rolledBack > 0) {
-            LOG.info("{}: committed {} and rolled back {} transactions of {} left prepared by an earlier run ({})",
-                    options, committed, rolledBack, ids.prefix(),
-                    restoredCheckpoint.isEmpty() ? "a fresh start" : "restored from checkpoint " + restoredCheckpoint.getAsLong());
+            LOG.info(
+                    "{}: committed {} and rolled back {} transactions of {} left prepared by an earlier run ({})",
+                    options,
+                    committed,
+                    rolledBack,
+                    ids.prefix(),
+                    restoredCheckpoint.isEmpty()
+                            ? "a fresh start"
+                            : "restored from checkpoint " + restoredCheckpoint.getAsLong());
         }
     }
 
     @Override
-    public void write(DocumentUpdate update, Context context) throws IOException, InterruptedException {
+    public void write(DocumentUpdate update, Context context)
+            throws IOException, InterruptedException {
         long bytes = estimatedBytes(update);
-        // room first: the buffer never holds more than its cap (one update larger than the cap waits alone)
-        if (!prepared.isEmpty() && !unwritten.isEmpty() && unwrittenBytes + bytes > options.maxBufferedBytes()) {
+        // room first: the buffer never holds more than its cap (one update larger than the cap
+        // waits alone)
+        if (!prepared.isEmpty()
+                && !unwritten.isEmpty()
+                && unwrittenBytes + bytes > options.maxBufferedBytes()) {
             awaitRoom();
         }
         unwritten.add(update);
         unwrittenBytes += bytes;
         // past a full batch, ask PostgreSQL again only once per further batch
-        if (unwritten.size() >= options.batchSize() && unwritten.size() % options.batchSize() == 0) {
+        if (unwritten.size() >= options.batchSize()
+                && unwritten.size() % options.batchSize() == 0) {
             writeIfFree();
         }
     }
 
     /**
-     * Holds the task (so Flink backpressures the input) until the previous transaction is
-     * committed and the buffer written. The checkpoint-complete notification, on which the
-     * committer commits it, is mail on this very thread: it runs while this yields.
+     * Holds the task (so Flink backpressures the input) until the previous transaction is committed
+     * and the buffer written. The checkpoint-complete notification, on which the committer commits
+     * it, is mail on this very thread: it runs while this yields.
      */
     private void awaitRoom() throws IOException, InterruptedException {
         long start = System.nanoTime();
         try {
             if (!awaitCommitted(fullBufferWait)) {
-                throw new IOException(options + ": " + unwrittenBytes + " bytes of updates (more than "
-                        + RagstreamOptions.SINK_MAX_BUFFERED_BYTES.key() + ") waited " + fullBufferWait
-                        + " for the checkpoint of " + prepared + " to complete; is checkpointing failing?");
+                throw new IOException(
+                        options
+                                + ": "
+                                + unwrittenBytes
+                                + " bytes of updates (more than "
+                                + RagstreamOptions.SINK_MAX_BUFFERED_BYTES.key()
+                                + ") waited "
+                                + fullBufferWait
+                                + " for the checkpoint of "
+                                + prepared
+                                + " to complete; is checkpointing failing?");
             }
         } catch (SQLException e) {
             fail("waiting for the previous transaction to be committed", e);
         }
         writeIfFree();
-        LOG.debug("{}: a full buffer waited {} ms for the previous commit", options, (System.nanoTime() - start) / 1_000_000);
+        LOG.debug(
+                "{}: a full buffer waited {} ms for the previous commit",
+                options,
+                (System.nanoTime() - start) / 1_000_000);
     }
 
     /** About what an update takes on the heap: its texts, vectors and metadata. */
     static long estimatedBytes(DocumentUpdate update) {
-        long bytes = 128 + 2L * (update.tenant().length() + update.docId().length() + update.metadata().length());
+        long bytes =
+                128
+                        + 2L
+                                * (update.tenant().length()
+                                        + update.docId().length()
+                                        + update.metadata().length());
         for (ChunkRow chunk : update.chunks()) {
-            bytes += 96 + (chunk.text() == null ? 0 : 2L * chunk.text().length())
-                    + (chunk.embedding() == null ? 0 : 4L * chunk.embedding().length);
+            bytes +=
+                    96
+                            + (chunk.text() == null ? 0 : 2L * chunk.text().length())
+                            + (chunk.embedding() == null ? 0 : 4L * chunk.embedding().length);
         }
         return bytes;
     }
@@ -228,7 +301,10 @@ final class TransactionalWriter
                         PreparedTransactions.commit(c, gid);
                     }
                 }
-                LOG.info("{}: committed {} at the end of input without waiting for its checkpoint", options, prepared);
+                LOG.info(
+                        "{}: committed {} at the end of input without waiting for its checkpoint",
+                        options,
+                        prepared);
                 prepared.clear();
             }
         } catch (SQLException e) {
@@ -264,7 +340,9 @@ final class TransactionalWriter
     public Collection<SinkCommittable> prepareCommit() throws IOException {
         writeIfFree();
         List<SinkCommittable> committables = new ArrayList<>(2);
-        if (!committedUnannounced.isEmpty()) { // committed already: no transaction for the committer, only the status topic
+        if (!committedUnannounced
+                .isEmpty()) { // committed already: no transaction for the committer, only the
+            // status topic
             committables.add(new SinkCommittable(null, List.copyOf(committedUnannounced)));
             committedUnannounced.clear();
         }
@@ -291,10 +369,14 @@ final class TransactionalWriter
     @Override
     public List<TransactionalWriterState> snapshotState(long checkpointId) {
         lastCheckpoint = checkpointId;
-        return List.of(new TransactionalWriterState(ids.subtask(), List.copyOf(prepared), List.copyOf(unwritten)));
+        return List.of(
+                new TransactionalWriterState(
+                        ids.subtask(), List.copyOf(prepared), List.copyOf(unwritten)));
     }
 
-    /** Writes what is buffered into the open transaction, unless an earlier one is still prepared. */
+    /**
+     * Writes what is buffered into the open transaction, unless an earlier one is still prepared.
+     */
     private void writeIfFree() throws IOException {
         if (unwritten.isEmpty()) {
             return;
@@ -317,7 +399,6 @@ final class TransactionalWriter
             fail("writing " + unwritten.size() + " documents", e);
         }
     }
-
 
     /**
      * Fails the task: the open transaction is gone with its session, and Flink restarts from the

@@ -10,4 +10,5 @@ import java.util.List;
  * transactions is rolled back) and the updates it could not write yet because an earlier
  * transaction of its own still held their rows.
  */
-record TransactionalWriterState(int subtask, List<String> prepared, List<DocumentUpdate> unwritten) {}
+record TransactionalWriterState(
+        int subtask, List<String> prepared, List<DocumentUpdate> unwritten) {}

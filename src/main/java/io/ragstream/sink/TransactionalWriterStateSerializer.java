@@ -2,6 +2,7 @@ package io.ragstream.sink;
 
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
+
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataInputView;
@@ -13,7 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A plain, versioned layout for the writer's state, so a savepoint outlives class changes. */
-final class TransactionalWriterStateSerializer implements SimpleVersionedSerializer<TransactionalWriterState> {
+final class TransactionalWriterStateSerializer
+        implements SimpleVersionedSerializer<TransactionalWriterState> {
     /** 2 added each update's kind and source topic. */
     private static final int VERSION = 2;
 
@@ -40,7 +42,8 @@ final class TransactionalWriterStateSerializer implements SimpleVersionedSeriali
     @Override
     public TransactionalWriterState deserialize(int version, byte[] serialized) throws IOException {
         if (version != 1 && version != VERSION) {
-            throw new IOException("unknown version " + version + " of the pgvector sink's writer state");
+            throw new IOException(
+                    "unknown version " + version + " of the pgvector sink's writer state");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         int subtask = in.readInt();
@@ -108,9 +111,13 @@ final class TransactionalWriterStateSerializer implements SimpleVersionedSeriali
             }
             chunks.add(new ChunkRow(chunkNo, text, sha256, embedding));
         }
-        DocumentUpdate.Kind kind = version >= 2 ? DocumentUpdate.Kind.values()[in.readByte()] : DocumentUpdate.Kind.WRITE;
+        DocumentUpdate.Kind kind =
+                version >= 2
+                        ? DocumentUpdate.Kind.values()[in.readByte()]
+                        : DocumentUpdate.Kind.WRITE;
         String sourceTopic = version >= 2 && in.readBoolean() ? readString(in) : null;
-        return new DocumentUpdate(tenant, docId, documentVersion, deleted, metadata, chunks, kind, sourceTopic);
+        return new DocumentUpdate(
+                tenant, docId, documentVersion, deleted, metadata, chunks, kind, sourceTopic);
     }
 
     /** writeUTF stops at 64 KB; chunk texts and metadata may be longer. */

@@ -1,6 +1,7 @@
 package io.ragstream.bench;
 
 import io.ragstream.testing.SciFactData;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,13 +22,16 @@ class SciFactTest {
 
     @Test
     void readsTheThreeHundredTestQueriesAndTheirRelevantDocuments() throws IOException {
-        assumeTrue(DATA != null, "no SciFact data beside the checkout (set -Dragstream.it.scifact=DIR)");
+        assumeTrue(
+                DATA != null,
+                "no SciFact data beside the checkout (set -Dragstream.it.scifact=DIR)");
         SciFact scifact = SciFact.read(DATA);
 
         assertThat(scifact.documents()).isEqualTo(5183);
         assertThat(scifact.queries()).hasSize(300);
         assertThat(scifact.relevant().values().stream().mapToInt(Set::size).sum()).isEqualTo(339);
-        assertThat(scifact.queries().get("1")).isEqualTo("0-dimensional biomaterials show inductive properties.");
+        assertThat(scifact.queries().get("1"))
+                .isEqualTo("0-dimensional biomaterials show inductive properties.");
         assertThat(scifact.relevant().get("1")).containsExactly("31715818");
         assertThat(scifact.corpus()).isRegularFile();
     }
@@ -35,9 +39,13 @@ class SciFactTest {
     @Test
     void qrelsSkipTheHeaderAndZeroScores(@TempDir Path dir) throws IOException {
         Path qrels = dir.resolve("test.tsv");
-        Files.writeString(qrels, "query-id\tcorpus-id\tscore\r\n1\td1\t1\r\n1\td2\t0\r\n2\td3\t2\r\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                qrels,
+                "query-id\tcorpus-id\tscore\r\n1\td1\t1\r\n1\td2\t0\r\n2\td3\t2\r\n",
+                StandardCharsets.UTF_8);
 
-        assertThat(SciFact.readQrels(qrels)).isEqualTo(Map.of("1", Set.of("d1"), "2", Set.of("d3")));
+        assertThat(SciFact.readQrels(qrels))
+                .isEqualTo(Map.of("1", Set.of("d1"), "2", Set.of("d3")));
     }
 
     @Test

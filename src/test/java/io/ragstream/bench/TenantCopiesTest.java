@@ -2,6 +2,7 @@ package io.ragstream.bench;
 
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -12,7 +13,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-/** Tenants built from stored chunks: sized as asked, whole documents, unit vectors near the originals. */
+/**
+ * Tenants built from stored chunks: sized as asked, whole documents, unit vectors near the
+ * originals.
+ */
 class TenantCopiesTest {
     private static final int DIM = 384;
 
@@ -26,7 +30,8 @@ class TenantCopiesTest {
                 for (int i = 0; i < DIM; i++) {
                     v[i] = (float) random.nextGaussian();
                 }
-                chunks.add(new StoredChunks.Chunk("doc" + d, c, "text " + d + "." + c, normalised(v)));
+                chunks.add(
+                        new StoredChunks.Chunk("doc" + d, c, "text " + d + "." + c, normalised(v)));
             }
         }
         return chunks;
@@ -69,8 +74,10 @@ class TenantCopiesTest {
     @Test
     void vectorsAreUnitLengthCloseToTheOriginalAndTheSameForTheSameSeed() {
         List<StoredChunks.Chunk> stored = stored();
-        ChunkRow copy = new TenantCopies(stored, 0.005, 42).tenant("t", 0, 1, 39).get(0).chunks().get(0);
-        ChunkRow again = new TenantCopies(stored, 0.005, 42).tenant("t", 0, 1, 39).get(0).chunks().get(0);
+        ChunkRow copy =
+                new TenantCopies(stored, 0.005, 42).tenant("t", 0, 1, 39).get(0).chunks().get(0);
+        ChunkRow again =
+                new TenantCopies(stored, 0.005, 42).tenant("t", 0, 1, 39).get(0).chunks().get(0);
 
         assertThat(dot(copy.embedding(), copy.embedding())).isCloseTo(1.0, within(1e-5));
         assertThat(dot(copy.embedding(), stored.get(0).vector())).isBetween(0.99, 0.999);

@@ -1,9 +1,11 @@
 package io.ragstream.chunk;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.ragstream.bench.TextKind;
+
+import org.apache.flink.util.InstantiationUtil;
+
+import org.junit.jupiter.api.Test;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,8 +13,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.flink.util.InstantiationUtil;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@link Chunker} through its public API only. Two deterministic token counters stand in for a
@@ -22,19 +25,22 @@ import org.junit.jupiter.api.Test;
 class ChunkerTest {
 
     /** One token per whitespace-separated word. */
-    static final TokenCounter WORDS = text -> text.isBlank() ? 0 : text.strip().split("\\s+").length;
+    static final TokenCounter WORDS =
+            text -> text.isBlank() ? 0 : text.strip().split("\\s+").length;
 
     /** ceil(length / 4) tokens per whitespace-separated word, like a sub-word tokenizer. */
-    static final TokenCounter SUBWORDS = text -> {
-        int tokens = 0;
-        for (String word : text.strip().split("\\s+")) {
-            tokens += (word.length() + 3) / 4;
-        }
-        return tokens;
-    };
+    static final TokenCounter SUBWORDS =
+            text -> {
+                int tokens = 0;
+                for (String word : text.strip().split("\\s+")) {
+                    tokens += (word.length() + 3) / 4;
+                }
+                return tokens;
+            };
 
     /** One token per code point that is not whitespace, like a tokenizer reading Chinese. */
-    static final TokenCounter CODE_POINTS = text -> (int) text.codePoints().filter(c -> !Character.isWhitespace(c)).count();
+    static final TokenCounter CODE_POINTS =
+            text -> (int) text.codePoints().filter(c -> !Character.isWhitespace(c)).count();
 
     // ---------------------------------------------------------------- fixed examples
 
@@ -42,25 +48,35 @@ class ChunkerTest {
     void aShortTextIsOneChunk() {
         Chunker chunker = new Chunker(10, WORDS);
 
-        assertThat(chunker.split("Hello world. A short text.")).containsExactly("Hello world. A short text.");
-        assertThat(chunker.split("  \n  Surrounding blanks are dropped.\n\n ")).containsExactly("Surrounding blanks are dropped.");
+        assertThat(chunker.split("Hello world. A short text."))
+                .containsExactly("Hello world. A short text.");
+        assertThat(chunker.split("  \n  Surrounding blanks are dropped.\n\n "))
+                .containsExactly("Surrounding blanks are dropped.");
         assertThat(chunker.split("one two three four five six seven eight nine ten"))
-                .as("exactly the limit").hasSize(1);
+                .as("exactly the limit")
+                .hasSize(1);
     }
 
     @Test
     void aTextOfOneParagraphIsNotTokenizedTwice() {
         List<String> counted = new ArrayList<>();
-        Chunker chunker = new Chunker(7, text -> {
-            counted.add(text);
-            return WORDS.count(text);
-        });
+        Chunker chunker =
+                new Chunker(
+                        7,
+                        text -> {
+                            counted.add(text);
+                            return WORDS.count(text);
+                        });
 
         assertThat(chunker.split("One two three four. Five six seven. Eight nine ten eleven."))
                 .containsExactly("One two three four. Five six seven.", "Eight nine ten eleven.");
-        assertThat(counted).as("the whole text, then its sentences")
-                .containsExactly("One two three four. Five six seven. Eight nine ten eleven.",
-                        "One two three four.", "Five six seven.", "Eight nine ten eleven.");
+        assertThat(counted)
+                .as("the whole text, then its sentences")
+                .containsExactly(
+                        "One two three four. Five six seven. Eight nine ten eleven.",
+                        "One two three four.",
+                        "Five six seven.",
+                        "Eight nine ten eleven.");
     }
 
     @Test
@@ -77,36 +93,38 @@ class ChunkerTest {
         String text = "a b c\n\nd e f g\n\nh i j k l\n\nm n\n\no p q r s t u v w x";
 
         // 3+4 words fit, +5 would not; 5+2 fit, +10 would not; the last paragraph is exactly 10
-        assertThat(chunker.split(text)).containsExactly(
-                "a b c\n\nd e f g",
-                "h i j k l\n\nm n",
-                "o p q r s t u v w x");
+        assertThat(chunker.split(text))
+                .containsExactly("a b c\n\nd e f g", "h i j k l\n\nm n", "o p q r s t u v w x");
     }
 
     @Test
     void paragraphsSeparatedByBlankLinesWithSpacesAreStillParagraphs() {
         Chunker chunker = new Chunker(4, WORDS);
 
-        assertThat(chunker.split("a b c\n   \nd e f\n\t\n\ng")).containsExactly("a b c", "d e f\n\ng");
+        assertThat(chunker.split("a b c\n   \nd e f\n\t\n\ng"))
+                .containsExactly("a b c", "d e f\n\ng");
     }
 
     @Test
     void aParagraphOverTheLimitIsSplitAtSentences() {
         Chunker chunker = new Chunker(6, WORDS);
-        String paragraph = "One two three. Four five six! Seven eight? Nine ten eleven twelve; thirteen.";
+        String paragraph =
+                "One two three. Four five six! Seven eight? Nine ten eleven twelve; thirteen.";
 
         // sentences of 3, 3, 2, 4 and 1 words (";" ends a sentence too), packed up to 6
-        assertThat(chunker.split(paragraph)).containsExactly(
-                "One two three. Four five six!",
-                "Seven eight? Nine ten eleven twelve;",
-                "thirteen.");
+        assertThat(chunker.split(paragraph))
+                .containsExactly(
+                        "One two three. Four five six!",
+                        "Seven eight? Nine ten eleven twelve;",
+                        "thirteen.");
     }
 
     @Test
     void aSentenceOverTheLimitIsSplitAtWords() {
         Chunker chunker = new Chunker(4, WORDS);
 
-        assertThat(chunker.split("a b c d e f g h i j.")).containsExactly("a b c d", "e f g h", "i j.");
+        assertThat(chunker.split("a b c d e f g h i j."))
+                .containsExactly("a b c d", "e f g h", "i j.");
     }
 
     @Test
@@ -114,8 +132,8 @@ class ChunkerTest {
         Chunker chunker = new Chunker(10, SUBWORDS); // at most 40 characters per word piece
         String word = "abcdefghij".repeat(10); // 100 characters: 25 tokens
 
-        assertThat(chunker.split(word)).containsExactly(
-                word.substring(0, 40), word.substring(40, 80), word.substring(80));
+        assertThat(chunker.split(word))
+                .containsExactly(word.substring(0, 40), word.substring(40, 80), word.substring(80));
     }
 
     @Test
@@ -127,7 +145,8 @@ class ChunkerTest {
         List<String> chunks = chunker.split(text);
 
         assertThat(chunks).allSatisfy(c -> assertThat(SUBWORDS.count(c)).isLessThanOrEqualTo(5));
-        assertThat(String.join("", chunks).replaceAll("\\s+", "")).isEqualTo(text.replaceAll("\\s+", ""));
+        assertThat(String.join("", chunks).replaceAll("\\s+", ""))
+                .isEqualTo(text.replaceAll("\\s+", ""));
         assertThat(chunks).anySatisfy(c -> assertThat(c).isEqualTo(url.substring(0, 20)));
     }
 
@@ -148,11 +167,17 @@ class ChunkerTest {
     @Test
     void aRunReadAsOneTokenIsCutAtTheByteBound() {
         Chunker chunker = new Chunker(10, 0, 100, WORDS); // a run without spaces is one token
-        String thai = "\u0E01\u0E32".repeat(1000); // 3 bytes a character: 33 characters in 100 bytes
+        String thai =
+                "\u0E01\u0E32".repeat(1000); // 3 bytes a character: 33 characters in 100 bytes
 
         List<String> chunks = chunker.split(thai);
 
-        assertThat(chunks).hasSize(61).allSatisfy(c -> assertThat(c.getBytes(StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(100));
+        assertThat(chunks)
+                .hasSize(61)
+                .allSatisfy(
+                        c ->
+                                assertThat(c.getBytes(StandardCharsets.UTF_8))
+                                        .hasSizeLessThanOrEqualTo(100));
         assertThat(chunks.get(0)).isEqualTo(thai.substring(0, 33));
         assertThat(String.join("", chunks)).isEqualTo(thai);
     }
@@ -165,17 +190,22 @@ class ChunkerTest {
         List<String> chunks = chunker.split(text);
 
         assertThat(chunks).hasSize(7); // 6 words in 59 bytes; a 7th would make 69
-        assertThat(chunks.subList(0, 6)).allSatisfy(c -> assertThat(c).isEqualTo(text.substring(0, 59)));
+        assertThat(chunks.subList(0, 6))
+                .allSatisfy(c -> assertThat(c).isEqualTo(text.substring(0, 59)));
         assertThat(chunks.get(6)).isEqualTo(text.substring(0, 39));
     }
 
     @Test
     void aCutNeverSplitsASurrogatePairNorAMarkFromItsBase() {
         String emoji = "\uD83D\uDE00\uD83E\uDDEC".repeat(20); // 40 code points, 80 chars
-        assertThat(new Chunker(3, CODE_POINTS).split(emoji)).hasSize(14).allSatisfy(c -> {
-            assertThat(c.codePoints()).allMatch(Character::isSupplementaryCodePoint);
-            assertThat(CODE_POINTS.count(c)).isLessThanOrEqualTo(3);
-        });
+        assertThat(new Chunker(3, CODE_POINTS).split(emoji))
+                .hasSize(14)
+                .allSatisfy(
+                        c -> {
+                            assertThat(c.codePoints())
+                                    .allMatch(Character::isSupplementaryCodePoint);
+                            assertThat(CODE_POINTS.count(c)).isLessThanOrEqualTo(3);
+                        });
 
         String accented = "e\u0301".repeat(20); // é as e + a combining acute: two code points
         List<String> chunks = new Chunker(5, CODE_POINTS).split(accented);
@@ -192,14 +222,17 @@ class ChunkerTest {
 
     @Test
     void rejectsAByteBoundTooSmallForAFewWords() {
-        assertThatThrownBy(() -> new Chunker(10, 0, 63, WORDS)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new Chunker(10, 0, 63, WORDS))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("64");
     }
 
     @Test
     void rejectsANonPositiveLimit() {
-        assertThatThrownBy(() -> new Chunker(0, WORDS)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Chunker(-3, WORDS)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Chunker(0, WORDS))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Chunker(-3, WORDS))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     // ---------------------------------------------------------------- properties over random texts
@@ -213,10 +246,14 @@ class ChunkerTest {
             List<String> chunks = new Chunker(maxTokens, WORDS).split(text);
 
             String context = "round " + round + ", maxTokens " + maxTokens + ", text:\n" + text;
-            assertThat(chunks).as(context).isNotEmpty().allSatisfy(chunk -> {
-                assertThat(chunk).isNotBlank().isEqualTo(chunk.strip());
-                assertThat(WORDS.count(chunk)).isLessThanOrEqualTo(maxTokens);
-            });
+            assertThat(chunks)
+                    .as(context)
+                    .isNotEmpty()
+                    .allSatisfy(
+                            chunk -> {
+                                assertThat(chunk).isNotBlank().isEqualTo(chunk.strip());
+                                assertThat(WORDS.count(chunk)).isLessThanOrEqualTo(maxTokens);
+                            });
             assertThat(words(chunks)).as(context).containsExactlyElementsOf(words(text));
         }
     }
@@ -230,12 +267,17 @@ class ChunkerTest {
             List<String> chunks = new Chunker(maxTokens, SUBWORDS).split(text);
 
             String context = "round " + round + ", maxTokens " + maxTokens + ", text:\n" + text;
-            assertThat(chunks).as(context).isNotEmpty().allSatisfy(chunk -> {
-                assertThat(chunk).isNotBlank();
-                assertThat(SUBWORDS.count(chunk)).isLessThanOrEqualTo(maxTokens);
-            });
+            assertThat(chunks)
+                    .as(context)
+                    .isNotEmpty()
+                    .allSatisfy(
+                            chunk -> {
+                                assertThat(chunk).isNotBlank();
+                                assertThat(SUBWORDS.count(chunk)).isLessThanOrEqualTo(maxTokens);
+                            });
             assertThat(String.join("", chunks).replaceAll("\\s+", ""))
-                    .as(context).isEqualTo(text.replaceAll("\\s+", ""));
+                    .as(context)
+                    .isEqualTo(text.replaceAll("\\s+", ""));
         }
     }
 
@@ -276,7 +318,9 @@ class ChunkerTest {
                 List<String> chunks = chunker.split(text);
 
                 ChunkInvariants.check(text, chunks, chunker, tokens, kind.description());
-                assertThat(chunker.split(text)).as("the same chunks again: %s", kind.description()).isEqualTo(chunks);
+                assertThat(chunker.split(text))
+                        .as("the same chunks again: %s", kind.description())
+                        .isEqualTo(chunks);
             }
         }
     }
@@ -294,9 +338,12 @@ class ChunkerTest {
 
             List<String> chunks = chunker.split(text);
 
-            String context = "round " + round + ", maxTokens " + maxTokens + ", maxBytes " + maxBytes;
+            String context =
+                    "round " + round + ", maxTokens " + maxTokens + ", maxBytes " + maxBytes;
             ChunkInvariants.check(text, chunks, chunker, tokens, context);
-            assertThat(InstantiationUtil.clone(chunker, getClass().getClassLoader()).split(text)).as(context).isEqualTo(chunks);
+            assertThat(InstantiationUtil.clone(chunker, getClass().getClassLoader()).split(text))
+                    .as(context)
+                    .isEqualTo(chunks);
         }
     }
 
@@ -329,7 +376,10 @@ class ChunkerTest {
                     if (w > 0) {
                         text.append(wordBreaks[random.nextInt(wordBreaks.length)]);
                     }
-                    int length = random.nextInt(15) == 0 ? 1 + random.nextInt(maxWordLength) : 1 + random.nextInt(10);
+                    int length =
+                            random.nextInt(15) == 0
+                                    ? 1 + random.nextInt(maxWordLength)
+                                    : 1 + random.nextInt(10);
                     text.append(randomWord(random, length));
                 }
                 text.append(ends[random.nextInt(ends.length)]);
@@ -362,7 +412,8 @@ class ChunkerTest {
     @Test
     void eachChunkAfterTheFirstStartsWithTheLastWordsOfTheOneBefore() {
         Chunker chunker = new Chunker(6, 2, WORDS);
-        List<String> chunks = chunker.split("one two three four. five six seven eight. nine ten eleven twelve.");
+        List<String> chunks =
+                chunker.split("one two three four. five six seven eight. nine ten eleven twelve.");
 
         assertThat(chunks).hasSizeGreaterThan(1);
         for (int i = 1; i < chunks.size(); i++) {
@@ -381,7 +432,8 @@ class ChunkerTest {
             int maxTokens = 4 + random.nextInt(20);
             int overlap = random.nextInt(maxTokens / 2 + 1);
             List<String> chunks = new Chunker(maxTokens, overlap, WORDS).split(text);
-            assertThat(chunks).allSatisfy(c -> assertThat(WORDS.count(c)).isLessThanOrEqualTo(maxTokens));
+            assertThat(chunks)
+                    .allSatisfy(c -> assertThat(WORDS.count(c)).isLessThanOrEqualTo(maxTokens));
             // with one token per word, a chunk repeats min(overlap, words before - 1) words;
             // dropping them gives back the text's words, in order
             List<String> words = new ArrayList<>(List.of(chunks.get(0).split("\\s+")));
@@ -398,7 +450,8 @@ class ChunkerTest {
 
     @Test
     void anOverlapAboveHalfTheChunkIsRefused() {
-        assertThatThrownBy(() -> new Chunker(10, 6, WORDS)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new Chunker(10, 6, WORDS))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("half");
     }
 }

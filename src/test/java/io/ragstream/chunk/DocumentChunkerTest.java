@@ -1,32 +1,36 @@
 package io.ragstream.chunk;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.ragstream.ingest.DocumentEvent;
+import io.ragstream.ingest.DocumentEvent.Op;
 import io.ragstream.testing.CapturedMetrics;
 import io.ragstream.testing.KeyedBroadcastHarness;
-import io.ragstream.ingest.DocumentEvent.Op;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@link DocumentChunker} driven through a real keyed operator harness: keyed state, snapshots
- * and metrics are Flink's own. Chunks are measured in whitespace-separated words, at most
- * {@value #MAX_TOKENS} per chunk, and every paragraph below is exactly that long, so each
- * paragraph is one chunk and the expected chunk texts are the paragraphs themselves.
+ * {@link DocumentChunker} driven through a real keyed operator harness: keyed state, snapshots and
+ * metrics are Flink's own. Chunks are measured in whitespace-separated words, at most {@value
+ * #MAX_TOKENS} per chunk, and every paragraph below is exactly that long, so each paragraph is one
+ * chunk and the expected chunk texts are the paragraphs themselves.
  */
 class DocumentChunkerTest {
 
     private static final int MAX_TOKENS = 5;
-    private static final TokenCounter WORDS = text -> text.isBlank() ? 0 : text.strip().split("\\s+").length;
+    private static final TokenCounter WORDS =
+            text -> text.isBlank() ? 0 : text.strip().split("\\s+").length;
     private static final Chunker CHUNKER = new Chunker(MAX_TOKENS, WORDS);
     private static final Duration DELETED_RETENTION = Duration.ofMinutes(10);
 
@@ -109,7 +113,8 @@ class DocumentChunkerTest {
         assertThat(update.chunkCount()).isEqualTo(5);
         assertThat(unchangedChunkNumbers(update)).containsExactly(0, 1);
         assertThat(changedChunkNumbers(update)).containsExactly(2, 3, 4);
-        assertThat(update.chunks().subList(2, 5)).extracting(ChunkRow::text)
+        assertThat(update.chunks().subList(2, 5))
+                .extracting(ChunkRow::text)
                 .containsExactly(paragraph("new"), paragraph("c"), paragraph("d"));
         assertThat(harness.counter("chunksReused")).isEqualTo(2);
     }
@@ -133,7 +138,8 @@ class DocumentChunkerTest {
 
         DocumentUpdate truncated = harness.single(upsert(2L, paragraphs("a", "b")));
 
-        // the chunk count tells the sink to delete chunks 2 and 3; the kept ones are only re-stamped
+        // the chunk count tells the sink to delete chunks 2 and 3; the kept ones are only
+        // re-stamped
         assertThat(truncated.chunkCount()).isEqualTo(2);
         assertThat(truncated.changedChunks()).isZero();
         assertThat(truncated.chunks()).extracting(ChunkRow::chunkNo).containsExactly(0, 1);
@@ -174,7 +180,9 @@ class DocumentChunkerTest {
         assertThat(harness.harness.numKeyedStateEntries()).isEqualTo(1);
 
         harness.harness.setProcessingTime(DELETED_RETENTION.toMillis() + 1);
-        assertThat(harness.harness.numKeyedStateEntries()).as("state of the deleted document").isZero();
+        assertThat(harness.harness.numKeyedStateEntries())
+                .as("state of the deleted document")
+                .isZero();
 
         // what the job no longer remembers, the documents table still guards: a late version 1
         // goes on to the sink, which turns it away because the row holds the delete at version 2
@@ -278,11 +286,28 @@ class DocumentChunkerTest {
         List<String> paragraphs = paragraphs("a", "b");
         harness.single(upsert(1L, paragraphs));
 
-        // same id and text in another tenant, and another id in the same tenant: nothing held for them
-        DocumentUpdate otherTenant = harness.single(
-                new DocumentEvent("other", DOC, 1L, Op.UPSERT, null, String.join("\n\n", paragraphs), "{}"));
-        DocumentUpdate otherDoc = harness.single(
-                new DocumentEvent(TENANT, "doc-2", 1L, Op.UPSERT, null, String.join("\n\n", paragraphs), "{}"));
+        // same id and text in another tenant, and another id in the same tenant: nothing held for
+        // them
+        DocumentUpdate otherTenant =
+                harness.single(
+                        new DocumentEvent(
+                                "other",
+                                DOC,
+                                1L,
+                                Op.UPSERT,
+                                null,
+                                String.join("\n\n", paragraphs),
+                                "{}"));
+        DocumentUpdate otherDoc =
+                harness.single(
+                        new DocumentEvent(
+                                TENANT,
+                                "doc-2",
+                                1L,
+                                Op.UPSERT,
+                                null,
+                                String.join("\n\n", paragraphs),
+                                "{}"));
 
         assertThat(otherTenant.key()).isEqualTo("other/" + DOC);
         assertThat(otherTenant.changedChunks()).isEqualTo(2);
@@ -307,10 +332,15 @@ class DocumentChunkerTest {
         assertThat(republished.version()).isEqualTo(2L);
         assertThat(republished.chunkCount()).isEqualTo(4);
         assertThat(republished.changedChunks()).isZero();
-        assertThat(republished.chunks()).allSatisfy(chunk -> {
-            assertThat(chunk.text()).isNull();
-            assertThat(chunk.sha256()).isEqualTo(DocumentChunker.sha256(paragraphs.get(chunk.chunkNo())));
-        });
+        assertThat(republished.chunks())
+                .allSatisfy(
+                        chunk -> {
+                            assertThat(chunk.text()).isNull();
+                            assertThat(chunk.sha256())
+                                    .isEqualTo(
+                                            DocumentChunker.sha256(
+                                                    paragraphs.get(chunk.chunkNo())));
+                        });
         assertThat(harness.counter("chunksReused")).isEqualTo(4);
 
         // the held version survived too: a replay of an older or the same version is dropped
@@ -334,10 +364,12 @@ class DocumentChunkerTest {
         assertThat(recreated.changedChunks()).isEqualTo(2);
     }
 
-    // ---------------------------------------------------------------- versions and deletes (DESIGN.md)
+    // ---------------------------------------------------------------- versions and deletes
+    // (DESIGN.md)
 
     @Test
-    void aTombstoneBetweenVersionsDeletesTheHeldVersionAndALaterVersionRecreates() throws Exception {
+    void aTombstoneBetweenVersionsDeletesTheHeldVersionAndALaterVersionRecreates()
+            throws Exception {
         harness.single(upsert(1L, paragraphs("a")));
         harness.single(upsert(2L, paragraphs("b")));
 
@@ -348,14 +380,18 @@ class DocumentChunkerTest {
         DocumentUpdate recreated = harness.single(upsert(3L, paragraphs("b")));
         assertThat(recreated.deleted()).isFalse();
         assertThat(recreated.version()).isEqualTo(3L);
-        assertThat(recreated.changedChunks()).as("a re-created document is written whole").isEqualTo(1);
+        assertThat(recreated.changedChunks())
+                .as("a re-created document is written whole")
+                .isEqualTo(1);
     }
 
     @Test
     void aReplayOfTheDeletedVersionStaysDeletedWhicheverArrivesFirst() throws Exception {
         harness.single(upsert(2L, paragraphs("a")));
         harness.single(delete(null));
-        assertThat(harness.process(upsert(2L, paragraphs("a")))).as("upsert v2 after its delete").isEmpty();
+        assertThat(harness.process(upsert(2L, paragraphs("a"))))
+                .as("upsert v2 after its delete")
+                .isEmpty();
         assertThat(harness.process(upsert(1L, paragraphs("a")))).as("an older one").isEmpty();
 
         harness.close();
@@ -393,19 +429,24 @@ class DocumentChunkerTest {
     @Test
     void aVersionlessUpsertTakesItsRecordTimestampWhenThatIsNewer() throws Exception {
         harness.single(upsert(5L, paragraphs("a")));
-        DocumentUpdate later = harness.single(upsert(null, paragraphs("b")).from("topic", 1_700_000_000_000L));
+        DocumentUpdate later =
+                harness.single(upsert(null, paragraphs("b")).from("topic", 1_700_000_000_000L));
         assertThat(later.version()).isEqualTo(1_700_000_000_000L);
         assertThat(later.sourceTopic()).isEqualTo("topic");
 
         harness.single(upsert(1_800_000_000_000L, paragraphs("c")));
-        DocumentUpdate afterBigger = harness.single(upsert(null, paragraphs("d")).from("topic", 1_700_000_000_001L));
-        assertThat(afterBigger.version()).as("never older than what is held").isEqualTo(1_800_000_000_001L);
+        DocumentUpdate afterBigger =
+                harness.single(upsert(null, paragraphs("d")).from("topic", 1_700_000_000_001L));
+        assertThat(afterBigger.version())
+                .as("never older than what is held")
+                .isEqualTo(1_800_000_000_001L);
     }
 
     @Test
     void aKeepTextEventRestampsTheHeldChunksWithTheNewVersionAndMetadata() throws Exception {
         harness.single(upsert(1L, paragraphs("a", "b")));
-        DocumentEvent unavailable = new DocumentEvent(TENANT, DOC, 2L, Op.KEEP_TEXT, null, null, "{\"m\":2}");
+        DocumentEvent unavailable =
+                new DocumentEvent(TENANT, DOC, 2L, Op.KEEP_TEXT, null, null, "{\"m\":2}");
 
         DocumentUpdate restamp = harness.single(unavailable);
 
@@ -415,12 +456,14 @@ class DocumentChunkerTest {
         assertThat(restamp.changedChunks()).isZero();
         assertThat(restamp.keepsStoredChunks()).isFalse();
         assertThat(harness.single(upsert(3L, paragraphs("a", "c"))).changedChunks())
-                .as("the held hashes survive the restamp").isEqualTo(1);
+                .as("the held hashes survive the restamp")
+                .isEqualTo(1);
     }
 
     @Test
     void aKeepTextEventWithNothingHeldLeavesTheStoredChunksToTheTable() throws Exception {
-        DocumentUpdate restamp = harness.single(new DocumentEvent(TENANT, DOC, 2L, Op.KEEP_TEXT, null, null, "{}"));
+        DocumentUpdate restamp =
+                harness.single(new DocumentEvent(TENANT, DOC, 2L, Op.KEEP_TEXT, null, null, "{}"));
         assertThat(restamp.keepsStoredChunks()).isTrue();
         assertThat(restamp.chunks()).isEmpty();
     }
@@ -428,31 +471,51 @@ class DocumentChunkerTest {
     @Test
     void aTruncateForgetsTheDocumentsItsTopicWroteBeforeItAndGoesOnToTheSink() throws Exception {
         harness.single(upsert(5L, paragraphs("a")).from("app.public.articles", 0));
-        DocumentEvent other = new DocumentEvent(TENANT, "other", 5L, Op.UPSERT, null, paragraph("b"), "{}").from("docs", 0);
+        DocumentEvent other =
+                new DocumentEvent(TENANT, "other", 5L, Op.UPSERT, null, paragraph("b"), "{}")
+                        .from("docs", 0);
         harness.single(other);
-        harness.single(new DocumentEvent(TENANT, "later", 20L, Op.UPSERT, null, paragraph("c"), "{}").from("app.public.articles", 0));
+        harness.single(
+                new DocumentEvent(TENANT, "later", 20L, Op.UPSERT, null, paragraph("c"), "{}")
+                        .from("app.public.articles", 0));
 
         List<DocumentUpdate> out = harness.truncate("app.public.articles", 10L);
 
-        assertThat(out).singleElement().satisfies(truncate -> {
-            assertThat(truncate.truncatesTopic()).isTrue();
-            assertThat(truncate.sourceTopic()).isEqualTo("app.public.articles");
-            assertThat(truncate.version()).isEqualTo(10L);
-        });
-        assertThat(harness.harness.numKeyedStateEntries()).as("the truncated document is forgotten").isEqualTo(2);
-        DocumentUpdate reinserted = harness.single(upsert(11L, paragraphs("a")).from("app.public.articles", 0));
-        assertThat(reinserted.changedChunks()).as("re-inserted after the truncate: written whole").isEqualTo(1);
-        assertThat(harness.single(other.withVersion(6L)).changedChunks()).as("another topic's document is kept").isZero();
+        assertThat(out)
+                .singleElement()
+                .satisfies(
+                        truncate -> {
+                            assertThat(truncate.truncatesTopic()).isTrue();
+                            assertThat(truncate.sourceTopic()).isEqualTo("app.public.articles");
+                            assertThat(truncate.version()).isEqualTo(10L);
+                        });
+        assertThat(harness.harness.numKeyedStateEntries())
+                .as("the truncated document is forgotten")
+                .isEqualTo(2);
+        DocumentUpdate reinserted =
+                harness.single(upsert(11L, paragraphs("a")).from("app.public.articles", 0));
+        assertThat(reinserted.changedChunks())
+                .as("re-inserted after the truncate: written whole")
+                .isEqualTo(1);
+        assertThat(harness.single(other.withVersion(6L)).changedChunks())
+                .as("another topic's document is kept")
+                .isZero();
     }
 
     @Test
     void anEventOlderThanATruncateThatCameFirstIsStale() throws Exception {
         harness.truncate("app.public.articles", 10L);
 
-        assertThat(harness.process(upsert(9L, paragraphs("a")).from("app.public.articles", 0))).isEmpty();
+        assertThat(harness.process(upsert(9L, paragraphs("a")).from("app.public.articles", 0)))
+                .isEmpty();
         assertThat(harness.counter("staleEvents")).isEqualTo(1);
-        assertThat(harness.single(upsert(9L, paragraphs("a")).from("docs", 0)).version()).as("another topic").isEqualTo(9L);
-        assertThat(harness.single(upsert(11L, paragraphs("a")).from("app.public.articles", 0)).version()).isEqualTo(11L);
+        assertThat(harness.single(upsert(9L, paragraphs("a")).from("docs", 0)).version())
+                .as("another topic")
+                .isEqualTo(9L);
+        assertThat(
+                        harness.single(upsert(11L, paragraphs("a")).from("app.public.articles", 0))
+                                .version())
+                .isEqualTo(11L);
     }
 
     @Test
@@ -460,21 +523,46 @@ class DocumentChunkerTest {
         List<String> v1 = paragraphs("a", "poison", "c");
         harness.single(upsert(1L, v1));
 
-        assertThat(harness.process(new DocumentEvent(TENANT, DOC, null, Op.UNSTORED_TEXT, null, v1.get(1), "{}"))).isEmpty();
+        assertThat(
+                        harness.process(
+                                new DocumentEvent(
+                                        TENANT,
+                                        DOC,
+                                        null,
+                                        Op.UNSTORED_TEXT,
+                                        null,
+                                        v1.get(1),
+                                        "{}")))
+                .isEmpty();
         assertThat(harness.counter("rejectedChunksForgotten")).isEqualTo(1);
 
         DocumentUpdate republished = harness.single(upsert(2L, v1));
-        assertThat(changedChunkNumbers(republished)).as("only the rejected chunk").containsExactly(1);
-        assertThat(harness.process(new DocumentEvent(TENANT, DOC, null, Op.UNSTORED_TEXT, null, paragraph("unknown"), "{}")))
+        assertThat(changedChunkNumbers(republished))
+                .as("only the rejected chunk")
+                .containsExactly(1);
+        assertThat(
+                        harness.process(
+                                new DocumentEvent(
+                                        TENANT,
+                                        DOC,
+                                        null,
+                                        Op.UNSTORED_TEXT,
+                                        null,
+                                        paragraph("unknown"),
+                                        "{}")))
                 .isEmpty();
-        assertThat(harness.counter("rejectedChunksForgotten")).as("a text the document does not hold").isEqualTo(1);
+        assertThat(harness.counter("rejectedChunksForgotten"))
+                .as("a text the document does not hold")
+                .isEqualTo(1);
     }
 
     // ---------------------------------------------------------------- helpers
 
     /** A paragraph of exactly {@link #MAX_TOKENS} words, distinct per name. */
     private static String paragraph(String name) {
-        return IntStream.rangeClosed(1, MAX_TOKENS).mapToObj(i -> name + "w" + i).collect(Collectors.joining(" "));
+        return IntStream.rangeClosed(1, MAX_TOKENS)
+                .mapToObj(i -> name + "w" + i)
+                .collect(Collectors.joining(" "));
     }
 
     private static List<String> paragraphs(String... names) {
@@ -482,7 +570,13 @@ class DocumentChunkerTest {
     }
 
     private static DocumentEvent upsert(Long version, List<String> paragraphs) {
-        return new DocumentEvent(TENANT, DOC, version, Op.UPSERT, null, String.join("\n\n", paragraphs),
+        return new DocumentEvent(
+                TENANT,
+                DOC,
+                version,
+                Op.UPSERT,
+                null,
+                String.join("\n\n", paragraphs),
                 "{\"source\":\"test\"}");
     }
 
@@ -507,8 +601,8 @@ class DocumentChunkerTest {
     }
 
     /**
-     * The operator in a keyed harness whose task metric group reports to a registry we can read,
-     * so the {@code ragstream.*} counters the operator registers are visible to the test.
+     * The operator in a keyed harness whose task metric group reports to a registry we can read, so
+     * the {@code ragstream.*} counters the operator registers are visible to the test.
      */
     private static final class ChunkerHarness implements AutoCloseable {
         final KeyedBroadcastHarness<String, DocumentEvent, DocumentEvent, DocumentUpdate> harness;
@@ -516,8 +610,13 @@ class DocumentChunkerTest {
         private long timestamp;
 
         ChunkerHarness(OperatorSubtaskState restoreFrom) throws Exception {
-            harness = new KeyedBroadcastHarness<>(new DocumentChunker(CHUNKER, DELETED_RETENTION), DocumentEvent::key,
-                    Types.STRING, metrics.environment(), DocumentChunker.TRUNCATES);
+            harness =
+                    new KeyedBroadcastHarness<>(
+                            new DocumentChunker(CHUNKER, DELETED_RETENTION),
+                            DocumentEvent::key,
+                            Types.STRING,
+                            metrics.environment(),
+                            DocumentChunker.TRUNCATES);
             if (restoreFrom != null) {
                 harness.initializeState(restoreFrom);
             }
@@ -533,8 +632,10 @@ class DocumentChunkerTest {
         }
 
         List<DocumentUpdate> truncate(String topic, long version) throws Exception {
-            harness.processBroadcastElement(new DocumentEvent("", "", version, Op.TRUNCATE, null, null, "{}")
-                    .from(topic, 0), ++timestamp);
+            harness.processBroadcastElement(
+                    new DocumentEvent("", "", version, Op.TRUNCATE, null, null, "{}")
+                            .from(topic, 0),
+                    ++timestamp);
             List<DocumentUpdate> out = harness.extractOutputValues();
             harness.getOutput().clear();
             return out;
@@ -556,5 +657,4 @@ class DocumentChunkerTest {
             metrics.environment().close();
         }
     }
-
 }

@@ -5,6 +5,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.core.memory.DataOutputSerializer;
+
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,14 +17,19 @@ class DocumentStateTest {
     void aDocumentCostsAboutThirtyTwoBytesPerChunkInState() throws Exception {
         TypeInformation<DocumentState> type = TypeInformation.of(DocumentState.class);
         assertThat(type).as("serialized as a POJO, not by Kryo").isInstanceOf(PojoTypeInfo.class);
-        TypeSerializer<DocumentState> serializer = type.createSerializer(new SerializerConfigImpl());
+        TypeSerializer<DocumentState> serializer =
+                type.createSerializer(new SerializerConfigImpl());
 
         for (int chunks : new int[] {1, 20, 200}) {
-            DocumentState state = new DocumentState(42L, false, new byte[chunks * DocumentState.HASH_BYTES]);
+            DocumentState state =
+                    new DocumentState(42L, false, new byte[chunks * DocumentState.HASH_BYTES]);
             DataOutputSerializer out = new DataOutputSerializer(64);
             serializer.serialize(state, out);
-            assertThat(out.length()).as("bytes for %d chunks", chunks)
-                    .isBetween(chunks * DocumentState.HASH_BYTES, chunks * DocumentState.HASH_BYTES + 24);
+            assertThat(out.length())
+                    .as("bytes for %d chunks", chunks)
+                    .isBetween(
+                            chunks * DocumentState.HASH_BYTES,
+                            chunks * DocumentState.HASH_BYTES + 24);
         }
     }
 }

@@ -1,34 +1,46 @@
 package io.ragstream.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Where a local run keeps its checkpoints, and which one it resumes from. */
 class LocalFlinkTest {
 
-    @TempDir
-    Path root;
+    @TempDir Path root;
 
     private static PipelineIdentity pipeline(String chunksTable) {
-        return PipelineIdentity.of(RagstreamConfig.of(Map.of("postgres.chunks-table", chunksTable), Map.of()));
+        return PipelineIdentity.of(
+                RagstreamConfig.of(Map.of("postgres.chunks-table", chunksTable), Map.of()));
     }
 
-    /** A chk-N folder of one job of the pipeline, with its _metadata when completed, written at {@code millis}. */
-    private Path checkpoint(PipelineIdentity pipeline, String job, int n, boolean completed, long millis) throws IOException {
-        Path chk = Files.createDirectories(LocalFlink.checkpointFolder(root, pipeline, "hashmap").resolve(job).resolve("chk-" + n));
+    /**
+     * A chk-N folder of one job of the pipeline, with its _metadata when completed, written at
+     * {@code millis}.
+     */
+    private Path checkpoint(
+            PipelineIdentity pipeline, String job, int n, boolean completed, long millis)
+            throws IOException {
+        Path chk =
+                Files.createDirectories(
+                        LocalFlink.checkpointFolder(root, pipeline, "hashmap")
+                                .resolve(job)
+                                .resolve("chk-" + n));
         if (completed) {
-            Files.setLastModifiedTime(Files.writeString(chk.resolve("_metadata"), "m"), FileTime.fromMillis(millis));
+            Files.setLastModifiedTime(
+                    Files.writeString(chk.resolve("_metadata"), "m"), FileTime.fromMillis(millis));
         }
         return chk;
     }
@@ -42,29 +54,41 @@ class LocalFlinkTest {
         checkpoint(a, "job2", 2, false, 0); // in progress when the job was killed
         checkpoint(b, "job3", 7, true, 9_000); // another pipeline's, newer
 
-        assertThat(LocalFlink.latestCheckpoint(LocalFlink.checkpointFolder(root, a, "hashmap"))).contains(newestOfA);
+        assertThat(LocalFlink.latestCheckpoint(LocalFlink.checkpointFolder(root, a, "hashmap")))
+                .contains(newestOfA);
         assertThat(LocalFlink.latestCheckpoint(LocalFlink.checkpointFolder(root, a, "rocksdb")))
-                .as("another state backend's").isEmpty();
+                .as("another state backend's")
+                .isEmpty();
     }
 
     @Test
-    void aSavepointOfThePipelineOrTheOneItsLastRunStartedFromCountsUntilANewerCheckpoint() throws IOException {
+    void aSavepointOfThePipelineOrTheOneItsLastRunStartedFromCountsUntilANewerCheckpoint()
+            throws IOException {
         PipelineIdentity a = pipeline("a_chunks");
         Path folder = LocalFlink.checkpointFolder(root, a, "hashmap");
         checkpoint(a, "job1", 4, true, 1_000);
-        Path stopped = Files.createDirectories(folder.resolve(LocalFlink.SAVEPOINTS).resolve("savepoint-abc123"));
-        Files.setLastModifiedTime(Files.writeString(stopped.resolve("_metadata"), "m"), FileTime.fromMillis(2_000));
-        assertThat(LocalFlink.latestCheckpoint(folder)).as("a stop with a savepoint into the pipeline's folder").contains(stopped);
+        Path stopped =
+                Files.createDirectories(
+                        folder.resolve(LocalFlink.SAVEPOINTS).resolve("savepoint-abc123"));
+        Files.setLastModifiedTime(
+                Files.writeString(stopped.resolve("_metadata"), "m"), FileTime.fromMillis(2_000));
+        assertThat(LocalFlink.latestCheckpoint(folder))
+                .as("a stop with a savepoint into the pipeline's folder")
+                .contains(stopped);
 
-        // a run from a savepoint elsewhere, killed before its first checkpoint: a job stopped with a
+        // a run from a savepoint elsewhere, killed before its first checkpoint: a job stopped with
+        // a
         // savepoint drops its checkpoints, so that savepoint is the newest state there is
         Path elsewhere = Files.createDirectories(root.resolve("elsewhere/savepoint-def456"));
-        Files.setLastModifiedTime(Files.writeString(elsewhere.resolve("_metadata"), "m"), FileTime.fromMillis(3_000));
+        Files.setLastModifiedTime(
+                Files.writeString(elsewhere.resolve("_metadata"), "m"), FileTime.fromMillis(3_000));
         Files.writeString(folder.resolve(LocalFlink.RESTORED_FROM), elsewhere + "\n");
         assertThat(LocalFlink.latestCheckpoint(folder)).contains(elsewhere);
 
         Path next = checkpoint(a, "job2", 5, true, 4_000);
-        assertThat(LocalFlink.latestCheckpoint(folder)).as("once the resumed job took one").contains(next);
+        assertThat(LocalFlink.latestCheckpoint(folder))
+                .as("once the resumed job took one")
+                .contains(next);
     }
 
     @Test
@@ -73,14 +97,16 @@ class LocalFlinkTest {
         PipelineIdentity fresh = pipeline("new_chunks");
         checkpoint(fresh, "job2", 1, false, 0); // killed before its first checkpoint completed
 
-        assertThat(LocalFlink.latestCheckpoint(LocalFlink.checkpointFolder(root, fresh, "hashmap"))).isEmpty();
+        assertThat(LocalFlink.latestCheckpoint(LocalFlink.checkpointFolder(root, fresh, "hashmap")))
+                .isEmpty();
         assertThat(LocalFlink.latestCheckpoint(root.resolve("nothing-here"))).isEmpty();
     }
 
     @Test
     void eachPipelineHasAFolderOfItsOwn() {
         PipelineIdentity a = pipeline("a_chunks");
-        assertThat(LocalFlink.checkpointFolder(root, a, "rocksdb")).isEqualTo(root.resolve(a.id()).resolve("rocksdb"));
+        assertThat(LocalFlink.checkpointFolder(root, a, "rocksdb"))
+                .isEqualTo(root.resolve(a.id()).resolve("rocksdb"));
         assertThat(LocalFlink.checkpointFolder(root, pipeline("b_chunks"), "rocksdb"))
                 .isNotEqualTo(LocalFlink.checkpointFolder(root, a, "rocksdb"));
     }
@@ -90,23 +116,47 @@ class LocalFlinkTest {
         Path home = root.resolve("home");
         assertThat(LocalFlink.checkpointRoot(RagstreamConfig.of(Map.of(), Map.of()), home))
                 .isEqualTo(home.resolve(".ragstream/checkpoints"));
-        assertThat(LocalFlink.checkpointRoot(RagstreamConfig.of(Map.of("checkpoint.dir", root + "/ckpt"), Map.of()), home))
+        assertThat(
+                        LocalFlink.checkpointRoot(
+                                RagstreamConfig.of(
+                                        Map.of("checkpoint.dir", root + "/ckpt"), Map.of()),
+                                home))
                 .isEqualTo(root.resolve("ckpt"));
-        assertThat(LocalFlink.checkpointRoot(
-                RagstreamConfig.of(Map.of("checkpoint.dir", root.resolve("ckpt").toUri().toString()), Map.of()), home))
+        assertThat(
+                        LocalFlink.checkpointRoot(
+                                RagstreamConfig.of(
+                                        Map.of(
+                                                "checkpoint.dir",
+                                                root.resolve("ckpt").toUri().toString()),
+                                        Map.of()),
+                                home))
                 .isEqualTo(root.resolve("ckpt"));
-        assertThat(LocalFlink.checkpointRoot(RagstreamConfig.of(Map.of("checkpoint.dir", "rel/ckpt"), Map.of()), home))
+        assertThat(
+                        LocalFlink.checkpointRoot(
+                                RagstreamConfig.of(Map.of("checkpoint.dir", "rel/ckpt"), Map.of()),
+                                home))
                 .isEqualTo(Path.of("rel/ckpt").toAbsolutePath());
     }
 
     @Test
     void aCheckpointDirThatIsNotLocalNamesTheKey() {
-        assertThatThrownBy(() -> LocalFlink.checkpointRoot(
-                RagstreamConfig.of(Map.of("checkpoint.dir", "s3://bucket/ckpt"), Map.of()), root))
+        assertThatThrownBy(
+                        () ->
+                                LocalFlink.checkpointRoot(
+                                        RagstreamConfig.of(
+                                                Map.of("checkpoint.dir", "s3://bucket/ckpt"),
+                                                Map.of()),
+                                        root))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("checkpoint.dir").hasMessageContaining("s3://bucket/ckpt");
-        assertThatThrownBy(() -> LocalFlink.checkpointRoot(RagstreamConfig.of(Map.of("checkpoint.dir", " "), Map.of()), root))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("checkpoint.dir");
+                .hasMessageContaining("checkpoint.dir")
+                .hasMessageContaining("s3://bucket/ckpt");
+        assertThatThrownBy(
+                        () ->
+                                LocalFlink.checkpointRoot(
+                                        RagstreamConfig.of(Map.of("checkpoint.dir", " "), Map.of()),
+                                        root))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("checkpoint.dir");
     }
 
     @Test
@@ -118,17 +168,26 @@ class LocalFlinkTest {
         assertThat(LocalFlink.completedCheckpoint(done.resolve("_metadata"))).isEqualTo(done);
         assertThatThrownBy(() -> LocalFlink.completedCheckpoint(unfinished))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("--from-checkpoint").hasMessageContaining("no _metadata")
+                .hasMessageContaining("--from-checkpoint")
+                .hasMessageContaining("no _metadata")
                 .hasMessageContaining(unfinished.toString());
         assertThatThrownBy(() -> LocalFlink.completedCheckpoint(root.resolve("missing")))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("is not a folder");
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("is not a folder");
     }
 
     @Test
     void theAdminClientCarriesTheUserKafkaProperties() {
-        RagstreamConfig config = RagstreamConfig.of(Map.of("kafka.bootstrap-servers", "broker:9093",
-                "kafka.properties.security.protocol", "SASL_SSL", "kafka.properties.sasl.jaas.config", "${JAAS}"),
-                Map.of("JAAS", "jaas-secret"));
+        RagstreamConfig config =
+                RagstreamConfig.of(
+                        Map.of(
+                                "kafka.bootstrap-servers",
+                                "broker:9093",
+                                "kafka.properties.security.protocol",
+                                "SASL_SSL",
+                                "kafka.properties.sasl.jaas.config",
+                                "${JAAS}"),
+                        Map.of("JAAS", "jaas-secret"));
 
         assertThat(LocalFlink.adminProperties(config))
                 .containsEntry("bootstrap.servers", "broker:9093")

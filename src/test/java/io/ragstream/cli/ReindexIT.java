@@ -1,7 +1,5 @@
 package io.ragstream.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.embed.server.EmbeddingServer;
@@ -9,6 +7,12 @@ import io.ragstream.embed.server.EmbeddingServerOptions;
 import io.ragstream.embed.server.ModelKind;
 import io.ragstream.testing.JobProcess;
 import io.ragstream.testing.TestServices;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -18,17 +22,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code bin/ragstream run} as a user re-indexes: pipeline A fills table t1 and is killed; the
- * same topics pointed at a new table t2 with int8 vectors is a new pipeline, which must not take
- * A's checkpoint (both keep theirs under one {@code checkpoint.dir}) and reads every document
- * from the earliest offset with a consumer group of its own; A started again resumes from its
- * own checkpoint and offsets, re-writing nothing it had written.
+ * {@code bin/ragstream run} as a user re-indexes: pipeline A fills table t1 and is killed; the same
+ * topics pointed at a new table t2 with int8 vectors is a new pipeline, which must not take A's
+ * checkpoint (both keep theirs under one {@code checkpoint.dir}) and reads every document from the
+ * earliest offset with a consumer group of its own; A started again resumes from its own checkpoint
+ * and offsets, re-writing nothing it had written.
  */
 class ReindexIT {
     private static final Duration WAIT = Duration.ofSeconds(90);
@@ -36,26 +38,41 @@ class ReindexIT {
     private static final String TENANT = "reindex";
 
     @Test
-    void aNewTableIsANewPipelineThatReadsEveryDocumentWhileTheOldOneResumesItsOwn() throws Exception {
+    void aNewTableIsANewPipelineThatReadsEveryDocumentWhileTheOldOneResumesItsOwn()
+            throws Exception {
         TestServices services = new TestServices("reindex");
-        Path work = Files.createDirectories(Path.of("target", "reindex", services.name)).toAbsolutePath();
+        Path work =
+                Files.createDirectories(Path.of("target", "reindex", services.name))
+                        .toAbsolutePath();
         Path checkpoints = work.resolve("checkpoints");
         services.createTopics(1, services.documentsTopic);
-        try (EmbeddingServer embeddings = EmbeddingServer.start(EmbeddingServerOptions.defaults()
-                     .withModel(ModelKind.SYNTHETIC).withLatency(Duration.ofMillis(2), Duration.ZERO));
-             KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            Path pool = Files.writeString(work.resolve("pool.yaml"), "embedding:\n  backend: ollama\n  model: "
-                    + embeddings.options().modelName() + "\n  endpoints:\n    - {url: \"" + embeddings.url()
-                    + "\", max-concurrency: 4}\n");
+        try (EmbeddingServer embeddings =
+                        EmbeddingServer.start(
+                                EmbeddingServerOptions.defaults()
+                                        .withModel(ModelKind.SYNTHETIC)
+                                        .withLatency(Duration.ofMillis(2), Duration.ZERO));
+                KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            Path pool =
+                    Files.writeString(
+                            work.resolve("pool.yaml"),
+                            "embedding:\n  backend: ollama\n  model: "
+                                    + embeddings.options().modelName()
+                                    + "\n  endpoints:\n    - {url: \""
+                                    + embeddings.url()
+                                    + "\", max-concurrency: 4}\n");
             for (int i = 0; i < DOCUMENTS; i++) {
                 publish(producer, services, "doc-" + i);
             }
             String t2 = services.name + "_t2";
             // one checkpoint root for both, given once as a file: URI and once as a path
             List<String> settingsA = settings(services, "checkpoint.dir=" + checkpoints.toUri());
-            List<String> settingsB = settings(services, "checkpoint.dir=" + checkpoints,
-                    "postgres.documents-table=" + t2 + "_documents", "postgres.chunks-table=" + t2 + "_chunks",
-                    "quantization=int8");
+            List<String> settingsB =
+                    settings(
+                            services,
+                            "checkpoint.dir=" + checkpoints,
+                            "postgres.documents-table=" + t2 + "_documents",
+                            "postgres.chunks-table=" + t2 + "_chunks",
+                            "quantization=int8");
             RagstreamConfig configA = RagstreamConfig.load(pool, settingsA, Map.of());
             RagstreamConfig configB = RagstreamConfig.load(pool, settingsB, Map.of());
             PipelineIdentity a = PipelineIdentity.of(configA);
@@ -68,67 +85,130 @@ class ReindexIT {
             Path homeB = Files.createDirectories(work.resolve("b"));
             List<String> snapshot;
             try (JobProcess jobA = new JobProcess(homeA, runArguments(pool, settingsA), "");
-                 JobProcess jobB = new JobProcess(homeB, runArguments(pool, settingsB), "")) {
+                    JobProcess jobB = new JobProcess(homeB, runArguments(pool, settingsB), "")) {
                 jobA.start();
-                TestServices.await("pipeline A to index every document into t1", WAIT, () -> {
-                    assertThat(jobA.isAlive()).as("bin/ragstream run: %s", jobA.output()).isTrue();
-                    return liveDocuments(services.documentsTable) == DOCUMENTS;
-                });
-                TestServices.await("A's consumer group to commit the end of the topic", WAIT,
+                TestServices.await(
+                        "pipeline A to index every document into t1",
+                        WAIT,
+                        () -> {
+                            assertThat(jobA.isAlive())
+                                    .as("bin/ragstream run: %s", jobA.output())
+                                    .isTrue();
+                            return liveDocuments(services.documentsTable) == DOCUMENTS;
+                        });
+                TestServices.await(
+                        "A's consumer group to commit the end of the topic",
+                        WAIT,
                         () -> committed(groupA, services.documentsTopic) == DOCUMENTS);
                 snapshot = rows(services.documentsTable);
                 jobA.kill();
-                assertThat(output(homeA, 1)).contains("new pipeline " + a.id() + ": reading " + services.documentsTopic
-                        + " from the earliest offset into " + services.chunksTable);
-                assertThat(Files.readString(checkpoints.resolve(a.id()).resolve(LocalFlink.IDENTITY_FILE)))
-                        .contains("chunks-table=" + services.chunksTable, "consumer-group=" + groupA)
-                        .doesNotContainIgnoringCase("password").doesNotContain("user=");
+                assertThat(output(homeA, 1))
+                        .contains(
+                                "new pipeline "
+                                        + a.id()
+                                        + ": reading "
+                                        + services.documentsTopic
+                                        + " from the earliest offset into "
+                                        + services.chunksTable);
+                assertThat(
+                                Files.readString(
+                                        checkpoints
+                                                .resolve(a.id())
+                                                .resolve(LocalFlink.IDENTITY_FILE)))
+                        .contains(
+                                "chunks-table=" + services.chunksTable, "consumer-group=" + groupA)
+                        .doesNotContainIgnoringCase("password")
+                        .doesNotContain("user=");
 
                 long textsOfA = embeddings.stats().snapshot().texts();
                 jobB.start();
-                TestServices.await("pipeline B to re-index every document into t2", WAIT,
+                TestServices.await(
+                        "pipeline B to re-index every document into t2",
+                        WAIT,
                         () -> liveDocuments(t2 + "_documents") == DOCUMENTS);
-                TestServices.await("B's consumer group to commit the end of the topic", WAIT,
+                TestServices.await(
+                        "B's consumer group to commit the end of the topic",
+                        WAIT,
                         () -> committed(groupB, services.documentsTopic) == DOCUMENTS);
                 jobB.kill();
                 assertThat(output(homeB, 1))
-                        .contains("new pipeline " + b.id() + ": reading " + services.documentsTopic
-                                + " from the earliest offset into " + t2 + "_chunks")
+                        .contains(
+                                "new pipeline "
+                                        + b.id()
+                                        + ": reading "
+                                        + services.documentsTopic
+                                        + " from the earliest offset into "
+                                        + t2
+                                        + "_chunks")
                         .doesNotContain("resuming");
-                assertThat(documentIds(t2 + "_documents")).isEqualTo(documentIds(services.documentsTable));
-                assertThat(rows(services.documentsTable)).as("t1 while B re-indexed").isEqualTo(snapshot);
-                assertThat(committed(groupA, services.documentsTopic)).as("A's offsets").isEqualTo(DOCUMENTS);
+                assertThat(documentIds(t2 + "_documents"))
+                        .isEqualTo(documentIds(services.documentsTable));
+                assertThat(rows(services.documentsTable))
+                        .as("t1 while B re-indexed")
+                        .isEqualTo(snapshot);
+                assertThat(committed(groupA, services.documentsTopic))
+                        .as("A's offsets")
+                        .isEqualTo(DOCUMENTS);
                 long textsOfB = embeddings.stats().snapshot().texts() - textsOfA;
-                assertThat(textsOfB).as("chunks B embedded (one a document)").isGreaterThanOrEqualTo(DOCUMENTS);
+                assertThat(textsOfB)
+                        .as("chunks B embedded (one a document)")
+                        .isGreaterThanOrEqualTo(DOCUMENTS);
 
                 long textsBeforeResume = embeddings.stats().snapshot().texts();
                 jobA.start();
                 TestServices.await("A to resume", WAIT, () -> output(homeA, 2).contains("job "));
-                assertThat(output(homeA, 2)).contains("resuming " + a.description() + " from "
-                        + checkpoints.resolve(a.id()));
+                assertThat(output(homeA, 2))
+                        .contains(
+                                "resuming "
+                                        + a.description()
+                                        + " from "
+                                        + checkpoints.resolve(a.id()));
                 publish(producer, services, "doc-after");
-                TestServices.await("A to index the document published after its restart", WAIT,
+                TestServices.await(
+                        "A to index the document published after its restart",
+                        WAIT,
                         () -> liveDocuments(services.documentsTable) == DOCUMENTS + 1);
                 List<String> after = rows(services.documentsTable);
                 after.removeIf(row -> row.startsWith("doc-after "));
-                assertThat(after).as("A's rows after it resumed: none written again").isEqualTo(snapshot);
+                assertThat(after)
+                        .as("A's rows after it resumed: none written again")
+                        .isEqualTo(snapshot);
                 assertThat(embeddings.stats().snapshot().texts() - textsBeforeResume)
-                        .as("chunks embedded after A resumed: only the new document's").isEqualTo(1);
-                assertThat(liveDocuments(t2 + "_documents")).as("t2, whose pipeline is stopped").isEqualTo(DOCUMENTS);
+                        .as("chunks embedded after A resumed: only the new document's")
+                        .isEqualTo(1);
+                assertThat(liveDocuments(t2 + "_documents"))
+                        .as("t2, whose pipeline is stopped")
+                        .isEqualTo(DOCUMENTS);
             }
         } finally {
             services.deleteTopics(services.documentsTopic, services.dlqTopic, services.statusTopic);
             services.dropTables();
-            try (Connection c = TestServices.connect(); Statement st = c.createStatement()) {
-                st.execute("DROP TABLE IF EXISTS " + services.name + "_t2_chunks, " + services.name + "_t2_documents");
+            try (Connection c = TestServices.connect();
+                    Statement st = c.createStatement()) {
+                st.execute(
+                        "DROP TABLE IF EXISTS "
+                                + services.name
+                                + "_t2_chunks, "
+                                + services.name
+                                + "_t2_documents");
             }
         }
     }
 
-    private static void publish(KafkaProducer<byte[], byte[]> producer, TestServices services, String id) throws Exception {
-        TestServices.send(producer, services.documentsTopic, TENANT + "/" + id, "{\"tenant\": \"" + TENANT
-                + "\", \"id\": \"" + id + "\", \"version\": 1, \"text\": \"Document " + id
-                + " is about glaciers, valleys and the slow work of ice on rock.\"}");
+    private static void publish(
+            KafkaProducer<byte[], byte[]> producer, TestServices services, String id)
+            throws Exception {
+        TestServices.send(
+                producer,
+                services.documentsTopic,
+                TENANT + "/" + id,
+                "{\"tenant\": \""
+                        + TENANT
+                        + "\", \"id\": \""
+                        + id
+                        + "\", \"version\": 1, \"text\": \"Document "
+                        + id
+                        + " is about glaciers, valleys and the slow work of ice on rock.\"}");
     }
 
     /** The test's settings ({@code key=value}) but kafka.group-id: each pipeline picks its own. */
@@ -155,16 +235,26 @@ class ReindexIT {
     }
 
     private static long committed(String group, String topic) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestServices.KAFKA))) {
-            return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().entrySet().stream()
+        try (Admin admin =
+                Admin.create(
+                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestServices.KAFKA))) {
+            return admin
+                    .listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata()
+                    .get()
+                    .entrySet()
+                    .stream()
                     .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
-                    .mapToLong(e -> e.getValue().offset()).sum();
+                    .mapToLong(e -> e.getValue().offset())
+                    .sum();
         }
     }
 
     private static long liveDocuments(String table) {
-        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table + " WHERE NOT deleted")) {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery("SELECT count(*) FROM " + table + " WHERE NOT deleted")) {
             rs.next();
             return rs.getLong(1);
         } catch (java.sql.SQLException e) {
@@ -174,8 +264,10 @@ class ReindexIT {
 
     private static List<String> documentIds(String table) throws Exception {
         List<String> ids = new ArrayList<>();
-        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT tenant, doc_id FROM " + table + " ORDER BY 1, 2")) {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery("SELECT tenant, doc_id FROM " + table + " ORDER BY 1, 2")) {
             while (rs.next()) {
                 ids.add(rs.getString(1) + "/" + rs.getString(2));
             }
@@ -186,10 +278,22 @@ class ReindexIT {
     /** Each document's row as written: a re-write changes updated_at. */
     private static List<String> rows(String table) throws Exception {
         List<String> rows = new ArrayList<>();
-        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT doc_id, version, chunk_count, updated_at FROM " + table + " ORDER BY doc_id")) {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT doc_id, version, chunk_count, updated_at FROM "
+                                        + table
+                                        + " ORDER BY doc_id")) {
             while (rs.next()) {
-                rows.add(rs.getString(1) + " " + rs.getLong(2) + " " + rs.getInt(3) + " " + rs.getTimestamp(4).toInstant());
+                rows.add(
+                        rs.getString(1)
+                                + " "
+                                + rs.getLong(2)
+                                + " "
+                                + rs.getInt(3)
+                                + " "
+                                + rs.getTimestamp(4).toInstant());
             }
         }
         return rows;

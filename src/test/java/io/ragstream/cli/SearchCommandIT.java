@@ -1,13 +1,14 @@
 package io.ragstream.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.sink.DirectWriter;
 import io.ragstream.sink.PgVectorSinkOptions;
 import io.ragstream.testing.TestServices;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,21 +29,32 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SearchCommandIT {
     private static final TestServices SERVICES = new TestServices("search_cli");
-    private static final List<String> TEXTS = List.of(
-            "Glaciers carve U-shaped valleys as the ice grinds the bedrock.",
-            "A sourdough starter is a culture of wild yeast and lactic acid bacteria.",
-            "Tides are caused mainly by the Moon's gravity pulling on the oceans.");
+    private static final List<String> TEXTS =
+            List.of(
+                    "Glaciers carve U-shaped valleys as the ice grinds the bedrock.",
+                    "A sourdough starter is a culture of wild yeast and lactic acid bacteria.",
+                    "Tides are caused mainly by the Moon's gravity pulling on the oceans.");
 
     @BeforeAll
     static void indexThreeDocuments() throws Exception {
-        PgVectorSinkOptions pg = PgVectorSinkOptions.from(SERVICES.config(), OnnxMiniLmEmbedder.DIMENSION);
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(SERVICES.config(), OnnxMiniLmEmbedder.DIMENSION);
         pg.prepareTables();
         List<DocumentUpdate> updates = new ArrayList<>();
-        try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared(); DirectWriter writer = new DirectWriter(pg)) {
+        try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared();
+                DirectWriter writer = new DirectWriter(pg)) {
             List<float[]> vectors = model.embed(TEXTS);
             for (int i = 0; i < TEXTS.size(); i++) {
-                updates.add(new DocumentUpdate("acme", "doc-" + i, 1, false, "{}",
-                        List.of(new ChunkRow(0, TEXTS.get(i), new byte[32], vectors.get(i)))));
+                updates.add(
+                        new DocumentUpdate(
+                                "acme",
+                                "doc-" + i,
+                                1,
+                                false,
+                                "{}",
+                                List.of(
+                                        new ChunkRow(
+                                                0, TEXTS.get(i), new byte[32], vectors.get(i)))));
             }
             writer.write(updates);
         }
@@ -56,17 +68,28 @@ class SearchCommandIT {
     private record Run(int exitCode, String out, String err) {}
 
     private static Run search(String... args) {
-        List<String> argv = new ArrayList<>(List.of("search",
-                "--set", "postgres.url=" + TestServices.PG_URL,
-                "--set", "postgres.password=" + TestServices.PG_PASSWORD,
-                "--set", "postgres.chunks-table=" + SERVICES.chunksTable));
+        List<String> argv =
+                new ArrayList<>(
+                        List.of(
+                                "search",
+                                "--set",
+                                "postgres.url=" + TestServices.PG_URL,
+                                "--set",
+                                "postgres.password=" + TestServices.PG_PASSWORD,
+                                "--set",
+                                "postgres.chunks-table=" + SERVICES.chunksTable));
         argv.addAll(List.of(args));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringWriter err = new StringWriter();
         PrintStream stdout = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8)); // the command prints to System.out
+        System.setOut(
+                new PrintStream(
+                        out, true, StandardCharsets.UTF_8)); // the command prints to System.out
         try {
-            int code = RagstreamCli.commandLine().setErr(new PrintWriter(err, true)).execute(argv.toArray(String[]::new));
+            int code =
+                    RagstreamCli.commandLine()
+                            .setErr(new PrintWriter(err, true))
+                            .execute(argv.toArray(String[]::new));
             return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
         } finally {
             System.setOut(stdout);
@@ -101,15 +124,25 @@ class SearchCommandIT {
         assertThat(json.get("scoring").asText()).isEqualTo("rrf");
         List<String> ranked = json.get("hits").findValuesAsText("docId");
         assertThat(ranked).hasSize(3);
-        assertThat(ranked.subList(0, 2)).as("each query's first place").containsExactlyInAnyOrder("doc-0", "doc-1");
+        assertThat(ranked.subList(0, 2))
+                .as("each query's first place")
+                .containsExactlyInAnyOrder("doc-0", "doc-1");
     }
 
     @Test
     void anIndexItCannotSearchEndsWithOneLineSayingWhy() {
-        Run run = search("--tenant", "acme", "--set", "postgres.chunks-table=no_such_chunks", "anything");
+        Run run =
+                search(
+                        "--tenant",
+                        "acme",
+                        "--set",
+                        "postgres.chunks-table=no_such_chunks",
+                        "anything");
 
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).startsWith("ragstream: table no_such_chunks does not exist").doesNotContain("Exception");
+        assertThat(run.err())
+                .startsWith("ragstream: table no_such_chunks does not exist")
+                .doesNotContain("Exception");
         assertThat(run.out()).isEmpty();
     }
 

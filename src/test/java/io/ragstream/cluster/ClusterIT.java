@@ -1,9 +1,10 @@
 package io.ragstream.cluster;
 
+import io.ragstream.testing.TestServices;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragstream.testing.TestServices;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,12 +38,11 @@ import static org.awaitility.Awaitility.await;
 /**
  * The job on a real Flink session cluster, as a user runs it: {@code bin/ragstream cluster start}
  * (a JobManager and a TaskManager JVM from Maven Central jars, flink-conf/ as configuration), the
- * shaded jar submitted over the REST API, documents from Kafka in pgvector, the job's
- * {@code ragstream} metrics in the REST API and at the Prometheus endpoint; then a stop with a
- * savepoint, more documents while it is stopped, a resume from the savepoint, and every document
- * indexed once: nothing lost, nothing read twice. The cluster has its own folder and ports, so a
- * user's cluster or local run on this machine is not disturbed, and it is stopped by pid even
- * when the test fails.
+ * shaded jar submitted over the REST API, documents from Kafka in pgvector, the job's {@code
+ * ragstream} metrics in the REST API and at the Prometheus endpoint; then a stop with a savepoint,
+ * more documents while it is stopped, a resume from the savepoint, and every document indexed once:
+ * nothing lost, nothing read twice. The cluster has its own folder and ports, so a user's cluster
+ * or local run on this machine is not disturbed, and it is stopped by pid even when the test fails.
  */
 class ClusterIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -62,10 +62,16 @@ class ClusterIT {
         clusterDir = ROOT.resolve("target/cluster-it/" + SERVICES.name);
         int rest = freePort();
         metricsFrom = freePort();
-        clusterEnv = Map.of("RAGSTREAM_CLUSTER_DIR", clusterDir.toString(),
-                "RAGSTREAM_CLUSTER_PORT", Integer.toString(rest),
-                "RAGSTREAM_CLUSTER_RPC_PORT", Integer.toString(freePort()),
-                "RAGSTREAM_CLUSTER_METRICS_PORTS", metricsFrom + "-" + (metricsFrom + METRICS_PORTS - 1));
+        clusterEnv =
+                Map.of(
+                        "RAGSTREAM_CLUSTER_DIR",
+                        clusterDir.toString(),
+                        "RAGSTREAM_CLUSTER_PORT",
+                        Integer.toString(rest),
+                        "RAGSTREAM_CLUSTER_RPC_PORT",
+                        Integer.toString(freePort()),
+                        "RAGSTREAM_CLUSTER_METRICS_PORTS",
+                        metricsFrom + "-" + (metricsFrom + METRICS_PORTS - 1));
         // a test JVM that is killed still takes its cluster down
         stopOnExit = new Thread(ClusterIT::stopClusterQuietly, "stop-cluster-it");
         Runtime.getRuntime().addShutdownHook(stopOnExit);
@@ -95,54 +101,105 @@ class ClusterIT {
         // flink-conf/config.yaml is what the cluster runs with
         JsonNode checkpoints = flink.get("jobs/" + first + "/checkpoints/config");
         assertThat(checkpoints.path("mode").asText()).isEqualTo("exactly_once");
-        assertThat(checkpoints.path("state_backend").asText()).isEqualTo("EmbeddedRocksDBStateBackend");
-        assertThat(checkpoints.path("externalization").path("delete_on_cancellation").asBoolean(true)).isFalse();
+        assertThat(checkpoints.path("state_backend").asText())
+                .isEqualTo("EmbeddedRocksDBStateBackend");
+        assertThat(
+                        checkpoints
+                                .path("externalization")
+                                .path("delete_on_cancellation")
+                                .asBoolean(true))
+                .isFalse();
 
-        await("the corpus in pgvector").atMost(WAIT).until(() -> count("SELECT count(*) FROM %s", SERVICES.documentsTable) == corpus.size());
+        await("the corpus in pgvector")
+                .atMost(WAIT)
+                .until(
+                        () ->
+                                count("SELECT count(*) FROM %s", SERVICES.documentsTable)
+                                        == corpus.size());
         for (Metric metric : List.<Metric>of(ClusterIT::restMetric, ClusterIT::prometheusMetric)) {
             awaitMetric(metric, first, "documentsIn", corpus.size());
             awaitMetric(metric, first, "chunksEmbedded", chunkRows());
             awaitMetric(metric, first, "rowsUpserted", chunkRows());
         }
 
-        String savepoint = flink.stopWithSavepoint(first, clusterDir.resolve("savepoints").toUri().toString(), WAIT);
+        String savepoint =
+                flink.stopWithSavepoint(
+                        first, clusterDir.resolve("savepoints").toUri().toString(), WAIT);
         assertThat(Path.of(URI.create(savepoint)).resolve("_metadata")).exists();
         // the savepoint is reported before the job has wound down (its sink commits the last epoch)
-        await("the job to finish after its savepoint").atMost(WAIT).until(() -> flink.job(first).path("state").asText().equals("FINISHED"));
+        await("the job to finish after its savepoint")
+                .atMost(WAIT)
+                .until(() -> flink.job(first).path("state").asText().equals("FINISHED"));
 
         // while the job is stopped: new documents, and an edit of one that is indexed already
         List<JsonNode> more = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            more.add(JSON.readTree("{\"tenant\": \"acme\", \"id\": \"later-" + i + "\", \"title\": \"Published while stopped "
-                    + i + "\", \"text\": \"Document number " + i + " arrived while the job was stopped for an upgrade.\"}"));
+            more.add(
+                    JSON.readTree(
+                            "{\"tenant\": \"acme\", \"id\": \"later-"
+                                    + i
+                                    + "\", \"title\": \"Published while stopped "
+                                    + i
+                                    + "\", \"text\": \"Document number "
+                                    + i
+                                    + " arrived while the job was stopped for an upgrade.\"}"));
         }
         String editedId = corpus.get(0).path("id").asText();
         Set<String> hashesBefore = chunkHashes(editedId);
-        String newerVersion = "SELECT count(*) FROM %s WHERE doc_id = '" + editedId + "' AND version > "
-                + count("SELECT max(version) FROM %s WHERE doc_id = '" + editedId + "'", SERVICES.documentsTable);
+        String newerVersion =
+                "SELECT count(*) FROM %s WHERE doc_id = '"
+                        + editedId
+                        + "' AND version > "
+                        + count(
+                                "SELECT max(version) FROM %s WHERE doc_id = '" + editedId + "'",
+                                SERVICES.documentsTable);
         // no version: the event takes its Kafka record's timestamp, newer than the first one's
-        more.add(((ObjectNode) corpus.get(0).deepCopy())
-                .put("text", corpus.get(0).path("text").asText() + " Edited while the job was stopped."));
+        more.add(
+                ((ObjectNode) corpus.get(0).deepCopy())
+                        .put(
+                                "text",
+                                corpus.get(0).path("text").asText()
+                                        + " Edited while the job was stopped."));
         publish(more);
 
         String second = flink.submit(jar, SERVICES.jobArguments(), savepoint, WAIT);
-        await("the documents published while stopped, and the edit").atMost(WAIT).until(() ->
-                count("SELECT count(*) FROM %s", SERVICES.documentsTable) == corpus.size() + 5
-                        && count(newerVersion, SERVICES.documentsTable) == 1);
+        await("the documents published while stopped, and the edit")
+                .atMost(WAIT)
+                .until(
+                        () ->
+                                count("SELECT count(*) FROM %s", SERVICES.documentsTable)
+                                                == corpus.size() + 5
+                                        && count(newerVersion, SERVICES.documentsTable) == 1);
         // The resumed job read on from the savepoint's offsets and kept every document's chunk
         // hashes: it read only what came after, and embedded only the new and the changed chunks.
-        long changedChunks = chunkHashes(editedId).stream().filter(h -> !hashesBefore.contains(h)).count();
+        long changedChunks =
+                chunkHashes(editedId).stream().filter(h -> !hashesBefore.contains(h)).count();
         awaitMetric(ClusterIT::restMetric, second, "documentsIn", more.size());
-        awaitMetric(ClusterIT::restMetric, second, "chunksEmbedded",
-                count("SELECT count(*) FROM %s WHERE doc_id LIKE 'later-%%'", SERVICES.chunksTable) + changedChunks);
+        awaitMetric(
+                ClusterIT::restMetric,
+                second,
+                "chunksEmbedded",
+                count("SELECT count(*) FROM %s WHERE doc_id LIKE 'later-%%'", SERVICES.chunksTable)
+                        + changedChunks);
         assertThat(restMetric(second, "deadLettered")).isZero();
 
         // every document once, with the chunks of its newest version and nothing else
-        assertThat(count("SELECT count(*) FROM %s d WHERE d.deleted OR d.chunk_count <> "
-                + "(SELECT count(*) FROM \"" + SERVICES.chunksTable + "\" c WHERE c.tenant = d.tenant AND c.doc_id = d.doc_id"
-                + " AND c.version = d.version)", SERVICES.documentsTable)).isZero();
-        assertThat(count("SELECT count(*) FROM %s c WHERE NOT EXISTS (SELECT 1 FROM \"" + SERVICES.documentsTable
-                + "\" d WHERE d.tenant = c.tenant AND d.doc_id = c.doc_id AND d.version = c.version)", SERVICES.chunksTable)).isZero();
+        assertThat(
+                        count(
+                                "SELECT count(*) FROM %s d WHERE d.deleted OR d.chunk_count <> "
+                                        + "(SELECT count(*) FROM \""
+                                        + SERVICES.chunksTable
+                                        + "\" c WHERE c.tenant = d.tenant AND c.doc_id = d.doc_id"
+                                        + " AND c.version = d.version)",
+                                SERVICES.documentsTable))
+                .isZero();
+        assertThat(
+                        count(
+                                "SELECT count(*) FROM %s c WHERE NOT EXISTS (SELECT 1 FROM \""
+                                        + SERVICES.documentsTable
+                                        + "\" d WHERE d.tenant = c.tenant AND d.doc_id = c.doc_id AND d.version = c.version)",
+                                SERVICES.chunksTable))
+                .isZero();
     }
 
     @FunctionalInterface
@@ -150,16 +207,30 @@ class ClusterIT {
         double read(String job, String name) throws Exception;
     }
 
-    /** Polls a counter until it shows the value (REST refreshes every 10 s); a failure shows what it showed. */
+    /**
+     * Polls a counter until it shows the value (REST refreshes every 10 s); a failure shows what it
+     * showed.
+     */
     private static void awaitMetric(Metric metric, String job, String name, double expected) {
-        await(name + " of job " + job).atMost(WAIT).pollInterval(Duration.ofMillis(500))
-                .untilAsserted(() -> assertThat(metric.read(job, name)).as("%s of job %s", name, job).isEqualTo(expected));
+        await(name + " of job " + job)
+                .atMost(WAIT)
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(
+                        () ->
+                                assertThat(metric.read(job, name))
+                                        .as("%s of job %s", name, job)
+                                        .isEqualTo(expected));
     }
 
-    /** The job's {@code ragstream.<name>} counters as the REST API shows them, summed over operators and subtasks. */
+    /**
+     * The job's {@code ragstream.<name>} counters as the REST API shows them, summed over operators
+     * and subtasks.
+     */
     private static double restMetric(String job, String name) throws Exception {
         return flink.ragstreamMetrics(job).entrySet().stream()
-                .filter(e -> e.getKey().endsWith(".ragstream." + name)).mapToDouble(Map.Entry::getValue).sum();
+                .filter(e -> e.getKey().endsWith(".ragstream." + name))
+                .mapToDouble(Map.Entry::getValue)
+                .sum();
     }
 
     /** The same counter as Flink's Prometheus reporters serve it, from every JVM of the cluster. */
@@ -170,8 +241,16 @@ class ClusterIT {
         for (int port = metricsFrom; port < metricsFrom + METRICS_PORTS; port++) {
             String body;
             try {
-                body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
+                body =
+                        http.send(
+                                        HttpRequest.newBuilder(
+                                                        URI.create(
+                                                                "http://127.0.0.1:"
+                                                                        + port
+                                                                        + "/metrics"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .body();
             } catch (IOException e) {
                 continue; // no reporter on this port of the range
             }
@@ -187,15 +266,23 @@ class ClusterIT {
     private static void publish(List<JsonNode> docs) throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
             for (JsonNode doc : docs) {
-                TestServices.send(producer, SERVICES.documentsTopic, "acme/" + doc.path("id").asText(), doc.toString());
+                TestServices.send(
+                        producer,
+                        SERVICES.documentsTopic,
+                        "acme/" + doc.path("id").asText(),
+                        doc.toString());
             }
         }
     }
 
     private static Set<String> chunkHashes(String docId) throws Exception {
         Set<String> hashes = new HashSet<>();
-        try (Connection c = connect(); PreparedStatement st = c.prepareStatement(
-                "SELECT content_sha256::text FROM \"" + SERVICES.chunksTable + "\" WHERE tenant = 'acme' AND doc_id = ?")) {
+        try (Connection c = connect();
+                PreparedStatement st =
+                        c.prepareStatement(
+                                "SELECT content_sha256::text FROM \""
+                                        + SERVICES.chunksTable
+                                        + "\" WHERE tenant = 'acme' AND doc_id = ?")) {
             st.setString(1, docId);
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
@@ -211,8 +298,9 @@ class ClusterIT {
     }
 
     private static long count(String sql, String table) throws Exception {
-        try (Connection c = connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery(String.format(sql, "\"" + table + "\""))) {
+        try (Connection c = connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(String.format(sql, "\"" + table + "\""))) {
             rs.next();
             return rs.getLong(1);
         } catch (java.sql.SQLException e) {
@@ -226,16 +314,26 @@ class ClusterIT {
         command.addAll(List.of(args));
         Files.createDirectories(clusterDir);
         Path output = clusterDir.resolve("launcher.log");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
+        ProcessBuilder builder =
+                new ProcessBuilder(command)
+                        .directory(ROOT.toFile())
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
         builder.environment().putAll(clusterEnv);
         Process process = builder.start();
         if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
             process.destroyForcibly();
-            throw new AssertionError("bin/ragstream " + String.join(" ", args) + " did not finish in " + timeout
-                    + ":\n" + Files.readString(output));
+            throw new AssertionError(
+                    "bin/ragstream "
+                            + String.join(" ", args)
+                            + " did not finish in "
+                            + timeout
+                            + ":\n"
+                            + Files.readString(output));
         }
-        assertThat(process.exitValue()).as("bin/ragstream %s:%n%s", String.join(" ", args), Files.readString(output)).isZero();
+        assertThat(process.exitValue())
+                .as("bin/ragstream %s:%n%s", String.join(" ", args), Files.readString(output))
+                .isZero();
     }
 
     private static void stopClusterQuietly() {

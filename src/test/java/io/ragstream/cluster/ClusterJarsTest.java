@@ -5,6 +5,7 @@ import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 
 import javax.xml.parsers.DocumentBuilderFactory;
+
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -22,16 +23,25 @@ class ClusterJarsTest {
     @Test
     void helperPomsUseTheProjectsVersions() throws Exception {
         Map<String, String> project = properties(ROOT.resolve("pom.xml"));
-        for (String pom : new String[] {"bin/lib/flink-dist.pom.xml", "bin/lib/cluster-lib.pom.xml"}) {
+        for (String pom :
+                new String[] {"bin/lib/flink-dist.pom.xml", "bin/lib/cluster-lib.pom.xml"}) {
             Map<String, String> helper = properties(ROOT.resolve(pom));
             helper.keySet().removeIf(key -> !key.endsWith(".version"));
             assertThat(helper).as(pom).isNotEmpty();
-            helper.forEach((key, version) -> assertThat(version).as("%s in %s", key, pom).isEqualTo(project.get(key)));
+            helper.forEach(
+                    (key, version) ->
+                            assertThat(version)
+                                    .as("%s in %s", key, pom)
+                                    .isEqualTo(project.get(key)));
         }
     }
 
     private static Map<String, String> properties(Path pom) throws Exception {
-        Element root = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(pom.toFile()).getDocumentElement();
+        Element root =
+                DocumentBuilderFactory.newInstance()
+                        .newDocumentBuilder()
+                        .parse(pom.toFile())
+                        .getDocumentElement();
         Map<String, String> properties = new HashMap<>();
         Node node = root.getElementsByTagName("properties").item(0).getFirstChild();
         for (; node != null; node = node.getNextSibling()) {

@@ -1,23 +1,29 @@
 package io.ragstream.corpus;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.ragstream.config.RagstreamConfig;
+
+import org.junit.jupiter.api.Test;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code produce} carries the user's {@code kafka.properties.*} over its own defaults. */
 class CorpusPublisherTest {
 
     @Test
     void theProduceCommandCarriesTheUserPropertiesOverItsDefaults() {
-        RagstreamConfig config = RagstreamConfig.load(null, List.of(
-                "kafka.bootstrap-servers=broker:9093",
-                "kafka.properties.security.protocol=SASL_SSL",
-                "kafka.properties.sasl.jaas.config=${KAFKA_JAAS}",
-                "kafka.properties.linger.ms=5"), Map.of("KAFKA_JAAS", "jaas-secret"));
+        RagstreamConfig config =
+                RagstreamConfig.load(
+                        null,
+                        List.of(
+                                "kafka.bootstrap-servers=broker:9093",
+                                "kafka.properties.security.protocol=SASL_SSL",
+                                "kafka.properties.sasl.jaas.config=${KAFKA_JAAS}",
+                                "kafka.properties.linger.ms=5"),
+                        Map.of("KAFKA_JAAS", "jaas-secret"));
 
         Properties props = CorpusPublisher.producerProperties(config);
 
@@ -34,6 +40,7 @@ class CorpusPublisherTest {
     void withoutUserPropertiesTheProducerIsAsBefore() {
         RagstreamConfig plain = RagstreamConfig.of(Map.of(), Map.of());
 
-        assertThat(CorpusPublisher.producerProperties(plain)).doesNotContainKey("security.protocol");
+        assertThat(CorpusPublisher.producerProperties(plain))
+                .doesNotContainKey("security.protocol");
     }
 }

@@ -1,6 +1,7 @@
 package io.ragstream.embed;
 
 import io.ragstream.chunk.DocumentChunker;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicLong;

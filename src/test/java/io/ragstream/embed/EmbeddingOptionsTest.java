@@ -2,6 +2,7 @@ package io.ragstream.embed;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -23,30 +24,49 @@ class EmbeddingOptionsTest {
 
     @Test
     void batchesInFlightShareTheCoresWithoutAskingForMoreThreadsThanThereAre() {
-        EmbeddingOptions one = EmbeddingOptions.from(RagstreamConfig.of(Map.of("embedding.max-in-flight", "1")));
+        EmbeddingOptions one =
+                EmbeddingOptions.from(RagstreamConfig.of(Map.of("embedding.max-in-flight", "1")));
         assertThat(one.inProcessModel().intraOpThreads()).isEqualTo(CORES);
-        EmbeddingOptions many = EmbeddingOptions.from(RagstreamConfig.of(Map.of("embedding.max-in-flight", Integer.toString(4 * CORES))));
+        EmbeddingOptions many =
+                EmbeddingOptions.from(
+                        RagstreamConfig.of(
+                                Map.of("embedding.max-in-flight", Integer.toString(4 * CORES))));
         assertThat(many.inProcessModel().intraOpThreads()).isEqualTo(1);
     }
 
     @Test
     void aMaxInFlightBelowOneNamesTheKey() {
-        assertThatThrownBy(() -> EmbeddingOptions.from(RagstreamConfig.of(Map.of("embedding.max-in-flight", "0"))))
+        assertThatThrownBy(
+                        () ->
+                                EmbeddingOptions.from(
+                                        RagstreamConfig.of(Map.of("embedding.max-in-flight", "0"))))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("embedding.max-in-flight").hasMessageContaining("must be > 0");
+                .hasMessageContaining("embedding.max-in-flight")
+                .hasMessageContaining("must be > 0");
     }
 
     @Test
     void theMisconfiguredTimeoutIsReadAndANonPositiveOneNamesTheKey() {
         EmbeddingOptions defaults = EmbeddingOptions.from(RagstreamConfig.of(Map.of()));
         assertThat(defaults.misconfiguredTimeout()).isEqualTo(Duration.ofMinutes(3));
-        assertThat(defaults.misconfigured().probeEvery()).as("every 30 s").isEqualTo(Duration.ofSeconds(30));
+        assertThat(defaults.misconfigured().probeEvery())
+                .as("every 30 s")
+                .isEqualTo(Duration.ofSeconds(30));
 
-        EmbeddingOptions shortWait = EmbeddingOptions.from(RagstreamConfig.of(Map.of("embedding.misconfigured-timeout", "20 s")));
-        assertThat(shortWait.misconfigured().probeEvery()).as("a few probes within the wait").isEqualTo(Duration.ofSeconds(5));
+        EmbeddingOptions shortWait =
+                EmbeddingOptions.from(
+                        RagstreamConfig.of(Map.of("embedding.misconfigured-timeout", "20 s")));
+        assertThat(shortWait.misconfigured().probeEvery())
+                .as("a few probes within the wait")
+                .isEqualTo(Duration.ofSeconds(5));
 
-        assertThatThrownBy(() -> EmbeddingOptions.from(RagstreamConfig.of(Map.of("embedding.misconfigured-timeout", "0 s"))))
+        assertThatThrownBy(
+                        () ->
+                                EmbeddingOptions.from(
+                                        RagstreamConfig.of(
+                                                Map.of("embedding.misconfigured-timeout", "0 s"))))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("embedding.misconfigured-timeout").hasMessageContaining("must be positive");
+                .hasMessageContaining("embedding.misconfigured-timeout")
+                .hasMessageContaining("must be positive");
     }
 }

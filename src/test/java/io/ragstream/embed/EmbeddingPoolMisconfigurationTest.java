@@ -1,11 +1,12 @@
 package io.ragstream.embed;
 
-import org.awaitility.Awaitility;
 import io.ragstream.embed.server.EmbeddingServer;
 import io.ragstream.embed.server.EmbeddingServerOptions;
 import io.ragstream.embed.server.FailMode;
 import io.ragstream.embed.server.ModelKind;
 import io.ragstream.embed.server.SyntheticEmbedder;
+
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,9 +39,15 @@ class EmbeddingPoolMisconfigurationTest {
 
     /** What is wrong with an endpoint, as the stand-in server plays it. */
     enum Problem {
-        KEY_REFUSED(o -> o.withApiKey("the-key-the-job-does-not-send"), "HTTP 401", "embedding.api-key-env"),
+        KEY_REFUSED(
+                o -> o.withApiKey("the-key-the-job-does-not-send"),
+                "HTTP 401",
+                "embedding.api-key-env"),
         MODEL_MISSING(o -> o.withServedModelName("another-model"), "HTTP 404", "embedding.model"),
-        WRONG_DIMENSION(o -> o.withFailures(FailMode.WRONG_DIMENSION, 1), "wrong dimension", "embedding.dimension");
+        WRONG_DIMENSION(
+                o -> o.withFailures(FailMode.WRONG_DIMENSION, 1),
+                "wrong dimension",
+                "embedding.dimension");
 
         final UnaryOperator<EmbeddingServerOptions> setUp;
         final String answer;
@@ -71,14 +77,18 @@ class EmbeddingPoolMisconfigurationTest {
 
         List<CompletableFuture<List<float[]>>> answers = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            answers.add(pool.embed(List.of("text " + i + " a", "text " + i + " b", "text " + i + " c")));
+            answers.add(
+                    pool.embed(
+                            List.of("text " + i + " a", "text " + i + " b", "text " + i + " c")));
         }
         for (int i = 0; i < answers.size(); i++) {
             List<float[]> vectors = answers.get(i).get(WAIT_SECONDS, TimeUnit.SECONDS);
             assertThat(vectors.get(2)).isEqualTo(SyntheticEmbedder.vector("text " + i + " c"));
         }
 
-        assertThat(bad.stats().snapshot().requests()).as("tried, then left alone").isBetween(1L, 2L);
+        assertThat(bad.stats().snapshot().requests())
+                .as("tried, then left alone")
+                .isBetween(1L, 2L);
         assertThat(good.stats().snapshot().requests()).as("every batch, each once").isEqualTo(20);
         assertThat(pool.misconfiguredEndpoints()).isEqualTo(1);
         assertThat(pool.healthyEndpoints()).isEqualTo(1);
@@ -88,25 +98,41 @@ class EmbeddingPoolMisconfigurationTest {
     void withEveryEndpointMisconfiguredThePoolFailsAfterTheTimeoutNamingEachAndWhatToFix() {
         EmbeddingServer refusing = server(Problem.KEY_REFUSED.setUp);
         EmbeddingServer shortVectors = server(Problem.WRONG_DIMENSION.setUp);
-        EmbeddingPool pool = pool(Duration.ofSeconds(1), Duration.ofMillis(200), refusing, shortVectors);
+        EmbeddingPool pool =
+                pool(Duration.ofSeconds(1), Duration.ofMillis(200), refusing, shortVectors);
 
         long start = System.nanoTime();
-        Throwable thrown = catchThrowable(() -> pool.embed(List.of("a", "b")).get(WAIT_SECONDS, TimeUnit.SECONDS));
+        Throwable thrown =
+                catchThrowable(
+                        () -> pool.embed(List.of("a", "b")).get(WAIT_SECONDS, TimeUnit.SECONDS));
         long waitedMillis = (System.nanoTime() - start) / 1_000_000;
 
         assertThat(thrown).isInstanceOf(ExecutionException.class);
         EmbeddingFailure failure = (EmbeddingFailure) thrown.getCause();
         assertThat(failure.kind()).isEqualTo(EmbeddingFailure.Kind.MISCONFIGURED);
-        assertThat(failure).hasMessageContainingAll("embedding.misconfigured-timeout",
-                refusing.url().toString(), "embedding.endpoints[0].url", "HTTP 401", "embedding.api-key-env",
-                shortVectors.url().toString(), "embedding.endpoints[1].url", "wrong dimension", "embedding.dimension");
+        assertThat(failure)
+                .hasMessageContainingAll(
+                        "embedding.misconfigured-timeout",
+                        refusing.url().toString(),
+                        "embedding.endpoints[0].url",
+                        "HTTP 401",
+                        "embedding.api-key-env",
+                        shortVectors.url().toString(),
+                        "embedding.endpoints[1].url",
+                        "wrong dimension",
+                        "embedding.dimension");
         assertThat(waitedMillis).as("it waited for a fix first").isGreaterThanOrEqualTo(1_000);
-        assertThat(refusing.stats().snapshot().requests()).as("probed again while waiting").isGreaterThan(1);
+        assertThat(refusing.stats().snapshot().requests())
+                .as("probed again while waiting")
+                .isGreaterThan(1);
         assertThat(pool.healthyEndpoints()).isZero();
         assertThat(pool.misconfiguredEndpoints()).isEqualTo(2);
 
-        Throwable later = catchThrowable(() -> pool.embed(List.of("c")).get(WAIT_SECONDS, TimeUnit.SECONDS));
-        assertThat(later.getCause()).as("and so does the next request").isInstanceOf(EmbeddingFailure.class)
+        Throwable later =
+                catchThrowable(() -> pool.embed(List.of("c")).get(WAIT_SECONDS, TimeUnit.SECONDS));
+        assertThat(later.getCause())
+                .as("and so does the next request")
+                .isInstanceOf(EmbeddingFailure.class)
                 .hasMessageContaining("embedding.endpoints[0].url");
     }
 
@@ -118,12 +144,18 @@ class EmbeddingPoolMisconfigurationTest {
         EmbeddingPool pool = pool(Duration.ofMillis(500), Duration.ofMillis(1), a, b, c);
 
         long start = System.nanoTime();
-        Throwable thrown = catchThrowable(() -> pool.embed(List.of("bounces")).get(WAIT_SECONDS, TimeUnit.SECONDS));
+        Throwable thrown =
+                catchThrowable(
+                        () -> pool.embed(List.of("bounces")).get(WAIT_SECONDS, TimeUnit.SECONDS));
         long waitedMillis = (System.nanoTime() - start) / 1_000_000;
 
-        assertThat(thrown.getCause()).isInstanceOf(EmbeddingFailure.class)
-                .hasMessageContainingAll("HTTP 404", "embedding.model", "embedding.endpoints[2].url");
-        assertThat(waitedMillis).as("at its first answer past the timeout, not when it happens to wait").isLessThan(5_000);
+        assertThat(thrown.getCause())
+                .isInstanceOf(EmbeddingFailure.class)
+                .hasMessageContainingAll(
+                        "HTTP 404", "embedding.model", "embedding.endpoints[2].url");
+        assertThat(waitedMillis)
+                .as("at its first answer past the timeout, not when it happens to wait")
+                .isLessThan(5_000);
     }
 
     @ParameterizedTest
@@ -133,12 +165,19 @@ class EmbeddingPoolMisconfigurationTest {
         EmbeddingPool pool = pool(Duration.ofSeconds(WAIT_SECONDS), Duration.ofMillis(200), server);
 
         CompletableFuture<List<float[]>> answer = pool.embed(List.of("waits for a fix"));
-        Awaitility.await().atMost(Duration.ofSeconds(WAIT_SECONDS)).pollInterval(Duration.ofMillis(10))
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(WAIT_SECONDS))
+                .pollInterval(Duration.ofMillis(10))
                 .until(() -> pool.misconfiguredEndpoints() == 1);
         assertThat(answer).as("it waits rather than fails").isNotDone();
-        server.configure(o -> EmbeddingServerOptions.defaults().withModel(ModelKind.SYNTHETIC).withPort(o.port()));
+        server.configure(
+                o ->
+                        EmbeddingServerOptions.defaults()
+                                .withModel(ModelKind.SYNTHETIC)
+                                .withPort(o.port()));
 
-        assertThat(answer.get(WAIT_SECONDS, TimeUnit.SECONDS).get(0)).isEqualTo(SyntheticEmbedder.vector("waits for a fix"));
+        assertThat(answer.get(WAIT_SECONDS, TimeUnit.SECONDS).get(0))
+                .isEqualTo(SyntheticEmbedder.vector("waits for a fix"));
         assertThat(pool.misconfiguredEndpoints()).isZero();
         assertThat(pool.healthyEndpoints()).isEqualTo(1);
     }
@@ -148,16 +187,25 @@ class EmbeddingPoolMisconfigurationTest {
         EmbeddingServer server = server(o -> o.withPoisonMarker("POISON"));
         EmbeddingPool pool = pool(Duration.ofMinutes(1), Duration.ofSeconds(30), server);
 
-        Throwable thrown = catchThrowable(() -> pool.embed(List.of("fine", "has POISON")).get(WAIT_SECONDS, TimeUnit.SECONDS));
+        Throwable thrown =
+                catchThrowable(
+                        () ->
+                                pool.embed(List.of("fine", "has POISON"))
+                                        .get(WAIT_SECONDS, TimeUnit.SECONDS));
 
-        assertThat(((EmbeddingFailure) thrown.getCause()).kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(((EmbeddingFailure) thrown.getCause()).kind())
+                .isEqualTo(EmbeddingFailure.Kind.PERMANENT);
         assertThat(pool.healthyEndpoints()).isEqualTo(1);
         assertThat(pool.misconfiguredEndpoints()).isZero();
     }
 
     private EmbeddingServer server(UnaryOperator<EmbeddingServerOptions> setUp) {
         try {
-            EmbeddingServer server = EmbeddingServer.start(setUp.apply(EmbeddingServerOptions.defaults().withModel(ModelKind.SYNTHETIC)));
+            EmbeddingServer server =
+                    EmbeddingServer.start(
+                            setUp.apply(
+                                    EmbeddingServerOptions.defaults()
+                                            .withModel(ModelKind.SYNTHETIC)));
             toClose.add(server);
             return server;
         } catch (IOException e) {
@@ -168,12 +216,20 @@ class EmbeddingPoolMisconfigurationTest {
     private EmbeddingPool pool(Duration timeout, Duration probeEvery, EmbeddingServer... servers) {
         List<EmbeddingPool.Member> members = new ArrayList<>();
         for (int i = 0; i < servers.length; i++) {
-            OllamaBackend backend = OllamaBackend.builder(servers[i].url().toString()).model(SyntheticEmbedder.MODEL_NAME)
-                    .dimension(SyntheticEmbedder.DIMENSION).build();
+            OllamaBackend backend =
+                    OllamaBackend.builder(servers[i].url().toString())
+                            .model(SyntheticEmbedder.MODEL_NAME)
+                            .dimension(SyntheticEmbedder.DIMENSION)
+                            .build();
             members.add(new EmbeddingPool.Member(backend, 2, "embedding.endpoints[" + i + "].url"));
         }
-        EmbeddingPool pool = new EmbeddingPool(members, new EmbeddingPool.Backoff(10, 100), new EmbeddingPool.Backoff(100, 1_000),
-                new EmbeddingPool.Misconfigured(probeEvery, timeout), PoolListener.NONE);
+        EmbeddingPool pool =
+                new EmbeddingPool(
+                        members,
+                        new EmbeddingPool.Backoff(10, 100),
+                        new EmbeddingPool.Backoff(100, 1_000),
+                        new EmbeddingPool.Misconfigured(probeEvery, timeout),
+                        PoolListener.NONE);
         toClose.add(pool);
         return pool;
     }

@@ -10,8 +10,11 @@ class EndpointHealthTest {
     private static final EmbeddingPool.Backoff OPEN = new EmbeddingPool.Backoff(1_000, 30_000);
 
     private static Misconfiguration problem() {
-        return new Misconfiguration("http://gpu-1:11434", "embedding.endpoints[0].url",
-                new EmbeddingFailure(EmbeddingFailure.Kind.MISCONFIGURED, 401, "HTTP 401: unauthorized", null));
+        return new Misconfiguration(
+                "http://gpu-1:11434",
+                "embedding.endpoints[0].url",
+                new EmbeddingFailure(
+                        EmbeddingFailure.Kind.MISCONFIGURED, 401, "HTTP 401: unauthorized", null));
     }
 
     @Test
@@ -27,7 +30,9 @@ class EndpointHealthTest {
 
         health.probing();
         assertThat(health.mayProbe(1_000 + PROBE)).as("one probe at a time").isFalse();
-        assertThat(health.failedTransiently(1_000 + PROBE, true, OPEN, PROBE)).as("no circuit while misconfigured").isZero();
+        assertThat(health.failedTransiently(1_000 + PROBE, true, OPEN, PROBE))
+                .as("no circuit while misconfigured")
+                .isZero();
         assertThat(health.misconfiguration()).isNotNull();
         assertThat(health.nextChance()).isEqualTo(1_000 + 2 * PROBE);
 
@@ -45,7 +50,9 @@ class EndpointHealthTest {
         assertThat(health.misconfigured(59_999, true, problem(), PROBE)).isFalse();
         assertThat(health.misconfigured(60_000, true, problem(), PROBE)).isTrue();
         health.answered(true);
-        assertThat(health.misconfigured(61_000, false, problem(), PROBE)).as("even when it flaps").isFalse();
+        assertThat(health.misconfigured(61_000, false, problem(), PROBE))
+                .as("even when it flaps")
+                .isFalse();
     }
 
     @Test

@@ -1,16 +1,18 @@
 package io.ragstream.embed;
 
+import io.ragstream.testing.StubHttpServer;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragstream.testing.StubHttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 import static io.ragstream.embed.OllamaBackendTest.failure;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -66,7 +68,9 @@ class HttpBackendTest {
         server.reply(404, "{\"error\": \"model 'm' not found\"}");
         EmbeddingFailure f = failure(backend().embed(List.of("a")));
         assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.MISCONFIGURED);
-        assertThat(f).hasMessageContainingAll("test server at " + server.url() + " (model m)", "HTTP 404", "not found");
+        assertThat(f)
+                .hasMessageContainingAll(
+                        "test server at " + server.url() + " (model m)", "HTTP 404", "not found");
     }
 
     @Test
@@ -74,14 +78,18 @@ class HttpBackendTest {
         server.reply(200, "{\"embeddings\": [[1, 0]]}");
         EmbeddingFailure missing = failure(backend().embed(List.of("a")));
         assertThat(missing.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
-        assertThat(missing).hasMessageContainingAll("no \"vectors\" array", "(is this the test server?)");
+        assertThat(missing)
+                .hasMessageContainingAll("no \"vectors\" array", "(is this the test server?)");
 
         server.reply(200, "{\"error\": \"something odd\"}");
-        assertThat(failure(backend().embed(List.of("a")))).hasMessageEndingWith("no \"vectors\" array: something odd");
+        assertThat(failure(backend().embed(List.of("a"))))
+                .hasMessageEndingWith("no \"vectors\" array: something odd");
 
         server.reply(200, "{\"vectors\": [[1, 0]]}");
-        assertThat(failure(backend().embed(List.of("a", "b")))).hasMessageContaining("asked for 2 vectors, got 1")
-                .extracting(EmbeddingFailure::kind).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+        assertThat(failure(backend().embed(List.of("a", "b"))))
+                .hasMessageContaining("asked for 2 vectors, got 1")
+                .extracting(EmbeddingFailure::kind)
+                .isEqualTo(EmbeddingFailure.Kind.PERMANENT);
     }
 
     @Test
@@ -100,33 +108,62 @@ class HttpBackendTest {
 
     @Test
     void describesItselfWithoutTheQueryString() {
-        TestBackend backend = backend(TestBackend.builder(server.url() + "/v1/?key=s3cret").model("m").dimension(2));
+        TestBackend backend =
+                backend(
+                        TestBackend.builder(server.url() + "/v1/?key=s3cret")
+                                .model("m")
+                                .dimension(2));
         assertThat(backend.endpoint()).isEqualTo(server.url() + "/v1?***");
         assertThat(backend.model()).isEqualTo("m");
         assertThat(backend.dimension()).isEqualTo(2);
-        assertThat(backend.describe()).isEqualTo("endpoint=" + server.url() + "/v1?***, model=m, dimension=2");
+        assertThat(backend.describe())
+                .isEqualTo("endpoint=" + server.url() + "/v1?***, model=m, dimension=2");
         assertThat(backend.who).doesNotContain("s3cret");
     }
 
     @Test
     void rejectsIncompleteOrUnsafeSettings() {
         assertThatThrownBy(() -> TestBackend.builder("http://h:11434").dimension(10).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("model");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("model");
         assertThatThrownBy(() -> TestBackend.builder("http://h:11434").model("m").build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dimension");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("dimension");
         assertThatThrownBy(() -> TestBackend.builder("h:11434").model("m").dimension(1).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("http");
-        assertThatThrownBy(() -> TestBackend.builder("http://user:secret@h:11434").model("m").dimension(1).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("secret");
-        assertThatThrownBy(() -> TestBackend.builder("http://h:11434").model("m").dimension(1)
-                .requestTimeout(Duration.ZERO).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestTimeout");
-        assertThatThrownBy(() -> TestBackend.builder("http://h:11434").model("m").dimension(1)
-                .connectTimeout(Duration.ofSeconds(-1)).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("connectTimeout");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("http");
+        assertThatThrownBy(
+                        () ->
+                                TestBackend.builder("http://user:secret@h:11434")
+                                        .model("m")
+                                        .dimension(1)
+                                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageNotContaining("secret");
+        assertThatThrownBy(
+                        () ->
+                                TestBackend.builder("http://h:11434")
+                                        .model("m")
+                                        .dimension(1)
+                                        .requestTimeout(Duration.ZERO)
+                                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("requestTimeout");
+        assertThatThrownBy(
+                        () ->
+                                TestBackend.builder("http://h:11434")
+                                        .model("m")
+                                        .dimension(1)
+                                        .connectTimeout(Duration.ofSeconds(-1))
+                                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("connectTimeout");
     }
 
-    /** The smallest HTTP backend: posts {@code {"input": [..]}}, reads {@code {"vectors": [[..], ..]}}. */
+    /**
+     * The smallest HTTP backend: posts {@code {"input": [..]}}, reads {@code {"vectors": [[..],
+     * ..]}}.
+     */
     static final class TestBackend extends HttpBackend {
 
         private TestBackend(Settings settings) {
@@ -141,15 +178,22 @@ class HttpBackendTest {
         CompletableFuture<List<float[]>> embedBatch(List<String> batch) {
             ObjectNode body = HttpTransport.JSON.createObjectNode();
             batch.forEach(body.putArray("input")::add);
-            return post(settings.base(), body, Map.of()).thenApply(response -> {
-                JsonNode array = answerArray(response, "vectors", batch.size(), "is this the test server?");
-                VectorChecks checks = VectorChecks.of(response, dimension(), who);
-                List<float[]> vectors = new ArrayList<>();
-                for (int i = 0; i < batch.size(); i++) {
-                    vectors.add(checks.vector(array.get(i), i));
-                }
-                return vectors;
-            });
+            return post(settings.base(), body, Map.of())
+                    .thenApply(
+                            response -> {
+                                JsonNode array =
+                                        answerArray(
+                                                response,
+                                                "vectors",
+                                                batch.size(),
+                                                "is this the test server?");
+                                VectorChecks checks = VectorChecks.of(response, dimension(), who);
+                                List<float[]> vectors = new ArrayList<>();
+                                for (int i = 0; i < batch.size(); i++) {
+                                    vectors.add(checks.vector(array.get(i), i));
+                                }
+                                return vectors;
+                            });
         }
 
         static final class Builder extends HttpBackend.Builder<Builder> {

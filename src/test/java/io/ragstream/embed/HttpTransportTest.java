@@ -1,8 +1,12 @@
 package io.ragstream.embed;
 
+import io.ragstream.testing.StubHttpServer;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragstream.testing.StubHttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -15,15 +19,15 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
-import static io.ragstream.testing.Ports.closedPort;
 import static io.ragstream.embed.OllamaBackendTest.failure;
 import static io.ragstream.embed.OllamaBackendTest.json;
+import static io.ragstream.testing.Ports.closedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@link HttpTransport} against the JDK's HTTP server, and against sockets that refuse or reset. */
+/**
+ * {@link HttpTransport} against the JDK's HTTP server, and against sockets that refuse or reset.
+ */
 class HttpTransportTest {
 
     private static final String WHO = "test server";
@@ -56,11 +60,14 @@ class HttpTransportTest {
         URI uri = URI.create(server.url() + "/api/embed");
         HttpTransport transport = transport(uri, Duration.ofSeconds(10));
 
-        HttpResponse<byte[]> response = transport.postJson(uri, BODY, Map.of("Authorization", "Bearer k"), WHO)
-                .get(10, TimeUnit.SECONDS);
+        HttpResponse<byte[]> response =
+                transport
+                        .postJson(uri, BODY, Map.of("Authorization", "Bearer k"), WHO)
+                        .get(10, TimeUnit.SECONDS);
 
         assertThat(response.statusCode()).isEqualTo(503);
-        assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo("{\"error\": \"busy\"}");
+        assertThat(new String(response.body(), StandardCharsets.UTF_8))
+                .isEqualTo("{\"error\": \"busy\"}");
         StubHttpServer.Request request = server.requests().get(0);
         assertThat(request.method()).isEqualTo("POST");
         assertThat(request.path()).isEqualTo("/api/embed");
@@ -91,14 +98,16 @@ class HttpTransportTest {
     @Test
     void aResetConnectionIsTransient() throws Exception {
         try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread acceptor = new Thread(() -> {
-                try (Socket s = socket.accept()) {
-                    s.setSoLinger(true, 0); // close with a RST
-                    s.getInputStream().read();
-                } catch (IOException ignored) {
-                    // the test is over
-                }
-            });
+            Thread acceptor =
+                    new Thread(
+                            () -> {
+                                try (Socket s = socket.accept()) {
+                                    s.setSoLinger(true, 0); // close with a RST
+                                    s.getInputStream().read();
+                                } catch (IOException ignored) {
+                                    // the test is over
+                                }
+                            });
             acceptor.setDaemon(true);
             acceptor.start();
             URI uri = URI.create("http://127.0.0.1:" + socket.getLocalPort());
@@ -140,8 +149,10 @@ class HttpTransportTest {
 
         assertThat(failure(future).kind()).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
         assertThat(transport.inFlight()).isZero();
-        assertThat(failure(post(transport, uri))).hasMessageContaining("closed")
-                .extracting(EmbeddingFailure::kind).isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
+        assertThat(failure(post(transport, uri)))
+                .hasMessageContaining("closed")
+                .extracting(EmbeddingFailure::kind)
+                .isEqualTo(EmbeddingFailure.Kind.TRANSIENT);
         transport.close(); // idempotent
     }
 }

@@ -1,7 +1,8 @@
 package io.ragstream.embed;
 
-import java.nio.FloatBuffer;
 import org.junit.jupiter.api.Test;
+
+import java.nio.FloatBuffer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,10 +10,16 @@ import static org.assertj.core.api.Assertions.offset;
 
 class MeanPoolingTest {
 
-    /** Two texts of 2-dim token states, padded to 3 tokens: text 0 has 3 tokens, text 1 has 1 and 2 of padding. */
-    private static final FloatBuffer BATCH = FloatBuffer.wrap(new float[] {
-        1, 0,   3, 4,   2, 2,    // text 0
-        0, 5,   9, 9,   -7, 1}); // text 1: its one token, then padding
+    /**
+     * Two texts of 2-dim token states, padded to 3 tokens: text 0 has 3 tokens, text 1 has 1 and 2
+     * of padding.
+     */
+    private static final FloatBuffer BATCH =
+            FloatBuffer.wrap(
+                    new float[] {
+                        1, 0, 3, 4, 2, 2, // text 0
+                        0, 5, 9, 9, -7, 1
+                    }); // text 1: its one token, then padding
 
     @Test
     void theMeanOfATextsTokensScaledToUnitLength() {
@@ -31,8 +38,10 @@ class MeanPoolingTest {
     void aVectorWithoutDirectionIsAnError() {
         FloatBuffer zeros = FloatBuffer.wrap(new float[] {1, -1, -1, 1});
         assertThatThrownBy(() -> MeanPooling.pool(zeros, 0, 2, 2, 7))
-                .isInstanceOf(IllegalStateException.class).hasMessageContainingAll("norm 0.0", "texts[7]");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContainingAll("norm 0.0", "texts[7]");
         FloatBuffer nan = FloatBuffer.wrap(new float[] {Float.NaN, 1});
-        assertThatThrownBy(() -> MeanPooling.pool(nan, 0, 1, 2, 0)).hasMessageContaining("norm NaN");
+        assertThatThrownBy(() -> MeanPooling.pool(nan, 0, 1, 2, 0))
+                .hasMessageContaining("norm NaN");
     }
 }

@@ -1,19 +1,24 @@
 package io.ragstream.embed;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
-import java.util.ArrayList;
-import java.util.List;
+
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link MicroBatchOperator} in a real operator harness with Flink's test processing-time service. */
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link MicroBatchOperator} in a real operator harness with Flink's test processing-time service.
+ */
 class MicroBatchOperatorTest {
 
     private static final int BATCH_SIZE = 4;
@@ -95,7 +100,8 @@ class MicroBatchOperatorTest {
 
         harness.setProcessingTime(100); // the first timer fires, but c has waited only 40 ms
         assertThat(drain()).isEmpty();
-        assertThat(harness.getProcessingTimeService().getActiveTimerTimestamps()).containsExactly(160L);
+        assertThat(harness.getProcessingTimeService().getActiveTimerTimestamps())
+                .containsExactly(160L);
 
         harness.setProcessingTime(159);
         assertThat(drain()).isEmpty();
@@ -128,7 +134,9 @@ class MicroBatchOperatorTest {
         assertThat(drain()).isEmpty();
         harness.processElement(update("c", 1, 0), 0);
         harness.prepareSnapshotPreBarrier(2);
-        assertThat(drain()).singleElement().satisfies(batch -> assertThat(keys(batch)).containsExactly("t/c"));
+        assertThat(drain())
+                .singleElement()
+                .satisfies(batch -> assertThat(keys(batch)).containsExactly("t/c"));
     }
 
     @Test
@@ -145,7 +153,9 @@ class MicroBatchOperatorTest {
         assertThat(batches.get(0).chunksToEmbed()).isZero();
         assertThat(keys(batches.get(1))).containsExactly("t/gone");
         assertThat(batches.get(1).documents().get(0).deleted()).isTrue();
-        assertThat(harness.getProcessingTimeService().getNumActiveTimers()).as("nothing waits, so no linger timer").isZero();
+        assertThat(harness.getProcessingTimeService().getNumActiveTimers())
+                .as("nothing waits, so no linger timer")
+                .isZero();
     }
 
     @Test
@@ -162,7 +172,8 @@ class MicroBatchOperatorTest {
         List<EmbeddingBatch> batches = drain();
         assertThat(batches).hasSize(1);
         assertThat(keys(batches.get(0))).containsExactly("t/a", "t/a", "t/b", "t/c", "t/d");
-        assertThat(batches.get(0).documents()).extracting(DocumentUpdate::deleted)
+        assertThat(batches.get(0).documents())
+                .extracting(DocumentUpdate::deleted)
                 .containsExactly(false, true, false, false, false);
         assertThat(batches.get(0).chunksToEmbed()).isEqualTo(4);
     }
@@ -179,11 +190,16 @@ class MicroBatchOperatorTest {
 
         List<EmbeddingBatch> batches = drain();
         assertThat(batches).hasSizeGreaterThan(1);
-        assertThat(batches.stream().flatMap(b -> keys(b).stream()).toList()).containsExactlyElementsOf(expected);
+        assertThat(batches.stream().flatMap(b -> keys(b).stream()).toList())
+                .containsExactlyElementsOf(expected);
         for (EmbeddingBatch batch : batches.subList(0, batches.size() - 1)) {
             assertThat(batch.chunksToEmbed()).isGreaterThanOrEqualTo(BATCH_SIZE);
-            int beforeLast = batch.chunksToEmbed() - batch.documents().get(batch.documents().size() - 1).changedChunks();
-            assertThat(beforeLast).as("a full batch is emitted as soon as it is full").isLessThan(BATCH_SIZE);
+            int beforeLast =
+                    batch.chunksToEmbed()
+                            - batch.documents().get(batch.documents().size() - 1).changedChunks();
+            assertThat(beforeLast)
+                    .as("a full batch is emitted as soon as it is full")
+                    .isLessThan(BATCH_SIZE);
         }
     }
 
@@ -222,7 +238,8 @@ class MicroBatchOperatorTest {
     private static OneInputStreamOperatorTestHarness<DocumentUpdate, EmbeddingBatch> newHarness(
             OperatorSubtaskState restoreFrom) throws Exception {
         OneInputStreamOperatorTestHarness<DocumentUpdate, EmbeddingBatch> h =
-                new OneInputStreamOperatorTestHarness<>(new MicroBatchOperator(BATCH_SIZE, LINGER_MS));
+                new OneInputStreamOperatorTestHarness<>(
+                        new MicroBatchOperator(BATCH_SIZE, LINGER_MS));
         if (restoreFrom != null) {
             h.initializeState(restoreFrom);
         }
@@ -230,12 +247,16 @@ class MicroBatchOperatorTest {
         return h;
     }
 
-    /** An update of document {@code t/id}: {@code changed} chunks with text, then {@code unchanged} without. */
+    /**
+     * An update of document {@code t/id}: {@code changed} chunks with text, then {@code unchanged}
+     * without.
+     */
     private static DocumentUpdate update(String id, int changed, int unchanged) {
         List<ChunkRow> chunks = new ArrayList<>();
         for (int i = 0; i < changed + unchanged; i++) {
             String text = id + " chunk " + i;
-            chunks.add(new ChunkRow(i, i < changed ? text : null, DocumentChunker.sha256(text), null));
+            chunks.add(
+                    new ChunkRow(i, i < changed ? text : null, DocumentChunker.sha256(text), null));
         }
         return new DocumentUpdate("t", id, 1, false, "{\"id\":\"" + id + "\"}", chunks);
     }

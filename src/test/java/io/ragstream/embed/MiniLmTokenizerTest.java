@@ -1,10 +1,11 @@
 package io.ragstream.embed;
 
-import java.io.IOException;
-import java.io.InputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,8 +22,12 @@ class MiniLmTokenizerTest {
 
     @BeforeAll
     static void load() throws IOException {
-        try (InputStream in = MiniLmTokenizerTest.class.getResourceAsStream(OnnxMiniLmEmbedder.TOKENIZER_RESOURCE)) {
-            assertThat(in).as(OnnxMiniLmEmbedder.TOKENIZER_RESOURCE + " on the test classpath").isNotNull();
+        try (InputStream in =
+                MiniLmTokenizerTest.class.getResourceAsStream(
+                        OnnxMiniLmEmbedder.TOKENIZER_RESOURCE)) {
+            assertThat(in)
+                    .as(OnnxMiniLmEmbedder.TOKENIZER_RESOURCE + " on the test classpath")
+                    .isNotNull();
             tokenizer = MiniLmTokenizer.create(in.readAllBytes(), 10);
         }
     }
@@ -47,7 +52,10 @@ class MiniLmTokenizerTest {
         long[] hello = tokenizer.ids("Hello, world!");
         assertThat(hello).hasSize(6).startsWith(CLS).endsWith(SEP);
 
-        assertThat(tokenizer.ids(WORDS_300)).hasSize(10).startsWith(CLS).endsWith(SEP); // maxTokens, [SEP] kept
+        assertThat(tokenizer.ids(WORDS_300))
+                .hasSize(10)
+                .startsWith(CLS)
+                .endsWith(SEP); // maxTokens, [SEP] kept
         assertThat(tokenizer.ids("")).containsExactly(CLS, SEP);
     }
 

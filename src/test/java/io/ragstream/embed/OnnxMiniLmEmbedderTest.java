@@ -1,10 +1,10 @@
 package io.ragstream.embed;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.offset;
-
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -13,39 +13,44 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
 
 /** The in-process model, real inference: no mocks. The model is loaded once for the class. */
 class OnnxMiniLmEmbedderTest {
 
     /** Short, varied texts: all under 128 tokens, so langchain4j neither pads nor truncates. */
-    static final List<String> SHORT_TEXTS = List.of(
-            "The quick brown fox jumps over the lazy dog.",
-            "PostgreSQL 15 with pgvector stores embeddings in HNSW indexes.",
-            "Apache Flink checkpoints operator state for exactly-once processing!",
-            "Café Münster serves crème brûlée — naïve façade, résumé, coöperate.",
-            "東京は日本の首都です。人口は約1400万人。",
-            "def embed(texts): return [model(t) for t in texts]  # TODO: batch",
-            "Héllo 👋 wörld 🌍 emojis 🚀 and symbols ∑ ∫ √ ≠ ≤",
-            "What is the airspeed velocity of an unladen swallow?",
-            "Mitochondria are the powerhouse of the cell; ATP synthase drives oxidative "
-                    + "phosphorylation in the inner membrane.",
-            "a",
-            "Antidisestablishmentarianism pneumonoultramicroscopicsilicovolcanoconiosis",
-            "In 1969, Apollo 11 landed on the Moon. Neil Armstrong and Buzz Aldrin walked on the "
-                    + "surface while Michael Collins orbited above in the command module Columbia. "
-                    + "The mission fulfilled a national goal set by President Kennedy in 1961.",
-            "SELECT id, 1 - (embedding <=> $1) AS score FROM chunks ORDER BY embedding <=> $1 "
-                    + "LIMIT 10;",
-            "   leading and trailing whitespace\t\n");
+    static final List<String> SHORT_TEXTS =
+            List.of(
+                    "The quick brown fox jumps over the lazy dog.",
+                    "PostgreSQL 15 with pgvector stores embeddings in HNSW indexes.",
+                    "Apache Flink checkpoints operator state for exactly-once processing!",
+                    "Café Münster serves crème brûlée — naïve façade, résumé, coöperate.",
+                    "東京は日本の首都です。人口は約1400万人。",
+                    "def embed(texts): return [model(t) for t in texts]  # TODO: batch",
+                    "Héllo 👋 wörld 🌍 emojis 🚀 and symbols ∑ ∫ √ ≠ ≤",
+                    "What is the airspeed velocity of an unladen swallow?",
+                    "Mitochondria are the powerhouse of the cell; ATP synthase drives oxidative "
+                            + "phosphorylation in the inner membrane.",
+                    "a",
+                    "Antidisestablishmentarianism pneumonoultramicroscopicsilicovolcanoconiosis",
+                    "In 1969, Apollo 11 landed on the Moon. Neil Armstrong and Buzz Aldrin walked on the "
+                            + "surface while Michael Collins orbited above in the command module Columbia. "
+                            + "The mission fulfilled a national goal set by President Kennedy in 1961.",
+                    "SELECT id, 1 - (embedding <=> $1) AS score FROM chunks ORDER BY embedding <=> $1 "
+                            + "LIMIT 10;",
+                    "   leading and trailing whitespace\t\n");
 
     /** Common English words that are one word piece each, so prefixes have exact lengths. */
-    static final String SEA = "the old ship sailed across the cold sea at night while large waves "
-            + "hit the wooden boat and the tired crew watched the dark storm from the deck";
-    static final String DATABASE = "a database server stores rows in tables and an index helps "
-            + "each query find the data it needs without reading every page from the disk";
+    static final String SEA =
+            "the old ship sailed across the cold sea at night while large waves "
+                    + "hit the wooden boat and the tired crew watched the dark storm from the deck";
+
+    static final String DATABASE =
+            "a database server stores rows in tables and an index helps "
+                    + "each query find the data it needs without reading every page from the disk";
 
     static OnnxMiniLmEmbedder embedder;
     static AllMiniLmL6V2EmbeddingModel reference;
@@ -88,7 +93,8 @@ class OnnxMiniLmEmbedderTest {
             minCosine = Math.min(minCosine, cosine);
             maxDiff = Math.max(maxDiff, maxAbsDiff(ours.get(i), theirs));
         }
-        System.out.printf("langchain4j cross-check: %d texts, min cosine %.9f, max abs diff %.3g%n",
+        System.out.printf(
+                "langchain4j cross-check: %d texts, min cosine %.9f, max abs diff %.3g%n",
                 SHORT_TEXTS.size(), minCosine, maxDiff);
     }
 
@@ -135,7 +141,8 @@ class OnnxMiniLmEmbedderTest {
             maxDiff = Math.max(maxDiff, maxAbsDiff(singles.get(i), padded));
         }
 
-        System.out.printf("batching/padding/order: %d texts, max abs diff vs one by one %.3g%n",
+        System.out.printf(
+                "batching/padding/order: %d texts, max abs diff vs one by one %.3g%n",
                 texts.size(), maxDiff);
         assertThat(maxDiff).isLessThan(1e-5);
         assertThat(together.get(texts.size() - 1)).isEqualTo(together.get(0));
@@ -154,8 +161,10 @@ class OnnxMiniLmEmbedderTest {
 
         double fullVsPrefix = Vectors.cosine(ours.get(0), ours.get(1));
         double theirsVsPrefix = Vectors.cosine(theirs, ours.get(1));
-        System.out.printf("200-token text: cosine to its first 126 pieces %.4f; langchain4j's "
-                + "vector of it vs our first 126 pieces %.7f%n", fullVsPrefix, theirsVsPrefix);
+        System.out.printf(
+                "200-token text: cosine to its first 126 pieces %.4f; langchain4j's "
+                        + "vector of it vs our first 126 pieces %.7f%n",
+                fullVsPrefix, theirsVsPrefix);
         assertThat(fullVsPrefix).isLessThan(0.98); // the database tail counts
         assertThat(theirsVsPrefix).isGreaterThanOrEqualTo(0.9999); // langchain4j stops at 128
         assertThat(Vectors.cosine(ours.get(0), theirs)).isLessThan(0.98);
@@ -166,8 +175,12 @@ class OnnxMiniLmEmbedderTest {
         String text = words(SEA + " " + DATABASE, 1000);
         assertThat(embedder.countTokens(text)).isEqualTo(1000);
 
-        List<float[]> vectors = embedder.embed(List.of(
-                text, words(SEA + " " + DATABASE, 254), words(SEA + " " + DATABASE, 240)));
+        List<float[]> vectors =
+                embedder.embed(
+                        List.of(
+                                text,
+                                words(SEA + " " + DATABASE, 254),
+                                words(SEA + " " + DATABASE, 240)));
 
         assertUnitVector(vectors.get(0));
         assertThat(maxAbsDiff(vectors.get(0), vectors.get(1))).isLessThan(1e-5);
@@ -271,7 +284,6 @@ class OnnxMiniLmEmbedderTest {
         }
         assertThat(Math.sqrt(squares)).isCloseTo(1.0, offset(1e-5));
     }
-
 
     static double maxAbsDiff(float[] a, float[] b) {
         assertThat(b).hasSameSizeAs(a);

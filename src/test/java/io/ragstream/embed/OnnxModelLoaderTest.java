@@ -9,7 +9,8 @@ class OnnxModelLoaderTest {
 
     @Test
     void missingModelResourceNamesTheResourceAndTheArtifact() {
-        OnnxModelOptions options = OnnxModelOptions.builder().model("missing", "/no-such-model.onnx").build();
+        OnnxModelOptions options =
+                OnnxModelOptions.builder().model("missing", "/no-such-model.onnx").build();
         assertThatThrownBy(() -> OnnxModelLoader.load(options))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("/no-such-model.onnx")
@@ -18,7 +19,8 @@ class OnnxModelLoaderTest {
 
     @Test
     void missingTokenizerResourceNamesIt() {
-        OnnxModelOptions options = OnnxModelOptions.builder().tokenizerResource("/no-such-tokenizer.json").build();
+        OnnxModelOptions options =
+                OnnxModelOptions.builder().tokenizerResource("/no-such-tokenizer.json").build();
         assertThatThrownBy(() -> OnnxModelLoader.load(options))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContainingAll("tokenizer", "/no-such-tokenizer.json");
@@ -27,10 +29,15 @@ class OnnxModelLoaderTest {
     @Test
     void aFileThatIsNoOnnxModelFailsWithItsName() {
         // the tokenizer definition is on the classpath, and is no ONNX model
-        OnnxModelOptions options = OnnxModelOptions.builder()
-                .model("not-a-model", OnnxMiniLmEmbedder.TOKENIZER_RESOURCE).build();
+        OnnxModelOptions options =
+                OnnxModelOptions.builder()
+                        .model("not-a-model", OnnxMiniLmEmbedder.TOKENIZER_RESOURCE)
+                        .build();
         assertThatThrownBy(() -> OnnxModelLoader.load(options))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContainingAll("Cannot load the ONNX model", OnnxMiniLmEmbedder.TOKENIZER_RESOURCE, "not-a-model");
+                .hasMessageContainingAll(
+                        "Cannot load the ONNX model",
+                        OnnxMiniLmEmbedder.TOKENIZER_RESOURCE,
+                        "not-a-model");
     }
 }

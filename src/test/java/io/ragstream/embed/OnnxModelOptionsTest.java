@@ -20,12 +20,25 @@ class OnnxModelOptionsTest {
 
     @Test
     void theBuilderChangesWhatItIsToldAndKeepsTheOtherDefaults() {
-        OnnxModelOptions options = OnnxModelOptions.builder().model("quantized", "/q.onnx").tokenizerResource("/t.json")
-                .intraOpThreads(2).maxBatchSize(4).maxTokens(128).build();
-        assertThat(options).isEqualTo(new OnnxModelOptions("quantized", "/q.onnx", "/t.json", 2, 4, 128));
+        OnnxModelOptions options =
+                OnnxModelOptions.builder()
+                        .model("quantized", "/q.onnx")
+                        .tokenizerResource("/t.json")
+                        .intraOpThreads(2)
+                        .maxBatchSize(4)
+                        .maxTokens(128)
+                        .build();
+        assertThat(options)
+                .isEqualTo(new OnnxModelOptions("quantized", "/q.onnx", "/t.json", 2, 4, 128));
         assertThat(OnnxModelOptions.builder().intraOpThreads(3).build())
-                .isEqualTo(new OnnxModelOptions(OnnxMiniLmEmbedder.MODEL_NAME, OnnxMiniLmEmbedder.MODEL_RESOURCE,
-                        OnnxMiniLmEmbedder.TOKENIZER_RESOURCE, 3, 16, 256));
+                .isEqualTo(
+                        new OnnxModelOptions(
+                                OnnxMiniLmEmbedder.MODEL_NAME,
+                                OnnxMiniLmEmbedder.MODEL_RESOURCE,
+                                OnnxMiniLmEmbedder.TOKENIZER_RESOURCE,
+                                3,
+                                16,
+                                256));
     }
 
     @Test
@@ -39,14 +52,19 @@ class OnnxModelOptionsTest {
     @Test
     void invalidOptionsAreRejected() {
         assertThatThrownBy(() -> OnnxModelOptions.builder().maxTokens(513).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxTokens");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxTokens");
         assertThatThrownBy(() -> OnnxModelOptions.builder().maxTokens(2).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("between 3 and 512");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("between 3 and 512");
         assertThatThrownBy(() -> OnnxModelOptions.builder().maxBatchSize(0).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBatchSize");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxBatchSize");
         assertThatThrownBy(() -> OnnxModelOptions.builder().intraOpThreads(0).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("intraOpThreads");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("intraOpThreads");
         assertThatThrownBy(() -> OnnxModelOptions.builder().model("m", null).build())
-                .isInstanceOf(NullPointerException.class).hasMessageContaining("modelResource");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("modelResource");
     }
 }

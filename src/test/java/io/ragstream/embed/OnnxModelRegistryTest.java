@@ -1,17 +1,23 @@
 package io.ragstream.embed;
 
+import org.junit.jupiter.api.Test;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The registry's counting, with stand-in models: loading the real one is {@link OnnxMiniLmEmbedderTest}'s. */
+/**
+ * The registry's counting, with stand-in models: loading the real one is {@link
+ * OnnxMiniLmEmbedderTest}'s.
+ */
 class OnnxModelRegistryTest {
 
-    /** A stand-in for a loaded model: which options it was loaded for, and whether it was closed. */
+    /**
+     * A stand-in for a loaded model: which options it was loaded for, and whether it was closed.
+     */
     static final class Loaded {
         final OnnxModelOptions options;
         boolean closed;
@@ -22,11 +28,14 @@ class OnnxModelRegistryTest {
     }
 
     private final List<Loaded> loads = new ArrayList<>();
-    private final OnnxModelRegistry<Loaded> registry = new OnnxModelRegistry<>(options -> {
-        Loaded model = new Loaded(options);
-        loads.add(model);
-        return model;
-    }, model -> model.closed = true);
+    private final OnnxModelRegistry<Loaded> registry =
+            new OnnxModelRegistry<>(
+                    options -> {
+                        Loaded model = new Loaded(options);
+                        loads.add(model);
+                        return model;
+                    },
+                    model -> model.closed = true);
 
     private static final OnnxModelOptions A = OnnxModelOptions.builder().maxBatchSize(4).build();
     private static final OnnxModelOptions B = OnnxModelOptions.builder().maxBatchSize(8).build();
@@ -70,12 +79,15 @@ class OnnxModelRegistryTest {
     @Test
     void aFailedLoadRegistersNothing() {
         AtomicInteger attempts = new AtomicInteger();
-        OnnxModelRegistry<Loaded> failing = new OnnxModelRegistry<>(options -> {
-            if (attempts.incrementAndGet() == 1) {
-                throw new IllegalStateException("resource missing");
-            }
-            return new Loaded(options);
-        }, model -> model.closed = true);
+        OnnxModelRegistry<Loaded> failing =
+                new OnnxModelRegistry<>(
+                        options -> {
+                            if (attempts.incrementAndGet() == 1) {
+                                throw new IllegalStateException("resource missing");
+                            }
+                            return new Loaded(options);
+                        },
+                        model -> model.closed = true);
 
         assertThatThrownBy(() -> failing.acquire(A)).hasMessage("resource missing");
         assertThat(failing.references(A)).isZero();
@@ -86,8 +98,10 @@ class OnnxModelRegistryTest {
     @Test
     void releasingAModelItDoesNotHoldIsABug() {
         Loaded held = registry.acquire(A);
-        assertThatThrownBy(() -> registry.release(B, held)).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> registry.release(A, new Loaded(A))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> registry.release(B, held))
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> registry.release(A, new Loaded(A)))
+                .isInstanceOf(IllegalStateException.class);
         assertThat(registry.references(A)).isOne();
     }
 }

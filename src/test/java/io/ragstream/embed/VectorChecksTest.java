@@ -35,8 +35,12 @@ class VectorChecksTest {
 
     @Test
     void aVectorOfUnitLengthUpToRoundingPassesAsGiven() {
-        float[] server = {0.6f, 0.8f, 0.00001f}; // norm 1 + 5e-11: what a server that normalised in float sends
-        assertThat(checks.decoded(server, 0)).isSameAs(server).containsExactly(0.6f, 0.8f, 0.00001f);
+        float[] server = {
+            0.6f, 0.8f, 0.00001f
+        }; // norm 1 + 5e-11: what a server that normalised in float sends
+        assertThat(checks.decoded(server, 0))
+                .isSameAs(server)
+                .containsExactly(0.6f, 0.8f, 0.00001f);
         float[] almost = {0.6f, 0.80005f, 0};
         assertThat(checks.decoded(almost, 0)).isSameAs(almost);
         float[] off = {0.6f, 0.801f, 0};
@@ -45,7 +49,9 @@ class VectorChecksTest {
 
     @Test
     void aVectorOfZerosIsPermanent() throws Exception {
-        EmbeddingFailure f = catchThrowableOfType(() -> checks.vector(json("[0, 0.0, -0]"), 4), EmbeddingFailure.class);
+        EmbeddingFailure f =
+                catchThrowableOfType(
+                        () -> checks.vector(json("[0, 0.0, -0]"), 4), EmbeddingFailure.class);
         assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
         assertThat(f.status()).isEqualTo(200);
         assertThat(f).hasMessageContainingAll(WHO, "vector 4", "all zeros");
@@ -53,30 +59,42 @@ class VectorChecksTest {
 
     @Test
     void everyVectorOfAnotherDimensionIsTheEndpointsMisconfiguration() {
-        EmbeddingFailure f = catchThrowableOfType(() -> checks.dimensions(new int[] {384, 768}), EmbeddingFailure.class);
+        EmbeddingFailure f =
+                catchThrowableOfType(
+                        () -> checks.dimensions(new int[] {384, 768}), EmbeddingFailure.class);
         assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.MISCONFIGURED);
         assertThat(f.status()).isEqualTo(200);
-        assertThat(f).hasMessageContainingAll(WHO, "every vector", "384 to 768 values", "expected 3");
+        assertThat(f)
+                .hasMessageContainingAll(WHO, "every vector", "384 to 768 values", "expected 3");
     }
 
     @Test
     void someVectorsOfAnotherDimensionArePermanentForTheFirst() throws Exception {
-        EmbeddingFailure f = catchThrowableOfType(() -> checks.dimensions(new int[] {3, 4, 2}), EmbeddingFailure.class);
+        EmbeddingFailure f =
+                catchThrowableOfType(
+                        () -> checks.dimensions(new int[] {3, 4, 2}), EmbeddingFailure.class);
         assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
-        assertThat(f).hasMessageContainingAll("wrong dimension", "vector 1", "4 values", "expected 3");
+        assertThat(f)
+                .hasMessageContainingAll("wrong dimension", "vector 1", "4 values", "expected 3");
 
-        EmbeddingFailure one = catchThrowableOfType(() -> checks.vector(json("[1, 2]"), 5), EmbeddingFailure.class);
+        EmbeddingFailure one =
+                catchThrowableOfType(
+                        () -> checks.vector(json("[1, 2]"), 5), EmbeddingFailure.class);
         assertThat(one).hasMessageContainingAll("vector 5", "2 values");
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "NaN literal        | [0.1, NaN, 0.3]       | NaN",
-        "Infinity literal   | [0.1, -Infinity, 0.3] | Infinity",
-        "null               | [0.1, null, 0.3]      | null",
-        "beyond float range | [0.1, 1e39, 0.3]      | 1.0E39"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "NaN literal        | [0.1, NaN, 0.3]       | NaN",
+                "Infinity literal   | [0.1, -Infinity, 0.3] | Infinity",
+                "null               | [0.1, null, 0.3]      | null",
+                "beyond float range | [0.1, 1e39, 0.3]      | 1.0E39"
+            })
     void aNonFiniteValueIsPermanent(String what, String vector, String shown) {
-        EmbeddingFailure f = catchThrowableOfType(() -> checks.vector(json(vector), 2), EmbeddingFailure.class);
+        EmbeddingFailure f =
+                catchThrowableOfType(() -> checks.vector(json(vector), 2), EmbeddingFailure.class);
         assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
         assertThat(f.status()).isEqualTo(200);
         assertThat(f).hasMessageContainingAll("vector 2", "non-finite", "at 1", shown);
@@ -84,19 +102,29 @@ class VectorChecksTest {
 
     @Test
     void aNonFiniteDecodedValueIsPermanent() {
-        EmbeddingFailure f = catchThrowableOfType(() -> checks.decoded(new float[] {1, 0, Float.NaN}, 0), EmbeddingFailure.class);
+        EmbeddingFailure f =
+                catchThrowableOfType(
+                        () -> checks.decoded(new float[] {1, 0, Float.NaN}, 0),
+                        EmbeddingFailure.class);
         assertThat(f.kind()).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
         assertThat(f).hasMessageContainingAll("vector 0", "non-finite", "at 2", "NaN");
     }
 
     @Test
     void whatIsNoArrayOfNumbersIsPermanent() throws Exception {
-        assertThat(catchThrowableOfType(() -> checks.vector(json("{\"values\": [1, 2, 3]}"), 0), EmbeddingFailure.class))
+        assertThat(
+                        catchThrowableOfType(
+                                () -> checks.vector(json("{\"values\": [1, 2, 3]}"), 0),
+                                EmbeddingFailure.class))
                 .hasMessageContaining("not an array of numbers")
-                .extracting(EmbeddingFailure::kind).isEqualTo(EmbeddingFailure.Kind.PERMANENT);
+                .extracting(EmbeddingFailure::kind)
+                .isEqualTo(EmbeddingFailure.Kind.PERMANENT);
         assertThat(catchThrowableOfType(() -> checks.vector(null, 0), EmbeddingFailure.class))
                 .hasMessageContaining("not an array of numbers");
-        assertThat(catchThrowableOfType(() -> checks.vector(json("[1, \"2\", 3]"), 0), EmbeddingFailure.class))
+        assertThat(
+                        catchThrowableOfType(
+                                () -> checks.vector(json("[1, \"2\", 3]"), 0),
+                                EmbeddingFailure.class))
                 .hasMessageContainingAll("non-number at 1", "\"2\"");
     }
 }

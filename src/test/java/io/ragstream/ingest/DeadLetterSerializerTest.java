@@ -1,10 +1,11 @@
 package io.ragstream.ingest;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.ingest.DeadLetter.Reason;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.record.AbstractRecords;
@@ -23,7 +24,9 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** What a dead letter looks like on the topic, and that any input gives one the producer accepts. */
+/**
+ * What a dead letter looks like on the topic, and that any input gives one the producer accepts.
+ */
 class DeadLetterSerializerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CAP = 64 * 1024;
@@ -33,8 +36,10 @@ class DeadLetterSerializerTest {
     void aSmallLetterCarriesEverythingWholeWithConnectHeaders() throws Exception {
         byte[] key = "acme/d1".getBytes(StandardCharsets.UTF_8);
         byte[] value = {'{', (byte) 0xFF, 0, '}'};
-        ProducerRecord<byte[], byte[]> record = serialize(
-                new DeadLetter(Reason.INVALID_UTF8, "bad byte at 1", "docs", 3, 42L, key, value));
+        ProducerRecord<byte[], byte[]> record =
+                serialize(
+                        new DeadLetter(
+                                Reason.INVALID_UTF8, "bad byte at 1", "docs", 3, 42L, key, value));
 
         assertThat(record.topic()).isEqualTo("dlq");
         assertThat(record.key()).containsExactly(key);
@@ -79,8 +84,16 @@ class DeadLetterSerializerTest {
 
     @Test
     void nullKeyAndValueStayNull() throws Exception {
-        ProducerRecord<byte[], byte[]> record = serialize(
-                new DeadLetter(Reason.MISSING_KEY, "a tombstone needs a key", "docs", 0, 7L, null, null));
+        ProducerRecord<byte[], byte[]> record =
+                serialize(
+                        new DeadLetter(
+                                Reason.MISSING_KEY,
+                                "a tombstone needs a key",
+                                "docs",
+                                0,
+                                7L,
+                                null,
+                                null));
 
         assertThat(record.key()).isNull();
         JsonNode body = JSON.readTree(record.value());
@@ -96,70 +109,114 @@ class DeadLetterSerializerTest {
     @Test
     void aHugeKeyIsCutInTheBodyAndNotUsedAsTheRecordKey() throws Exception {
         byte[] key = randomBytes(2 * 1024 * 1024, 4);
-        ProducerRecord<byte[], byte[]> record = serialize(
-                new DeadLetter(Reason.MALFORMED_JSON, "x", "docs", 0, 0L, key, "{".getBytes(StandardCharsets.UTF_8)));
+        ProducerRecord<byte[], byte[]> record =
+                serialize(
+                        new DeadLetter(
+                                Reason.MALFORMED_JSON,
+                                "x",
+                                "docs",
+                                0,
+                                0L,
+                                key,
+                                "{".getBytes(StandardCharsets.UTF_8)));
 
         assertThat(record.key()).isNull();
         JsonNode body = JSON.readTree(record.value());
         assertExcerpt(body, "key", key, CAP);
         assertThat(body.get("keyTruncated").asBoolean()).isTrue();
-        assertThat(sizeOnTheWire(record)).isLessThanOrEqualTo(DeadLetterSerializer.MAX_REQUEST_BYTES);
+        assertThat(sizeOnTheWire(record))
+                .isLessThanOrEqualTo(DeadLetterSerializer.MAX_REQUEST_BYTES);
     }
 
     @Test
     void aKeyOfExactlyTheCapIsStillTheRecordKey() {
         byte[] key = randomBytes(CAP, 5);
-        assertThat(serialize(new DeadLetter(Reason.TOO_LARGE, "x", "docs", 0, 0L, key, new byte[0])).key())
+        assertThat(
+                        serialize(
+                                        new DeadLetter(
+                                                Reason.TOO_LARGE,
+                                                "x",
+                                                "docs",
+                                                0,
+                                                0L,
+                                                key,
+                                                new byte[0]))
+                                .key())
                 .containsExactly(key);
     }
 
     @Test
     void theDetailIsCappedWithoutSplittingACharacter() throws Exception {
         String emoji = "\uD83D\uDE00"; // one code point, two chars
-        String detail = "x".repeat(DeadLetterSerializer.MAX_DETAIL_CHARS - 2) + emoji + "y".repeat(100_000);
-        ProducerRecord<byte[], byte[]> record = serialize(
-                new DeadLetter(Reason.MALFORMED_JSON, detail, "docs", 0, 0L, null, new byte[1]));
+        String detail =
+                "x".repeat(DeadLetterSerializer.MAX_DETAIL_CHARS - 2) + emoji + "y".repeat(100_000);
+        ProducerRecord<byte[], byte[]> record =
+                serialize(
+                        new DeadLetter(
+                                Reason.MALFORMED_JSON, detail, "docs", 0, 0L, null, new byte[1]));
 
         String kept = JSON.readTree(record.value()).get("detail").asText();
-        assertThat(kept).hasSizeLessThanOrEqualTo(DeadLetterSerializer.MAX_DETAIL_CHARS).endsWith("x\u2026");
+        assertThat(kept)
+                .hasSizeLessThanOrEqualTo(DeadLetterSerializer.MAX_DETAIL_CHARS)
+                .endsWith("x\u2026");
         assertThat(header(record, "__connect.errors.exception.message")).isEqualTo(kept);
     }
 
     @Test
     void theWorstLetterAtTheLargestCapFitsTheProducersLimit() {
-        int largest = DeadLetterSerializer.largestMaxValueBytes(DeadLetterSerializer.MAX_REQUEST_BYTES);
+        int largest =
+                DeadLetterSerializer.largestMaxValueBytes(DeadLetterSerializer.MAX_REQUEST_BYTES);
         assertThat(largest).isGreaterThan(256 * 1024);
         DeadLetterSerializer serializer = new DeadLetterSerializer("dlq", largest);
-        // every char of detail and topic escaped by JSON (\u0001) or 3 bytes in UTF-8 (\u20ac), key and value over the cap
+        // every char of detail and topic escaped by JSON (\u0001) or 3 bytes in UTF-8 (\u20ac), key
+        // and value over the cap
         String detail = "\u0001\u20ac".repeat(50_000);
         String topic = "\u0001\u20ac".repeat(500);
-        DeadLetter worst = new DeadLetter(Reason.UNSTORABLE_CHARACTER, detail, topic, Integer.MAX_VALUE, Long.MIN_VALUE,
-                randomBytes(largest, 6), randomBytes(largest + 1, 7));
+        DeadLetter worst =
+                new DeadLetter(
+                        Reason.UNSTORABLE_CHARACTER,
+                        detail,
+                        topic,
+                        Integer.MAX_VALUE,
+                        Long.MIN_VALUE,
+                        randomBytes(largest, 6),
+                        randomBytes(largest + 1, 7));
 
         ProducerRecord<byte[], byte[]> record = serializer.serialize(worst, null, null);
 
         assertThat(record.key()).hasSize(largest);
-        assertThat(sizeOnTheWire(record)).isLessThanOrEqualTo(DeadLetterSerializer.MAX_REQUEST_BYTES);
-        assertThat(DeadLetterSerializer.worstCaseBytes(largest + 1)).isGreaterThan(DeadLetterSerializer.MAX_REQUEST_BYTES);
+        assertThat(sizeOnTheWire(record))
+                .isLessThanOrEqualTo(DeadLetterSerializer.MAX_REQUEST_BYTES);
+        assertThat(DeadLetterSerializer.worstCaseBytes(largest + 1))
+                .isGreaterThan(DeadLetterSerializer.MAX_REQUEST_BYTES);
     }
 
     @Test
     void theCapIsCheckedAtStartAgainstWhatTheProducerCanSend() {
-        int largest = DeadLetterSerializer.largestMaxValueBytes(DeadLetterSerializer.MAX_REQUEST_BYTES);
+        int largest =
+                DeadLetterSerializer.largestMaxValueBytes(DeadLetterSerializer.MAX_REQUEST_BYTES);
         for (String bad : new String[] {"0", "-1", Integer.toString(largest + 1), "1048576"}) {
-            RagstreamConfig config = RagstreamConfig.of(Map.of("kafka.dlq-max-value-bytes", bad), Map.of());
+            RagstreamConfig config =
+                    RagstreamConfig.of(Map.of("kafka.dlq-max-value-bytes", bad), Map.of());
             assertThatThrownBy(() -> DeadLetterSerializer.from(config))
-                    .isInstanceOf(ConfigException.class).hasMessageContaining("kafka.dlq-max-value-bytes");
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("kafka.dlq-max-value-bytes");
         }
-        DeadLetterSerializer.from(RagstreamConfig.of(Map.of("kafka.dlq-max-value-bytes", Integer.toString(largest)), Map.of()));
+        DeadLetterSerializer.from(
+                RagstreamConfig.of(
+                        Map.of("kafka.dlq-max-value-bytes", Integer.toString(largest)), Map.of()));
         DeadLetterSerializer.from(RagstreamConfig.of(Map.of(), Map.of())); // the default
     }
 
-    private static void assertExcerpt(JsonNode body, String name, byte[] original, int carried) throws Exception {
-        assertThat(Base64.getDecoder().decode(body.get(name).asText())).containsExactly(Arrays.copyOf(original, carried));
+    private static void assertExcerpt(JsonNode body, String name, byte[] original, int carried)
+            throws Exception {
+        assertThat(Base64.getDecoder().decode(body.get(name).asText()))
+                .containsExactly(Arrays.copyOf(original, carried));
         assertThat(body.get(name + "Bytes").asLong()).isEqualTo(original.length);
         assertThat(body.get(name + "Sha256").asText())
-                .isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(original)));
+                .isEqualTo(
+                        HexFormat.of()
+                                .formatHex(MessageDigest.getInstance("SHA-256").digest(original)));
         assertThat(body.get(name + "Truncated").asBoolean()).isEqualTo(carried < original.length);
     }
 
@@ -168,13 +225,24 @@ class DeadLetterSerializerTest {
     }
 
     private static DeadLetter letter(String key, byte[] value) {
-        return new DeadLetter(Reason.TOO_LARGE, "too large", "docs", 0, 1L, key.getBytes(StandardCharsets.UTF_8), value);
+        return new DeadLetter(
+                Reason.TOO_LARGE,
+                "too large",
+                "docs",
+                0,
+                1L,
+                key.getBytes(StandardCharsets.UTF_8),
+                value);
     }
 
     /** The size the producer checks against max.request.size. */
     private static int sizeOnTheWire(ProducerRecord<byte[], byte[]> record) {
-        return AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE,
-                record.key(), record.value(), record.headers().toArray());
+        return AbstractRecords.estimateSizeInBytesUpperBound(
+                RecordBatch.CURRENT_MAGIC_VALUE,
+                CompressionType.NONE,
+                record.key(),
+                record.value(),
+                record.headers().toArray());
     }
 
     private static String header(ProducerRecord<byte[], byte[]> record, String name) {

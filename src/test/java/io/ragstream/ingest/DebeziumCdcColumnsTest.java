@@ -1,7 +1,6 @@
 package io.ragstream.ingest;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -10,9 +9,13 @@ import java.io.ObjectOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
-/** Which columns of a captured table make up a document: DESIGN.md's defaults and what is refused. */
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Which columns of a captured table make up a document: DESIGN.md's defaults and what is refused.
+ */
 class DebeziumCdcColumnsTest {
 
     @Test
@@ -40,39 +43,52 @@ class DebeziumCdcColumnsTest {
         text.add("summary");
 
         assertThat(columns.textColumns()).containsExactly("subject", "body");
-        assertThatThrownBy(() -> columns.textColumns().add("x")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> columns.textColumns().add("x"))
+                .isInstanceOf(UnsupportedOperationException.class);
     }
 
     @Test
     void refusesColumnsThatCannotWork() {
         assertThatThrownBy(() -> new CdcColumns(null, List.of("text"), null, null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("idColumn");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("idColumn");
         assertThatThrownBy(() -> new CdcColumns(" ", List.of("text"), null, null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("idColumn");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("idColumn");
         assertThatThrownBy(() -> new CdcColumns("id", List.of(), null, null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("textColumns");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("textColumns");
         assertThatThrownBy(() -> new CdcColumns("id", null, null, null))
-                .isInstanceOf(NullPointerException.class).hasMessageContaining("textColumns");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("textColumns");
         assertThatThrownBy(() -> new CdcColumns("id", Arrays.asList("text", null), null, null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("textColumns");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("textColumns");
         assertThatThrownBy(() -> new CdcColumns("id", List.of("text", ""), null, null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("textColumns");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("textColumns");
         assertThatThrownBy(() -> new CdcColumns("id", List.of("body", "body"), null, null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("twice");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("twice");
         assertThatThrownBy(() -> new CdcColumns("id", List.of("text"), "", null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tenantColumn");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tenantColumn");
         assertThatThrownBy(() -> new CdcColumns("id", List.of("text"), null, " "))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("metadataColumn");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("metadataColumn");
     }
 
     @Test
     void survivesJavaSerialization() throws Exception {
-        CdcColumns columns = new CdcColumns("doc_key", List.of("subject", "body", "summary"), "org", "attributes");
+        CdcColumns columns =
+                new CdcColumns(
+                        "doc_key", List.of("subject", "body", "summary"), "org", "attributes");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
             out.writeObject(columns);
         }
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+        try (ObjectInputStream in =
+                new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
             assertThat(in.readObject()).isEqualTo(columns);
         }
     }

@@ -1,13 +1,18 @@
 package io.ragstream.ingest;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import io.ragstream.ingest.DeadLetter.Reason;
+import io.ragstream.ingest.DocumentEvent.Op;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragstream.ingest.DeadLetter.Reason;
-import io.ragstream.ingest.DocumentEvent.Op;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,12 +25,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * Debezium change events (DESIGN.md "Inputs", CDC) from the PostgreSQL and MySQL connectors, each
@@ -34,11 +36,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Fixtures under {@code src/test/resources/debezium/} follow the shapes in Debezium's connector
  * documentation: {@code postgresql/} captures {@code public.documents(tenant, id, title, text,
- * metadata jsonb, PRIMARY KEY (tenant, id))} with the default REPLICA IDENTITY, plus
- * {@code support.tickets(doc_key PRIMARY KEY, org, subject, body, summary, attributes jsonb)} with
- * REPLICA IDENTITY FULL; {@code mysql/} captures {@code cms.articles(id PRIMARY KEY, title, text,
- * metadata JSON)}, a table without a tenant column. A fixture holds one wrapping; the other is derived
- * here exactly as the converter would write it (the payload alone, or the table's schema around it).
+ * metadata jsonb, PRIMARY KEY (tenant, id))} with the default REPLICA IDENTITY, plus {@code
+ * support.tickets(doc_key PRIMARY KEY, org, subject, body, summary, attributes jsonb)} with REPLICA
+ * IDENTITY FULL; {@code mysql/} captures {@code cms.articles(id PRIMARY KEY, title, text, metadata
+ * JSON)}, a table without a tenant column. A fixture holds one wrapping; the other is derived here
+ * exactly as the converter would write it (the payload alone, or the table's schema around it).
  */
 class DebeziumEventParserTest {
 
@@ -46,8 +48,10 @@ class DebeziumEventParserTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final CdcColumns TICKETS =
             new CdcColumns("doc_key", List.of("subject", "body", "summary"), "org", "attributes");
+
     /** The key schema of support.tickets, for the wrapped form of tickets-key.json. */
-    private static final String TICKETS_KEY_SCHEMA = """
+    private static final String TICKETS_KEY_SCHEMA =
+            """
             {"type": "struct", "fields": [{"type": "string", "optional": false, "field": "doc_key"}],
              "optional": false, "name": "pg.support.tickets.Key"}""";
 
@@ -55,14 +59,20 @@ class DebeziumEventParserTest {
     private final DebeziumEventParser tickets = new DebeziumEventParser(TICKETS, MAX_BYTES);
 
     /** How JsonConverter wrote the record: {@code schemas.enable=true} or {@code false}. */
-    enum Wrapping { WITH_SCHEMA, WITHOUT_SCHEMA }
+    enum Wrapping {
+        WITH_SCHEMA,
+        WITHOUT_SCHEMA
+    }
 
     // ---------------------------------------------------------------- PostgreSQL
 
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void postgresCreateUpsertsTheAfterRow(Wrapping wrapping) throws Exception {
-        DocumentEvent event = parser.parse(key("postgresql/key.json", wrapping), value("postgresql/create.json", wrapping));
+        DocumentEvent event =
+                parser.parse(
+                        key("postgresql/key.json", wrapping),
+                        value("postgresql/create.json", wrapping));
 
         assertThat(event.op()).isEqualTo(Op.UPSERT);
         assertThat(event.tenant()).isEqualTo("acme");
@@ -71,20 +81,26 @@ class DebeziumEventParserTest {
         assertThat(event.version()).isEqualTo(24023128L);
         assertThat(event.title()).isEqualTo("Refund policy");
         assertThat(event.text()).isEqualTo("Refunds are issued within 14 days of purchase.");
-        assertThat(event.content()).isEqualTo("Refund policy\n\nRefunds are issued within 14 days of purchase.");
+        assertThat(event.content())
+                .isEqualTo("Refund policy\n\nRefunds are issued within 14 days of purchase.");
         assertThat(JSON.readTree(event.metadata()))
-                .isEqualTo(JSON.readTree("{\"lang\": \"en\", \"tags\": [\"billing\", \"policy\"]}"));
+                .isEqualTo(
+                        JSON.readTree("{\"lang\": \"en\", \"tags\": [\"billing\", \"policy\"]}"));
     }
 
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void postgresSnapshotReadUpsertsTheAfterRow(Wrapping wrapping) throws Exception {
-        DocumentEvent event = parser.parse(key("postgresql/key.json", wrapping), value("postgresql/read.json", wrapping));
+        DocumentEvent event =
+                parser.parse(
+                        key("postgresql/key.json", wrapping),
+                        value("postgresql/read.json", wrapping));
 
         assertThat(event.op()).isEqualTo(Op.UPSERT);
         assertThat(event.key()).isEqualTo("acme/42");
         assertThat(event.version()).isEqualTo(24023000L);
-        assertThat(event.content()).isEqualTo("Refund policy\n\nRefunds are issued within 30 days of purchase.");
+        assertThat(event.content())
+                .isEqualTo("Refund policy\n\nRefunds are issued within 30 days of purchase.");
         assertThat(JSON.readTree(event.metadata())).isEqualTo(JSON.readTree("{\"lang\": \"en\"}"));
     }
 
@@ -92,31 +108,43 @@ class DebeziumEventParserTest {
     @EnumSource(Wrapping.class)
     void postgresUpdateUpsertsTheAfterRowWhateverBeforeHolds(Wrapping wrapping) throws Exception {
         // REPLICA IDENTITY DEFAULT: 'before' has only the key columns; only 'after' matters
-        DocumentEvent event = parser.parse(key("postgresql/key.json", wrapping), value("postgresql/update.json", wrapping));
+        DocumentEvent event =
+                parser.parse(
+                        key("postgresql/key.json", wrapping),
+                        value("postgresql/update.json", wrapping));
 
         assertThat(event.op()).isEqualTo(Op.UPSERT);
         assertThat(event.key()).isEqualTo("acme/42");
         assertThat(event.version()).isEqualTo(24025000L);
-        assertThat(event.text()).isEqualTo("Refunds are issued within 14 days of purchase, to the original payment method.");
+        assertThat(event.text())
+                .isEqualTo(
+                        "Refunds are issued within 14 days of purchase, to the original payment method.");
         assertThat(event.metadata()).as("a null jsonb column").isEqualTo("{}");
     }
 
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void postgresDeleteNamesTheDocumentByBefore(Wrapping wrapping) throws Exception {
-        DocumentEvent event = parser.parse(key("postgresql/key.json", wrapping), value("postgresql/delete.json", wrapping));
+        DocumentEvent event =
+                parser.parse(
+                        key("postgresql/key.json", wrapping),
+                        value("postgresql/delete.json", wrapping));
 
-        assertThat(event).isEqualTo(new DocumentEvent("acme", "42", 24030000L, Op.DELETE, null, null, "{}"));
+        assertThat(event)
+                .isEqualTo(new DocumentEvent("acme", "42", 24030000L, Op.DELETE, null, null, "{}"));
     }
 
     @ParameterizedTest
     @MethodSource("valueAndKeyWrappings")
-    void postgresDeleteWithoutBeforeNamesTheDocumentByTheKey(Wrapping valueWrapping, Wrapping keyWrapping)
-            throws Exception {
-        DocumentEvent event = parser.parse(key("postgresql/key.json", keyWrapping),
-                value("postgresql/delete-without-before.json", valueWrapping));
+    void postgresDeleteWithoutBeforeNamesTheDocumentByTheKey(
+            Wrapping valueWrapping, Wrapping keyWrapping) throws Exception {
+        DocumentEvent event =
+                parser.parse(
+                        key("postgresql/key.json", keyWrapping),
+                        value("postgresql/delete-without-before.json", valueWrapping));
 
-        assertThat(event).isEqualTo(new DocumentEvent("acme", "42", 24031000L, Op.DELETE, null, null, "{}"));
+        assertThat(event)
+                .isEqualTo(new DocumentEvent("acme", "42", 24031000L, Op.DELETE, null, null, "{}"));
     }
 
     @ParameterizedTest
@@ -124,7 +152,8 @@ class DebeziumEventParserTest {
     void postgresTombstoneDeletesTheDocumentNamedByTheKey(Wrapping keyWrapping) throws Exception {
         DocumentEvent event = parser.parse(key("postgresql/key.json", keyWrapping), null);
 
-        assertThat(event).isEqualTo(new DocumentEvent("acme", "42", null, Op.DELETE, null, null, "{}"));
+        assertThat(event)
+                .isEqualTo(new DocumentEvent("acme", "42", null, Op.DELETE, null, null, "{}"));
     }
 
     @Test
@@ -132,7 +161,9 @@ class DebeziumEventParserTest {
         byte[] key = key("postgresql/key.json", Wrapping.WITHOUT_SCHEMA);
         List<Long> versions = new ArrayList<>();
         for (String f : List.of("read", "create", "update", "delete", "delete-without-before")) {
-            versions.add(parser.parse(key, value("postgresql/" + f + ".json", Wrapping.WITHOUT_SCHEMA)).version());
+            versions.add(
+                    parser.parse(key, value("postgresql/" + f + ".json", Wrapping.WITHOUT_SCHEMA))
+                            .version());
         }
 
         assertThat(versions).isSorted().doesNotHaveDuplicates();
@@ -143,14 +174,18 @@ class DebeziumEventParserTest {
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void mysqlCreateUpsertsTheAfterRow(Wrapping wrapping) throws Exception {
-        DocumentEvent event = parser.parse(key("mysql/key.json", wrapping), value("mysql/create.json", wrapping));
+        DocumentEvent event =
+                parser.parse(key("mysql/key.json", wrapping), value("mysql/create.json", wrapping));
 
         assertThat(event.op()).isEqualTo(Op.UPSERT);
-        assertThat(event.tenant()).as("the table has no tenant column").isEqualTo(DocumentEvent.DEFAULT_TENANT);
+        assertThat(event.tenant())
+                .as("the table has no tenant column")
+                .isEqualTo(DocumentEvent.DEFAULT_TENANT);
         assertThat(event.id()).isEqualTo("1004");
         assertThat(event.version()).isEqualTo(1735725600000L);
         assertThat(event.title()).isEqualTo("Getting started");
-        assertThat(event.text()).isEqualTo("Install the agent, then sign in with your work account.");
+        assertThat(event.text())
+                .isEqualTo("Install the agent, then sign in with your work account.");
         assertThat(JSON.readTree(event.metadata()))
                 .isEqualTo(JSON.readTree("{\"section\": \"onboarding\", \"draft\": false}"));
     }
@@ -158,16 +193,26 @@ class DebeziumEventParserTest {
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void mysqlSnapshotReadUpsertsTheAfterRow(Wrapping wrapping) throws Exception {
-        DocumentEvent event = parser.parse(key("mysql/key.json", wrapping), value("mysql/read.json", wrapping));
+        DocumentEvent event =
+                parser.parse(key("mysql/key.json", wrapping), value("mysql/read.json", wrapping));
 
-        assertThat(event).isEqualTo(new DocumentEvent("default", "1004", 1735725000000L, Op.UPSERT,
-                "Getting started", "Install the agent.", "{}"));
+        assertThat(event)
+                .isEqualTo(
+                        new DocumentEvent(
+                                "default",
+                                "1004",
+                                1735725000000L,
+                                Op.UPSERT,
+                                "Getting started",
+                                "Install the agent.",
+                                "{}"));
     }
 
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void mysqlUpdateUpsertsTheAfterRow(Wrapping wrapping) throws Exception {
-        DocumentEvent event = parser.parse(key("mysql/key.json", wrapping), value("mysql/update.json", wrapping));
+        DocumentEvent event =
+                parser.parse(key("mysql/key.json", wrapping), value("mysql/update.json", wrapping));
 
         assertThat(event.op()).isEqualTo(Op.UPSERT);
         assertThat(event.key()).isEqualTo("default/1004");
@@ -178,9 +223,13 @@ class DebeziumEventParserTest {
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void mysqlDeleteNamesTheDocumentByBefore(Wrapping wrapping) throws Exception {
-        DocumentEvent event = parser.parse(key("mysql/key.json", wrapping), value("mysql/delete.json", wrapping));
+        DocumentEvent event =
+                parser.parse(key("mysql/key.json", wrapping), value("mysql/delete.json", wrapping));
 
-        assertThat(event).isEqualTo(new DocumentEvent("default", "1004", 1735732800000L, Op.DELETE, null, null, "{}"));
+        assertThat(event)
+                .isEqualTo(
+                        new DocumentEvent(
+                                "default", "1004", 1735732800000L, Op.DELETE, null, null, "{}"));
     }
 
     @ParameterizedTest
@@ -188,14 +237,17 @@ class DebeziumEventParserTest {
     void mysqlTombstoneDeletesTheDocumentNamedByTheKey(Wrapping keyWrapping) throws Exception {
         DocumentEvent event = parser.parse(key("mysql/key.json", keyWrapping), null);
 
-        assertThat(event).isEqualTo(new DocumentEvent("default", "1004", null, Op.DELETE, null, null, "{}"));
+        assertThat(event)
+                .isEqualTo(new DocumentEvent("default", "1004", null, Op.DELETE, null, null, "{}"));
     }
 
     @Test
     void mysqlEventsOfOneRowGetIncreasingVersions() throws Exception {
         List<Long> versions = new ArrayList<>();
         for (String f : List.of("read", "create", "update", "delete")) {
-            versions.add(parser.parse(null, value("mysql/" + f + ".json", Wrapping.WITH_SCHEMA)).version());
+            versions.add(
+                    parser.parse(null, value("mysql/" + f + ".json", Wrapping.WITH_SCHEMA))
+                            .version());
         }
 
         assertThat(versions).isSorted().doesNotHaveDuplicates();
@@ -204,18 +256,23 @@ class DebeziumEventParserTest {
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void aSchemaWrappedNullPayloadIsATombstone(Wrapping keyWrapping) throws Exception {
-        byte[] value = bytes("{\"schema\": {\"type\": \"struct\", \"optional\": true}, \"payload\": null}");
+        byte[] value =
+                bytes(
+                        "{\"schema\": {\"type\": \"struct\", \"optional\": true}, \"payload\": null}");
 
         DocumentEvent event = parser.parse(key("mysql/key.json", keyWrapping), value);
 
-        assertThat(event).isEqualTo(new DocumentEvent("default", "1004", null, Op.DELETE, null, null, "{}"));
+        assertThat(event)
+                .isEqualTo(new DocumentEvent("default", "1004", null, Op.DELETE, null, null, "{}"));
     }
 
     @Test
     void aKeyIsNotNeededWhenTheRowNamesTheDocument() throws Exception {
         // a table without a primary key but with REPLICA IDENTITY FULL has a null record key
-        assertThat(parser.parse(null, value("mysql/update.json", Wrapping.WITHOUT_SCHEMA)).key()).isEqualTo("default/1004");
-        assertThat(parser.parse(null, value("mysql/delete.json", Wrapping.WITHOUT_SCHEMA)).key()).isEqualTo("default/1004");
+        assertThat(parser.parse(null, value("mysql/update.json", Wrapping.WITHOUT_SCHEMA)).key())
+                .isEqualTo("default/1004");
+        assertThat(parser.parse(null, value("mysql/delete.json", Wrapping.WITHOUT_SCHEMA)).key())
+                .isEqualTo("default/1004");
     }
 
     // ---------------------------------------------------------------- version
@@ -224,24 +281,32 @@ class DebeziumEventParserTest {
     void postgresVersionIsTheLsnNotATimestamp() throws Exception {
         JsonNode source = payload("postgresql/create.json").get("source");
 
-        long version = parser.parse(null, value("postgresql/create.json", Wrapping.WITH_SCHEMA)).version();
+        long version =
+                parser.parse(null, value("postgresql/create.json", Wrapping.WITH_SCHEMA)).version();
 
-        assertThat(version).isEqualTo(source.get("lsn").asLong()).isNotEqualTo(source.get("ts_ms").asLong());
+        assertThat(version)
+                .isEqualTo(source.get("lsn").asLong())
+                .isNotEqualTo(source.get("ts_ms").asLong());
     }
 
     @Test
     void mysqlVersionIsTheSourceTimestampNotTheConnectorsClock() throws Exception {
         JsonNode payload = payload("mysql/create.json");
 
-        long version = parser.parse(null, value("mysql/create.json", Wrapping.WITH_SCHEMA)).version();
+        long version =
+                parser.parse(null, value("mysql/create.json", Wrapping.WITH_SCHEMA)).version();
 
-        assertThat(version).isEqualTo(payload.get("source").get("ts_ms").asLong())
+        assertThat(version)
+                .isEqualTo(payload.get("source").get("ts_ms").asLong())
                 .isNotEqualTo(payload.get("ts_ms").asLong());
     }
 
     @Test
     void anotherConnectorIsVersionedBySourceTimestamp() throws Exception {
-        byte[] value = edited("postgresql/create.json", p -> ((ObjectNode) p.get("source")).put("connector", "sqlserver"));
+        byte[] value =
+                edited(
+                        "postgresql/create.json",
+                        p -> ((ObjectNode) p.get("source")).put("connector", "sqlserver"));
 
         assertThat(parser.parse(null, value).version()).isEqualTo(1735725600000L);
     }
@@ -250,9 +315,13 @@ class DebeziumEventParserTest {
     void postgresWithoutAnLsnIsNotVersionedByItsTimestamp() {
         // an LSN and a millisecond timestamp are of different scales: a fallback would make every
         // later LSN-versioned change of the row look older
-        byte[] value = edited("postgresql/create.json", p -> ((ObjectNode) p.get("source")).putNull("lsn"));
+        byte[] value =
+                edited(
+                        "postgresql/create.json",
+                        p -> ((ObjectNode) p.get("source")).putNull("lsn"));
 
-        BadInputException e = catchThrowableOfType(BadInputException.class, () -> parser.parse(null, value));
+        BadInputException e =
+                catchThrowableOfType(BadInputException.class, () -> parser.parse(null, value));
 
         assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_CDC_SHAPE);
         assertThat(e.getMessage()).contains("source.lsn");
@@ -260,10 +329,26 @@ class DebeziumEventParserTest {
 
     @Test
     void versionZeroAndTheLargestLongAreAccepted() throws Exception {
-        assertThat(parser.parse(null, edited("mysql/create.json",
-                p -> ((ObjectNode) p.get("source")).put("ts_ms", 0))).version()).isZero();
-        assertThat(parser.parse(null, edited("postgresql/create.json",
-                p -> ((ObjectNode) p.get("source")).put("lsn", Long.MAX_VALUE))).version()).isEqualTo(Long.MAX_VALUE);
+        assertThat(
+                        parser.parse(
+                                        null,
+                                        edited(
+                                                "mysql/create.json",
+                                                p ->
+                                                        ((ObjectNode) p.get("source"))
+                                                                .put("ts_ms", 0)))
+                                .version())
+                .isZero();
+        assertThat(
+                        parser.parse(
+                                        null,
+                                        edited(
+                                                "postgresql/create.json",
+                                                p ->
+                                                        ((ObjectNode) p.get("source"))
+                                                                .put("lsn", Long.MAX_VALUE)))
+                                .version())
+                .isEqualTo(Long.MAX_VALUE);
     }
 
     // ---------------------------------------------------------------- configured columns
@@ -271,11 +356,14 @@ class DebeziumEventParserTest {
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void customColumnsNameTheIdTextTenantAndMetadata(Wrapping wrapping) throws Exception {
-        DocumentEvent event = tickets.parse(key("postgresql/tickets-key.json", wrapping),
-                value("postgresql/tickets-update.json", wrapping));
+        DocumentEvent event =
+                tickets.parse(
+                        key("postgresql/tickets-key.json", wrapping),
+                        value("postgresql/tickets-update.json", wrapping));
 
-        String joined = "Printer on floor 3 jams\n\n"
-                + "The printer jams on every second page.\nReplacing the roller fixed it.";
+        String joined =
+                "Printer on floor 3 jams\n\n"
+                        + "The printer jams on every second page.\nReplacing the roller fixed it.";
         assertThat(event.op()).isEqualTo(Op.UPSERT);
         assertThat(event.tenant()).isEqualTo("globex");
         assertThat(event.id()).isEqualTo("TCK-1001");
@@ -284,27 +372,36 @@ class DebeziumEventParserTest {
         assertThat(event.text()).as("subject and body; the null summary skipped").isEqualTo(joined);
         assertThat(event.content()).isEqualTo(joined);
         assertThat(JSON.readTree(event.metadata()))
-                .isEqualTo(JSON.readTree("{\"priority\": \"high\", \"assignee\": {\"team\": \"facilities\"}}"));
+                .isEqualTo(
+                        JSON.readTree(
+                                "{\"priority\": \"high\", \"assignee\": {\"team\": \"facilities\"}}"));
     }
 
     @ParameterizedTest
     @EnumSource(Wrapping.class)
     void customColumnsDeleteTakesTheTenantFromAFullBefore(Wrapping wrapping) throws Exception {
         // REPLICA IDENTITY FULL: 'before' holds the whole row, the tenant included
-        DocumentEvent event = tickets.parse(key("postgresql/tickets-key.json", wrapping),
-                value("postgresql/tickets-delete.json", wrapping));
+        DocumentEvent event =
+                tickets.parse(
+                        key("postgresql/tickets-key.json", wrapping),
+                        value("postgresql/tickets-delete.json", wrapping));
 
-        assertThat(event).isEqualTo(new DocumentEvent("globex", "TCK-1001", 31002200L, Op.DELETE, null, null, "{}"));
+        assertThat(event)
+                .isEqualTo(
+                        new DocumentEvent(
+                                "globex", "TCK-1001", 31002200L, Op.DELETE, null, null, "{}"));
     }
 
     @ParameterizedTest
     @EnumSource(Wrapping.class)
-    void aKeyWithoutTheTenantColumnDeletesInTheDefaultTenant(Wrapping keyWrapping) throws Exception {
+    void aKeyWithoutTheTenantColumnDeletesInTheDefaultTenant(Wrapping keyWrapping)
+            throws Exception {
         // The documented limit: support.tickets is keyed by doc_key alone, so its tombstones (and,
         // under REPLICA IDENTITY DEFAULT, its deletes) cannot name the tenant. Tables whose rows
         // belong to several tenants need the tenant in the primary key, as public.documents has.
         byte[] key = key("postgresql/tickets-key.json", keyWrapping);
-        byte[] keyOnlyDelete = edited("postgresql/tickets-delete.json", p -> ((ObjectNode) p).putNull("before"));
+        byte[] keyOnlyDelete =
+                edited("postgresql/tickets-delete.json", p -> ((ObjectNode) p).putNull("before"));
 
         assertThat(tickets.parse(key, null).key()).isEqualTo("default/TCK-1001");
         assertThat(tickets.parse(key, keyOnlyDelete).key()).isEqualTo("default/TCK-1001");
@@ -314,12 +411,15 @@ class DebeziumEventParserTest {
     void aDeleteWhoseBeforeLacksTheTenantTakesItFromTheKey() throws Exception {
         // e.g. REPLICA IDENTITY DEFAULT, where the columns outside the key arrive as null
         byte[] key = bytes("{\"doc_key\": \"TCK-1001\", \"org\": \"initech\"}");
-        byte[] value = edited("postgresql/tickets-delete.json", p -> {
-            ObjectNode before = (ObjectNode) p.get("before");
-            before.putNull("org");
-            before.putNull("subject");
-            before.putNull("body");
-        });
+        byte[] value =
+                edited(
+                        "postgresql/tickets-delete.json",
+                        p -> {
+                            ObjectNode before = (ObjectNode) p.get("before");
+                            before.putNull("org");
+                            before.putNull("subject");
+                            before.putNull("body");
+                        });
 
         assertThat(tickets.parse(key, value).key()).isEqualTo("initech/TCK-1001");
         assertThat(tickets.parse(key, null).key()).isEqualTo("initech/TCK-1001");
@@ -327,7 +427,11 @@ class DebeziumEventParserTest {
 
     @Test
     void theIdMayBeAStringOrAnyIntegerAndTheTenantAnInteger() throws Exception {
-        DocumentEvent event = tickets.parse(null, bytes("""
+        DocumentEvent event =
+                tickets.parse(
+                        null,
+                        bytes(
+                                """
                 {"op": "c", "source": {"connector": "mysql", "ts_ms": 5},
                  "after": {"doc_key": 9007199254740993, "org": 7, "body": "b"}}"""));
 
@@ -337,7 +441,11 @@ class DebeziumEventParserTest {
 
     @Test
     void emptyTenantIsTheDefaultTenant() throws Exception {
-        DocumentEvent event = parser.parse(null, bytes("""
+        DocumentEvent event =
+                parser.parse(
+                        null,
+                        bytes(
+                                """
                 {"op": "c", "source": {"connector": "mysql", "ts_ms": 5},
                  "after": {"id": 1, "tenant": "", "text": "t"}}"""));
 
@@ -346,8 +454,12 @@ class DebeziumEventParserTest {
 
     @Test
     void withoutTenantOrMetadataColumnsEveryRowIsDefaultWithEmptyMetadata() throws Exception {
-        DebeziumEventParser plain = new DebeziumEventParser(new CdcColumns("id", List.of("text"), null, null), MAX_BYTES);
-        byte[] value = bytes("""
+        DebeziumEventParser plain =
+                new DebeziumEventParser(
+                        new CdcColumns("id", List.of("text"), null, null), MAX_BYTES);
+        byte[] value =
+                bytes(
+                        """
                 {"op": "u", "source": {"connector": "mysql", "ts_ms": 5},
                  "after": {"id": 1, "tenant": "acme", "text": "t", "metadata": [1]}}""");
 
@@ -355,13 +467,19 @@ class DebeziumEventParserTest {
 
         assertThat(event.tenant()).isEqualTo("default");
         assertThat(event.metadata()).isEqualTo("{}");
-        assertThat(plain.parse(bytes("{\"id\": 1, \"tenant\": \"acme\"}"), null).tenant()).isEqualTo("default");
+        assertThat(plain.parse(bytes("{\"id\": 1, \"tenant\": \"acme\"}"), null).tenant())
+                .isEqualTo("default");
     }
 
-    // ---------------------------------------------------------------- content = the joined text columns
+    // ---------------------------------------------------------------- content = the joined text
+    // columns
 
     @ParameterizedTest(name = "title={0} text={1}")
-    @CsvSource(delimiter = '|', nullValues = "NULL", textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            nullValues = "NULL",
+            textBlock =
+                    """
             # title         | text            | content
             Title           | Body            | Title\\n\\nBody
             Title           | NULL            | Title
@@ -370,20 +488,26 @@ class DebeziumEventParserTest {
             '  Title  '     | '\\n Body \\t'  | Title\\n\\nBody
             '   '           | Body            | Body
             """)
-    void defaultColumnsFillTitleAndTextAndContentIsTheirJoin(String title, String text, String content)
-            throws Exception {
-        DocumentEvent event = parser.parse(null, upsert("title", unescape(title), "text", unescape(text)));
+    void defaultColumnsFillTitleAndTextAndContentIsTheirJoin(
+            String title, String text, String content) throws Exception {
+        DocumentEvent event =
+                parser.parse(null, upsert("title", unescape(title), "text", unescape(text)));
 
         String expected = unescape(content);
         assertThat(event.content()).isEqualTo(expected);
-        assertThat(event.title() == null ? "" : event.title()).isEqualTo(
-                title == null || unescape(title).isBlank() ? "" : unescape(title).strip());
-        assertThat(event.text() == null ? "" : event.text()).isEqualTo(
-                text == null || unescape(text).isBlank() ? "" : unescape(text).strip());
+        assertThat(event.title() == null ? "" : event.title())
+                .isEqualTo(
+                        title == null || unescape(title).isBlank() ? "" : unescape(title).strip());
+        assertThat(event.text() == null ? "" : event.text())
+                .isEqualTo(text == null || unescape(text).isBlank() ? "" : unescape(text).strip());
     }
 
     @ParameterizedTest(name = "subject={0} body={1} summary={2}")
-    @CsvSource(delimiter = '|', nullValues = "NULL", textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            nullValues = "NULL",
+            textBlock =
+                    """
             # subject       | body            | summary     | content
             S               | B               | Y           | S\\n\\nB\\n\\nY
             S               | NULL            | Y           | S\\n\\nY
@@ -391,12 +515,14 @@ class DebeziumEventParserTest {
             ''              | '  '            | Y           | Y
             ' S '           | 'B\\n\\nB2 '    | NULL        | S\\n\\nB\\n\\nB2
             """)
-    void otherColumnsJoinIntoTheTextAndContentIsTheirJoin(String subject, String body, String summary, String content)
-            throws Exception {
-        byte[] value = bytes("""
+    void otherColumnsJoinIntoTheTextAndContentIsTheirJoin(
+            String subject, String body, String summary, String content) throws Exception {
+        byte[] value =
+                bytes(
+                        """
                 {"op": "r", "source": {"connector": "postgresql", "lsn": 1},
                  "after": {"doc_key": "k", "subject": %s, "body": %s, "summary": %s}}"""
-                .formatted(quoted(subject), quoted(body), quoted(summary)));
+                                .formatted(quoted(subject), quoted(body), quoted(summary)));
 
         DocumentEvent event = tickets.parse(null, value);
 
@@ -407,8 +533,9 @@ class DebeziumEventParserTest {
 
     @Test
     void aSingleTextColumnIsTheText() throws Exception {
-        DebeziumEventParser single = new DebeziumEventParser(new CdcColumns("id", List.of("body"), "tenant", "metadata"),
-                MAX_BYTES);
+        DebeziumEventParser single =
+                new DebeziumEventParser(
+                        new CdcColumns("id", List.of("body"), "tenant", "metadata"), MAX_BYTES);
 
         DocumentEvent event = single.parse(null, upsert("title", "ignored", "body", " B "));
 
@@ -425,7 +552,8 @@ class DebeziumEventParserTest {
             out.writeObject(tickets);
         }
         DebeziumEventParser copy;
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+        try (ObjectInputStream in =
+                new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
             copy = (DebeziumEventParser) in.readObject();
         }
 
@@ -437,7 +565,11 @@ class DebeziumEventParserTest {
     // ---------------------------------------------------------------- bad input
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '`',
+            textBlock =
+                    """
             # what                              | value                                                                                     | reason
             truncated JSON                      | {"op": "c", "after": {"id": 1, "text": "x"}                                               | MALFORMED_JSON
             not JSON at all                     | op=c id=1                                                                                 | MALFORMED_JSON
@@ -486,8 +618,10 @@ class DebeziumEventParserTest {
             text columns blank                  | {"op": "u", "after": {"id": 1, "title": " ", "text": "\\n\\t"}, "source": {"connector": "mysql", "ts_ms": 1}} | EMPTY_TEXT
             """)
     void rejectsBadInputWithItsReason(String what, String value, Reason reason) {
-        BadInputException e = catchThrowableOfType(BadInputException.class,
-                () -> parser.parse(bytes("{\"id\": 1}"), bytes(value)));
+        BadInputException e =
+                catchThrowableOfType(
+                        BadInputException.class,
+                        () -> parser.parse(bytes("{\"id\": 1}"), bytes(value)));
 
         assertThat(e).as(what).isNotNull();
         assertThat(e.reason()).as(what).isEqualTo(reason);
@@ -497,7 +631,8 @@ class DebeziumEventParserTest {
     @Test
     void aTruncateIsAnEventOfItsTopicVersionedByItsPosition() throws Exception {
         for (Wrapping wrapping : Wrapping.values()) {
-            DocumentEvent truncate = parser.parse(null, value("postgresql/truncate.json", wrapping));
+            DocumentEvent truncate =
+                    parser.parse(null, value("postgresql/truncate.json", wrapping));
 
             assertThat(truncate.op()).isEqualTo(Op.TRUNCATE);
             assertThat(truncate.version()).isNotNull();
@@ -506,9 +641,13 @@ class DebeziumEventParserTest {
 
     @Test
     void debeziumsPlaceholderForAnUnreadTextColumnKeepsTheStoredText() throws Exception {
-        DocumentEvent event = parser.parse(bytes("{\"id\": 7}"), bytes("{\"op\": \"u\", \"after\": {\"id\": 7, "
-                + "\"title\": \"T\", \"text\": \"__debezium_unavailable_value\", \"metadata\": {\"k\": 2}}, "
-                + "\"source\": {\"connector\": \"postgresql\", \"lsn\": 900}}"));
+        DocumentEvent event =
+                parser.parse(
+                        bytes("{\"id\": 7}"),
+                        bytes(
+                                "{\"op\": \"u\", \"after\": {\"id\": 7, "
+                                        + "\"title\": \"T\", \"text\": \"__debezium_unavailable_value\", \"metadata\": {\"k\": 2}}, "
+                                        + "\"source\": {\"connector\": \"postgresql\", \"lsn\": 900}}"));
 
         assertThat(event.op()).isEqualTo(Op.KEEP_TEXT);
         assertThat(event.version()).isEqualTo(900L);
@@ -518,18 +657,31 @@ class DebeziumEventParserTest {
 
     @Test
     void withATenantRequiredAChangeThatCannotNameItsTenantIsDeadLettered() throws Exception {
-        DebeziumEventParser strict = new DebeziumEventParser(CdcColumns.defaults(), IngestLimits.defaults().withRequireTenant(true));
+        DebeziumEventParser strict =
+                new DebeziumEventParser(
+                        CdcColumns.defaults(), IngestLimits.defaults().withRequireTenant(true));
         String source = "\"source\": {\"connector\": \"mysql\", \"ts_ms\": 5}";
 
-        assertThat(reasonOf(strict, bytes("{\"id\": 7}"), bytes("{\"op\": \"d\", \"before\": {\"id\": 7}, " + source + "}")))
-                .as("a delete under REPLICA IDENTITY DEFAULT").isEqualTo(Reason.MISSING_TENANT);
-        assertThat(reasonOf(strict, bytes("{\"id\": 7}"), null)).as("a tombstone keyed by the id alone")
+        assertThat(
+                        reasonOf(
+                                strict,
+                                bytes("{\"id\": 7}"),
+                                bytes("{\"op\": \"d\", \"before\": {\"id\": 7}, " + source + "}")))
+                .as("a delete under REPLICA IDENTITY DEFAULT")
                 .isEqualTo(Reason.MISSING_TENANT);
-        assertThat(strict.parse(bytes("{\"id\": 7, \"tenant\": \"acme\"}"), null).tenant()).isEqualTo("acme");
+        assertThat(reasonOf(strict, bytes("{\"id\": 7}"), null))
+                .as("a tombstone keyed by the id alone")
+                .isEqualTo(Reason.MISSING_TENANT);
+        assertThat(strict.parse(bytes("{\"id\": 7, \"tenant\": \"acme\"}"), null).tenant())
+                .isEqualTo("acme");
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '`',
+            textBlock =
+                    """
             a heartbeat                         | {"ts_ms": 1733333333333}
             a heartbeat with its schema         | {"schema": {"name": "io.debezium.connector.common.Heartbeat"}, "payload": {"ts_ms": 1}}
             a transaction BEGIN record          | {"status": "BEGIN", "id": "571:53195829", "event_count": null, "ts_ms": 1}
@@ -538,13 +690,19 @@ class DebeziumEventParserTest {
             a logical decoding message          | {"op": "m", "source": {"connector": "postgresql", "lsn": 1}, "message": {"prefix": "p"}}
             """)
     void recordsThatChangeNoDocumentAreSkipped(String what, String value) throws Exception {
-        assertThat(parser.parse(bytes("{\"serverName\": \"app\"}"), bytes(value))).as(what).isNull();
+        assertThat(parser.parse(bytes("{\"serverName\": \"app\"}"), bytes(value)))
+                .as(what)
+                .isNull();
     }
 
     @Test
     void aMessageEventIsSkippedInBothWrappings() throws Exception {
         for (Wrapping wrapping : Wrapping.values()) {
-            assertThat(parser.parse(bytes("{\"prefix\": \"audit\"}"), value("postgresql/message.json", wrapping))).isNull();
+            assertThat(
+                            parser.parse(
+                                    bytes("{\"prefix\": \"audit\"}"),
+                                    value("postgresql/message.json", wrapping)))
+                    .isNull();
         }
     }
 
@@ -561,32 +719,51 @@ class DebeziumEventParserTest {
 
     @Test
     void aKeyWithoutTheIdColumnIsMissingTheId() {
-        byte[] keyOnlyDelete = value("postgresql/delete-without-before.json", Wrapping.WITHOUT_SCHEMA);
+        byte[] keyOnlyDelete =
+                value("postgresql/delete-without-before.json", Wrapping.WITHOUT_SCHEMA);
 
-        assertThat(reasonOf(parser, bytes("{\"tenant\": \"acme\"}"), null)).isEqualTo(Reason.MISSING_ID);
-        assertThat(reasonOf(parser, bytes("{\"schema\": {}, \"payload\": {\"pk\": 1}}"), keyOnlyDelete))
+        assertThat(reasonOf(parser, bytes("{\"tenant\": \"acme\"}"), null))
                 .isEqualTo(Reason.MISSING_ID);
-        // REPLICA IDENTITY NOTHING-like: 'before' holds nulls, and the key is not keyed by the id column
-        assertThat(reasonOf(tickets, bytes("{\"pk\": 1}"), edited("postgresql/tickets-delete.json",
-                p -> ((ObjectNode) p.get("before")).putNull("doc_key")))).isEqualTo(Reason.MISSING_ID);
+        assertThat(
+                        reasonOf(
+                                parser,
+                                bytes("{\"schema\": {}, \"payload\": {\"pk\": 1}}"),
+                                keyOnlyDelete))
+                .isEqualTo(Reason.MISSING_ID);
+        // REPLICA IDENTITY NOTHING-like: 'before' holds nulls, and the key is not keyed by the id
+        // column
+        assertThat(
+                        reasonOf(
+                                tickets,
+                                bytes("{\"pk\": 1}"),
+                                edited(
+                                        "postgresql/tickets-delete.json",
+                                        p -> ((ObjectNode) p.get("before")).putNull("doc_key"))))
+                .isEqualTo(Reason.MISSING_ID);
     }
 
     @Test
     void aKeyThatIsNotADebeziumKeyIsBad() {
-        assertThat(reasonOf(parser, bytes("acme/42"), null)).as("a document-topic key").isEqualTo(Reason.MALFORMED_JSON);
+        assertThat(reasonOf(parser, bytes("acme/42"), null))
+                .as("a document-topic key")
+                .isEqualTo(Reason.MALFORMED_JSON);
         assertThat(reasonOf(parser, bytes("42"), null)).isEqualTo(Reason.UNKNOWN_CDC_SHAPE);
         assertThat(reasonOf(parser, bytes("[42]"), null)).isEqualTo(Reason.UNKNOWN_CDC_SHAPE);
-        assertThat(reasonOf(parser, bytes("{\"schema\": {}, \"payload\": 42}"), null)).isEqualTo(Reason.UNKNOWN_CDC_SHAPE);
-        assertThat(reasonOf(parser, new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'}, null)).isEqualTo(Reason.INVALID_UTF8);
+        assertThat(reasonOf(parser, bytes("{\"schema\": {}, \"payload\": 42}"), null))
+                .isEqualTo(Reason.UNKNOWN_CDC_SHAPE);
+        assertThat(reasonOf(parser, new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'}, null))
+                .isEqualTo(Reason.INVALID_UTF8);
     }
 
     @Test
     void rejectsInvalidUtf8() {
-        byte[] latin1 = "{\"op\": \"c\", \"after\": {\"id\": 1, \"text\": \"caf\u00e9\"}, \"source\": {\"connector\": \"mysql\", \"ts_ms\": 1}}"
-                .getBytes(StandardCharsets.ISO_8859_1);
+        byte[] latin1 =
+                "{\"op\": \"c\", \"after\": {\"id\": 1, \"text\": \"caf\u00e9\"}, \"source\": {\"connector\": \"mysql\", \"ts_ms\": 1}}"
+                        .getBytes(StandardCharsets.ISO_8859_1);
 
         assertThat(reasonOf(parser, null, latin1)).isEqualTo(Reason.INVALID_UTF8);
-        assertThat(reasonOf(parser, null, new byte[] {'{', (byte) 0x80, '}'})).isEqualTo(Reason.INVALID_UTF8);
+        assertThat(reasonOf(parser, null, new byte[] {'{', (byte) 0x80, '}'}))
+                .isEqualTo(Reason.INVALID_UTF8);
     }
 
     @Test
@@ -596,28 +773,63 @@ class DebeziumEventParserTest {
         DebeziumEventParser belowIt = new DebeziumEventParser(value.length - 1);
 
         assertThat(atTheLimit.parse(null, value).id()).isEqualTo("1004");
-        BadInputException e = catchThrowableOfType(BadInputException.class, () -> belowIt.parse(null, value));
+        BadInputException e =
+                catchThrowableOfType(BadInputException.class, () -> belowIt.parse(null, value));
         assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE);
-        assertThat(e.getMessage()).contains(String.valueOf(value.length)).contains(String.valueOf(value.length - 1));
+        assertThat(e.getMessage())
+                .contains(String.valueOf(value.length))
+                .contains(String.valueOf(value.length - 1));
     }
 
     @Test
     void theDetailSaysWhereTheProblemIs() {
-        assertThat(messageOf(tickets, null, bytes("""
+        assertThat(
+                        messageOf(
+                                tickets,
+                                null,
+                                bytes(
+                                        """
                 {"op": "c", "after": {"subject": "s"}, "source": {"connector": "mysql", "ts_ms": 1}}""")))
-                .contains("after").contains("doc_key");
-        assertThat(messageOf(tickets, bytes("{\"pk\": 1}"), null)).contains("record key").contains("doc_key");
-        assertThat(messageOf(tickets, null, bytes("""
+                .contains("after")
+                .contains("doc_key");
+        assertThat(messageOf(tickets, bytes("{\"pk\": 1}"), null))
+                .contains("record key")
+                .contains("doc_key");
+        assertThat(
+                        messageOf(
+                                tickets,
+                                null,
+                                bytes(
+                                        """
                 {"op": "c", "after": {"doc_key": "k", "body": "b", "attributes": "{oops"}, "source": {"connector": "mysql", "ts_ms": 1}}""")))
                 .contains("attributes");
-        assertThat(messageOf(tickets, null, bytes("""
+        assertThat(
+                        messageOf(
+                                tickets,
+                                null,
+                                bytes(
+                                        """
                 {"op": "c", "after": {"doc_key": "k", "org": [], "body": "b"}, "source": {"connector": "mysql", "ts_ms": 1}}""")))
                 .contains("org");
-        assertThat(messageOf(tickets, null, bytes("""
+        assertThat(
+                        messageOf(
+                                tickets,
+                                null,
+                                bytes(
+                                        """
                 {"op": "c", "after": {"doc_key": "k"}, "source": {"connector": "mysql", "ts_ms": 1}}""")))
-                .contains("subject").contains("body").contains("summary");
-        assertThat(messageOf(parser, null, bytes("{\"id\": \"d\", \"text\": \"x\"}"))).contains("op").contains("id, text");
-        assertThat(messageOf(parser, null, bytes("""
+                .contains("subject")
+                .contains("body")
+                .contains("summary");
+        assertThat(messageOf(parser, null, bytes("{\"id\": \"d\", \"text\": \"x\"}")))
+                .contains("op")
+                .contains("id, text");
+        assertThat(
+                        messageOf(
+                                parser,
+                                null,
+                                bytes(
+                                        """
                 {"op": "c", "after": {"id": 1, "text": "x"}, "source": {"connector": "mysql", "ts_ms": "1"}}""")))
                 .contains("source.ts_ms");
     }
@@ -625,7 +837,8 @@ class DebeziumEventParserTest {
     // ---------------------------------------------------------------- helpers
 
     static Stream<Arguments> valueAndKeyWrappings() {
-        return Stream.of(Wrapping.values()).flatMap(v -> Stream.of(Wrapping.values()).map(k -> Arguments.of(v, k)));
+        return Stream.of(Wrapping.values())
+                .flatMap(v -> Stream.of(Wrapping.values()).map(k -> Arguments.of(v, k)));
     }
 
     /** A record value from a fixture, in the given wrapping. */
@@ -654,9 +867,12 @@ class DebeziumEventParserTest {
         }
     }
 
-    /** The fixture whose schema is its table's value schema (the same in every event of the table). */
+    /**
+     * The fixture whose schema is its table's value schema (the same in every event of the table).
+     */
     private static String tableFixture(String fixture) {
-        return fixture.contains("tickets") ? "postgresql/tickets-update.json"
+        return fixture.contains("tickets")
+                ? "postgresql/tickets-update.json"
                 : fixture.substring(0, fixture.indexOf('/')) + "/create.json";
     }
 
@@ -680,7 +896,8 @@ class DebeziumEventParserTest {
     }
 
     private static JsonNode fixture(String name) {
-        try (InputStream in = DebeziumEventParserTest.class.getResourceAsStream("/debezium/" + name)) {
+        try (InputStream in =
+                DebeziumEventParserTest.class.getResourceAsStream("/debezium/" + name)) {
             assertThat(in).as("fixture %s", name).isNotNull();
             return JSON.readTree(in);
         } catch (IOException e) {
@@ -696,7 +913,9 @@ class DebeziumEventParserTest {
         }
     }
 
-    /** A minimal MySQL upsert whose row holds the given columns (null values written as JSON null). */
+    /**
+     * A minimal MySQL upsert whose row holds the given columns (null values written as JSON null).
+     */
     private static byte[] upsert(String column1, String value1, String column2, String value2) {
         ObjectNode after = JSON.createObjectNode().put("id", 1);
         after.put(column1, value1);
@@ -718,13 +937,15 @@ class DebeziumEventParserTest {
     }
 
     private static Reason reasonOf(DebeziumEventParser p, byte[] key, byte[] value) {
-        BadInputException e = catchThrowableOfType(BadInputException.class, () -> p.parse(key, value));
+        BadInputException e =
+                catchThrowableOfType(BadInputException.class, () -> p.parse(key, value));
         assertThat(e).as("parsing key %s value %s must fail", text(key), text(value)).isNotNull();
         return e.reason();
     }
 
     private static String messageOf(DebeziumEventParser p, byte[] key, byte[] value) {
-        BadInputException e = catchThrowableOfType(BadInputException.class, () -> p.parse(key, value));
+        BadInputException e =
+                catchThrowableOfType(BadInputException.class, () -> p.parse(key, value));
         assertThat(e).as("parsing key %s value %s must fail", text(key), text(value)).isNotNull();
         return e.getMessage();
     }

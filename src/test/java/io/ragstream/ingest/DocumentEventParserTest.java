@@ -1,16 +1,18 @@
 package io.ragstream.ingest;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragstream.ingest.DeadLetter.Reason;
 import io.ragstream.ingest.DocumentEvent.Op;
-import java.nio.charset.StandardCharsets;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** The document-event format of DESIGN.md "Inputs", and each way input can be bad. */
 class DocumentEventParserTest {
@@ -24,7 +26,10 @@ class DocumentEventParserTest {
 
     @Test
     void parsesAFullEvent() throws Exception {
-        DocumentEvent event = parse("acme/doc-42", """
+        DocumentEvent event =
+                parse(
+                        "acme/doc-42",
+                        """
                 {"tenant": "acme", "id": "doc-42", "version": 7, "op": "upsert",
                  "title": "A title", "text": "The body.", "metadata": {"lang": "en", "tags": ["a", "b"]}}
                 """);
@@ -37,7 +42,8 @@ class DocumentEventParserTest {
         assertThat(event.title()).isEqualTo("A title");
         assertThat(event.text()).isEqualTo("The body.");
         assertThat(event.content()).isEqualTo("A title\n\nThe body.");
-        assertThat(JSON.readTree(event.metadata())).isEqualTo(JSON.readTree("{\"lang\":\"en\",\"tags\":[\"a\",\"b\"]}"));
+        assertThat(JSON.readTree(event.metadata()))
+                .isEqualTo(JSON.readTree("{\"lang\":\"en\",\"tags\":[\"a\",\"b\"]}"));
     }
 
     @Test
@@ -54,7 +60,10 @@ class DocumentEventParserTest {
 
     @Test
     void treatsNullFieldsAndAnEmptyTenantAsAbsent() throws Exception {
-        DocumentEvent event = parse(null, """
+        DocumentEvent event =
+                parse(
+                        null,
+                        """
                 {"tenant": "", "id": "d1", "text": "hello", "version": null, "op": null, "title": null, "metadata": null}
                 """);
 
@@ -66,16 +75,21 @@ class DocumentEventParserTest {
 
     @Test
     void acceptsMetadataAsAStringHoldingAnObject() throws Exception {
-        DocumentEvent event = parse(null, """
+        DocumentEvent event =
+                parse(
+                        null,
+                        """
                 {"id": "d1", "text": "t", "metadata": "{\\"source\\": \\"crm\\", \\"n\\": 3}"}
                 """);
 
-        assertThat(JSON.readTree(event.metadata())).isEqualTo(JSON.readTree("{\"source\":\"crm\",\"n\":3}"));
+        assertThat(JSON.readTree(event.metadata()))
+                .isEqualTo(JSON.readTree("{\"source\":\"crm\",\"n\":3}"));
     }
 
     @Test
     void acceptsANumericId() throws Exception {
-        DocumentEvent event = parse(null, "{\"tenant\": \"t\", \"id\": 12345678901, \"text\": \"x\"}");
+        DocumentEvent event =
+                parse(null, "{\"tenant\": \"t\", \"id\": 12345678901, \"text\": \"x\"}");
 
         assertThat(event.id()).isEqualTo("12345678901");
         assertThat(event.key()).isEqualTo("t/12345678901");
@@ -83,7 +97,10 @@ class DocumentEventParserTest {
 
     @Test
     void acceptsADeleteWithoutText() throws Exception {
-        DocumentEvent event = parse(null, "{\"tenant\": \"t\", \"id\": \"d\", \"op\": \"delete\", \"version\": 3}");
+        DocumentEvent event =
+                parse(
+                        null,
+                        "{\"tenant\": \"t\", \"id\": \"d\", \"op\": \"delete\", \"version\": 3}");
 
         assertThat(event.op()).isEqualTo(Op.DELETE);
         assertThat(event.version()).isEqualTo(3L);
@@ -93,13 +110,21 @@ class DocumentEventParserTest {
     @Test
     void readsOpsCaseInsensitively() throws Exception {
         assertThat(parse(null, "{\"id\": \"d\", \"op\": \"DELETE\"}").op()).isEqualTo(Op.DELETE);
-        assertThat(parse(null, "{\"id\": \"d\", \"op\": \"Upsert\", \"text\": \"x\"}").op()).isEqualTo(Op.UPSERT);
+        assertThat(parse(null, "{\"id\": \"d\", \"op\": \"Upsert\", \"text\": \"x\"}").op())
+                .isEqualTo(Op.UPSERT);
     }
 
     @Test
     void acceptsVersionZeroAndTheLargestLong() throws Exception {
-        assertThat(parse(null, "{\"id\": \"d\", \"text\": \"x\", \"version\": 0}").version()).isZero();
-        assertThat(parse(null, "{\"id\": \"d\", \"text\": \"x\", \"version\": " + Long.MAX_VALUE + "}").version())
+        assertThat(parse(null, "{\"id\": \"d\", \"text\": \"x\", \"version\": 0}").version())
+                .isZero();
+        assertThat(
+                        parse(
+                                        null,
+                                        "{\"id\": \"d\", \"text\": \"x\", \"version\": "
+                                                + Long.MAX_VALUE
+                                                + "}")
+                                .version())
                 .isEqualTo(Long.MAX_VALUE);
     }
 
@@ -117,7 +142,8 @@ class DocumentEventParserTest {
         String value = prefix + "x".repeat(MAX_BYTES - prefix.length() - suffix.length()) + suffix;
         assertThat(value.getBytes(StandardCharsets.UTF_8)).hasSize(MAX_BYTES);
 
-        assertThat(parse(null, value).text()).hasSize(MAX_BYTES - prefix.length() - suffix.length());
+        assertThat(parse(null, value).text())
+                .hasSize(MAX_BYTES - prefix.length() - suffix.length());
     }
 
     // ---------------------------------------------------------------- tombstones
@@ -163,13 +189,18 @@ class DocumentEventParserTest {
 
     @Test
     void aTombstoneWithAKeyThatIsNotUtf8IsBad() {
-        assertThat(reasonOf(new byte[] {'a', '/', (byte) 0xC3, (byte) 0x28}, null)).isEqualTo(Reason.INVALID_UTF8);
+        assertThat(reasonOf(new byte[] {'a', '/', (byte) 0xC3, (byte) 0x28}, null))
+                .isEqualTo(Reason.INVALID_UTF8);
     }
 
     // ---------------------------------------------------------------- bad input
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '`',
+            textBlock =
+                    """
             # what                          | value                                                        | reason
             truncated JSON                  | {"id": "d", "text": "x"                                      | MALFORMED_JSON
             not JSON at all                 | hello world                                                  | MALFORMED_JSON
@@ -203,8 +234,9 @@ class DocumentEventParserTest {
             metadata a string, not JSON     | {"id": "d", "text": "x", "metadata": "{oops"}                | MALFORMED_JSON
             """)
     void rejectsBadInputWithItsReason(String what, String value, Reason reason) {
-        BadInputException e = catchThrowableOfType(BadInputException.class,
-                () -> parser.parse(bytes("k"), bytes(value)));
+        BadInputException e =
+                catchThrowableOfType(
+                        BadInputException.class, () -> parser.parse(bytes("k"), bytes(value)));
 
         assertThat(e).as(what).isNotNull();
         assertThat(e.reason()).as(what).isEqualTo(reason);
@@ -213,23 +245,29 @@ class DocumentEventParserTest {
 
     @Test
     void rejectsInvalidUtf8() {
-        byte[] value = "{\"id\": \"d\", \"text\": \"caf\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
+        byte[] value =
+                "{\"id\": \"d\", \"text\": \"caf\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
 
         assertThat(reasonOf(null, value)).isEqualTo(Reason.INVALID_UTF8);
         // a lone continuation byte, and a truncated multi-byte sequence at the end
-        assertThat(reasonOf(null, new byte[] {'{', (byte) 0x80, '}'})).isEqualTo(Reason.INVALID_UTF8);
-        assertThat(reasonOf(null, new byte[] {'"', (byte) 0xE6, (byte) 0x9D})).isEqualTo(Reason.INVALID_UTF8);
+        assertThat(reasonOf(null, new byte[] {'{', (byte) 0x80, '}'}))
+                .isEqualTo(Reason.INVALID_UTF8);
+        assertThat(reasonOf(null, new byte[] {'"', (byte) 0xE6, (byte) 0x9D}))
+                .isEqualTo(Reason.INVALID_UTF8);
     }
 
     @Test
     void rejectsAValueOverTheSizeLimit() {
         String value = "{\"id\": \"d\", \"text\": \"" + "x".repeat(MAX_BYTES) + "\"}";
 
-        BadInputException e = catchThrowableOfType(BadInputException.class,
-                () -> parser.parse(bytes("k"), bytes(value)));
+        BadInputException e =
+                catchThrowableOfType(
+                        BadInputException.class, () -> parser.parse(bytes("k"), bytes(value)));
 
         assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE);
-        assertThat(e.getMessage()).contains(String.valueOf(value.length())).contains(String.valueOf(MAX_BYTES));
+        assertThat(e.getMessage())
+                .contains(String.valueOf(value.length()))
+                .contains(String.valueOf(MAX_BYTES));
     }
 
     @Test
@@ -245,7 +283,11 @@ class DocumentEventParserTest {
     void rejectsTrailingDataAfterTheObject() {
         // Two events glued into one record (or an object followed by garbage) is malformed JSON;
         // reading only the first object would drop the rest silently.
-        assertThat(reasonOf(null, bytes("{\"id\": \"a\", \"text\": \"x\"} {\"id\": \"b\", \"text\": \"y\"}")))
+        assertThat(
+                        reasonOf(
+                                null,
+                                bytes(
+                                        "{\"id\": \"a\", \"text\": \"x\"} {\"id\": \"b\", \"text\": \"y\"}")))
                 .isEqualTo(Reason.MALFORMED_JSON);
         assertThat(reasonOf(null, bytes("{\"id\": \"a\", \"text\": \"x\"} trailing")))
                 .isEqualTo(Reason.MALFORMED_JSON);
@@ -253,12 +295,16 @@ class DocumentEventParserTest {
 
     @Test
     void theBadInputMessageNamesTheField() {
-        assertThatThrownBy(() -> parse(null, "{\"id\": \"d\", \"text\": \"x\", \"version\": \"7\"}"))
-                .isInstanceOf(BadInputException.class).hasMessageContaining("version");
+        assertThatThrownBy(
+                        () -> parse(null, "{\"id\": \"d\", \"text\": \"x\", \"version\": \"7\"}"))
+                .isInstanceOf(BadInputException.class)
+                .hasMessageContaining("version");
         assertThatThrownBy(() -> parse(null, "{\"tenant\": 7, \"id\": \"d\", \"text\": \"x\"}"))
-                .isInstanceOf(BadInputException.class).hasMessageContaining("tenant");
+                .isInstanceOf(BadInputException.class)
+                .hasMessageContaining("tenant");
         assertThatThrownBy(() -> parse(null, "{\"id\": \"d\", \"text\": \"x\", \"op\": \"merge\"}"))
-                .isInstanceOf(BadInputException.class).hasMessageContaining("merge");
+                .isInstanceOf(BadInputException.class)
+                .hasMessageContaining("merge");
     }
 
     // ---------------------------------------------------------------- helpers
@@ -268,9 +314,14 @@ class DocumentEventParserTest {
     }
 
     private Reason reasonOf(byte[] key, byte[] value) {
-        BadInputException e = catchThrowableOfType(BadInputException.class, () -> parser.parse(key, value));
-        assertThat(e).as("parsing key %s value %s must fail", key == null ? null : new String(key, StandardCharsets.UTF_8),
-                value == null ? null : new String(value, StandardCharsets.UTF_8)).isNotNull();
+        BadInputException e =
+                catchThrowableOfType(BadInputException.class, () -> parser.parse(key, value));
+        assertThat(e)
+                .as(
+                        "parsing key %s value %s must fail",
+                        key == null ? null : new String(key, StandardCharsets.UTF_8),
+                        value == null ? null : new String(value, StandardCharsets.UTF_8))
+                .isNotNull();
         return e.reason();
     }
 

@@ -1,23 +1,32 @@
 package io.ragstream.ingest;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.ragstream.config.RagstreamConfig;
+
+import org.junit.jupiter.api.Test;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.Test;
 
-/** The source and the dead-letter producer carry the user's {@code kafka.properties.*} ({@code produce}: CorpusPublisherTest). */
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The source and the dead-letter producer carry the user's {@code kafka.properties.*} ({@code
+ * produce}: CorpusPublisherTest).
+ */
 class KafkaClientWiringTest {
 
-    private static final RagstreamConfig CONFIG = RagstreamConfig.load(null, List.of(
-            "kafka.bootstrap-servers=broker:9093",
-            "kafka.properties.security.protocol=SASL_SSL",
-            "kafka.properties.sasl.mechanism=SCRAM-SHA-512",
-            "kafka.properties.sasl.jaas.config=${KAFKA_JAAS}",
-            "kafka.properties.ssl.truststore.location=/etc/ca.p12",
-            "kafka.properties.linger.ms=5"), Map.of("KAFKA_JAAS", "jaas-secret"));
+    private static final RagstreamConfig CONFIG =
+            RagstreamConfig.load(
+                    null,
+                    List.of(
+                            "kafka.bootstrap-servers=broker:9093",
+                            "kafka.properties.security.protocol=SASL_SSL",
+                            "kafka.properties.sasl.mechanism=SCRAM-SHA-512",
+                            "kafka.properties.sasl.jaas.config=${KAFKA_JAAS}",
+                            "kafka.properties.ssl.truststore.location=/etc/ca.p12",
+                            "kafka.properties.linger.ms=5"),
+                    Map.of("KAFKA_JAAS", "jaas-secret"));
 
     @Test
     void theSourceCarriesTheUserPropertiesAndItsOwn() {
@@ -44,7 +53,9 @@ class KafkaClientWiringTest {
         assertThat(props)
                 .containsEntry("security.protocol", "SASL_SSL")
                 .containsEntry("sasl.jaas.config", "jaas-secret")
-                .containsEntry("max.request.size", Integer.toString(DeadLetterSerializer.MAX_REQUEST_BYTES));
+                .containsEntry(
+                        "max.request.size",
+                        Integer.toString(DeadLetterSerializer.MAX_REQUEST_BYTES));
         assertThat(DocumentSources.deadLetters(CONFIG)).isNotNull();
     }
 
@@ -52,8 +63,10 @@ class KafkaClientWiringTest {
     void withoutUserPropertiesTheClientsAreAsBefore() {
         RagstreamConfig plain = RagstreamConfig.of(Map.of(), Map.of());
 
-        assertThat(DocumentSources.deadLetterProperties(plain)).containsOnlyKeys("max.request.size");
+        assertThat(DocumentSources.deadLetterProperties(plain))
+                .containsOnlyKeys("max.request.size");
         assertThat(DocumentSources.sourceProperties(plain))
-                .containsOnlyKeys("commit.offsets.on.checkpoint", "partition.discovery.interval.ms");
+                .containsOnlyKeys(
+                        "commit.offsets.on.checkpoint", "partition.discovery.interval.ms");
     }
 }

@@ -1,47 +1,70 @@
 package io.ragstream.ingest;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.ragstream.config.ConfigException;
-import java.util.concurrent.ExecutionException;
+
 import org.apache.kafka.common.errors.IllegalSaslStateException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.Test;
 
-/** Which setting a Kafka client's failure is blamed on; the real broker's refusals are in SecuredServicesIT. */
+import java.util.concurrent.ExecutionException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Which setting a Kafka client's failure is blamed on; the real broker's refusals are in
+ * SecuredServicesIT.
+ */
 class KafkaConnectionCheckTest {
 
     @Test
     void aRefusedLoginNamesTheJaasConfigAndTheBrokers() {
-        var failure = new ExecutionException(new SaslAuthenticationException(
-                "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512"));
+        var failure =
+                new ExecutionException(
+                        new SaslAuthenticationException(
+                                "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512"));
 
-        assertThat(KafkaConnectionCheck.refusal(failure, "broker:9094")).get()
-                .extracting(ConfigException::getMessage).asString()
-                .contains("'kafka.properties.sasl.jaas.config'", "broker:9094", "invalid credentials");
+        assertThat(KafkaConnectionCheck.refusal(failure, "broker:9094"))
+                .get()
+                .extracting(ConfigException::getMessage)
+                .asString()
+                .contains(
+                        "'kafka.properties.sasl.jaas.config'",
+                        "broker:9094",
+                        "invalid credentials");
     }
 
     @Test
     void aFailedHandshakeNamesTheTruststore() {
-        var failure = new SslAuthenticationException("SSL handshake failed",
-                new javax.net.ssl.SSLHandshakeException("PKIX path building failed"));
+        var failure =
+                new SslAuthenticationException(
+                        "SSL handshake failed",
+                        new javax.net.ssl.SSLHandshakeException("PKIX path building failed"));
 
-        assertThat(KafkaConnectionCheck.refusal(failure, "broker:9094")).get()
-                .extracting(ConfigException::getMessage).asString()
-                .contains("'kafka.properties.ssl.truststore.location'", "PKIX path building failed");
+        assertThat(KafkaConnectionCheck.refusal(failure, "broker:9094"))
+                .get()
+                .extracting(ConfigException::getMessage)
+                .asString()
+                .contains(
+                        "'kafka.properties.ssl.truststore.location'", "PKIX path building failed");
     }
 
     @Test
     void anotherAuthenticationFailureNamesTheMechanism() {
-        assertThat(KafkaConnectionCheck.refusal(new IllegalSaslStateException("unexpected handshake"), "b:1")).get()
-                .extracting(ConfigException::getMessage).asString().contains("'kafka.properties.sasl.mechanism'");
+        assertThat(
+                        KafkaConnectionCheck.refusal(
+                                new IllegalSaslStateException("unexpected handshake"), "b:1"))
+                .get()
+                .extracting(ConfigException::getMessage)
+                .asString()
+                .contains("'kafka.properties.sasl.mechanism'");
     }
 
     @Test
     void whatARetryCanMendIsNoRefusal() {
-        assertThat(KafkaConnectionCheck.refusal(new TimeoutException("no answer"), "b:1")).isEmpty();
+        assertThat(KafkaConnectionCheck.refusal(new TimeoutException("no answer"), "b:1"))
+                .isEmpty();
         assertThat(KafkaConnectionCheck.refusal(null, "b:1")).isEmpty();
     }
 }

@@ -1,21 +1,34 @@
 package io.ragstream.ingest;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.ragstream.ingest.DeadLetter.Reason;
-import java.nio.charset.StandardCharsets;
+
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
-/** The job's own dead letters read back: a rejected chunk names its document and text; nothing else counts. */
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The job's own dead letters read back: a rejected chunk names its document and text; nothing else
+ * counts.
+ */
 class RejectedChunkParserTest {
     private final RejectedChunkParser parser = new RejectedChunkParser();
     private final DeadLetterSerializer letters = new DeadLetterSerializer("dlq", 64 * 1024);
 
     @Test
     void aRejectedChunkBecomesAnUnstoredTextOfItsDocument() {
-        DocumentEvent event = parse(new DeadLetter(Reason.BACKEND_REJECTED, "acme/d chunk 3: HTTP 400", "embedding", 0, 3,
-                DocumentEvent.key("a/b", "doc/1").getBytes(StandardCharsets.UTF_8), utf8("the rejected text")));
+        DocumentEvent event =
+                parse(
+                        new DeadLetter(
+                                Reason.BACKEND_REJECTED,
+                                "acme/d chunk 3: HTTP 400",
+                                "embedding",
+                                0,
+                                3,
+                                DocumentEvent.key("a/b", "doc/1").getBytes(StandardCharsets.UTF_8),
+                                utf8("the rejected text")));
 
         assertThat(event.op()).isEqualTo(DocumentEvent.Op.UNSTORED_TEXT);
         assertThat(event.tenant()).isEqualTo("a/b");
@@ -26,10 +39,25 @@ class RejectedChunkParserTest {
 
     @Test
     void otherLettersAndAnythingUnreadableChangeNothing() {
-        assertThat(parse(new DeadLetter(Reason.MALFORMED_JSON, "x", "docs", 0, 1, utf8("acme/d"), utf8("{oops")))).isNull();
+        assertThat(
+                        parse(
+                                new DeadLetter(
+                                        Reason.MALFORMED_JSON,
+                                        "x",
+                                        "docs",
+                                        0,
+                                        1,
+                                        utf8("acme/d"),
+                                        utf8("{oops"))))
+                .isNull();
         assertThat(parser.parse(null, null)).isNull();
         assertThat(parser.parse(null, utf8("{not json"))).isNull();
-        assertThat(parser.parse(null, utf8("{\"reason\": \"BACKEND_REJECTED\", \"key\": \"%%%\", \"value\": \"!!\"}"))).isNull();
+        assertThat(
+                        parser.parse(
+                                null,
+                                utf8(
+                                        "{\"reason\": \"BACKEND_REJECTED\", \"key\": \"%%%\", \"value\": \"!!\"}")))
+                .isNull();
         assertThat(parser.parse(null, new byte[] {(byte) 0xFF})).isNull();
     }
 

@@ -17,37 +17,54 @@ import java.util.Random;
 enum ChaosFailure {
     TASK_FAILURE("task failure", t -> t.job().killSinkSessions(t.pg()) + " sink sessions killed"),
     JOB_KILL("kill -9 of the job and resume", t -> t.job().killAndResume()),
-    POSTGRES_CRASH("PostgreSQL immediate shutdown and restart", t -> {
-        t.pg().crashAndRestart();
-        return "restarted";
-    }),
-    CONNECTION_CUT("connections cut mid-transaction", t -> {
-        String when = t.awaitSinkTransaction();
-        t.proxy().cut();
-        return "cut " + when;
-    }),
-    BLACK_HOLE("connections black-holed", t -> {
-        String when = t.awaitSinkTransaction();
-        t.proxy().blackHole();
-        try {
-            Thread.sleep(ChaosTargets.BLACK_HOLE_FOR.toMillis());
-        } finally {
-            t.proxy().heal();
-        }
-        return "for " + ChaosTargets.BLACK_HOLE_FOR.toSeconds() + " s, from " + when;
-    }),
-    EMBEDDING_OUTAGE("embedding endpoint outage", t -> {
-        t.embeddings().downFor(ChaosTargets.EMBEDDINGS_DOWN_FOR);
-        Thread.sleep(ChaosTargets.EMBEDDINGS_DOWN_FOR.toMillis());
-        return "down for " + ChaosTargets.EMBEDDINGS_DOWN_FOR.toSeconds() + " s";
-    }),
+    POSTGRES_CRASH(
+            "PostgreSQL immediate shutdown and restart",
+            t -> {
+                t.pg().crashAndRestart();
+                return "restarted";
+            }),
+    CONNECTION_CUT(
+            "connections cut mid-transaction",
+            t -> {
+                String when = t.awaitSinkTransaction();
+                t.proxy().cut();
+                return "cut " + when;
+            }),
+    BLACK_HOLE(
+            "connections black-holed",
+            t -> {
+                String when = t.awaitSinkTransaction();
+                t.proxy().blackHole();
+                try {
+                    Thread.sleep(ChaosTargets.BLACK_HOLE_FOR.toMillis());
+                } finally {
+                    t.proxy().heal();
+                }
+                return "for " + ChaosTargets.BLACK_HOLE_FOR.toSeconds() + " s, from " + when;
+            }),
+    EMBEDDING_OUTAGE(
+            "embedding endpoint outage",
+            t -> {
+                t.embeddings().downFor(ChaosTargets.EMBEDDINGS_DOWN_FOR);
+                Thread.sleep(ChaosTargets.EMBEDDINGS_DOWN_FOR.toMillis());
+                return "down for " + ChaosTargets.EMBEDDINGS_DOWN_FOR.toSeconds() + " s";
+            }),
     RESCALE("stop with savepoint and resume at another parallelism", t -> t.job().rescale()),
     SECOND_JOB_KILL("kill -9 of the second job and resume", t -> t.second().killAndResume());
 
     /** What a failure acts on. */
-    record ChaosTargets(PrivatePostgres pg, TcpProxy proxy, EmbeddingServer embeddings, ChaosJob job, ChaosJob second) {
-        /** Longer than the jobs' {@code postgres.socket-timeout}, so that their tasks fail and recover. */
+    record ChaosTargets(
+            PrivatePostgres pg,
+            TcpProxy proxy,
+            EmbeddingServer embeddings,
+            ChaosJob job,
+            ChaosJob second) {
+        /**
+         * Longer than the jobs' {@code postgres.socket-timeout}, so that their tasks fail and
+         * recover.
+         */
         static final Duration BLACK_HOLE_FOR = Duration.ofSeconds(10);
+
         static final Duration EMBEDDINGS_DOWN_FOR = Duration.ofSeconds(6);
 
         /** Waits (a little) until the job's sink has a transaction open, so a cut meets one. */

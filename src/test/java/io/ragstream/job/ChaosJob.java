@@ -1,11 +1,12 @@
 package io.ragstream.job;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.ragstream.cluster.ClusterException;
 import io.ragstream.cluster.FlinkRest;
 import io.ragstream.testing.JobProcess;
 import io.ragstream.testing.PrivatePostgres;
 import io.ragstream.testing.TestServices;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -36,6 +37,7 @@ final class ChaosJob implements AutoCloseable {
     private final JobProcess process;
     private int parallelism;
     private int rescales;
+
     /** What a resume after kill -9 printed when it did not resume from a checkpoint. */
     private final List<String> statelessResumes = new ArrayList<>();
 
@@ -58,18 +60,28 @@ final class ChaosJob implements AutoCloseable {
         awaitRunning();
     }
 
-    /** Kills the process as a lost machine would, and starts it again: it resumes from its newest checkpoint. */
+    /**
+     * Kills the process as a lost machine would, and starts it again: it resumes from its newest
+     * checkpoint.
+     */
     String killAndResume() throws Exception {
         process.kill();
         start();
-        String resumed = process.output().lines().filter(line -> line.startsWith("resuming ")).findFirst().orElse(null);
+        String resumed =
+                process.output()
+                        .lines()
+                        .filter(line -> line.startsWith("resuming "))
+                        .findFirst()
+                        .orElse(null);
         if (resumed == null) {
             // a job that had state must get it back: without it, replays are not harmless
             statelessResumes.add(process.output().lines().findFirst().orElse("(nothing printed)"));
             return "resumed at parallelism " + parallelism + " WITHOUT ITS STATE";
         }
-        return "resumed at parallelism " + parallelism + " from " + Path.of(resumed.substring(resumed.lastIndexOf(' ') + 1))
-                .getFileName();
+        return "resumed at parallelism "
+                + parallelism
+                + " from "
+                + Path.of(resumed.substring(resumed.lastIndexOf(' ') + 1)).getFileName();
     }
 
     /** Resumes after kill -9 that found no checkpoint to resume from: what they printed. */
@@ -78,17 +90,22 @@ final class ChaosJob implements AutoCloseable {
     }
 
     /**
-     * Stops the job with a savepoint and resumes it from there at the other parallelism (1 → 2,
-     * 2 → 1), as an operator rescales a job.
+     * Stops the job with a savepoint and resumes it from there at the other parallelism (1 → 2, 2 →
+     * 1), as an operator rescales a job.
      */
     String rescale() throws Exception {
         String savepoint = stopWithSavepoint();
         int from = parallelism;
         parallelism = from == 1 ? 2 : 1;
         rescales++;
-        process.start(List.of("--from-checkpoint", savepoint, "--set", "job.parallelism=" + parallelism));
+        process.start(
+                List.of("--from-checkpoint", savepoint, "--set", "job.parallelism=" + parallelism));
         awaitRunning();
-        return from + " → " + parallelism + " from " + Path.of(savepoint.replaceFirst("^file:", "")).getFileName();
+        return from
+                + " → "
+                + parallelism
+                + " from "
+                + Path.of(savepoint.replaceFirst("^file:", "")).getFileName();
     }
 
     private String stopWithSavepoint() throws Exception {
@@ -97,7 +114,9 @@ final class ChaosJob implements AutoCloseable {
             awaitRunning();
             String jobId = runningJobId();
             try {
-                String savepoint = process.rest().stopWithSavepoint(jobId, savepoints.toUri().toString(), START);
+                String savepoint =
+                        process.rest()
+                                .stopWithSavepoint(jobId, savepoints.toUri().toString(), START);
                 if (!process.awaitExit(Duration.ofMinutes(1))) {
                     process.kill(); // the job is stopped; only the process lingers
                 }
@@ -107,10 +126,17 @@ final class ChaosJob implements AutoCloseable {
                 // before it told where the savepoint is. A job stops only once its savepoint is
                 // complete, so the process's end says it is there.
                 if (process.awaitExit(Duration.ofSeconds(20))) {
-                    return completedSavepoint(savepoints, jobId).orElseThrow(() -> new AssertionError(
-                            name + " job ended while stopping with a savepoint, and left none: see " + process.home(), e));
+                    return completedSavepoint(savepoints, jobId)
+                            .orElseThrow(
+                                    () ->
+                                            new AssertionError(
+                                                    name
+                                                            + " job ended while stopping with a savepoint, and left none: see "
+                                                            + process.home(),
+                                                    e));
                 }
-                // else a task failed while the savepoint was taken, and the job carries on: try again
+                // else a task failed while the savepoint was taken, and the job carries on: try
+                // again
                 if (attempt == 3) {
                     throw e;
                 }
@@ -119,9 +145,14 @@ final class ChaosJob implements AutoCloseable {
     }
 
     /** The savepoint folder of this job that holds its metadata. */
-    private static Optional<String> completedSavepoint(Path savepoints, String jobId) throws IOException {
+    private static Optional<String> completedSavepoint(Path savepoints, String jobId)
+            throws IOException {
         try (Stream<Path> folders = Files.list(savepoints)) {
-            return folders.filter(p -> p.getFileName().toString().startsWith("savepoint-" + jobId.substring(0, 6)))
+            return folders.filter(
+                            p ->
+                                    p.getFileName()
+                                            .toString()
+                                            .startsWith("savepoint-" + jobId.substring(0, 6)))
                     .filter(p -> Files.exists(p.resolve("_metadata")))
                     .map(Path::toString)
                     .findFirst();
@@ -149,7 +180,8 @@ final class ChaosJob implements AutoCloseable {
             }
             Thread.sleep(250);
         }
-        throw new AssertionError(name + " job not running after " + START + ": see " + process.home());
+        throw new AssertionError(
+                name + " job not running after " + START + ": see " + process.home());
     }
 
     private String runningJobId() throws IOException, InterruptedException {
@@ -160,12 +192,19 @@ final class ChaosJob implements AutoCloseable {
         return jobs.get(0);
     }
 
-    /** Cuts the sink's database sessions (and with them its open transaction): the sink task fails. */
+    /**
+     * Cuts the sink's database sessions (and with them its open transaction): the sink task fails.
+     */
     long killSinkSessions(PrivatePostgres pg) throws InterruptedException {
         // right after a restart the sink may not have connected yet
         for (int tries = 0; tries < 100; tries++) {
-            long killed = ChaosModel.count(pg, "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    + " WHERE application_name = '" + sinkApplicationName() + "'");
+            long killed =
+                    ChaosModel.count(
+                            pg,
+                            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                    + " WHERE application_name = '"
+                                    + sinkApplicationName()
+                                    + "'");
             if (killed > 0) {
                 return killed;
             }
@@ -176,8 +215,12 @@ final class ChaosJob implements AutoCloseable {
 
     /** Whether a sink session of this job is inside a transaction right now. */
     boolean sinkInTransaction(PrivatePostgres pg) {
-        return ChaosModel.count(pg, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
-                + sinkApplicationName() + "' AND xact_start IS NOT NULL") > 0;
+        return ChaosModel.count(
+                        pg,
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+                                + sinkApplicationName()
+                                + "' AND xact_start IS NOT NULL")
+                > 0;
     }
 
     private String sinkApplicationName() {
@@ -193,7 +236,12 @@ final class ChaosJob implements AutoCloseable {
             FlinkRest rest = process.rest();
             String jobId = runningJobId();
             for (JsonNode vertex : rest.job(jobId).path("vertices")) {
-                String path = "jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/subtasks/metrics";
+                String path =
+                        "jobs/"
+                                + jobId
+                                + "/vertices/"
+                                + vertex.path("id").asText()
+                                + "/subtasks/metrics";
                 List<String> names = new ArrayList<>();
                 for (JsonNode metric : rest.get(path)) {
                     if (metric.path("id").asText().endsWith("." + BUFFERED_BYTES)) {
@@ -201,14 +249,26 @@ final class ChaosJob implements AutoCloseable {
                     }
                 }
                 if (!names.isEmpty()) {
-                    for (JsonNode metric : rest.get(path + "?agg=max&get=" + URLEncoder.encode(String.join(",", names),
-                            StandardCharsets.UTF_8))) {
+                    for (JsonNode metric :
+                            rest.get(
+                                    path
+                                            + "?agg=max&get="
+                                            + URLEncoder.encode(
+                                                    String.join(",", names),
+                                                    StandardCharsets.UTF_8))) {
                         maxBufferedBytes = Math.max(maxBufferedBytes, metric.path("max").asLong());
                     }
                 }
             }
             for (JsonNode tm : rest.get("taskmanagers").path("taskmanagers")) {
-                for (JsonNode metric : rest.get("taskmanagers/" + tm.path("id").asText() + "/metrics?get=" + HEAP_USED + "," + HEAP_MAX)) {
+                for (JsonNode metric :
+                        rest.get(
+                                "taskmanagers/"
+                                        + tm.path("id").asText()
+                                        + "/metrics?get="
+                                        + HEAP_USED
+                                        + ","
+                                        + HEAP_MAX)) {
                     long value = metric.path("value").asLong();
                     if (metric.path("id").asText().equals(HEAP_USED)) {
                         maxHeapUsed = Math.max(maxHeapUsed, value);

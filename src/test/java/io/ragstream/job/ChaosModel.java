@@ -1,7 +1,5 @@
 package io.ragstream.job;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragstream.chunk.Chunker;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.embed.Vectors;
@@ -9,6 +7,9 @@ import io.ragstream.embed.server.SyntheticEmbedder;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.testing.PrivatePostgres;
 import io.ragstream.testing.TestServices;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -30,10 +31,10 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * What the tables and the status topic of every pipeline in {@link ChaosIT} must hold once the
- * job has caught up: each document's newest version (its chunks, their texts and vectors, or
- * nothing once deleted), and which states each version was ever sent in. The same checks serve
- * both sink modes and both jobs.
+ * What the tables and the status topic of every pipeline in {@link ChaosIT} must hold once the job
+ * has caught up: each document's newest version (its chunks, their texts and vectors, or nothing
+ * once deleted), and which states each version was ever sent in. The same checks serve both sink
+ * modes and both jobs.
  */
 final class ChaosModel {
     static final int CHUNK_SIZE = 60;
@@ -43,23 +44,34 @@ final class ChaosModel {
     record Expected(long version, String text) {}
 
     /** What the tables must hold for a document. */
-    private record ExpectedRows(String document, TreeMap<Integer, String> chunks, List<float[]> vectors) {}
+    private record ExpectedRows(
+            String document, TreeMap<Integer, String> chunks, List<float[]> vectors) {}
 
     private final Map<String, Expected> newest;
-    /** {@code id:version} → every state it was sent in (text, or null for a delete), stale replays left out. */
+
+    /**
+     * {@code id:version} → every state it was sent in (text, or null for a delete), stale replays
+     * left out.
+     */
     private final Map<String, Set<String>> sentStates;
+
     private final Map<String, ExpectedRows> rows = new HashMap<>();
-    private final Map<String, Integer> chunkCounts = new HashMap<>(); // by text, for the status records
+    private final Map<String, Integer> chunkCounts =
+            new HashMap<>(); // by text, for the status records
 
     ChaosModel(Map<String, Expected> newest, Map<String, Set<String>> sentStates) throws Exception {
         this.newest = Map.copyOf(newest);
         this.sentStates = sentStates;
-        try (OnnxMiniLmEmbedder tokenizer = OnnxMiniLmEmbedder.shared(); SyntheticEmbedder synthetic = new SyntheticEmbedder()) {
+        try (OnnxMiniLmEmbedder tokenizer = OnnxMiniLmEmbedder.shared();
+                SyntheticEmbedder synthetic = new SyntheticEmbedder()) {
             Chunker chunker = new Chunker(CHUNK_SIZE, tokenizer::countTokens);
             for (Map.Entry<String, Expected> e : this.newest.entrySet()) {
                 Expected expected = e.getValue();
                 if (expected.text() == null) {
-                    rows.put(e.getKey(), new ExpectedRows(expected.version() + ":0:true", new TreeMap<>(), List.of()));
+                    rows.put(
+                            e.getKey(),
+                            new ExpectedRows(
+                                    expected.version() + ":0:true", new TreeMap<>(), List.of()));
                     continue;
                 }
                 List<String> texts = chunks(chunker, e.getKey(), expected);
@@ -67,13 +79,18 @@ final class ChaosModel {
                 for (int i = 0; i < texts.size(); i++) {
                     chunks.put(i, expected.version() + ":" + texts.get(i));
                 }
-                rows.put(e.getKey(), new ExpectedRows(expected.version() + ":" + texts.size() + ":false", chunks,
-                        synthetic.embed(texts)));
+                rows.put(
+                        e.getKey(),
+                        new ExpectedRows(
+                                expected.version() + ":" + texts.size() + ":false",
+                                chunks,
+                                synthetic.embed(texts)));
             }
             for (Set<String> states : sentStates.values()) {
                 for (String text : states) {
                     if (text != null) {
-                        chunkCounts.computeIfAbsent(text, t -> chunks(chunker, "any", new Expected(1, t)).size());
+                        chunkCounts.computeIfAbsent(
+                                text, t -> chunks(chunker, "any", new Expected(1, t)).size());
                     }
                 }
             }
@@ -81,29 +98,49 @@ final class ChaosModel {
     }
 
     private static List<String> chunks(Chunker chunker, String id, Expected expected) {
-        return chunker.split(new DocumentEvent(TENANT, id, expected.version(), DocumentEvent.Op.UPSERT, null,
-                expected.text(), "{}").content());
+        return chunker.split(
+                new DocumentEvent(
+                                TENANT,
+                                id,
+                                expected.version(),
+                                DocumentEvent.Op.UPSERT,
+                                null,
+                                expected.text(),
+                                "{}")
+                        .content());
     }
 
     int documents() {
         return newest.size();
     }
 
-    /** The first difference between these tables and the model, or null when every document has exactly its newest rows. */
+    /**
+     * The first difference between these tables and the model, or null when every document has
+     * exactly its newest rows.
+     */
     String tableMismatch(PrivatePostgres pg, String documentsTable, String chunksTable) {
         Map<String, String> documents = new HashMap<>();
         Map<String, TreeMap<Integer, String>> chunks = new HashMap<>();
         Map<String, float[]> vectors = new HashMap<>(); // by chunk text
-        try (Connection c = pg.connect(); Statement st = c.createStatement()) {
-            try (ResultSet rs = st.executeQuery("SELECT doc_id, version, chunk_count, deleted FROM " + documentsTable)) {
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement()) {
+            try (ResultSet rs =
+                    st.executeQuery(
+                            "SELECT doc_id, version, chunk_count, deleted FROM "
+                                    + documentsTable)) {
                 while (rs.next()) {
-                    documents.put(rs.getString(1), rs.getLong(2) + ":" + rs.getInt(3) + ":" + rs.getBoolean(4));
+                    documents.put(
+                            rs.getString(1),
+                            rs.getLong(2) + ":" + rs.getInt(3) + ":" + rs.getBoolean(4));
                 }
             }
-            try (ResultSet rs = st.executeQuery("SELECT doc_id, chunk_no, version, content, embedding::vector::real[] FROM "
-                    + chunksTable)) {
+            try (ResultSet rs =
+                    st.executeQuery(
+                            "SELECT doc_id, chunk_no, version, content, embedding::vector::real[] FROM "
+                                    + chunksTable)) {
                 while (rs.next()) {
-                    chunks.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getInt(2), rs.getLong(3) + ":" + rs.getString(4));
+                    chunks.computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
+                            .put(rs.getInt(2), rs.getLong(3) + ":" + rs.getString(4));
                     Float[] boxed = (Float[]) rs.getArray(5).getArray();
                     float[] vector = new float[boxed.length];
                     for (int i = 0; i < boxed.length; i++) {
@@ -131,9 +168,15 @@ final class ChaosModel {
             }
             TreeMap<Integer, String> stored = chunks.getOrDefault(id, new TreeMap<>());
             if (!stored.equals(want.chunks())) {
-                return id + ": chunks " + stored.keySet() + " at versions "
+                return id
+                        + ": chunks "
+                        + stored.keySet()
+                        + " at versions "
                         + stored.values().stream().map(v -> v.substring(0, v.indexOf(':'))).toList()
-                        + " differ from the model's " + want.chunks().size() + " at " + newest.get(id).version();
+                        + " differ from the model's "
+                        + want.chunks().size()
+                        + " at "
+                        + newest.get(id).version();
             }
             int i = 0;
             for (String chunk : want.chunks().values()) {
@@ -148,13 +191,14 @@ final class ChaosModel {
     }
 
     /**
-     * Null when the status topic announced every document's newest version in its newest state,
-     * and never a state that was not sent (a stale replay, which the guards refuse).
+     * Null when the status topic announced every document's newest version in its newest state, and
+     * never a state that was not sent (a stale replay, which the guards refuse).
      */
     String statusMismatch(String statusTopic) throws Exception {
         ObjectMapper json = new ObjectMapper();
         Map<String, Long> announced = new HashMap<>();
-        Map<String, Boolean> newestAnnounced = new HashMap<>(); // id:version:deleted of each document's newest state
+        Map<String, Boolean> newestAnnounced =
+                new HashMap<>(); // id:version:deleted of each document's newest state
         for (ConsumerRecord<byte[], byte[]> record : readAll(statusTopic)) {
             JsonNode status = json.readTree(record.value());
             String id = status.get("id").asText();
@@ -166,9 +210,13 @@ final class ChaosModel {
             }
             boolean deleted = status.get("deleted").asBoolean();
             int chunks = status.get("chunks").asInt();
-            boolean described = states.stream().anyMatch(text -> text == null
-                    ? deleted && chunks == 0
-                    : !deleted && chunks == chunkCounts.get(text));
+            boolean described =
+                    states.stream()
+                            .anyMatch(
+                                    text ->
+                                            text == null
+                                                    ? deleted && chunks == 0
+                                                    : !deleted && chunks == chunkCounts.get(text));
             if (!described) {
                 return "status " + status + " describes no state " + key + " was sent in";
             }
@@ -181,10 +229,18 @@ final class ChaosModel {
         for (Map.Entry<String, Expected> e : newest.entrySet()) {
             String id = e.getKey();
             if (!Long.valueOf(e.getValue().version()).equals(announced.get(id))) {
-                return id + " is at " + e.getValue().version() + ", the newest status says " + announced.get(id);
+                return id
+                        + " is at "
+                        + e.getValue().version()
+                        + ", the newest status says "
+                        + announced.get(id);
             }
             if (!newestAnnounced.containsKey(id)) {
-                return id + " is " + (e.getValue().text() == null ? "deleted" : "live") + " at " + e.getValue().version()
+                return id
+                        + " is "
+                        + (e.getValue().text() == null ? "deleted" : "live")
+                        + " at "
+                        + e.getValue().version()
                         + ", no status says so";
             }
         }
@@ -198,9 +254,13 @@ final class ChaosModel {
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
@@ -217,14 +277,22 @@ final class ChaosModel {
 
     /** What changes whenever the job writes to these tables. */
     static String fingerprint(PrivatePostgres pg, String documentsTable, String chunksTable) {
-        return count(pg, "SELECT count(*) FROM " + chunksTable) + "/" + count(pg, "SELECT coalesce(sum(version), 0)"
-                + " + count(*) FILTER (WHERE deleted) FROM " + documentsTable) + "/" + count(pg,
-                "SELECT coalesce(sum(version), 0) FROM " + chunksTable);
+        return count(pg, "SELECT count(*) FROM " + chunksTable)
+                + "/"
+                + count(
+                        pg,
+                        "SELECT coalesce(sum(version), 0)"
+                                + " + count(*) FILTER (WHERE deleted) FROM "
+                                + documentsTable)
+                + "/"
+                + count(pg, "SELECT coalesce(sum(version), 0) FROM " + chunksTable);
     }
 
     /** A count, or -1 while the database restarts or the table is not there yet. */
     static long count(PrivatePostgres pg, String sql) {
-        try (Connection c = pg.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         } catch (SQLException e) {

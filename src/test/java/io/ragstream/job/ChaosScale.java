@@ -14,10 +14,18 @@ import java.time.Duration;
  * @param pace time between two records, so that the failures meet a busy stream
  * @param settle how long the tables may take to catch up once publishing is over
  */
-record ChaosScale(String name, int operations, int documents, int failures, Duration pace, Duration settle) {
-    static final ChaosScale SHORT = new ChaosScale("short", 2_500, 120, ChaosFailure.minimumSchedule().size(),
-            Duration.ofMillis(30), Duration.ofMinutes(3));
-    static final ChaosScale LONG = new ChaosScale("long", 10_000, 500, 24, Duration.ofMillis(45), Duration.ofMinutes(10));
+record ChaosScale(
+        String name, int operations, int documents, int failures, Duration pace, Duration settle) {
+    static final ChaosScale SHORT =
+            new ChaosScale(
+                    "short",
+                    2_500,
+                    120,
+                    ChaosFailure.minimumSchedule().size(),
+                    Duration.ofMillis(30),
+                    Duration.ofMinutes(3));
+    static final ChaosScale LONG =
+            new ChaosScale("long", 10_000, 500, 24, Duration.ofMillis(45), Duration.ofMinutes(10));
 
     /** {@code -Dragstream.chaos.scale=short|long}. */
     static ChaosScale fromSystemProperties() {
@@ -25,7 +33,9 @@ record ChaosScale(String name, int operations, int documents, int failures, Dura
         return switch (name) {
             case "short" -> SHORT;
             case "long" -> LONG;
-            default -> throw new IllegalArgumentException("ragstream.chaos.scale is '" + name + "': short or long");
+            default ->
+                    throw new IllegalArgumentException(
+                            "ragstream.chaos.scale is '" + name + "': short or long");
         };
     }
 

@@ -2,6 +2,7 @@ package io.ragstream.job;
 
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,19 +19,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Invariant 4: the same input gives the same chunk ids, texts and stored vectors, sequentially
- * (parallelism 1, batches of 1) or in parallel (parallelism 2, two embedding subtasks, batches of 32).
+ * (parallelism 1, batches of 1) or in parallel (parallelism 2, two embedding subtasks, batches of
+ * 32).
  */
 class DeterministicOutputIT {
-    @RegisterExtension
-    static final JobFixture IT = JobFixture.slots(4);
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(4);
 
     @Test
     void sequentialAndParallelRunsStoreIdenticalRows(@TempDir Path dir) throws Exception {
         Path corpus = TestServices.testCorpusFile(dir);
         TestServices sequential = IT.services("sequential");
         TestServices parallel = IT.services("parallel");
-        IT.backfill(sequential.config("job.parallelism=1", "embedding.batch-size=1", "chunk.size=40"), List.of(corpus));
-        IT.backfill(parallel.config("job.parallelism=2", "embedding.parallelism=2", "embedding.batch-size=32", "chunk.size=40"),
+        IT.backfill(
+                sequential.config("job.parallelism=1", "embedding.batch-size=1", "chunk.size=40"),
+                List.of(corpus));
+        IT.backfill(
+                parallel.config(
+                        "job.parallelism=2",
+                        "embedding.parallelism=2",
+                        "embedding.batch-size=32",
+                        "chunk.size=40"),
                 List.of(corpus));
 
         Map<String, String> a = rows(sequential);
@@ -42,11 +50,17 @@ class DeterministicOutputIT {
     /** "doc/chunk" → "sha256 | stored vector as text", every row. */
     private static Map<String, String> rows(TestServices services) throws Exception {
         Map<String, String> rows = new TreeMap<>();
-        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT doc_id, chunk_no, encode(content_sha256, 'hex'), embedding::text FROM \""
-                     + services.chunksTable + "\"")) {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT doc_id, chunk_no, encode(content_sha256, 'hex'), embedding::text FROM \""
+                                        + services.chunksTable
+                                        + "\"")) {
             while (rs.next()) {
-                rows.put(rs.getString(1) + "/" + rs.getInt(2), rs.getString(3) + " | " + rs.getString(4));
+                rows.put(
+                        rs.getString(1) + "/" + rs.getInt(2),
+                        rs.getString(3) + " | " + rs.getString(4));
             }
         }
         return rows;

@@ -1,6 +1,7 @@
 package io.ragstream.job;
 
 import io.ragstream.testing.JobJar;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,12 +30,18 @@ class JobJarIT {
 
     @BeforeAll
     static void readTheJar() throws IOException {
-        Path jar = Path.of(System.getProperty("ragstream.job.jar", "target/ragstream-0.1.0-SNAPSHOT.jar"));
+        Path jar =
+                Path.of(
+                        System.getProperty(
+                                "ragstream.job.jar", "target/ragstream-0.1.0-SNAPSHOT.jar"));
         assertThat(jar).as("the job jar (mvn package)").isRegularFile();
         try (JarFile file = new JarFile(jar.toFile())) {
             mainClass = file.getManifest().getMainAttributes().getValue("Main-Class");
-            entries = file.stream().filter(e -> !e.isDirectory()).map(JarEntry::getName)
-                    .collect(Collectors.toCollection(TreeSet::new));
+            entries =
+                    file.stream()
+                            .filter(e -> !e.isDirectory())
+                            .map(JarEntry::getName)
+                            .collect(Collectors.toCollection(TreeSet::new));
         }
     }
 
@@ -46,8 +53,10 @@ class JobJarIT {
 
     @Test
     void itHoldsNoToolAndNoToolLibrary() {
-        List<String> left = Stream.concat(JobJar.TOOL_PACKAGES.stream(), JobJar.TOOL_LIBRARIES.stream())
-                .map(p -> p.replace('.', '/') + "/").toList();
+        List<String> left =
+                Stream.concat(JobJar.TOOL_PACKAGES.stream(), JobJar.TOOL_LIBRARIES.stream())
+                        .map(p -> p.replace('.', '/') + "/")
+                        .toList();
         assertThat(entries).filteredOn(e -> left.stream().anyMatch(e::startsWith)).isEmpty();
     }
 
@@ -55,14 +64,21 @@ class JobJarIT {
     void itHoldsTheWholeDataPathAndItsSchema() throws IOException {
         Set<String> dataPath;
         try (Stream<Path> files = Files.walk(CLASSES)) {
-            dataPath = files.filter(Files::isRegularFile)
-                    .map(f -> CLASSES.relativize(f).toString().replace('\\', '/'))
-                    .filter(name -> !JobJar.isTool(name.replace('/', '.')))
-                    .collect(Collectors.toCollection(TreeSet::new));
+            dataPath =
+                    files.filter(Files::isRegularFile)
+                            .map(f -> CLASSES.relativize(f).toString().replace('\\', '/'))
+                            .filter(name -> !JobJar.isTool(name.replace('/', '.')))
+                            .collect(Collectors.toCollection(TreeSet::new));
         }
-        assertThat(dataPath).contains("sql/schema.sql", "io/ragstream/ingest/JsonLinesFormat.class");
-        assertThat(dataPath).as("left out of the jar").filteredOn(e -> !entries.contains(e)).isEmpty();
-        assertThat(entries).as("in the jar, not in the data path")
-                .filteredOn(e -> e.startsWith("io/ragstream/") && !dataPath.contains(e)).isEmpty();
+        assertThat(dataPath)
+                .contains("sql/schema.sql", "io/ragstream/ingest/JsonLinesFormat.class");
+        assertThat(dataPath)
+                .as("left out of the jar")
+                .filteredOn(e -> !entries.contains(e))
+                .isEmpty();
+        assertThat(entries)
+                .as("in the jar, not in the data path")
+                .filteredOn(e -> e.startsWith("io/ragstream/") && !dataPath.contains(e))
+                .isEmpty();
     }
 }

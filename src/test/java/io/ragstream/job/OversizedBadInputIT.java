@@ -1,13 +1,15 @@
 package io.ragstream.job;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
+
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -31,10 +33,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Issue 12 on the real broker: on a topic that takes 10 MB records, a 6 MB document (over
- * ingest.max-document-bytes) and 800 KB of malformed JSON are dead-lettered with their reason,
- * size and SHA-256, and the job runs on: the documents published before and after them are
- * indexed and no task is ever restarted. (An 800 KB value used to grow past the producer's 1 MB
- * limit in base64, fail the task, be replayed, and restart the job for ever.)
+ * ingest.max-document-bytes) and 800 KB of malformed JSON are dead-lettered with their reason, size
+ * and SHA-256, and the job runs on: the documents published before and after them are indexed and
+ * no task is ever restarted. (An 800 KB value used to grow past the producer's 1 MB limit in
+ * base64, fail the task, be replayed, and restart the job for ever.)
  */
 class OversizedBadInputIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,8 +44,7 @@ class OversizedBadInputIT {
     private static final int TEN_MB = 10 * 1024 * 1024;
     private static final int CAP = 64 * 1024; // kafka.dlq-max-value-bytes, the default
 
-    @RegisterExtension
-    static final JobFixture IT = JobFixture.slots(2);
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(2);
 
     private static TestServices services;
     private static RunningJob job;
@@ -52,25 +53,47 @@ class OversizedBadInputIT {
     static void startJob() throws Exception {
         services = IT.services("oversized");
         // one partition, so the documents around the bad records are read in order with them
-        services.createTopics(1, Map.of("max.message.bytes", Integer.toString(TEN_MB)), services.documentsTopic);
+        services.createTopics(
+                1, Map.of("max.message.bytes", Integer.toString(TEN_MB)), services.documentsTopic);
         job = IT.start(services.config("ingest.max-document-bytes=1048576"));
     }
 
     @Test
     void hugeBadRecordsAreDeadLetteredWithTheirSizeAndHashAndTheJobRunsOn() throws Exception {
-        byte[] tooLarge = document("big", "word ".repeat(6 * 1024 * 1024 / 5)).getBytes(StandardCharsets.UTF_8);
-        byte[] malformed = ("{\"id\": \"broken\", \"text\": \"" + "x".repeat(800 * 1024)).getBytes(StandardCharsets.UTF_8);
-        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TEN_MB))) {
-            TestServices.send(producer, services.documentsTopic, "acme/before", document("before", "Published before the bad records."));
+        byte[] tooLarge =
+                document("big", "word ".repeat(6 * 1024 * 1024 / 5))
+                        .getBytes(StandardCharsets.UTF_8);
+        byte[] malformed =
+                ("{\"id\": \"broken\", \"text\": \"" + "x".repeat(800 * 1024))
+                        .getBytes(StandardCharsets.UTF_8);
+        try (KafkaProducer<byte[], byte[]> producer =
+                TestServices.producer(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TEN_MB))) {
+            TestServices.send(
+                    producer,
+                    services.documentsTopic,
+                    "acme/before",
+                    document("before", "Published before the bad records."));
             TestServices.send(producer, services.documentsTopic, utf8("acme/big"), tooLarge);
             TestServices.send(producer, services.documentsTopic, utf8("acme/broken"), malformed);
-            TestServices.send(producer, services.documentsTopic, "acme/after", document("after", "Published after the bad records."));
+            TestServices.send(
+                    producer,
+                    services.documentsTopic,
+                    "acme/after",
+                    document("after", "Published after the bad records."));
         }
-        await("the documents before and after the bad ones").atMost(WAIT).until(() -> count("SELECT count(*) FROM \""
-                + services.documentsTable + "\" WHERE doc_id IN ('before', 'after')") == 2);
+        await("the documents before and after the bad ones")
+                .atMost(WAIT)
+                .until(
+                        () ->
+                                count(
+                                                "SELECT count(*) FROM \""
+                                                        + services.documentsTable
+                                                        + "\" WHERE doc_id IN ('before', 'after')")
+                                        == 2);
 
         Map<String, ConsumerRecord<byte[], byte[]>> letters = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : TestServices.readTopic(services.dlqTopic, 2, WAIT)) {
+        for (ConsumerRecord<byte[], byte[]> r :
+                TestServices.readTopic(services.dlqTopic, 2, WAIT)) {
             letters.put(new String(r.key(), StandardCharsets.UTF_8), r);
         }
         assertThat(letters).containsOnlyKeys("acme/big", "acme/broken");
@@ -81,26 +104,36 @@ class OversizedBadInputIT {
         AccessExecutionGraph graph = IT.cluster().getExecutionGraph(job.id()).get();
         for (AccessExecutionVertex task : graph.getAllExecutionVertices()) {
             assertThat(task.getCurrentExecutionAttempt().getAttemptNumber())
-                    .as("attempt of %s: a restart would make it > 0", task.getTaskNameWithSubtaskIndex()).isZero();
+                    .as(
+                            "attempt of %s: a restart would make it > 0",
+                            task.getTaskNameWithSubtaskIndex())
+                    .isZero();
         }
     }
 
-    private static void assertLetter(ConsumerRecord<byte[], byte[]> letter, String reason, long offset, byte[] original) throws Exception {
+    private static void assertLetter(
+            ConsumerRecord<byte[], byte[]> letter, String reason, long offset, byte[] original)
+            throws Exception {
         assertThat(letter.serializedValueSize()).isLessThan(1024 * 1024);
         JsonNode body = JSON.readTree(letter.value());
         assertThat(body.get("reason").asText()).isEqualTo(reason);
         assertThat(body.get("topic").asText()).isEqualTo(services.documentsTopic);
         assertThat(body.get("valueBytes").asLong()).isEqualTo(original.length);
         assertThat(body.get("valueSha256").asText())
-                .isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(original)));
+                .isEqualTo(
+                        HexFormat.of()
+                                .formatHex(MessageDigest.getInstance("SHA-256").digest(original)));
         assertThat(body.get("valueTruncated").asBoolean()).isTrue();
-        assertThat(Base64.getDecoder().decode(body.get("value").asText())).containsExactly(Arrays.copyOf(original, CAP));
+        assertThat(Base64.getDecoder().decode(body.get("value").asText()))
+                .containsExactly(Arrays.copyOf(original, CAP));
         assertThat(body.get("keyTruncated").asBoolean()).isFalse();
         assertThat(header(letter, "ragstream.errors.reason")).isEqualTo(reason);
         assertThat(header(letter, "__connect.errors.topic")).isEqualTo(services.documentsTopic);
         assertThat(body.get("offset").asLong()).isEqualTo(offset);
         assertThat(header(letter, "__connect.errors.offset")).isEqualTo(Long.toString(offset));
-        assertThat(header(letter, "__connect.errors.exception.message")).isEqualTo(body.get("detail").asText()).isNotBlank();
+        assertThat(header(letter, "__connect.errors.exception.message"))
+                .isEqualTo(body.get("detail").asText())
+                .isNotBlank();
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
@@ -110,7 +143,11 @@ class OversizedBadInputIT {
     }
 
     private static String document(String id, String text) {
-        return JSON.createObjectNode().put("tenant", "acme").put("id", id).put("text", text).toString();
+        return JSON.createObjectNode()
+                .put("tenant", "acme")
+                .put("id", id)
+                .put("text", text)
+                .toString();
     }
 
     private static byte[] utf8(String s) {

@@ -7,12 +7,12 @@ import io.ragstream.chunk.RandomTexts;
 import io.ragstream.chunk.TokenCounter;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
-import io.ragstream.corpus.CorpusDocument;
 import io.ragstream.corpus.CorpusReader;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.testing.SciFactData;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,18 +30,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The model's token counter, with the real tokenizer: counting the parts of a text from one
- * tokenization of the whole gives what tokenizing each part on its own gives, so the chunks are
- * the same either way.
+ * tokenization of the whole gives what tokenizing each part on its own gives, so the chunks are the
+ * same either way.
  */
 class TokenCountersTest {
-    private static final List<String> AWKWARD_TEXTS = List.of(
-            "Café au lait, naïve résumé-writing; ÅNGSTRÖM über alles.",
-            "Emoji 😀 between words 🧬🧪 and after them 👍. Then plain text again.",
-            "中文字 and 日本語のテキスト mixed with English. Ω≈ç√ symbols!",
-            "tabs\tand\u00a0no-break\u2003em spaces\u2009thin, new\nlines\r\nand\n\nparagraphs",
-            "A https://example.org/a/very/long/url?with=query&and=fragments#here that is one word.",
-            "Numbers 3.14159, 1e-9 and 10,000,000 (in brackets) [and] {braces}: done.",
-            "x".repeat(300) + " supercalifragilisticexpialidocious " + "antidisestablishmentarianism ".repeat(5));
+    private static final List<String> AWKWARD_TEXTS =
+            List.of(
+                    "Café au lait, naïve résumé-writing; ÅNGSTRÖM über alles.",
+                    "Emoji 😀 between words 🧬🧪 and after them 👍. Then plain text again.",
+                    "中文字 and 日本語のテキスト mixed with English. Ω≈ç√ symbols!",
+                    "tabs\tand\u00a0no-break\u2003em spaces\u2009thin, new\nlines\r\nand\n\nparagraphs",
+                    "A https://example.org/a/very/long/url?with=query&and=fragments#here that is one word.",
+                    "Numbers 3.14159, 1e-9 and 10,000,000 (in brackets) [and] {braces}: done.",
+                    "x".repeat(300)
+                            + " supercalifragilisticexpialidocious "
+                            + "antidisestablishmentarianism ".repeat(5));
 
     private static TokenCounter model;
 
@@ -64,7 +67,8 @@ class TokenCountersTest {
                 for (int j = i; j < words.size(); j++) {
                     int from = words.get(i)[0];
                     int to = words.get(j)[1];
-                    assertThat(parts.count(from, to)).as("%s in %s", text.substring(from, to), text)
+                    assertThat(parts.count(from, to))
+                            .as("%s in %s", text.substring(from, to), text)
                             .isEqualTo(model.count(text.substring(from, to)));
                 }
             }
@@ -75,14 +79,17 @@ class TokenCountersTest {
     void chunksAreTheSameAsWhenEveryPieceIsTokenizedOnItsOwn() throws Exception {
         List<String> texts = new ArrayList<>(AWKWARD_TEXTS);
         texts.add(String.join("\n\n", AWKWARD_TEXTS));
-        SciFactData.dir().ifPresent(dir -> texts.addAll(scifact(dir.resolve("corpus.jsonl.gz"), 300)));
+        SciFactData.dir()
+                .ifPresent(dir -> texts.addAll(scifact(dir.resolve("corpus.jsonl.gz"), 300)));
         TokenCounter eachOnItsOwn = eachPartOnItsOwn(model);
 
         for (int size : new int[] {8, 40, 200}) {
             Chunker fromOnePass = new Chunker(size, model);
             Chunker fromEachPiece = new Chunker(size, eachOnItsOwn);
             for (String text : texts) {
-                assertThat(fromOnePass.split(text)).as("chunk size %d: %s", size, text).isEqualTo(fromEachPiece.split(text));
+                assertThat(fromOnePass.split(text))
+                        .as("chunk size %d: %s", size, text)
+                        .isEqualTo(fromEachPiece.split(text));
             }
         }
     }
@@ -97,7 +104,9 @@ class TokenCountersTest {
                 if (kind == TextKind.THAI) { // one word: cut inside it, counted more, never less
                     assertThat(segmented.length).isGreaterThan(tokenizer.tokenEnds(text).length);
                 } else {
-                    assertThat(segmented).as(kind.description()).isEqualTo(tokenizer.tokenEnds(text));
+                    assertThat(segmented)
+                            .as(kind.description())
+                            .isEqualTo(tokenizer.tokenEnds(text));
                 }
             }
         }
@@ -112,7 +121,9 @@ class TokenCountersTest {
                 List<String> chunks = chunker.split(text);
 
                 ChunkInvariants.check(text, chunks, chunker, model, kind.description());
-                assertThat(chunker.split(text)).as("the same chunks again: %s", kind.description()).isEqualTo(chunks);
+                assertThat(chunker.split(text))
+                        .as("the same chunks again: %s", kind.description())
+                        .isEqualTo(chunks);
             }
         }
     }
@@ -122,8 +133,8 @@ class TokenCountersTest {
         String word = "x".repeat(2000); // WordPiece reads at most 100 characters a word
         assertThat(model.count(word)).isEqualTo(1);
         assertThat(new Chunker(200, model).split(word)).containsExactly(word);
-        assertThat(new Chunker(200, 0, 1000, model).split(word)).containsExactly(
-                word.substring(0, 1000), word.substring(1000));
+        assertThat(new Chunker(200, 0, 1000, model).split(word))
+                .containsExactly(word.substring(0, 1000), word.substring(1000));
     }
 
     @Test
@@ -137,7 +148,8 @@ class TokenCountersTest {
 
             List<String> chunks = chunker.split(text);
 
-            String context = "round " + round + ", maxTokens " + maxTokens + ", maxBytes " + maxBytes;
+            String context =
+                    "round " + round + ", maxTokens " + maxTokens + ", maxBytes " + maxBytes;
             ChunkInvariants.check(text, chunks, chunker, model, context);
             assertThat(chunker.split(text)).as(context).isEqualTo(chunks);
         }
@@ -151,7 +163,9 @@ class TokenCountersTest {
         }
         RagstreamConfig tooSmall = RagstreamConfig.of(Map.of("chunk.max-bytes", "10"));
         assertThatThrownBy(() -> RagstreamJob.chunker(tooSmall, EmbeddingOptions.from(tooSmall)))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("chunk.max-bytes").hasMessageContaining("64");
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("chunk.max-bytes")
+                .hasMessageContaining("64");
     }
 
     /**
@@ -195,10 +209,21 @@ class TokenCountersTest {
 
     private static List<String> scifact(Path corpus, int limit) {
         try {
-            return new CorpusReader("test").read(List.of(corpus)).stream().limit(limit)
-                    .map(doc -> new DocumentEvent(doc.tenant(), doc.id(), null, DocumentEvent.Op.UPSERT, doc.title(),
-                            doc.text(), "{}").content())
-                    .toList();
+            return new CorpusReader("test")
+                    .read(List.of(corpus)).stream()
+                            .limit(limit)
+                            .map(
+                                    doc ->
+                                            new DocumentEvent(
+                                                            doc.tenant(),
+                                                            doc.id(),
+                                                            null,
+                                                            DocumentEvent.Op.UPSERT,
+                                                            doc.title(),
+                                                            doc.text(),
+                                                            "{}")
+                                                    .content())
+                            .toList();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

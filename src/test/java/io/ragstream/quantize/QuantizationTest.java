@@ -1,6 +1,7 @@
 package io.ragstream.quantize;
 
 import io.ragstream.config.ConfigException;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -10,7 +11,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-/** The int8 codec's error bounds and edge cases, the sign bits, and how a mode is named and recognised. */
+/**
+ * The int8 codec's error bounds and edge cases, the sign bits, and how a mode is named and
+ * recognised.
+ */
 class QuantizationTest {
 
     @Test
@@ -19,14 +23,19 @@ class QuantizationTest {
         for (int n = 0; n < 200; n++) {
             float[] v = new float[384];
             for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (random.nextGaussian() * (n % 2 == 0 ? 1 : 1e-3)); // wide and tiny ranges
+                v[i] =
+                        (float)
+                                (random.nextGaussian()
+                                        * (n % 2 == 0 ? 1 : 1e-3)); // wide and tiny ranges
             }
             Int8Vector q = Int8Vector.encode(v);
             float min = min(v), max = max(v);
             assertThat(q.scale()).isCloseTo((max - min) / 255f, within((max - min) * 1e-6f));
             float[] back = q.decode();
             for (int i = 0; i < v.length; i++) {
-                assertThat(back[i]).as("dimension %d of vector %d", i, n).isCloseTo(v[i], within(q.scale() / 2 * 1.0001f));
+                assertThat(back[i])
+                        .as("dimension %d of vector %d", i, n)
+                        .isCloseTo(v[i], within(q.scale() / 2 * 1.0001f));
             }
             // the extremes use the whole code range, so no step is wasted
             assertThat(q.codes()).contains((byte) -128, (byte) 127);
@@ -51,7 +60,8 @@ class QuantizationTest {
         assertThat(q.scale()).isZero();
         assertThat(q.offset()).isZero();
         assertThat(q.decode()).containsOnly(0f);
-        assertThat(q.cosineDistance(new float[384])).isEqualTo(1); // nothing is near a zero vector, not NaN
+        assertThat(q.cosineDistance(new float[384]))
+                .isEqualTo(1); // nothing is near a zero vector, not NaN
         float[] query = new float[384];
         query[0] = 1;
         assertThat(q.cosineDistance(query)).isEqualTo(1);
@@ -59,8 +69,10 @@ class QuantizationTest {
 
     @Test
     void int8RejectsValuesItCannotStore() {
-        assertThatThrownBy(() -> Int8Vector.encode(new float[] {0.1f, Float.NaN})).hasMessageContaining("NaN");
-        assertThatThrownBy(() -> Int8Vector.encode(new float[] {Float.POSITIVE_INFINITY})).hasMessageContaining("Infinity");
+        assertThatThrownBy(() -> Int8Vector.encode(new float[] {0.1f, Float.NaN}))
+                .hasMessageContaining("NaN");
+        assertThatThrownBy(() -> Int8Vector.encode(new float[] {Float.POSITIVE_INFINITY}))
+                .hasMessageContaining("Infinity");
     }
 
     @Test
@@ -81,7 +93,8 @@ class QuantizationTest {
     @Test
     void signBitsAreSetWherePgvectorsBinaryQuantizeSetsThem() {
         // binary_quantize('[-1,0,1,0.5]') = 0011 in pgvector: a bit for > 0, zero included as 0
-        assertThat(Quantization.signBits(new float[] {-1f, 0f, 1f, 0.5f}).getValue()).isEqualTo("0011");
+        assertThat(Quantization.signBits(new float[] {-1f, 0f, 1f, 0.5f}).getValue())
+                .isEqualTo("0011");
     }
 
     @Test
@@ -99,20 +112,27 @@ class QuantizationTest {
 
     @Test
     void aTableIsRecognisedByItsColumnTypeAndIndexOperatorClass() {
-        assertThat(Quantization.ofTable("vector", List.of("vector_cosine_ops"))).containsExactly(Quantization.FLOAT32);
-        assertThat(Quantization.ofTable("halfvec", List.of("halfvec_cosine_ops"))).containsExactly(Quantization.FLOAT16);
-        assertThat(Quantization.ofTable("halfvec", List.of("bit_hamming_ops"))).containsExactly(Quantization.BINARY);
-        assertThat(Quantization.ofTable("bytea", List.of("bit_hamming_ops"))).containsExactly(Quantization.INT8);
+        assertThat(Quantization.ofTable("vector", List.of("vector_cosine_ops")))
+                .containsExactly(Quantization.FLOAT32);
+        assertThat(Quantization.ofTable("halfvec", List.of("halfvec_cosine_ops")))
+                .containsExactly(Quantization.FLOAT16);
+        assertThat(Quantization.ofTable("halfvec", List.of("bit_hamming_ops")))
+                .containsExactly(Quantization.BINARY);
+        assertThat(Quantization.ofTable("bytea", List.of("bit_hamming_ops")))
+                .containsExactly(Quantization.INT8);
         // without its index a halfvec table may be either
-        assertThat(Quantization.ofTable("halfvec", List.of())).containsExactly(Quantization.FLOAT16, Quantization.BINARY);
+        assertThat(Quantization.ofTable("halfvec", List.of()))
+                .containsExactly(Quantization.FLOAT16, Quantization.BINARY);
         assertThat(Quantization.ofTable("text", List.of())).isEmpty();
     }
 
     @Test
     void int8BindsFourColumnsTheOthersOne() {
         assertThat(Quantization.INT8.vectorColumns())
-                .containsExactly("embedding", "embedding_scale", "embedding_offset", "embedding_bits");
-        for (Quantization q : List.of(Quantization.FLOAT32, Quantization.FLOAT16, Quantization.BINARY)) {
+                .containsExactly(
+                        "embedding", "embedding_scale", "embedding_offset", "embedding_bits");
+        for (Quantization q :
+                List.of(Quantization.FLOAT32, Quantization.FLOAT16, Quantization.BINARY)) {
             assertThat(q.vectorColumns()).containsExactly("embedding");
         }
         assertThat(Quantization.INT8.reranks()).isTrue();

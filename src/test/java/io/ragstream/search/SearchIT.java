@@ -1,7 +1,5 @@
 package io.ragstream.search;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.config.ConfigException;
@@ -12,6 +10,9 @@ import io.ragstream.sink.DirectWriter;
 import io.ragstream.sink.PgVectorSinkOptions;
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,35 +38,46 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Search against the real PostgreSQL with pgvector and the real model, over rows the job wrote
- * (a backfill), in every quantization mode: a tenant never sees another tenant's rows whatever
- * it asks, several queries are fused by reciprocal rank, and an index the configured model
- * cannot search fails with a message that names the problem and the fix.
+ * Search against the real PostgreSQL with pgvector and the real model, over rows the job wrote (a
+ * backfill), in every quantization mode: a tenant never sees another tenant's rows whatever it
+ * asks, several queries are fused by reciprocal rank, and an index the configured model cannot
+ * search fails with a message that names the problem and the fix.
  */
 class SearchIT {
-    @RegisterExtension
-    static final JobFixture IT = JobFixture.slots(2);
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(2);
 
     /** Every acme document again under tenant globex, with the same texts, plus one of its own. */
     private static final String GLOBEX = "globex";
+
     private static final String ACME = "acme";
-    private static final Map<Quantization, TestServices> INDEXED = new EnumMap<>(Quantization.class);
+    private static final Map<Quantization, TestServices> INDEXED =
+            new EnumMap<>(Quantization.class);
     private static List<String> queries;
 
     @BeforeAll
     static void indexBothTenants(@TempDir Path dir) throws Exception {
         Path corpus = dir.resolve("two-tenants.jsonl");
         List<String> lines = new ArrayList<>();
-        queries = new ArrayList<>(List.of("the", "zzzz qqqq", "How volcanoes erupt and why the ocean has tides"));
+        queries =
+                new ArrayList<>(
+                        List.of(
+                                "the",
+                                "zzzz qqqq",
+                                "How volcanoes erupt and why the ocean has tides"));
         for (JsonNode doc : TestServices.testCorpus()) {
             lines.add(doc.toString());
-            ObjectNode copy = ((ObjectNode) doc.deepCopy()).put("tenant", GLOBEX).put("id", GLOBEX + "-" + doc.get("id").asText());
+            ObjectNode copy =
+                    ((ObjectNode) doc.deepCopy())
+                            .put("tenant", GLOBEX)
+                            .put("id", GLOBEX + "-" + doc.get("id").asText());
             lines.add(copy.toString());
             queries.add(doc.get("title").asText());
         }
-        // the same id as an acme document, another text: a leak would show as acme's id with globex's words
-        lines.add("{\"tenant\": \"globex\", \"id\": \"tides\", \"title\": \"Quarterly sales of garden furniture\","
-                + " \"text\": \"Sales of garden chairs rose in spring and fell after the summer.\"}");
+        // the same id as an acme document, another text: a leak would show as acme's id with
+        // globex's words
+        lines.add(
+                "{\"tenant\": \"globex\", \"id\": \"tides\", \"title\": \"Quarterly sales of garden furniture\","
+                        + " \"text\": \"Sales of garden chairs rose in spring and fell after the summer.\"}");
         queries.add("Quarterly sales of garden furniture");
         Files.write(corpus, lines, StandardCharsets.UTF_8);
 
@@ -82,8 +94,11 @@ class SearchIT {
         try (Searcher searcher = searcher(INDEXED.get(q).config(quantization(q)))) {
             for (JsonNode doc : TestServices.testCorpus()) {
                 List<SearchHit> hits = searcher.search(ACME, doc.get("title").asText(), 3);
-                assertThat(hits).as("search for '%s'", doc.get("title").asText())
-                        .first().extracting(SearchHit::docId).isEqualTo(doc.get("id").asText());
+                assertThat(hits)
+                        .as("search for '%s'", doc.get("title").asText())
+                        .first()
+                        .extracting(SearchHit::docId)
+                        .isEqualTo(doc.get("id").asText());
                 assertThat(hits.get(0).score()).isBetween(0.3, 1.0001);
             }
         }
@@ -97,12 +112,20 @@ class SearchIT {
         Set<String> globexRows = rows(services, GLOBEX);
         try (Searcher searcher = searcher(services.config(quantization(q)))) {
             for (String query : queries) {
-                // k past what a tenant holds: the filtered scan must hand back all of it, and nothing more
+                // k past what a tenant holds: the filtered scan must hand back all of it, and
+                // nothing more
                 List<SearchHit> acme = searcher.search(ACME, query, 50);
-                assertThat(acme).as("acme, '%s'", query).extracting(SearchIT::row).allMatch(acmeRows::contains);
+                assertThat(acme)
+                        .as("acme, '%s'", query)
+                        .extracting(SearchIT::row)
+                        .allMatch(acmeRows::contains);
                 assertThat(acme).hasSize(10);
-                List<SearchHit> globex = searcher.searchAll(GLOBEX, List.of(query, "garden chairs"), 50);
-                assertThat(globex).as("globex, '%s'", query).extracting(SearchIT::row).allMatch(globexRows::contains);
+                List<SearchHit> globex =
+                        searcher.searchAll(GLOBEX, List.of(query, "garden chairs"), 50);
+                assertThat(globex)
+                        .as("globex, '%s'", query)
+                        .extracting(SearchIT::row)
+                        .allMatch(globexRows::contains);
                 assertThat(globex).hasSize(11);
             }
             assertThat(searcher.search("initech", "How volcanoes erupt", 10)).isEmpty();
@@ -113,7 +136,11 @@ class SearchIT {
     @EnumSource(Quantization.class)
     void severalQueriesRunAtOnceAndAreFusedByReciprocalRank(Quantization q) throws Exception {
         try (Searcher searcher = searcher(INDEXED.get(q).config(quantization(q)))) {
-            List<String> asked = List.of("How volcanoes erupt", "Baking sourdough bread", "glaciers carving valleys");
+            List<String> asked =
+                    List.of(
+                            "How volcanoes erupt",
+                            "Baking sourdough bread",
+                            "glaciers carving valleys");
             List<List<SearchHit>> alone = new ArrayList<>();
             for (String query : asked) {
                 alone.add(searcher.search(ACME, query, 5));
@@ -121,7 +148,9 @@ class SearchIT {
             List<SearchHit> fused = searcher.searchAll(ACME, asked, 5);
 
             assertThat(fused).isEqualTo(Searcher.fuse(alone, 5));
-            assertThat(fused).extracting(SearchHit::docId).contains("volcanoes", "sourdough", "glaciers");
+            assertThat(fused)
+                    .extracting(SearchHit::docId)
+                    .contains("volcanoes", "sourdough", "glaciers");
             // each query's best document scores at least 1/61, the reciprocal rank of a first place
             assertThat(fused.get(0).score()).isGreaterThanOrEqualTo(1.0 / 61);
         }
@@ -130,45 +159,68 @@ class SearchIT {
     @Test
     void aDocumentWithManyCloseChunksDoesNotCrowdOutTheOthers() throws Exception {
         TestServices own = ownTables("crowd");
-        PgVectorSinkOptions pg = PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
         pg.prepareTables();
-        List<String> texts = List.of("Magma rises through the crust and erupts from volcanoes.",
-                "A sourdough starter is a culture of wild yeast.", "Tides follow the Moon.", "Bees dance to show food.");
+        List<String> texts =
+                List.of(
+                        "Magma rises through the crust and erupts from volcanoes.",
+                        "A sourdough starter is a culture of wild yeast.",
+                        "Tides follow the Moon.",
+                        "Bees dance to show food.");
         List<DocumentUpdate> updates = new ArrayList<>();
-        try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared(); DirectWriter writer = new DirectWriter(pg)) {
+        try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared();
+                DirectWriter writer = new DirectWriter(pg)) {
             List<float[]> vectors = model.embed(texts);
             List<ChunkRow> copies = new ArrayList<>();
-            for (int c = 0; c < 50; c++) { // fifty chunks nearer to the query than any other document
+            for (int c = 0;
+                    c < 50;
+                    c++) { // fifty chunks nearer to the query than any other document
                 copies.add(new ChunkRow(c, texts.get(0), new byte[32], vectors.get(0)));
             }
             updates.add(new DocumentUpdate(ACME, "long", 1, false, "{}", copies));
             for (int i = 1; i < texts.size(); i++) {
-                updates.add(new DocumentUpdate(ACME, "short-" + i, 1, false, "{}",
-                        List.of(new ChunkRow(0, texts.get(i), new byte[32], vectors.get(i)))));
+                updates.add(
+                        new DocumentUpdate(
+                                ACME,
+                                "short-" + i,
+                                1,
+                                false,
+                                "{}",
+                                List.of(
+                                        new ChunkRow(
+                                                0, texts.get(i), new byte[32], vectors.get(i)))));
             }
             writer.write(updates);
         }
         try (Searcher searcher = searcher(own.config())) {
-            assertThat(searcher.search(ACME, "volcanic eruptions", 3)).extracting(SearchHit::docId)
-                    .hasSize(3).startsWith("long").doesNotHaveDuplicates();
+            assertThat(searcher.search(ACME, "volcanic eruptions", 3))
+                    .extracting(SearchHit::docId)
+                    .hasSize(3)
+                    .startsWith("long")
+                    .doesNotHaveDuplicates();
         }
     }
 
     @Test
     void aSearchWithoutTenantQueryOrKIsRefusedBeforeItRuns() {
         try (Searcher searcher = searcher(INDEXED.get(Quantization.FLOAT16).config())) {
-            assertThatThrownBy(() -> searcher.search(" ", "volcanoes", 3)).isInstanceOf(SearchException.class)
+            assertThatThrownBy(() -> searcher.search(" ", "volcanoes", 3))
+                    .isInstanceOf(SearchException.class)
                     .hasMessage("a search needs a tenant");
-            assertThatThrownBy(() -> searcher.searchAll(ACME, List.of("volcanoes", " "), 3)).isInstanceOf(SearchException.class)
+            assertThatThrownBy(() -> searcher.searchAll(ACME, List.of("volcanoes", " "), 3))
+                    .isInstanceOf(SearchException.class)
                     .hasMessageContaining("no blank one");
-            assertThatThrownBy(() -> searcher.search(ACME, "volcanoes", 0)).isInstanceOf(SearchException.class)
+            assertThatThrownBy(() -> searcher.search(ACME, "volcanoes", 0))
+                    .isInstanceOf(SearchException.class)
                     .hasMessage("k (documents to return) must be at least 1, was 0");
         }
     }
 
     @Test
     void aMissingTableSaysSoAndHowToFillIt() {
-        RagstreamConfig config = INDEXED.get(Quantization.FLOAT16).config("postgres.chunks-table=no_such_chunks");
+        RagstreamConfig config =
+                INDEXED.get(Quantization.FLOAT16).config("postgres.chunks-table=no_such_chunks");
         firstSearchFails(config)
                 .hasMessageContaining("table no_such_chunks does not exist")
                 .hasMessageContaining("bin/ragstream run")
@@ -190,11 +242,14 @@ class SearchIT {
         TestServices other = ownTables("float32");
         PgVectorSinkOptions.from(other.config("quantization=float32"), 384).prepareTables();
         // the same configuration error the job gives: it names the key and both modes
-        assertThatThrownBy(() -> {
-            try (Searcher searcher = searcher(other.config("quantization=float16"))) {
-                searcher.search(ACME, "volcanoes", 3);
-            }
-        }).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(
+                        () -> {
+                            try (Searcher searcher =
+                                    searcher(other.config("quantization=float16"))) {
+                                searcher.search(ACME, "volcanoes", 3);
+                            }
+                        })
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("config key 'quantization': is float16")
                 .hasMessageContaining("created with quantization float32");
     }
@@ -203,39 +258,59 @@ class SearchIT {
     void chunksOfAnotherModelAreNotComparedWithThisOnesQueries() throws Exception {
         TestServices other = ownTables("model");
         RagstreamConfig config = other.config();
-        PgVectorSinkOptions written = PgVectorSinkOptions.from(config.with("embedding.model", "bge-small-en-v1.5"), 384);
+        PgVectorSinkOptions written =
+                PgVectorSinkOptions.from(config.with("embedding.model", "bge-small-en-v1.5"), 384);
         written.prepareTables();
         float[] vector;
         try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared()) {
             vector = model.embed(List.of("Magma rises through the crust")).get(0);
         }
         try (DirectWriter writer = new DirectWriter(written)) {
-            writer.write(List.of(new DocumentUpdate(ACME, "volcanoes", 1, false, "{}",
-                    List.of(new ChunkRow(0, "Magma rises through the crust", new byte[32], vector)))));
+            writer.write(
+                    List.of(
+                            new DocumentUpdate(
+                                    ACME,
+                                    "volcanoes",
+                                    1,
+                                    false,
+                                    "{}",
+                                    List.of(
+                                            new ChunkRow(
+                                                    0,
+                                                    "Magma rises through the crust",
+                                                    new byte[32],
+                                                    vector)))));
         }
         try (Searcher searcher = searcher(config)) {
             assertThatThrownBy(() -> searcher.search(ACME, "volcanoes", 3))
                     .isInstanceOf(SearchException.class)
                     .hasMessageContaining("1 chunks of tenant 'acme'")
-                    .hasMessageContaining("embedded with bge-small-en-v1.5, but the configured model is all-MiniLM-L6-v2")
+                    .hasMessageContaining(
+                            "embedded with bge-small-en-v1.5, but the configured model is all-MiniLM-L6-v2")
                     .hasMessageContaining("embedding.model=bge-small-en-v1.5");
-            assertThat(searcher.search(GLOBEX, "volcanoes", 3)).as("a tenant without such chunks").isEmpty();
+            assertThat(searcher.search(GLOBEX, "volcanoes", 3))
+                    .as("a tenant without such chunks")
+                    .isEmpty();
         }
     }
 
     @Test
     void anUnreachableDatabaseNamesItsUrl() {
-        RagstreamConfig config = INDEXED.get(Quantization.FLOAT16).config("postgres.url=jdbc:postgresql://127.0.0.1:1/ragstream");
+        RagstreamConfig config =
+                INDEXED.get(Quantization.FLOAT16)
+                        .config("postgres.url=jdbc:postgresql://127.0.0.1:1/ragstream");
         firstSearchFails(config)
-                .hasMessageContaining("PostgreSQL at jdbc:postgresql://127.0.0.1:1/ragstream is not reachable")
+                .hasMessageContaining(
+                        "PostgreSQL at jdbc:postgresql://127.0.0.1:1/ragstream is not reachable")
                 .hasMessageContaining("postgres.url");
     }
 
     @Test
     void aRefusedLoginNamesTheUserAndPasswordSettingsButNotThePassword() {
         // the local server trusts 127.0.0.1, so a user it does not know is what it refuses
-        RagstreamConfig config = INDEXED.get(Quantization.FLOAT16).config("postgres.user=nobody_here",
-                "postgres.password=not-the-password");
+        RagstreamConfig config =
+                INDEXED.get(Quantization.FLOAT16)
+                        .config("postgres.user=nobody_here", "postgres.password=not-the-password");
         firstSearchFails(config)
                 .hasMessageContaining("refused user nobody_here")
                 .hasMessageContaining("postgres.user")
@@ -243,12 +318,15 @@ class SearchIT {
     }
 
     /** The first search with these settings: what it throws. */
-    private static AbstractThrowableAssert<?, ? extends Throwable> firstSearchFails(RagstreamConfig config) {
-        return assertThatThrownBy(() -> {
-            try (Searcher searcher = searcher(config)) {
-                searcher.search(ACME, "anything", 3);
-            }
-        }).isInstanceOf(SearchException.class);
+    private static AbstractThrowableAssert<?, ? extends Throwable> firstSearchFails(
+            RagstreamConfig config) {
+        return assertThatThrownBy(
+                        () -> {
+                            try (Searcher searcher = searcher(config)) {
+                                searcher.search(ACME, "anything", 3);
+                            }
+                        })
+                .isInstanceOf(SearchException.class);
     }
 
     private static TestServices ownTables(String name) {
@@ -260,7 +338,9 @@ class SearchIT {
     }
 
     private static Searcher searcher(RagstreamConfig config) {
-        return new Searcher(PgVectorSinkOptions.from(config, OnnxMiniLmEmbedder.DIMENSION), OnnxMiniLmEmbedder.shared());
+        return new Searcher(
+                PgVectorSinkOptions.from(config, OnnxMiniLmEmbedder.DIMENSION),
+                OnnxMiniLmEmbedder.shared());
     }
 
     private static String row(SearchHit hit) {
@@ -271,8 +351,11 @@ class SearchIT {
     private static Set<String> rows(TestServices services, String tenant) throws Exception {
         Set<String> rows = new HashSet<>();
         try (Connection c = TestServices.connect();
-             PreparedStatement st = c.prepareStatement("SELECT doc_id, chunk_no, content FROM \"" + services.chunksTable
-                     + "\" WHERE tenant = ?")) {
+                PreparedStatement st =
+                        c.prepareStatement(
+                                "SELECT doc_id, chunk_no, content FROM \""
+                                        + services.chunksTable
+                                        + "\" WHERE tenant = ?")) {
             st.setString(1, tenant);
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {

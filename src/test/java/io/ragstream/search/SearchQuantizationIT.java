@@ -1,7 +1,5 @@
 package io.ragstream.search;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
@@ -10,6 +8,9 @@ import io.ragstream.quantize.Quantization;
 import io.ragstream.sink.PgVectorSinkOptions;
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,11 +45,11 @@ import static org.assertj.core.api.Assertions.within;
 class SearchQuantizationIT {
     private static final String ACME = "acme";
     private static final String GLOBEX = "globex";
+
     /** Copies of acme's documents globex holds: more of its rows than acme's near every query. */
     private static final int GLOBEX_COPIES = 3;
 
-    @RegisterExtension
-    static final JobFixture IT = JobFixture.slots(2);
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(2);
 
     private static final Map<Quantization, TestServices> TABLES = new EnumMap<>(Quantization.class);
     private static List<JsonNode> corpus;
@@ -80,34 +81,46 @@ class SearchQuantizationIT {
         for (JsonNode doc : corpus) {
             lines.add(doc.toString());
             for (int copy = 1; copy <= GLOBEX_COPIES; copy++) {
-                lines.add(((ObjectNode) doc.deepCopy()).put("tenant", GLOBEX).put("id", GLOBEX + copy + "-" + doc.get("id").asText())
-                        .toString());
+                lines.add(
+                        ((ObjectNode) doc.deepCopy())
+                                .put("tenant", GLOBEX)
+                                .put("id", GLOBEX + copy + "-" + doc.get("id").asText())
+                                .toString());
             }
         }
-        lines.add("{\"tenant\": \"globex\", \"id\": \"globex-merger\", \"title\": \"The merger with Initech\", "
-                + "\"text\": \"Globex will acquire Initech in the third quarter; the deal stays confidential until signed.\"}");
+        lines.add(
+                "{\"tenant\": \"globex\", \"id\": \"globex-merger\", \"title\": \"The merger with Initech\", "
+                        + "\"text\": \"Globex will acquire Initech in the third quarter; the deal stays confidential until signed.\"}");
         return lines;
     }
 
     /** Settings for the table made with {@code created}, opened with {@code opened}. */
     private static RagstreamConfig config(Quantization created, Quantization opened) {
-        return TABLES.get(created).config("quantization=" + opened.configName(), "job.parallelism=1");
+        return TABLES.get(created)
+                .config("quantization=" + opened.configName(), "job.parallelism=1");
     }
 
     private static Searcher searcher(Quantization q) {
         RagstreamConfig config = config(q, q);
-        return new Searcher(PgVectorSinkOptions.from(config, OnnxMiniLmEmbedder.DIMENSION), SearchOptions.from(config), model);
+        return new Searcher(
+                PgVectorSinkOptions.from(config, OnnxMiniLmEmbedder.DIMENSION),
+                SearchOptions.from(config),
+                model);
     }
 
     @ParameterizedTest
     @EnumSource(Quantization.class)
     void eachTitleFindsItsDocumentFirst(Quantization q) throws Exception {
-        assertThat(rows(q, ACME)).isEqualTo(rows(Quantization.FLOAT32, ACME)).isGreaterThanOrEqualTo(corpus.size());
+        assertThat(rows(q, ACME))
+                .isEqualTo(rows(Quantization.FLOAT32, ACME))
+                .isGreaterThanOrEqualTo(corpus.size());
         try (Searcher searcher = searcher(q)) {
             for (JsonNode doc : corpus) {
                 List<SearchHit> hits = searcher.search(ACME, doc.get("title").asText(), 3);
                 assertThat(hits).as("%s: %s", q, doc.get("title").asText()).isNotEmpty();
-                assertThat(hits.get(0).docId()).as("%s: %s", q, doc.get("title").asText()).isEqualTo(doc.get("id").asText());
+                assertThat(hits.get(0).docId())
+                        .as("%s: %s", q, doc.get("title").asText())
+                        .isEqualTo(doc.get("id").asText());
             }
         }
     }
@@ -123,13 +136,20 @@ class SearchQuantizationIT {
         try (Searcher searcher = searcher(q)) {
             for (String query : queries) {
                 List<SearchHit> acme = searcher.search(ACME, query, 20);
-                // every one of acme's documents, though globex has three rows near each query for each of acme's
-                assertThat(acme).as("%s: %s", q, query).hasSize(corpus.size())
+                // every one of acme's documents, though globex has three rows near each query for
+                // each of acme's
+                assertThat(acme)
+                        .as("%s: %s", q, query)
+                        .hasSize(corpus.size())
                         .allSatisfy(hit -> assertThat(hit.docId()).doesNotStartWith(GLOBEX));
                 List<SearchHit> globex = searcher.search(GLOBEX, query, 5);
-                assertThat(globex).as("%s: %s", q, query).hasSize(5)
+                assertThat(globex)
+                        .as("%s: %s", q, query)
+                        .hasSize(5)
                         .allSatisfy(hit -> assertThat(hit.docId()).startsWith(GLOBEX));
-                assertThat(searcher.search("initech", query, 5)).as("a tenant with no rows").isEmpty();
+                assertThat(searcher.search("initech", query, 5))
+                        .as("a tenant with no rows")
+                        .isEmpty();
             }
         }
     }
@@ -147,14 +167,18 @@ class SearchQuantizationIT {
         try (Searcher searcher = searcher(q)) {
             for (JsonNode doc : corpus) {
                 String[] sentences = doc.get("text").asText().split("\\. ");
-                String query = sentences[sentences.length - 1]; // not the title: an order less obvious
+                String query =
+                        sentences[sentences.length - 1]; // not the title: an order less obvious
                 float[] vector = model.embed(List.of(query)).get(0);
                 List<SearchHit> hits = searcher.search(ACME, vector, corpus.size());
                 List<Map.Entry<String, Double>> exact = exactDocumentOrder(chunkVectors, vector);
-                assertThat(hits).extracting(SearchHit::docId).as("%s: %s", q, query)
+                assertThat(hits)
+                        .extracting(SearchHit::docId)
+                        .as("%s: %s", q, query)
                         .containsExactlyElementsOf(exact.stream().map(Map.Entry::getKey).toList());
                 for (int i = 0; i < hits.size(); i++) {
-                    assertThat(hits.get(i).score()).as("%s: score of %s", q, hits.get(i).docId())
+                    assertThat(hits.get(i).score())
+                            .as("%s: score of %s", q, hits.get(i).docId())
                             .isCloseTo(exact.get(i).getValue(), within(tolerance));
                 }
             }
@@ -165,40 +189,58 @@ class SearchQuantizationIT {
     void aTableMadeForOneModeRefusesToOpenWithAnother() throws Exception {
         for (Quantization created : Quantization.values()) {
             for (Quantization opened : Quantization.values()) {
-                PgVectorSinkOptions options = PgVectorSinkOptions.from(config(created, opened), OnnxMiniLmEmbedder.DIMENSION);
+                PgVectorSinkOptions options =
+                        PgVectorSinkOptions.from(
+                                config(created, opened), OnnxMiniLmEmbedder.DIMENSION);
                 if (created == opened) {
                     options.prepareTables(); // opens, and creating again changes nothing
                     continue;
                 }
-                assertThatThrownBy(options::prepareTables).as("%s table opened as %s", created, opened)
+                assertThatThrownBy(options::prepareTables)
+                        .as("%s table opened as %s", created, opened)
                         .isInstanceOf(ConfigException.class)
                         .hasMessageStartingWith("config key 'quantization': is " + opened)
                         .hasMessageContaining("created with quantization " + created + " (");
-                try (Searcher searcher = searcher(created); Searcher wrong = new Searcher(options, model)) {
+                try (Searcher searcher = searcher(created);
+                        Searcher wrong = new Searcher(options, model)) {
                     assertThat(searcher.search(ACME, "volcanoes", 1)).isNotEmpty();
-                    assertThatThrownBy(() -> wrong.search(ACME, "volcanoes", 1)).as("searching a %s table as %s", created, opened)
-                            .isInstanceOf(ConfigException.class).hasMessageContaining("quantization " + created);
+                    assertThatThrownBy(() -> wrong.search(ACME, "volcanoes", 1))
+                            .as("searching a %s table as %s", created, opened)
+                            .isInstanceOf(ConfigException.class)
+                            .hasMessageContaining("quantization " + created);
                 }
             }
         }
     }
 
     private static long rows(Quantization q, String tenant) throws Exception {
-        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM \"" + TABLES.get(q).chunksTable
-                     + "\" WHERE tenant = '" + tenant + "'")) {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT count(*) FROM \""
+                                        + TABLES.get(q).chunksTable
+                                        + "\" WHERE tenant = '"
+                                        + tenant
+                                        + "'")) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
-    /** "doc_id/chunk_no" → the float32 vector of acme's chunk, embedded here from its stored text. */
+    /**
+     * "doc_id/chunk_no" → the float32 vector of acme's chunk, embedded here from its stored text.
+     */
     private static Map<String, float[]> exactChunkVectors() throws Exception {
         List<String> keys = new ArrayList<>();
         List<String> texts = new ArrayList<>();
-        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT doc_id, chunk_no, content FROM \""
-                     + TABLES.get(Quantization.FLOAT32).chunksTable + "\" WHERE tenant = 'acme'")) {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT doc_id, chunk_no, content FROM \""
+                                        + TABLES.get(Quantization.FLOAT32).chunksTable
+                                        + "\" WHERE tenant = 'acme'")) {
             while (rs.next()) {
                 keys.add(rs.getString(1) + "/" + rs.getInt(2));
                 texts.add(rs.getString(3));
@@ -213,17 +255,24 @@ class SearchQuantizationIT {
     }
 
     /** Documents by their best chunk's exact cosine similarity, best first. */
-    private static List<Map.Entry<String, Double>> exactDocumentOrder(Map<String, float[]> chunks, float[] query) {
+    private static List<Map.Entry<String, Double>> exactDocumentOrder(
+            Map<String, float[]> chunks, float[] query) {
         Map<String, Double> best = new HashMap<>();
-        chunks.forEach((key, v) -> {
-            double dot = 0, nq = 0, nv = 0;
-            for (int i = 0; i < v.length; i++) {
-                dot += (double) query[i] * v[i];
-                nq += (double) query[i] * query[i];
-                nv += (double) v[i] * v[i];
-            }
-            best.merge(key.substring(0, key.lastIndexOf('/')), dot / Math.sqrt(nq * nv), Math::max);
-        });
-        return best.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder())).toList();
+        chunks.forEach(
+                (key, v) -> {
+                    double dot = 0, nq = 0, nv = 0;
+                    for (int i = 0; i < v.length; i++) {
+                        dot += (double) query[i] * v[i];
+                        nq += (double) query[i] * query[i];
+                        nv += (double) v[i] * v[i];
+                    }
+                    best.merge(
+                            key.substring(0, key.lastIndexOf('/')),
+                            dot / Math.sqrt(nq * nv),
+                            Math::max);
+                });
+        return best.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()))
+                .toList();
     }
 }

@@ -35,10 +35,13 @@ class SearcherTest {
 
         List<SearchHit> fused = Searcher.fuse(List.of(List.of(weak), List.of(strong)), 10);
 
-        assertThat(fused).singleElement().satisfies(h -> {
-            assertThat(h.chunkNo()).isEqualTo(1);
-            assertThat(h.content()).isEqualTo("strong chunk");
-        });
+        assertThat(fused)
+                .singleElement()
+                .satisfies(
+                        h -> {
+                            assertThat(h.chunkNo()).isEqualTo(1);
+                            assertThat(h.content()).isEqualTo("strong chunk");
+                        });
     }
 
     @Test

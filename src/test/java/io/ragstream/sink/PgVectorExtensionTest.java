@@ -2,6 +2,7 @@ package io.ragstream.sink;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.testing.CapturedLogs;
+
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.LogEvent;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Which pgvector versions the sink accepts, and what it says about the others. */
 class PgVectorExtensionTest {
-    private static final String URL = "jdbc:postgresql://db:5432/rag?password=hunter2&sslmode=require";
+    private static final String URL =
+            "jdbc:postgresql://db:5432/rag?password=hunter2&sslmode=require";
 
     @Test
     void comparesVersionsNumericallyPerComponent() {
@@ -48,8 +50,9 @@ class PgVectorExtensionTest {
     void refusesAnUnsafeVersionNamingTheReasonsTheFixAndTheOption() {
         assertThatThrownBy(() -> PgVectorExtension.checkForSink("0.8.0", "0.8.0", URL, false))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("config key 'postgres.allow-unsafe-pgvector': pgvector 0.8.0 in "
-                        + "jdbc:postgresql://db:5432/rag is older than 0.8.4")
+                .hasMessageStartingWith(
+                        "config key 'postgres.allow-unsafe-pgvector': pgvector 0.8.0 in "
+                                + "jdbc:postgresql://db:5432/rag is older than 0.8.4")
                 .hasMessageContaining("CVE-2026-3172")
                 .hasMessageContaining("0.8.3 possible HNSW index corruption when vacuuming")
                 .hasMessageContaining("'hnsw graph not repaired'")
@@ -64,30 +67,40 @@ class PgVectorExtensionTest {
     @Test
     void whenTheServerHasASafeVersionInstalledTheFixIsTheUpdateAlone() {
         assertThatThrownBy(() -> PgVectorExtension.checkForSink("0.8.0", "0.8.6", URL, false))
-                .hasMessageContaining("the server has pgvector 0.8.6 installed, so ALTER EXTENSION vector UPDATE "
-                        + "in this database is enough");
+                .hasMessageContaining(
+                        "the server has pgvector 0.8.6 installed, so ALTER EXTENSION vector UPDATE "
+                                + "in this database is enough");
     }
 
     @Test
     void withTheOptionOnItOnlyWarns() throws Exception {
-        List<LogEvent> events = captured(() -> PgVectorExtension.checkForSink("0.8.3", "0.8.3", URL, true));
-        assertThat(events).singleElement().satisfies(e -> {
-            assertThat(e.getLevel()).isEqualTo(Level.WARN);
-            assertThat(e.getMessage().getFormattedMessage())
-                    .startsWith("pgvector 0.8.3 in jdbc:postgresql://db:5432/rag is older than 0.8.4")
-                    .contains("CVE-2026-3172")
-                    .endsWith("(postgres.allow-unsafe-pgvector is true, so the job starts anyway)")
-                    .doesNotContain("hunter2");
-        });
+        List<LogEvent> events =
+                captured(() -> PgVectorExtension.checkForSink("0.8.3", "0.8.3", URL, true));
+        assertThat(events)
+                .singleElement()
+                .satisfies(
+                        e -> {
+                            assertThat(e.getLevel()).isEqualTo(Level.WARN);
+                            assertThat(e.getMessage().getFormattedMessage())
+                                    .startsWith(
+                                            "pgvector 0.8.3 in jdbc:postgresql://db:5432/rag is older than 0.8.4")
+                                    .contains("CVE-2026-3172")
+                                    .endsWith(
+                                            "(postgres.allow-unsafe-pgvector is true, so the job starts anyway)")
+                                    .doesNotContain("hunter2");
+                        });
     }
 
     @Test
     void acceptsSafeVersionsAndAnAbsentExtensionSilently() throws Exception {
-        assertThat(captured(() -> {
-            PgVectorExtension.checkForSink("0.8.4", "0.8.6", URL, false);
-            PgVectorExtension.checkForSink("0.8.6", "0.8.6", URL, false);
-            PgVectorExtension.checkForSink(null, null, URL, false);
-        })).isEmpty();
+        assertThat(
+                        captured(
+                                () -> {
+                                    PgVectorExtension.checkForSink("0.8.4", "0.8.6", URL, false);
+                                    PgVectorExtension.checkForSink("0.8.6", "0.8.6", URL, false);
+                                    PgVectorExtension.checkForSink(null, null, URL, false);
+                                }))
+                .isEmpty();
     }
 
     private static List<LogEvent> captured(CapturedLogs.Action action) throws Exception {

@@ -2,6 +2,7 @@ package io.ragstream.sink;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.quantize.Quantization;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -15,8 +16,9 @@ class PgVectorSchemaTest {
 
     @Test
     void variablesAreFilledInAsPsqlDoesOutsideLiteralsAndCasts() {
-        PgVectorSchema.DdlStatement statement = new PgVectorSchema.DdlStatement(
-                "SELECT :'mode' = 'a::b :mode', x::int, :dims FROM :\"table\"", false);
+        PgVectorSchema.DdlStatement statement =
+                new PgVectorSchema.DdlStatement(
+                        "SELECT :'mode' = 'a::b :mode', x::int, :dims FROM :\"table\"", false);
         assertThat(statement.sql(Map.of("mode", "it's", "dims", "384", "table", "t")))
                 .isEqualTo("SELECT 'it''s' = 'a::b :mode', x::int, 384 FROM \"t\"");
         assertThatThrownBy(() -> statement.sql(Map.of("mode", "x")))
@@ -27,9 +29,14 @@ class PgVectorSchemaTest {
     void schemaSqlHasOneGsetThatPicksTheVectorColumnsBeforeTheChunksTable() {
         List<PgVectorSchema.DdlStatement> statements = PgVectorSchema.ddlStatements();
         assertThat(statements).extracting(PgVectorSchema.DdlStatement::gset).containsOnlyOnce(true);
-        int gset = statements.stream().map(PgVectorSchema.DdlStatement::gset).toList().indexOf(true);
-        assertThat(statements.get(gset).template()).contains("AS vector_columns").contains("AS index_key");
-        assertThat(statements.get(gset + 1).template()).contains("CREATE TABLE").contains(":vector_columns");
+        int gset =
+                statements.stream().map(PgVectorSchema.DdlStatement::gset).toList().indexOf(true);
+        assertThat(statements.get(gset).template())
+                .contains("AS vector_columns")
+                .contains("AS index_key");
+        assertThat(statements.get(gset + 1).template())
+                .contains("CREATE TABLE")
+                .contains(":vector_columns");
         assertThat(statements.get(gset + 2).template()).contains("USING hnsw (:index_key)");
         assertThat(statements).noneMatch(s -> s.template().contains("\\"));
     }
@@ -37,17 +44,27 @@ class PgVectorSchemaTest {
     @Test
     void anInt8UpsertWritesAndUpdatesItsFourVectorColumns() {
         String sql = new PgVectorSchema("d", "c", Quantization.INT8, 384).upsertChunk();
-        assertThat(sql).contains("embedding, embedding_scale, embedding_offset, embedding_bits, updated_at")
+        assertThat(sql)
+                .contains(
+                        "embedding, embedding_scale, embedding_offset, embedding_bits, updated_at")
                 .contains("?::jsonb, ?, ?, ?, ?, ?, clock_timestamp())")
                 .contains("embedding_bits = EXCLUDED.embedding_bits")
                 .contains("WHERE EXCLUDED.version >= c.version");
         assertThat(new PgVectorSchema("d", "c", Quantization.FLOAT16, 384).upsertChunk())
-                .contains("model, embedding, updated_at").contains("?::jsonb, ?, ?, clock_timestamp())");
+                .contains("model, embedding, updated_at")
+                .contains("?::jsonb, ?, ?, clock_timestamp())");
     }
 
     @Test
     void tableNamesMustBePlainIdentifiers() {
-        assertThatThrownBy(() -> new PgVectorSchema("docs", "chunks\"; DROP TABLE x; --", Quantization.INT8, 384))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("postgres.chunks-table");
+        assertThatThrownBy(
+                        () ->
+                                new PgVectorSchema(
+                                        "docs",
+                                        "chunks\"; DROP TABLE x; --",
+                                        Quantization.INT8,
+                                        384))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("postgres.chunks-table");
     }
 }

@@ -1,18 +1,27 @@
 package io.ragstream.sink;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.ragstream.config.RagstreamConfig;
-import java.util.Map;
+
 import org.apache.flink.util.InstantiationUtil;
+
 import org.junit.jupiter.api.Test;
 
-/** The status producer carries the user's {@code kafka.properties.*} into the job graph, secrets hidden in its text. */
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The status producer carries the user's {@code kafka.properties.*} into the job graph, secrets
+ * hidden in its text.
+ */
 class StatusTopicPropertiesTest {
 
-    private static final RagstreamConfig CONFIG = RagstreamConfig.of(Map.of(
-            "kafka.properties.security.protocol", "SASL_SSL",
-            "kafka.properties.sasl.jaas.config", "${KAFKA_JAAS}"), Map.of("KAFKA_JAAS", "jaas-secret"));
+    private static final RagstreamConfig CONFIG =
+            RagstreamConfig.of(
+                    Map.of(
+                            "kafka.properties.security.protocol", "SASL_SSL",
+                            "kafka.properties.sasl.jaas.config", "${KAFKA_JAAS}"),
+                    Map.of("KAFKA_JAAS", "jaas-secret"));
 
     @Test
     void theStatusProducerCarriesTheUserPropertiesAndItsOwn() {
@@ -30,6 +39,8 @@ class StatusTopicPropertiesTest {
 
         assertThat(copy).isEqualTo(status);
         assertThat(copy.producerProperties()).containsEntry("sasl.jaas.config", "jaas-secret");
-        assertThat(status.toString()).contains("security.protocol=SASL_SSL").doesNotContain("jaas-secret");
+        assertThat(status.toString())
+                .contains("security.protocol=SASL_SSL")
+                .doesNotContain("jaas-secret");
     }
 }

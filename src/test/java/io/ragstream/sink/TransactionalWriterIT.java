@@ -1,17 +1,19 @@
 package io.ragstream.sink;
 
-import io.ragstream.config.SinkMode;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
+import io.ragstream.config.SinkMode;
 import io.ragstream.quantize.Quantization;
-import io.ragstream.testing.TestServices;
 import io.ragstream.testing.TcpProxy;
+import io.ragstream.testing.TestServices;
+
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.runtime.mailbox.SyncMailboxExecutor;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,10 +34,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The exactly-once writer and committer against the real PostgreSQL: writes stay invisible until
- * the committer commits, the writer never writes while its previous transaction is still
- * prepared (and holds its input back past its buffer's cap), a restarted writer finishes what its
- * predecessors left prepared at any parallelism and nothing of another sink's, and a stuck
- * database fails the task within its timeouts.
+ * the committer commits, the writer never writes while its previous transaction is still prepared
+ * (and holds its input back past its buffer's cap), a restarted writer finishes what its
+ * predecessors left prepared at any parallelism and nothing of another sink's, and a stuck database
+ * fails the task within its timeouts.
  */
 class TransactionalWriterIT {
     private final TestServices services = new TestServices("txwriter");
@@ -44,9 +46,21 @@ class TransactionalWriterIT {
 
     @BeforeEach
     void createTables() throws Exception {
-        PgVectorSchema schema = new PgVectorSchema(services.documentsTable, services.chunksTable, Quantization.FLOAT16, 3);
-        options = new PgVectorSinkOptions(TestServices.PG_URL, TestServices.PG_USER, TestServices.PG_PASSWORD, schema,
-                "test-model", SinkMode.EXACTLY_ONCE, 2, true, 16, 64);
+        PgVectorSchema schema =
+                new PgVectorSchema(
+                        services.documentsTable, services.chunksTable, Quantization.FLOAT16, 3);
+        options =
+                new PgVectorSinkOptions(
+                        TestServices.PG_URL,
+                        TestServices.PG_USER,
+                        TestServices.PG_PASSWORD,
+                        schema,
+                        "test-model",
+                        SinkMode.EXACTLY_ONCE,
+                        2,
+                        true,
+                        16,
+                        64);
         options.prepareTables();
     }
 
@@ -74,9 +88,13 @@ class TransactionalWriterIT {
         writer.write(doc("a", 0, "a stale draft"), null); // older than what the transaction holds
         Collection<SinkCommittable> prepared = writer.prepareCommit();
         assertThat(prepared).hasSize(1);
-        assertThat(prepared.iterator().next().documents()).as("what the status topic will announce, stale excluded")
-                .containsExactly(new DocumentStatus("t", "a", 1, false, 1, 1, 0), new DocumentStatus("t", "b", 1, false, 1, 1, 0));
-        assertThat(preparedGids()).containsExactly(prepared.iterator().next().preparedTransaction());
+        assertThat(prepared.iterator().next().documents())
+                .as("what the status topic will announce, stale excluded")
+                .containsExactly(
+                        new DocumentStatus("t", "a", 1, false, 1, 1, 0),
+                        new DocumentStatus("t", "b", 1, false, 1, 1, 0));
+        assertThat(preparedGids())
+                .containsExactly(prepared.iterator().next().preparedTransaction());
         assertThat(documents()).isZero();
 
         List<String> outcomes = commit(prepared);
@@ -84,7 +102,9 @@ class TransactionalWriterIT {
         assertThat(documents()).isEqualTo(2);
         assertThat(preparedGids()).isEmpty();
 
-        assertThat(commit(prepared)).as("a commit replayed after a restore").containsExactly("already committed");
+        assertThat(commit(prepared))
+                .as("a commit replayed after a restore")
+                .containsExactly("already committed");
         assertThat(writer.prepareCommit()).as("nothing written since").isEmpty();
     }
 
@@ -119,14 +139,16 @@ class TransactionalWriterIT {
         writer.write(doc("a", 2, "alpha, edited"), null);
 
         // the checkpoint-complete notification arrives while the end of input waits
-        CompletableFuture<List<String>> committer = CompletableFuture.supplyAsync(() -> {
-            try {
-                Thread.sleep(500);
-                return commit(first);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<List<String>> committer =
+                CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                Thread.sleep(500);
+                                return commit(first);
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
         writer.flush(true);
         assertThat(committer.get()).containsExactly("committed");
         commit(writer.prepareCommit());
@@ -143,7 +165,9 @@ class TransactionalWriterIT {
 
         writer.flush(true);
         Collection<SinkCommittable> last = writer.prepareCommit();
-        assertThat(commit(first)).as("the committer, at the final checkpoint").containsExactly("already committed");
+        assertThat(commit(first))
+                .as("the committer, at the final checkpoint")
+                .containsExactly("already committed");
         commit(last);
         assertThat(versions()).containsExactly("a:1", "b:1");
         assertThat(preparedGids()).isEmpty();
@@ -152,7 +176,8 @@ class TransactionalWriterIT {
     @Test
     void afterScalingUpEveryLeftoverIsResolvedByItsCheckpoint() throws Exception {
         // two subtasks, checkpoint 1 committed; subtask 0's transaction of checkpoint 2 lost its
-        // commit (the job died after checkpoint 2 completed); subtask 1's of checkpoint 3 never completed
+        // commit (the job died after checkpoint 2 completed); subtask 1's of checkpoint 3 never
+        // completed
         TransactionalWriter s0 = writer(0), s1 = writer(1);
         for (TransactionalWriter w : List.of(s0, s1)) {
             w.write(doc("d" + writers.indexOf(w), 1, "one"), null);
@@ -170,27 +195,43 @@ class TransactionalWriterIT {
         s1.close();
         assertThat(preparedGids()).hasSize(2);
 
-        // scaled up to three from checkpoint 2; the new subtasks prepare before checkpoint 3, and that attempt fails too
-        List<TransactionalWriter> scaledUp = List.of(writer(0, List.of(state0), OptionalLong.of(2)),
-                writer(1, List.of(state1), OptionalLong.of(2)), writer(2, List.of(), OptionalLong.of(2)));
-        assertThat(preparedGids()).as("checkpoint 2's committed, checkpoint 3's rolled back").isEmpty();
+        // scaled up to three from checkpoint 2; the new subtasks prepare before checkpoint 3, and
+        // that attempt fails too
+        List<TransactionalWriter> scaledUp =
+                List.of(
+                        writer(0, List.of(state0), OptionalLong.of(2)),
+                        writer(1, List.of(state1), OptionalLong.of(2)),
+                        writer(2, List.of(), OptionalLong.of(2)));
+        assertThat(preparedGids())
+                .as("checkpoint 2's committed, checkpoint 3's rolled back")
+                .isEmpty();
         assertThat(versions()).containsExactly("d0:2", "d1:2");
         for (TransactionalWriter w : scaledUp.subList(1, 3)) {
-            w.write(doc("new" + scaledUp.indexOf(w), 1, "written before the first checkpoint of the rescaled job"), null);
+            w.write(
+                    doc(
+                            "new" + scaledUp.indexOf(w),
+                            1,
+                            "written before the first checkpoint of the rescaled job"),
+                    null);
             w.prepareCommit();
             w.close();
         }
         assertThat(preparedGids()).hasSize(2);
 
         writer(0, List.of(state0), OptionalLong.of(2));
-        assertThat(preparedGids()).as("the new subtasks' transactions, after checkpoint 2, rolled back").isEmpty();
+        assertThat(preparedGids())
+                .as("the new subtasks' transactions, after checkpoint 2, rolled back")
+                .isEmpty();
         assertThat(versions()).containsExactly("d0:2", "d1:2");
     }
 
     @Test
-    void afterScalingDownToAnOlderSavepointTheHigherParallelismsLeftoversAreResolved() throws Exception {
-        // three subtasks restored from checkpoint 4: subtask 2's transaction of checkpoint 5 lost its
-        // commit; subtasks 0 and 1 committed theirs and prepared for checkpoint 6, which never completed
+    void afterScalingDownToAnOlderSavepointTheHigherParallelismsLeftoversAreResolved()
+            throws Exception {
+        // three subtasks restored from checkpoint 4: subtask 2's transaction of checkpoint 5 lost
+        // its
+        // commit; subtasks 0 and 1 committed theirs and prepared for checkpoint 6, which never
+        // completed
         for (int subtask = 0; subtask < 3; subtask++) {
             TransactionalWriter w = writer(subtask, List.of(), OptionalLong.of(4));
             w.write(doc("e" + subtask, 5, "five"), null);
@@ -208,7 +249,8 @@ class TransactionalWriterIT {
         // the savepoint of checkpoint 5 resumed at one subtask
         writer(0, List.of(), OptionalLong.of(5));
         assertThat(preparedGids()).isEmpty();
-        assertThat(versions()).as("checkpoint 5's writes committed, checkpoint 6's rolled back")
+        assertThat(versions())
+                .as("checkpoint 5's writes committed, checkpoint 6's rolled back")
                 .containsExactly("e0:5", "e1:5", "e2:5");
     }
 
@@ -223,22 +265,33 @@ class TransactionalWriterIT {
         TransactionalWriterState checkpoint1 = single.snapshotState(1).get(0);
         single.close();
 
-        // rescaled to two, the state lands on subtask 1; it waits on a:1's lock until subtask 0 commits it
-        CompletableFuture<TransactionalWriter> second = CompletableFuture.supplyAsync(() -> {
-            try {
-                return writer(1, List.of(checkpoint1), OptionalLong.of(1));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        // rescaled to two, the state lands on subtask 1; it waits on a:1's lock until subtask 0
+        // commits it
+        CompletableFuture<TransactionalWriter> second =
+                CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                return writer(1, List.of(checkpoint1), OptionalLong.of(1));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
         Thread.sleep(300);
         writer(0, List.of(), OptionalLong.of(1));
         TransactionalWriter restored = second.get(20, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(versions()).as("visible before any checkpoint of the new job").containsExactly("a:2");
+        assertThat(versions())
+                .as("visible before any checkpoint of the new job")
+                .containsExactly("a:2");
         assertThat(restored.snapshotState(2).get(0).unwritten()).isEmpty();
-        assertThat(restored.prepareCommit()).as("announced with the next checkpoint").singleElement()
+        assertThat(restored.prepareCommit())
+                .as("announced with the next checkpoint")
+                .singleElement()
                 .satisfies(c -> assertThat(c.preparedTransaction()).isNull())
-                .satisfies(c -> assertThat(c.documents()).extracting(DocumentStatus::version).containsExactly(2L));
+                .satisfies(
+                        c ->
+                                assertThat(c.documents())
+                                        .extracting(DocumentStatus::version)
+                                        .containsExactly(2L));
         assertThat(preparedGids()).isEmpty();
     }
 
@@ -265,12 +318,16 @@ class TransactionalWriterIT {
         a.write(doc("a", 1, "alpha"), null);
         Collection<SinkCommittable> prepared = a.prepareCommit();
 
-        writer(second, 0, List.of(), OptionalLong.empty()).close(); // a fresh start commits its own leftovers
-        writer(second, 0, List.of(), OptionalLong.of(1)).close(); // a restore rolls back its own later ones
+        writer(second, 0, List.of(), OptionalLong.empty())
+                .close(); // a fresh start commits its own leftovers
+        writer(second, 0, List.of(), OptionalLong.of(1))
+                .close(); // a restore rolls back its own later ones
         assertThat(preparedGids(first)).as("the other sink's transaction").hasSize(1);
         assertThat(documents()).isZero();
 
-        assertThat(commit(first, prepared)).as("committed by its own committer, announced").containsExactly("committed");
+        assertThat(commit(first, prepared))
+                .as("committed by its own committer, announced")
+                .containsExactly("committed");
         assertThat(versions()).containsExactly("a:1");
     }
 
@@ -288,7 +345,11 @@ class TransactionalWriterIT {
         }
 
         assertThat(commit(committedElsewhere)).containsExactly("already committed");
-        assertThat(commit(rolledBack)).as("never announced").singleElement().asString().startsWith("failed");
+        assertThat(commit(rolledBack))
+                .as("never announced")
+                .singleElement()
+                .asString()
+                .startsWith("failed");
         assertThat(versions()).containsExactly("a:1");
     }
 
@@ -296,25 +357,36 @@ class TransactionalWriterIT {
     void theBufferStaysUnderItsCapWhileTheCheckpointIsSlow() throws Exception {
         long cap = 16 * 1024;
         GaugeCapture metrics = new GaugeCapture();
-        TransactionalWriter writer = new TransactionalWriter(options.withMaxBufferedBytes(cap), metrics,
-                new SyncMailboxExecutor(), 0, List.of(), OptionalLong.empty());
+        TransactionalWriter writer =
+                new TransactionalWriter(
+                        options.withMaxBufferedBytes(cap),
+                        metrics,
+                        new SyncMailboxExecutor(),
+                        0,
+                        List.of(),
+                        OptionalLong.empty());
         writers.add(writer);
         writer.write(doc("a", 1, "alpha"), null);
-        Collection<SinkCommittable> first = writer.prepareCommit(); // its checkpoint takes long to complete
+        Collection<SinkCommittable> first =
+                writer.prepareCommit(); // its checkpoint takes long to complete
 
         String text = "x".repeat(1000);
         long perUpdate = TransactionalWriter.estimatedBytes(doc("d0", 1, text));
-        CompletableFuture<Void> input = CompletableFuture.runAsync(() -> {
-            try {
-                for (int i = 0; i < 100; i++) {
-                    writer.write(doc("d" + i, 1, text), null);
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Void> input =
+                CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                for (int i = 0; i < 100; i++) {
+                                    writer.write(doc("d" + i, 1, text), null);
+                                }
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
         long largest = 0;
-        for (long end = System.nanoTime() + 1_500_000_000L; System.nanoTime() < end; Thread.sleep(5)) {
+        for (long end = System.nanoTime() + 1_500_000_000L;
+                System.nanoTime() < end;
+                Thread.sleep(5)) {
             largest = Math.max(largest, metrics.bufferedBytes());
         }
         assertThat(input).as("the input is held back, not buffered").isNotDone();
@@ -328,22 +400,35 @@ class TransactionalWriterIT {
 
     @Test
     void aFullBufferWhoseCheckpointNeverCompletesFailsTheTask() throws Exception {
-        TransactionalWriter writer = new TransactionalWriter(options.withMaxBufferedBytes(1024), new UnregisteredMetricsGroup(),
-                new SyncMailboxExecutor(), 0, List.of(), OptionalLong.empty());
+        TransactionalWriter writer =
+                new TransactionalWriter(
+                        options.withMaxBufferedBytes(1024),
+                        new UnregisteredMetricsGroup(),
+                        new SyncMailboxExecutor(),
+                        0,
+                        List.of(),
+                        OptionalLong.empty());
         writers.add(writer);
         writer.fullBufferWait = Duration.ofMillis(500);
         writer.write(doc("a", 1, "alpha"), null);
         writer.prepareCommit();
         writer.write(doc("b", 1, "b".repeat(2000)), null); // larger than the cap: waits alone
         assertThatThrownBy(() -> writer.write(doc("c", 1, "c"), null))
-                .isInstanceOf(IOException.class).hasMessageContaining("sink.max-buffered-bytes");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("sink.max-buffered-bytes");
     }
 
     @Test
     void aBlackHoledConnectionFailsTheTaskWithinTheSocketTimeout() throws Exception {
         try (TcpProxy proxy = TcpProxy.start("127.0.0.1", port(TestServices.PG_URL))) {
-            PgVectorSinkOptions proxied = options.withUrl(proxy.proxied(TestServices.PG_URL)).withTimeouts(
-                    new PostgresTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1)));
+            PgVectorSinkOptions proxied =
+                    options.withUrl(proxy.proxied(TestServices.PG_URL))
+                            .withTimeouts(
+                                    new PostgresTimeouts(
+                                            Duration.ofSeconds(2),
+                                            Duration.ofSeconds(2),
+                                            Duration.ofSeconds(1),
+                                            Duration.ofSeconds(1)));
             TransactionalWriter writer = writer(proxied, 0, List.of(), OptionalLong.empty());
             writer.write(doc("a", 1, "alpha"), null);
             writer.flush(false);
@@ -351,27 +436,37 @@ class TransactionalWriterIT {
             proxy.blackHole();
             long start = System.nanoTime();
             assertThatThrownBy(writer::prepareCommit).isInstanceOf(IOException.class);
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .isLessThan(Duration.ofSeconds(10));
             proxy.heal();
         }
     }
 
     @Test
     void aLockHeldElsewhereFailsTheTaskWithinTheLockTimeout() throws Exception {
-        PgVectorSinkOptions impatient = options.withTimeouts(
-                new PostgresTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(20)));
+        PgVectorSinkOptions impatient =
+                options.withTimeouts(
+                        new PostgresTimeouts(
+                                Duration.ofSeconds(5),
+                                Duration.ofSeconds(30),
+                                Duration.ofSeconds(1),
+                                Duration.ofSeconds(20)));
         TransactionalWriter first = writer(0);
         first.write(doc("a", 1, "alpha"), null);
         commit(first.prepareCommit());
-        try (Connection holder = TestServices.connect(); Statement st = holder.createStatement()) {
+        try (Connection holder = TestServices.connect();
+                Statement st = holder.createStatement()) {
             holder.setAutoCommit(false);
             st.execute("SELECT * FROM " + services.documentsTable + " FOR UPDATE");
             TransactionalWriter writer = writer(impatient, 0, List.of(), OptionalLong.empty());
             writer.write(doc("a", 2, "alpha, edited"), null);
             long start = System.nanoTime();
-            assertThatThrownBy(() -> writer.flush(false)).isInstanceOf(IOException.class)
-                    .rootCause().hasMessageContaining("lock timeout");
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            assertThatThrownBy(() -> writer.flush(false))
+                    .isInstanceOf(IOException.class)
+                    .rootCause()
+                    .hasMessageContaining("lock timeout");
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .isLessThan(Duration.ofSeconds(10));
             holder.rollback();
         }
     }
@@ -381,16 +476,20 @@ class TransactionalWriterIT {
         TransactionalWriter crashed = writer(0);
         crashed.write(doc("a", 1, "alpha"), null);
         crashed.prepareCommit();
-        crashed.close(); // the process dies; its transaction holds the tables' locks until a job commits it
+        crashed.close(); // the process dies; its transaction holds the tables' locks until a job
+        // commits it
 
-        // the restarted job's start-up: CREATE INDEX IF NOT EXISTS alone would wait on those locks for ever
-        CompletableFuture<Void> setup = CompletableFuture.runAsync(() -> {
-            try {
-                options.prepareTables();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        // the restarted job's start-up: CREATE INDEX IF NOT EXISTS alone would wait on those locks
+        // for ever
+        CompletableFuture<Void> setup =
+                CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                options.prepareTables();
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
         assertThat(setup).succeedsWithin(Duration.ofSeconds(20));
         writer(0);
         assertThat(versions()).containsExactly("a:1");
@@ -400,14 +499,26 @@ class TransactionalWriterIT {
         return writer(subtask, List.of(), OptionalLong.empty());
     }
 
-    private TransactionalWriter writer(int subtask, List<TransactionalWriterState> restored, OptionalLong checkpoint) throws Exception {
+    private TransactionalWriter writer(
+            int subtask, List<TransactionalWriterState> restored, OptionalLong checkpoint)
+            throws Exception {
         return writer(options, subtask, restored, checkpoint);
     }
 
-    private TransactionalWriter writer(PgVectorSinkOptions sink, int subtask, List<TransactionalWriterState> restored,
-                                       OptionalLong checkpoint) throws Exception {
-        TransactionalWriter writer = new TransactionalWriter(sink, new UnregisteredMetricsGroup(), new SyncMailboxExecutor(),
-                subtask, restored, checkpoint);
+    private TransactionalWriter writer(
+            PgVectorSinkOptions sink,
+            int subtask,
+            List<TransactionalWriterState> restored,
+            OptionalLong checkpoint)
+            throws Exception {
+        TransactionalWriter writer =
+                new TransactionalWriter(
+                        sink,
+                        new UnregisteredMetricsGroup(),
+                        new SyncMailboxExecutor(),
+                        subtask,
+                        restored,
+                        checkpoint);
         synchronized (writers) {
             writers.add(writer);
         }
@@ -420,7 +531,8 @@ class TransactionalWriterIT {
 
     /** Keeps the gauges the writer registers. */
     private static final class GaugeCapture extends UnregisteredMetricsGroup {
-        private final java.util.Map<String, Gauge<?>> gauges = new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.Map<String, Gauge<?>> gauges =
+                new java.util.concurrent.ConcurrentHashMap<>();
 
         @Override
         public MetricGroup addGroup(String name) {
@@ -442,7 +554,8 @@ class TransactionalWriterIT {
         return commit(options, transactions);
     }
 
-    private List<String> commit(PgVectorSinkOptions sink, Collection<SinkCommittable> transactions) throws Exception {
+    private List<String> commit(PgVectorSinkOptions sink, Collection<SinkCommittable> transactions)
+            throws Exception {
         List<Outcome> requests = new ArrayList<>();
         for (SinkCommittable t : transactions) {
             requests.add(new Outcome(t, new ArrayList<>()));
@@ -451,23 +564,63 @@ class TransactionalWriterIT {
             committer.commit(new ArrayList<>(requests));
         }
         // a request the committer signals nothing about is committed
-        return requests.stream().map(r -> r.outcomes().isEmpty() ? "committed" : String.join(", ", r.outcomes())).toList();
+        return requests.stream()
+                .map(r -> r.outcomes().isEmpty() ? "committed" : String.join(", ", r.outcomes()))
+                .toList();
     }
 
-    /** Records what the committer said of one request, as Flink's committer operator would act on it. */
-    private record Outcome(SinkCommittable committable, List<String> outcomes) implements Committer.CommitRequest<SinkCommittable> {
-        @Override public SinkCommittable getCommittable() { return committable; }
-        @Override public int getNumberOfRetries() { return 0; }
-        @Override public void signalFailedWithKnownReason(Throwable t) { outcomes.add("failed: " + t); }
-        @Override public void signalFailedWithUnknownReason(Throwable t) { outcomes.add("failed: " + t); }
-        @Override public void retryLater() { outcomes.add("retry later"); }
-        @Override public void updateAndRetryLater(SinkCommittable c) { outcomes.add("retry later"); }
-        @Override public void signalAlreadyCommitted() { outcomes.add("already committed"); }
+    /**
+     * Records what the committer said of one request, as Flink's committer operator would act on
+     * it.
+     */
+    private record Outcome(SinkCommittable committable, List<String> outcomes)
+            implements Committer.CommitRequest<SinkCommittable> {
+        @Override
+        public SinkCommittable getCommittable() {
+            return committable;
+        }
+
+        @Override
+        public int getNumberOfRetries() {
+            return 0;
+        }
+
+        @Override
+        public void signalFailedWithKnownReason(Throwable t) {
+            outcomes.add("failed: " + t);
+        }
+
+        @Override
+        public void signalFailedWithUnknownReason(Throwable t) {
+            outcomes.add("failed: " + t);
+        }
+
+        @Override
+        public void retryLater() {
+            outcomes.add("retry later");
+        }
+
+        @Override
+        public void updateAndRetryLater(SinkCommittable c) {
+            outcomes.add("retry later");
+        }
+
+        @Override
+        public void signalAlreadyCommitted() {
+            outcomes.add("already committed");
+        }
     }
 
     private static DocumentUpdate doc(String id, long version, String text) {
-        return new DocumentUpdate("t", id, version, false, "{}",
-                List.of(new ChunkRow(0, text, DocumentChunker.sha256(text), new float[] {1, 0, 0})));
+        return new DocumentUpdate(
+                "t",
+                id,
+                version,
+                false,
+                "{}",
+                List.of(
+                        new ChunkRow(
+                                0, text, DocumentChunker.sha256(text), new float[] {1, 0, 0})));
     }
 
     private List<String> preparedGids() throws Exception {
@@ -481,8 +634,9 @@ class TransactionalWriterIT {
     }
 
     private long documents() throws Exception {
-        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + services.documentsTable)) {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT count(*) FROM " + services.documentsTable)) {
             rs.next();
             return rs.getLong(1);
         }
@@ -490,8 +644,13 @@ class TransactionalWriterIT {
 
     private List<String> versions() throws Exception {
         List<String> versions = new ArrayList<>();
-        try (Connection c = TestServices.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT doc_id, version FROM " + services.chunksTable + " ORDER BY doc_id")) {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT doc_id, version FROM "
+                                        + services.chunksTable
+                                        + " ORDER BY doc_id")) {
             while (rs.next()) {
                 versions.add(rs.getString(1) + ":" + rs.getLong(2));
             }

@@ -18,8 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A task environment for operator harnesses whose metric registry keeps the counters an
- * operator registers in its {@code ragstream} group, and its gauges, so tests can read them.
+ * A task environment for operator harnesses whose metric registry keeps the counters an operator
+ * registers in its {@code ragstream} group, and its gauges, so tests can read them.
  */
 public final class CapturedMetrics {
     private static final String GROUP = ".ragstream";
@@ -28,25 +28,32 @@ public final class CapturedMetrics {
     private final MockEnvironment environment;
 
     public CapturedMetrics(String taskName) {
-        TestingMetricRegistry registry = TestingMetricRegistry.builder()
-                .setRegisterConsumer((metric, name, group) -> {
-                    String scope = group.getLogicalScope(CharacterFilter.NO_OP_FILTER);
-                    int at = scope.indexOf(GROUP);
-                    if (at >= 0) {
-                        String subgroup = scope.substring(at + GROUP.length());
-                        String key = subgroup.isEmpty() ? name : subgroup.substring(1) + "." + name;
-                        if (metric instanceof Counter counter) {
-                            counters.put(key, counter);
-                        } else if (metric instanceof Gauge<?> gauge) {
-                            gauges.put(key, gauge);
-                        }
-                    }
-                })
-                .build();
-        TaskMetricGroup taskMetrics = TaskManagerMetricGroup
-                .createTaskManagerMetricGroup(registry, "localhost", ResourceID.generate())
-                .addJob(new JobID(), "test-job")
-                .addTask(ExecutionAttemptID.randomId(), taskName);
+        TestingMetricRegistry registry =
+                TestingMetricRegistry.builder()
+                        .setRegisterConsumer(
+                                (metric, name, group) -> {
+                                    String scope =
+                                            group.getLogicalScope(CharacterFilter.NO_OP_FILTER);
+                                    int at = scope.indexOf(GROUP);
+                                    if (at >= 0) {
+                                        String subgroup = scope.substring(at + GROUP.length());
+                                        String key =
+                                                subgroup.isEmpty()
+                                                        ? name
+                                                        : subgroup.substring(1) + "." + name;
+                                        if (metric instanceof Counter counter) {
+                                            counters.put(key, counter);
+                                        } else if (metric instanceof Gauge<?> gauge) {
+                                            gauges.put(key, gauge);
+                                        }
+                                    }
+                                })
+                        .build();
+        TaskMetricGroup taskMetrics =
+                TaskManagerMetricGroup.createTaskManagerMetricGroup(
+                                registry, "localhost", ResourceID.generate())
+                        .addJob(new JobID(), "test-job")
+                        .addTask(ExecutionAttemptID.randomId(), taskName);
         environment = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
     }
 
@@ -54,7 +61,10 @@ public final class CapturedMetrics {
         return environment;
     }
 
-    /** A counter in the operator's {@code ragstream} group, e.g. "documentsIn" or "deadLetteredByReason.EMPTY_TEXT". */
+    /**
+     * A counter in the operator's {@code ragstream} group, e.g. "documentsIn" or
+     * "deadLetteredByReason.EMPTY_TEXT".
+     */
     public long counter(String name) {
         assertThat(counters).as("counters in group ragstream").containsKey(name);
         return counters.get(name).getCount();

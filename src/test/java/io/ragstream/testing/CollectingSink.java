@@ -13,8 +13,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * A sink that keeps what it receives in this JVM, for a job on a MiniCluster: the sink is
- * serialized into the job graph, so the elements go to a registry by the sink's id, not to a
- * field. Plugged into {@code RagstreamJob.build} in place of pgvector or the dead-letter topic.
+ * serialized into the job graph, so the elements go to a registry by the sink's id, not to a field.
+ * Plugged into {@code RagstreamJob.build} in place of pgvector or the dead-letter topic.
  */
 public final class CollectingSink<T> implements Sink<T> {
     private static final long serialVersionUID = 1L;

@@ -2,12 +2,14 @@ package io.ragstream.testing;
 
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.job.RagstreamJob;
+
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.InternalMiniClusterExtension;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
+
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -39,17 +41,18 @@ import java.util.List;
  * }                                                          // job cancelled, namespace dropped
  * }</pre>
  *
- * It owns a Flink MiniCluster of the class's own, of one task manager (through Flink's
- * {@code InternalMiniClusterExtension}, what its {@code MiniClusterExtension} runs on, which hands
- * the fixture the cluster itself), and everything a test makes through it belongs to the scope that made it:
- * made in a test (or its {@code @BeforeEach}), it is cleaned up after that test; made in a
+ * It owns a Flink MiniCluster of the class's own, of one task manager (through Flink's {@code
+ * InternalMiniClusterExtension}, what its {@code MiniClusterExtension} runs on, which hands the
+ * fixture the cluster itself), and everything a test makes through it belongs to the scope that
+ * made it: made in a test (or its {@code @BeforeEach}), it is cleaned up after that test; made in a
  * {@code @BeforeAll}, after the class. Cleaning up a scope cancels its jobs and awaits their end,
  * then closes its namespaces ({@link TestServices#close()}: leftover prepared transactions rolled
- * back, tables dropped, topics deleted), then runs what the test added with {@link #onCleanup}.
- * (A field initializer of the test instance runs before its test's scope opens: make a test's
+ * back, tables dropped, topics deleted), then runs what the test added with {@link #onCleanup}. (A
+ * field initializer of the test instance runs before its test's scope opens: make a test's
  * namespace in the test or a {@code @BeforeEach}.)
  */
-public final class JobFixture implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback {
+public final class JobFixture
+        implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback {
     private final int slots;
     private final InternalMiniClusterExtension flink;
     private final InMemoryReporter metrics;
@@ -58,9 +61,17 @@ public final class JobFixture implements BeforeAllCallback, BeforeEachCallback, 
 
     private JobFixture(int slots, InMemoryReporter metrics) {
         this.slots = slots;
-        Configuration configuration = metrics == null ? new Configuration() : metrics.addToConfiguration(new Configuration());
-        this.flink = new InternalMiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-                .setConfiguration(configuration).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(slots).build());
+        Configuration configuration =
+                metrics == null
+                        ? new Configuration()
+                        : metrics.addToConfiguration(new Configuration());
+        this.flink =
+                new InternalMiniClusterExtension(
+                        new MiniClusterResourceConfiguration.Builder()
+                                .setConfiguration(configuration)
+                                .setNumberTaskManagers(1)
+                                .setNumberSlotsPerTaskManager(slots)
+                                .build());
         this.metrics = metrics;
     }
 
@@ -69,7 +80,10 @@ public final class JobFixture implements BeforeAllCallback, BeforeEachCallback, 
         return new JobFixture(slots, null);
     }
 
-    /** The same, with every metric its jobs register kept for {@link #metrics()}, also after a job ends. */
+    /**
+     * The same, with every metric its jobs register kept for {@link #metrics()}, also after a job
+     * ends.
+     */
     public JobFixture withMetrics() {
         return new JobFixture(slots, InMemoryReporter.createWithRetainedMetrics());
     }
@@ -80,7 +94,8 @@ public final class JobFixture implements BeforeAllCallback, BeforeEachCallback, 
 
     public InMemoryReporter metrics() {
         if (metrics == null) {
-            throw new IllegalStateException("a fixture made without withMetrics() keeps no metrics");
+            throw new IllegalStateException(
+                    "a fixture made without withMetrics() keeps no metrics");
         }
         return metrics;
     }
@@ -92,7 +107,10 @@ public final class JobFixture implements BeforeAllCallback, BeforeEachCallback, 
         return services;
     }
 
-    /** The streaming job with these settings, on this cluster; cancelled at the end of the current scope. */
+    /**
+     * The streaming job with these settings, on this cluster; cancelled at the end of the current
+     * scope.
+     */
     public RunningJob start(RagstreamConfig config) throws Exception {
         TestStreamEnvironment env = new TestStreamEnvironment(cluster(), slots);
         RagstreamJob.buildFromConfig(env, config);
@@ -108,18 +126,28 @@ public final class JobFixture implements BeforeAllCallback, BeforeEachCallback, 
         env.execute("ragstream-it-backfill");
     }
 
-    /** Runs {@code cleanup} at the end of the current scope, after its jobs ended and its namespaces closed. */
+    /**
+     * Runs {@code cleanup} at the end of the current scope, after its jobs ended and its namespaces
+     * closed.
+     */
     public void onCleanup(Cleanup cleanup) {
         scope().cleanups.push(cleanup);
     }
 
-    /** The body of a GET on the cluster's REST API (the web UI's), e.g. {@code rest("/taskmanagers")}. */
+    /**
+     * The body of a GET on the cluster's REST API (the web UI's), e.g. {@code
+     * rest("/taskmanagers")}.
+     */
     public String rest(String path) throws Exception {
         URI uri = URI.create(flink.getRestAddress().toString() + path);
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(uri).build(),
+                                HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
-            throw new AssertionError("GET " + uri + ": " + response.statusCode() + " " + response.body());
+            throw new AssertionError(
+                    "GET " + uri + ": " + response.statusCode() + " " + response.body());
         }
         return response.body();
     }
@@ -165,7 +193,10 @@ public final class JobFixture implements BeforeAllCallback, BeforeEachCallback, 
         final List<TestServices> namespaces = new ArrayList<>();
         final Deque<Cleanup> cleanups = new ArrayDeque<>();
 
-        /** Every step runs even if one before it failed; the first failure is thrown, with the others suppressed. */
+        /**
+         * Every step runs even if one before it failed; the first failure is thrown, with the
+         * others suppressed.
+         */
         void close() throws Exception {
             List<Cleanup> steps = new ArrayList<>();
             jobs.forEach(job -> steps.add(job::cancel));

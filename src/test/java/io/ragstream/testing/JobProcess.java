@@ -15,12 +15,12 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code bin/ragstream run ...} in a JVM of its own, as a user runs the job: killing it
- * is losing the whole job process, and starting it again resumes from its pipeline's newest
- * retained checkpoint under {@code home/.ragstream/checkpoints} (or {@code checkpoint.dir}).
- * Each start's output is in {@code home/job-N.out}. The home folder gets a copy of the
- * project's {@code flink-conf/}, with the web UI (and the REST API, {@link #rest()}) on a free
- * port and the given overrides.
+ * {@code bin/ragstream run ...} in a JVM of its own, as a user runs the job: killing it is losing
+ * the whole job process, and starting it again resumes from its pipeline's newest retained
+ * checkpoint under {@code home/.ragstream/checkpoints} (or {@code checkpoint.dir}). Each start's
+ * output is in {@code home/job-N.out}. The home folder gets a copy of the project's {@code
+ * flink-conf/}, with the web UI (and the REST API, {@link #rest()}) on a free port and the given
+ * overrides.
  */
 public final class JobProcess implements AutoCloseable {
     private static final Path PROJECT = Path.of(System.getProperty("user.dir"));
@@ -33,14 +33,17 @@ public final class JobProcess implements AutoCloseable {
     private int starts;
 
     /** {@code arguments}: what follows {@code run} on the command line. */
-    public JobProcess(Path home, List<String> arguments, String flinkConfOverrides) throws IOException {
+    public JobProcess(Path home, List<String> arguments, String flinkConfOverrides)
+            throws IOException {
         this.home = home;
         this.arguments = List.copyOf(arguments);
         this.restPort = Ports.freePort();
         Path conf = Files.createDirectories(home.resolve("flink-conf"));
-        String yaml = Files.readString(PROJECT.resolve("flink-conf/config.yaml"))
-                .replace("port: 8081", "port: " + restPort);
-        Files.writeString(conf.resolve("config.yaml"), yaml + "\n# the test's own\n" + flinkConfOverrides);
+        String yaml =
+                Files.readString(PROJECT.resolve("flink-conf/config.yaml"))
+                        .replace("port: 8081", "port: " + restPort);
+        Files.writeString(
+                conf.resolve("config.yaml"), yaml + "\n# the test's own\n" + flinkConfOverrides);
     }
 
     /** Variables the process gets beside this JVM's, e.g. the secrets its configuration names. */
@@ -53,30 +56,47 @@ public final class JobProcess implements AutoCloseable {
         start(List.of());
     }
 
-    /** Starts it with {@code extraArguments} after the constructor's, e.g. {@code --from-checkpoint PATH}. */
+    /**
+     * Starts it with {@code extraArguments} after the constructor's, e.g. {@code --from-checkpoint
+     * PATH}.
+     */
     public void start(List<String> extraArguments) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-Xmx1g"));
         command.addAll(javaOpens());
-        command.addAll(List.of(
-                "-Dragstream.home=" + home,
-                "-Dragstream.log.dir=" + home.resolve("logs"),
-                "-Dlog4j2.configurationFile=" + PROJECT.resolve("flink-conf/log4j-cli.properties"),
-                "-cp", classpath(),
-                "io.ragstream.cli.RagstreamCli", "run"));
+        command.addAll(
+                List.of(
+                        "-Dragstream.home=" + home,
+                        "-Dragstream.log.dir=" + home.resolve("logs"),
+                        "-Dlog4j2.configurationFile="
+                                + PROJECT.resolve("flink-conf/log4j-cli.properties"),
+                        "-cp",
+                        classpath(),
+                        "io.ragstream.cli.RagstreamCli",
+                        "run"));
         command.addAll(arguments);
         command.addAll(extraArguments);
         Path out = home.resolve("job-" + (++starts) + ".out");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
         builder.environment().putAll(environment);
         process = builder.start();
     }
 
-    /** As the OOM killer or a lost machine would: no shutdown hook, no cancel, no final checkpoint. */
+    /**
+     * As the OOM killer or a lost machine would: no shutdown hook, no cancel, no final checkpoint.
+     */
     public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
 
-    /** Waits for the process to end by itself (a job stopped with a savepoint ends its run); false when time is up. */
+    /**
+     * Waits for the process to end by itself (a job stopped with a savepoint ends its run); false
+     * when time is up.
+     */
     public boolean awaitExit(Duration timeout) throws InterruptedException {
         return process == null || process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -129,7 +149,10 @@ public final class JobProcess implements AutoCloseable {
 
     /** What bin/ragstream puts on the CLI's classpath, from the build's own lists. */
     private static String classpath() throws IOException {
-        return PROJECT.resolve("target/classes") + ":" + Files.readString(PROJECT.resolve("target/classpath.txt")).trim()
-                + ":" + Files.readString(PROJECT.resolve("target/classpath-runtime.txt")).trim();
+        return PROJECT.resolve("target/classes")
+                + ":"
+                + Files.readString(PROJECT.resolve("target/classpath.txt")).trim()
+                + ":"
+                + Files.readString(PROJECT.resolve("target/classpath-runtime.txt")).trim();
     }
 }

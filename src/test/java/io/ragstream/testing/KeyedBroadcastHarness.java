@@ -14,24 +14,38 @@ import java.util.List;
 
 /**
  * A {@link KeyedBroadcastProcessFunction} in Flink's operator harness, like Flink's own
- * KeyedBroadcastOperatorTestHarness, but in the task environment the caller gives (a
- * {@link CapturedMetrics} one, so the operator's counters can be read).
+ * KeyedBroadcastOperatorTestHarness, but in the task environment the caller gives (a {@link
+ * CapturedMetrics} one, so the operator's counters can be read).
  */
-public final class KeyedBroadcastHarness<K, IN, B, OUT> extends AbstractStreamOperatorTestHarness<OUT> {
+public final class KeyedBroadcastHarness<K, IN, B, OUT>
+        extends AbstractStreamOperatorTestHarness<OUT> {
     private final CoBroadcastWithKeyedOperator<K, IN, B, OUT> twoInputs;
 
-    public KeyedBroadcastHarness(KeyedBroadcastProcessFunction<K, IN, B, OUT> function, KeySelector<IN, K> keySelector,
-                                 TypeInformation<K> keyType, MockEnvironment environment,
-                                 org.apache.flink.api.common.state.MapStateDescriptor<?, ?>... broadcastStates) throws Exception {
-        this(new CoBroadcastWithKeyedOperator<>(function, List.of(broadcastStates)), keySelector, keyType, environment);
+    public KeyedBroadcastHarness(
+            KeyedBroadcastProcessFunction<K, IN, B, OUT> function,
+            KeySelector<IN, K> keySelector,
+            TypeInformation<K> keyType,
+            MockEnvironment environment,
+            org.apache.flink.api.common.state.MapStateDescriptor<?, ?>... broadcastStates)
+            throws Exception {
+        this(
+                new CoBroadcastWithKeyedOperator<>(function, List.of(broadcastStates)),
+                keySelector,
+                keyType,
+                environment);
     }
 
-    private KeyedBroadcastHarness(CoBroadcastWithKeyedOperator<K, IN, B, OUT> operator, KeySelector<IN, K> keySelector,
-                                  TypeInformation<K> keyType, MockEnvironment environment) throws Exception {
+    private KeyedBroadcastHarness(
+            CoBroadcastWithKeyedOperator<K, IN, B, OUT> operator,
+            KeySelector<IN, K> keySelector,
+            TypeInformation<K> keyType,
+            MockEnvironment environment)
+            throws Exception {
         super(operator, environment);
         this.twoInputs = operator;
         config.setStatePartitioner(0, keySelector);
-        config.setStateKeySerializer(keyType.createSerializer(executionConfig.getSerializerConfig()));
+        config.setStateKeySerializer(
+                keyType.createSerializer(executionConfig.getSerializerConfig()));
         config.serializeAllConfigs();
     }
 
@@ -46,6 +60,8 @@ public final class KeyedBroadcastHarness<K, IN, B, OUT> extends AbstractStreamOp
     }
 
     public int numKeyedStateEntries() {
-        return ((HeapKeyedStateBackend<?>) ((AbstractStreamOperator<?>) operator).getKeyedStateBackend()).numKeyValueStateEntries();
+        return ((HeapKeyedStateBackend<?>)
+                        ((AbstractStreamOperator<?>) operator).getKeyedStateBackend())
+                .numKeyValueStateEntries();
     }
 }

@@ -14,13 +14,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A PostgreSQL server of one test's own (initdb in a temporary folder, a free port, pgvector),
- * so the test can restart it without disturbing anything else. Built from the same Debian
- * packages {@code bin/ragstream setup} installs; stopped by its data folder, never by name.
+ * A PostgreSQL server of one test's own (initdb in a temporary folder, a free port, pgvector), so
+ * the test can restart it without disturbing anything else. Built from the same Debian packages
+ * {@code bin/ragstream setup} installs; stopped by its data folder, never by name.
  */
 public final class PrivatePostgres implements AutoCloseable {
     private static final boolean ROOT = "root".equals(System.getProperty("user.name"));
-    private static final Path BIN = Path.of(System.getProperty("ragstream.it.pg.bin", "/usr/lib/postgresql/15/bin"));
+    private static final Path BIN =
+            Path.of(System.getProperty("ragstream.it.pg.bin", "/usr/lib/postgresql/15/bin"));
 
     private final Path dir;
     private final Path data;
@@ -38,18 +39,44 @@ public final class PrivatePostgres implements AutoCloseable {
         if (ROOT) {
             pg.run(List.of("chown", "postgres", dir.toString()));
         }
-        pg.asPostgres(BIN.resolve("initdb").toString(), "-D", pg.data.toString(), "-U", "postgres", "--auth=trust",
-                "--encoding=UTF8", "--locale=C.UTF-8");
-        pg.asPostgres("sh", "-c", "cat >> '" + pg.data.resolve("postgresql.conf") + "' <<'CONF'\n"
-                + "listen_addresses = '127.0.0.1'\nport = " + pg.port + "\nunix_socket_directories = '" + dir + "'\n"
-                + "max_prepared_transactions = 64\nshared_buffers = 128MB\nCONF\n");
+        pg.asPostgres(
+                BIN.resolve("initdb").toString(),
+                "-D",
+                pg.data.toString(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8");
+        pg.asPostgres(
+                "sh",
+                "-c",
+                "cat >> '"
+                        + pg.data.resolve("postgresql.conf")
+                        + "' <<'CONF'\n"
+                        + "listen_addresses = '127.0.0.1'\nport = "
+                        + pg.port
+                        + "\nunix_socket_directories = '"
+                        + dir
+                        + "'\n"
+                        + "max_prepared_transactions = 64\nshared_buffers = 128MB\nCONF\n");
         pg.pgCtl("start", "-l", dir.resolve("postgres.log").toString());
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.port + "/postgres", "postgres", "");
-             Statement st = c.createStatement()) {
-            st.execute("CREATE ROLE " + TestServices.PG_USER + " LOGIN SUPERUSER PASSWORD '" + TestServices.PG_PASSWORD + "'");
+        try (Connection c =
+                        DriverManager.getConnection(
+                                "jdbc:postgresql://127.0.0.1:" + pg.port + "/postgres",
+                                "postgres",
+                                "");
+                Statement st = c.createStatement()) {
+            st.execute(
+                    "CREATE ROLE "
+                            + TestServices.PG_USER
+                            + " LOGIN SUPERUSER PASSWORD '"
+                            + TestServices.PG_PASSWORD
+                            + "'");
             st.execute("CREATE DATABASE ragstream OWNER " + TestServices.PG_USER);
         }
-        try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement()) {
             st.execute("CREATE EXTENSION vector");
         }
         return pg;
@@ -67,7 +94,9 @@ public final class PrivatePostgres implements AutoCloseable {
         return DriverManager.getConnection(url(), TestServices.PG_USER, TestServices.PG_PASSWORD);
     }
 
-    /** Stops it as a crash would (no shutdown checkpoint, every session cut) and starts it again. */
+    /**
+     * Stops it as a crash would (no shutdown checkpoint, every session cut) and starts it again.
+     */
     public void crashAndRestart() throws Exception {
         pgCtl("restart", "-m", "immediate", "-l", dir.resolve("postgres.log").toString());
     }
@@ -84,7 +113,15 @@ public final class PrivatePostgres implements AutoCloseable {
     }
 
     private void pgCtl(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(BIN.resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t", "60"));
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                BIN.resolve("pg_ctl").toString(),
+                                "-D",
+                                data.toString(),
+                                "-w",
+                                "-t",
+                                "60"));
         command.addAll(List.of(args));
         asPostgres(command.toArray(String[]::new));
     }
@@ -100,9 +137,16 @@ public final class PrivatePostgres implements AutoCloseable {
     }
 
     private void run(List<String> full) throws Exception {
-        Process p = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(dir.resolve("commands.log").toFile()).start();
+        Process p =
+                new ProcessBuilder(full)
+                        .redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("commands.log").toFile())
+                        .start();
         if (!p.waitFor(90, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", full) + " failed: " + Files.readString(dir.resolve("commands.log")));
+            throw new IOException(
+                    String.join(" ", full)
+                            + " failed: "
+                            + Files.readString(dir.resolve("commands.log")));
         }
     }
 }

@@ -1,10 +1,11 @@
 package io.ragstream.testing;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +43,8 @@ public final class RunningJob {
 
     /**
      * Cancels the job, unless it has ended already, and waits until it has: afterwards nothing of
-     * it writes any more. The fixture calls it at the end of the job's scope; a test may call it sooner.
+     * it writes any more. The fixture calls it at the end of the job's scope; a test may call it
+     * sooner.
      */
     public void cancel() throws Exception {
         if (!status().isGloballyTerminalState()) {

@@ -23,8 +23,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The JDK's HTTP server on 127.0.0.1 and a free port, answering with queued replies (the last
- * one repeats), or never until closed ({@link #hang()}); it records what it receives.
+ * The JDK's HTTP server on 127.0.0.1 and a free port, answering with queued replies (the last one
+ * repeats), or never until closed ({@link #hang()}); it records what it receives.
  */
 public final class StubHttpServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,7 +49,9 @@ public final class StubHttpServer implements AutoCloseable {
 
     public StubHttpServer() {
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server =
+                    HttpServer.create(
+                            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         } catch (IOException e) {
             throw new AssertionError(e);
         }
@@ -100,30 +102,44 @@ public final class StubHttpServer implements AutoCloseable {
     }
 
     public void awaitRequests(int n) {
-        Awaitility.await("the server's " + n + " requests").atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(5)).until(() -> requests.size() >= n);
+        Awaitility.await("the server's " + n + " requests")
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> requests.size() >= n);
     }
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
-            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            String body =
+                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             Reply reply;
             synchronized (replies) {
                 if (replies.isEmpty()) {
-                    reply = new Reply(500, "{\"error\":\"no reply queued in the test\"}", Map.of(), false);
+                    reply =
+                            new Reply(
+                                    500,
+                                    "{\"error\":\"no reply queued in the test\"}",
+                                    Map.of(),
+                                    false);
                 } else {
                     reply = replies.size() > 1 ? replies.remove(0) : replies.get(0);
                 }
             }
-            requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                    exchange.getRequestHeaders(), body));
+            requests.add(
+                    new Request(
+                            exchange.getRequestMethod(),
+                            exchange.getRequestURI().getPath(),
+                            exchange.getRequestHeaders(),
+                            body));
             if (reply.hang()) {
                 released.await(30, TimeUnit.SECONDS);
                 return;
             }
             byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type",
-                    reply.body().startsWith("<") ? "text/html" : "application/json");
+            exchange.getResponseHeaders()
+                    .set(
+                            "Content-Type",
+                            reply.body().startsWith("<") ? "text/html" : "application/json");
             reply.headers().forEach(exchange.getResponseHeaders()::set);
             exchange.sendResponseHeaders(reply.status(), bytes.length == 0 ? -1 : bytes.length);
             try (OutputStream out = exchange.getResponseBody()) {

@@ -13,9 +13,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A TCP proxy in front of a server (PostgreSQL, in the tests), so a test can break the network
  * between the job and the server the ways real networks break: {@link #cut} resets every open
- * connection, as a restarted firewall or load balancer does; {@link #blackHole} stops passing
- * bytes either way while every socket stays open, as a dead route or a frozen peer does (no FIN,
- * no RST: only a timeout notices); {@link #heal} lets bytes flow again.
+ * connection, as a restarted firewall or load balancer does; {@link #blackHole} stops passing bytes
+ * either way while every socket stays open, as a dead route or a frozen peer does (no FIN, no RST:
+ * only a timeout notices); {@link #heal} lets bytes flow again.
  */
 public final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
@@ -32,7 +32,10 @@ public final class TcpProxy implements AutoCloseable {
 
     /** A proxy on a free port of 127.0.0.1 to {@code host:port}. */
     public static TcpProxy start(String host, int port) throws IOException {
-        TcpProxy proxy = new TcpProxy(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), new InetSocketAddress(host, port));
+        TcpProxy proxy =
+                new TcpProxy(
+                        new ServerSocket(0, 50, InetAddress.getLoopbackAddress()),
+                        new InetSocketAddress(host, port));
         Thread acceptor = new Thread(proxy::accept, "tcp-proxy-accept-" + proxy.port());
         acceptor.setDaemon(true);
         acceptor.start();
@@ -41,7 +44,8 @@ public final class TcpProxy implements AutoCloseable {
 
     /** {@code url} with its {@code host:port} replaced by this proxy's. */
     public String proxied(String jdbcUrl) {
-        return jdbcUrl.replace(target.getHostString() + ":" + target.getPort(), "127.0.0.1:" + port());
+        return jdbcUrl.replace(
+                target.getHostString() + ":" + target.getPort(), "127.0.0.1:" + port());
     }
 
     public int port() {
@@ -52,7 +56,8 @@ public final class TcpProxy implements AutoCloseable {
     public void cut() {
         for (Socket socket : sockets) {
             try {
-                socket.setSoLinger(true, 0); // close with RST, as a middlebox that forgot the connection
+                socket.setSoLinger(
+                        true, 0); // close with RST, as a middlebox that forgot the connection
                 socket.close();
             } catch (IOException ignored) {
                 // already gone
@@ -100,22 +105,26 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     private void pump(Socket from, Socket to) {
-        Thread thread = new Thread(() -> {
-            byte[] buffer = new byte[16 * 1024];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    awaitPassage();
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException | InterruptedException e) {
-                // one side is gone: so is the other
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }, "tcp-proxy-" + from.getPort() + "-" + to.getPort());
+        Thread thread =
+                new Thread(
+                        () -> {
+                            byte[] buffer = new byte[16 * 1024];
+                            try (InputStream in = from.getInputStream();
+                                    OutputStream out = to.getOutputStream()) {
+                                int n;
+                                while ((n = in.read(buffer)) >= 0) {
+                                    awaitPassage();
+                                    out.write(buffer, 0, n);
+                                    out.flush();
+                                }
+                            } catch (IOException | InterruptedException e) {
+                                // one side is gone: so is the other
+                            } finally {
+                                closeQuietly(from);
+                                closeQuietly(to);
+                            }
+                        },
+                        "tcp-proxy-" + from.getPort() + "-" + to.getPort());
         thread.setDaemon(true);
         thread.start();
     }

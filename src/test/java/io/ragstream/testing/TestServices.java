@@ -1,6 +1,7 @@
 package io.ragstream.testing;
 
 import io.ragstream.config.RagstreamConfig;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -37,32 +38,47 @@ import java.util.function.Predicate;
 
 /**
  * The real Kafka broker and PostgreSQL that {@code bin/ragstream test} starts, and a namespace
- * (topics, tables, consumer group) of one test's own so tests never see each other's data.
- * {@link JobFixture#services} hands one out and closes it when its test (or class) is done.
+ * (topics, tables, consumer group) of one test's own so tests never see each other's data. {@link
+ * JobFixture#services} hands one out and closes it when its test (or class) is done.
  */
 public final class TestServices implements AutoCloseable {
     public static final String KAFKA = System.getProperty("ragstream.it.kafka", "127.0.0.1:9092");
-    public static final String PG_URL = System.getProperty("ragstream.it.pg.url", "jdbc:postgresql://127.0.0.1:5432/ragstream");
+    public static final String PG_URL =
+            System.getProperty("ragstream.it.pg.url", "jdbc:postgresql://127.0.0.1:5432/ragstream");
     public static final String PG_USER = "ragstream";
     public static final String PG_PASSWORD = "ragstream";
-    /** The broker's SASL_SSL listener: a Kafka client's settings for it, written by {@code services start}. */
-    public static final Path KAFKA_SASL_SSL = Path.of(System.getProperty("ragstream.it.kafka.sasl-ssl",
-            ".ragstream/kafka/client-sasl-ssl.properties"));
+
+    /**
+     * The broker's SASL_SSL listener: a Kafka client's settings for it, written by {@code services
+     * start}.
+     */
+    public static final Path KAFKA_SASL_SSL =
+            Path.of(
+                    System.getProperty(
+                            "ragstream.it.kafka.sasl-ssl",
+                            ".ragstream/kafka/client-sasl-ssl.properties"));
+
     /** The local CA that signed the broker's and PostgreSQL's certificate. */
-    public static final Path TLS_CA = Path.of(System.getProperty("ragstream.it.tls.ca", ".ragstream/tls/ca.pem"));
+    public static final Path TLS_CA =
+            Path.of(System.getProperty("ragstream.it.tls.ca", ".ragstream/tls/ca.pem"));
 
     /** Names unique to one test. */
     public final String name;
+
     public final String documentsTopic;
     public final String dlqTopic;
     public final String statusTopic;
     public final String documentsTable;
     public final String chunksTable;
+
     /** The topics of this namespace: its own three and any it created. */
     private final Set<String> topics = new LinkedHashSet<>();
 
     public TestServices(String testName) {
-        name = testName.toLowerCase().replaceAll("[^a-z0-9]", "") + "_" + UUID.randomUUID().toString().substring(0, 8);
+        name =
+                testName.toLowerCase().replaceAll("[^a-z0-9]", "")
+                        + "_"
+                        + UUID.randomUUID().toString().substring(0, 8);
         documentsTopic = "it." + name + ".documents";
         dlqTopic = "it." + name + ".dlq";
         statusTopic = "it." + name + ".status";
@@ -83,14 +99,19 @@ public final class TestServices implements AutoCloseable {
 
     /** The same, on top of a YAML file (for settings such as lists of endpoints). */
     public RagstreamConfig config(Path yaml, String... overrides) {
-        return RagstreamConfig.load(yaml, settings(overrides).entrySet().stream()
-                .map(e -> e.getKey() + "=" + e.getValue()).toList(), Map.of());
+        return RagstreamConfig.load(
+                yaml,
+                settings(overrides).entrySet().stream()
+                        .map(e -> e.getKey() + "=" + e.getValue())
+                        .toList(),
+                Map.of());
     }
 
     /** The same settings as a job's or the CLI's arguments ({@code --set key=value ...}). */
     public List<String> jobArguments(String... overrides) {
         List<String> args = new ArrayList<>();
-        settings(overrides).forEach((key, value) -> args.addAll(List.of("--set", key + "=" + value)));
+        settings(overrides)
+                .forEach((key, value) -> args.addAll(List.of("--set", key + "=" + value)));
         return args;
     }
 
@@ -118,8 +139,10 @@ public final class TestServices implements AutoCloseable {
     /** The settings of a Kafka client for the SASL_SSL listener, secrets included. */
     public static Properties saslSslClient() throws IOException {
         if (!Files.isReadable(KAFKA_SASL_SSL)) {
-            throw new IOException(KAFKA_SASL_SSL + " is missing: the local broker writes it when it starts its SASL_SSL "
-                    + "listener (bin/ragstream services start)");
+            throw new IOException(
+                    KAFKA_SASL_SSL
+                            + " is missing: the local broker writes it when it starts its SASL_SSL "
+                            + "listener (bin/ragstream services start)");
         }
         Properties props = new Properties();
         try (var in = Files.newInputStream(KAFKA_SASL_SSL)) {
@@ -132,8 +155,12 @@ public final class TestServices implements AutoCloseable {
         try {
             return DriverManager.getConnection(PG_URL, PG_USER, PG_PASSWORD);
         } catch (SQLException e) {
-            throw new SQLException("PostgreSQL at " + PG_URL + " is not reachable: run the tests with "
-                    + "bin/ragstream test (or start it with bin/ragstream services start)", e);
+            throw new SQLException(
+                    "PostgreSQL at "
+                            + PG_URL
+                            + " is not reachable: run the tests with "
+                            + "bin/ragstream test (or start it with bin/ragstream services start)",
+                    e);
         }
     }
 
@@ -141,10 +168,15 @@ public final class TestServices implements AutoCloseable {
         createTopics(partitions, Map.of(), topics);
     }
 
-    /** Topics with settings of their own, such as {@code max.message.bytes}; they belong to this namespace. */
-    public void createTopics(int partitions, Map<String, String> topicConfig, String... topics) throws Exception {
+    /**
+     * Topics with settings of their own, such as {@code max.message.bytes}; they belong to this
+     * namespace.
+     */
+    public void createTopics(int partitions, Map<String, String> topicConfig, String... topics)
+            throws Exception {
         this.topics.addAll(List.of(topics));
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
             List<NewTopic> newTopics = new ArrayList<>();
             for (String t : topics) {
                 newTopics.add(new NewTopic(t, partitions, (short) 1).configs(topicConfig));
@@ -154,7 +186,8 @@ public final class TestServices implements AutoCloseable {
     }
 
     public void deleteTopics(String... topics) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
             admin.deleteTopics(List.of(topics)).all().get();
         } catch (ExecutionException e) {
             // a topic the test never got to create
@@ -168,9 +201,14 @@ public final class TestServices implements AutoCloseable {
      */
     @Override
     public void close() throws Exception {
-        try (Connection c = connect(); var st = c.createStatement()) {
-            for (String gid : rows("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
-                    + " AND starts_with(gid, '" + chunksTable + "-')")) {
+        try (Connection c = connect();
+                var st = c.createStatement()) {
+            for (String gid :
+                    rows(
+                            "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()"
+                                    + " AND starts_with(gid, '"
+                                    + chunksTable
+                                    + "-')")) {
                 st.execute("ROLLBACK PREPARED '" + gid.replace("'", "''") + "'");
             }
         }
@@ -191,51 +229,74 @@ public final class TestServices implements AutoCloseable {
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    public static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, String value) throws Exception {
-        send(producer, topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+    public static void send(
+            KafkaProducer<byte[], byte[]> producer, String topic, String key, String value)
+            throws Exception {
+        send(
+                producer,
+                topic,
+                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
                 value == null ? null : value.getBytes(StandardCharsets.UTF_8));
     }
 
-    public static void send(KafkaProducer<byte[], byte[]> producer, String topic, byte[] key, byte[] value) throws Exception {
+    public static void send(
+            KafkaProducer<byte[], byte[]> producer, String topic, byte[] key, byte[] value)
+            throws Exception {
         producer.send(new ProducerRecord<>(topic, key, value)).get();
     }
 
     /** Reads a topic from the start until {@code expected} records arrived or the time is up. */
-    public static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, int expected, Duration timeout) {
+    public static List<ConsumerRecord<byte[], byte[]>> readTopic(
+            String topic, int expected, Duration timeout) {
         return readTopic(topic, record -> true, expected, timeout);
     }
 
-    /** The same, keeping only the records {@code wanted} accepts, e.g. those of the test's own keys. */
-    public static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, Predicate<ConsumerRecord<byte[], byte[]>> wanted,
-                                                                 int expected, Duration timeout) {
+    /**
+     * The same, keeping only the records {@code wanted} accepts, e.g. those of the test's own keys.
+     */
+    public static List<ConsumerRecord<byte[], byte[]>> readTopic(
+            String topic,
+            Predicate<ConsumerRecord<byte[], byte[]>> wanted,
+            int expected,
+            Duration timeout) {
         Properties plaintext = new Properties();
         plaintext.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA);
         return readTopic(topic, wanted, expected, timeout, plaintext);
     }
 
-    /** The same as the first, through a listener of the given client settings (bootstrap servers included). */
-    public static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, int expected, Duration timeout,
-                                                                 Properties client) {
+    /**
+     * The same as the first, through a listener of the given client settings (bootstrap servers
+     * included).
+     */
+    public static List<ConsumerRecord<byte[], byte[]>> readTopic(
+            String topic, int expected, Duration timeout, Properties client) {
         return readTopic(topic, record -> true, expected, timeout, client);
     }
 
-    private static List<ConsumerRecord<byte[], byte[]>> readTopic(String topic, Predicate<ConsumerRecord<byte[], byte[]>> wanted,
-                                                                  int expected, Duration timeout, Properties client) {
+    private static List<ConsumerRecord<byte[], byte[]>> readTopic(
+            String topic,
+            Predicate<ConsumerRecord<byte[], byte[]>> wanted,
+            int expected,
+            Duration timeout,
+            Properties client) {
         Properties props = new Properties();
         props.putAll(client);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer =
-                     new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                new KafkaConsumer<>(
+                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
             Instant deadline = Instant.now().plus(timeout);
             while (records.size() < expected && Instant.now().isBefore(deadline)) {
-                consumer.poll(Duration.ofMillis(200)).forEach(record -> {
-                    if (wanted.test(record)) {
-                        records.add(record);
-                    }
-                });
+                consumer.poll(Duration.ofMillis(200))
+                        .forEach(
+                                record -> {
+                                    if (wanted.test(record)) {
+                                        records.add(record);
+                                    }
+                                });
             }
         }
         return records;
@@ -246,7 +307,10 @@ public final class TestServices implements AutoCloseable {
      * not yet on Awaitility's own API ({@code await(what).atMost(timeout).until(...)}).
      */
     public static void await(String what, Duration timeout, CheckedCondition condition) {
-        Awaitility.await(what).atMost(timeout).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
+        Awaitility.await(what)
+                .atMost(timeout)
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(200))
                 .until(condition::holds);
     }
 
@@ -258,7 +322,8 @@ public final class TestServices implements AutoCloseable {
     /** The shipped test corpus as a JSONL file in {@code dir}, for backfills. */
     public static Path testCorpusFile(Path dir) throws IOException {
         Path file = dir.resolve("e2e-documents.jsonl");
-        try (InputStream in = TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
+        try (InputStream in =
+                TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
             Files.write(file, in.readAllBytes());
         }
         return file;
@@ -266,9 +331,11 @@ public final class TestServices implements AutoCloseable {
 
     /** The small corpus the project ships for its tests: ten documents of tenant acme. */
     public static List<com.fasterxml.jackson.databind.JsonNode> testCorpus() throws IOException {
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.ObjectMapper json =
+                new com.fasterxml.jackson.databind.ObjectMapper();
         List<com.fasterxml.jackson.databind.JsonNode> docs = new ArrayList<>();
-        try (InputStream in = TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
+        try (InputStream in =
+                TestServices.class.getResourceAsStream("/corpus/e2e-documents.jsonl")) {
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 if (!line.isBlank()) {
                     docs.add(json.readTree(line));
@@ -281,7 +348,9 @@ public final class TestServices implements AutoCloseable {
     /** The first column of every row a query returns, as text. */
     public static List<String> rows(String sql) throws SQLException {
         List<String> rows = new ArrayList<>();
-        try (Connection c = connect(); var st = c.createStatement(); var rs = st.executeQuery(sql)) {
+        try (Connection c = connect();
+                var st = c.createStatement();
+                var rs = st.executeQuery(sql)) {
             while (rs.next()) {
                 rows.add(rs.getString(1));
             }
@@ -289,16 +358,23 @@ public final class TestServices implements AutoCloseable {
         return rows;
     }
 
-    /** The number the first column of the first row holds, 0 if there is no row, e.g. of a {@code count(*)}. */
+    /**
+     * The number the first column of the first row holds, 0 if there is no row, e.g. of a {@code
+     * count(*)}.
+     */
     public static long count(String sql) throws SQLException {
-        try (Connection c = connect(); var st = c.prepareStatement(sql); var rs = st.executeQuery()) {
+        try (Connection c = connect();
+                var st = c.prepareStatement(sql);
+                var rs = st.executeQuery()) {
             return rs.next() ? rs.getLong(1) : 0;
         }
     }
 
     /** The first column of the one row a query must return, as text. */
     public static String queryString(String sql) throws SQLException {
-        try (Connection c = connect(); var st = c.prepareStatement(sql); var rs = st.executeQuery()) {
+        try (Connection c = connect();
+                var st = c.prepareStatement(sql);
+                var rs = st.executeQuery()) {
             if (!rs.next()) {
                 throw new AssertionError("no row for " + sql);
             }
@@ -308,7 +384,8 @@ public final class TestServices implements AutoCloseable {
 
     /** Drops this test's tables. */
     public void dropTables() throws SQLException {
-        try (Connection c = connect(); var st = c.createStatement()) {
+        try (Connection c = connect();
+                var st = c.createStatement()) {
             st.execute("DROP TABLE IF EXISTS \"" + chunksTable + "\"");
             st.execute("DROP TABLE IF EXISTS \"" + documentsTable + "\"");
         }

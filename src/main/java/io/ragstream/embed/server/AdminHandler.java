@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+
 import java.io.IOException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -13,18 +14,17 @@ import java.util.Map;
 
 /**
  * The knobs and counters of a running server, for tests and people with curl. When an API key is
- * set, every admin request must carry it ({@code Authorization: Bearer KEY}, else 401): whoever
- * can reach the port could otherwise clear the key or take the server down. Bodies are limited
- * as the embedding endpoints' are (413). Never subject to the concurrency limit or injected
- * failures.
+ * set, every admin request must carry it ({@code Authorization: Bearer KEY}, else 401): whoever can
+ * reach the port could otherwise clear the key or take the server down. Bodies are limited as the
+ * embedding endpoints' are (413). Never subject to the concurrency limit or injected failures.
+ *
  * <ul>
  *   <li>{@code GET /admin/config}: the settings ({@link OptionsJson}).
- *   <li>{@code POST /admin/config} with a JSON object of settings to change, e.g.
- *       {@code {"fail-mode": "503", "fail-every": 3}}; answers the new settings. With
- *       {@code "fail-mode": "down"} the server answers, then stops listening (a request sent in
- *       between may see its connection dropped rather than refused); add
- *       {@code "down-for": "5s"} to have it listen again after that long (otherwise only
- *       {@link EmbeddingServer#up()} brings it back).
+ *   <li>{@code POST /admin/config} with a JSON object of settings to change, e.g. {@code
+ *       {"fail-mode": "503", "fail-every": 3}}; answers the new settings. With {@code "fail-mode":
+ *       "down"} the server answers, then stops listening (a request sent in between may see its
+ *       connection dropped rather than refused); add {@code "down-for": "5s"} to have it listen
+ *       again after that long (otherwise only {@link EmbeddingServer#up()} brings it back).
  *   <li>{@code GET /admin/stats}: {@link EmbeddingServerStats.Snapshot} as JSON.
  *   <li>{@code POST /admin/stats/reset}: zeroes the counters, answers them.
  * </ul>
@@ -45,14 +45,19 @@ final class AdminHandler implements HttpHandler {
         String path = exchange.getRequestURI().getPath();
         Responder responder = server.responder();
         if (!RequestGuard.authorized(exchange, server.options().apiKey())) {
-            responder.send(exchange, Reply.json(401, Map.of("error",
-                    "the admin endpoints need the API key: Authorization: Bearer KEY"))
-                    .withHeader("WWW-Authenticate", "Bearer"));
+            responder.send(
+                    exchange,
+                    Reply.json(
+                                    401,
+                                    Map.of(
+                                            "error",
+                                            "the admin endpoints need the API key: Authorization: Bearer KEY"))
+                            .withHeader("WWW-Authenticate", "Bearer"));
             return;
         }
         switch (method + " " + path) {
-            case "GET /admin/config" -> responder.send(exchange,
-                    Reply.json(200, OptionsJson.render(server.options())));
+            case "GET /admin/config" ->
+                    responder.send(exchange, Reply.json(200, OptionsJson.render(server.options())));
             case "POST /admin/config" -> configure(exchange);
             case "GET /admin/stats" -> responder.send(exchange, Reply.json(200, stats()));
             case "POST /admin/stats/reset" -> {
@@ -67,8 +72,9 @@ final class AdminHandler implements HttpHandler {
         Responder responder = server.responder();
         JsonNode patch;
         try {
-            patch = Reply.JSON.readTree(
-                    RequestGuard.readBody(exchange, server.options().maxRequestBytes()));
+            patch =
+                    Reply.JSON.readTree(
+                            RequestGuard.readBody(exchange, server.options().maxRequestBytes()));
         } catch (ApiException e) {
             responder.send(exchange, e.reply());
             return;
@@ -84,8 +90,10 @@ final class AdminHandler implements HttpHandler {
             EmbeddingServerOptions next = OptionsJson.apply(server.options(), patch);
             if (next.failMode() == FailMode.DOWN) {
                 // answer before the listener and this connection go away
-                responder.send(exchange, Reply.json(200, OptionsJson.render(next))
-                        .withHeader("Connection", "close"));
+                responder.send(
+                        exchange,
+                        Reply.json(200, OptionsJson.render(next))
+                                .withHeader("Connection", "close"));
                 server.configure(o -> OptionsJson.apply(o, patch));
                 if (downFor != null) {
                     server.upAfter(downFor);

@@ -2,16 +2,18 @@ package io.ragstream.embed.server;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The embedding request pipeline, the same for both {@link EmbeddingApi}s: API key, concurrency
- * limit (503), body size (413, {@link RequestGuard}), injected failure, parsing (400), model name (404), poison marker (400), context
- * length, the model, then the answer no sooner than the configured latency after arrival.
+ * limit (503), body size (413, {@link RequestGuard}), injected failure, parsing (400), model name
+ * (404), poison marker (400), context length, the model, then the answer no sooner than the
+ * configured latency after arrival.
  */
 final class EmbedHandler implements HttpHandler {
 
@@ -61,8 +63,10 @@ final class EmbedHandler implements HttpHandler {
                 return;
             }
             long sequence = server.nextSequence();
-            FailMode failure = options.failMode().failsRequests()
-                    && sequence % options.failEvery() == 0 ? options.failMode() : FailMode.NONE;
+            FailMode failure =
+                    options.failMode().failsRequests() && sequence % options.failEvery() == 0
+                            ? options.failMode()
+                            : FailMode.NONE;
             if (failure == FailMode.TIMEOUT) {
                 stats.hung();
                 stats.exit(); // a hung request does not hold its slot
@@ -78,8 +82,9 @@ final class EmbedHandler implements HttpHandler {
                 try {
                     EmbedRequest request = api.parse(body);
                     reply = embed(request, options, failure, arrived);
-                    delay = options.latency(request.texts().size()).toNanos()
-                            - (System.nanoTime() - arrived);
+                    delay =
+                            options.latency(request.texts().size()).toNanos()
+                                    - (System.nanoTime() - arrived);
                 } catch (ApiException e) {
                     reply = e.reply();
                 }
@@ -95,8 +100,9 @@ final class EmbedHandler implements HttpHandler {
         }
     }
 
-    private Reply embed(EmbedRequest request, EmbeddingServerOptions options, FailMode failure,
-            long arrived) throws ApiException {
+    private Reply embed(
+            EmbedRequest request, EmbeddingServerOptions options, FailMode failure, long arrived)
+            throws ApiException {
         String served = options.modelName();
         if (!api.matches(request.model(), served)) {
             throw new ApiException(api.modelNotFound(request.model()));
@@ -113,8 +119,15 @@ final class EmbedHandler implements HttpHandler {
         int dimension = models.dimension(kind);
         Integer dims = request.dimensions();
         if (dims != null && dims > dimension) {
-            throw new ApiException(api.badRequest("dimensions must be at most " + dimension
-                    + " for " + served + ", got " + dims, "dimensions"));
+            throw new ApiException(
+                    api.badRequest(
+                            "dimensions must be at most "
+                                    + dimension
+                                    + " for "
+                                    + served
+                                    + ", got "
+                                    + dims,
+                            "dimensions"));
         }
         try {
             long loadNanos = models.load(kind);

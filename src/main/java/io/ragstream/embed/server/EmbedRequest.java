@@ -11,6 +11,5 @@ import java.util.List;
  * @param dimensions shorten the vectors to this many dimensions, null: as the model makes them
  * @param truncate cut texts longer than the model's context; else reject them (Ollama)
  */
-record EmbedRequest(String model, List<String> texts, boolean base64, Integer dimensions,
-        boolean truncate) {
-}
+record EmbedRequest(
+        String model, List<String> texts, boolean base64, Integer dimensions, boolean truncate) {}

@@ -3,8 +3,8 @@ package io.ragstream.embed.server;
 import java.util.List;
 
 /**
- * One wire protocol for embeddings (Ollama's, OpenAI's): how its requests read, and how its
- * answers and errors look. The request pipeline itself is {@link EmbedHandler}'s.
+ * One wire protocol for embeddings (Ollama's, OpenAI's): how its requests read, and how its answers
+ * and errors look. The request pipeline itself is {@link EmbedHandler}'s.
  */
 interface EmbeddingApi {
 
@@ -18,11 +18,16 @@ interface EmbeddingApi {
     boolean matches(String requested, String served);
 
     /**
-     * The answer to a request: one vector per text, {@code tokens} tokens in all,
-     * {@code totalNanos} from arrival to answer, {@code loadNanos} of it loading the model.
+     * The answer to a request: one vector per text, {@code tokens} tokens in all, {@code
+     * totalNanos} from arrival to answer, {@code loadNanos} of it loading the model.
      */
-    Reply embedded(EmbedRequest request, String servedModel, List<float[]> vectors, int tokens,
-            long totalNanos, long loadNanos);
+    Reply embedded(
+            EmbedRequest request,
+            String servedModel,
+            List<float[]> vectors,
+            int tokens,
+            long totalNanos,
+            long loadNanos);
 
     Reply modelNotFound(String requested);
 

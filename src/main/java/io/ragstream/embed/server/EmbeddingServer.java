@@ -1,6 +1,9 @@
 package io.ragstream.embed.server;
 
 import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -17,25 +20,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A real HTTP embedding server on 127.0.0.1 that stands in for a GPU embedding server (Ollama,
  * vLLM, TEI) in tests and benchmarks, with the knobs of a sick one.
  *
  * <p>It speaks both APIs on one port: Ollama's {@code POST /api/embed} ({@link OllamaApi}) and
- * OpenAI's {@code POST /v1/embeddings} ({@link OpenAiApi}), plus {@code GET /},
- * {@code /api/tags}, {@code /api/version}, {@code /v1/models}, and the admin endpoints of
- * {@link AdminHandler} ({@code /admin/config}, {@code /admin/stats}).
+ * OpenAI's {@code POST /v1/embeddings} ({@link OpenAiApi}), plus {@code GET /}, {@code /api/tags},
+ * {@code /api/version}, {@code /v1/models}, and the admin endpoints of {@link AdminHandler} ({@code
+ * /admin/config}, {@code /admin/stats}).
  *
- * <p>Behaviour ({@link EmbeddingServerOptions}, changeable while it runs with
- * {@link #configure}): the model (the real all-MiniLM-L6-v2 or the cheap synthetic one), the
- * latency of a request ({@code fixed + per-item * texts}, waited out on a timer, not by a sleeping
- * thread), the most requests in progress (one more gets 503 at once), the API key, and injected
- * failures: 500, 503, 429, requests never answered, short vectors, inputs with a poison marker
- * answered 400, and the whole server going down (connection refused) and up again on the same
- * port ({@link #down()}, {@link #up()}).
+ * <p>Behaviour ({@link EmbeddingServerOptions}, changeable while it runs with {@link #configure}):
+ * the model (the real all-MiniLM-L6-v2 or the cheap synthetic one), the latency of a request
+ * ({@code fixed + per-item * texts}, waited out on a timer, not by a sleeping thread), the most
+ * requests in progress (one more gets 503 at once), the API key, and injected failures: 500, 503,
+ * 429, requests never answered, short vectors, inputs with a poison marker answered 400, and the
+ * whole server going down (connection refused) and up again on the same port ({@link #down()},
+ * {@link #up()}).
  *
  * <p>{@link #stats()} counts what it saw, e.g. the most requests it had in progress at once.
  *
@@ -63,6 +64,7 @@ public final class EmbeddingServer implements AutoCloseable {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
     }
+
     private static final AtomicInteger SERVERS = new AtomicInteger();
     private static final int BACKLOG = 1024;
     private static final Duration REBIND_PATIENCE = Duration.ofSeconds(5);
@@ -78,7 +80,7 @@ public final class EmbeddingServer implements AutoCloseable {
     private volatile EmbeddingServerOptions options;
     private volatile int port;
     private HttpServer http; // guarded by lock; null while down or closed
-    private boolean closed;  // guarded by lock
+    private boolean closed; // guarded by lock
 
     private EmbeddingServer(EmbeddingServerOptions options) {
         this.options = Objects.requireNonNull(options, "options");
@@ -91,9 +93,9 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /**
-     * Starts a server: loads its model, binds 127.0.0.1 on {@code options.port()} (0: a free
-     * port, see {@link #port()}) and starts answering. With fail-mode {@code down} it binds,
-     * learns its port and stops listening at once: {@link #up()} starts it.
+     * Starts a server: loads its model, binds 127.0.0.1 on {@code options.port()} (0: a free port,
+     * see {@link #port()}) and starts answering. With fail-mode {@code down} it binds, learns its
+     * port and stops listening at once: {@link #up()} starts it.
      */
     public static EmbeddingServer start(EmbeddingServerOptions options) throws IOException {
         EmbeddingServer server = new EmbeddingServer(options);
@@ -141,8 +143,8 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /**
-     * Changes the settings while the server runs: requests that arrive afterwards see the new
-     * ones, requests in progress keep theirs. Restarts the {@code fail-every} count. Changing the
+     * Changes the settings while the server runs: requests that arrive afterwards see the new ones,
+     * requests in progress keep theirs. Restarts the {@code fail-every} count. Changing the
      * fail-mode to {@code down} stops listening; away from it, listens again on the same port.
      *
      * @return the new settings
@@ -183,8 +185,8 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /**
-     * Stops listening, as if the process died: new connections are refused, open ones (requests
-     * in progress, hung ones) are closed without an answer.
+     * Stops listening, as if the process died: new connections are refused, open ones (requests in
+     * progress, hung ones) are closed without an answer.
      */
     public void down() {
         configure(o -> o.withFailMode(FailMode.DOWN));
@@ -239,13 +241,16 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     void upAfter(Duration duration) {
-        timers.schedule(() -> {
-            try {
-                up();
-            } catch (RuntimeException e) {
-                LOG.warn("Embedding server on {} could not come up again", url(), e);
-            }
-        }, duration.toNanos(), TimeUnit.NANOSECONDS);
+        timers.schedule(
+                () -> {
+                    try {
+                        up();
+                    } catch (RuntimeException e) {
+                        LOG.warn("Embedding server on {} could not come up again", url(), e);
+                    }
+                },
+                duration.toNanos(),
+                TimeUnit.NANOSECONDS);
     }
 
     Responder responder() {

@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * Several {@link EmbeddingServer}s with the same settings: a local stand-in for a pool of GPU
- * servers. With a port {@code p}, they listen on {@code p, p+1, ...}; with port 0, each on a
- * free port. Each can then be configured, taken down and brought up on its own.
+ * servers. With a port {@code p}, they listen on {@code p, p+1, ...}; with port 0, each on a free
+ * port. Each can then be configured, taken down and brought up on its own.
  */
 public final class EmbeddingServerGroup implements AutoCloseable {
 
@@ -25,8 +25,12 @@ public final class EmbeddingServerGroup implements AutoCloseable {
             throw new IllegalArgumentException("count must be at least 1, got " + count);
         }
         if (options.port() > 0 && options.port() + count - 1 > 65535) {
-            throw new IllegalArgumentException("ports " + options.port() + ".."
-                    + (options.port() + count - 1) + " go past 65535");
+            throw new IllegalArgumentException(
+                    "ports "
+                            + options.port()
+                            + ".."
+                            + (options.port() + count - 1)
+                            + " go past 65535");
         }
         List<EmbeddingServer> started = new ArrayList<>(count);
         try {

@@ -4,32 +4,33 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How an {@link EmbeddingServer} behaves. Immutable; build with {@link #builder()}, or change
- * one field of a copy with a {@code with...} method. Everything but {@link #port()} can be changed while the server runs
- * ({@link EmbeddingServer#configure}, {@code POST /admin/config}, keys as in {@link OptionsJson}).
+ * How an {@link EmbeddingServer} behaves. Immutable; build with {@link #builder()}, or change one
+ * field of a copy with a {@code with...} method. Everything but {@link #port()} can be changed
+ * while the server runs ({@link EmbeddingServer#configure}, {@code POST /admin/config}, keys as in
+ * {@link OptionsJson}).
  *
  * @param port port to listen on (127.0.0.1); 0 picks a free one (default 0)
  * @param model the model that computes the vectors (default {@link ModelKind#MINILM})
- * @param servedModelName the model name requests must carry; null: the model's own name
- *     (default null). E.g. serve {@code synthetic} vectors as {@code all-MiniLM-L6-v2}.
+ * @param servedModelName the model name requests must carry; null: the model's own name (default
+ *     null). E.g. serve {@code synthetic} vectors as {@code all-MiniLM-L6-v2}.
  * @param fixedLatency added to every embedding request, like a GPU's per-call cost (default 0)
- * @param perItemLatency added per text of the request (default 0); a request of {@code n}
- *     texts is answered no sooner than {@code fixedLatency + n * perItemLatency} after it came
- *     (the model's own time included); errors are answered at once
+ * @param perItemLatency added per text of the request (default 0); a request of {@code n} texts is
+ *     answered no sooner than {@code fixedLatency + n * perItemLatency} after it came (the model's
+ *     own time included); errors are answered at once
  * @param maxConcurrency embedding requests in progress at once (waiting out their latency
- *     included); one more is answered 503 at once, as Ollama does past
- *     {@code OLLAMA_NUM_PARALLEL} plus its queue. 0: no limit (default 0)
- * @param apiKey when set, embedding and admin requests must carry
- *     {@code Authorization: Bearer <apiKey>}, else 401 (default null)
+ *     included); one more is answered 503 at once, as Ollama does past {@code OLLAMA_NUM_PARALLEL}
+ *     plus its queue. 0: no limit (default 0)
+ * @param apiKey when set, embedding and admin requests must carry {@code Authorization: Bearer
+ *     <apiKey>}, else 401 (default null)
  * @param failMode how the requests picked by {@code failEvery} fail (default none)
- * @param failEvery fail every n-th embedding request, counted from the last change of the
- *     options (default 1: every one)
- * @param poisonMarker when set, a request with a text containing it is answered 400: a
- *     permanent, per-input error (default null)
+ * @param failEvery fail every n-th embedding request, counted from the last change of the options
+ *     (default 1: every one)
+ * @param poisonMarker when set, a request with a text containing it is answered 400: a permanent,
+ *     per-input error (default null)
  * @param hangFor how long a {@link FailMode#TIMEOUT} request is held before its connection is
  *     closed without an answer (default 5 minutes)
- * @param maxRequestBytes the largest request body accepted, on every endpoint (admin included);
- *     a larger one is answered 413 without being read into memory (default 16 MiB)
+ * @param maxRequestBytes the largest request body accepted, on every endpoint (admin included); a
+ *     larger one is answered 413 without being read into memory (default 16 MiB)
  */
 public record EmbeddingServerOptions(
         int port,
@@ -75,8 +76,19 @@ public record EmbeddingServerOptions(
 
     /** The real model on a free port, no latency, no limit, no failures. */
     public static EmbeddingServerOptions defaults() {
-        return new EmbeddingServerOptions(0, ModelKind.MINILM, null, Duration.ZERO, Duration.ZERO,
-                0, null, FailMode.NONE, 1, null, DEFAULT_HANG_FOR, DEFAULT_MAX_REQUEST_BYTES);
+        return new EmbeddingServerOptions(
+                0,
+                ModelKind.MINILM,
+                null,
+                Duration.ZERO,
+                Duration.ZERO,
+                0,
+                null,
+                FailMode.NONE,
+                1,
+                null,
+                DEFAULT_HANG_FOR,
+                DEFAULT_MAX_REQUEST_BYTES);
     }
 
     /** The name requests must carry: {@link #servedModelName()} or the model's own. */
@@ -149,14 +161,25 @@ public record EmbeddingServerOptions(
 
     @Override
     public String toString() {
-        return "EmbeddingServerOptions{port=" + port + ", model=" + model
+        return "EmbeddingServerOptions{port="
+                + port
+                + ", model="
+                + model
                 + (servedModelName != null ? " as " + servedModelName : "")
-                + ", latency=" + fixedLatency.toMillis() + "ms+" + perItemLatency.toNanos() / 1e6
-                + "ms/item, maxConcurrency=" + maxConcurrency
-                + (apiKey != null ? ", apiKey=***" : "") + ", failMode=" + failMode
+                + ", latency="
+                + fixedLatency.toMillis()
+                + "ms+"
+                + perItemLatency.toNanos() / 1e6
+                + "ms/item, maxConcurrency="
+                + maxConcurrency
+                + (apiKey != null ? ", apiKey=***" : "")
+                + ", failMode="
+                + failMode
                 + (failMode.failsRequests() ? " every " + failEvery : "")
                 + (poisonMarker != null ? ", poisonMarker='" + poisonMarker + "'" : "")
-                + ", maxRequestBytes=" + maxRequestBytes + "}";
+                + ", maxRequestBytes="
+                + maxRequestBytes
+                + "}";
     }
 
     private static String blankToNull(String value) {
@@ -269,7 +292,19 @@ public record EmbeddingServerOptions(
         }
 
         public EmbeddingServerOptions build() {
-            return new EmbeddingServerOptions(port, model, servedModelName, fixedLatency, perItemLatency, maxConcurrency, apiKey, failMode, failEvery, poisonMarker, hangFor, maxRequestBytes);
+            return new EmbeddingServerOptions(
+                    port,
+                    model,
+                    servedModelName,
+                    fixedLatency,
+                    perItemLatency,
+                    maxConcurrency,
+                    apiKey,
+                    failMode,
+                    failEvery,
+                    poisonMarker,
+                    hangFor,
+                    maxRequestBytes);
         }
     }
 }

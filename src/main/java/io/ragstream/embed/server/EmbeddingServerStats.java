@@ -17,8 +17,8 @@ public final class EmbeddingServerStats {
      * The counters at one moment.
      *
      * @param requests embedding requests received, rejected ones included
-     * @param texts texts embedded for a 200 answer (counted when the answer is ready, before
-     *     its latency is waited out: an answer dropped by {@link EmbeddingServer#down()} counts)
+     * @param texts texts embedded for a 200 answer (counted when the answer is ready, before its
+     *     latency is waited out: an answer dropped by {@link EmbeddingServer#down()} counts)
      * @param rejected requests answered 503 because {@code max-concurrency} were in progress
      * @param failed requests answered with another status of 400 or more, or never answered
      *     (fail-mode timeout)
@@ -27,8 +27,15 @@ public final class EmbeddingServerStats {
      * @param maxConcurrent the most requests in progress at once
      * @param statuses responses by HTTP status
      */
-    public record Snapshot(long requests, long texts, long rejected, long failed, long hung,
-            int inFlight, int maxConcurrent, Map<Integer, Long> statuses) {
+    public record Snapshot(
+            long requests,
+            long texts,
+            long rejected,
+            long failed,
+            long hung,
+            int inFlight,
+            int maxConcurrent,
+            Map<Integer, Long> statuses) {
 
         /** Responses with this status. */
         public long status(int status) {
@@ -48,8 +55,15 @@ public final class EmbeddingServerStats {
     public Snapshot snapshot() {
         Map<Integer, Long> byStatus = new TreeMap<>();
         statuses.forEach((status, count) -> byStatus.put(status, count.sum()));
-        return new Snapshot(requests.get(), texts.get(), rejected.get(), failed.get(), hung.get(),
-                inFlight.get(), maxConcurrent.get(), Map.copyOf(byStatus));
+        return new Snapshot(
+                requests.get(),
+                texts.get(),
+                rejected.get(),
+                failed.get(),
+                hung.get(),
+                inFlight.get(),
+                maxConcurrent.get(),
+                Map.copyOf(byStatus));
     }
 
     /** Zeroes the counters; the maximum restarts from the requests in progress now. */

@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * How an {@link EmbeddingServer} fails the embedding requests picked by
- * {@link EmbeddingServerOptions#failEvery()}: what a sick GPU server does to its clients.
+ * How an {@link EmbeddingServer} fails the embedding requests picked by {@link
+ * EmbeddingServerOptions#failEvery()}: what a sick GPU server does to its clients.
  */
 public enum FailMode {
     /** Every request is answered normally. */
@@ -18,19 +18,19 @@ public enum FailMode {
     /** 429 Too Many Requests with {@code Retry-After: 1} (transient). */
     HTTP_429("429", 429),
     /**
-     * The request is accepted and never answered: the connection stays open until the client
-     * gives up, and is closed without a response after {@link EmbeddingServerOptions#hangFor()}.
+     * The request is accepted and never answered: the connection stays open until the client gives
+     * up, and is closed without a response after {@link EmbeddingServerOptions#hangFor()}.
      */
     TIMEOUT("timeout", 0),
     /**
-     * 200 with vectors one element short: a misconfigured backend serving another model. A
-     * client must treat it as a permanent failure.
+     * 200 with vectors one element short: a misconfigured backend serving another model. A client
+     * must treat it as a permanent failure.
      */
     WRONG_DIMENSION("wrong-dimension", 200),
     /**
-     * The server stops listening (connection refused) and drops every open connection, as if
-     * the process died; it listens again on the same port when the mode changes back (see
-     * {@link EmbeddingServer#up()}). Applies to the whole server: {@code fail-every} is ignored.
+     * The server stops listening (connection refused) and drops every open connection, as if the
+     * process died; it listens again on the same port when the mode changes back (see {@link
+     * EmbeddingServer#up()}). Applies to the whole server: {@code fail-every} is ignored.
      */
     DOWN("down", 0);
 
@@ -65,8 +65,13 @@ public enum FailMode {
                 return mode;
             }
         }
-        throw new IllegalArgumentException("unknown fail-mode '" + value + "', expected one of "
-                + Arrays.stream(values()).map(FailMode::wireName).collect(Collectors.joining(", ")));
+        throw new IllegalArgumentException(
+                "unknown fail-mode '"
+                        + value
+                        + "', expected one of "
+                        + Arrays.stream(values())
+                                .map(FailMode::wireName)
+                                .collect(Collectors.joining(", ")));
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.ragstream.embed.server;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -12,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The cheap read-only endpoints clients probe: Ollama's {@code GET /} ("Ollama is running"),
- * {@code GET /api/tags} and {@code GET /api/version}; OpenAI's {@code GET /v1/models}. Anything
- * else is 404, as Ollama's router answers.
+ * The cheap read-only endpoints clients probe: Ollama's {@code GET /} ("Ollama is running"), {@code
+ * GET /api/tags} and {@code GET /api/version}; OpenAI's {@code GET /v1/models}. Anything else is
+ * 404, as Ollama's router answers.
  */
 final class InfoHandler implements HttpHandler {
 
@@ -43,9 +44,23 @@ final class InfoHandler implements HttpHandler {
         } else if (path.equals("/api/version")) {
             reply = Reply.json(200, Map.of("version", VERSION));
         } else if (path.equals("/v1/models")) {
-            reply = Reply.json(200, Map.of("object", "list", "data", List.of(Map.of(
-                    "id", server.options().modelName(), "object", "model",
-                    "created", started.getEpochSecond(), "owned_by", "ragstream"))));
+            reply =
+                    Reply.json(
+                            200,
+                            Map.of(
+                                    "object",
+                                    "list",
+                                    "data",
+                                    List.of(
+                                            Map.of(
+                                                    "id",
+                                                    server.options().modelName(),
+                                                    "object",
+                                                    "model",
+                                                    "created",
+                                                    started.getEpochSecond(),
+                                                    "owned_by",
+                                                    "ragstream"))));
         } else {
             reply = notFound();
         }
@@ -76,8 +91,10 @@ final class InfoHandler implements HttpHandler {
 
     private static String digest(String name) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(name.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(
+                            MessageDigest.getInstance("SHA-256")
+                                    .digest(name.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

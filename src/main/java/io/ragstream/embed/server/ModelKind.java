@@ -1,6 +1,7 @@
 package io.ragstream.embed.server;
 
 import io.ragstream.embed.OnnxMiniLmEmbedder;
+
 import java.util.Locale;
 
 /** Which model computes an {@link EmbeddingServer}'s vectors. */
@@ -33,8 +34,13 @@ public enum ModelKind {
                 return kind;
             }
         }
-        throw new IllegalArgumentException("unknown model '" + value + "', expected "
-                + MINILM.modelName + " or " + SYNTHETIC.modelName);
+        throw new IllegalArgumentException(
+                "unknown model '"
+                        + value
+                        + "', expected "
+                        + MINILM.modelName
+                        + " or "
+                        + SYNTHETIC.modelName);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.ragstream.embed.server;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,13 +47,21 @@ final class OllamaApi implements EmbeddingApi {
             throw new ApiException(error(400, "missing request body"));
         }
         if (!json.isObject()) {
-            throw new ApiException(error(400, "json: cannot unmarshal " + kind(json)
-                    + " into Go value of type api.EmbedRequest"));
+            throw new ApiException(
+                    error(
+                            400,
+                            "json: cannot unmarshal "
+                                    + kind(json)
+                                    + " into Go value of type api.EmbedRequest"));
         }
         JsonNode model = json.path("model");
         if (!model.isMissingNode() && !model.isNull() && !model.isTextual()) {
-            throw new ApiException(error(400, "json: cannot unmarshal " + kind(model)
-                    + " into Go struct field EmbedRequest.model of type string"));
+            throw new ApiException(
+                    error(
+                            400,
+                            "json: cannot unmarshal "
+                                    + kind(model)
+                                    + " into Go struct field EmbedRequest.model of type string"));
         }
         List<String> texts = new ArrayList<>();
         JsonNode input = json.path("input");
@@ -72,19 +81,31 @@ final class OllamaApi implements EmbeddingApi {
         }
         JsonNode truncate = json.path("truncate");
         if (!truncate.isMissingNode() && !truncate.isNull() && !truncate.isBoolean()) {
-            throw new ApiException(error(400, "json: cannot unmarshal " + kind(truncate)
-                    + " into Go struct field EmbedRequest.truncate of type bool"));
+            throw new ApiException(
+                    error(
+                            400,
+                            "json: cannot unmarshal "
+                                    + kind(truncate)
+                                    + " into Go struct field EmbedRequest.truncate of type bool"));
         }
         JsonNode dimensions = json.path("dimensions");
         Integer dims = null;
         if (!dimensions.isMissingNode() && !dimensions.isNull()) {
             if (!dimensions.isIntegralNumber() || dimensions.intValue() < 0) {
-                throw new ApiException(error(400, "json: cannot unmarshal " + kind(dimensions)
-                        + " into Go struct field EmbedRequest.dimensions of type int"));
+                throw new ApiException(
+                        error(
+                                400,
+                                "json: cannot unmarshal "
+                                        + kind(dimensions)
+                                        + " into Go struct field EmbedRequest.dimensions of type int"));
             }
             dims = dimensions.intValue() == 0 ? null : dimensions.intValue();
         }
-        return new EmbedRequest(model.asText(""), texts, false, dims,
+        return new EmbedRequest(
+                model.asText(""),
+                texts,
+                false,
+                dims,
                 !truncate.isBoolean() || truncate.booleanValue());
     }
 
@@ -97,8 +118,13 @@ final class OllamaApi implements EmbeddingApi {
     }
 
     @Override
-    public Reply embedded(EmbedRequest request, String servedModel, List<float[]> vectors,
-            int tokens, long totalNanos, long loadNanos) {
+    public Reply embedded(
+            EmbedRequest request,
+            String servedModel,
+            List<float[]> vectors,
+            int tokens,
+            long totalNanos,
+            long loadNanos) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 + vectors.size() * 4_000);
         try (JsonGenerator json = Reply.JSON.getFactory().createGenerator(out)) {
             json.writeStartObject();
@@ -143,17 +169,27 @@ final class OllamaApi implements EmbeddingApi {
     public Reply injected(FailMode mode) {
         return switch (mode) {
             case HTTP_503 -> error(503, BUSY);
-            case HTTP_429 -> error(429, "rate limit exceeded (injected: fail-mode 429)")
-                    .withHeader("Retry-After", "1");
-            default -> error(500, "failed to generate embeddings: injected failure (fail-mode "
-                    + mode.wireName() + ")");
+            case HTTP_429 ->
+                    error(429, "rate limit exceeded (injected: fail-mode 429)")
+                            .withHeader("Retry-After", "1");
+            default ->
+                    error(
+                            500,
+                            "failed to generate embeddings: injected failure (fail-mode "
+                                    + mode.wireName()
+                                    + ")");
         };
     }
 
     @Override
     public Reply poisoned(int index, String marker) {
-        return error(400, "input[" + index + "] is rejected: it contains the poison marker \""
-                + marker + "\"");
+        return error(
+                400,
+                "input["
+                        + index
+                        + "] is rejected: it contains the poison marker \""
+                        + marker
+                        + "\"");
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.ragstream.embed.server;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,10 +50,12 @@ final class OpenAiApi implements EmbeddingApi {
             throw new UncheckedIOException(e);
         }
         if (json == null || !json.isObject()) {
-            throw new ApiException(badRequest("We could not parse the JSON body of your request. "
-                    + "(HINT: This likely means you aren't using your HTTP library correctly. The "
-                    + "OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
-                    null));
+            throw new ApiException(
+                    badRequest(
+                            "We could not parse the JSON body of your request. "
+                                    + "(HINT: This likely means you aren't using your HTTP library correctly. The "
+                                    + "OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+                            null));
         }
         JsonNode model = json.path("model");
         if (!model.isTextual() || model.textValue().isEmpty()) {
@@ -60,8 +63,13 @@ final class OpenAiApi implements EmbeddingApi {
         }
         JsonNode input = json.path("input");
         if (input.isMissingNode() || input.isNull()) {
-            throw new ApiException(error(400, "Missing required parameter: 'input'.",
-                    INVALID_REQUEST, "input", "missing_required_parameter"));
+            throw new ApiException(
+                    error(
+                            400,
+                            "Missing required parameter: 'input'.",
+                            INVALID_REQUEST,
+                            "input",
+                            "missing_required_parameter"));
         }
         List<String> texts = new ArrayList<>();
         if (input.isTextual()) {
@@ -83,7 +91,8 @@ final class OpenAiApi implements EmbeddingApi {
         boolean base64 = false;
         if (!format.isMissingNode() && !format.isNull()) {
             if (!format.isTextual()
-                    || !(format.textValue().equals("float") || format.textValue().equals("base64"))) {
+                    || !(format.textValue().equals("float")
+                            || format.textValue().equals("base64"))) {
                 throw new ApiException(invalid("encoding_format"));
             }
             base64 = format.textValue().equals("base64");
@@ -106,8 +115,13 @@ final class OpenAiApi implements EmbeddingApi {
     }
 
     @Override
-    public Reply embedded(EmbedRequest request, String servedModel, List<float[]> vectors,
-            int tokens, long totalNanos, long loadNanos) {
+    public Reply embedded(
+            EmbedRequest request,
+            String servedModel,
+            List<float[]> vectors,
+            int tokens,
+            long totalNanos,
+            long loadNanos) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128 + vectors.size() * 4_100);
         try (JsonGenerator json = Reply.JSON.getFactory().createGenerator(out)) {
             json.writeStartObject();
@@ -144,56 +158,86 @@ final class OpenAiApi implements EmbeddingApi {
 
     /** The vector as OpenAI's base64: little-endian float32. */
     static String base64(float[] vector) {
-        ByteBuffer bytes = ByteBuffer.allocate(vector.length * Float.BYTES)
-                .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes =
+                ByteBuffer.allocate(vector.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         bytes.asFloatBuffer().put(vector);
         return Base64.getEncoder().encodeToString(bytes.array());
     }
 
     @Override
     public Reply modelNotFound(String requested) {
-        return error(404, "The model `" + requested
-                + "` does not exist or you do not have access to it.", INVALID_REQUEST, null,
+        return error(
+                404,
+                "The model `" + requested + "` does not exist or you do not have access to it.",
+                INVALID_REQUEST,
+                null,
                 "model_not_found");
     }
 
     @Override
     public Reply unauthorized(boolean keyGiven) {
         return keyGiven
-                ? error(401, "Incorrect API key provided.", INVALID_REQUEST, null, "invalid_api_key")
-                : error(401, "You didn't provide an API key. You need to provide your API key in "
-                        + "an Authorization header using Bearer auth (i.e. Authorization: Bearer "
-                        + "YOUR_KEY).", INVALID_REQUEST, null, null);
+                ? error(
+                        401,
+                        "Incorrect API key provided.",
+                        INVALID_REQUEST,
+                        null,
+                        "invalid_api_key")
+                : error(
+                        401,
+                        "You didn't provide an API key. You need to provide your API key in "
+                                + "an Authorization header using Bearer auth (i.e. Authorization: Bearer "
+                                + "YOUR_KEY).",
+                        INVALID_REQUEST,
+                        null,
+                        null);
     }
 
     @Override
     public Reply busy() {
-        return error(503, "The server is overloaded or not ready yet.", "server_error", null,
-                null);
+        return error(503, "The server is overloaded or not ready yet.", "server_error", null, null);
     }
 
     @Override
     public Reply injected(FailMode mode) {
         return switch (mode) {
             case HTTP_503 -> busy();
-            case HTTP_429 -> error(429, "Rate limit reached for requests (injected: fail-mode 429).",
-                    "requests", null, "rate_limit_exceeded").withHeader("Retry-After", "1");
-            default -> error(500, "The server had an error while processing your request. Sorry "
-                    + "about that! (injected: fail-mode " + mode.wireName() + ")", "server_error",
-                    null, null);
+            case HTTP_429 ->
+                    error(
+                                    429,
+                                    "Rate limit reached for requests (injected: fail-mode 429).",
+                                    "requests",
+                                    null,
+                                    "rate_limit_exceeded")
+                            .withHeader("Retry-After", "1");
+            default ->
+                    error(
+                            500,
+                            "The server had an error while processing your request. Sorry "
+                                    + "about that! (injected: fail-mode "
+                                    + mode.wireName()
+                                    + ")",
+                            "server_error",
+                            null,
+                            null);
         };
     }
 
     @Override
     public Reply poisoned(int index, String marker) {
-        return badRequest("input[" + index + "] is rejected: it contains the poison marker \""
-                + marker + "\".", "input");
+        return badRequest(
+                "input["
+                        + index
+                        + "] is rejected: it contains the poison marker \""
+                        + marker
+                        + "\".",
+                "input");
     }
 
     @Override
     public Reply tooLong(int index) {
-        return badRequest("input[" + index + "] exceeds the model's maximum context length.",
-                "input");
+        return badRequest(
+                "input[" + index + "] exceeds the model's maximum context length.", "input");
     }
 
     @Override
@@ -203,14 +247,22 @@ final class OpenAiApi implements EmbeddingApi {
 
     @Override
     public Reply methodNotAllowed(String method) {
-        return error(405, "Invalid method for URL (" + method + " " + PATH + ").",
-                INVALID_REQUEST, null, null);
+        return error(
+                405,
+                "Invalid method for URL (" + method + " " + PATH + ").",
+                INVALID_REQUEST,
+                null,
+                null);
     }
 
     @Override
     public Reply modelFailed(String message) {
-        return error(500, "The server had an error while processing your request: " + message,
-                "server_error", null, null);
+        return error(
+                500,
+                "The server had an error while processing your request: " + message,
+                "server_error",
+                null,
+                null);
     }
 
     private Reply invalid(String field) {

@@ -1,22 +1,24 @@
 package io.ragstream.embed.server;
 
+import org.apache.flink.util.TimeUtils;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.flink.util.TimeUtils;
 
 /**
  * {@link EmbeddingServerOptions} as the JSON of {@code /admin/config}: the keys are the
  * command-line flags of {@code serve-embeddings} ({@code fixed-latency}, {@code fail-mode}, ...;
- * camelCase and snake_case are accepted too). Durations are strings such as {@code "20ms"},
- * {@code "1 s"}, {@code "5min"}, or numbers of milliseconds; {@code null} clears
- * {@code api-key}, {@code poison-marker} and {@code served-model-name}.
+ * camelCase and snake_case are accepted too). Durations are strings such as {@code "20ms"}, {@code
+ * "1 s"}, {@code "5min"}, or numbers of milliseconds; {@code null} clears {@code api-key}, {@code
+ * poison-marker} and {@code served-model-name}.
  */
 public final class OptionsJson {
 
@@ -33,16 +35,26 @@ public final class OptionsJson {
     public static final String HANG_FOR = "hang-for";
     public static final String MAX_REQUEST_BYTES = "max-request-bytes";
 
-    static final List<String> KEYS = List.of(PORT, MODEL, SERVED_MODEL_NAME, FIXED_LATENCY,
-            PER_ITEM_LATENCY, MAX_CONCURRENCY, API_KEY, FAIL_MODE, FAIL_EVERY, POISON_MARKER,
-            HANG_FOR, MAX_REQUEST_BYTES);
+    static final List<String> KEYS =
+            List.of(
+                    PORT,
+                    MODEL,
+                    SERVED_MODEL_NAME,
+                    FIXED_LATENCY,
+                    PER_ITEM_LATENCY,
+                    MAX_CONCURRENCY,
+                    API_KEY,
+                    FAIL_MODE,
+                    FAIL_EVERY,
+                    POISON_MARKER,
+                    HANG_FOR,
+                    MAX_REQUEST_BYTES);
 
-    private OptionsJson() {
-    }
+    private OptionsJson() {}
 
     /**
-     * The options as JSON; the API key is shown as {@code "***"}, {@code served-model-name} is
-     * null when the model's own name is served.
+     * The options as JSON; the API key is shown as {@code "***"}, {@code served-model-name} is null
+     * when the model's own name is served.
      */
     public static ObjectNode render(EmbeddingServerOptions options) {
         ObjectNode json = JsonNodeFactory.instance.objectNode();
@@ -78,43 +90,49 @@ public final class OptionsJson {
             String key = normalize(field.getKey());
             JsonNode value = field.getValue();
             try {
-                o = switch (key) {
-                    case PORT -> {
-                        if (value.asInt(-1) != options.port()) {
-                            throw new IllegalArgumentException(
-                                    "the port cannot change while the server runs");
-                        }
-                        yield o;
-                    }
-                    case MODEL -> o.withModel(ModelKind.parse(text(value, key)));
-                    case SERVED_MODEL_NAME -> o.withServedModelName(nullableText(value, key));
-                    case FIXED_LATENCY -> o.withFixedLatency(duration(value, key));
-                    case PER_ITEM_LATENCY -> o.withPerItemLatency(duration(value, key));
-                    case MAX_CONCURRENCY -> o.withMaxConcurrency(integer(value, key));
-                    case API_KEY -> o.withApiKey(nullableText(value, key));
-                    case FAIL_MODE -> o.withFailMode(FailMode.parse(text(value, key)));
-                    case FAIL_EVERY -> o.withFailEvery(integer(value, key));
-                    case POISON_MARKER -> o.withPoisonMarker(nullableText(value, key));
-                    case HANG_FOR -> o.withHangFor(duration(value, key));
-                    case MAX_REQUEST_BYTES -> o.withMaxRequestBytes(longValue(value, key));
-                    default -> {
-                        unknown.add(field.getKey());
-                        yield o;
-                    }
-                };
+                o =
+                        switch (key) {
+                            case PORT -> {
+                                if (value.asInt(-1) != options.port()) {
+                                    throw new IllegalArgumentException(
+                                            "the port cannot change while the server runs");
+                                }
+                                yield o;
+                            }
+                            case MODEL -> o.withModel(ModelKind.parse(text(value, key)));
+                            case SERVED_MODEL_NAME ->
+                                    o.withServedModelName(nullableText(value, key));
+                            case FIXED_LATENCY -> o.withFixedLatency(duration(value, key));
+                            case PER_ITEM_LATENCY -> o.withPerItemLatency(duration(value, key));
+                            case MAX_CONCURRENCY -> o.withMaxConcurrency(integer(value, key));
+                            case API_KEY -> o.withApiKey(nullableText(value, key));
+                            case FAIL_MODE -> o.withFailMode(FailMode.parse(text(value, key)));
+                            case FAIL_EVERY -> o.withFailEvery(integer(value, key));
+                            case POISON_MARKER -> o.withPoisonMarker(nullableText(value, key));
+                            case HANG_FOR -> o.withHangFor(duration(value, key));
+                            case MAX_REQUEST_BYTES -> o.withMaxRequestBytes(longValue(value, key));
+                            default -> {
+                                unknown.add(field.getKey());
+                                yield o;
+                            }
+                        };
             } catch (IllegalArgumentException e) {
                 String message = String.valueOf(e.getMessage());
-                throw new IllegalArgumentException(message.contains(key) ? message
-                        : key + ": " + message, e);
+                throw new IllegalArgumentException(
+                        message.contains(key) ? message : key + ": " + message, e);
             }
         }
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("unknown setting(s) " + unknown + ", known: " + KEYS);
+            throw new IllegalArgumentException(
+                    "unknown setting(s) " + unknown + ", known: " + KEYS);
         }
         return o;
     }
 
-    /** {@code fixedLatency}, {@code fixed_latency} and {@code FIXED-LATENCY} become {@code fixed-latency}. */
+    /**
+     * {@code fixedLatency}, {@code fixed_latency} and {@code FIXED-LATENCY} become {@code
+     * fixed-latency}.
+     */
     static String normalize(String key) {
         StringBuilder out = new StringBuilder(key.length() + 4);
         for (int i = 0; i < key.length(); i++) {

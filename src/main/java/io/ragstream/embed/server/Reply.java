@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
@@ -12,13 +13,19 @@ import java.util.Map;
 record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
 
     /** Writes floats with Schubfach (shortest round-trip digits), faster than Float.toString. */
-    static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
-            .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build());
+    static final ObjectMapper JSON =
+            new ObjectMapper(
+                    JsonFactory.builder()
+                            .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+                            .build());
 
     static Reply json(int status, Object value) {
         try {
-            return new Reply(status, "application/json; charset=utf-8",
-                    JSON.writeValueAsBytes(value), Map.of());
+            return new Reply(
+                    status,
+                    "application/json; charset=utf-8",
+                    JSON.writeValueAsBytes(value),
+                    Map.of());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("Cannot write " + value.getClass().getSimpleName(), e);
         }
@@ -29,7 +36,10 @@ record Reply(int status, String contentType, byte[] body, Map<String, String> he
     }
 
     static Reply text(int status, String text) {
-        return new Reply(status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8),
+        return new Reply(
+                status,
+                "text/plain; charset=utf-8",
+                text.getBytes(StandardCharsets.UTF_8),
                 Map.of());
     }
 

@@ -1,6 +1,7 @@
 package io.ragstream.embed.server;
 
 import com.sun.net.httpserver.HttpExchange;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -9,14 +10,13 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * What every endpoint but {@code GET /} checks before it acts: the API key
- * ({@code Authorization: Bearer KEY}, compared in constant time) and the size of the request
- * body, read no further than {@link EmbeddingServerOptions#maxRequestBytes()} plus one byte.
+ * What every endpoint but {@code GET /} checks before it acts: the API key ({@code Authorization:
+ * Bearer KEY}, compared in constant time) and the size of the request body, read no further than
+ * {@link EmbeddingServerOptions#maxRequestBytes()} plus one byte.
  */
 final class RequestGuard {
 
-    private RequestGuard() {
-    }
+    private RequestGuard() {}
 
     /** True when no key is set, or the request carries it. */
     static boolean authorized(HttpExchange exchange, String apiKey) {
@@ -38,14 +38,14 @@ final class RequestGuard {
     }
 
     static boolean sameKey(String given, String expected) {
-        return MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
-                expected.getBytes(StandardCharsets.UTF_8));
+        return MessageDigest.isEqual(
+                given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
      * The request body, at most {@code max} bytes. A larger one, by its Content-Length or by what
-     * arrives (chunked), is refused before more than {@code max + 1} bytes are read: the reply
-     * is a 413 that closes the connection, so the rest of the body is never read.
+     * arrives (chunked), is refused before more than {@code max + 1} bytes are read: the reply is a
+     * 413 that closes the connection, so the rest of the body is never read.
      *
      * @throws ApiException with that 413 reply
      */
@@ -86,8 +86,11 @@ final class RequestGuard {
 
     /** 413 with a JSON error; the connection is closed after it. */
     static Reply tooLarge(long max) {
-        return Reply.json(413, Map.of("error", "request body larger than max-request-bytes ("
-                        + max + " bytes)"))
+        return Reply.json(
+                        413,
+                        Map.of(
+                                "error",
+                                "request body larger than max-request-bytes (" + max + " bytes)"))
                 .withHeader("Connection", "close");
     }
 }

@@ -1,6 +1,9 @@
 package io.ragstream.embed.server;
 
 import com.sun.net.httpserver.HttpExchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -11,14 +14,12 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Sends replies, now or after a delay, without a thread sleeping meanwhile: a delayed reply is a
- * timer task that hands the write to the workers. Also holds the exchanges that are never
- * answered (fail-mode timeout) until their time is up. When the server goes down, both kinds are
- * dropped at once ({@link #dropPending()}, {@link #dropHanging()}).
+ * timer task that hands the write to the workers. Also holds the exchanges that are never answered
+ * (fail-mode timeout) until their time is up. When the server goes down, both kinds are dropped at
+ * once ({@link #dropPending()}, {@link #dropHanging()}).
  */
 final class Responder {
 
@@ -140,8 +141,9 @@ final class Responder {
         try {
             exchange.getResponseHeaders().set("Content-Type", reply.contentType());
             reply.headers().forEach(exchange.getResponseHeaders()::set);
-            boolean noBody = reply.body().length == 0
-                    || "HEAD".equalsIgnoreCase(exchange.getRequestMethod());
+            boolean noBody =
+                    reply.body().length == 0
+                            || "HEAD".equalsIgnoreCase(exchange.getRequestMethod());
             exchange.sendResponseHeaders(reply.status(), noBody ? -1 : reply.body().length);
             if (!noBody) {
                 try (OutputStream out = exchange.getResponseBody()) {

@@ -1,20 +1,23 @@
 package io.ragstream.embed.server;
 
 import io.ragstream.embed.OnnxMiniLmEmbedder;
+
 import java.util.List;
 
 /**
- * The models a server can switch between at run time: the synthetic one, always there, and the
- * real all-MiniLM-L6-v2, loaded on first use ({@link OnnxMiniLmEmbedder#shared()}: one model for
- * all servers of a JVM) and released by {@link #close()}. Thread-safe.
+ * The models a server can switch between at run time: the synthetic one, always there, and the real
+ * all-MiniLM-L6-v2, loaded on first use ({@link OnnxMiniLmEmbedder#shared()}: one model for all
+ * servers of a JVM) and released by {@link #close()}. Thread-safe.
  */
 final class ServedModels implements AutoCloseable {
 
     private final SyntheticEmbedder synthetic = new SyntheticEmbedder();
     private volatile OnnxMiniLmEmbedder minilm; // written under this
-    private boolean closed;                     // guarded by this
+    private boolean closed; // guarded by this
 
-    /** Loads the model now, so that the first request does not wait for it; returns the nanoseconds. */
+    /**
+     * Loads the model now, so that the first request does not wait for it; returns the nanoseconds.
+     */
     long load(ModelKind kind) {
         long start = System.nanoTime();
         if (kind == ModelKind.MINILM) {
@@ -46,7 +49,9 @@ final class ServedModels implements AutoCloseable {
     }
 
     int dimension(ModelKind kind) {
-        return kind == ModelKind.MINILM ? OnnxMiniLmEmbedder.DIMENSION : SyntheticEmbedder.DIMENSION;
+        return kind == ModelKind.MINILM
+                ? OnnxMiniLmEmbedder.DIMENSION
+                : SyntheticEmbedder.DIMENSION;
     }
 
     private OnnxMiniLmEmbedder minilm() {

@@ -1,6 +1,7 @@
 package io.ragstream.embed.server;
 
 import io.ragstream.embed.Embedder;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -10,10 +11,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A stand-in model: each text gets a deterministic, unit-norm vector of {@value #DIMENSION}
- * floats derived from the SHA-256 of its UTF-8 bytes, in microseconds. Equal texts get equal
- * vectors in every JVM and release (the generator is SplitMix64, written out here); different
- * texts get unrelated vectors, so it is useless for search and meant for throughput benchmarks.
+ * A stand-in model: each text gets a deterministic, unit-norm vector of {@value #DIMENSION} floats
+ * derived from the SHA-256 of its UTF-8 bytes, in microseconds. Equal texts get equal vectors in
+ * every JVM and release (the generator is SplitMix64, written out here); different texts get
+ * unrelated vectors, so it is useless for search and meant for throughput benchmarks.
  *
  * <p>Thread-safe and stateless; {@link #close()} does nothing.
  */
@@ -83,12 +84,12 @@ public final class SyntheticEmbedder implements Embedder {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 
     private static byte[] sha256(String text) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }

@@ -1,12 +1,12 @@
 package io.ragstream.embed.server;
 
-import static io.ragstream.embed.server.TestHttp.floats;
-import static io.ragstream.embed.server.TestHttp.post;
-import static io.ragstream.embed.server.TestHttp.postAsync;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -21,15 +21,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+
+import static io.ragstream.embed.server.TestHttp.floats;
+import static io.ragstream.embed.server.TestHttp.post;
+import static io.ragstream.embed.server.TestHttp.postAsync;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The knobs of a running server, over real sockets: concurrency limit, latency, injected
- * failures, down and up, poison inputs, and changing them at run time.
+ * The knobs of a running server, over real sockets: concurrency limit, latency, injected failures,
+ * down and up, poison inputs, and changing them at run time.
  */
 class EmbeddingServerBehaviourTest {
 
@@ -40,8 +41,9 @@ class EmbeddingServerBehaviourTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = EmbeddingServer.start(EmbeddingServerOptions.defaults()
-                .withModel(ModelKind.SYNTHETIC));
+        server =
+                EmbeddingServer.start(
+                        EmbeddingServerOptions.defaults().withModel(ModelKind.SYNTHETIC));
     }
 
     @AfterEach
@@ -62,8 +64,8 @@ class EmbeddingServerBehaviourTest {
         List<TestHttp.Response> responses = calls.stream().map(CompletableFuture::join).toList();
 
         assertThat(responses).filteredOn(r -> r.status() == 200).hasSize(limit);
-        List<TestHttp.Response> rejected = responses.stream().filter(r -> r.status() == 503)
-                .toList();
+        List<TestHttp.Response> rejected =
+                responses.stream().filter(r -> r.status() == 503).toList();
         assertThat(rejected).hasSize(2 * limit);
         assertThat(rejected.get(0).json().get("error").asText()).isEqualTo(OllamaApi.BUSY);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
@@ -89,17 +91,20 @@ class EmbeddingServerBehaviourTest {
         try {
             List<Future<Integer>> done = new ArrayList<>();
             for (int c = 0; c < 10; c++) {
-                done.add(clients.submit(() -> {
-                    int ok = 0;
-                    while (ok < 5) { // retry 503s, as a client backs off
-                        if (post(server.ollamaUrl(), OLLAMA_REQUEST).status() == 200) {
-                            ok++;
-                        } else {
-                            Thread.sleep(2);
-                        }
-                    }
-                    return ok;
-                }));
+                done.add(
+                        clients.submit(
+                                () -> {
+                                    int ok = 0;
+                                    while (ok < 5) { // retry 503s, as a client backs off
+                                        if (post(server.ollamaUrl(), OLLAMA_REQUEST).status()
+                                                == 200) {
+                                            ok++;
+                                        } else {
+                                            Thread.sleep(2);
+                                        }
+                                    }
+                                    return ok;
+                                }));
             }
             for (Future<Integer> f : done) {
                 assertThat(f.get()).isEqualTo(5);
@@ -197,8 +202,11 @@ class EmbeddingServerBehaviourTest {
         server.configure(o -> o.withFailMode(FailMode.TIMEOUT).withMaxConcurrency(1));
 
         long start = System.nanoTime();
-        assertThatThrownBy(() -> TestHttp.postWithin(server.ollamaUrl(), OLLAMA_REQUEST,
-                Duration.ofMillis(300))).isInstanceOf(HttpTimeoutException.class);
+        assertThatThrownBy(
+                        () ->
+                                TestHttp.postWithin(
+                                        server.ollamaUrl(), OLLAMA_REQUEST, Duration.ofMillis(300)))
+                .isInstanceOf(HttpTimeoutException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - start))
                 .isGreaterThanOrEqualTo(Duration.ofMillis(300));
         EmbeddingServerStats.Snapshot stats = server.stats().snapshot();
@@ -207,18 +215,23 @@ class EmbeddingServerBehaviourTest {
         assertThat(stats.inFlight()).isZero(); // a hung request does not hold its slot
 
         server.configure(o -> o.withFailMode(FailMode.NONE));
-        assertThat(TestHttp.postWithin(server.ollamaUrl(), OLLAMA_REQUEST, Duration.ofSeconds(5))
-                .status()).isEqualTo(200);
+        assertThat(
+                        TestHttp.postWithin(
+                                        server.ollamaUrl(), OLLAMA_REQUEST, Duration.ofSeconds(5))
+                                .status())
+                .isEqualTo(200);
     }
 
     @Test
     void timeoutModeClosesTheConnectionAfterHangFor() {
-        server.configure(o -> o.withFailMode(FailMode.TIMEOUT)
-                .withHangFor(Duration.ofMillis(300)));
+        server.configure(o -> o.withFailMode(FailMode.TIMEOUT).withHangFor(Duration.ofMillis(300)));
 
         long start = System.nanoTime();
-        assertThatThrownBy(() -> TestHttp.postWithin(server.openAiUrl(), OPENAI_REQUEST,
-                Duration.ofSeconds(30))).isInstanceOf(IOException.class)
+        assertThatThrownBy(
+                        () ->
+                                TestHttp.postWithin(
+                                        server.openAiUrl(), OPENAI_REQUEST, Duration.ofSeconds(30)))
+                .isInstanceOf(IOException.class)
                 .isNotInstanceOf(HttpTimeoutException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - start))
                 .isBetween(Duration.ofMillis(250), Duration.ofSeconds(10));
@@ -283,8 +296,8 @@ class EmbeddingServerBehaviourTest {
     @Test
     void goesDownForAWhileThroughTheAdminEndpoint() throws Exception {
         URI config = server.url().resolve("/admin/config");
-        TestHttp.Response response = post(config,
-                "{\"fail-mode\": \"down\", \"down-for\": \"700ms\"}");
+        TestHttp.Response response =
+                post(config, "{\"fail-mode\": \"down\", \"down-for\": \"700ms\"}");
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.json().get("fail-mode").asText()).isEqualTo("down");
         assertThat(response.headers().firstValue("Connection")).hasValue("close");
@@ -306,7 +319,8 @@ class EmbeddingServerBehaviourTest {
     @Test
     void rejectsInputsWithThePoisonMarker400() {
         server.configure(o -> o.withPoisonMarker("☠POISON☠"));
-        String poisoned = "{\"model\": \"synthetic\", \"input\": [\"fine\", \"bad ☠POISON☠ text\"]}";
+        String poisoned =
+                "{\"model\": \"synthetic\", \"input\": [\"fine\", \"bad ☠POISON☠ text\"]}";
 
         TestHttp.Response ollama = post(server.ollamaUrl(), poisoned);
         assertThat(ollama.status()).isEqualTo(400);
@@ -326,7 +340,10 @@ class EmbeddingServerBehaviourTest {
     @Test
     void changesSettingsAtRunTimeThroughTheAdminEndpoint() {
         URI config = server.url().resolve("/admin/config");
-        TestHttp.Response changed = post(config, """
+        TestHttp.Response changed =
+                post(
+                        config,
+                        """
                 {"fixed-latency": "50ms", "per_item_latency": 2, "maxConcurrency": 2,
                  "fail-mode": "503", "fail-every": 4, "poison-marker": "XX",
                  "served-model-name": "nomic-embed-text", "api-key": "k"}""");
@@ -358,9 +375,12 @@ class EmbeddingServerBehaviourTest {
         assertThat(post(server.ollamaUrl(), OLLAMA_REQUEST, "Authorization", "Bearer k").status())
                 .isEqualTo(404);
 
-        TestHttp.Response cleared = post(config,
-                "{\"api-key\": null, \"served-model-name\": null, \"fail-mode\": \"none\"}",
-                "Authorization", "Bearer k");
+        TestHttp.Response cleared =
+                post(
+                        config,
+                        "{\"api-key\": null, \"served-model-name\": null, \"fail-mode\": \"none\"}",
+                        "Authorization",
+                        "Bearer k");
         assertThat(cleared.json().get("api-key").isNull()).isTrue();
         assertThat(post(server.ollamaUrl(), OLLAMA_REQUEST).status()).isEqualTo(200);
     }
@@ -371,8 +391,11 @@ class EmbeddingServerBehaviourTest {
         URI config = server.url().resolve("/admin/config");
         URI stats = server.url().resolve("/admin/stats");
 
-        for (String[] headers : List.of(new String[0], new String[] {"Authorization", "Bearer wrong"},
-                new String[] {"Authorization", "Basic the-key"})) {
+        for (String[] headers :
+                List.of(
+                        new String[0],
+                        new String[] {"Authorization", "Bearer wrong"},
+                        new String[] {"Authorization", "Basic the-key"})) {
             TestHttp.Response read = TestHttp.get(stats, headers);
             assertThat(read.status()).as(List.of(headers).toString()).isEqualTo(401);
             assertThat(read.json().get("error").asText()).contains("API key");
@@ -387,8 +410,8 @@ class EmbeddingServerBehaviourTest {
         assertThat(server.isUp()).isTrue();
 
         assertThat(TestHttp.get(stats, "Authorization", "Bearer the-key").status()).isEqualTo(200);
-        TestHttp.Response cleared = post(config, "{\"api-key\": null}",
-                "Authorization", "Bearer the-key");
+        TestHttp.Response cleared =
+                post(config, "{\"api-key\": null}", "Authorization", "Bearer the-key");
         assertThat(cleared.status()).as(cleared.body()).isEqualTo(200);
         assertThat(server.options().apiKey()).isNull();
         assertThat(TestHttp.get(stats).status()).isEqualTo(200); // no key, no check
@@ -399,18 +422,24 @@ class EmbeddingServerBehaviourTest {
         server.configure(o -> o.withMaxRequestBytes(1024));
         String big = "{\"model\": \"synthetic\", \"input\": \"" + "x".repeat(10_000) + "\"}";
 
-        for (URI uri : List.of(server.ollamaUrl(), server.openAiUrl(),
-                server.url().resolve("/admin/config"))) {
+        for (URI uri :
+                List.of(
+                        server.ollamaUrl(),
+                        server.openAiUrl(),
+                        server.url().resolve("/admin/config"))) {
             TestHttp.Response tooLarge = post(uri, big);
             assertThat(tooLarge.status()).as(uri.toString()).isEqualTo(413);
             assertThat(tooLarge.json().get("error").asText()).contains("max-request-bytes");
             assertThat(post(server.ollamaUrl(), OLLAMA_REQUEST).status()).isEqualTo(200);
         }
         // chunked, with no Content-Length to go by
-        HttpRequest chunked = HttpRequest.newBuilder(server.ollamaUrl())
-                .POST(HttpRequest.BodyPublishers.ofInputStream(
-                        () -> new java.io.ByteArrayInputStream(big.getBytes())))
-                .timeout(Duration.ofSeconds(30)).build();
+        HttpRequest chunked =
+                HttpRequest.newBuilder(server.ollamaUrl())
+                        .POST(
+                                HttpRequest.BodyPublishers.ofInputStream(
+                                        () -> new java.io.ByteArrayInputStream(big.getBytes())))
+                        .timeout(Duration.ofSeconds(30))
+                        .build();
         assertThat(TestHttp.send(chunked).status()).isEqualTo(413);
         assertThat(post(server.openAiUrl(), OPENAI_REQUEST).status()).isEqualTo(200);
         assertThat(server.stats().snapshot().status(413)).isEqualTo(3);
@@ -422,12 +451,16 @@ class EmbeddingServerBehaviourTest {
         assertThat(server.options().maxRequestBytes()).isEqualTo(16L << 20);
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("POST /api/embed HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n{\"model\"")
-                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream()
+                    .write(
+                            ("POST /api/embed HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                            + "Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n{\"model\"")
+                                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
-            String answer = new String(socket.getInputStream().readNBytes(12),
-                    java.nio.charset.StandardCharsets.US_ASCII);
+            String answer =
+                    new String(
+                            socket.getInputStream().readNBytes(12),
+                            java.nio.charset.StandardCharsets.US_ASCII);
             assertThat(answer).isEqualTo("HTTP/1.1 413");
         }
         assertThat(post(server.ollamaUrl(), OLLAMA_REQUEST).status()).isEqualTo(200);
@@ -438,10 +471,16 @@ class EmbeddingServerBehaviourTest {
         URI config = server.url().resolve("/admin/config");
         EmbeddingServerOptions before = server.options();
 
-        for (String bad : List.of("{\"fail-mode\": \"explode\"}", "{\"fail-every\": 0}",
-                "{\"fixed-latency\": \"soon\"}", "{\"max-concurrency\": -1}",
-                "{\"colour\": \"blue\"}", "{\"port\": 1}", "{\"fail-mode\": \"500\", ",
-                "[1, 2]")) {
+        for (String bad :
+                List.of(
+                        "{\"fail-mode\": \"explode\"}",
+                        "{\"fail-every\": 0}",
+                        "{\"fixed-latency\": \"soon\"}",
+                        "{\"max-concurrency\": -1}",
+                        "{\"colour\": \"blue\"}",
+                        "{\"port\": 1}",
+                        "{\"fail-mode\": \"500\", ",
+                        "[1, 2]")) {
             TestHttp.Response response = post(config, bad);
             assertThat(response.status()).as(bad).isEqualTo(400);
             assertThat(response.json().get("error").asText()).as(bad).isNotBlank();
@@ -485,10 +524,16 @@ class EmbeddingServerBehaviourTest {
     /** A new connection is refused (a fresh client: no pooled keep-alive connection). */
     static void assertRefused(URI uri) {
         HttpClient fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        assertThatThrownBy(() -> fresh.send(HttpRequest.newBuilder(uri)
-                        .POST(HttpRequest.BodyPublishers.ofString(OLLAMA_REQUEST))
-                        .timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString()))
+        assertThatThrownBy(
+                        () ->
+                                fresh.send(
+                                        HttpRequest.newBuilder(uri)
+                                                .POST(
+                                                        HttpRequest.BodyPublishers.ofString(
+                                                                OLLAMA_REQUEST))
+                                                .timeout(Duration.ofSeconds(5))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString()))
                 .isInstanceOf(ConnectException.class);
     }
 }

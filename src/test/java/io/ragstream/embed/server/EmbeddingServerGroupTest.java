@@ -1,14 +1,13 @@
 package io.ragstream.embed.server;
 
-import io.ragstream.testing.Ports;
-import static io.ragstream.embed.server.TestHttp.post;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.ragstream.cli.ServeEmbeddingsCommand;
+import io.ragstream.testing.Ports;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +15,10 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
+
+import static io.ragstream.embed.server.TestHttp.post;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Several servers as a local pool, and the {@code serve-embeddings} command's flags. */
 class EmbeddingServerGroupTest {
@@ -27,8 +27,9 @@ class EmbeddingServerGroupTest {
 
     @Test
     void startsServersOnFreePortsThatFailAlone() throws Exception {
-        try (EmbeddingServerGroup pool = EmbeddingServerGroup.start(3,
-                EmbeddingServerOptions.defaults().withModel(ModelKind.SYNTHETIC))) {
+        try (EmbeddingServerGroup pool =
+                EmbeddingServerGroup.start(
+                        3, EmbeddingServerOptions.defaults().withModel(ModelKind.SYNTHETIC))) {
             List<URI> urls = pool.urls();
             assertThat(urls).hasSize(3);
             assertThat(new HashSet<>(urls)).hasSize(3);
@@ -55,9 +56,12 @@ class EmbeddingServerGroupTest {
         for (int attempt = 0; pool == null; attempt++) {
             int base = Ports.freePort();
             try {
-                pool = EmbeddingServerGroup.start(3,
-                        EmbeddingServerOptions.defaults().withModel(ModelKind.SYNTHETIC)
-                                .withPort(base));
+                pool =
+                        EmbeddingServerGroup.start(
+                                3,
+                                EmbeddingServerOptions.defaults()
+                                        .withModel(ModelKind.SYNTHETIC)
+                                        .withPort(base));
             } catch (IOException e) {
                 if (attempt == 5) {
                     throw e; // the next ports happened to be taken five times
@@ -66,7 +70,8 @@ class EmbeddingServerGroupTest {
         }
         try (EmbeddingServerGroup started = pool) {
             int base = started.get(0).port();
-            assertThat(started.servers()).extracting(EmbeddingServer::port)
+            assertThat(started.servers())
+                    .extracting(EmbeddingServer::port)
                     .containsExactly(base, base + 1, base + 2);
         }
     }
@@ -74,16 +79,51 @@ class EmbeddingServerGroupTest {
     @Test
     void readsTheServeEmbeddingsFlags() {
         ServeEmbeddingsCommand command = new ServeEmbeddingsCommand();
-        new CommandLine(command).parseArgs("--port", "0", "--count", "3", "--model", "synthetic",
-                "--served-model-name", "all-MiniLM-L6-v2", "--fixed-latency", "20ms",
-                "--per-item-latency", "1ms", "--max-concurrency", "4", "--api-key-env", "EMBED_KEY",
-                "--fail-mode", "503", "--fail-every", "2", "--poison-marker", "XX",
-                "--hang-for", "1min", "--max-request-bytes", "1024");
+        new CommandLine(command)
+                .parseArgs(
+                        "--port",
+                        "0",
+                        "--count",
+                        "3",
+                        "--model",
+                        "synthetic",
+                        "--served-model-name",
+                        "all-MiniLM-L6-v2",
+                        "--fixed-latency",
+                        "20ms",
+                        "--per-item-latency",
+                        "1ms",
+                        "--max-concurrency",
+                        "4",
+                        "--api-key-env",
+                        "EMBED_KEY",
+                        "--fail-mode",
+                        "503",
+                        "--fail-every",
+                        "2",
+                        "--poison-marker",
+                        "XX",
+                        "--hang-for",
+                        "1min",
+                        "--max-request-bytes",
+                        "1024");
 
         assertThat(command.count()).isEqualTo(3);
-        assertThat(command.options(Map.of("EMBED_KEY", "k")::get)).isEqualTo(new EmbeddingServerOptions(0,
-                ModelKind.SYNTHETIC, "all-MiniLM-L6-v2", Duration.ofMillis(20), Duration.ofMillis(1), 4, "k",
-                FailMode.HTTP_503, 2, "XX", Duration.ofMinutes(1), 1024));
+        assertThat(command.options(Map.of("EMBED_KEY", "k")::get))
+                .isEqualTo(
+                        new EmbeddingServerOptions(
+                                0,
+                                ModelKind.SYNTHETIC,
+                                "all-MiniLM-L6-v2",
+                                Duration.ofMillis(20),
+                                Duration.ofMillis(1),
+                                4,
+                                "k",
+                                FailMode.HTTP_503,
+                                2,
+                                "XX",
+                                Duration.ofMinutes(1),
+                                1024));
     }
 
     @Test
@@ -96,15 +136,20 @@ class EmbeddingServerGroupTest {
     }
 
     @Test
-    void serveEmbeddingsRefusesAKeyOnTheCommandLineOrAMissingOne(@TempDir Path dir) throws IOException {
-        assertThatThrownBy(() -> new CommandLine(new ServeEmbeddingsCommand()).parseArgs("--api-key", "s3cret"))
+    void serveEmbeddingsRefusesAKeyOnTheCommandLineOrAMissingOne(@TempDir Path dir)
+            throws IOException {
+        assertThatThrownBy(
+                        () ->
+                                new CommandLine(new ServeEmbeddingsCommand())
+                                        .parseArgs("--api-key", "s3cret"))
                 .isInstanceOf(CommandLine.ParameterException.class)
                 .hasMessageContainingAll("ps", "--api-key-env", "--api-key-file")
                 .hasMessageNotContaining("s3cret");
 
         ServeEmbeddingsCommand unset = new ServeEmbeddingsCommand();
         new CommandLine(unset).parseArgs("--api-key-env", "NO_SUCH_KEY");
-        assertThatThrownBy(() -> unset.options(name -> null)).hasMessageContaining("NO_SUCH_KEY is not set");
+        assertThatThrownBy(() -> unset.options(name -> null))
+                .hasMessageContaining("NO_SUCH_KEY is not set");
 
         ServeEmbeddingsCommand empty = new ServeEmbeddingsCommand();
         Path file = Files.writeString(dir.resolve("empty"), "\n");
@@ -117,7 +162,8 @@ class EmbeddingServerGroupTest {
 
         ServeEmbeddingsCommand both = new ServeEmbeddingsCommand();
         new CommandLine(both).parseArgs("--api-key-env", "K", "--api-key-file", file.toString());
-        assertThatThrownBy(() -> both.options(Map.of("K", "k")::get)).hasMessageContaining("not both");
+        assertThatThrownBy(() -> both.options(Map.of("K", "k")::get))
+                .hasMessageContaining("not both");
     }
 
     @Test

@@ -1,5 +1,14 @@
 package io.ragstream.embed.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.util.List;
+
 import static io.ragstream.embed.server.TestHttp.floats;
 import static io.ragstream.embed.server.TestHttp.get;
 import static io.ragstream.embed.server.TestHttp.norm;
@@ -7,18 +16,10 @@ import static io.ragstream.embed.server.TestHttp.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 /**
  * Ollama's {@code POST /api/embed} over real sockets, with the request and response examples of
- * Ollama's API documentation (docs/api.md, "Generate Embeddings"). The server serves the
- * synthetic model under the documentation's model name, {@code all-minilm}.
+ * Ollama's API documentation (docs/api.md, "Generate Embeddings"). The server serves the synthetic
+ * model under the documentation's model name, {@code all-minilm}.
  */
 class EmbeddingServerOllamaApiTest {
 
@@ -27,8 +28,11 @@ class EmbeddingServerOllamaApiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = EmbeddingServer.start(EmbeddingServerOptions.defaults()
-                .withModel(ModelKind.SYNTHETIC).withServedModelName("all-minilm"));
+        server =
+                EmbeddingServer.start(
+                        EmbeddingServerOptions.defaults()
+                                .withModel(ModelKind.SYNTHETIC)
+                                .withServedModelName("all-minilm"));
         embed = server.ollamaUrl();
     }
 
@@ -39,8 +43,12 @@ class EmbeddingServerOllamaApiTest {
 
     @Test
     void answersTheDocumentedSingleInputRequest() {
-        // curl http://localhost:11434/api/embed -d '{"model": "all-minilm", "input": "Why is the sky blue?"}'
-        TestHttp.Response response = post(embed, """
+        // curl http://localhost:11434/api/embed -d '{"model": "all-minilm", "input": "Why is the
+        // sky blue?"}'
+        TestHttp.Response response =
+                post(
+                        embed,
+                        """
                 {
                   "model": "all-minilm",
                   "input": "Why is the sky blue?"
@@ -49,11 +57,17 @@ class EmbeddingServerOllamaApiTest {
         // {"model": "all-minilm", "embeddings": [[0.010071029, -0.0017594862, ...]],
         //  "total_duration": 14143917, "load_duration": 1019500, "prompt_eval_count": 8}
         assertThat(response.status()).isEqualTo(200);
-        assertThat(response.headers().firstValue("Content-Type")).hasValue(
-                "application/json; charset=utf-8");
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValue("application/json; charset=utf-8");
         JsonNode json = response.json();
-        assertThat(json.fieldNames()).toIterable().containsExactly("model", "embeddings",
-                "total_duration", "load_duration", "prompt_eval_count");
+        assertThat(json.fieldNames())
+                .toIterable()
+                .containsExactly(
+                        "model",
+                        "embeddings",
+                        "total_duration",
+                        "load_duration",
+                        "prompt_eval_count");
         assertThat(json.get("model").asText()).isEqualTo("all-minilm");
         assertThat(json.get("embeddings")).hasSize(1);
         float[] vector = floats(json.get("embeddings").get(0));
@@ -67,7 +81,10 @@ class EmbeddingServerOllamaApiTest {
 
     @Test
     void answersTheDocumentedMultipleInputRequestInOrder() {
-        TestHttp.Response response = post(embed, """
+        TestHttp.Response response =
+                post(
+                        embed,
+                        """
                 {
                   "model": "all-minilm",
                   "input": ["Why is the sky blue?", "Why is the grass green?"]
@@ -76,16 +93,19 @@ class EmbeddingServerOllamaApiTest {
         assertThat(response.status()).isEqualTo(200);
         JsonNode embeddings = response.json().get("embeddings");
         assertThat(embeddings).hasSize(2);
-        assertThat(floats(embeddings.get(0))).containsExactly(
-                SyntheticEmbedder.vector("Why is the sky blue?"));
-        assertThat(floats(embeddings.get(1))).containsExactly(
-                SyntheticEmbedder.vector("Why is the grass green?"));
+        assertThat(floats(embeddings.get(0)))
+                .containsExactly(SyntheticEmbedder.vector("Why is the sky blue?"));
+        assertThat(floats(embeddings.get(1)))
+                .containsExactly(SyntheticEmbedder.vector("Why is the grass green?"));
         assertThat(response.json().get("prompt_eval_count").asInt()).isEqualTo(10);
     }
 
     @Test
     void acceptsTheAdvancedParameters() {
-        TestHttp.Response response = post(embed, """
+        TestHttp.Response response =
+                post(
+                        embed,
+                        """
                 {"model": "all-minilm", "input": ["a", "b"], "truncate": true, "keep_alive": "5m",
                  "options": {"temperature": 0, "num_ctx": 512}}""");
 
@@ -97,28 +117,34 @@ class EmbeddingServerOllamaApiTest {
     void resolvesModelNamesAsOllamaDoes() {
         for (String name : List.of("all-minilm:latest", "ALL-MiniLM")) {
             assertThat(post(embed, "{\"model\": \"" + name + "\", \"input\": \"x\"}").status())
-                    .as(name).isEqualTo(200);
+                    .as(name)
+                    .isEqualTo(200);
         }
         // the model field echoes the request, as Ollama's does
-        assertThat(post(embed, "{\"model\": \"all-minilm:latest\", \"input\": \"x\"}").json()
-                .get("model").asText()).isEqualTo("all-minilm:latest");
+        assertThat(
+                        post(embed, "{\"model\": \"all-minilm:latest\", \"input\": \"x\"}")
+                                .json()
+                                .get("model")
+                                .asText())
+                .isEqualTo("all-minilm:latest");
     }
 
     @Test
     void answersAnEmptyInputWithNoEmbeddings() {
         for (String input : List.of("\"\"", "[]")) {
-            TestHttp.Response response = post(embed,
-                    "{\"model\": \"all-minilm\", \"input\": " + input + "}");
+            TestHttp.Response response =
+                    post(embed, "{\"model\": \"all-minilm\", \"input\": " + input + "}");
             assertThat(response.status()).isEqualTo(200);
-            assertThat(response.body()).isEqualTo(
-                    "{\"model\":\"all-minilm\",\"embeddings\":[]}");
+            assertThat(response.body()).isEqualTo("{\"model\":\"all-minilm\",\"embeddings\":[]}");
         }
     }
 
     @Test
     void answersAnUnknownModel404AsOllama() {
-        TestHttp.Response response = post(embed,
-                "{\"model\": \"nomic-embed-text\", \"input\": \"Why is the sky blue?\"}");
+        TestHttp.Response response =
+                post(
+                        embed,
+                        "{\"model\": \"nomic-embed-text\", \"input\": \"Why is the sky blue?\"}");
 
         assertThat(response.status()).isEqualTo(404);
         assertThat(response.json()).hasSize(1);
@@ -130,21 +156,30 @@ class EmbeddingServerOllamaApiTest {
     void answersMalformedRequests400WithAnErrorString() {
         assertError(post(embed, "{\"model\": \"all-minilm\", \"input\": "), 400, null);
         assertError(post(embed, ""), 400, "missing request body");
-        assertError(post(embed, "{\"model\": \"all-minilm\", \"input\": 42}"), 400,
+        assertError(
+                post(embed, "{\"model\": \"all-minilm\", \"input\": 42}"),
+                400,
                 "invalid input type");
-        assertError(post(embed, "{\"model\": \"all-minilm\", \"input\": [\"a\", 1]}"), 400,
+        assertError(
+                post(embed, "{\"model\": \"all-minilm\", \"input\": [\"a\", 1]}"),
+                400,
                 "invalid input type");
-        assertError(post(embed, "[\"not\", \"an object\"]"), 400,
+        assertError(
+                post(embed, "[\"not\", \"an object\"]"),
+                400,
                 "json: cannot unmarshal array into Go value of type api.EmbedRequest");
-        assertError(post(embed, "{\"model\": 7, \"input\": \"a\"}"), 400,
+        assertError(
+                post(embed, "{\"model\": 7, \"input\": \"a\"}"),
+                400,
                 "json: cannot unmarshal number into Go struct field EmbedRequest.model of type "
                         + "string");
     }
 
     @Test
     void shortensVectorsToRequestedDimensions() {
-        JsonNode json = post(embed,
-                "{\"model\": \"all-minilm\", \"input\": \"a b c\", \"dimensions\": 64}").json();
+        JsonNode json =
+                post(embed, "{\"model\": \"all-minilm\", \"input\": \"a b c\", \"dimensions\": 64}")
+                        .json();
         float[] vector = floats(json.get("embeddings").get(0));
         assertThat(vector).hasSize(64);
         assertThat(norm(vector)).isCloseTo(1.0, within(1e-5));
@@ -171,8 +206,11 @@ class EmbeddingServerOllamaApiTest {
         TestHttp.Response response = get(embed);
         assertThat(response.status()).isEqualTo(405);
         assertThat(response.json().has("error")).isTrue();
-        TestHttp.Response put = TestHttp.send(HttpRequest.newBuilder(embed)
-                .PUT(HttpRequest.BodyPublishers.ofString("{}")).build());
+        TestHttp.Response put =
+                TestHttp.send(
+                        HttpRequest.newBuilder(embed)
+                                .PUT(HttpRequest.BodyPublishers.ofString("{}"))
+                                .build());
         assertThat(put.status()).isEqualTo(405);
     }
 

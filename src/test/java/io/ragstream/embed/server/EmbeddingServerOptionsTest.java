@@ -1,11 +1,12 @@
 package io.ragstream.embed.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import java.time.Duration;
-import org.junit.jupiter.api.Test;
 
 /** {@link EmbeddingServerOptions}, their JSON ({@link OptionsJson}) and their enums. */
 class EmbeddingServerOptionsTest {
@@ -28,8 +29,9 @@ class EmbeddingServerOptionsTest {
 
     @Test
     void latencyIsFixedPlusPerItem() {
-        EmbeddingServerOptions o = EmbeddingServerOptions.defaults()
-                .withLatency(Duration.ofMillis(20), Duration.ofMillis(5));
+        EmbeddingServerOptions o =
+                EmbeddingServerOptions.defaults()
+                        .withLatency(Duration.ofMillis(20), Duration.ofMillis(5));
         assertThat(o.latency(0)).isEqualTo(Duration.ofMillis(20));
         assertThat(o.latency(10)).isEqualTo(Duration.ofMillis(70));
     }
@@ -38,14 +40,16 @@ class EmbeddingServerOptionsTest {
     void refusesImpossibleValues() {
         EmbeddingServerOptions o = EmbeddingServerOptions.defaults();
         assertThatThrownBy(() -> o.withPort(70000)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> o.withMaxConcurrency(-1))
-                .hasMessageContaining("max-concurrency");
+        assertThatThrownBy(() -> o.withMaxConcurrency(-1)).hasMessageContaining("max-concurrency");
         assertThatThrownBy(() -> o.withFailEvery(0)).hasMessageContaining("fail-every");
         assertThatThrownBy(() -> o.withFixedLatency(Duration.ofMillis(-1)))
                 .hasMessageContaining("fixed-latency");
-        assertThatThrownBy(() -> o.withMaxRequestBytes(0)).hasMessageContaining("max-request-bytes");
+        assertThatThrownBy(() -> o.withMaxRequestBytes(0))
+                .hasMessageContaining("max-request-bytes");
         assertThat(o.withApiKey(" ").apiKey()).isNull();
-        assertThat(o.withApiKey("s3cret").toString()).doesNotContain("s3cret").contains("apiKey=***");
+        assertThat(o.withApiKey("s3cret").toString())
+                .doesNotContain("s3cret")
+                .contains("apiKey=***");
         assertThat(o.withServedModelName("").modelName()).isEqualTo("all-MiniLM-L6-v2");
     }
 
@@ -67,7 +71,9 @@ class EmbeddingServerOptionsTest {
 
     @Test
     void appliesAJsonPatchInAnyKeyStyle() throws Exception {
-        JsonNode patch = TestHttp.JSON.readTree("""
+        JsonNode patch =
+                TestHttp.JSON.readTree(
+                        """
                 {"model": "synthetic", "servedModelName": "nomic-embed-text",
                  "fixed_latency": "20ms", "per-item-latency": 0.5, "MAX_CONCURRENCY": "8",
                  "api-key": "k", "fail-mode": "timeout", "fail-every": 10,
@@ -75,22 +81,37 @@ class EmbeddingServerOptionsTest {
 
         EmbeddingServerOptions o = OptionsJson.apply(EmbeddingServerOptions.defaults(), patch);
 
-        assertThat(o).isEqualTo(new EmbeddingServerOptions(0, ModelKind.SYNTHETIC,
-                "nomic-embed-text", Duration.ofMillis(20), Duration.ofNanos(500_000), 8, "k",
-                FailMode.TIMEOUT, 10, "XX", Duration.ofSeconds(30),
-                EmbeddingServerOptions.DEFAULT_MAX_REQUEST_BYTES));
+        assertThat(o)
+                .isEqualTo(
+                        new EmbeddingServerOptions(
+                                0,
+                                ModelKind.SYNTHETIC,
+                                "nomic-embed-text",
+                                Duration.ofMillis(20),
+                                Duration.ofNanos(500_000),
+                                8,
+                                "k",
+                                FailMode.TIMEOUT,
+                                10,
+                                "XX",
+                                Duration.ofSeconds(30),
+                                EmbeddingServerOptions.DEFAULT_MAX_REQUEST_BYTES));
     }
 
     @Test
     void rendersWhatItReadsBack() {
-        EmbeddingServerOptions o = EmbeddingServerOptions.defaults().withPort(1234)
-                .withModel(ModelKind.SYNTHETIC).withLatency(Duration.ofMillis(20),
-                        Duration.ofNanos(1_500_000))
-                .withFailures(FailMode.HTTP_429, 3).withPoisonMarker("XX");
+        EmbeddingServerOptions o =
+                EmbeddingServerOptions.defaults()
+                        .withPort(1234)
+                        .withModel(ModelKind.SYNTHETIC)
+                        .withLatency(Duration.ofMillis(20), Duration.ofNanos(1_500_000))
+                        .withFailures(FailMode.HTTP_429, 3)
+                        .withPoisonMarker("XX");
 
         JsonNode json = OptionsJson.render(o);
 
-        assertThat(json.get("per-item-latency").asText()).isEqualTo("1500 µs"); // Flink's TimeUtils format
+        assertThat(json.get("per-item-latency").asText())
+                .isEqualTo("1500 µs"); // Flink's TimeUtils format
         assertThat(OptionsJson.apply(EmbeddingServerOptions.defaults().withPort(1234), json))
                 .isEqualTo(o);
         assertThat(OptionsJson.render(o.withApiKey("secret")).get("api-key").asText())
@@ -101,12 +122,17 @@ class EmbeddingServerOptionsTest {
     void refusesUnknownKeysAndBadValuesNamingTheKey() throws Exception {
         EmbeddingServerOptions o = EmbeddingServerOptions.defaults();
         assertThatThrownBy(() -> OptionsJson.apply(o, TestHttp.JSON.readTree("{\"colour\": 1}")))
-                .hasMessageContaining("colour").hasMessageContaining("fail-mode");
-        assertThatThrownBy(() -> OptionsJson.apply(o,
-                TestHttp.JSON.readTree("{\"fail-every\": \"often\"}")))
+                .hasMessageContaining("colour")
+                .hasMessageContaining("fail-mode");
+        assertThatThrownBy(
+                        () ->
+                                OptionsJson.apply(
+                                        o, TestHttp.JSON.readTree("{\"fail-every\": \"often\"}")))
                 .hasMessageContaining("fail-every");
-        assertThatThrownBy(() -> OptionsJson.apply(o,
-                TestHttp.JSON.readTree("{\"fixed-latency\": \"soon\"}")))
+        assertThatThrownBy(
+                        () ->
+                                OptionsJson.apply(
+                                        o, TestHttp.JSON.readTree("{\"fixed-latency\": \"soon\"}")))
                 .hasMessageContaining("fixed-latency");
         assertThatThrownBy(() -> OptionsJson.apply(o, TestHttp.JSON.readTree("{\"port\": 80}")))
                 .hasMessageContaining("port");

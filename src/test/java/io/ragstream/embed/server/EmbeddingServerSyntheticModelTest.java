@@ -1,10 +1,11 @@
 package io.ragstream.embed.server;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** {@link SyntheticEmbedder}: the cheap stand-in model the server benchmarks with. */
 class EmbeddingServerSyntheticModelTest {
@@ -61,6 +62,6 @@ class EmbeddingServerSyntheticModelTest {
         assertThat(SyntheticEmbedder.countTokens("")).isEqualTo(1);
     }
 
-    static final float PINNED_0 = Float.intBitsToFloat(1032230249);     // 0.065714665
-    static final float PINNED_383 = Float.intBitsToFloat(-1119322801);  // -0.04894763
+    static final float PINNED_0 = Float.intBitsToFloat(1032230249); // 0.065714665
+    static final float PINNED_383 = Float.intBitsToFloat(-1119322801); // -0.04894763
 }

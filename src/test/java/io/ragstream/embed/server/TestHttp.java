@@ -2,6 +2,7 @@ package io.ragstream.embed.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -20,10 +21,11 @@ final class TestHttp {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    static final HttpClient CLIENT = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    static final HttpClient CLIENT =
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
 
     /** A response: status, body text and headers. */
     record Response(int status, String body, HttpHeaders headers) {
@@ -36,29 +38,29 @@ final class TestHttp {
         }
     }
 
-    private TestHttp() {
-    }
+    private TestHttp() {}
 
     static Response post(URI uri, String json, String... headers) {
         return send(postRequest(uri, json, null, headers));
     }
 
     static CompletableFuture<Response> postAsync(URI uri, String json, String... headers) {
-        return CLIENT.sendAsync(postRequest(uri, json, null, headers),
-                        HttpResponse.BodyHandlers.ofString())
+        return CLIENT.sendAsync(
+                        postRequest(uri, json, null, headers), HttpResponse.BodyHandlers.ofString())
                 .thenApply(r -> new Response(r.statusCode(), r.body(), r.headers()));
     }
 
     /** Posts and gives up after {@code timeout}: a timeout or a dropped connection throws. */
-    static Response postWithin(URI uri, String json, Duration timeout) throws IOException,
-            InterruptedException {
-        HttpResponse<String> r = CLIENT.send(postRequest(uri, json, timeout),
-                HttpResponse.BodyHandlers.ofString());
+    static Response postWithin(URI uri, String json, Duration timeout)
+            throws IOException, InterruptedException {
+        HttpResponse<String> r =
+                CLIENT.send(postRequest(uri, json, timeout), HttpResponse.BodyHandlers.ofString());
         return new Response(r.statusCode(), r.body(), r.headers());
     }
 
     static Response get(URI uri, String... headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(Duration.ofSeconds(30));
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(uri).GET().timeout(Duration.ofSeconds(30));
         if (headers.length > 0) {
             request.headers(headers);
         }
@@ -84,8 +86,8 @@ final class TestHttp {
 
     /** OpenAI's base64 embedding: little-endian float32. */
     static float[] base64Floats(String base64) {
-        ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder().decode(base64))
-                .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes =
+                ByteBuffer.wrap(Base64.getDecoder().decode(base64)).order(ByteOrder.LITTLE_ENDIAN);
         float[] vector = new float[bytes.remaining() / Float.BYTES];
         bytes.asFloatBuffer().get(vector);
         return vector;
@@ -99,12 +101,13 @@ final class TestHttp {
         return Math.sqrt(squares);
     }
 
-    private static HttpRequest postRequest(URI uri, String json, Duration timeout,
-            String... headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
-                .POST(HttpRequest.BodyPublishers.ofString(json))
-                .header("Content-Type", "application/json")
-                .timeout(timeout != null ? timeout : Duration.ofSeconds(60));
+    private static HttpRequest postRequest(
+            URI uri, String json, Duration timeout, String... headers) {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(uri)
+                        .POST(HttpRequest.BodyPublishers.ofString(json))
+                        .header("Content-Type", "application/json")
+                        .timeout(timeout != null ? timeout : Duration.ofSeconds(60));
         if (headers.length > 0) {
             request.headers(headers);
         }
