@@ -173,16 +173,7 @@ public final class DocumentChunker
         ctx.timerService()
                 .registerProcessingTimeTimer(
                         ctx.timerService().currentProcessingTime() + deletedRetentionMillis);
-        out.collect(
-                new DocumentUpdate(
-                        event.tenant(),
-                        event.id(),
-                        version,
-                        true,
-                        "{}",
-                        List.of(),
-                        DocumentUpdate.Kind.WRITE,
-                        event.sourceTopic()));
+        out.collect(update(event, version, true, List.of(), DocumentUpdate.Kind.WRITE));
     }
 
     private void upsert(DocumentEvent event, DocumentState held, Collector<DocumentUpdate> out)
@@ -217,16 +208,7 @@ public final class DocumentChunker
         state.update(
                 new DocumentState(
                         version, false, hashes, DocumentState.topicHash(event.sourceTopic())));
-        out.collect(
-                new DocumentUpdate(
-                        event.tenant(),
-                        event.id(),
-                        version,
-                        false,
-                        event.metadata(),
-                        chunks,
-                        DocumentUpdate.Kind.WRITE,
-                        event.sourceTopic()));
+        out.collect(update(event, version, false, chunks, DocumentUpdate.Kind.WRITE));
     }
 
     /** The text did not change: the held chunks take the new version and metadata. */
@@ -239,15 +221,12 @@ public final class DocumentChunker
         if (held == null
                 || held.deleted()) { // the job holds no chunks: the table's stay as they are
             out.collect(
-                    new DocumentUpdate(
-                            event.tenant(),
-                            event.id(),
+                    update(
+                            event,
                             version,
                             false,
-                            event.metadata(),
                             List.of(),
-                            DocumentUpdate.Kind.KEEP_STORED_CHUNKS,
-                            event.sourceTopic()));
+                            DocumentUpdate.Kind.KEEP_STORED_CHUNKS));
             return;
         }
         List<ChunkRow> chunks = new ArrayList<>(held.chunkCount());
@@ -261,16 +240,7 @@ public final class DocumentChunker
                         false,
                         held.chunkHashes(),
                         DocumentState.topicHash(event.sourceTopic())));
-        out.collect(
-                new DocumentUpdate(
-                        event.tenant(),
-                        event.id(),
-                        version,
-                        false,
-                        event.metadata(),
-                        chunks,
-                        DocumentUpdate.Kind.WRITE,
-                        event.sourceTopic()));
+        out.collect(update(event, version, false, chunks, DocumentUpdate.Kind.WRITE));
     }
 
     /**
@@ -322,5 +292,23 @@ public final class DocumentChunker
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JVM", e);
         }
+    }
+
+    /** What the sink must write for this event's document at {@code version}. */
+    private static DocumentUpdate update(
+            DocumentEvent event,
+            long version,
+            boolean deleted,
+            List<ChunkRow> chunks,
+            DocumentUpdate.Kind kind) {
+        return new DocumentUpdate(
+                event.tenant(),
+                event.id(),
+                version,
+                deleted,
+                deleted ? "{}" : event.metadata(),
+                chunks,
+                kind,
+                event.sourceTopic());
     }
 }
