@@ -15,7 +15,7 @@ import java.util.Random;
  * Each returns a few words on what it did, for the run's log.
  */
 enum ChaosFailure {
-    TASK_FAILURE("task failure", t -> t.job().killSinkSessions(t.pg()) + " sink sessions killed"),
+    TASK_FAILURE("task failure", t -> t.job().failTask(t.pg())),
     JOB_KILL("kill -9 of the job and resume", t -> t.job().killAndResume()),
     POSTGRES_CRASH(
             "PostgreSQL immediate shutdown and restart",

@@ -213,6 +213,24 @@ final class ChaosJob implements AutoCloseable {
         return 0;
     }
 
+    /**
+     * Kills the sink's sessions until the job restarts: a session that was about to be closed
+     * anyway (a setup connection, one a resumed job is replacing) fails no task.
+     */
+    String failTask(PrivatePostgres pg) throws Exception {
+        long before = restarts();
+        long killed = 0;
+        for (int round = 0; round < 6 && restarts() == before; round++) {
+            killed += killSinkSessions(pg);
+            for (int wait = 0; wait < 50 && restarts() == before; wait++) {
+                Thread.sleep(200);
+            }
+        }
+        return killed
+                + " sink sessions killed"
+                + (restarts() > before ? "" : ", and no task failed");
+    }
+
     /** Whether a sink session of this job is inside a transaction right now. */
     boolean sinkInTransaction(PrivatePostgres pg) {
         return ChaosModel.count(
