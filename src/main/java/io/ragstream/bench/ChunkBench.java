@@ -4,7 +4,6 @@ import io.ragstream.chunk.Chunker;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.corpus.CorpusDocument;
 import io.ragstream.embed.EmbeddingOptions;
-import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.job.RagstreamJob;
 
 import java.nio.charset.StandardCharsets;
@@ -32,7 +31,7 @@ final class ChunkBench {
     static void run(BenchContext context, BenchReport report) throws Exception {
         RagstreamConfig config = context.config();
         List<String> scifact =
-                context.scifact(Integer.MAX_VALUE).stream().map(ChunkBench::content).toList();
+                context.scifact(Integer.MAX_VALUE).stream().map(CorpusDocument::content).toList();
         try (Chunker chunker = RagstreamJob.chunker(config, EmbeddingOptions.from(config))) {
             String settings =
                     "chunk.size " + chunker.maxTokens() + ", chunk.max-bytes " + chunker.maxBytes();
@@ -91,19 +90,6 @@ final class ChunkBench {
             best = best == null || seconds < best.seconds() ? new Timing(seconds, chunks) : best;
         }
         return best;
-    }
-
-    /** The text the job chunks for a corpus document. */
-    private static String content(CorpusDocument doc) {
-        return new DocumentEvent(
-                        doc.tenant(),
-                        doc.id(),
-                        null,
-                        DocumentEvent.Op.UPSERT,
-                        doc.title(),
-                        doc.text(),
-                        "{}")
-                .content();
     }
 
     private static long bytes(String text) {

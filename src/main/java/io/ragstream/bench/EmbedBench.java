@@ -7,7 +7,6 @@ import io.ragstream.corpus.CorpusDocument;
 import io.ragstream.corpus.CorpusPublisher;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
-import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.job.RagstreamJob;
 import io.ragstream.sink.IndexedDocuments;
 import io.ragstream.sink.JobStatusCheck;
@@ -122,16 +121,7 @@ public final class EmbedBench {
         List<String> texts = new ArrayList<>();
         try (Chunker chunker = RagstreamJob.chunker(config, embedding)) {
             for (CorpusDocument doc : corpus) {
-                DocumentEvent event =
-                        new DocumentEvent(
-                                doc.tenant(),
-                                doc.id(),
-                                null,
-                                DocumentEvent.Op.UPSERT,
-                                doc.title(),
-                                doc.text(),
-                                "{}");
-                texts.addAll(chunker.split(event.content()));
+                texts.addAll(chunker.split(doc.content()));
             }
         }
         return texts;

@@ -1,5 +1,7 @@
 package io.ragstream.corpus;
 
+import io.ragstream.ingest.DocumentEvent;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -11,6 +13,12 @@ public record CorpusDocument(String tenant, String id, String title, String text
 
     public String key() {
         return tenant + "/" + id;
+    }
+
+    /** The text the job chunks for this document (its title and text, as the job joins them). */
+    public String content() {
+        return new DocumentEvent(tenant, id, null, DocumentEvent.Op.UPSERT, title, text, "{}")
+                .content();
     }
 
     /** The event in DESIGN.md's document format. */
