@@ -5,6 +5,7 @@
 \if :{?documents_table} \else \set documents_table ragstream_documents \endif
 \if :{?chunks_table} \else \set chunks_table ragstream_chunks \endif
 \if :{?chunks_index} \else \set chunks_index ragstream_chunks_embedding_hnsw \endif
+\if :{?chunks_text_index} \else \set chunks_text_index ragstream_chunks_content_gin \endif
 \if :{?quantization} \else \set quantization float16 \endif
 \if :{?dims} \else \set dims 384 \endif
 \if :{?hnsw_m} \else \set hnsw_m 16 \endif
@@ -66,6 +67,8 @@ CREATE TABLE IF NOT EXISTS :"chunks_table" (
     chunk_no       integer     NOT NULL,
     version        bigint      NOT NULL,
     content        text        NOT NULL,
+    -- the full-text representation, for search --mode text|hybrid (see below)
+    content_tsv    tsvector    GENERATED ALWAYS AS (to_tsvector('english', content)) STORED,
     content_sha256 bytea       NOT NULL,
     metadata       jsonb       NOT NULL DEFAULT '{}',
     model          text        NOT NULL,
@@ -76,3 +79,17 @@ CREATE TABLE IF NOT EXISTS :"chunks_table" (
 
 CREATE INDEX IF NOT EXISTS :"chunks_index" ON :"chunks_table"
     USING hnsw (:index_key) WITH (m = :hnsw_m, ef_construction = :hnsw_ef_construction);
+
+-- Full-text search (search --mode text and hybrid): each chunk's words, stemmed by PostgreSQL's
+-- 'english' configuration, in a stored generated column with a GIN index. PostgreSQL computes it
+-- from content in the same statement that writes the content (the sink's version-guarded
+-- upsert), so the words and the vector of a chunk can never disagree, and no writer can forget
+-- it. Chosen over a BM25 sparsevec: it needs no vocabulary or corpus statistics kept in step by
+-- the job (BM25's IDF changes with every document of the tenant), and the search ranks it with
+-- the term statistics read from the GIN index at query time; README, Search, has the figures.
+-- Tables made before content_tsv existed get it here (the job runs this only when it is
+-- missing; it rewrites the table once).
+ALTER TABLE :"chunks_table" ADD COLUMN IF NOT EXISTS
+    content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED;
+
+CREATE INDEX IF NOT EXISTS :"chunks_text_index" ON :"chunks_table" USING gin (content_tsv);

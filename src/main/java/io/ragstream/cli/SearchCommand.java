@@ -1,6 +1,7 @@
 package io.ragstream.cli;
 
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.SearchMode;
 import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.search.SearchHit;
@@ -24,7 +25,8 @@ import java.util.concurrent.Callable;
 @Command(
         name = "search",
         description =
-                "Search one tenant's documents; several queries run in parallel and are fused.")
+                "Search one tenant's documents by meaning (vector), words (text) or both "
+                        + "(hybrid); several queries run in parallel and are fused.")
 final class SearchCommand implements Callable<Integer> {
     @Mixin ConfigMixin config;
 
@@ -37,6 +39,15 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "-k", defaultValue = "10", description = "Documents to return.")
     int k;
 
+    @Option(
+            names = "--mode",
+            paramLabel = "vector|text|hybrid",
+            description =
+                    "vector: nearest chunks by embedding; "
+                            + "text: full-text search of the chunks' words; hybrid: both, fused by reciprocal rank. "
+                            + "Default: search.mode of the configuration (vector).")
+    String mode;
+
     @Option(names = "--json", description = "Print the hits as JSON.")
     boolean json;
 
@@ -47,7 +58,12 @@ final class SearchCommand implements Callable<Integer> {
 
     /** What --json prints: the request, how scores were made, and the hits in rank order. */
     record JsonResult(
-            String tenant, List<String> queries, int k, String scoring, List<JsonHit> hits) {}
+            String tenant,
+            List<String> queries,
+            int k,
+            String mode,
+            String scoring,
+            List<JsonHit> hits) {}
 
     record JsonHit(int rank, String docId, int chunkNo, double score, String content) {}
 
@@ -57,19 +73,22 @@ final class SearchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "-k must be at least 1, was " + k);
         }
         RagstreamConfig cfg = config.load();
+        SearchOptions options = SearchOptions.from(cfg);
+        SearchMode searchMode = mode == null ? options.mode() : parseMode(mode);
         EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
-        try (Embedder model = embedding.open();
+        // a text search needs no model: not loading it makes it start at once
+        try (Embedder model = searchMode.usesVectors() ? embedding.open() : null;
                 Searcher searcher =
                         new Searcher(
                                 PgVectorSinkOptions.from(cfg, embedding.dimension()),
-                                SearchOptions.from(cfg),
+                                options,
                                 model)) {
-            List<SearchHit> hits = searcher.searchAll(tenant, queries, k);
+            List<SearchHit> hits = searcher.searchAll(tenant, queries, k, searchMode);
             if (json) {
                 System.out.println(
                         new ObjectMapper()
                                 .writerWithDefaultPrettyPrinter()
-                                .writeValueAsString(toJson(hits)));
+                                .writeValueAsString(toJson(hits, searchMode)));
             } else {
                 print(hits);
             }
@@ -77,14 +96,41 @@ final class SearchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private JsonResult toJson(List<SearchHit> hits) {
+    private SearchMode parseMode(String value) {
+        for (SearchMode m : SearchMode.values()) {
+            if (m.toString().equalsIgnoreCase(value.strip())) {
+                return m;
+            }
+        }
+        throw new ParameterException(
+                spec.commandLine(), "--mode must be vector, text or hybrid, was '" + value + "'");
+    }
+
+    private JsonResult toJson(List<SearchHit> hits, SearchMode searchMode) {
         List<JsonHit> ranked = new ArrayList<>();
         for (SearchHit h : hits) {
             ranked.add(
                     new JsonHit(ranked.size() + 1, h.docId(), h.chunkNo(), h.score(), h.content()));
         }
-        // one query: cosine similarity of the best chunk; several: the fused reciprocal-rank score
-        return new JsonResult(tenant, queries, k, queries.size() == 1 ? "cosine" : "rrf", ranked);
+        return new JsonResult(
+                tenant,
+                queries,
+                k,
+                searchMode.toString(),
+                scoring(searchMode, queries.size()),
+                ranked);
+    }
+
+    /**
+     * What a hit's score is: one query in vector mode, the cosine similarity of the best chunk; in
+     * text mode, PostgreSQL's full-text rank of it; several rankings (hybrid, several queries), the
+     * fused reciprocal-rank score.
+     */
+    static String scoring(SearchMode mode, int queries) {
+        if (queries > 1 || mode == SearchMode.HYBRID) {
+            return "rrf";
+        }
+        return mode == SearchMode.TEXT ? "text-rank" : "cosine";
     }
 
     static void print(List<SearchHit> hits) {

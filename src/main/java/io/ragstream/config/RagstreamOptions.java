@@ -312,6 +312,15 @@ public final class RagstreamOptions {
                             "int8 and binary: candidates the index of sign bits proposes per wanted "
                                     + "chunk (1 to 100), re-ranked by the stored vector.");
 
+    public static final ConfigOption<SearchMode> SEARCH_MODE =
+            ConfigOptions.key("search.mode")
+                    .enumType(SearchMode.class)
+                    .defaultValue(SearchMode.VECTOR)
+                    .withDescription(
+                            "vector: nearest chunks by embedding. text: full-text search of the chunks' "
+                                    + "words (PostgreSQL tsvector, GIN index). hybrid: both rankings fused by reciprocal "
+                                    + "rank. bin/ragstream search --mode overrides it.");
+
     // ---- quantization, sink, checkpoints ----
     public static final ConfigOption<String> QUANTIZATION =
             ConfigOptions.key("quantization")
@@ -447,6 +456,7 @@ public final class RagstreamOptions {
                     QUANTIZATION,
                     SEARCH_EF_SEARCH,
                     SEARCH_RERANK_FACTOR,
+                    SEARCH_MODE,
                     SINK_MODE,
                     SINK_BATCH_SIZE,
                     SINK_TRANSACTION_PREFIX,

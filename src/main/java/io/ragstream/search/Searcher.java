@@ -1,5 +1,6 @@
 package io.ragstream.search;
 
+import io.ragstream.config.SearchMode;
 import io.ragstream.embed.Embedder;
 import io.ragstream.sink.PgVectorSinkOptions;
 
@@ -18,9 +19,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * Top-k documents of one tenant for a query: the query is embedded the way chunks were, the HNSW
- * index finds the nearest chunks, and each document counts by its best chunk. Several queries run
- * in parallel and their rankings are fused (reciprocal rank fusion).
+ * Top-k documents of one tenant for a query, in one of three modes ({@link SearchMode}). vector:
+ * the query is embedded the way chunks were, the HNSW index finds the nearest chunks, and each
+ * document counts by its best chunk. text: the chunks' full-text representation ranked against the
+ * query's words ({@link TextChunks}). hybrid: both rankings, fused by reciprocal rank. Several
+ * queries run in parallel and all their rankings are fused the same way.
  */
 public final class Searcher implements AutoCloseable {
     /** RRF's usual constant: damps the weight of the very first ranks. */
@@ -32,13 +35,21 @@ public final class Searcher implements AutoCloseable {
     /** Where refetching stops: k documents are then not worth a longer scan. */
     private static final int MAX_CHUNKS_PER_DOCUMENT = 256;
 
-    /** Queries of one call searched at once, each on its own connection. */
+    /**
+     * Documents each ranking of a hybrid search brings to the fusion, at least: a document that one
+     * ranking places 30th and the other 3rd can end in the top 10, so rankings cut at k would lose
+     * it.
+     */
+    static final int HYBRID_DEPTH = 50;
+
+    /** Rankings of one call searched at once, each on its own connection. */
     private static final int PARALLEL_QUERIES = 4;
 
     private final PgVectorSinkOptions pg;
     private final SearchOptions options;
     private final Embedder embedder;
     private final NearestChunks nearest;
+    private final TextChunks text;
     private final ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_QUERIES);
     private final ConnectionPool connections;
     private final IndexCheck indexCheck;
@@ -49,49 +60,92 @@ public final class Searcher implements AutoCloseable {
 
     /**
      * {@code embedder} may be null when every query comes embedded ({@link #search(String, float[],
-     * int)}).
+     * int)}) or every search is a text search.
      */
     public Searcher(PgVectorSinkOptions pg, SearchOptions options, Embedder embedder) {
         this.pg = pg;
         this.options = options;
         this.embedder = embedder;
         this.nearest = new NearestChunks(pg.schema());
+        this.text = new TextChunks(pg.schema());
         this.connections = new ConnectionPool(pg);
         this.indexCheck =
                 new IndexCheck(pg.schema(), pg.url(), pg.model(), pg.schema().dimension());
     }
 
+    /** The top-k documents in the configured mode ({@code search.mode}). */
     public List<SearchHit> search(String tenant, String query, int k) throws Exception {
-        validate(tenant, List.of(query), k);
-        return nearestDocuments(tenant, embedder.embed(List.of(query)).get(0), k);
+        return searchAll(tenant, List.of(query), k, options.mode());
     }
 
-    /** The top-k documents of a tenant for a query embedded already. */
+    public List<SearchHit> search(String tenant, String query, int k, SearchMode mode)
+            throws Exception {
+        return searchAll(tenant, List.of(query), k, mode);
+    }
+
+    /** The top-k documents of a tenant for a query embedded already (vector mode). */
     public List<SearchHit> search(String tenant, float[] vector, int k) throws SQLException {
         validate(tenant, List.of("(embedded)"), k);
         return nearestDocuments(tenant, vector, k);
     }
 
-    /** Each query on its own connection, at once; a single query is returned as it ranks. */
+    /** {@link #searchAll(String, List, int, SearchMode)} in the configured mode. */
     public List<SearchHit> searchAll(String tenant, List<String> queries, int k) throws Exception {
+        return searchAll(tenant, queries, k, options.mode());
+    }
+
+    /**
+     * Each ranking (one per query, two per query in hybrid mode) on its own connection, at once,
+     * then fused by reciprocal rank; a single ranking is returned as it ranks.
+     */
+    public List<SearchHit> searchAll(String tenant, List<String> queries, int k, SearchMode mode)
+            throws Exception {
         validate(tenant, queries, k);
-        List<float[]> vectors = embedder.embed(queries);
+        if (mode.usesVectors() && embedder == null) {
+            throw new SearchException(
+                    "a " + mode + " search needs the embedding model, and this searcher has none",
+                    null);
+        }
+        List<float[]> vectors = mode.usesVectors() ? embedder.embed(queries) : null;
+        int depth = mode == SearchMode.HYBRID ? Math.max(k, HYBRID_DEPTH) : k;
         List<CompletableFuture<List<SearchHit>>> futures = new ArrayList<>();
         for (int i = 0; i < queries.size(); i++) {
             String query = queries.get(i);
-            float[] vector = vectors.get(i);
-            futures.add(
-                    CompletableFuture.supplyAsync(
-                            () -> {
-                                try {
-                                    return nearestDocuments(tenant, vector, k);
-                                } catch (SQLException e) {
-                                    throw new SearchException(
-                                            "search for '" + query + "' failed: " + e.getMessage(),
-                                            e);
-                                }
-                            },
-                            pool));
+            if (mode.usesVectors()) {
+                float[] vector = vectors.get(i);
+                futures.add(
+                        CompletableFuture.supplyAsync(
+                                () -> {
+                                    try {
+                                        return nearestDocuments(tenant, vector, depth);
+                                    } catch (SQLException e) {
+                                        throw new SearchException(
+                                                "search for '"
+                                                        + query
+                                                        + "' failed: "
+                                                        + e.getMessage(),
+                                                e);
+                                    }
+                                },
+                                pool));
+            }
+            if (mode.usesText()) {
+                futures.add(
+                        CompletableFuture.supplyAsync(
+                                () -> {
+                                    try {
+                                        return textDocuments(tenant, query, depth);
+                                    } catch (SQLException e) {
+                                        throw new SearchException(
+                                                "text search for '"
+                                                        + query
+                                                        + "' failed: "
+                                                        + e.getMessage(),
+                                                e);
+                                    }
+                                },
+                                pool));
+            }
         }
         List<List<SearchHit>> rankings = new ArrayList<>();
         for (CompletableFuture<List<SearchHit>> f : futures) {
@@ -131,15 +185,26 @@ public final class Searcher implements AutoCloseable {
         return a.score() >= b.score() ? a : b;
     }
 
-    /** Reciprocal rank fusion: a document scores Σ 1/(60 + rank) over the rankings it is in. */
+    /**
+     * Reciprocal rank fusion: a document scores Σ 1/(60 + rank) over the rankings it is in, and is
+     * shown by the chunk of its best placing (of equal placings, the better-scored chunk: scores
+     * are compared only between rankings of one kind, where they mean the same).
+     */
     static List<SearchHit> fuse(List<List<SearchHit>> rankings, int k) {
         Map<String, Double> scores = new HashMap<>();
         Map<String, SearchHit> best = new LinkedHashMap<>();
+        Map<String, Integer> bestRank = new HashMap<>();
         for (List<SearchHit> ranking : rankings) {
             for (int rank = 0; rank < ranking.size(); rank++) {
                 SearchHit hit = ranking.get(rank);
                 scores.merge(hit.docId(), 1.0 / (RRF_K + rank + 1), Double::sum);
-                best.merge(hit.docId(), hit, Searcher::better);
+                int placed = bestRank.getOrDefault(hit.docId(), Integer.MAX_VALUE);
+                if (rank < placed) {
+                    best.put(hit.docId(), hit);
+                    bestRank.put(hit.docId(), rank);
+                } else if (rank == placed) {
+                    best.merge(hit.docId(), hit, Searcher::better);
+                }
             }
         }
         return best.values().stream()
@@ -150,6 +215,30 @@ public final class Searcher implements AutoCloseable {
                                 .thenComparing(SearchHit::docId))
                 .limit(k)
                 .toList();
+    }
+
+    /**
+     * The k documents whose chunks match the query's words best (full-text, {@link TextChunks}).
+     */
+    private List<SearchHit> textDocuments(String tenant, String query, int k) throws SQLException {
+        try (Connection c = connections.borrow()) {
+            return text.find(c, tenant, query, k);
+        } catch (SQLException e) {
+            if ("42703".equals(e.getSQLState())) { // undefined column: a table made before
+                // full-text search
+                throw new SearchException(
+                        "table "
+                                + pg.schema().chunksTable()
+                                + " has no full-text column content_tsv:"
+                                + " it was made by an older ragstream. Start the job once (it adds the column and its index),"
+                                + " or run sql/schema.sql on it, or search with --mode vector",
+                        e);
+            }
+            if ("42P01".equals(e.getSQLState())) { // dropped since the check
+                throw IndexCheck.missingTable(pg.schema().chunksTable());
+            }
+            throw e;
+        }
     }
 
     /**

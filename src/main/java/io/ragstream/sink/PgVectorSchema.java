@@ -37,6 +37,15 @@ public final class PgVectorSchema implements Serializable {
 
     private static final String DDL_RESOURCE = "/sql/schema.sql";
 
+    /**
+     * The only forms of index and column DDL the job runs, so it can tell whether they are needed.
+     */
+    private static final Pattern CREATE_INDEX =
+            Pattern.compile("CREATE INDEX IF NOT EXISTS \"(\\w+)\"");
+
+    private static final Pattern ADD_COLUMN =
+            Pattern.compile("ALTER TABLE \"(\\w+)\" ADD COLUMN IF NOT EXISTS\\s+(\\w+)");
+
     private final String documentsTable;
     private final String chunksTable;
     private final Quantization quantization;
@@ -78,23 +87,26 @@ public final class PgVectorSchema implements Serializable {
         create(connection, hnswM, hnswEfConstruction, true);
     }
 
+    /** The GIN index on the chunks' full-text representation ({@code content_tsv}). */
+    public String chunksTextIndex() {
+        return chunksTable + "_content_gin";
+    }
+
     /**
      * The same; without {@code withIndex}, the tables only. A bulk load into a new table is several
-     * times faster with the HNSW index built afterwards (a later {@link #create} builds it). An
-     * index that exists is not asked for again: {@code CREATE INDEX IF NOT EXISTS} locks the table
-     * before it looks, and so waits on any transaction an exactly-once sink left prepared, which
-     * only the job about to start can commit.
+     * times faster with the HNSW and GIN indexes built afterwards (a later {@link #create} builds
+     * them). An index that exists is not asked for again, nor a column that exists added: {@code
+     * CREATE INDEX IF NOT EXISTS} and {@code ALTER TABLE .. ADD COLUMN IF NOT EXISTS} lock the
+     * table before they look, and so wait on any transaction an exactly-once sink left prepared,
+     * which only the job about to start can commit. The catalog is read instead.
      */
     public void create(Connection connection, int hnswM, int hnswEfConstruction, boolean withIndex)
             throws SQLException {
-        boolean buildIndex = withIndex && !exists(connection, chunksIndex());
-        boolean addSourceTopic =
-                exists(connection, documentsTable)
-                        && !hasColumn(connection, documentsTable, "source_topic");
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put("documents_table", documentsTable);
         variables.put("chunks_table", chunksTable);
         variables.put("chunks_index", chunksIndex());
+        variables.put("chunks_text_index", chunksTextIndex());
         variables.put("quantization", quantization.configName());
         variables.put("dims", Integer.toString(dimension));
         variables.put("hnsw_m", Integer.toString(hnswM));
@@ -105,8 +117,8 @@ public final class PgVectorSchema implements Serializable {
             st.execute("SELECT pg_advisory_xact_lock(hashtext('ragstream schema'))");
             for (DdlStatement ddl : ddlStatements()) {
                 String sql = ddl.sql(variables);
-                if ((!buildIndex && sql.strip().startsWith("CREATE INDEX"))
-                        || (!addSourceTopic && sql.strip().startsWith("ALTER TABLE"))) {
+                // read inside this transaction: a table it has just created already has its columns
+                if (!needed(connection, sql, withIndex)) {
                     continue;
                 }
                 if (sql.strip().startsWith("ALTER TABLE")) {
@@ -127,6 +139,35 @@ public final class PgVectorSchema implements Serializable {
         } finally {
             connection.setAutoCommit(autoCommit);
         }
+    }
+
+    /**
+     * Whether a statement of schema.sql has something to do: an index or a column that is missing.
+     */
+    private static boolean needed(Connection connection, String sql, boolean withIndex)
+            throws SQLException {
+        String statement = sql.strip();
+        if (statement.startsWith("CREATE INDEX")) {
+            return withIndex && !exists(connection, match(CREATE_INDEX, statement).group(1));
+        }
+        if (statement.startsWith("ALTER TABLE")) {
+            Matcher m = match(ADD_COLUMN, statement);
+            return !hasColumn(connection, m.group(1), m.group(2));
+        }
+        return true;
+    }
+
+    private static Matcher match(Pattern pattern, String statement) {
+        Matcher m = pattern.matcher(statement);
+        if (!m.lookingAt()) {
+            throw new IllegalStateException(
+                    DDL_RESOURCE
+                            + ": the job runs an index or a column only in the form "
+                            + pattern.pattern()
+                            + ", not: "
+                            + statement);
+        }
+        return m;
     }
 
     /** Whether the chunks table is yet to be created. */
