@@ -52,7 +52,7 @@ final class SciFactBench {
                         + built.config().get(RagstreamOptions.CHUNK_SIZE)
                         + ", "
                         + built.config().get(RagstreamOptions.QUANTIZATION)
-                        + "), s, job start included",
+                        + "), s, job start and index builds included",
                 built.seconds(),
                 "");
         report.throughput(

@@ -105,6 +105,7 @@ class SearchCommandIT {
         assertThat(json.get("tenant").asText()).isEqualTo("acme");
         assertThat(json.get("queries").get(0).asText()).isEqualTo("how do glaciers shape valleys");
         assertThat(json.get("k").asInt()).isEqualTo(2);
+        assertThat(json.get("mode").asText()).as("the default").isEqualTo("vector");
         assertThat(json.get("scoring").asText()).isEqualTo("cosine");
         JsonNode first = json.get("hits").get(0);
         assertThat(json.get("hits")).hasSize(2);
@@ -127,6 +128,45 @@ class SearchCommandIT {
         assertThat(ranked.subList(0, 2))
                 .as("each query's first place")
                 .containsExactlyInAnyOrder("doc-0", "doc-1");
+    }
+
+    @Test
+    void modeTextAndHybridSayWhatTheyRankByAndFindTheDocument() throws Exception {
+        for (String mode : List.of("text", "hybrid", "vector")) {
+            Run run =
+                    search(
+                            "--tenant",
+                            "acme",
+                            "-k",
+                            "2",
+                            "--json",
+                            "--mode",
+                            mode,
+                            "why do sourdough starters need yeast");
+
+            assertThat(run.exitCode()).as(run.err()).isZero();
+            JsonNode json = new ObjectMapper().readTree(run.out());
+            assertThat(json.get("mode").asText()).isEqualTo(mode);
+            assertThat(json.get("scoring").asText())
+                    .isEqualTo(
+                            switch (mode) {
+                                case "text" -> "text-rank";
+                                case "hybrid" -> "rrf";
+                                default -> "cosine";
+                            });
+            assertThat(json.get("hits").get(0).get("docId").asText()).as(mode).isEqualTo("doc-1");
+        }
+        // another tenant's words are not found, whatever the mode
+        Run other = search("--tenant", "globex", "--json", "--mode", "text", "sourdough");
+        assertThat(new ObjectMapper().readTree(other.out()).get("hits")).isEmpty();
+    }
+
+    @Test
+    void anUnknownModeIsAUsageError() {
+        Run run = search("--tenant", "acme", "--mode", "bm25", "anything");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--mode must be vector, text or hybrid, was 'bm25'");
     }
 
     @Test

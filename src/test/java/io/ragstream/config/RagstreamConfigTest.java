@@ -507,6 +507,20 @@ class RagstreamConfigTest {
     }
 
     @Test
+    void searchModeIsVectorUnlessSetAndOnlyOneOfTheThree() {
+        assertThat(RagstreamConfig.of(Map.of(), NO_ENV).get(RagstreamOptions.SEARCH_MODE))
+                .isEqualTo(SearchMode.VECTOR);
+        assertThat(
+                        RagstreamConfig.of(Map.of("search.mode", "Hybrid"), NO_ENV)
+                                .get(RagstreamOptions.SEARCH_MODE))
+                .isEqualTo(SearchMode.HYBRID);
+        assertThatThrownBy(() -> RagstreamConfig.of(Map.of("search.mode", "bm25"), NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'search.mode'")
+                .hasMessageContaining("vector, text, hybrid");
+    }
+
+    @Test
     void positiveRejectsZeroAndNegativeNumbers() {
         RagstreamConfig config =
                 RagstreamConfig.of(Map.of("sink.batch-size", "0", "postgres.hnsw.m", "-4"), NO_ENV);

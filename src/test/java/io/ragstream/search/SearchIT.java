@@ -4,6 +4,7 @@ import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.SearchMode;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.sink.DirectWriter;
@@ -39,9 +40,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Search against the real PostgreSQL with pgvector and the real model, over rows the job wrote (a
- * backfill), in every quantization mode: a tenant never sees another tenant's rows whatever it
- * asks, several queries are fused by reciprocal rank, and an index the configured model cannot
- * search fails with a message that names the problem and the fix.
+ * backfill), in every quantization mode and every search mode (vector, text, hybrid): a tenant
+ * never sees another tenant's rows whatever it asks, several queries and the two rankings of a
+ * hybrid search are fused by reciprocal rank, and an index the configured model cannot search fails
+ * with a message that names the problem and the fix.
  */
 class SearchIT {
     @RegisterExtension static final JobFixture IT = JobFixture.slots(2);
@@ -154,6 +156,164 @@ class SearchIT {
             // each query's best document scores at least 1/61, the reciprocal rank of a first place
             assertThat(fused.get(0).score()).isGreaterThanOrEqualTo(1.0 / 61);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Quantization.class)
+    void textAndHybridSearchesFindTheDocumentATitleNames(Quantization q) throws Exception {
+        try (Searcher searcher = searcher(INDEXED.get(q).config(quantization(q)))) {
+            for (JsonNode doc : TestServices.testCorpus()) {
+                String title = doc.get("title").asText();
+                for (SearchMode mode : List.of(SearchMode.TEXT, SearchMode.HYBRID)) {
+                    assertThat(searcher.search(ACME, title, 3, mode))
+                            .as("%s search for '%s'", mode, title)
+                            .first()
+                            .extracting(SearchHit::docId)
+                            .isEqualTo(doc.get("id").asText());
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Quantization.class)
+    void inTextAndHybridModesATenantNeverSeesAnotherTenantsRows(Quantization q) throws Exception {
+        TestServices services = INDEXED.get(q);
+        Set<String> acmeRows = rows(services, ACME);
+        Set<String> globexRows = rows(services, GLOBEX);
+        try (Searcher searcher = searcher(services.config(quantization(q)))) {
+            for (SearchMode mode : List.of(SearchMode.TEXT, SearchMode.HYBRID)) {
+                for (String query : queries) {
+                    List<SearchHit> acme = searcher.search(ACME, query, 50, mode);
+                    assertThat(acme)
+                            .as("%s, acme, '%s'", mode, query)
+                            .extracting(SearchIT::row)
+                            .allMatch(acmeRows::contains);
+                    List<SearchHit> globex =
+                            searcher.searchAll(GLOBEX, List.of(query, "garden chairs"), 50, mode);
+                    assertThat(globex)
+                            .as("%s, globex, '%s'", mode, query)
+                            .extracting(SearchIT::row)
+                            .allMatch(globexRows::contains)
+                            .isNotEmpty();
+                    if (mode
+                            == SearchMode
+                                    .HYBRID) { // the vector ranking brings every document of the
+                        // tenant
+                        assertThat(acme).hasSize(10);
+                        assertThat(globex).hasSize(11);
+                    }
+                }
+                // globex's words, asked of acme: found in globex only
+                assertThat(searcher.search(ACME, "garden furniture chairs", 10, SearchMode.TEXT))
+                        .isEmpty();
+                assertThat(searcher.search(GLOBEX, "garden furniture chairs", 10, SearchMode.TEXT))
+                        .extracting(SearchHit::docId)
+                        .containsExactly("tides");
+                assertThat(searcher.search("initech", "How volcanoes erupt", 10, mode)).isEmpty();
+            }
+            assertThat(searcher.search(ACME, "the", 10, SearchMode.TEXT))
+                    .as("stop words only")
+                    .isEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Quantization.class)
+    void hybridFusesTheVectorAndTextRankingsOfEveryQuery(Quantization q) throws Exception {
+        try (Searcher searcher = searcher(INDEXED.get(q).config(quantization(q)))) {
+            List<String> asked = List.of("How volcanoes erupt", "sourdough starter yeast");
+            List<List<SearchHit>> alone = new ArrayList<>();
+            for (String query : asked) {
+                alone.add(searcher.search(ACME, query, Searcher.HYBRID_DEPTH, SearchMode.VECTOR));
+                alone.add(searcher.search(ACME, query, Searcher.HYBRID_DEPTH, SearchMode.TEXT));
+            }
+            List<SearchHit> fused = searcher.searchAll(ACME, asked, 5, SearchMode.HYBRID);
+
+            assertThat(fused).isEqualTo(Searcher.fuse(alone, 5));
+            assertThat(fused.subList(0, 2))
+                    .extracting(SearchHit::docId)
+                    .containsExactlyInAnyOrder("volcanoes", "sourdough");
+            // first in both rankings of its query
+            assertThat(fused.get(0).score())
+                    .isCloseTo(2.0 / 61, org.assertj.core.api.Assertions.within(1e-12));
+        }
+    }
+
+    @Test
+    void aTableMadeBeforeFullTextSearchGetsItOnTheNextStartAndTextSearchNeedsNoModel()
+            throws Exception {
+        TestServices own = ownTables("pretext");
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
+        pg.prepareTables();
+        try (Connection c = TestServices.connect();
+                var st = c.createStatement()) {
+            st.execute(
+                    "ALTER TABLE \""
+                            + own.chunksTable
+                            + "\" DROP COLUMN content_tsv"); // its GIN index goes with it
+        }
+        String text = "Glaciers carve U-shaped valleys as the ice grinds the bedrock.";
+        try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared();
+                DirectWriter writer = new DirectWriter(pg)) {
+            writer.write(
+                    List.of(
+                            new DocumentUpdate(
+                                    ACME,
+                                    "glaciers",
+                                    1,
+                                    false,
+                                    "{}",
+                                    List.of(
+                                            new ChunkRow(
+                                                    0,
+                                                    text,
+                                                    new byte[32],
+                                                    model.embed(List.of(text)).get(0))))));
+        }
+        try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), null)) {
+            assertThatThrownBy(() -> searcher.search(ACME, "glaciers", 3, SearchMode.TEXT))
+                    .isInstanceOf(SearchException.class)
+                    .hasMessageContaining("has no full-text column content_tsv")
+                    .hasMessageContaining("Start the job once");
+            assertThatThrownBy(() -> searcher.search(ACME, "glaciers", 3, SearchMode.HYBRID))
+                    .isInstanceOf(SearchException.class)
+                    .hasMessageContaining("needs the embedding model");
+
+            pg.prepareTables(); // the job's start
+            pg.prepareTables(); // and the next: nothing left to do
+            assertThat(textIndexes(own)).isEqualTo(1);
+            assertThat(searcher.search(ACME, "how do glaciers shape valleys", 3, SearchMode.TEXT))
+                    .extracting(SearchHit::docId)
+                    .containsExactly("glaciers");
+        }
+    }
+
+    @Test
+    void aBackfillBuildsTheTextIndexAfterTheLoadAsItDoesTheVectorIndex() throws Exception {
+        TestServices own = ownTables("deferred");
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
+        assertThat(pg.prepareTablesForLoad()).isTrue();
+        assertThat(textIndexes(own)).isZero();
+        assertThat(
+                        TestServices.rows(
+                                "SELECT count(*) FROM pg_attribute WHERE attrelid = '"
+                                        + own.chunksTable
+                                        + "'::regclass AND attname = 'content_tsv'"))
+                .containsExactly("1");
+        pg.prepareTables();
+        assertThat(textIndexes(own)).isEqualTo(1);
+    }
+
+    private static int textIndexes(TestServices services) throws Exception {
+        return Integer.parseInt(
+                TestServices.rows(
+                                "SELECT count(*) FROM pg_indexes WHERE tablename = '"
+                                        + services.chunksTable
+                                        + "' AND indexdef LIKE '%USING gin (content_tsv)%'")
+                        .get(0));
     }
 
     @Test

@@ -45,6 +45,26 @@ class SearcherTest {
     }
 
     @Test
+    void aDocumentIsShownByTheChunkOfItsBestPlacingWhateverTheScoresOfOtherRankings() {
+        // hybrid: a vector ranking (cosine) and a text ranking (full-text rank) score on different
+        // scales
+        List<SearchHit> vector =
+                List.of(hit("b", 0.8), new SearchHit("a", 2, "vector's chunk", 0.7));
+        List<SearchHit> text = List.of(new SearchHit("a", 5, "text's chunk", 0.05), hit("b", 0.01));
+
+        List<SearchHit> fused = Searcher.fuse(List.of(vector, text), 10);
+
+        assertThat(fused)
+                .filteredOn(h -> h.docId().equals("a"))
+                .singleElement()
+                .satisfies(h -> assertThat(h.chunkNo()).isEqualTo(5));
+        assertThat(fused)
+                .filteredOn(h -> h.docId().equals("b"))
+                .singleElement()
+                .satisfies(h -> assertThat(h.content()).isEqualTo("text of b"));
+    }
+
+    @Test
     void keepsTheTopKAndBreaksTiesByDocumentId() {
         List<SearchHit> first = List.of(hit("z", 0.9), hit("y", 0.8));
         List<SearchHit> second = List.of(hit("b", 0.9), hit("x", 0.8));

@@ -42,6 +42,46 @@ class PgVectorSchemaTest {
     }
 
     @Test
+    void theFullTextColumnIsMadeWithTheTableAddedToOlderOnesAndIndexedAfterIt() {
+        List<String> sql =
+                PgVectorSchema.ddlStatements().stream()
+                        .map(PgVectorSchema.DdlStatement::template)
+                        .toList();
+        int table = indexOf(sql, "CREATE TABLE IF NOT EXISTS :\"chunks_table\"");
+        int column = indexOf(sql, "ALTER TABLE :\"chunks_table\" ADD COLUMN IF NOT EXISTS");
+        int index = indexOf(sql, "CREATE INDEX IF NOT EXISTS :\"chunks_text_index\"");
+        assertThat(sql.get(table))
+                .contains(
+                        "content_tsv    tsvector    GENERATED ALWAYS AS (to_tsvector('english', content)) STORED");
+        assertThat(sql.get(column))
+                .contains(
+                        "content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED");
+        assertThat(sql.get(index)).contains("USING gin (content_tsv)");
+        assertThat(table).isLessThan(column);
+        assertThat(column).isLessThan(index);
+        // the job tells whether an index or a column is needed from these forms alone
+        assertThat(sql)
+                .filteredOn(s -> s.strip().startsWith("CREATE INDEX"))
+                .allMatch(s -> s.strip().startsWith("CREATE INDEX IF NOT EXISTS :\""));
+        assertThat(sql)
+                .filteredOn(s -> s.strip().startsWith("ALTER TABLE"))
+                .allMatch(
+                        s ->
+                                s.strip()
+                                        .matches(
+                                                "(?s)ALTER TABLE :\"\\w+\" ADD COLUMN IF NOT EXISTS\\s+\\w+ .*"));
+    }
+
+    private static int indexOf(List<String> statements, String start) {
+        for (int i = 0; i < statements.size(); i++) {
+            if (statements.get(i).strip().startsWith(start)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no statement starts with " + start);
+    }
+
+    @Test
     void anInt8UpsertWritesAndUpdatesItsFourVectorColumns() {
         String sql = new PgVectorSchema("d", "c", Quantization.INT8, 384).upsertChunk();
         assertThat(sql)
