@@ -37,6 +37,11 @@ final class SciFactBench {
 
     static final int DEPTH = 100;
 
+    /**
+     * Chunk rows copied to time the writes of a row with its text index and with its vector index.
+     */
+    static final int COST_SAMPLE = 2000;
+
     private SciFactBench() {}
 
     static void run(SciFactIndex index, BenchReport report) throws Exception {
@@ -140,6 +145,30 @@ final class SciFactBench {
                 "scifact",
                 "Recall@100, search --mode hybrid",
                 BenchReport.fixed(hybrid.recall(), 4),
+                "");
+        TextIndexCost.Cost cost = TextIndexCost.measure(built.pg(), COST_SAMPLE);
+        report.add(
+                "scifact",
+                "full-text representation per chunk row, bytes: content_tsv column + GIN index (the vector:"
+                        + " "
+                        + BenchReport.fixed(cost.vectorBytes(), 0)
+                        + " + HNSW "
+                        + BenchReport.fixed(cost.hnswBytes(), 0)
+                        + ")",
+                BenchReport.fixed(cost.tsvBytes(), 0)
+                        + " + "
+                        + BenchReport.fixed(cost.ginBytes(), 0),
+                "");
+        report.add(
+                "scifact",
+                "write time per chunk row, µs, of "
+                        + cost.sampled()
+                        + " rows: plain row "
+                        + BenchReport.fixed(cost.plainMicros(), 0)
+                        + "; with content_tsv and its GIN index (pending list flushed) / with a halfvec and its HNSW index",
+                BenchReport.fixed(cost.textMicros(), 0)
+                        + " / "
+                        + BenchReport.fixed(cost.vectorMicros(), 0),
                 "");
         report.add(
                 "scifact",

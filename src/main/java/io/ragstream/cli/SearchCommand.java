@@ -123,14 +123,14 @@ final class SearchCommand implements Callable<Integer> {
 
     /**
      * What a hit's score is: one query in vector mode, the cosine similarity of the best chunk; in
-     * text mode, PostgreSQL's full-text rank of it; several rankings (hybrid, several queries), the
+     * text mode, the BM25 score of its best chunk; several rankings (hybrid, several queries), the
      * fused reciprocal-rank score.
      */
     static String scoring(SearchMode mode, int queries) {
         if (queries > 1 || mode == SearchMode.HYBRID) {
             return "rrf";
         }
-        return mode == SearchMode.TEXT ? "text-rank" : "cosine";
+        return mode == SearchMode.TEXT ? "bm25" : "cosine";
     }
 
     static void print(List<SearchHit> hits) {

@@ -150,7 +150,7 @@ class SearchCommandIT {
             assertThat(json.get("scoring").asText())
                     .isEqualTo(
                             switch (mode) {
-                                case "text" -> "text-rank";
+                                case "text" -> "bm25";
                                 case "hybrid" -> "rrf";
                                 default -> "cosine";
                             });
