@@ -1,6 +1,7 @@
 package io.ragstream.cli;
 
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.SearchMode;
 import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingOptions;
@@ -45,7 +46,7 @@ final class SearchCommand implements Callable<Integer> {
             description =
                     "vector: nearest chunks by embedding; "
                             + "text: full-text search of the chunks' words; hybrid: both, fused by reciprocal rank. "
-                            + "Default: search.mode of the configuration (vector).")
+                            + "Default: search.mode of the configuration (hybrid).")
     String mode;
 
     @Option(names = "--json", description = "Print the hits as JSON.")
@@ -74,7 +75,8 @@ final class SearchCommand implements Callable<Integer> {
         }
         RagstreamConfig cfg = config.load();
         SearchOptions options = SearchOptions.from(cfg);
-        SearchMode searchMode = mode == null ? options.mode() : parseMode(mode);
+        SearchMode searchMode =
+                mode == null ? cfg.get(RagstreamOptions.SEARCH_MODE) : parseMode(mode);
         EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
         // a text search needs no model: not loading it makes it start at once
         try (Embedder model = searchMode.usesVectors() ? embedding.open() : null;

@@ -73,9 +73,9 @@ public final class Searcher implements AutoCloseable {
                 new IndexCheck(pg.schema(), pg.url(), pg.model(), pg.schema().dimension());
     }
 
-    /** The top-k documents in the configured mode ({@code search.mode}). */
+    /** The top-k documents by vector search. */
     public List<SearchHit> search(String tenant, String query, int k) throws Exception {
-        return searchAll(tenant, List.of(query), k, options.mode());
+        return searchAll(tenant, List.of(query), k, SearchMode.VECTOR);
     }
 
     public List<SearchHit> search(String tenant, String query, int k, SearchMode mode)
@@ -89,9 +89,9 @@ public final class Searcher implements AutoCloseable {
         return nearestDocuments(tenant, vector, k);
     }
 
-    /** {@link #searchAll(String, List, int, SearchMode)} in the configured mode. */
+    /** {@link #searchAll(String, List, int, SearchMode)} by vector search. */
     public List<SearchHit> searchAll(String tenant, List<String> queries, int k) throws Exception {
-        return searchAll(tenant, queries, k, options.mode());
+        return searchAll(tenant, queries, k, SearchMode.VECTOR);
     }
 
     /**

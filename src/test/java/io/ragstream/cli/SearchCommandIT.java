@@ -98,14 +98,23 @@ class SearchCommandIT {
 
     @Test
     void jsonHoldsTheRequestAndTheRankedHits() throws Exception {
-        Run run = search("--tenant", "acme", "-k", "2", "--json", "how do glaciers shape valleys");
+        Run run =
+                search(
+                        "--tenant",
+                        "acme",
+                        "-k",
+                        "2",
+                        "--json",
+                        "--mode",
+                        "vector",
+                        "how do glaciers shape valleys");
 
         assertThat(run.exitCode()).as(run.err()).isZero();
         JsonNode json = new ObjectMapper().readTree(run.out());
         assertThat(json.get("tenant").asText()).isEqualTo("acme");
         assertThat(json.get("queries").get(0).asText()).isEqualTo("how do glaciers shape valleys");
         assertThat(json.get("k").asInt()).isEqualTo(2);
-        assertThat(json.get("mode").asText()).as("the default").isEqualTo("vector");
+        assertThat(json.get("mode").asText()).isEqualTo("vector");
         assertThat(json.get("scoring").asText()).isEqualTo("cosine");
         JsonNode first = json.get("hits").get(0);
         assertThat(json.get("hits")).hasSize(2);
@@ -132,27 +141,36 @@ class SearchCommandIT {
 
     @Test
     void modeTextAndHybridSayWhatTheyRankByAndFindTheDocument() throws Exception {
-        for (String mode : List.of("text", "hybrid", "vector")) {
+        for (String mode : List.of("text", "hybrid", "vector", "default")) {
             Run run =
-                    search(
-                            "--tenant",
-                            "acme",
-                            "-k",
-                            "2",
-                            "--json",
-                            "--mode",
-                            mode,
-                            "why do sourdough starters need yeast");
+                    mode.equals("default")
+                            ? search(
+                                    "--tenant",
+                                    "acme",
+                                    "-k",
+                                    "2",
+                                    "--json",
+                                    "why do sourdough starters need yeast")
+                            : search(
+                                    "--tenant",
+                                    "acme",
+                                    "-k",
+                                    "2",
+                                    "--json",
+                                    "--mode",
+                                    mode,
+                                    "why do sourdough starters need yeast");
 
             assertThat(run.exitCode()).as(run.err()).isZero();
             JsonNode json = new ObjectMapper().readTree(run.out());
-            assertThat(json.get("mode").asText()).isEqualTo(mode);
+            assertThat(json.get("mode").asText())
+                    .isEqualTo(mode.equals("default") ? "hybrid" : mode);
             assertThat(json.get("scoring").asText())
                     .isEqualTo(
                             switch (mode) {
                                 case "text" -> "bm25";
-                                case "hybrid" -> "rrf";
-                                default -> "cosine";
+                                case "vector" -> "cosine";
+                                default -> "rrf";
                             });
             assertThat(json.get("hits").get(0).get("docId").asText()).as(mode).isEqualTo("doc-1");
         }

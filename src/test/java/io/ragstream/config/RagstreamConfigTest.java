@@ -507,13 +507,13 @@ class RagstreamConfigTest {
     }
 
     @Test
-    void searchModeIsVectorUnlessSetAndOnlyOneOfTheThree() {
+    void searchModeIsHybridUnlessSetAndOnlyOneOfTheThree() {
         assertThat(RagstreamConfig.of(Map.of(), NO_ENV).get(RagstreamOptions.SEARCH_MODE))
-                .isEqualTo(SearchMode.VECTOR);
-        assertThat(
-                        RagstreamConfig.of(Map.of("search.mode", "Hybrid"), NO_ENV)
-                                .get(RagstreamOptions.SEARCH_MODE))
                 .isEqualTo(SearchMode.HYBRID);
+        assertThat(
+                        RagstreamConfig.of(Map.of("search.mode", "Text"), NO_ENV)
+                                .get(RagstreamOptions.SEARCH_MODE))
+                .isEqualTo(SearchMode.TEXT);
         assertThatThrownBy(() -> RagstreamConfig.of(Map.of("search.mode", "bm25"), NO_ENV))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("'search.mode'")
