@@ -137,7 +137,7 @@ final class SciFactBench {
                 "");
         report.add(
                 "scifact",
-                "NDCG@10, search --mode hybrid, vector and text fused by reciprocal rank (beats both"
+                "NDCG@10, search --mode hybrid, the two rankings' scores scaled and summed (beats both"
                         + " its parts and BM25)",
                 hybrid.ndcg(),
                 beatsAll(BM25_NDCG_AT_10, hnsw.ndcg(), text.ndcg()));

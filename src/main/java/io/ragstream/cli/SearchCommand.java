@@ -124,15 +124,19 @@ final class SearchCommand implements Callable<Integer> {
     }
 
     /**
-     * What a hit's score is: one query in vector mode, the cosine similarity of the best chunk; in
-     * text mode, the BM25 score of its best chunk; several rankings (hybrid, several queries), the
-     * fused reciprocal-rank score.
+     * What a hit's score is, for one query: in vector mode the cosine similarity of the best chunk,
+     * in text mode the BM25 score of the best chunk, in hybrid mode the two scaled to [0, 1] within
+     * their rankings and averaged; for several queries, the fused reciprocal-rank score.
      */
     static String scoring(SearchMode mode, int queries) {
-        if (queries > 1 || mode == SearchMode.HYBRID) {
+        if (queries > 1) {
             return "rrf";
         }
-        return mode == SearchMode.TEXT ? "bm25" : "cosine";
+        return switch (mode) {
+            case VECTOR -> "cosine";
+            case TEXT -> "bm25";
+            case HYBRID -> "relative-score";
+        };
     }
 
     static void print(List<SearchHit> hits) {

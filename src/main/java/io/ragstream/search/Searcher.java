@@ -21,9 +21,9 @@ import java.util.concurrent.Executors;
 /**
  * Top-k documents of one tenant for a query, in one of three modes ({@link SearchMode}). vector:
  * the query is embedded the way chunks were, the HNSW index finds the nearest chunks, and each
- * document counts by its best chunk. text: the chunks' full-text representation ranked against the
- * query's words ({@link TextChunks}). hybrid: both rankings, fused by reciprocal rank. Several
- * queries run in parallel and all their rankings are fused the same way.
+ * document counts by its best chunk. text: BM25 over the chunks' full-text representation ({@link
+ * TextChunks}). hybrid: both rankings, their scores scaled and summed ({@link #fuseScores}).
+ * Several queries run in parallel and their rankings are fused by reciprocal rank ({@link #fuse}).
  */
 public final class Searcher implements AutoCloseable {
     /** RRF's usual constant: damps the weight of the very first ranks. */
@@ -41,6 +41,12 @@ public final class Searcher implements AutoCloseable {
      * it.
      */
     static final int HYBRID_DEPTH = 50;
+
+    /**
+     * The vector ranking's share of a hybrid score, the text ranking's the rest: equal, not fitted
+     * (on SciFact 0.4 to 0.6 all measure within 0.008 of it).
+     */
+    static final double HYBRID_VECTOR_WEIGHT = 0.5;
 
     /** Rankings of one call searched at once, each on its own connection. */
     private static final int PARALLEL_QUERIES = 4;
@@ -95,8 +101,9 @@ public final class Searcher implements AutoCloseable {
     }
 
     /**
-     * Each ranking (one per query, two per query in hybrid mode) on its own connection, at once,
-     * then fused by reciprocal rank; a single ranking is returned as it ranks.
+     * Each ranking (one per query, two per query in hybrid mode) on its own connection, at once. In
+     * hybrid mode a query's two rankings become one by {@link #fuseScores}; the rankings of several
+     * queries are fused by reciprocal rank ({@link #fuse}); a single one is returned as it ranks.
      */
     public List<SearchHit> searchAll(String tenant, List<String> queries, int k, SearchMode mode)
             throws Exception {
@@ -108,12 +115,13 @@ public final class Searcher implements AutoCloseable {
         }
         List<float[]> vectors = mode.usesVectors() ? embedder.embed(queries) : null;
         int depth = mode == SearchMode.HYBRID ? Math.max(k, HYBRID_DEPTH) : k;
-        List<CompletableFuture<List<SearchHit>>> futures = new ArrayList<>();
+        List<CompletableFuture<List<SearchHit>>> vectorRankings = new ArrayList<>();
+        List<CompletableFuture<List<SearchHit>>> textRankings = new ArrayList<>();
         for (int i = 0; i < queries.size(); i++) {
             String query = queries.get(i);
             if (mode.usesVectors()) {
                 float[] vector = vectors.get(i);
-                futures.add(
+                vectorRankings.add(
                         CompletableFuture.supplyAsync(
                                 () -> {
                                     try {
@@ -130,7 +138,7 @@ public final class Searcher implements AutoCloseable {
                                 pool));
             }
             if (mode.usesText()) {
-                futures.add(
+                textRankings.add(
                         CompletableFuture.supplyAsync(
                                 () -> {
                                     try {
@@ -148,16 +156,69 @@ public final class Searcher implements AutoCloseable {
             }
         }
         List<List<SearchHit>> rankings = new ArrayList<>();
-        for (CompletableFuture<List<SearchHit>> f : futures) {
-            try {
-                rankings.add(f.join());
-            } catch (
-                    CompletionException
-                            e) { // the caller wants the SearchException, not its wrapper
-                throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        for (int i = 0; i < queries.size(); i++) {
+            rankings.add(
+                    switch (mode) {
+                        case VECTOR -> join(vectorRankings.get(i));
+                        case TEXT -> join(textRankings.get(i));
+                        case HYBRID ->
+                                fuseScores(
+                                        join(vectorRankings.get(i)),
+                                        join(textRankings.get(i)),
+                                        HYBRID_VECTOR_WEIGHT,
+                                        depth);
+                    });
+        }
+        if (rankings.size() == 1) {
+            List<SearchHit> ranking = rankings.get(0);
+            return ranking.size() > k ? ranking.subList(0, k) : ranking;
+        }
+        return fuse(rankings, k);
+    }
+
+    private static List<SearchHit> join(CompletableFuture<List<SearchHit>> ranking) {
+        try {
+            return ranking.join();
+        } catch (CompletionException e) { // the caller wants the SearchException, not its wrapper
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        }
+    }
+
+    /**
+     * Relative score fusion of one query's two rankings: each ranking's scores scaled to [0, 1] by
+     * its own lowest and highest, then weighted ({@code vectorWeight}, and the rest for text) and
+     * summed; a document missing from a ranking gets nothing from it. Unlike reciprocal rank, it
+     * keeps how far apart the scores are: a document far ahead in one ranking stays ahead. On
+     * SciFact it measures NDCG@10 0.734 against reciprocal rank's 0.711 (README, Search). A
+     * document is shown by the chunk of the ranking that gave it more.
+     */
+    static List<SearchHit> fuseScores(
+            List<SearchHit> vector, List<SearchHit> text, double vectorWeight, int k) {
+        Map<String, Double> scores = new HashMap<>();
+        Map<String, SearchHit> shown = new LinkedHashMap<>();
+        Map<String, Double> shownShare = new HashMap<>();
+        for (int r = 0; r < 2; r++) {
+            List<SearchHit> ranking = r == 0 ? vector : text;
+            double weight = r == 0 ? vectorWeight : 1 - vectorWeight;
+            double lo = ranking.stream().mapToDouble(SearchHit::score).min().orElse(0);
+            double hi = ranking.stream().mapToDouble(SearchHit::score).max().orElse(0);
+            for (SearchHit hit : ranking) {
+                double share = weight * (hi > lo ? (hit.score() - lo) / (hi - lo) : 1);
+                scores.merge(hit.docId(), share, Double::sum);
+                if (share > shownShare.getOrDefault(hit.docId(), -1.0)) {
+                    shown.put(hit.docId(), hit);
+                    shownShare.put(hit.docId(), share);
+                }
             }
         }
-        return rankings.size() == 1 ? rankings.get(0) : fuse(rankings, k);
+        return shown.values().stream()
+                .map(h -> new SearchHit(h.docId(), h.chunkNo(), h.content(), scores.get(h.docId())))
+                .sorted(
+                        Comparator.comparingDouble(SearchHit::score)
+                                .reversed()
+                                .thenComparing(SearchHit::docId))
+                .limit(k)
+                .toList();
     }
 
     /**

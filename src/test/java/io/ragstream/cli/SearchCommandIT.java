@@ -170,7 +170,7 @@ class SearchCommandIT {
                             switch (mode) {
                                 case "text" -> "bm25";
                                 case "vector" -> "cosine";
-                                default -> "rrf";
+                                default -> "relative-score";
                             });
             assertThat(json.get("hits").get(0).get("docId").asText()).as(mode).isEqualTo("doc-1");
         }

@@ -65,6 +65,43 @@ class SearcherTest {
     }
 
     @Test
+    void hybridScalesEachRankingsScoresToItsRangeAndAddsThemByWeight() {
+        List<SearchHit> vector = List.of(hit("a", 0.9), hit("b", 0.7), hit("c", 0.5));
+        List<SearchHit> text = List.of(hit("c", 12.0), hit("d", 8.0), hit("a", 2.0));
+
+        List<SearchHit> fused = Searcher.fuseScores(vector, text, 0.5, 10);
+
+        // a: 0.5·1 + 0.5·0, b: 0.5·0.5, c: 0.5·0 + 0.5·1, d: 0.5·0.6
+        assertThat(fused).extracting(SearchHit::docId).containsExactly("a", "c", "d", "b");
+        assertThat(fused)
+                .extracting(SearchHit::score)
+                .usingElementComparator(
+                        (x, y) -> Math.abs(x - y) < 1e-12 ? 0 : Double.compare(x, y))
+                .containsExactly(0.5, 0.5, 0.3, 0.25);
+        assertThat(Searcher.fuseScores(vector, text, 0.75, 2))
+                .extracting(SearchHit::docId)
+                .containsExactly("a", "b");
+        assertThat(Searcher.fuseScores(List.of(hit("a", 0.4)), List.of(), 0.5, 10))
+                .as("a ranking of one, the other empty")
+                .singleElement()
+                .extracting(SearchHit::score)
+                .isEqualTo(0.5);
+        assertThat(Searcher.fuseScores(List.of(), List.of(), 0.5, 10)).isEmpty();
+    }
+
+    @Test
+    void aHybridHitIsShownByTheChunkOfTheRankingThatGaveItMore() {
+        List<SearchHit> vector =
+                List.of(hit("b", 0.9), new SearchHit("a", 2, "vector's chunk", 0.8), hit("c", 0.1));
+        List<SearchHit> text = List.of(new SearchHit("a", 5, "text's chunk", 9.0), hit("c", 1.0));
+
+        assertThat(Searcher.fuseScores(vector, text, 0.5, 10))
+                .filteredOn(h -> h.docId().equals("a"))
+                .singleElement()
+                .satisfies(h -> assertThat(h.chunkNo()).isEqualTo(5));
+    }
+
+    @Test
     void keepsTheTopKAndBreaksTiesByDocumentId() {
         List<SearchHit> first = List.of(hit("z", 0.9), hit("y", 0.8));
         List<SearchHit> second = List.of(hit("b", 0.9), hit("x", 0.8));
