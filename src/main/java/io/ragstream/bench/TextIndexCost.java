@@ -88,7 +88,7 @@ final class TextIndexCost {
                             + pg.hnswEfConstruction()
                             + ")");
             String plain = "SELECT tenant, doc_id, chunk_no, content" + rowsOf;
-            st.executeQuery("SELECT count(content)" + rowsOf)
+            st.executeQuery("SELECT count(*) FROM (SELECT content, embedding" + rowsOf + ") s")
                     .close(); // warm the cache for all three
             double plainMicros = micros(st, "INSERT INTO cost_plain " + plain, null, sample);
             double textMicros =
