@@ -26,7 +26,8 @@ import java.util.List;
  * stop words only finds nothing. Every statement is filtered by tenant.
  *
  * <p>The cost grows with the tenant's chunks that hold any of the query's words, since each is
- * scored: tens of milliseconds at SciFact's 11,000 chunks.
+ * scored: about 0.1 s a query at SciFact's 11,784 chunks on two busy cores, against 0.03 s for a
+ * vector search (README, Search).
  */
 final class TextChunks {
     static final double K1 = 1.2;
