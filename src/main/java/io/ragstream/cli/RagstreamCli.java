@@ -22,6 +22,7 @@ import java.nio.file.Path;
             SearchCommand.class,
             BenchCommand.class,
             ServeEmbeddingsCommand.class,
+            ServeSearchCommand.class,
             ClusterCommand.class,
             CommandLine.HelpCommand.class
         })

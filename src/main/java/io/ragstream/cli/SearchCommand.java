@@ -5,6 +5,7 @@ import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.SearchMode;
 import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.search.SearchAnswer;
 import io.ragstream.search.SearchHit;
 import io.ragstream.search.SearchOptions;
 import io.ragstream.search.Searcher;
@@ -19,7 +20,6 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -45,7 +45,7 @@ final class SearchCommand implements Callable<Integer> {
             paramLabel = "vector|text|hybrid",
             description =
                     "vector: nearest chunks by embedding; "
-                            + "text: full-text search of the chunks' words; hybrid: both, fused by reciprocal rank. "
+                            + "text: full-text search of the chunks' words (BM25); hybrid: both, their scores scaled and summed. "
                             + "Default: search.mode of the configuration (hybrid).")
     String mode;
 
@@ -56,17 +56,6 @@ final class SearchCommand implements Callable<Integer> {
     List<String> queries;
 
     @Spec CommandSpec spec;
-
-    /** What --json prints: the request, how scores were made, and the hits in rank order. */
-    record JsonResult(
-            String tenant,
-            List<String> queries,
-            int k,
-            String mode,
-            String scoring,
-            List<JsonHit> hits) {}
-
-    record JsonHit(int rank, String docId, int chunkNo, double score, String content) {}
 
     @Override
     public Integer call() throws Exception {
@@ -90,7 +79,8 @@ final class SearchCommand implements Callable<Integer> {
                 System.out.println(
                         new ObjectMapper()
                                 .writerWithDefaultPrettyPrinter()
-                                .writeValueAsString(toJson(hits, searchMode)));
+                                .writeValueAsString(
+                                        SearchAnswer.of(tenant, queries, k, searchMode, hits)));
             } else {
                 print(hits);
             }
@@ -106,37 +96,6 @@ final class SearchCommand implements Callable<Integer> {
         }
         throw new ParameterException(
                 spec.commandLine(), "--mode must be vector, text or hybrid, was '" + value + "'");
-    }
-
-    private JsonResult toJson(List<SearchHit> hits, SearchMode searchMode) {
-        List<JsonHit> ranked = new ArrayList<>();
-        for (SearchHit h : hits) {
-            ranked.add(
-                    new JsonHit(ranked.size() + 1, h.docId(), h.chunkNo(), h.score(), h.content()));
-        }
-        return new JsonResult(
-                tenant,
-                queries,
-                k,
-                searchMode.toString(),
-                scoring(searchMode, queries.size()),
-                ranked);
-    }
-
-    /**
-     * What a hit's score is, for one query: in vector mode the cosine similarity of the best chunk,
-     * in text mode the BM25 score of the best chunk, in hybrid mode the two scaled to [0, 1] within
-     * their rankings and averaged; for several queries, the fused reciprocal-rank score.
-     */
-    static String scoring(SearchMode mode, int queries) {
-        if (queries > 1) {
-            return "rrf";
-        }
-        return switch (mode) {
-            case VECTOR -> "cosine";
-            case TEXT -> "bm25";
-            case HYBRID -> "relative-score";
-        };
     }
 
     static void print(List<SearchHit> hits) {

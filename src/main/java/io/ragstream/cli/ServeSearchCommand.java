@@ -1,0 +1,90 @@
+package io.ragstream.cli;
+
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
+import io.ragstream.config.SearchMode;
+import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.search.CachedQueryEmbedder;
+import io.ragstream.search.SearchOptions;
+import io.ragstream.search.SearchService;
+import io.ragstream.search.Searcher;
+import io.ragstream.sink.PgVectorSinkOptions;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(
+        name = "serve-search",
+        description =
+                "Answer searches over HTTP/JSON: POST /search {\"tenant\": ..., \"queries\": [...], "
+                        + "\"k\": 10, \"mode\": \"hybrid\"}; the answer is search --json's.")
+final class ServeSearchCommand implements Callable<Integer> {
+    @Mixin ConfigMixin config;
+
+    @Option(
+            names = "--port",
+            defaultValue = "8090",
+            description = "Port on 127.0.0.1 (0: a free one).")
+    int port;
+
+    @Option(
+            names = "--threads",
+            defaultValue = "8",
+            description = "Searches answered at once; more wait.")
+    int threads;
+
+    @Option(
+            names = "--cache-entries",
+            defaultValue = "10000",
+            description = "Query embeddings kept (least recently used go first).")
+    int cacheEntries;
+
+    @Option(
+            names = "--max-k",
+            defaultValue = "100",
+            description = "The largest k a request may ask.")
+    int maxK;
+
+    @Override
+    public Integer call() throws Exception {
+        RagstreamConfig cfg = config.load();
+        EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
+        SearchMode mode = cfg.get(RagstreamOptions.SEARCH_MODE);
+        CachedQueryEmbedder model = new CachedQueryEmbedder(embedding.open(), cacheEntries);
+        Searcher searcher =
+                new Searcher(
+                        PgVectorSinkOptions.from(cfg, embedding.dimension()),
+                        SearchOptions.from(cfg),
+                        model);
+        SearchService service =
+                new SearchService(
+                        searcher,
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+                        threads,
+                        mode,
+                        maxK);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    service.close();
+                                    searcher.close();
+                                    model.close();
+                                    stopped.countDown();
+                                },
+                                "serve-search-shutdown"));
+        System.out.printf(
+                "searching %s on http://127.0.0.1:%d/search (default mode %s, %d threads); "
+                        + "Ctrl-C stops it%n",
+                cfg.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE), service.port(), mode, threads);
+        stopped.await();
+        return 0;
+    }
+}
