@@ -175,6 +175,10 @@ final class SearchBench {
                         incomplete,
                         "0");
             }
+            if (layout.tenants().size() > 1) {
+                SearchServiceBench.run(
+                        pg, model, layout.tenants(), queries, layout.description(), report);
+            }
         } finally {
             dropTables(pg);
         }

@@ -1,0 +1,169 @@
+package io.ragstream.bench;
+
+import io.ragstream.config.SearchMode;
+import io.ragstream.embed.Embedder;
+import io.ragstream.search.CachedQueryEmbedder;
+import io.ragstream.search.SearchOptions;
+import io.ragstream.search.SearchService;
+import io.ragstream.search.Searcher;
+import io.ragstream.sink.PgVectorSinkOptions;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code serve-search} under concurrent clients, over the search bench's tables: each client sends
+ * its share of one pass over the test queries and times each answer (queueing for one of the
+ * service's threads included). A pass with the query cache empty (every query embedded), then the
+ * same pass again (every query cached).
+ */
+final class SearchServiceBench {
+    static final int[] CLIENTS = {1, 8, 32};
+
+    /** The service's default. */
+    static final int THREADS = 8;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SearchServiceBench() {}
+
+    static void run(
+            PgVectorSinkOptions pg,
+            Embedder model,
+            List<String> tenants,
+            List<String> queries,
+            String layout,
+            BenchReport report)
+            throws Exception {
+        for (SearchMode mode : List.of(SearchMode.VECTOR, SearchMode.HYBRID)) {
+            for (int clients : CLIENTS) {
+                if (mode == SearchMode.HYBRID && clients != 8) {
+                    continue; // one line for hybrid: the goal's case
+                }
+                // a cache of its own per run, so the first pass is cold; the model is the bench's
+                CachedQueryEmbedder cached = new CachedQueryEmbedder(unclosed(model), 10_000);
+                try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), cached);
+                        SearchService service =
+                                new SearchService(
+                                        searcher,
+                                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                                        THREADS,
+                                        mode,
+                                        100)) {
+                    for (String cache : List.of("cold", "warm")) {
+                        double[] millis = pass(service.port(), clients, tenants, queries);
+                        String what =
+                                "serve-search, "
+                                        + mode
+                                        + ", "
+                                        + clients
+                                        + " client"
+                                        + (clients == 1 ? "" : "s")
+                                        + ", cache "
+                                        + cache
+                                        + ", "
+                                        + layout
+                                        + ": p50 / p95 / p99 ms";
+                        String value =
+                                BenchReport.format(SearchBench.percentile(millis, 50))
+                                        + " / "
+                                        + BenchReport.format(SearchBench.percentile(millis, 95))
+                                        + " / "
+                                        + BenchReport.format(SearchBench.percentile(millis, 99));
+                        boolean goal = clients == 8 && cache.equals("warm");
+                        report.add("search", what, value, goal ? "p95 < 30" : "");
+                    }
+                }
+            }
+        }
+    }
+
+    /** One pass over the queries, shared out among the clients; each answer's time in ms. */
+    private static double[] pass(int port, int clients, List<String> tenants, List<String> queries)
+            throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        URI uri = URI.create("http://127.0.0.1:" + port + "/search");
+        double[] millis = new double[queries.size()];
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int first = c;
+                done.add(
+                        pool.submit(
+                                () -> {
+                                    for (int i = first; i < queries.size(); i += clients) {
+                                        String body =
+                                                JSON.writeValueAsString(
+                                                        Map.of(
+                                                                "tenant",
+                                                                tenants.get(i % tenants.size()),
+                                                                "query",
+                                                                queries.get(i),
+                                                                "k",
+                                                                SearchBench.K));
+                                        long start = System.nanoTime();
+                                        HttpResponse<String> response =
+                                                http.send(
+                                                        HttpRequest.newBuilder(uri)
+                                                                .POST(
+                                                                        HttpRequest.BodyPublishers
+                                                                                .ofString(body))
+                                                                .build(),
+                                                        HttpResponse.BodyHandlers.ofString());
+                                        millis[i] = (System.nanoTime() - start) / 1e6;
+                                        if (response.statusCode() != 200) {
+                                            throw new IllegalStateException(
+                                                    "serve-search answered "
+                                                            + response.statusCode()
+                                                            + ": "
+                                                            + response.body());
+                                        }
+                                    }
+                                    return null;
+                                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return millis;
+    }
+
+    /** The bench's model, which outlives this run: closing the cache must not close it. */
+    private static Embedder unclosed(Embedder model) {
+        return new Embedder() {
+            @Override
+            public String model() {
+                return model.model();
+            }
+
+            @Override
+            public int dimension() {
+                return model.dimension();
+            }
+
+            @Override
+            public List<float[]> embed(List<String> texts) throws Exception {
+                return model.embed(texts);
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+}
