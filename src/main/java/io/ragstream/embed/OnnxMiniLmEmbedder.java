@@ -13,10 +13,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * fp32, and {@value #TOKENIZER_RESOURCE}). It computes what sentence-transformers computes for the
  * model: word pieces with {@code [CLS]} and {@code [SEP]}, truncated to {@link #maxTokens()} tokens
  * (MiniLM 256, BGE 512; {@link MiniLmTokenizer}), the model's pooling ({@link Pooling}: mean over
- * the attention mask, or the {@code [CLS]} state) and L2 normalisation. Texts are run in
- * sub-batches of similar length ({@link OnnxModel}); padding is masked out, so a text gets the same
- * vector whatever it is batched with. {@link #embed} takes texts as they are: a query gets the
- * model's {@link InProcessModel#queryPrefix()} from {@link QueryPrefix}.
+ * the attention mask, or the {@code [CLS]} state) and L2 normalisation. Texts run one per ONNX
+ * Runtime call by default ({@link #DEFAULT_MAX_BATCH_SIZE}: no padding computed); with a larger
+ * {@link OnnxModelOptions#maxBatchSize()} they run in sub-batches of similar length ({@link
+ * OnnxModel}) whose padding is masked out, so a text gets the same vector whatever it is batched
+ * with (the fp32 models; the int8 ones always run one text per call). {@link #embed} takes texts as
+ * they are: a query gets the model's {@link InProcessModel#queryPrefix()} from {@link QueryPrefix}.
  *
  * <p>Thread safety: an instance may be shared by any number of threads; concurrent {@link #embed}
  * calls run concurrently on the one ONNX Runtime session and share its intra-op thread pool. {@link
@@ -58,8 +60,15 @@ public final class OnnxMiniLmEmbedder implements Embedder {
      */
     public static final int DEFAULT_MAX_TOKENS = 256;
 
-    /** Texts per ONNX Runtime call. */
-    public static final int DEFAULT_MAX_BATCH_SIZE = 16;
+    /**
+     * Texts per ONNX Runtime call: one, so no word piece of padding is computed. On 2 cores, 2
+     * calls at once of 1 thread each, the 2,270 chunks of 1000 SciFact documents took 34-36 s one
+     * text per call against 50-52 s in runs of 16 sorted by length, 19 % of whose word pieces were
+     * padding (fp32 all-MiniLM-L6-v2, one after the other in the same JVM, {@code bench embed}'s
+     * batching). The int8 models need one text per call anyway ({@link
+     * InProcessModel#oneTextPerRun()}).
+     */
+    public static final int DEFAULT_MAX_BATCH_SIZE = 1;
 
     /** The model's position embeddings end here. */
     static final int MODEL_MAX_POSITIONS = 512;

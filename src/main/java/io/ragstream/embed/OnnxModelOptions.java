@@ -64,7 +64,7 @@ public record OnnxModelOptions(
         return model.modelName();
     }
 
-    /** The fp32 all-MiniLM-L6-v2, 256 tokens, batches of 16, one intra-op thread per processor. */
+    /** The fp32 all-MiniLM-L6-v2, 256 tokens, one text per call, a thread per processor. */
     public static OnnxModelOptions defaults() {
         return builder().build();
     }
@@ -85,14 +85,12 @@ public record OnnxModelOptions(
 
         private Builder() {}
 
-        /** Another model: its files, its maximum length and its batch size too. */
+        /** Another model: its files and its maximum length too. */
         public Builder model(InProcessModel model) {
             this.model = Objects.requireNonNull(model, "model");
             this.modelResource = model.modelResource();
             this.tokenizerResource = model.tokenizerResource();
             this.maxTokens = model.maxTokens();
-            this.maxBatchSize =
-                    model.oneTextPerRun() ? 1 : OnnxMiniLmEmbedder.DEFAULT_MAX_BATCH_SIZE;
             return this;
         }
 

@@ -74,7 +74,7 @@ class InProcessModelsTest {
             assertThat(embedder.model()).isEqualTo(kind.modelName());
             assertThat(embedder.dimension()).isEqualTo(384);
             assertThat(embedder.maxTokens()).isEqualTo(kind.maxTokens());
-            assertThat(embedder.options().maxBatchSize()).isEqualTo(kind.oneTextPerRun() ? 1 : 16);
+            assertThat(embedder.options().maxBatchSize()).isEqualTo(1);
 
             List<String> texts = new ArrayList<>(SHORT_TEXTS);
             if (kind.maxTokens() == 512) {

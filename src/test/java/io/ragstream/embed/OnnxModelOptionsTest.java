@@ -14,7 +14,7 @@ class OnnxModelOptionsTest {
         assertThat(defaults.modelResource()).isEqualTo(OnnxMiniLmEmbedder.MODEL_RESOURCE);
         assertThat(defaults.tokenizerResource()).isEqualTo(OnnxMiniLmEmbedder.TOKENIZER_RESOURCE);
         assertThat(defaults.intraOpThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
-        assertThat(defaults.maxBatchSize()).isEqualTo(16);
+        assertThat(defaults.maxBatchSize()).isEqualTo(1);
         assertThat(defaults.maxTokens()).isEqualTo(256);
     }
 
@@ -39,7 +39,7 @@ class OnnxModelOptionsTest {
                                 OnnxMiniLmEmbedder.MODEL_RESOURCE,
                                 OnnxMiniLmEmbedder.TOKENIZER_RESOURCE,
                                 3,
-                                16,
+                                1,
                                 256));
     }
 
@@ -58,7 +58,7 @@ class OnnxModelOptionsTest {
         assertThat(bge).isNotEqualTo(OnnxModelOptions.builder().intraOpThreads(1).build());
         assertThat(OnnxModelOptions.builder().model(InProcessModel.BGE_SMALL_EN_V15).build())
                 .extracting(OnnxModelOptions::maxBatchSize, OnnxModelOptions::maxTokens)
-                .containsExactly(16, 512);
+                .containsExactly(1, 512);
     }
 
     @Test
