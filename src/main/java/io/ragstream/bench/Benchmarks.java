@@ -27,6 +27,10 @@ public final class Benchmarks {
         all.put(
                 "embed",
                 (c, report) -> EmbedBench.run(c, documents == null ? 1000 : documents, report));
+        all.put(
+                "embed-models",
+                (c, report) ->
+                        EmbedBench.runEveryModel(c, documents == null ? 1000 : documents, report));
         all.put("sink", (c, report) -> SinkBench.run(c, sinkRows, report));
         all.put("status", (c, report) -> StatusLatencyBench.run(c, report));
         all.put("scifact", (c, report) -> SciFactBench.run(scifact, report));

@@ -4,7 +4,10 @@ import java.util.Locale;
 
 /** Which backend embeds the chunks ({@code embedding.backend}); written and read in lower case. */
 public enum EmbeddingBackendType {
-    /** all-MiniLM-L6-v2 in the TaskManager, through ONNX Runtime. */
+    /**
+     * A model in the TaskManager (embedding.model: all-MiniLM-L6-v2, bge-small-en-v1.5, ...),
+     * through ONNX Runtime.
+     */
     ONNX,
     /** Ollama servers ({@code /api/embed}). */
     OLLAMA,

@@ -155,12 +155,22 @@ public final class RagstreamOptions {
             ConfigOptions.key("embedding.backend")
                     .enumType(EmbeddingBackendType.class)
                     .defaultValue(EmbeddingBackendType.ONNX)
-                    .withDescription("onnx (in-process all-MiniLM-L6-v2) | ollama | openai.");
+                    .withDescription(
+                            "onnx (an in-process model, see embedding.model) | ollama | openai.");
     public static final ConfigOption<String> EMBEDDING_MODEL =
             ConfigOptions.key("embedding.model")
                     .stringType()
                     .defaultValue("all-MiniLM-L6-v2")
-                    .withDescription("Model name; stored with every row.");
+                    .withDescription(
+                            "Model name; stored with every row, and a table holds one model's"
+                                    + " vectors. With embedding.backend=onnx one of:"
+                                    + " all-MiniLM-L6-v2 (fp32, mean pooling, 256 word pieces),"
+                                    + " all-MiniLM-L6-v2-q (the same, int8: faster, close but not"
+                                    + " equal vectors), bge-small-en-v1.5 (fp32, [CLS] pooling, 512"
+                                    + " word pieces, queries prefixed with 'Represent this sentence"
+                                    + " for searching relevant passages: '), bge-small-en-v1.5-q"
+                                    + " (the same, int8); all 384 dimensions. With ollama or"
+                                    + " openai, the server's model name.");
     public static final ConfigOption<List<Map<String, String>>> EMBEDDING_ENDPOINTS =
             ConfigOptions.key("embedding.endpoints")
                     .mapType()

@@ -55,22 +55,19 @@ public record EmbeddingOptions(
     public static EmbeddingOptions from(RagstreamConfig config) {
         EmbeddingBackendType backend = config.get(RagstreamOptions.EMBEDDING_BACKEND);
         String model = config.get(RagstreamOptions.EMBEDDING_MODEL);
-        if (backend == EmbeddingBackendType.ONNX && !model.equals(OnnxMiniLmEmbedder.MODEL_NAME)) {
+        if (backend == EmbeddingBackendType.ONNX && InProcessModel.named(model).isEmpty()) {
             throw new ConfigException(
                     RagstreamOptions.EMBEDDING_MODEL.key(),
-                    "the onnx backend ships only "
-                            + OnnxMiniLmEmbedder.MODEL_NAME
-                            + ", not '"
-                            + model
-                            + "'");
+                    "the onnx backend runs " + InProcessModel.names() + ", not '" + model + "'");
         }
         int dimension = config.positive(RagstreamOptions.EMBEDDING_DIMENSION);
-        if (backend == EmbeddingBackendType.ONNX && dimension != OnnxMiniLmEmbedder.DIMENSION) {
+        if (backend == EmbeddingBackendType.ONNX
+                && dimension != InProcessModel.named(model).orElseThrow().dimension()) {
             throw new ConfigException(
                     RagstreamOptions.EMBEDDING_DIMENSION.key(),
-                    OnnxMiniLmEmbedder.MODEL_NAME
+                    model
                             + " gives "
-                            + OnnxMiniLmEmbedder.DIMENSION
+                            + InProcessModel.named(model).orElseThrow().dimension()
                             + " dimensions, not "
                             + dimension);
         }
@@ -161,11 +158,22 @@ public record EmbeddingOptions(
 
     /**
      * The in-process model as this machine runs it: the {@code maxInFlight} batches at once share
-     * its cores between them, so they never ask ONNX Runtime for more threads than there are.
+     * its cores between them, so they never ask ONNX Runtime for more threads than there are. With
+     * the onnx backend it is the configured model; with a server's, all-MiniLM-L6-v2, whose
+     * tokenizer measures the chunks.
      */
     public OnnxModelOptions inProcessModel() {
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / maxInFlight);
-        return OnnxModelOptions.builder().intraOpThreads(threads).build();
+        return OnnxModelOptions.builder()
+                .model(inProcessModelKind())
+                .intraOpThreads(threads)
+                .build();
+    }
+
+    private InProcessModel inProcessModelKind() {
+        return backend == EmbeddingBackendType.ONNX
+                ? InProcessModel.named(model).orElseThrow()
+                : InProcessModel.ALL_MINILM_L6_V2;
     }
 
     /** Requests the whole pool takes at once. */
@@ -239,11 +247,14 @@ public record EmbeddingOptions(
     }
 
     /**
-     * A blocking embedder for queries: the in-process model (shared in a JVM), or the whole pool.
+     * A blocking embedder for queries (not for documents): the in-process model (shared in a JVM)
+     * behind its query prefix ({@link InProcessModel#queryPrefix()}, BGE's), or the whole pool.
      */
     public Embedder open() {
         return backend == EmbeddingBackendType.ONNX
-                ? OnnxMiniLmEmbedder.shared(inProcessModel())
+                ? QueryPrefix.of(
+                        OnnxMiniLmEmbedder.shared(inProcessModel()),
+                        inProcessModelKind().queryPrefix())
                 : new PoolEmbedder(openPool(0, 1, PoolListener.NONE), model, dimension);
     }
 }

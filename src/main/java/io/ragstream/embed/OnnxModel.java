@@ -24,8 +24,8 @@ import java.util.function.Supplier;
  *
  * <p>Batching: one {@link #embed} call tokenizes every text, sorts the texts by token length so
  * that texts of similar length share a sub-batch (little padding), runs sub-batches of at most
- * {@link OnnxModelOptions#maxBatchSize()} texts, pools each text's states ({@link MeanPooling}),
- * and returns the vectors in the caller's order.
+ * {@link OnnxModelOptions#maxBatchSize()} texts, pools each text's states (the model's {@link
+ * Pooling}), and returns the vectors in the caller's order.
  *
  * <p>Thread safety: any number of threads may call {@link #embed}, {@link #countTokens} and {@link
  * #tokenEnds} at once (the session's {@code run} is thread-safe, and they share its intra-op thread
@@ -39,14 +39,14 @@ final class OnnxModel {
     static final String LAST_HIDDEN_STATE = "last_hidden_state";
 
     private static final Logger LOG = LoggerFactory.getLogger(OnnxModel.class);
-    private static final int DIMENSION = OnnxMiniLmEmbedder.DIMENSION;
-
     private final OnnxModelOptions options;
     private final OrtEnvironment env;
     private final OrtSession.SessionOptions sessionOptions;
     private final OrtSession session;
     private final boolean takesTokenTypeIds;
     private final MiniLmTokenizer tokenizer;
+    private final Pooling pooling;
+    private final int dimension;
 
     /** Calls hold the read lock, close the write lock. */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -66,6 +66,8 @@ final class OnnxModel {
         this.session = session;
         this.takesTokenTypeIds = session.getInputNames().contains(TOKEN_TYPE_IDS);
         this.tokenizer = tokenizer;
+        this.pooling = options.model().pooling();
+        this.dimension = options.model().dimension();
     }
 
     OnnxModelOptions options() {
@@ -92,7 +94,7 @@ final class OnnxModel {
         readLock.lock();
         try {
             if (closed) {
-                throw new IllegalStateException("OnnxMiniLmEmbedder's model is closed");
+                throw new IllegalStateException(options.modelName() + " is closed");
             }
             return call.get();
         } finally {
@@ -163,7 +165,7 @@ final class OnnxModel {
                                                         "No " + LAST_HIDDEN_STATE + " returned"));
                 OnnxTensor hidden = (OnnxTensor) value;
                 long[] outShape = hidden.getInfo().getShape();
-                if (!Arrays.equals(outShape, new long[] {size, length, DIMENSION})) {
+                if (!Arrays.equals(outShape, new long[] {size, length, dimension})) {
                     throw new IllegalStateException(
                             "The model returned "
                                     + LAST_HIDDEN_STATE
@@ -174,17 +176,17 @@ final class OnnxModel {
                                     + ", "
                                     + length
                                     + ", "
-                                    + DIMENSION
+                                    + dimension
                                     + "]");
                 }
                 FloatBuffer states = hidden.getFloatBuffer();
                 for (int r = 0; r < size; r++) {
                     vectors[rows[r]] =
-                            MeanPooling.pool(
+                            pooling.pool(
                                     states,
-                                    r * length * DIMENSION,
+                                    r * length * dimension,
                                     ids[rows[r]].length,
-                                    DIMENSION,
+                                    dimension,
                                     rows[r]);
                 }
             }

@@ -15,8 +15,8 @@ import java.util.Set;
 
 /**
  * Loads an {@link OnnxModel}: the model and its tokenizer from the classpath (the Maven artifact
- * {@value OnnxMiniLmEmbedder#MODEL_ARTIFACT}), an ONNX Runtime session with the options' threads,
- * and a check that the model takes and gives what {@link OnnxModel} feeds and reads.
+ * {@link InProcessModel#artifact()}), an ONNX Runtime session with the options' threads, and a
+ * check that the model takes and gives what {@link OnnxModel} feeds and reads.
  */
 final class OnnxModelLoader {
 
@@ -31,9 +31,9 @@ final class OnnxModelLoader {
     static OnnxModel load(OnnxModelOptions options) {
         long start = System.nanoTime();
         // Both resources are looked up before the 90 MB read, so a missing one fails fast.
-        URL tokenizerUrl = findResource(options.tokenizerResource(), "tokenizer");
-        URL modelUrl = findResource(options.modelResource(), "model");
-        byte[] tokenizerJson = read(tokenizerUrl, options.tokenizerResource());
+        URL tokenizerUrl = findResource(options.tokenizerResource(), "tokenizer", options.model());
+        URL modelUrl = findResource(options.modelResource(), "model", options.model());
+        byte[] tokenizerJson = read(tokenizerUrl, options.tokenizerResource(), options.model());
 
         MiniLmTokenizer tokenizer = null;
         OrtSession.SessionOptions sessionOptions = null;
@@ -47,9 +47,9 @@ final class OnnxModelLoader {
             sessionOptions.setInterOpNumThreads(1);
             sessionOptions.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            byte[] modelBytes = read(modelUrl, options.modelResource());
+            byte[] modelBytes = read(modelUrl, options.modelResource(), options.model());
             session = env.createSession(modelBytes, sessionOptions);
-            checkSignature(session, options.modelResource());
+            checkSignature(session, options.modelResource(), options.model().dimension());
 
             OnnxModel model = new OnnxModel(options, env, sessionOptions, session, tokenizer);
             LOG.info(
@@ -79,7 +79,7 @@ final class OnnxModelLoader {
         }
     }
 
-    private static URL findResource(String resource, String what) {
+    private static URL findResource(String resource, String what, InProcessModel model) {
         URL url = OnnxModelLoader.class.getResource(resource);
         if (url == null) {
             ClassLoader context = Thread.currentThread().getContextClassLoader();
@@ -96,15 +96,15 @@ final class OnnxModelLoader {
                             + " resource "
                             + resource
                             + " is not on the classpath. It ships in the Maven artifact "
-                            + OnnxMiniLmEmbedder.MODEL_ARTIFACT
-                            + " (a dependency of ragstream; a shaded job jar "
-                            + "includes it only when built with -Dwith-model).");
+                            + model.artifact()
+                            + " (a dependency of ragstream, and in a cluster's lib/; a shaded job"
+                            + " jar includes it only when built with -Dwith-model).");
         }
         return url;
     }
 
     /** Reads a resource into an array of its exact size when the size is known (90 MB). */
-    private static byte[] read(URL url, String resource) {
+    private static byte[] read(URL url, String resource, InProcessModel model) {
         try {
             URLConnection connection = url.openConnection();
             connection.setUseCaches(false); // do not keep the jar open after reading
@@ -133,14 +133,15 @@ final class OnnxModelLoader {
                             + " from "
                             + url
                             + " ("
-                            + OnnxMiniLmEmbedder.MODEL_ARTIFACT
+                            + model.artifact()
                             + "): "
                             + e.getMessage(),
                     e);
         }
     }
 
-    private static void checkSignature(OrtSession session, String resource) throws OrtException {
+    private static void checkSignature(OrtSession session, String resource, int dimension)
+            throws OrtException {
         Set<String> inputs = session.getInputNames();
         if (!inputs.contains(OnnxModel.INPUT_IDS) || !inputs.contains(OnnxModel.ATTENTION_MASK)) {
             throw new IllegalStateException(
@@ -157,7 +158,7 @@ final class OnnxModelLoader {
         if (output == null
                 || !(output.getInfo() instanceof TensorInfo info)
                 || info.getShape().length != 3
-                || info.getShape()[2] != OnnxMiniLmEmbedder.DIMENSION) {
+                || info.getShape()[2] != dimension) {
             throw new IllegalStateException(
                     "The model "
                             + resource
@@ -166,7 +167,7 @@ final class OnnxModelLoader {
                             + ", expected "
                             + OnnxModel.LAST_HIDDEN_STATE
                             + " [batch, tokens, "
-                            + OnnxMiniLmEmbedder.DIMENSION
+                            + dimension
                             + "]");
         }
     }

@@ -14,7 +14,7 @@ final class TokenCounters {
     private TokenCounters() {}
 
     static TokenCounter forModel(EmbeddingOptions embedding, int chunkSize) {
-        int limit = OnnxMiniLmEmbedder.DEFAULT_MAX_TOKENS - 2; // [CLS] and [SEP] take two
+        int limit = embedding.inProcessModel().maxTokens() - 2; // [CLS] and [SEP] take two
         if (chunkSize > limit) {
             throw new ConfigException(
                     RagstreamOptions.CHUNK_SIZE.key(),

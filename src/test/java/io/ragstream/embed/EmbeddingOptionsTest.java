@@ -35,6 +35,54 @@ class EmbeddingOptionsTest {
     }
 
     @Test
+    void embeddingModelSelectsTheInProcessModel() {
+        for (InProcessModel kind : InProcessModel.values()) {
+            EmbeddingOptions embedding =
+                    EmbeddingOptions.from(
+                            RagstreamConfig.of(Map.of("embedding.model", kind.modelName())));
+            assertThat(embedding.model()).isEqualTo(kind.modelName());
+            assertThat(embedding.inProcessModel().model()).isEqualTo(kind);
+            assertThat(embedding.inProcessModel().maxTokens()).isEqualTo(kind.maxTokens());
+        }
+        assertThatThrownBy(
+                        () ->
+                                EmbeddingOptions.from(
+                                        RagstreamConfig.of(
+                                                Map.of("embedding.model", "bge-base-en-v1.5"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContainingAll(
+                        "embedding.model", "bge-base-en-v1.5", "bge-small-en-v1.5-q");
+        assertThatThrownBy(
+                        () ->
+                                EmbeddingOptions.from(
+                                        RagstreamConfig.of(
+                                                Map.of(
+                                                        "embedding.model",
+                                                        "bge-small-en-v1.5",
+                                                        "embedding.dimension",
+                                                        "768"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContainingAll("embedding.dimension", "384", "768");
+    }
+
+    @Test
+    void aServersModelIsMeasuredWithMiniLmsTokenizer() {
+        EmbeddingOptions ollama =
+                EmbeddingOptions.from(
+                        RagstreamConfig.of(
+                                Map.of(
+                                        "embedding.backend",
+                                        "ollama",
+                                        "embedding.model",
+                                        "nomic-embed-text",
+                                        "embedding.dimension",
+                                        "768",
+                                        "embedding.endpoints",
+                                        "[{url: 'http://127.0.0.1:11434'}]")));
+        assertThat(ollama.inProcessModel().model()).isEqualTo(InProcessModel.ALL_MINILM_L6_V2);
+    }
+
+    @Test
     void aMaxInFlightBelowOneNamesTheKey() {
         assertThatThrownBy(
                         () ->

@@ -57,7 +57,8 @@ class OnnxMiniLmEmbedderTest {
 
     @BeforeAll
     static void load() {
-        embedder = OnnxMiniLmEmbedder.create();
+        // runs of 16, not the default one text per call: the padding and its mask are tested
+        embedder = OnnxMiniLmEmbedder.create(OnnxModelOptions.builder().maxBatchSize(16).build());
         reference = new AllMiniLmL6V2EmbeddingModel();
     }
 
@@ -74,7 +75,7 @@ class OnnxMiniLmEmbedderTest {
         assertThat(embedder.dimension()).isEqualTo(384);
         assertThat(embedder.maxTokens()).isEqualTo(256);
         assertThat(embedder.maxTextTokens()).isEqualTo(254);
-        assertThat(embedder.options().maxBatchSize()).isEqualTo(16);
+        assertThat(embedder.options().maxBatchSize()).isEqualTo(16); // set here, default 1
         assertThat(embedder.options().intraOpThreads())
                 .isEqualTo(Runtime.getRuntime().availableProcessors());
     }

