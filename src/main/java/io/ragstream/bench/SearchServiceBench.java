@@ -53,7 +53,7 @@ final class SearchServiceBench {
                     continue; // one line for hybrid: the goal's case
                 }
                 // a cache of its own per run, so the first pass is cold; the model is the bench's
-                CachedQueryEmbedder cached = new CachedQueryEmbedder(unclosed(model), 10_000);
+                CachedQueryEmbedder cached = CachedQueryEmbedder.sharing(model, 10_000);
                 try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), cached);
                         SearchService service =
                                 new SearchService(
@@ -148,28 +148,5 @@ final class SearchServiceBench {
             pool.shutdownNow();
         }
         return millis;
-    }
-
-    /** The bench's model, which outlives this run: closing the cache must not close it. */
-    private static Embedder unclosed(Embedder model) {
-        return new Embedder() {
-            @Override
-            public String model() {
-                return model.model();
-            }
-
-            @Override
-            public int dimension() {
-                return model.dimension();
-            }
-
-            @Override
-            public List<float[]> embed(List<String> texts) throws Exception {
-                return model.embed(texts);
-            }
-
-            @Override
-            public void close() {}
-        };
     }
 }

@@ -17,13 +17,25 @@ public final class CachedQueryEmbedder implements Embedder {
     private static final long NO_EXPIRY = Long.MAX_VALUE;
 
     private final Embedder model;
+    private final boolean closesModel;
     private final EmbeddingCache cache;
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
 
+    /** Closing it closes the model. */
     public CachedQueryEmbedder(Embedder model, int maxEntries) {
+        this(model, maxEntries, true);
+    }
+
+    private CachedQueryEmbedder(Embedder model, int maxEntries, boolean closesModel) {
         this.model = model;
+        this.closesModel = closesModel;
         this.cache = new EmbeddingCache(maxEntries, NO_EXPIRY);
+    }
+
+    /** A cache in front of a model that outlives it: closing the cache leaves the model open. */
+    public static CachedQueryEmbedder sharing(Embedder model, int maxEntries) {
+        return new CachedQueryEmbedder(model, maxEntries, false);
     }
 
     @Override
@@ -74,6 +86,8 @@ public final class CachedQueryEmbedder implements Embedder {
 
     @Override
     public void close() {
-        model.close();
+        if (closesModel) {
+            model.close();
+        }
     }
 }

@@ -122,37 +122,11 @@ public final class Searcher implements AutoCloseable {
             if (mode.usesVectors()) {
                 float[] vector = vectors.get(i);
                 vectorRankings.add(
-                        CompletableFuture.supplyAsync(
-                                () -> {
-                                    try {
-                                        return nearestDocuments(tenant, vector, depth);
-                                    } catch (SQLException e) {
-                                        throw new SearchException(
-                                                "search for '"
-                                                        + query
-                                                        + "' failed: "
-                                                        + e.getMessage(),
-                                                e);
-                                    }
-                                },
-                                pool));
+                        async("search", query, () -> nearestDocuments(tenant, vector, depth)));
             }
             if (mode.usesText()) {
                 textRankings.add(
-                        CompletableFuture.supplyAsync(
-                                () -> {
-                                    try {
-                                        return textDocuments(tenant, query, depth);
-                                    } catch (SQLException e) {
-                                        throw new SearchException(
-                                                "text search for '"
-                                                        + query
-                                                        + "' failed: "
-                                                        + e.getMessage(),
-                                                e);
-                                    }
-                                },
-                                pool));
+                        async("text search", query, () -> textDocuments(tenant, query, depth)));
             }
         }
         List<List<SearchHit>> rankings = new ArrayList<>();
@@ -365,6 +339,25 @@ public final class Searcher implements AutoCloseable {
             }
             return chunks;
         }
+    }
+
+    /** One ranking's query, run on the pool. */
+    @FunctionalInterface
+    private interface Ranking {
+        List<SearchHit> find() throws SQLException;
+    }
+
+    private CompletableFuture<List<SearchHit>> async(String what, String query, Ranking ranking) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return ranking.find();
+                    } catch (SQLException e) {
+                        throw new SearchException(
+                                what + " for '" + query + "' failed: " + e.getMessage(), e);
+                    }
+                },
+                pool);
     }
 
     @Override
