@@ -52,9 +52,6 @@ public final class QuantizationBench {
 
     private QuantizationBench() {}
 
-    /** A chunk of a SciFact document and its float32 vector. */
-    record Chunk(String docId, int chunkNo, String text, float[] vector) {}
-
     /** What one mode's table measured. */
     record Result(
             long rows,
@@ -69,7 +66,7 @@ public final class QuantizationBench {
             throws Exception {
         List<CorpusDocument> corpus = context.scifact(documents);
         RagstreamConfig config = context.isolated("quantization");
-        List<Chunk> chunks;
+        List<StoredChunks.Chunk> chunks;
         List<float[]> queries;
         try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared()) {
             VectorCache cache = new VectorCache(cacheDir, model);
@@ -156,7 +153,7 @@ public final class QuantizationBench {
     private static Result measure(
             BenchContext context,
             Quantization q,
-            List<Chunk> chunks,
+            List<StoredChunks.Chunk> chunks,
             List<float[]> queries,
             List<Set<String>> exact,
             SearchOptions search)
@@ -190,7 +187,8 @@ public final class QuantizationBench {
         }
     }
 
-    private static void load(PgVectorSinkOptions pg, Quantization q, List<Chunk> chunks)
+    /** Rows at version 0, their vectors bound as the sink binds them in mode {@code q}. */
+    static void load(PgVectorSinkOptions pg, Quantization q, List<StoredChunks.Chunk> chunks)
             throws SQLException {
         List<String> columns = q.vectorColumns();
         String sql =
@@ -206,13 +204,13 @@ public final class QuantizationBench {
                 PreparedStatement st = c.prepareStatement(sql)) {
             c.setAutoCommit(false);
             for (int i = 0; i < chunks.size(); i++) {
-                Chunk chunk = chunks.get(i);
+                StoredChunks.Chunk chunk = chunks.get(i);
                 st.setString(1, TENANT);
                 st.setString(2, chunk.docId());
                 st.setInt(3, chunk.chunkNo());
-                st.setString(4, chunk.text());
-                st.setBytes(5, DocumentChunker.sha256(chunk.text()));
-                st.setString(6, OnnxMiniLmEmbedder.MODEL_NAME);
+                st.setString(4, chunk.content());
+                st.setBytes(5, DocumentChunker.sha256(chunk.content()));
+                st.setString(6, pg.model());
                 q.bind(st, 7, chunk.vector()); // as the sink binds it
                 st.addBatch();
                 if ((i + 1) % INSERT_BATCH == 0 || i == chunks.size() - 1) {
@@ -293,7 +291,7 @@ public final class QuantizationBench {
         return '"' + pg.schema().chunksTable() + "_embedding_hnsw\"";
     }
 
-    private static void drop(PgVectorSinkOptions pg) throws SQLException {
+    static void drop(PgVectorSinkOptions pg) throws SQLException {
         try (Connection c = pg.connect();
                 Statement st = c.createStatement()) {
             st.execute("DROP TABLE IF EXISTS \"" + pg.schema().chunksTable() + "\"");
@@ -305,7 +303,7 @@ public final class QuantizationBench {
      * The corpus chunked as the job chunks it, each chunk with its vector (from the cache when
      * there).
      */
-    private static List<Chunk> chunks(
+    private static List<StoredChunks.Chunk> chunks(
             RagstreamConfig config, List<CorpusDocument> corpus, VectorCache cache)
             throws Exception {
         List<String[]> ids = new ArrayList<>();
@@ -321,10 +319,10 @@ public final class QuantizationBench {
             }
         }
         List<float[]> vectors = cache.embed(texts);
-        List<Chunk> chunks = new ArrayList<>(texts.size());
+        List<StoredChunks.Chunk> chunks = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
             chunks.add(
-                    new Chunk(
+                    new StoredChunks.Chunk(
                             ids.get(i)[0],
                             Integer.parseInt(ids.get(i)[1]),
                             texts.get(i),
@@ -367,9 +365,9 @@ public final class QuantizationBench {
     }
 
     /** Exact search: the k documents whose best chunk has the highest float32 cosine similarity. */
-    static Set<String> exactTopDocuments(List<Chunk> chunks, float[] query, int k) {
+    static Set<String> exactTopDocuments(List<StoredChunks.Chunk> chunks, float[] query, int k) {
         Map<String, Double> best = new HashMap<>();
-        for (Chunk chunk : chunks) {
+        for (StoredChunks.Chunk chunk : chunks) {
             best.merge(chunk.docId(), Vectors.cosine(query, chunk.vector()), Math::max);
         }
         Set<String> top = new HashSet<>();

@@ -1,39 +1,55 @@
 package io.ragstream.bench;
 
+import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.SearchMode;
 import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.embed.InProcessModel;
 import io.ragstream.embed.Vectors;
+import io.ragstream.quantize.Quantization;
 import io.ragstream.search.SearchHit;
+import io.ragstream.search.SearchOptions;
 import io.ragstream.search.Searcher;
+import io.ragstream.sink.PgVectorSinkOptions;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Retrieval quality end to end on BEIR SciFact: the corpus backfilled through the job, the 300 test
- * queries searched as {@code bin/ragstream search} does (pgvector HNSW, a document scored by its
- * best chunk), NDCG@10 and Recall@100 beside the published all-MiniLM-L6-v2 figures (MTEB, see
- * SOURCE.md beside the data). The same measures from an exact search over the same stored vectors
- * tell what the HNSW index loses from what chunking and storage lose. The same queries in text mode
- * (PostgreSQL full-text search of the same chunks) and hybrid mode (both rankings fused by
- * reciprocal rank), beside BEIR's published BM25 figure.
+ * Retrieval quality end to end on BEIR SciFact, for every in-process model: the corpus backfilled
+ * through the job into float32 tables, the 300 test queries searched as {@code bin/ragstream
+ * search} does in each mode (vector: pgvector HNSW; text: BM25 over the chunks' tsvector; hybrid:
+ * both fused), a document scored by its best chunk, NDCG@10 and Recall@100 beside the published
+ * figures. The same stored vectors are then written as the sink writes them in every other
+ * quantization and searched again, so a mode's loss is measured on the same chunks. An exact search
+ * over the stored vectors tells what the HNSW index loses from what chunking and storage lose.
  */
 final class SciFactBench {
-    /** MTEB's all-MiniLM-L6-v2 on SciFact's test split (SOURCE.md). */
-    static final double PUBLISHED_NDCG_AT_10 = 0.64508;
+    /** A model's published SciFact test figures (MTEB); absent for the int8 exports. */
+    record Published(double ndcgAt10, double recallAt100, String source) {}
 
-    static final double PUBLISHED_RECALL_AT_100 = 0.925;
+    static final Map<InProcessModel, Published> PUBLISHED =
+            Map.of(
+                    InProcessModel.ALL_MINILM_L6_V2,
+                    new Published(0.64508, 0.925, "MTEB"),
+                    // the model card's MTEB results (model-index), with the query instruction
+                    InProcessModel.BGE_SMALL_EN_V15,
+                    new Published(0.71275, 0.94167, "MTEB, model card"));
 
     /**
      * BEIR's BM25 (Elasticsearch) on SciFact's test split, NDCG@10 (Thakur et al. 2021, table 2).
      */
     static final double BM25_NDCG_AT_10 = 0.665;
+
+    /** What a quantization may lose against float32, NDCG@10, in any mode. */
+    static final double QUANTIZATION_TOLERANCE = 0.005;
 
     static final int DEPTH = 100;
 
@@ -45,112 +61,186 @@ final class SciFactBench {
     private SciFactBench() {}
 
     static void run(SciFactIndex index, BenchReport report) throws Exception {
-        SciFactIndex.Built built = index.get();
         SciFact data = index.data();
-        report.add(
-                "scifact",
-                "backfill through the job: "
-                        + built.documents()
-                        + " docs → "
-                        + built.chunks()
-                        + " chunks (chunk.size "
-                        + built.config().get(RagstreamOptions.CHUNK_SIZE)
-                        + ", "
-                        + built.config().get(RagstreamOptions.QUANTIZATION)
-                        + "), s, job start and index builds included",
-                built.seconds(),
-                "");
-        report.throughput(
-                "backfill of SciFact's corpus.jsonl.gz ("
-                        + built.documents()
-                        + " docs, bench scifact)",
-                built.documentsPerSecond());
-
         List<String> ids = new ArrayList<>(data.queries().keySet());
         List<String> texts = ids.stream().map(data.queries()::get).toList();
-        Scores hnsw = new Scores();
-        Scores text = new Scores();
-        Scores hybrid = new Scores();
-        Scores exact = new Scores();
-        Scores firstChunk = new Scores();
-        try (Embedder model = EmbeddingOptions.from(built.config()).open();
-                Searcher searcher = new Searcher(built.pg(), model)) {
-            double[] seconds = new double[SearchMode.values().length];
-            for (int i = 0; i < ids.size(); i++) {
-                Set<String> relevant = data.relevant().get(ids.get(i));
-                for (SearchMode mode : SearchMode.values()) {
-                    long start = System.nanoTime();
-                    List<SearchHit> hits =
-                            searcher.search(SciFactIndex.TENANT, texts.get(i), DEPTH, mode);
-                    seconds[mode.ordinal()] += (System.nanoTime() - start) / 1e9;
-                    (mode == SearchMode.VECTOR ? hnsw : mode == SearchMode.TEXT ? text : hybrid)
-                            .add(hits.stream().map(SearchHit::docId).toList(), relevant);
+        List<Set<String>> relevant = ids.stream().map(data.relevant()::get).toList();
+        boolean costMeasured = false;
+        for (InProcessModel model : InProcessModel.values()) {
+            SciFactIndex.Built built = index.get(model);
+            String name = model.modelName();
+            report.add(
+                    "scifact",
+                    name
+                            + ": backfill through the job, "
+                            + built.documents()
+                            + " docs → "
+                            + built.chunks()
+                            + " chunks (chunk.size "
+                            + built.config().get(RagstreamOptions.CHUNK_SIZE)
+                            + "), s, job start and index builds included",
+                    built.seconds(),
+                    "");
+            report.throughput(
+                    "backfill of SciFact's corpus.jsonl.gz (" + name + ", bench scifact)",
+                    built.documentsPerSecond());
+            try (Embedder embedder = EmbeddingOptions.from(built.config()).open()) {
+                Map<SearchMode, Scores> float32 =
+                        measure(built.pg(), built.config(), embedder, texts, relevant);
+                reportModes(report, model, float32);
+                reportExact(report, model, built.pg(), embedder, texts, relevant);
+                for (Quantization q : Quantization.values()) {
+                    if (q == Quantization.FLOAT32) {
+                        continue;
+                    }
+                    RagstreamConfig config =
+                            index.config(
+                                    model, "_" + q.configName(), "quantization=" + q.configName());
+                    PgVectorSinkOptions pg = PgVectorSinkOptions.from(config, embedder.dimension());
+                    pg.prepareTables();
+                    try {
+                        QuantizationBench.load(
+                                pg, q, StoredChunks.read(built.pg(), SciFactIndex.TENANT));
+                        Map<SearchMode, Scores> scores =
+                                measure(pg, config, embedder, texts, relevant);
+                        for (SearchMode mode : List.of(SearchMode.VECTOR, SearchMode.HYBRID)) {
+                            report.add(
+                                    "scifact",
+                                    label(name, q, mode, scores.get(mode)),
+                                    scores.get(mode).ndcg(),
+                                    Goal.within(float32.get(mode).ndcg(), QUANTIZATION_TOLERANCE));
+                        }
+                        if (!costMeasured && q == Quantization.FLOAT16) {
+                            reportTextIndexCost(report, pg);
+                            costMeasured = true;
+                        }
+                    } finally {
+                        QuantizationBench.drop(pg);
+                    }
                 }
             }
+        }
+    }
+
+    /** Each mode's NDCG@10 and Recall@100 on the float32 table, and its time per query. */
+    private static Map<SearchMode, Scores> measure(
+            PgVectorSinkOptions pg,
+            RagstreamConfig config,
+            Embedder embedder,
+            List<String> queries,
+            List<Set<String>> relevant)
+            throws Exception {
+        Map<SearchMode, Scores> scores = new EnumMap<>(SearchMode.class);
+        try (Searcher searcher = new Searcher(pg, SearchOptions.from(config), embedder)) {
             for (SearchMode mode : SearchMode.values()) {
-                report.add(
-                        "scifact",
-                        "search --mode "
-                                + mode
-                                + ", ms per query (k = "
-                                + DEPTH
-                                + ", one at a time)",
-                        seconds[mode.ordinal()] * 1000 / ids.size(),
-                        "");
-            }
-            List<StoredChunks.Chunk> chunks = StoredChunks.read(built.pg(), SciFactIndex.TENANT);
-            List<StoredChunks.Chunk> firstChunks =
-                    chunks.stream().filter(c -> c.chunkNo() == 0).toList();
-            List<float[]> vectors = model.embed(texts);
-            for (int i = 0; i < ids.size(); i++) {
-                exact.add(exactRanking(vectors.get(i), chunks), data.relevant().get(ids.get(i)));
-                firstChunk.add(
-                        exactRanking(vectors.get(i), firstChunks), data.relevant().get(ids.get(i)));
+                Scores s = new Scores();
+                long start = System.nanoTime();
+                for (int i = 0; i < queries.size(); i++) {
+                    List<SearchHit> hits =
+                            searcher.search(SciFactIndex.TENANT, queries.get(i), DEPTH, mode);
+                    s.add(hits.stream().map(SearchHit::docId).toList(), relevant.get(i));
+                }
+                s.millisPerQuery = (System.nanoTime() - start) / 1e6 / queries.size();
+                scores.put(mode, s);
             }
         }
-        String queries = ids.size() + " test queries";
+        return scores;
+    }
+
+    private static void reportModes(
+            BenchReport report, InProcessModel model, Map<SearchMode, Scores> float32) {
+        Published published = PUBLISHED.get(model);
+        Scores vector = float32.get(SearchMode.VECTOR);
+        Scores text = float32.get(SearchMode.TEXT);
+        Scores hybrid = float32.get(SearchMode.HYBRID);
+        String name = model.modelName();
+        String vectorLabel = label(name, Quantization.FLOAT32, SearchMode.VECTOR, vector);
+        if (published == null) { // an int8 export: compare with its fp32 model's row
+            report.add("scifact", vectorLabel, BenchReport.fixed(vector.ndcg(), 4), "");
+        } else {
+            report.add(
+                    "scifact",
+                    vectorLabel
+                            + " (published "
+                            + published.ndcgAt10()
+                            + " / "
+                            + published.recallAt100()
+                            + ", "
+                            + published.source()
+                            + ")",
+                    vector.ndcg(),
+                    Goal.atLeast(published.ndcgAt10()));
+        }
         report.add(
                 "scifact",
-                "NDCG@10, pgvector HNSW search, "
-                        + queries
-                        + " (published: "
-                        + PUBLISHED_NDCG_AT_10
-                        + ")",
-                hnsw.ndcg(),
-                Goal.within(PUBLISHED_NDCG_AT_10, 0.01));
-        report.add(
-                "scifact",
-                "Recall@100, pgvector HNSW search (published: " + PUBLISHED_RECALL_AT_100 + ")",
-                BenchReport.fixed(hnsw.recall(), 4),
-                "");
-        report.add(
-                "scifact",
-                "NDCG@10, search --mode text, PostgreSQL full-text (BEIR BM25: "
+                label(name, Quantization.FLOAT32, SearchMode.TEXT, text)
+                        + " (BEIR BM25 "
                         + BM25_NDCG_AT_10
                         + ")",
-                BenchReport.fixed(text.ndcg(), 4),
-                "");
+                text.ndcg(),
+                Goal.atLeast(BM25_NDCG_AT_10));
         report.add(
                 "scifact",
-                "Recall@100, search --mode text",
-                BenchReport.fixed(text.recall(), 4),
-                "");
-        report.add(
-                "scifact",
-                "NDCG@10, search --mode hybrid, the two rankings' scores scaled and summed (beats both"
-                        + " its parts and BM25)",
+                label(name, Quantization.FLOAT32, SearchMode.HYBRID, hybrid)
+                        + " (beats both its parts and BM25)",
                 hybrid.ndcg(),
-                beatsAll(BM25_NDCG_AT_10, hnsw.ndcg(), text.ndcg()));
+                beatsAll(BM25_NDCG_AT_10, vector.ndcg(), text.ndcg()));
         report.add(
                 "scifact",
-                "Recall@100, search --mode hybrid",
-                BenchReport.fixed(hybrid.recall(), 4),
+                name + ": ms per query, vector / text / hybrid (k = " + DEPTH + ", one at a time)",
+                BenchReport.fixed(vector.millisPerQuery, 0)
+                        + " / "
+                        + BenchReport.fixed(text.millisPerQuery, 0)
+                        + " / "
+                        + BenchReport.fixed(hybrid.millisPerQuery, 0),
                 "");
-        TextIndexCost.Cost cost = TextIndexCost.measure(built.pg(), COST_SAMPLE);
+    }
+
+    /**
+     * Exact search over the stored vectors, and over each document's first chunk only: MTEB embeds
+     * a document's first word pieces only (256 for MiniLM, 512 for bge), and most SciFact documents
+     * are longer, so the first chunk is what compares with the published figures.
+     */
+    private static void reportExact(
+            BenchReport report,
+            InProcessModel model,
+            PgVectorSinkOptions pg,
+            Embedder embedder,
+            List<String> queries,
+            List<Set<String>> relevant)
+            throws Exception {
+        List<StoredChunks.Chunk> chunks = StoredChunks.read(pg, SciFactIndex.TENANT);
+        List<StoredChunks.Chunk> firstChunks =
+                chunks.stream().filter(c -> c.chunkNo() == 0).toList();
+        List<float[]> vectors = embedder.embed(queries); // open() puts the query prefix before each
+        Scores exact = new Scores();
+        Scores firstChunk = new Scores();
+        for (int i = 0; i < queries.size(); i++) {
+            exact.add(exactRanking(vectors.get(i), chunks), relevant.get(i));
+            firstChunk.add(exactRanking(vectors.get(i), firstChunks), relevant.get(i));
+        }
         report.add(
                 "scifact",
-                "full-text representation per chunk row, bytes: content_tsv column + GIN index (the vector:"
-                        + " "
+                model.modelName()
+                        + ": NDCG@10 / Recall@100, exact search over the stored vectors (no index);"
+                        + " each document's first chunk only",
+                BenchReport.fixed(exact.ndcg(), 4)
+                        + " / "
+                        + BenchReport.fixed(exact.recall(), 4)
+                        + "; "
+                        + BenchReport.fixed(firstChunk.ndcg(), 4)
+                        + " / "
+                        + BenchReport.fixed(firstChunk.recall(), 4),
+                "");
+    }
+
+    private static void reportTextIndexCost(BenchReport report, PgVectorSinkOptions pg)
+            throws Exception {
+        TextIndexCost.Cost cost = TextIndexCost.measure(pg, COST_SAMPLE);
+        report.add(
+                "scifact",
+                "full-text representation per chunk row, bytes: content_tsv column + GIN index (the"
+                        + " float16 vector: "
                         + BenchReport.fixed(cost.vectorBytes(), 0)
                         + " + HNSW "
                         + BenchReport.fixed(cost.hnswBytes(), 0)
@@ -165,34 +255,29 @@ final class SciFactBench {
                         + cost.sampled()
                         + " rows: plain row "
                         + BenchReport.fixed(cost.plainMicros(), 0)
-                        + "; with content_tsv and its GIN index (pending list flushed) / with a halfvec and its HNSW index",
+                        + "; with content_tsv and its GIN index (pending list flushed) / with a"
+                        + " halfvec and its HNSW index",
                 BenchReport.fixed(cost.textMicros(), 0)
                         + " / "
                         + BenchReport.fixed(cost.vectorMicros(), 0),
                 "");
-        report.add(
-                "scifact",
-                "NDCG@10 / Recall@100, exact search over the same stored vectors (no index)",
-                BenchReport.fixed(exact.ndcg(), 4) + " / " + BenchReport.fixed(exact.recall(), 4),
-                "");
-        // MTEB embeds a document's first 256 word pieces only, and most SciFact documents are
-        // longer:
-        // a document's first chunk is what compares with the published figures
-        report.add(
-                "scifact",
-                "NDCG@10, exact search, each document's first chunk only (as MTEB truncates)",
-                firstChunk.ndcg(),
-                Goal.within(PUBLISHED_NDCG_AT_10, 0.01));
-        report.add(
-                "scifact",
-                "Recall@100, exact search, each document's first chunk only",
-                BenchReport.fixed(firstChunk.recall(), 4),
-                "");
+    }
+
+    /** "model, quantization, mode: NDCG@10 (Recall@100 r)", the NDCG the row's value. */
+    private static String label(String model, Quantization q, SearchMode mode, Scores scores) {
+        return model
+                + ", "
+                + q
+                + ", search --mode "
+                + mode
+                + ": NDCG@10 (Recall@100 "
+                + BenchReport.fixed(scores.recall(), 4)
+                + ")";
     }
 
     /** Above every one of the figures, shown with four decimals. */
     private static Goal beatsAll(double... figures) {
-        double best = java.util.Arrays.stream(figures).max().orElseThrow();
+        double best = Arrays.stream(figures).max().orElseThrow();
         return new Goal("> " + BenchReport.fixed(best, 4), v -> v > best, 4);
     }
 
@@ -201,6 +286,7 @@ final class SciFactBench {
         private double ndcg;
         private double recall;
         private int queries;
+        private double millisPerQuery;
 
         void add(List<String> ranking, Set<String> relevant) {
             ndcg += RetrievalMetrics.ndcg(ranking, relevant, 10);

@@ -3,6 +3,7 @@ package io.ragstream.bench;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.embed.InProcessModel;
 import io.ragstream.job.RagstreamJob;
 import io.ragstream.sink.PgVectorSinkOptions;
 
@@ -16,14 +17,17 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * SciFact's corpus indexed by the job, a backfill of {@code corpus.jsonl.gz} read in place into
- * tables of this run, built once by the first benchmark that needs it. BEIR lines carry no tenant:
- * the documents are the default tenant's. The tables stay, for searching by hand and so a later
- * {@code bench search} can take its vectors from them instead of indexing again.
+ * float32 tables of this run, one per in-process model, each built once by the first benchmark that
+ * needs it. BEIR lines carry no tenant: the documents are the default tenant's. The tables stay,
+ * for searching by hand and so a later {@code bench search} can take its vectors from them instead
+ * of indexing again.
  */
 final class SciFactIndex {
     static final String TENANT = "default";
@@ -41,8 +45,8 @@ final class SciFactIndex {
     }
 
     private final BenchContext context;
+    private final Map<InProcessModel, Built> built = new EnumMap<>(InProcessModel.class);
     private SciFact data;
-    private Built built;
 
     SciFactIndex(BenchContext context) {
         this.context = context;
@@ -56,11 +60,36 @@ final class SciFactIndex {
         return data;
     }
 
+    /** The index of the model the bench's configuration names. */
     Built get() throws Exception {
-        if (built == null) {
-            built = backfill(data());
+        return get(EmbeddingOptions.from(context.config()).inProcessModel().model());
+    }
+
+    Built get(InProcessModel model) throws Exception {
+        Built index = built.get(model);
+        if (index == null) {
+            index = backfill(data(), config(model, ""));
+            built.put(model, index);
         }
-        return built;
+        return index;
+    }
+
+    /**
+     * Tables of their own per model, named short so the names of their indexes stay within
+     * PostgreSQL's 63 bytes.
+     */
+    RagstreamConfig config(InProcessModel model, String variant, String... overrides) {
+        String tag =
+                model.modelName()
+                        .toLowerCase(java.util.Locale.ROOT)
+                        .replace("all-minilm-l6-v2", "minilm")
+                        .replace("bge-small-en-v1.5", "bge")
+                        .replace('-', '_');
+        List<String> settings = new ArrayList<>();
+        settings.add("embedding.model=" + model.modelName());
+        settings.add("quantization=float32");
+        settings.addAll(List.of(overrides));
+        return context.isolated("scifact_" + tag + variant, settings.toArray(String[]::new));
     }
 
     /** Where stored SciFact chunk vectors are, and how they got there. */
@@ -71,8 +100,9 @@ final class SciFactIndex {
      * an earlier run left (same model and dimension), else a backfill now.
      */
     Vectors vectors() throws Exception {
-        if (built == null) {
-            RagstreamConfig config = context.isolated("scifact");
+        InProcessModel model = EmbeddingOptions.from(context.config()).inProcessModel().model();
+        if (!built.containsKey(model)) {
+            RagstreamConfig config = config(model, "");
             PgVectorSinkOptions pg =
                     PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
             Optional<String> earlier = earlierIndex(pg, data().documents());
@@ -124,8 +154,7 @@ final class SciFactIndex {
         return Optional.empty();
     }
 
-    private Built backfill(SciFact data) throws Exception {
-        RagstreamConfig config = context.isolated("scifact");
+    private Built backfill(SciFact data, RagstreamConfig config) throws Exception {
         PgVectorSinkOptions pg =
                 PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
         System.err.println(
@@ -133,7 +162,9 @@ final class SciFactIndex {
                         + data.corpus()
                         + " into "
                         + pg.schema().chunksTable()
-                        + " through the job (about 4 minutes on 2 cores)");
+                        + " through the job with "
+                        + pg.model()
+                        + " (4 to 10 minutes on 2 cores)");
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(new Configuration());
         long start = System.nanoTime();
