@@ -30,6 +30,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,7 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * Search against the real PostgreSQL with pgvector and the real model, over rows the job wrote (a
@@ -215,6 +217,23 @@ class SearchIT {
             assertThat(searcher.search(ACME, "the", 10, SearchMode.TEXT))
                     .as("stop words only")
                     .isEmpty();
+        }
+    }
+
+    @Test
+    void textScoresAreBm25OverTheTenantsChunksComputedHere() throws Exception {
+        TestServices services = INDEXED.get(Quantization.FLOAT16);
+        try (Searcher searcher = searcher(services.config(quantization(Quantization.FLOAT16)))) {
+            for (String query : queries) {
+                Map<String, Double> expected = bm25BestChunkPerDocument(services, ACME, query);
+                List<SearchHit> hits = searcher.search(ACME, query, 50, SearchMode.TEXT);
+                assertThat(hits).as("'%s'", query).hasSize(expected.size());
+                for (SearchHit hit : hits) {
+                    assertThat(hit.score())
+                            .as("'%s', %s", query, hit.docId())
+                            .isCloseTo(expected.get(hit.docId()), within(1e-9));
+                }
+            }
         }
     }
 
@@ -530,5 +549,72 @@ class SearchIT {
             }
         }
         return rows;
+    }
+
+    /**
+     * BM25 (k1 1.2, b 0.75) of each of the tenant's documents by its best chunk, from the stored
+     * tsvectors: n the tenant's chunks, a word's df the chunks holding it, lengths against the mean
+     * of the chunks holding any query word.
+     */
+    private static Map<String, Double> bm25BestChunkPerDocument(
+            TestServices services, String tenant, String query) throws Exception {
+        Set<String> words = new HashSet<>();
+        Map<String, Map<String, Integer>> tf = new HashMap<>(); // chunk -> word -> count
+        Map<String, Integer> length = new HashMap<>();
+        int n = 0;
+        try (Connection c = TestServices.connect()) {
+            try (PreparedStatement st =
+                    c.prepareStatement("SELECT lexeme FROM unnest(to_tsvector('english', ?))")) {
+                st.setString(1, query);
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        words.add(rs.getString(1));
+                    }
+                }
+            }
+            try (PreparedStatement st =
+                    c.prepareStatement(
+                            "SELECT doc_id || '#' || chunk_no, length(content_tsv), u.lexeme,"
+                                    + " coalesce(array_length(u.positions, 1), 1) FROM \""
+                                    + services.chunksTable
+                                    + "\" LEFT JOIN LATERAL unnest(content_tsv) u ON true WHERE tenant = ?")) {
+                st.setString(1, tenant);
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        String chunk = rs.getString(1);
+                        if (length.put(chunk, rs.getInt(2)) == null) {
+                            n++;
+                        }
+                        if (words.contains(rs.getString(3))) {
+                            tf.computeIfAbsent(chunk, k -> new HashMap<>())
+                                    .put(rs.getString(3), rs.getInt(4));
+                        }
+                    }
+                }
+            }
+        }
+        Map<String, Integer> df = new HashMap<>();
+        tf.values().forEach(counts -> counts.keySet().forEach(w -> df.merge(w, 1, Integer::sum)));
+        double avgdl = tf.keySet().stream().mapToInt(length::get).average().orElse(1);
+        Map<String, Double> best = new HashMap<>();
+        for (Map.Entry<String, Map<String, Integer>> chunk : tf.entrySet()) {
+            double score = 0;
+            for (Map.Entry<String, Integer> word : chunk.getValue().entrySet()) {
+                int f = word.getValue();
+                double idf =
+                        Math.log(
+                                1
+                                        + (n - df.get(word.getKey()) + 0.5)
+                                                / (df.get(word.getKey()) + 0.5));
+                score +=
+                        idf
+                                * f
+                                * 2.2
+                                / (f + 1.2 * (0.25 + 0.75 * length.get(chunk.getKey()) / avgdl));
+            }
+            String doc = chunk.getKey().substring(0, chunk.getKey().lastIndexOf('#'));
+            best.merge(doc, score, Math::max);
+        }
+        return best;
     }
 }
