@@ -7,6 +7,7 @@ import io.ragstream.corpus.CorpusDocument;
 import io.ragstream.corpus.CorpusPublisher;
 import io.ragstream.job.RagstreamJob;
 
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -14,7 +15,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,9 +31,10 @@ import java.util.Properties;
 
 /**
  * How long after a document is published upstream learns that it is searchable: the commit time its
- * status record carries less the time it was published, for documents published at a steady pace
- * into the running job, with the configured sink mode and checkpoint interval (in exactly-once mode
- * a document is committed at the first checkpoint after it is written).
+ * status record carries less the time it was published, in exactly-once mode a document being
+ * committed at the first checkpoint after it is written. Twice: documents published at a steady
+ * pace the job keeps up with, and a stream published faster than the model embeds (sustained
+ * backpressure), once with aligned checkpoints and once with unaligned ones, side by side.
  */
 public final class StatusLatencyBench {
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
@@ -37,31 +42,125 @@ public final class StatusLatencyBench {
     private static final int DOCUMENTS = 60;
     private static final Duration PACE = Duration.ofMillis(250);
 
+    /**
+     * Published at 40 a second for 10 s: about twice what the in-process model embeds on 2 cores,
+     * so the queue before it stays full for the whole run.
+     */
+    private static final int BACKPRESSURE_DOCUMENTS = 400;
+
+    private static final Duration BACKPRESSURE_PACE = Duration.ofMillis(25);
+
+    /** Each document's publish → status time, and every commit time announced. */
+    private record Latencies(List<Long> millis, List<Long> commits) {
+        double percentile(double p) {
+            return millis.isEmpty()
+                    ? Double.NaN
+                    : millis.get(
+                            (int) Math.min(millis.size() - 1, Math.ceil(p * millis.size()) - 1));
+        }
+
+        /** The longest time between two commits after the first: how bursty rows appear. */
+        double longestGapSeconds() {
+            long longest = 0;
+            for (int i = 1; i < commits.size(); i++) {
+                longest = Math.max(longest, commits.get(i) - commits.get(i - 1));
+            }
+            return longest / 1000.0;
+        }
+    }
+
     private StatusLatencyBench() {}
 
     public static void run(BenchContext context, BenchReport report) throws Exception {
-        RagstreamConfig config =
-                context.isolated(
-                        "status", "kafka.status-topic=bench.status." + context.runId() + ".status");
-        List<CorpusDocument> corpus = context.scifact(DOCUMENTS + 1);
+        List<CorpusDocument> corpus = context.scifact(1 + DOCUMENTS + 2 * BACKPRESSURE_DOCUMENTS);
+        RagstreamConfig steady = context.isolated("status", statusTopic(context, "status"));
+        Latencies paced =
+                measure(steady, new Configuration(), corpus.subList(0, 1 + DOCUMENTS), PACE);
+        String what =
+                " ("
+                        + steady.get(RagstreamOptions.SINK_MODE)
+                        + ", checkpoint every "
+                        + steady.get(RagstreamOptions.CHECKPOINT_INTERVAL).toMillis()
+                        + " ms, "
+                        + paced.millis().size()
+                        + " docs, one each "
+                        + PACE.toMillis()
+                        + " ms)";
+        report.add("status", "publish → status record, p50 ms" + what, paced.percentile(0.5), "");
+        report.add("status", "publish → status record, p95 ms", paced.percentile(0.95), "");
+
+        int from = 1 + DOCUMENTS;
+        for (boolean unaligned : List.of(false, true)) {
+            String name = unaligned ? "status_unaligned" : "status_aligned";
+            Configuration flink = new Configuration();
+            flink.set(CheckpointingOptions.ENABLE_UNALIGNED, unaligned);
+            List<CorpusDocument> docs = new ArrayList<>(corpus.subList(0, 1));
+            docs.addAll(corpus.subList(from, from + BACKPRESSURE_DOCUMENTS));
+            from += BACKPRESSURE_DOCUMENTS;
+            Latencies l =
+                    measure(
+                            context.isolated(name, statusTopic(context, name)),
+                            flink,
+                            docs,
+                            BACKPRESSURE_PACE);
+            String how = unaligned ? "unaligned checkpoints" : "aligned checkpoints";
+            report.add(
+                    "status",
+                    "under backpressure ("
+                            + BACKPRESSURE_DOCUMENTS
+                            + " docs, one each "
+                            + BACKPRESSURE_PACE.toMillis()
+                            + " ms), "
+                            + how
+                            + ": publish → status p50 / p95 ms; longest time between two commits, s",
+                    BenchReport.fixed(l.percentile(0.5), 0)
+                            + " / "
+                            + BenchReport.fixed(l.percentile(0.95), 0)
+                            + "; "
+                            + BenchReport.fixed(l.longestGapSeconds(), 1),
+                    "");
+        }
+    }
+
+    private static String statusTopic(BenchContext context, String name) {
+        return "kafka.status-topic=bench." + name + "." + context.runId() + ".status";
+    }
+
+    /**
+     * Runs the job, publishes {@code corpus}'s first document and waits for its status (the job has
+     * loaded its model), then the others one each {@code pace}, and reads their statuses.
+     */
+    private static Latencies measure(
+            RagstreamConfig config, Configuration flink, List<CorpusDocument> corpus, Duration pace)
+            throws Exception {
         String topic = config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
         String statusTopic = config.get(RagstreamOptions.KAFKA_STATUS_TOPIC);
-
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.createLocalEnvironment(new Configuration());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(flink);
         RagstreamJob.buildFromConfig(env, config);
         JobClient job = env.executeAsync("ragstream-bench-status");
         try (KafkaConsumer<byte[], byte[]> status = consumer(config, statusTopic)) {
-            CorpusPublisher.publish(config, topic, corpus.subList(0, 1)); // the job loads its model
+            CorpusPublisher.publish(config, topic, corpus.subList(0, 1));
             awaitStatuses(status, 1, new HashMap<>());
             Map<String, Long> published = new HashMap<>();
-            for (CorpusDocument doc : corpus.subList(1, corpus.size())) {
-                published.put(doc.tenant() + "/" + doc.id(), System.currentTimeMillis());
-                CorpusPublisher.publish(config, topic, List.of(doc));
-                Thread.sleep(PACE.toMillis());
+            try (KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(
+                            CorpusPublisher.producerProperties(config),
+                            new ByteArraySerializer(),
+                            new ByteArraySerializer())) {
+                long next = System.nanoTime();
+                for (CorpusDocument doc : corpus.subList(1, corpus.size())) {
+                    published.put(doc.tenant() + "/" + doc.id(), System.currentTimeMillis());
+                    producer.send(
+                            new ProducerRecord<>(
+                                    topic,
+                                    doc.key().getBytes(StandardCharsets.UTF_8),
+                                    doc.toEventJson()));
+                    next += pace.toNanos();
+                    Thread.sleep(Math.max(0, (next - System.nanoTime()) / 1_000_000));
+                }
             }
             Map<String, Long> announced = new HashMap<>();
-            awaitStatuses(status, DOCUMENTS, announced);
+            awaitStatuses(status, corpus.size() - 1, announced);
             List<Long> latencies = new ArrayList<>();
             published.forEach(
                     (key, at) -> {
@@ -71,21 +170,8 @@ public final class StatusLatencyBench {
                         }
                     });
             latencies.sort(null);
-            String what =
-                    " ("
-                            + config.get(RagstreamOptions.SINK_MODE)
-                            + ", checkpoint every "
-                            + config.get(RagstreamOptions.CHECKPOINT_INTERVAL).toMillis()
-                            + " ms, "
-                            + latencies.size()
-                            + " docs)";
-            report.add(
-                    "status",
-                    "publish → status record, p50 ms" + what,
-                    percentile(latencies, 0.50),
-                    "");
-            report.add(
-                    "status", "publish → status record, p95 ms", percentile(latencies, 0.95), "");
+            return new Latencies(
+                    latencies, announced.values().stream().distinct().sorted().toList());
         } finally {
             job.cancel().get();
         }
@@ -136,11 +222,5 @@ public final class StatusLatencyBench {
             throw new IllegalStateException(
                     "only " + seen + " of " + count + " status records came in 5 minutes");
         }
-    }
-
-    private static double percentile(List<Long> sorted, double p) {
-        return sorted.isEmpty()
-                ? Double.NaN
-                : sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(p * sorted.size()) - 1));
     }
 }

@@ -47,7 +47,7 @@ public final class CorpusPublisher {
      * The producer's properties: the job's defaults (acks, idempotence, batching), then the user's
      * {@code kafka.properties.*} on top, then what the job owns.
      */
-    static Properties producerProperties(RagstreamConfig config) {
+    public static Properties producerProperties(RagstreamConfig config) {
         Properties props = new Properties();
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
