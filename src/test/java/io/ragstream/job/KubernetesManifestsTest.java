@@ -30,6 +30,7 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import org.junit.jupiter.api.BeforeAll;
@@ -163,9 +164,6 @@ class KubernetesManifestsTest {
                 d -> job(d).put("upgradeMode", "sometimes")); // not in the enum
         mutations.put("/spec/flinkVersion", d -> spec(d).put("flinkVersion", "v9_9"));
         mutations.put("/spec/job/parallelism", d -> job(d).put("parallelism", "two"));
-        mutations.put(
-                "/spec/job", // a misspelled field: kubectl's default --validate=strict refuses it
-                d -> job(d).set("paralelism", job(d).remove("parallelism")));
         mutations.put("/spec", d -> spec(d).put("upgradeMode", "savepoint")); // at the wrong level
         mutations.put(
                 "/spec/podTemplate/spec/containers/0",
@@ -183,6 +181,7 @@ class KubernetesManifestsTest {
                             .as("errors after breaking %s", location)
                             .anySatisfy(e -> assertThat(e).startsWith(location + ":"));
                 });
+        // a misspelled field: kubectl's default --validate=strict refuses it, naming it
         ObjectNode misspelled = flinkDeployment().node().deepCopy();
         job(misspelled).set("paralelism", job(misspelled).remove("parallelism"));
         assertThat(errors(misspelled))
@@ -238,11 +237,8 @@ class KubernetesManifestsTest {
                 throw new AssertionError("volume " + volume.getName() + ": no check for its type");
             }
         }
-        for (EnvVar env : main.getEnv()) {
-            var ref = env.getValueFrom().getSecretKeyRef();
-            assertThat(secretKeys(ref.getName()))
-                    .as("env %s", env.getName())
-                    .contains(ref.getKey());
+        for (SecretKeySelector ref : secretKeyRefs(main)) {
+            assertThat(secretKeys(ref.getName())).as("env from %s", ref).contains(ref.getKey());
         }
 
         // every file under a mounted ConfigMap or Secret that job.yaml, the args or Flink's
@@ -263,9 +259,8 @@ class KubernetesManifestsTest {
                     }
                 });
         Set<String> envFromSecret =
-                main.getEnv().stream()
-                        .filter(e -> e.getValueFrom().getSecretKeyRef() != null)
-                        .map(e -> e.getValueFrom().getSecretKeyRef().getKey())
+                secretKeyRefs(main).stream()
+                        .map(SecretKeySelector::getKey)
                         .collect(Collectors.toSet());
         String secretMount = mountPathOf(pod, "v1 Secret");
         for (String key : secretKeys("ragstream-secrets")) {
@@ -314,6 +309,9 @@ class KubernetesManifestsTest {
         RagstreamConfig loaded = JobArguments.parse(args.toArray(String[]::new));
         EmbeddingOptions.from(loaded); // the model and the backend settings are valid
         assertThat(loaded.get(RagstreamOptions.SINK_MODE)).isEqualTo(SinkMode.EXACTLY_ONCE);
+        // the README's kubectl patch for scaling replaces these two by their index
+        assertThat(args.get(3)).startsWith("job.parallelism=");
+        assertThat(args.get(5)).startsWith("embedding.parallelism=");
         // the job sets its own parallelism: it has to be the one the operator gives slots for
         int parallelism = flinkDeployment().node().at("/spec/job/parallelism").asInt();
         assertThat(loaded.get(RagstreamOptions.PARALLELISM)).isEqualTo(parallelism);
@@ -620,6 +618,13 @@ class KubernetesManifestsTest {
                 .extracting(Container::getName)
                 .containsExactly(MAIN_CONTAINER);
         return pod.getSpec().getContainers().get(0);
+    }
+
+    private static List<SecretKeySelector> secretKeyRefs(Container container) {
+        return container.getEnv().stream()
+                .filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
+                .map(e -> e.getValueFrom().getSecretKeyRef())
+                .toList();
     }
 
     private static List<String> args() {
