@@ -58,12 +58,16 @@ class DockerComposeIT {
                         "jobmanager",
                         "taskmanager",
                         "submit",
-                        "prometheus");
+                        "prometheus",
+                        "grafana");
         assertThat(services.path("kafka").path("environment").path("KAFKA_PROCESS_ROLES").asText())
                 .isEqualTo("broker,controller");
-        assertThat(services.path("prometheus").path("profiles"))
-                .extracting(JsonNode::asText)
-                .containsExactly("monitoring");
+        for (String monitoring : List.of("prometheus", "grafana")) {
+            assertThat(services.path(monitoring).path("profiles"))
+                    .extracting(JsonNode::asText)
+                    .as(monitoring)
+                    .containsExactly("monitoring");
+        }
 
         // the pool: one GPU per Ollama instance, every instance an endpoint at its own concurrency
         List<String> ollamas = names.stream().filter(n -> n.matches("ollama-\\d+")).toList();
@@ -142,7 +146,8 @@ class DockerComposeIT {
                                 published.put(s.getKey(), hosts);
                             }
                         });
-        assertThat(published).containsOnlyKeys("kafka", "postgres", "jobmanager", "prometheus");
+        assertThat(published)
+                .containsOnlyKeys("kafka", "postgres", "jobmanager", "prometheus", "grafana");
         published.forEach(
                 (service, hosts) -> assertThat(hosts).as(service).containsOnly("127.0.0.1"));
 

@@ -54,17 +54,19 @@ import java.util.List;
 public final class JobFixture
         implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback {
     private final int slots;
+    private final Configuration extra;
     private final InternalMiniClusterExtension flink;
     private final InMemoryReporter metrics;
     private final Scope classScope = new Scope();
     private Scope testScope;
 
-    private JobFixture(int slots, InMemoryReporter metrics) {
+    private JobFixture(int slots, InMemoryReporter metrics, Configuration extra) {
         this.slots = slots;
-        Configuration configuration =
-                metrics == null
-                        ? new Configuration()
-                        : metrics.addToConfiguration(new Configuration());
+        this.extra = extra;
+        Configuration configuration = new Configuration(extra);
+        if (metrics != null) {
+            configuration = metrics.addToConfiguration(configuration);
+        }
         this.flink =
                 new InternalMiniClusterExtension(
                         new MiniClusterResourceConfiguration.Builder()
@@ -77,7 +79,7 @@ public final class JobFixture
 
     /** A MiniCluster of one task manager with {@code slots} slots. */
     public static JobFixture slots(int slots) {
-        return new JobFixture(slots, null);
+        return new JobFixture(slots, null, new Configuration());
     }
 
     /**
@@ -85,7 +87,16 @@ public final class JobFixture
      * ends.
      */
     public JobFixture withMetrics() {
-        return new JobFixture(slots, InMemoryReporter.createWithRetainedMetrics());
+        return new JobFixture(slots, InMemoryReporter.createWithRetainedMetrics(), extra);
+    }
+
+    /**
+     * The same, with these settings of Flink's own on the cluster too (such as a metrics reporter).
+     */
+    public JobFixture withConfiguration(Configuration settings) {
+        Configuration merged = new Configuration(extra);
+        merged.addAll(settings);
+        return new JobFixture(slots, metrics, merged);
     }
 
     public MiniCluster cluster() {
