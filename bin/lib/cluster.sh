@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # `bin/ragstream cluster start|stop|status`: a standalone Flink session cluster on 127.0.0.1, a
-# JobManager and a TaskManager as their own JVMs, from Maven Central jars, with flink-conf/ as
-# their configuration. Pid files, logs, checkpoints and savepoints under .ragstream/cluster/.
+# JobManager and one or more TaskManagers (`start --taskmanagers N`) as their own JVMs, from Maven
+# Central jars, with flink-conf/ as their configuration. Pid files (taskmanager-1.pid, ...), logs,
+# checkpoints and savepoints under .ragstream/cluster/.
 # `cluster submit|stop-job|metrics` talk to its REST API from the Java CLI (io.ragstream.cli).
 # Sourced by bin/ragstream after common.sh. Only processes whose pid we recorded are ever stopped.
 
@@ -32,7 +33,8 @@ cluster_settings() {
 
 cluster_classpath() { echo "$CLUSTER_DIST/lib/*:$CLUSTER_LIB/*"; }
 
-# pid of the cluster's JobManager or TaskManager ($1), checked against this cluster's folder.
+# pid of the cluster's JobManager or a TaskManager ($1: jobmanager, taskmanager-2, ...), checked
+# against this cluster's folder.
 cluster_pid() {
   local pid file="$CLUSTER_DIR/$1.pid"
   [[ -r "$file" ]] || return 1
@@ -74,11 +76,29 @@ cluster_launch() {
   echo $! >"$CLUSTER_DIR/$name.pid"
 }
 
-# Waits until the REST API reports a registered TaskManager; dies with the logs' tail otherwise.
+# The JVMs this cluster folder has pid files for: jobmanager, then taskmanager-1, taskmanager-2, ...
+# (and the plain `taskmanager` of a cluster an earlier version started).
+cluster_members() {
+  local file names=()
+  for file in "$CLUSTER_DIR"/taskmanager*.pid; do
+    [[ -e "$file" ]] && names+=("$(basename "$file" .pid)")
+  done
+  echo jobmanager
+  ((${#names[@]} == 0)) || printf '%s\n' "${names[@]}" | sort -V
+}
+
+# TaskManagers registered with the JobManager, as its REST API reports them (0 if it does not answer).
+cluster_registered_taskmanagers() {
+  local overview
+  overview="$(cluster_http_get "$CLUSTER_REST_PORT" /overview)"
+  if [[ "$overview" =~ \"taskmanagers\":([0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi
+}
+
+# Waits until the REST API reports $1 registered TaskManagers; dies with the logs' tail otherwise.
 cluster_await_ready() {
-  local deadline=$((SECONDS + 120)) name
-  until [[ "$(cluster_http_get "$CLUSTER_REST_PORT" /overview)" =~ \"taskmanagers\":[1-9] ]]; do
-    for name in jobmanager taskmanager; do
+  local want="$1" deadline=$((SECONDS + 120)) name
+  until (($(cluster_registered_taskmanagers) >= want)); do
+    for name in $(cluster_members); do
       # kill -0, not cluster_pid: a JVM just forked may not have exec'd java yet
       if ! kill -0 "$(cat "$CLUSTER_DIR/$name.pid")" 2>/dev/null; then
         tail -n 30 "$CLUSTER_DIR/log/$name.out" "$CLUSTER_DIR/log/$name.log" 2>/dev/null >&2 || true
@@ -88,33 +108,55 @@ cluster_await_ready() {
     done
     if ((SECONDS >= deadline)); then
       cluster_stop
-      die "cluster: no TaskManager registered after 120 s (logs: ${CLUSTER_DIR#"$RAGSTREAM_ROOT"/}/log)"
+      die "cluster: $(cluster_registered_taskmanagers) of $want TaskManagers registered after 120 s (logs: ${CLUSTER_DIR#"$RAGSTREAM_ROOT"/}/log)"
     fi
     sleep 0.5
   done
 }
 
+# `cluster start [--taskmanagers N]`: N TaskManagers (default 1), each its own JVM, pid file and
+# log, with flink-conf's memory and slots each (3g and 4 slots: a JobManager and two TaskManagers
+# take at most 7.6 GiB). Their RPC and data ports are picked free; Prometheus takes the first free
+# port of the range each.
 cluster_start() {
+  local taskmanagers=1
+  while (($# > 0)); do
+    case "$1" in
+      --taskmanagers) [[ $# -ge 2 ]] || die "cluster start: --taskmanagers needs a number"
+                      taskmanagers="$2"; shift 2 ;;
+      --taskmanagers=*) taskmanagers="${1#*=}"; shift ;;
+      *) die "usage: bin/ragstream cluster start [--taskmanagers N]" ;;
+    esac
+  done
+  [[ "$taskmanagers" =~ ^[1-9][0-9]*$ ]] || die "cluster start: --taskmanagers must be a number from 1, was '$taskmanagers'"
   if cluster_pid jobmanager >/dev/null; then
-    say "cluster: already running (JobManager pid $(cluster_pid jobmanager), $RAGSTREAM_CLUSTER_URL)"
+    say "cluster: already running (JobManager pid $(cluster_pid jobmanager), $(cluster_registered_taskmanagers) TaskManagers, $RAGSTREAM_CLUSTER_URL)"
     return
   fi
+  local p ports plural=""
+  ((taskmanagers == 1)) || plural=s
+  if [[ "$CLUSTER_METRICS_PORTS" =~ ^([0-9]+)-([0-9]+)$ ]]; then
+    ports=$((BASH_REMATCH[2] - BASH_REMATCH[1] + 1))
+    ((taskmanagers + 1 <= ports)) \
+      || die "cluster start: $((taskmanagers + 1)) JVMs need as many Prometheus ports; RAGSTREAM_CLUSTER_METRICS_PORTS has $ports ($CLUSTER_METRICS_PORTS)"
+  fi
   setup_cluster_jars
-  local p
   for p in "$CLUSTER_REST_PORT" "$CLUSTER_RPC_PORT"; do
     port_open "$p" && die "cluster: port $p is taken; set RAGSTREAM_CLUSTER_PORT (REST) and RAGSTREAM_CLUSTER_RPC_PORT"
   done
   mkdir -p "$CLUSTER_DIR"/{log,checkpoints,savepoints,uploads,tmp}
-  rm -f "$CLUSTER_DIR"/{jobmanager,taskmanager}.pid
+  rm -f "$CLUSTER_DIR"/jobmanager.pid "$CLUSTER_DIR"/taskmanager*.pid
   cluster_settings
-  local t0=$EPOCHREALTIME
-  say "cluster: starting a JobManager and a TaskManager (logs: ${CLUSTER_DIR#"$RAGSTREAM_ROOT"/}/log)"
+  local t0=$EPOCHREALTIME i
+  say "cluster: starting a JobManager and $taskmanagers TaskManager$plural (logs: ${CLUSTER_DIR#"$RAGSTREAM_ROOT"/}/log)"
   cluster_memory_params GET_JM_RESOURCE_PARAMS
   cluster_launch jobmanager org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint "${MEMORY_SETTINGS[@]}"
   cluster_memory_params GET_TM_RESOURCE_PARAMS
-  cluster_launch taskmanager org.apache.flink.runtime.taskexecutor.TaskManagerRunner "${MEMORY_SETTINGS[@]}"
-  cluster_await_ready
-  say "cluster: ready in $(elapsed "$t0") s; web UI and REST API on $RAGSTREAM_CLUSTER_URL"
+  for ((i = 1; i <= taskmanagers; i++)); do
+    cluster_launch "taskmanager-$i" org.apache.flink.runtime.taskexecutor.TaskManagerRunner "${MEMORY_SETTINGS[@]}"
+  done
+  cluster_await_ready "$taskmanagers"
+  say "cluster: ready in $(elapsed "$t0") s ($taskmanagers TaskManager$plural); web UI and REST API on $RAGSTREAM_CLUSTER_URL"
   say "cluster: submit the job with: bin/ragstream cluster submit [--config FILE] [--set key=value ...]"
 }
 
@@ -126,11 +168,16 @@ cluster_stop_one() {
   rm -f "$CLUSTER_DIR/$name.pid"
 }
 
+# Every TaskManager first (by the pid each recorded), then the JobManager.
 cluster_stop() {
-  if ! cluster_pid jobmanager >/dev/null && ! cluster_pid taskmanager >/dev/null; then
-    say "cluster: not running"
-  fi
-  cluster_stop_one taskmanager
+  local name running=0
+  for name in $(cluster_members); do
+    if cluster_pid "$name" >/dev/null; then running=1; fi
+  done
+  ((running)) || say "cluster: not running"
+  for name in $(cluster_members); do
+    [[ "$name" == jobmanager ]] || cluster_stop_one "$name"
+  done
   cluster_stop_one jobmanager
 }
 
@@ -140,16 +187,16 @@ cluster_metrics_port() {
     "$CLUSTER_DIR/log/$1.log" 2>/dev/null | tail -n 1
 }
 
-# Exit status 0 when both JVMs run, 3 otherwise (like an init script's status).
+# One line per JVM; exit status 0 when every one runs, 3 otherwise (like an init script's status).
 cluster_status() {
   local rc=0 name pid port
-  for name in jobmanager taskmanager; do
+  for name in $(cluster_members); do
     if pid="$(cluster_pid "$name")"; then
       port="$(cluster_metrics_port "$name")"
-      printf '%-12s running  pid %s  Prometheus %s\n' "$name:" "$pid" \
+      printf '%-15s running  pid %s  Prometheus %s\n' "$name:" "$pid" \
         "${port:+http://127.0.0.1:$port/metrics}"
     else
-      printf '%-12s stopped\n' "$name:"; rc=3
+      printf '%-15s stopped\n' "$name:"; rc=3
     fi
   done
   ((rc == 0)) && echo "web UI and REST API: $RAGSTREAM_CLUSTER_URL  (state: ${CLUSTER_DIR#"$RAGSTREAM_ROOT"/})"
@@ -158,11 +205,11 @@ cluster_status() {
 
 cluster_main() {
   case "${1:-}" in
-    start)  cluster_start ;;
+    start)  shift; cluster_start "$@" ;;
     stop)   cluster_stop ;;
     status) cluster_status ;;
     submit | stop-job | metrics | -h | --help)
       cli_command cluster "$@"; exec "${CLI[@]}" ;;
-    *) die "usage: bin/ragstream cluster start|stop|status|submit|stop-job|metrics (cluster --help for more)" ;;
+    *) die "usage: bin/ragstream cluster start [--taskmanagers N]|stop|status|submit|stop-job|metrics (cluster --help for more)" ;;
   esac
 }

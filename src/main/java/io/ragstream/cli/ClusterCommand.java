@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         description = {
             "The job on a Flink session cluster, over its REST API. bin/ragstream cluster start|stop|status "
-                    + "runs the cluster itself (a JobManager and a TaskManager on 127.0.0.1, state in .ragstream/cluster)."
+                    + "runs the cluster itself (a JobManager and --taskmanagers N TaskManagers on 127.0.0.1, state in .ragstream/cluster)."
         },
         subcommands = {
             ClusterCommand.Submit.class,

@@ -1,5 +1,6 @@
 package io.ragstream.cluster;
 
+import io.ragstream.testing.SessionCluster;
 import io.ragstream.testing.TestServices;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,7 +17,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-import static io.ragstream.testing.Ports.freePort;
 import static io.ragstream.testing.TestServices.connect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -50,40 +49,21 @@ class ClusterIT {
     private static final Path ROOT = Path.of("").toAbsolutePath();
     private static final TestServices SERVICES = new TestServices("cluster");
 
-    private static final int METRICS_PORTS = 10;
-    private static Map<String, String> clusterEnv;
-    private static Path clusterDir;
-    private static int metricsFrom;
+    private static SessionCluster cluster;
     private static FlinkRest flink;
-    private static Thread stopOnExit;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        clusterDir = ROOT.resolve("target/cluster-it/" + SERVICES.name);
-        int rest = freePort();
-        metricsFrom = freePort();
-        clusterEnv =
-                Map.of(
-                        "RAGSTREAM_CLUSTER_DIR",
-                        clusterDir.toString(),
-                        "RAGSTREAM_CLUSTER_PORT",
-                        Integer.toString(rest),
-                        "RAGSTREAM_CLUSTER_RPC_PORT",
-                        Integer.toString(freePort()),
-                        "RAGSTREAM_CLUSTER_METRICS_PORTS",
-                        metricsFrom + "-" + (metricsFrom + METRICS_PORTS - 1));
-        // a test JVM that is killed still takes its cluster down
-        stopOnExit = new Thread(ClusterIT::stopClusterQuietly, "stop-cluster-it");
-        Runtime.getRuntime().addShutdownHook(stopOnExit);
-        ragstream(Duration.ofMinutes(3), "cluster", "start");
-        flink = new FlinkRest(URI.create("http://127.0.0.1:" + rest));
+        cluster = SessionCluster.start(SERVICES.name, 1);
+        flink = cluster.rest();
     }
 
     @AfterAll
     static void stopCluster() throws Exception {
         try {
-            ragstream(Duration.ofMinutes(1), "cluster", "stop");
-            Runtime.getRuntime().removeShutdownHook(stopOnExit);
+            if (cluster != null) {
+                cluster.close();
+            }
         } finally {
             SERVICES.dropTables();
         }
@@ -122,9 +102,7 @@ class ClusterIT {
             awaitMetric(metric, first, "rowsUpserted", chunkRows());
         }
 
-        String savepoint =
-                flink.stopWithSavepoint(
-                        first, clusterDir.resolve("savepoints").toUri().toString(), WAIT);
+        String savepoint = flink.stopWithSavepoint(first, cluster.savepoints(), WAIT);
         assertThat(Path.of(URI.create(savepoint)).resolve("_metadata")).exists();
         // the savepoint is reported before the job has wound down (its sink commits the last epoch)
         await("the job to finish after its savepoint")
@@ -238,7 +216,9 @@ class ClusterIT {
         HttpClient http = HttpClient.newHttpClient();
         String series = "flink_taskmanager_job_task_operator_ragstream_" + name + "{";
         double sum = 0;
-        for (int port = metricsFrom; port < metricsFrom + METRICS_PORTS; port++) {
+        for (int port = cluster.metricsFrom();
+                port < cluster.metricsFrom() + SessionCluster.METRICS_PORTS;
+                port++) {
             String body;
             try {
                 body =
@@ -305,42 +285,6 @@ class ClusterIT {
             return rs.getLong(1);
         } catch (java.sql.SQLException e) {
             return -1; // the job creates the tables once it runs
-        }
-    }
-
-    /** bin/ragstream with this test's cluster settings; fails with its output when it fails. */
-    private static void ragstream(Duration timeout, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(ROOT.resolve("bin/ragstream").toString()));
-        command.addAll(List.of(args));
-        Files.createDirectories(clusterDir);
-        Path output = clusterDir.resolve("launcher.log");
-        ProcessBuilder builder =
-                new ProcessBuilder(command)
-                        .directory(ROOT.toFile())
-                        .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
-        builder.environment().putAll(clusterEnv);
-        Process process = builder.start();
-        if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(
-                    "bin/ragstream "
-                            + String.join(" ", args)
-                            + " did not finish in "
-                            + timeout
-                            + ":\n"
-                            + Files.readString(output));
-        }
-        assertThat(process.exitValue())
-                .as("bin/ragstream %s:%n%s", String.join(" ", args), Files.readString(output))
-                .isZero();
-    }
-
-    private static void stopClusterQuietly() {
-        try {
-            ragstream(Duration.ofMinutes(1), "cluster", "stop");
-        } catch (Exception | AssertionError e) {
-            System.err.println("could not stop the test cluster in " + clusterDir + ": " + e);
         }
     }
 }

@@ -40,6 +40,12 @@ final class ChaosModel {
     static final int CHUNK_SIZE = 60;
     static final String TENANT = "chaos";
 
+    /** Where the tables are: a private PostgreSQL ({@link ChaosIT}) or the shared one. */
+    @FunctionalInterface
+    interface Database {
+        Connection connect() throws SQLException;
+    }
+
     /** The newest state of a document: its text, or null once deleted. */
     record Expected(long version, String text) {}
 
@@ -119,10 +125,15 @@ final class ChaosModel {
      * exactly its newest rows.
      */
     String tableMismatch(PrivatePostgres pg, String documentsTable, String chunksTable) {
+        return tableMismatch(pg::connect, documentsTable, chunksTable);
+    }
+
+    /** The same, in any database. */
+    String tableMismatch(Database db, String documentsTable, String chunksTable) {
         Map<String, String> documents = new HashMap<>();
         Map<String, TreeMap<Integer, String>> chunks = new HashMap<>();
         Map<String, float[]> vectors = new HashMap<>(); // by chunk text
-        try (Connection c = pg.connect();
+        try (Connection c = db.connect();
                 Statement st = c.createStatement()) {
             try (ResultSet rs =
                     st.executeQuery(

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 
 import static io.ragstream.job.ChaosModel.TENANT;
@@ -73,10 +74,18 @@ final class ChaosOperations {
      * afterwards.
      */
     ChaosModel publish() {
+        return publish(() -> sent < scale.operations());
+    }
+
+    /**
+     * The same, at the same pace, for as long as {@code more} says so (for a test that needs input
+     * to keep arriving until it has done something).
+     */
+    ChaosModel publish(BooleanSupplier more) {
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer();
                 BufferedWriter listing = Files.newBufferedWriter(log)) {
             startNanos = System.nanoTime();
-            while (sent < scale.operations()) {
+            while (more.getAsBoolean()) {
                 boolean cdc = random.nextInt(4) == 0;
                 int cdcDocuments = scale.documents() / 4;
                 String id =
