@@ -75,6 +75,19 @@ final class LocalFlink {
                 config, Restore.NONE, false, env -> RagstreamJob.buildBackfill(env, config, files));
     }
 
+    /** The same pipeline over a database table's rows, bounded. */
+    static JobClient startTableBackfill(RagstreamConfig config, String table) throws Exception {
+        return start(
+                config,
+                Restore.NONE,
+                false,
+                env ->
+                        System.out.println(
+                                "backfilling "
+                                        + RagstreamJob.buildTableBackfill(env, config, table)
+                                                .description()));
+    }
+
     private interface JobBuilder {
         void build(StreamExecutionEnvironment env) throws Exception;
     }
