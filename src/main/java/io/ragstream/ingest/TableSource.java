@@ -6,9 +6,12 @@ import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.Secrets;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.jdbc.JdbcConnectionOptions;
 import org.apache.flink.connector.jdbc.core.datastream.source.JdbcSource;
+import org.apache.flink.connector.jdbc.core.datastream.source.JdbcSourceBuilder;
 import org.apache.flink.connector.jdbc.split.JdbcGenericParameterValuesProvider;
 import org.apache.flink.connector.jdbc.split.JdbcNumericBetweenParametersProvider;
 
@@ -44,6 +47,11 @@ public final class TableSource implements Serializable {
 
     /** The option that names the table: {@code bin/ragstream run --backfill-table}. */
     public static final String TABLE_KEY = "--backfill-table";
+
+    private static final String DRIVER = "org.postgresql.Driver";
+
+    /** Its sessions' name in pg_stat_activity. */
+    static final String APPLICATION_NAME = "ragstream-backfill";
 
     private static final Set<String> INTEGER_TYPES = Set.of("smallint", "integer", "bigint");
 
@@ -246,35 +254,60 @@ public final class TableSource implements Serializable {
         }
     }
 
-    /** The source: one split per key range, read by the job's parallel subtasks in turn. */
-    public JdbcSource<KafkaRecord> source() {
-        return JdbcSource.<KafkaRecord>builder()
-                .setDBUrl(url)
-                .setDriverName("org.postgresql.Driver")
-                .setUsername(user)
-                .setPassword(password)
-                .setSql(sql())
-                .setJdbcParameterValuesProvider(
-                        new JdbcGenericParameterValuesProvider(splitParameters()))
-                .setResultExtractor(new TableRowExtractor(topic(), splitColumn))
-                .setTypeInformation(TypeInformation.of(KafkaRecord.class))
-                // a split that failed half-read is read again: the sink's version guard makes
-                // the repeat harmless
-                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                // PostgreSQL streams a result through a cursor only outside auto-commit
-                .setAutoCommit(false)
-                .setResultSetFetchSize(fetchSize)
-                .setSplitReaderFetchBatchSize(fetchSize)
-                .setConnectionProperty("readOnly", "true")
-                .setConnectionProperty("ApplicationName", "ragstream-backfill")
-                .setConnectionProperty("connectTimeout", seconds(connectTimeout))
-                .setConnectionProperty("loginTimeout", seconds(connectTimeout))
-                .setConnectionProperty("socketTimeout", seconds(socketTimeout))
-                .setConnectionProperty("tcpKeepAlive", "true")
-                // planned for each range's values, not once generically: the split column's
-                // index serves each range
-                .setConnectionProperty("prepareThreshold", "0")
-                .build();
+    /**
+     * The source: flink-connector-jdbc's, one split per key range, read by the job's parallel
+     * subtasks in turn, each split reader on a connection of its own ({@link
+     * OwnConnectionJdbcSource}).
+     */
+    public Source<KafkaRecord, ?, ?> source() {
+        DeliveryGuarantee guarantee =
+                // a split that failed half-read is read again: the sink's version guard makes the
+                // repeat harmless
+                DeliveryGuarantee.AT_LEAST_ONCE;
+        JdbcSourceBuilder<KafkaRecord> builder =
+                JdbcSource.<KafkaRecord>builder()
+                        .setDBUrl(url)
+                        .setDriverName(DRIVER)
+                        .setUsername(user)
+                        .setPassword(password)
+                        .setSql(sql())
+                        .setJdbcParameterValuesProvider(
+                                new JdbcGenericParameterValuesProvider(splitParameters()))
+                        .setResultExtractor(new TableRowExtractor(topic(), splitColumn))
+                        .setTypeInformation(TypeInformation.of(KafkaRecord.class))
+                        .setDeliveryGuarantee(guarantee)
+                        // PostgreSQL streams a result through a cursor only outside auto-commit
+                        .setAutoCommit(false)
+                        .setResultSetFetchSize(fetchSize)
+                        .setSplitReaderFetchBatchSize(fetchSize);
+        JdbcConnectionOptions.JdbcConnectionOptionsBuilder connection =
+                new JdbcConnectionOptions.JdbcConnectionOptionsBuilder()
+                        .withUrl(url)
+                        .withDriverName(DRIVER)
+                        .withUsername(user)
+                        .withPassword(password);
+        connectionProperties()
+                .forEach(
+                        (key, value) -> {
+                            builder.setConnectionProperty(key, value);
+                            connection.withProperty(key, value);
+                        });
+        return new OwnConnectionJdbcSource<>(builder.build(), connection.build(), guarantee);
+    }
+
+    /** What a reading connection is, besides its URL, user and password. */
+    private Map<String, String> connectionProperties() {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("readOnly", "true");
+        properties.put("ApplicationName", APPLICATION_NAME);
+        properties.put("connectTimeout", seconds(connectTimeout));
+        properties.put("loginTimeout", seconds(connectTimeout));
+        properties.put("socketTimeout", seconds(socketTimeout));
+        properties.put("tcpKeepAlive", "true");
+        // planned for each range's values, not once generically: the split column's index, if
+        // it has one, serves each range
+        properties.put("prepareThreshold", "0");
+        return properties;
     }
 
     /** The parser of this table's rows. */
@@ -376,7 +409,7 @@ public final class TableSource implements Serializable {
         if (password != null) {
             properties.setProperty("password", password);
         }
-        properties.setProperty("ApplicationName", "ragstream-backfill");
+        properties.setProperty("ApplicationName", APPLICATION_NAME);
         properties.setProperty("connectTimeout", seconds(connectTimeout));
         properties.setProperty("loginTimeout", seconds(connectTimeout));
         properties.setProperty("socketTimeout", seconds(socketTimeout));

@@ -5,6 +5,10 @@ import io.ragstream.config.RagstreamConfig;
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
 
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.MetricGroup;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -42,7 +46,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * key.
  */
 class JdbcBackfillIT {
-    @RegisterExtension static final JobFixture IT = JobFixture.slots(2);
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(2).withMetrics();
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ROWS = 2500;
@@ -80,6 +84,14 @@ class JdbcBackfillIT {
         IT.backfillTable(config, table); // bounded: returns when done
         RagstreamJob.finishBackfill(config);
 
+        Map<String, Long> readBySubtask = documentsInBySubtask();
+        assertThat(readBySubtask)
+                .as("rows parsed into documents by each source subtask")
+                .hasSize(2)
+                .allSatisfy((subtask, documents) -> assertThat(documents).isPositive());
+        assertThat(readBySubtask.values().stream().mapToLong(Long::longValue).sum())
+                .as("every row read once")
+                .isEqualTo(rows.size() - expectedLetters.size());
         assertThat(
                         count(
                                 "SELECT count(*) FROM pg_indexes WHERE tablename = '"
@@ -297,6 +309,23 @@ class JdbcBackfillIT {
                                             : title.strip() + "\n\n" + body.strip();
                     docs.put(key, new Doc(content, version(row), row.n()));
                 });
+    }
+
+    /**
+     * The parser's documentsIn of each subtask; it is chained to the source, so it counts what that
+     * subtask's split readers read (less the dead letters).
+     */
+    private static Map<String, Long> documentsInBySubtask() {
+        Map<String, Long> counts = new TreeMap<>();
+        for (Map.Entry<MetricGroup, Map<String, Metric>> group :
+                IT.metrics().getMetricsByGroup().entrySet()) {
+            String id = group.getKey().getMetricIdentifier("documentsIn");
+            if (group.getValue().get("documentsIn") instanceof Counter counter
+                    && id.contains("Parse document events")) {
+                counts.merge(id, counter.getCount(), Long::sum);
+            }
+        }
+        return counts;
     }
 
     /** A row without a version backfills as version 0, like a JSONL line without one. */
