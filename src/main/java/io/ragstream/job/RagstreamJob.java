@@ -95,6 +95,14 @@ public final class RagstreamJob {
     public static TableSource buildTableBackfill(
             StreamExecutionEnvironment env, RagstreamConfig config, String table) throws Exception {
         TableSource rows = TableSource.from(config, table);
+        buildTableBackfill(env, config, rows);
+        return rows;
+    }
+
+    /** The same over a table already checked ({@link TableSource#from}). */
+    public static void buildTableBackfill(
+            StreamExecutionEnvironment env, RagstreamConfig config, TableSource rows)
+            throws Exception {
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
         Sink<DocumentUpdate> sink =
                 PgVectorSink.forLoad(config, EmbeddingOptions.from(config).dimension());
@@ -105,7 +113,6 @@ public final class RagstreamJob {
                 rows.parser(IngestLimits.from(config)),
                 sink,
                 DocumentSources.deadLetters(config));
-        return rows;
     }
 
     /** Builds the HNSW index a backfill into a new table left for afterwards. */
