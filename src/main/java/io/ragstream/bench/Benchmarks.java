@@ -32,6 +32,9 @@ public final class Benchmarks {
                 (c, report) ->
                         EmbedBench.runEveryModel(c, documents == null ? 1000 : documents, report));
         all.put("sink", (c, report) -> SinkBench.run(c, sinkRows, report));
+        all.put(
+                "backfill",
+                (c, report) -> BackfillBench.run(c, documents == null ? 1000 : documents, report));
         all.put("status", (c, report) -> StatusLatencyBench.run(c, report));
         all.put("scifact", (c, report) -> SciFactBench.run(scifact, report));
         all.put("search", (c, report) -> SearchBench.run(c, scifact, report));

@@ -30,7 +30,7 @@ final class BenchCommand implements Callable<Integer> {
             arity = "0..*",
             paramLabel = "NAME",
             description =
-                    "chunk, pool, embed, sink, status, scifact, search, quantization (default: all, in that order)")
+                    "chunk, pool, embed, embed-models, sink, backfill, status, scifact, search, quantization (default: all, in that order)")
     List<String> names;
 
     @Option(
@@ -44,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
             names = {"--documents", "--docs"},
             paramLabel = "N",
             description =
-                    "SciFact documents a bench uses (default: embed 1,000, after a warm-up job on 600 others and 200 more, quantization all 5,183).")
+                    "SciFact documents a bench uses (default: embed and backfill 1,000, embed after a warm-up job on 600 others and 200 more, quantization all 5,183).")
     Integer documents;
 
     @Option(

@@ -5,6 +5,7 @@ import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.ingest.TableSource;
 import io.ragstream.job.RagstreamJob;
 
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -73,6 +74,20 @@ final class LocalFlink {
     static JobClient startBackfill(RagstreamConfig config, List<Path> files) throws Exception {
         return start(
                 config, Restore.NONE, false, env -> RagstreamJob.buildBackfill(env, config, files));
+    }
+
+    /**
+     * The same pipeline over a database table's rows, bounded; the table and its settings are
+     * checked first, so a mistake leaves no folder behind.
+     */
+    static JobClient startTableBackfill(RagstreamConfig config, String table) throws Exception {
+        TableSource rows = TableSource.from(config, table);
+        System.out.println("backfilling " + rows.description());
+        return start(
+                config,
+                Restore.NONE,
+                false,
+                env -> RagstreamJob.buildTableBackfill(env, config, rows));
     }
 
     private interface JobBuilder {

@@ -44,24 +44,40 @@ final class RunCommand implements Callable<Integer> {
                     "Instead of Kafka, index these JSONL / BEIR corpus.jsonl(.gz) files in batch mode, then stop.")
     List<Path> backfill;
 
+    @Option(
+            names = "--backfill-table",
+            paramLabel = "TABLE",
+            description =
+                    "Instead of Kafka, index the rows of this PostgreSQL table (schema.table) in batch mode, "
+                            + "read in parallel key ranges (backfill.* settings; the columns are cdc.*'s), then stop.")
+    String backfillTable;
+
     @Override
     public Integer call() throws Exception {
         if (fresh && fromCheckpoint != null) {
             throw new ConfigException("--fresh", "cannot go with --from-checkpoint: choose one");
         }
-        if (backfill != null) {
+        if (backfill != null && backfillTable != null) {
+            throw new ConfigException(
+                    "--backfill-table", "cannot go with --backfill: backfill one at a time");
+        }
+        if (backfill != null || backfillTable != null) {
             if (fromCheckpoint != null) {
                 throw new ConfigException(
                         "--from-checkpoint", "a backfill restores no checkpoint: leave it out");
             }
             RagstreamConfig settings = config.load();
             long start = System.nanoTime();
-            LocalFlink.startBackfill(settings, backfill).getJobExecutionResult().get();
+            JobClient job =
+                    backfill != null
+                            ? LocalFlink.startBackfill(settings, backfill)
+                            : LocalFlink.startTableBackfill(settings, backfillTable);
+            job.getJobExecutionResult().get();
             long loaded = System.nanoTime();
             RagstreamJob.finishBackfill(settings);
             System.out.printf(
                     "backfill of %s done in %.1f s (%.1f s of it building the HNSW index)%n",
-                    backfill,
+                    backfill != null ? backfill : "table " + backfillTable,
                     (System.nanoTime() - start) / 1e9,
                     (System.nanoTime() - loaded) / 1e9);
             return 0;

@@ -82,6 +82,53 @@ public final class RagstreamOptions {
                     .withDescription(
                             "Column holding a JSON object (or a string of one) stored as metadata.");
 
+    // ---- backfill from a database table (run --backfill-table) ----
+    public static final ConfigOption<String> BACKFILL_SPLIT_COLUMN =
+            ConfigOptions.key("backfill.split-column")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Integer column (smallint, integer, bigint) whose min..max range is cut into "
+                                    + "backfill.splits parallel reads; default: cdc.id-column.");
+    public static final ConfigOption<Integer> BACKFILL_SPLITS =
+            ConfigOptions.key("backfill.splits")
+                    .intType()
+                    .defaultValue(8)
+                    .withDescription(
+                            "How many key ranges the table is read in; the source's subtasks take them in "
+                                    + "turn (rows whose split column is NULL are read as one range more).");
+    public static final ConfigOption<Integer> BACKFILL_FETCH_SIZE =
+            ConfigOptions.key("backfill.fetch-size")
+                    .intType()
+                    .defaultValue(500)
+                    .withDescription(
+                            "Rows fetched from the database per round trip (a cursor, so a range never "
+                                    + "has to fit in memory).");
+    public static final ConfigOption<String> BACKFILL_VERSION_COLUMN =
+            ConfigOptions.key("backfill.version-column")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Integer column holding each row's version; default none: rows carry no "
+                                    + "version, like a JSONL document without one.");
+    public static final ConfigOption<String> BACKFILL_URL =
+            ConfigOptions.key("backfill.url")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "JDBC URL of the PostgreSQL database the table is in; default: postgres.url.");
+    public static final ConfigOption<String> BACKFILL_USER =
+            ConfigOptions.key("backfill.user")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Its user; default: postgres.user.");
+    public static final ConfigOption<String> BACKFILL_PASSWORD =
+            ConfigOptions.key("backfill.password")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Its password; default: postgres.password. Use ${ENV} to keep it out of the file.");
+
     // ---- postgres ----
     public static final ConfigOption<String> POSTGRES_URL =
             ConfigOptions.key("postgres.url")
@@ -429,6 +476,13 @@ public final class RagstreamOptions {
                     CDC_TEXT_COLUMNS,
                     CDC_TENANT_COLUMN,
                     CDC_METADATA_COLUMN,
+                    BACKFILL_SPLIT_COLUMN,
+                    BACKFILL_SPLITS,
+                    BACKFILL_FETCH_SIZE,
+                    BACKFILL_VERSION_COLUMN,
+                    BACKFILL_URL,
+                    BACKFILL_USER,
+                    BACKFILL_PASSWORD,
                     POSTGRES_URL,
                     POSTGRES_USER,
                     POSTGRES_PASSWORD,

@@ -154,18 +154,30 @@ public final class DebeziumEventParser implements EventParser {
             throw new BadInputException(
                     Reason.UNKNOWN_CDC_SHAPE, "op '" + op + "' needs an 'after' row, got none");
         }
-        Long version = version(envelope);
-        String id = in("after", () -> requiredId(after, columns.idColumn()));
-        String tenant = tenantOrDefault(tenant(after, "after"), "the row");
+        return rowUpsert(after, "after", version(envelope), true);
+    }
 
-        if (textUnavailable(after)) {
+    /**
+     * The document a row holds, as an upsert at {@code version}: the id, text, tenant and metadata
+     * columns read as this class's comment says. {@code where} names the row in complaints ("after:
+     * 'id' is missing"); {@code debeziumPlaceholders}: whether {@value #UNAVAILABLE_VALUE} means a
+     * text Debezium did not read (a row read straight from its table holds no such thing). Shared
+     * with {@link TableRowParser}, so a table's backfill and its change events make the same
+     * documents.
+     */
+    DocumentEvent rowUpsert(JsonNode row, String where, Long version, boolean debeziumPlaceholders)
+            throws BadInputException {
+        String id = in(where, () -> requiredId(row, columns.idColumn()));
+        String tenant = tenantOrDefault(tenant(row, where), "the row");
+
+        if (debeziumPlaceholders && textUnavailable(row)) {
             return new DocumentEvent(
-                    tenant, id, version, Op.KEEP_TEXT, null, null, metadataOf(after));
+                    tenant, id, version, Op.KEEP_TEXT, null, null, metadataOf(row, where));
         }
         List<String> values = new ArrayList<>(columns.textColumns().size());
         List<String> present = new ArrayList<>(columns.textColumns().size());
         for (String column : columns.textColumns()) {
-            String v = in("after", () -> optionalText(after, column));
+            String v = in(where, () -> optionalText(row, column));
             String stripped = v == null || v.isBlank() ? null : v.strip();
             values.add(stripped);
             if (stripped != null) {
@@ -183,7 +195,8 @@ public final class DebeziumEventParser implements EventParser {
         String title = titleAndText ? values.get(0) : null;
         String text = titleAndText ? values.get(1) : String.join("\n\n", present);
 
-        return new DocumentEvent(tenant, id, version, Op.UPSERT, title, text, metadataOf(after));
+        return new DocumentEvent(
+                tenant, id, version, Op.UPSERT, title, text, metadataOf(row, where));
     }
 
     private DocumentEvent delete(byte[] key, JsonNode envelope) throws BadInputException {
@@ -304,7 +317,7 @@ public final class DebeziumEventParser implements EventParser {
                         + v.getNodeType());
     }
 
-    private String metadataOf(JsonNode row) throws BadInputException {
+    private String metadataOf(JsonNode row, String where) throws BadInputException {
         if (columns.metadataColumn() == null) {
             return "{}";
         }
@@ -322,7 +335,8 @@ public final class DebeziumEventParser implements EventParser {
             // record
             throw new BadInputException(
                     Reason.WRONG_TYPE,
-                    "after: column '"
+                    where
+                            + ": column '"
                             + columns.metadataColumn()
                             + "' must hold a JSON object or a string holding one: "
                             + e.getMessage());

@@ -15,9 +15,11 @@ import io.ragstream.embed.SplitRejectedChunks;
 import io.ragstream.ingest.DeadLetter;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.ingest.DocumentSources;
+import io.ragstream.ingest.IngestLimits;
 import io.ragstream.ingest.KafkaConnectionCheck;
 import io.ragstream.ingest.KafkaRecord;
 import io.ragstream.ingest.ParseDocuments;
+import io.ragstream.ingest.TableSource;
 import io.ragstream.sink.PgVectorSink;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
@@ -37,9 +39,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The ragstream job: Kafka (or files) → parse → keyBy(document) → chunk and diff → micro-batch →
- * async embed → pgvector. {@link #build} takes its source and sinks so tests can plug in their own;
- * {@link #main} plugs in the production ones ({@code flink run ragstream.jar --config job.yaml}).
+ * The ragstream job: Kafka (or files, or a table) → parse → keyBy(document) → chunk and diff →
+ * micro-batch → async embed → pgvector. {@link #build} takes its source and sinks so tests can plug
+ * in their own; {@link #main} plugs in the production ones ({@code flink run ragstream.jar --config
+ * job.yaml}).
  */
 public final class RagstreamJob {
 
@@ -81,6 +84,37 @@ public final class RagstreamJob {
         build(env, config, DocumentSources.files(files), sink, DocumentSources.deadLetters(config));
     }
 
+    /**
+     * The same pipeline over the rows of a database table (flink-connector-jdbc's JdbcSource, in
+     * parallel key ranges), bounded, in batch mode: a backfill from a table. The table and its
+     * columns are checked before anything is created; run {@link #finishBackfill} when the job is
+     * done.
+     *
+     * @return what is read, for the operator
+     */
+    public static TableSource buildTableBackfill(
+            StreamExecutionEnvironment env, RagstreamConfig config, String table) throws Exception {
+        TableSource rows = TableSource.from(config, table);
+        buildTableBackfill(env, config, rows);
+        return rows;
+    }
+
+    /** The same over a table already checked ({@link TableSource#from}). */
+    public static void buildTableBackfill(
+            StreamExecutionEnvironment env, RagstreamConfig config, TableSource rows)
+            throws Exception {
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        Sink<DocumentUpdate> sink =
+                PgVectorSink.forLoad(config, EmbeddingOptions.from(config).dimension());
+        build(
+                env,
+                config,
+                rows.source(),
+                rows.parser(IngestLimits.from(config)),
+                sink,
+                DocumentSources.deadLetters(config));
+    }
+
     /** Builds the HNSW index a backfill into a new table left for afterwards. */
     public static void finishBackfill(RagstreamConfig config) throws Exception {
         PgVectorSink.finishLoad(config, EmbeddingOptions.from(config).dimension());
@@ -96,6 +130,17 @@ public final class RagstreamJob {
             Source<KafkaRecord, ?, ?> source,
             Sink<DocumentUpdate> sink,
             Sink<DeadLetter> deadLetters) {
+        build(env, config, source, DocumentSources.parser(config), sink, deadLetters);
+    }
+
+    /** The same with a parser of the source's own (a table's rows). */
+    public static void build(
+            StreamExecutionEnvironment env,
+            RagstreamConfig config,
+            Source<KafkaRecord, ?, ?> source,
+            ParseDocuments parser,
+            Sink<DocumentUpdate> sink,
+            Sink<DeadLetter> deadLetters) {
         EmbeddingOptions embedding = EmbeddingOptions.from(config);
         env.setParallelism(config.positive(RagstreamOptions.PARALLELISM));
 
@@ -104,9 +149,7 @@ public final class RagstreamJob {
                         .uid("documents-source");
 
         SingleOutputStreamOperator<DocumentEvent> events =
-                records.process(DocumentSources.parser(config))
-                        .uid("parse-documents")
-                        .name("Parse document events");
+                records.process(parser).uid("parse-documents").name("Parse document events");
 
         BroadcastStream<DocumentEvent> truncates =
                 events.getSideOutput(ParseDocuments.TRUNCATES).broadcast(DocumentChunker.TRUNCATES);

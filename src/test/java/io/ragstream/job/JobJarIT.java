@@ -61,6 +61,17 @@ class JobJarIT {
     }
 
     @Test
+    void itHoldsTheConnectorsTheDataPathReadsAndWritesWith() {
+        assertThat(entries)
+                .contains(
+                        "org/apache/flink/connector/kafka/source/KafkaSource.class",
+                        // run --backfill-table: flink-connector-jdbc's source and its key ranges
+                        "org/apache/flink/connector/jdbc/core/datastream/source/JdbcSource.class",
+                        "org/apache/flink/connector/jdbc/split/JdbcNumericBetweenParametersProvider.class",
+                        "org/postgresql/Driver.class");
+    }
+
+    @Test
     void itHoldsTheWholeDataPathAndItsSchema() throws IOException {
         Set<String> dataPath;
         try (Stream<Path> files = Files.walk(CLASSES)) {
@@ -71,7 +82,10 @@ class JobJarIT {
                             .collect(Collectors.toCollection(TreeSet::new));
         }
         assertThat(dataPath)
-                .contains("sql/schema.sql", "io/ragstream/ingest/JsonLinesFormat.class");
+                .contains(
+                        "sql/schema.sql",
+                        "io/ragstream/ingest/JsonLinesFormat.class",
+                        "io/ragstream/ingest/TableSource.class");
         assertThat(dataPath)
                 .as("left out of the jar")
                 .filteredOn(e -> !entries.contains(e))

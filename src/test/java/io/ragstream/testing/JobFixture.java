@@ -137,6 +137,13 @@ public final class JobFixture
         env.execute("ragstream-it-backfill");
     }
 
+    /** A backfill of the rows of a database {@code table} with these settings, run to its end. */
+    public void backfillTable(RagstreamConfig config, String table) throws Exception {
+        TestStreamEnvironment env = new TestStreamEnvironment(cluster(), slots);
+        RagstreamJob.buildTableBackfill(env, config, table);
+        env.execute("ragstream-it-table-backfill");
+    }
+
     /**
      * Runs {@code cleanup} at the end of the current scope, after its jobs ended and its namespaces
      * closed.
