@@ -6,6 +6,7 @@ import io.ragstream.embed.server.EmbeddingServer;
 import io.ragstream.embed.server.EmbeddingServerOptions;
 import io.ragstream.embed.server.ModelKind;
 import io.ragstream.testing.JobProcess;
+import io.ragstream.testing.PoolConfig;
 import io.ragstream.testing.TestServices;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -52,14 +53,7 @@ class ReindexIT {
                                         .withModel(ModelKind.SYNTHETIC)
                                         .withLatency(Duration.ofMillis(2), Duration.ZERO));
                 KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            Path pool =
-                    Files.writeString(
-                            work.resolve("pool.yaml"),
-                            "embedding:\n  backend: ollama\n  model: "
-                                    + embeddings.options().modelName()
-                                    + "\n  endpoints:\n    - {url: \""
-                                    + embeddings.url()
-                                    + "\", max-concurrency: 4}\n");
+            Path pool = PoolConfig.write(work, embeddings);
             for (int i = 0; i < DOCUMENTS; i++) {
                 publish(producer, services, "doc-" + i);
             }

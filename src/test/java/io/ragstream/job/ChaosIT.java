@@ -5,6 +5,7 @@ import io.ragstream.embed.server.EmbeddingServerOptions;
 import io.ragstream.embed.server.ModelKind;
 import io.ragstream.job.ChaosFailure.ChaosTargets;
 import io.ragstream.testing.JobProcess;
+import io.ragstream.testing.PoolConfig;
 import io.ragstream.testing.PrivatePostgres;
 import io.ragstream.testing.TcpProxy;
 import io.ragstream.testing.TestServices;
@@ -212,14 +213,7 @@ class ChaosIT {
             throws Exception {
         // under target/, so the job's logs and checkpoints are there to read when the test fails
         Path home = Files.createDirectories(Path.of("target", "chaos", own.name)).toAbsolutePath();
-        Path pool =
-                Files.writeString(
-                        home.resolve("pool.yaml"),
-                        "embedding:\n  backend: ollama\n  model: "
-                                + embeddings.options().modelName()
-                                + "\n  endpoints:\n    - {url: \""
-                                + embeddings.url()
-                                + "\", max-concurrency: 4}\n");
+        Path pool = PoolConfig.write(home, embeddings);
         List<String> arguments = new ArrayList<>(List.of("--config", pool.toString()));
         arguments.addAll(
                 own.jobArguments(

@@ -4,6 +4,7 @@ import io.ragstream.cluster.FlinkRest;
 import io.ragstream.embed.server.EmbeddingServer;
 import io.ragstream.embed.server.EmbeddingServerOptions;
 import io.ragstream.embed.server.ModelKind;
+import io.ragstream.testing.PoolConfig;
 import io.ragstream.testing.SessionCluster;
 import io.ragstream.testing.TestServices;
 
@@ -113,14 +114,7 @@ class RescaleIT {
         }
         assertThat(taskManagers).hasSize(2);
 
-        Path pool =
-                Files.writeString(
-                        home.resolve("pool.yaml"),
-                        "embedding:\n  backend: ollama\n  model: "
-                                + embeddings.options().modelName()
-                                + "\n  endpoints:\n    - {url: \""
-                                + embeddings.url()
-                                + "\", max-concurrency: 4}\n");
+        Path pool = PoolConfig.write(home, embeddings);
         Path jar = FlinkRest.newestJobJar(Path.of("target").toAbsolutePath());
         // job id → the parallelism it ran at
         Map<String, Integer> runs = new LinkedHashMap<>();
