@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -34,7 +35,8 @@ import java.util.Properties;
  * status record carries less the time it was published, in exactly-once mode a document being
  * committed at the first checkpoint after it is written. Twice: documents published at a steady
  * pace the job keeps up with, and a stream published faster than the model embeds (sustained
- * backpressure), once with aligned checkpoints and once with unaligned ones, side by side.
+ * backpressure) with aligned checkpoints, unaligned ones, and aligned ones that turn unaligned
+ * after 1 s, side by side.
  */
 public final class StatusLatencyBench {
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
@@ -43,8 +45,8 @@ public final class StatusLatencyBench {
     private static final Duration PACE = Duration.ofMillis(250);
 
     /**
-     * Published at 40 a second for 10 s: about twice what the in-process model embeds on 2 cores,
-     * so the queue before it stays full for the whole run.
+     * Published at 40 a second for 10 s: more than the in-process model embeds on 2 cores, so the
+     * queue before it stays full until the end.
      */
     private static final int BACKPRESSURE_DOCUMENTS = 400;
 
@@ -72,7 +74,9 @@ public final class StatusLatencyBench {
     private StatusLatencyBench() {}
 
     public static void run(BenchContext context, BenchReport report) throws Exception {
-        List<CorpusDocument> corpus = context.scifact(1 + DOCUMENTS + 2 * BACKPRESSURE_DOCUMENTS);
+        List<CorpusDocument> corpus =
+                context.scifact(
+                        1 + DOCUMENTS + checkpointSettings().size() * BACKPRESSURE_DOCUMENTS);
         RagstreamConfig steady = context.isolated("status", statusTopic(context, "status"));
         Latencies paced =
                 measure(steady, new Configuration(), corpus.subList(0, 1 + DOCUMENTS), PACE);
@@ -90,20 +94,17 @@ public final class StatusLatencyBench {
         report.add("status", "publish → status record, p95 ms", paced.percentile(0.95), "");
 
         int from = 1 + DOCUMENTS;
-        for (boolean unaligned : List.of(false, true)) {
-            String name = unaligned ? "status_unaligned" : "status_aligned";
-            Configuration flink = new Configuration();
-            flink.set(CheckpointingOptions.ENABLE_UNALIGNED, unaligned);
+        for (Map.Entry<String, Configuration> checkpoints : checkpointSettings().entrySet()) {
+            String name = "status_" + from;
             List<CorpusDocument> docs = new ArrayList<>(corpus.subList(0, 1));
             docs.addAll(corpus.subList(from, from + BACKPRESSURE_DOCUMENTS));
             from += BACKPRESSURE_DOCUMENTS;
             Latencies l =
                     measure(
                             context.isolated(name, statusTopic(context, name)),
-                            flink,
+                            checkpoints.getValue(),
                             docs,
                             BACKPRESSURE_PACE);
-            String how = unaligned ? "unaligned checkpoints" : "aligned checkpoints";
             report.add(
                     "status",
                     "under backpressure ("
@@ -111,7 +112,7 @@ public final class StatusLatencyBench {
                             + " docs, one each "
                             + BACKPRESSURE_PACE.toMillis()
                             + " ms), "
-                            + how
+                            + checkpoints.getKey()
                             + ": publish → status p50 / p95 ms; longest time between two commits, s",
                     BenchReport.fixed(l.percentile(0.5), 0)
                             + " / "
@@ -120,6 +121,22 @@ public final class StatusLatencyBench {
                             + BenchReport.fixed(l.longestGapSeconds(), 1),
                     "");
         }
+    }
+
+    /** The checkpoint settings compared, as flink-conf/config.yaml would set them. */
+    private static Map<String, Configuration> checkpointSettings() {
+        Map<String, Configuration> settings = new LinkedHashMap<>();
+        Configuration aligned = new Configuration();
+        aligned.set(CheckpointingOptions.ENABLE_UNALIGNED, false);
+        settings.put("aligned checkpoints", aligned);
+        Configuration unaligned = new Configuration();
+        unaligned.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
+        settings.put("unaligned checkpoints", unaligned);
+        Configuration timeout = new Configuration();
+        timeout.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
+        timeout.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, Duration.ofSeconds(1));
+        settings.put("aligned, unaligned after 1 s", timeout);
+        return settings;
     }
 
     private static String statusTopic(BenchContext context, String name) {
