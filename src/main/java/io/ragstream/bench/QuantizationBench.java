@@ -165,7 +165,7 @@ public final class QuantizationBench {
         try {
             System.err.printf(
                     "%s: loading %d chunks with the HNSW index present%n", q, chunks.size());
-            load(pg, q, chunks);
+            load(pg, q, TENANT, chunks);
             double recall = 0;
             long scansBefore = indexScans(pg);
             long start = System.nanoTime();
@@ -187,8 +187,12 @@ public final class QuantizationBench {
         }
     }
 
-    /** Rows at version 0, their vectors bound as the sink binds them in mode {@code q}. */
-    static void load(PgVectorSinkOptions pg, Quantization q, List<StoredChunks.Chunk> chunks)
+    /**
+     * {@code tenant}'s rows at version 0, their vectors bound as the sink binds them in mode {@code
+     * q}.
+     */
+    static void load(
+            PgVectorSinkOptions pg, Quantization q, String tenant, List<StoredChunks.Chunk> chunks)
             throws SQLException {
         List<String> columns = q.vectorColumns();
         String sql =
@@ -205,7 +209,7 @@ public final class QuantizationBench {
             c.setAutoCommit(false);
             for (int i = 0; i < chunks.size(); i++) {
                 StoredChunks.Chunk chunk = chunks.get(i);
-                st.setString(1, TENANT);
+                st.setString(1, tenant);
                 st.setString(2, chunk.docId());
                 st.setInt(3, chunk.chunkNo());
                 st.setString(4, chunk.content());

@@ -75,8 +75,9 @@ final class SciFactIndex {
     }
 
     /**
-     * Tables of their own per model, named short so the names of their indexes stay within
-     * PostgreSQL's 63 bytes.
+     * Settings for a model's tables ({@code variant} names a copy of them): tables of their own,
+     * named short so the names of their indexes stay within PostgreSQL's 63 bytes, and chunks as
+     * long as the model reads.
      */
     RagstreamConfig config(InProcessModel model, String variant, String... overrides) {
         String tag =
@@ -88,6 +89,9 @@ final class SciFactIndex {
         List<String> settings = new ArrayList<>();
         settings.add("embedding.model=" + model.modelName());
         settings.add("quantization=float32");
+        // the length each model was trained on and published at (MTEB cuts there), [CLS] and
+        // [SEP] aside
+        settings.add("chunk.size=" + (model.maxTokens() - 2));
         settings.addAll(List.of(overrides));
         return context.isolated("scifact_" + tag + variant, settings.toArray(String[]::new));
     }
