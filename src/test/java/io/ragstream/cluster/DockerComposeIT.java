@@ -123,7 +123,8 @@ class DockerComposeIT {
         // Flink's image is the Flink of this build, and submit runs the job jar this build made
         for (String flink : List.of("jobmanager", "taskmanager", "submit")) {
             assertThat(services.path(flink).path("image").asText())
-                    .isEqualTo("flink:" + EnvironmentInformation.getVersion() + "-java17");
+                    .isEqualTo(
+                            "flink:" + EnvironmentInformation.getVersion() + "-scala_2.12-java17");
         }
         Path jar = FlinkRest.newestJobJar(ROOT.resolve("target"));
         assertThat(services.path("submit").path("volumes").toString())
