@@ -36,6 +36,11 @@ final class IndexCheck {
         this.dimension = dimension;
     }
 
+    /** Whether {@link #verify} has passed for this tenant: nothing left to check. */
+    boolean verified(String tenant) {
+        return tableChecked && tenantsChecked.contains(tenant);
+    }
+
     void verify(Connection c, String tenant) throws SQLException {
         if (!tableChecked) {
             PgVectorExtension.warnIfUnsafe(c, url);

@@ -10,17 +10,23 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A tenant's chunks nearest to a query vector, the way each quantization is searched: float32 and
  * float16 straight from their HNSW index; binary and int8 take candidates from the index of sign
  * bits (Hamming distance) and re-rank them by the cosine distance of the stored vector (float16 in
- * SQL, int8 decoded here). Every statement is filtered by tenant.
+ * SQL, int8 decoded here). Every statement is filtered by tenant. Chunks are found without their
+ * text, which {@link #contents} reads for the few that are shown: most candidates are dropped, and
+ * their text would be most of the bytes read. The query goes as a binary {@code real[]}, not as
+ * text: formatting and parsing 384 floats cost more than the rest of the statement.
  */
 final class NearestChunks {
     private final Quantization quantization;
     private final String sql;
+    private final String contentsSql;
 
     NearestChunks(PgVectorSchema schema) {
         quantization = schema.quantization();
@@ -29,35 +35,36 @@ final class NearestChunks {
         // the ORDER BY expressions are the indexed ones, so the planner can use the HNSW index
         sql =
                 switch (quantization) {
-                    case FLOAT32, FLOAT16 -> {
-                        String query = "?::" + quantization.embeddingType();
-                        yield "SELECT doc_id, chunk_no, content, embedding <=> "
-                                + query
-                                + " FROM "
-                                + table
-                                + " WHERE tenant = ? ORDER BY embedding <=> "
-                                + query
-                                + " LIMIT ?";
-                    }
+                    case FLOAT32, FLOAT16 ->
+                            "SELECT doc_id, chunk_no, embedding <=> ?::real[]::"
+                                    + quantization.embeddingType()
+                                    + " AS distance FROM "
+                                    + table
+                                    + " WHERE tenant = ? ORDER BY distance LIMIT ?";
                     case BINARY ->
-                            "SELECT doc_id, chunk_no, content, embedding <=> ?::halfvec FROM "
+                            "SELECT doc_id, chunk_no, embedding <=> ?::real[]::halfvec FROM "
                                     + table
                                     + " WHERE tenant = ? ORDER BY binary_quantize(embedding)::"
                                     + bits
-                                    + " <~> binary_quantize(?::halfvec)::"
+                                    + " <~> binary_quantize(?::real[]::halfvec)::"
                                     + bits
                                     + " LIMIT ?";
                     case INT8 ->
-                            "SELECT doc_id, chunk_no, content, embedding, embedding_scale, embedding_offset FROM "
+                            "SELECT doc_id, chunk_no, embedding, embedding_scale, embedding_offset FROM "
                                     + table
                                     + " WHERE tenant = ? ORDER BY embedding_bits <~> ?::"
                                     + bits
                                     + " LIMIT ?";
                 };
+        contentsSql =
+                "SELECT w.doc_id, w.chunk_no, c.content FROM unnest(?::text[], ?::int[]) AS w(doc_id, chunk_no)"
+                        + " JOIN "
+                        + table
+                        + " c ON c.tenant = ? AND c.doc_id = w.doc_id AND c.chunk_no = w.chunk_no";
     }
 
     /** A chunk and its cosine distance to the query. */
-    record Chunk(String docId, int chunkNo, String content, double distance) {}
+    record Chunk(String docId, int chunkNo, double distance) {}
 
     /**
      * The {@code wanted} nearest chunks, nearest first; re-ranking modes take {@code candidates}
@@ -69,25 +76,26 @@ final class NearestChunks {
         int fetch = rowsRead(wanted, candidates);
         List<Chunk> chunks = new ArrayList<>(fetch);
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            int p = 1;
             if (quantization == Quantization.INT8) {
-                ps.setString(1, tenant);
-                ps.setObject(2, Quantization.signBits(query));
-                ps.setInt(3, fetch);
+                ps.setString(p++, tenant);
+                ps.setObject(p++, Quantization.signBits(query));
             } else {
-                Object value = quantization.embeddingValue(query);
-                ps.setObject(1, value);
-                ps.setString(2, tenant);
-                ps.setObject(3, value);
-                ps.setInt(4, fetch);
+                ps.setObject(p++, query);
+                ps.setString(p++, tenant);
+                if (quantization == Quantization.BINARY) {
+                    ps.setObject(p++, query);
+                }
             }
+            ps.setInt(p, fetch);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     double distance =
                             quantization == Quantization.INT8
-                                    ? new Int8Vector(rs.getBytes(4), rs.getFloat(5), rs.getFloat(6))
+                                    ? new Int8Vector(rs.getBytes(3), rs.getFloat(4), rs.getFloat(5))
                                             .cosineDistance(query)
-                                    : rs.getDouble(4);
-                    chunks.add(new Chunk(rs.getString(1), rs.getInt(2), rs.getString(3), distance));
+                                    : rs.getDouble(3);
+                    chunks.add(new Chunk(rs.getString(1), rs.getInt(2), distance));
                 }
             }
         }
@@ -95,6 +103,30 @@ final class NearestChunks {
         // up
         chunks.sort(Comparator.comparingDouble(Chunk::distance));
         return chunks.size() > wanted ? chunks.subList(0, wanted) : chunks;
+    }
+
+    /**
+     * The text of each chunk, by {@code docId + '\0' + chunkNo} ({@link #key}); run it in the
+     * transaction of the {@link #find} that found them, so the text is the one that matched.
+     */
+    Map<String, String> contents(Connection connection, String tenant, List<Chunk> chunks)
+            throws SQLException {
+        Map<String, String> contents = new HashMap<>();
+        try (PreparedStatement ps = connection.prepareStatement(contentsSql)) {
+            ps.setObject(1, chunks.stream().map(Chunk::docId).toArray(String[]::new));
+            ps.setObject(2, chunks.stream().mapToInt(Chunk::chunkNo).toArray());
+            ps.setString(3, tenant);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    contents.put(key(rs.getString(1), rs.getInt(2)), rs.getString(3));
+                }
+            }
+        }
+        return contents;
+    }
+
+    static String key(String docId, int chunkNo) {
+        return docId + '\0' + chunkNo;
     }
 
     /** How many rows {@link #find} reads: {@code hnsw.ef_search} should be at least that. */
