@@ -12,7 +12,10 @@ import io.ragstream.sink.PgVectorSinkOptions;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -27,6 +30,8 @@ import java.util.concurrent.CountDownLatch;
 final class ServeSearchCommand implements Callable<Integer> {
     @Mixin ConfigMixin config;
 
+    @Spec CommandSpec spec;
+
     @Option(
             names = "--port",
             defaultValue = "8090",
@@ -35,9 +40,9 @@ final class ServeSearchCommand implements Callable<Integer> {
 
     @Option(
             names = "--threads",
-            defaultValue = "8",
-            description = "Searches answered at once; more wait.")
-    int threads;
+            description =
+                    "Searches answered at once; the others wait their turn (default: twice the cores).")
+    Integer threads;
 
     @Option(
             names = "--cache-entries",
@@ -53,6 +58,11 @@ final class ServeSearchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int threads = this.threads == null ? SearchService.defaultThreads() : this.threads;
+        if (threads < 1) {
+            throw new ParameterException(
+                    spec.commandLine(), "--threads must be at least 1, was " + threads);
+        }
         RagstreamConfig cfg = config.load();
         EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
         SearchMode mode = cfg.get(RagstreamOptions.SEARCH_MODE);
