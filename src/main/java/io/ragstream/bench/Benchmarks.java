@@ -16,7 +16,7 @@ public final class Benchmarks {
      * @param documents SciFact documents the embed and quantization benches use (null: their
      *     defaults)
      * @param sinkRows chunk rows each run of the sink bench writes
-     * @param cache where the quantization bench keeps SciFact's vectors between runs
+     * @param cache where the quantization and scifact benches keep SciFact's vectors between runs
      */
     public static Map<String, Benchmark> all(
             BenchContext context, Integer documents, int sinkRows, Path cache) {
@@ -36,7 +36,7 @@ public final class Benchmarks {
                 "backfill",
                 (c, report) -> BackfillBench.run(c, documents == null ? 1000 : documents, report));
         all.put("status", (c, report) -> StatusLatencyBench.run(c, report));
-        all.put("scifact", (c, report) -> SciFactBench.run(scifact, report));
+        all.put("scifact", (c, report) -> SciFactBench.run(scifact, cache, report));
         all.put("search", (c, report) -> SearchBench.run(c, scifact, report));
         all.put(
                 "quantization",

@@ -3,9 +3,12 @@ package io.ragstream.bench;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.SearchMode;
+import io.ragstream.corpus.CorpusDocument;
+import io.ragstream.corpus.CorpusReader;
 import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.embed.InProcessModel;
+import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.embed.Vectors;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.search.SearchHit;
@@ -13,11 +16,13 @@ import io.ragstream.search.SearchOptions;
 import io.ragstream.search.Searcher;
 import io.ragstream.sink.PgVectorSinkOptions;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,7 +34,8 @@ import java.util.Set;
  * both fused), a document scored by its best chunk, NDCG@10 and Recall@100 beside the published
  * figures. The same stored vectors are then written as the sink writes them in every other
  * quantization and searched again, so a mode's loss is measured on the same chunks. An exact search
- * over the stored vectors tells what the HNSW index loses from what chunking and storage lose.
+ * over the stored vectors tells what the HNSW index loses from what chunking and storage lose, and
+ * one under MTEB's protocol tells the model from the pipeline ({@link #reportExact}).
  */
 final class SciFactBench {
     /** A model's published SciFact test figures (MTEB); absent for the int8 exports. */
@@ -51,6 +57,9 @@ final class SciFactBench {
     /** What a quantization may lose against float32, NDCG@10, in any mode. */
     static final double QUANTIZATION_TOLERANCE = 0.005;
 
+    /** How far the model alone may be from its published NDCG@10 under the same protocol. */
+    static final double MODEL_TOLERANCE = 0.001;
+
     static final int DEPTH = 100;
 
     /**
@@ -60,8 +69,13 @@ final class SciFactBench {
 
     private SciFactBench() {}
 
-    static void run(SciFactIndex index, BenchReport report) throws Exception {
+    static void run(SciFactIndex index, Path cache, BenchReport report) throws Exception {
         SciFact data = index.data();
+        Map<String, String> documents = new HashMap<>();
+        for (CorpusDocument doc : new CorpusReader("bench").read(List.of(data.corpus()))) {
+            // MTEB's text of a document: its title and text joined by a space
+            documents.put(doc.id(), (doc.title() == null ? "" : doc.title() + " ") + doc.text());
+        }
         List<String> ids = new ArrayList<>(data.queries().keySet());
         List<String> texts = ids.stream().map(data.queries()::get).toList();
         List<Set<String>> relevant = ids.stream().map(data.relevant()::get).toList();
@@ -88,7 +102,14 @@ final class SciFactBench {
                 Map<SearchMode, Scores> float32 =
                         measure(built.pg(), built.config(), embedder, texts, relevant);
                 reportModes(report, model, float32);
-                reportExact(report, model, built.pg(), embedder, texts, relevant);
+                reportExact(
+                        report,
+                        model,
+                        built,
+                        embedder,
+                        texts,
+                        relevant,
+                        new MtebDocuments(documents, cache));
                 for (Quantization q : Quantization.values()) {
                     if (q == Quantization.FLOAT32) {
                         continue;
@@ -199,42 +220,86 @@ final class SciFactBench {
                 "");
     }
 
+    /** SciFact's documents as MTEB embeds them, and where their vectors are kept between runs. */
+    private record MtebDocuments(Map<String, String> texts, Path cache) {}
+
     /**
-     * Exact search over the stored vectors, and over each document's first chunk only: MTEB embeds
-     * a document's first word pieces only (256 for MiniLM, 512 for bge), and most SciFact documents
-     * are longer, so the first chunk is what compares with the published figures.
+     * Exact search over the stored vectors, and under MTEB's protocol: one vector per document, of
+     * its first word pieces only (256 for MiniLM, 512 for bge: the embedder cuts where the model
+     * stops). A document the job kept as one chunk is that vector already; the documents it split
+     * are embedded again whole. The protocol's figure checks the model against the published one;
+     * the pipeline's differs from it by what chunking a long document does.
      */
     private static void reportExact(
             BenchReport report,
             InProcessModel model,
-            PgVectorSinkOptions pg,
+            SciFactIndex.Built built,
             Embedder embedder,
             List<String> queries,
-            List<Set<String>> relevant)
+            List<Set<String>> relevant,
+            MtebDocuments documents)
             throws Exception {
-        List<StoredChunks.Chunk> chunks = StoredChunks.read(pg, SciFactIndex.TENANT);
-        List<StoredChunks.Chunk> firstChunks =
-                chunks.stream().filter(c -> c.chunkNo() == 0).toList();
+        List<StoredChunks.Chunk> chunks = StoredChunks.read(built.pg(), SciFactIndex.TENANT);
         List<float[]> vectors = embedder.embed(queries); // open() puts the query prefix before each
+        List<StoredChunks.Chunk> mteb = mtebVectors(built, chunks, documents);
         Scores exact = new Scores();
-        Scores firstChunk = new Scores();
+        Scores protocol = new Scores();
         for (int i = 0; i < queries.size(); i++) {
             exact.add(exactRanking(vectors.get(i), chunks), relevant.get(i));
-            firstChunk.add(exactRanking(vectors.get(i), firstChunks), relevant.get(i));
+            protocol.add(exactRanking(vectors.get(i), mteb), relevant.get(i));
         }
         report.add(
                 "scifact",
                 model.modelName()
-                        + ": NDCG@10 / Recall@100, exact search over the stored vectors (no index);"
-                        + " each document's first chunk only",
-                BenchReport.fixed(exact.ndcg(), 4)
-                        + " / "
-                        + BenchReport.fixed(exact.recall(), 4)
-                        + "; "
-                        + BenchReport.fixed(firstChunk.ndcg(), 4)
-                        + " / "
-                        + BenchReport.fixed(firstChunk.recall(), 4),
+                        + ": NDCG@10 / Recall@100, exact search over the stored vectors (no index)",
+                BenchReport.fixed(exact.ndcg(), 4) + " / " + BenchReport.fixed(exact.recall(), 4),
                 "");
+        Published published = PUBLISHED.get(model);
+        String label =
+                model.modelName()
+                        + ": NDCG@10 (Recall@100 "
+                        + BenchReport.fixed(protocol.recall(), 4)
+                        + "), the model alone under MTEB's protocol (each document's first "
+                        + model.maxTokens()
+                        + " word pieces as one vector, exact search)";
+        if (published == null) {
+            report.add("scifact", label, BenchReport.fixed(protocol.ndcg(), 5), "");
+        } else {
+            // the same model, text and cut: only arithmetic differs (BAAI ran bge in fp16)
+            report.add(
+                    "scifact",
+                    label + ": the published figure reproduced",
+                    protocol.ndcg(),
+                    Goal.within(published.ndcgAt10(), MODEL_TOLERANCE));
+        }
+    }
+
+    /** One vector per document: its one stored chunk, or its text embedded whole (cut there). */
+    private static List<StoredChunks.Chunk> mtebVectors(
+            SciFactIndex.Built built, List<StoredChunks.Chunk> chunks, MtebDocuments documents)
+            throws Exception {
+        Set<String> split = new HashSet<>();
+        for (StoredChunks.Chunk chunk : chunks) {
+            if (chunk.chunkNo() > 0) {
+                split.add(chunk.docId());
+            }
+        }
+        List<StoredChunks.Chunk> vectors = new ArrayList<>();
+        for (StoredChunks.Chunk chunk : chunks) {
+            if (!split.contains(chunk.docId())) {
+                vectors.add(chunk);
+            }
+        }
+        List<String> ids = split.stream().sorted().toList();
+        List<String> texts = ids.stream().map(documents.texts()::get).toList();
+        try (OnnxMiniLmEmbedder model =
+                OnnxMiniLmEmbedder.shared(EmbeddingOptions.from(built.config()).inProcessModel())) {
+            List<float[]> whole = new VectorCache(documents.cache(), model).embed(texts);
+            for (int i = 0; i < ids.size(); i++) {
+                vectors.add(new StoredChunks.Chunk(ids.get(i), 0, texts.get(i), whole.get(i)));
+            }
+        }
+        return vectors;
     }
 
     private static void reportTextIndexCost(BenchReport report, PgVectorSinkOptions pg)
@@ -281,16 +346,6 @@ final class SciFactBench {
     /** At least {@code min}, the value shown with four decimals. */
     private static Goal atLeast(double min) {
         return new Goal("≥ " + min, v -> v >= min, 4);
-    }
-
-    /**
-     * Within {@link #QUANTIZATION_TOLERANCE} of float32's figure, both shown with four decimals.
-     */
-    private static Goal withinOf(double float32) {
-        return new Goal(
-                "within " + QUANTIZATION_TOLERANCE + " of " + BenchReport.fixed(float32, 4),
-                v -> Math.abs(v - float32) <= QUANTIZATION_TOLERANCE,
-                4);
     }
 
     /** Above every one of the figures, shown with four decimals. */
