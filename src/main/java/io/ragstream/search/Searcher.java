@@ -295,53 +295,28 @@ public final class Searcher implements AutoCloseable {
     }
 
     /**
-     * The k documents whose best chunks are nearest. A document with many close chunks can fill the
-     * first fetch alone, so while fewer than k documents are found and the tenant has more chunks,
-     * fetch four times as many. The chunks and then the text of the k shown are read in one
-     * repeatable-read transaction ({@link ConnectionPool}), so a document updated meanwhile shows
-     * the text that matched.
+     * The k documents whose best chunks are nearest. The chunks and then the text of the k shown
+     * are read in one repeatable-read transaction ({@link ConnectionPool}), so a document updated
+     * meanwhile shows the text that matched.
      */
     private List<SearchHit> nearestDocuments(String tenant, float[] vector, int k)
             throws SQLException {
         try (Connection c = connections.borrow()) {
             c.setAutoCommit(false);
             try {
-                int limit = k * CHUNKS_PER_DOCUMENT;
-                while (true) {
-                    List<NearestChunks.Chunk> chunks = nearestChunks(c, tenant, vector, limit);
-                    Map<String, NearestChunks.Chunk> bestPerDoc = new LinkedHashMap<>();
-                    for (NearestChunks.Chunk chunk : chunks) {
-                        bestPerDoc.merge(
-                                chunk.docId(),
-                                chunk,
-                                (a, b) -> a.distance() <= b.distance() ? a : b);
-                    }
-                    if (bestPerDoc.size() >= k
-                            || chunks.size() < limit
-                            || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
-                        List<NearestChunks.Chunk> shown =
-                                bestPerDoc.values().stream()
-                                        .sorted(
-                                                Comparator.comparingDouble(
-                                                        NearestChunks.Chunk::distance))
-                                        .limit(k)
-                                        .toList();
-                        Map<String, String> contents = nearest.contents(c, tenant, shown);
-                        return shown.stream()
-                                .map(
-                                        chunk ->
-                                                new SearchHit(
-                                                        chunk.docId(),
-                                                        chunk.chunkNo(),
-                                                        contents.get(
-                                                                NearestChunks.key(
-                                                                        chunk.docId(),
-                                                                        chunk.chunkNo())),
-                                                        1 - chunk.distance()))
-                                .toList();
-                    }
-                    limit *= 4;
-                }
+                List<NearestChunks.Chunk> shown = bestChunks(c, tenant, vector, k);
+                Map<String, String> contents = nearest.contents(c, tenant, shown);
+                return shown.stream()
+                        .map(
+                                chunk ->
+                                        new SearchHit(
+                                                chunk.docId(),
+                                                chunk.chunkNo(),
+                                                contents.get(
+                                                        NearestChunks.key(
+                                                                chunk.docId(), chunk.chunkNo())),
+                                                1 - chunk.distance()))
+                        .toList();
             } catch (SQLException e) {
                 if ("42P01".equals(e.getSQLState())) { // dropped since the check
                     throw IndexCheck.missingTable(pg.schema().chunksTable());
@@ -350,6 +325,29 @@ public final class Searcher implements AutoCloseable {
             } finally {
                 c.rollback();
             }
+        }
+    }
+
+    /**
+     * The best chunk of each of the k nearest documents, nearest first. A document with many close
+     * chunks can fill the first fetch alone, so while fewer than k documents are found and the
+     * tenant has more chunks, fetch four times as many.
+     */
+    private List<NearestChunks.Chunk> bestChunks(Connection c, String tenant, float[] vector, int k)
+            throws SQLException {
+        int limit = k * CHUNKS_PER_DOCUMENT;
+        while (true) {
+            List<NearestChunks.Chunk> chunks = nearestChunks(c, tenant, vector, limit);
+            Map<String, NearestChunks.Chunk> bestPerDoc = new LinkedHashMap<>();
+            for (NearestChunks.Chunk chunk : chunks) { // nearest first: a document's first is best
+                bestPerDoc.putIfAbsent(chunk.docId(), chunk);
+            }
+            if (bestPerDoc.size() >= k
+                    || chunks.size() < limit
+                    || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
+                return bestPerDoc.values().stream().limit(k).toList();
+            }
+            limit *= 4;
         }
     }
 

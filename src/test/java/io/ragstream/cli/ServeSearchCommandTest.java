@@ -1,0 +1,23 @@
+package io.ragstream.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ServeSearchCommandTest {
+    @Test
+    void threadsBelowOneIsAUsageErrorBeforeAnythingStarts() {
+        StringWriter err = new StringWriter();
+
+        int code =
+                RagstreamCli.commandLine()
+                        .setErr(new PrintWriter(err, true))
+                        .execute("serve-search", "--threads", "0");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--threads must be at least 1, was 0");
+    }
+}
