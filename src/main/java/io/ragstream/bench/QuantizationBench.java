@@ -201,8 +201,8 @@ public final class QuantizationBench {
                         + "\" (tenant, doc_id, chunk_no, version, content,"
                         + " content_sha256, model, "
                         + String.join(", ", columns)
-                        + ") VALUES (?, ?, ?, 0, ?, ?, ?"
-                        + ", ?".repeat(columns.size())
+                        + ") VALUES (?, ?, ?, 0, ?, ?, ?, "
+                        + q.placeholders()
                         + ")";
         try (Connection c = pg.connect();
                 PreparedStatement st = c.prepareStatement(sql)) {

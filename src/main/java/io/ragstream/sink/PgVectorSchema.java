@@ -473,8 +473,8 @@ public final class PgVectorSchema implements Serializable {
                 + String.join(", ", columns)
                 + ", updated_at)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, "
-                + "?, ".repeat(columns.size())
-                + "clock_timestamp())"
+                + quantization.placeholders()
+                + ", clock_timestamp())"
                 + " ON CONFLICT (tenant, doc_id, chunk_no) DO UPDATE SET version = EXCLUDED.version,"
                 + " content = EXCLUDED.content, content_sha256 = EXCLUDED.content_sha256,"
                 + " metadata = EXCLUDED.metadata, model = EXCLUDED.model, "

@@ -92,7 +92,7 @@ class PgVectorSchemaTest {
                 .contains("WHERE EXCLUDED.version >= c.version");
         assertThat(new PgVectorSchema("d", "c", Quantization.FLOAT16, 384).upsertChunk())
                 .contains("model, embedding, updated_at")
-                .contains("?::jsonb, ?, ?, clock_timestamp())");
+                .contains("?::jsonb, ?, ?::real[]::halfvec, clock_timestamp())");
     }
 
     @Test
