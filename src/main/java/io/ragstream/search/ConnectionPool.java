@@ -15,10 +15,7 @@ import java.sql.SQLException;
  * Open connections kept for the next search (HikariCP): opening one (a new backend process and
  * SCRAM authentication) takes longer than the search itself. The pool is made by the first borrow,
  * which connects at once, so an unreachable server or a refused login is reported then, naming the
- * setting to fix, rather than after a wait for a free connection. Each connection's session is set
- * up once for vector searches: the usual {@code hnsw.ef_search}, iterative scans (a tenant filter
- * on an HNSW scan: keep scanning until enough rows pass it), and repeatable-read transactions (a
- * search's statements see one snapshot).
+ * setting to fix, rather than after a wait for a free connection.
  */
 final class ConnectionPool implements AutoCloseable {
     /**
@@ -28,13 +25,11 @@ final class ConnectionPool implements AutoCloseable {
     private static final int MAX_CONNECTIONS = 16;
 
     private final PgVectorSinkOptions pg;
-    private final int efSearch;
     private HikariDataSource pool;
     private boolean closed;
 
-    ConnectionPool(PgVectorSinkOptions pg, int efSearch) {
+    ConnectionPool(PgVectorSinkOptions pg) {
         this.pg = pg;
-        this.efSearch = efSearch;
     }
 
     /** A connection to use and close: closing it gives it back. */
@@ -60,11 +55,6 @@ final class ConnectionPool implements AutoCloseable {
             config.setPassword(pg.password());
             config.setDataSourceProperties(
                     pg.connectionProperties(pg.applicationName() + ":search"));
-            config.setConnectionInitSql(
-                    "SET hnsw.ef_search = "
-                            + efSearch
-                            + "; SET hnsw.iterative_scan = relaxed_order");
-            config.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
             config.setMaximumPoolSize(MAX_CONNECTIONS);
             config.setMinimumIdle(0);
             config.setInitializationFailTimeout(1); // connect now, fail now

@@ -80,7 +80,7 @@ public final class Searcher implements AutoCloseable {
         this.embedder = embedder;
         this.nearest = new NearestChunks(pg.schema());
         this.text = new TextChunks(pg.schema());
-        this.connections = new ConnectionPool(pg, options.efSearch());
+        this.connections = new ConnectionPool(pg);
         this.indexCheck =
                 new IndexCheck(pg.schema(), pg.url(), pg.model(), pg.schema().dimension());
     }
@@ -296,8 +296,8 @@ public final class Searcher implements AutoCloseable {
 
     /**
      * The k documents whose best chunks are nearest. The chunks and then the text of the k shown
-     * are read in one repeatable-read transaction ({@link ConnectionPool}), so a document updated
-     * meanwhile shows the text that matched.
+     * are read in one repeatable-read transaction, so a document updated meanwhile shows the text
+     * that matched.
      */
     private List<SearchHit> nearestDocuments(String tenant, float[] vector, int k)
             throws SQLException {
@@ -336,8 +336,8 @@ public final class Searcher implements AutoCloseable {
     private List<NearestChunks.Chunk> bestChunks(Connection c, String tenant, float[] vector, int k)
             throws SQLException {
         int limit = k * CHUNKS_PER_DOCUMENT;
-        while (true) {
-            List<NearestChunks.Chunk> chunks = nearestChunks(c, tenant, vector, limit);
+        for (boolean first = true; ; first = false) {
+            List<NearestChunks.Chunk> chunks = nearestChunks(c, tenant, vector, limit, first);
             Map<String, NearestChunks.Chunk> bestPerDoc = new LinkedHashMap<>();
             for (NearestChunks.Chunk chunk : chunks) { // nearest first: a document's first is best
                 bestPerDoc.putIfAbsent(chunk.docId(), chunk);
@@ -353,17 +353,25 @@ public final class Searcher implements AutoCloseable {
 
     /**
      * The nearest chunks by the configured quantization's query (int8 and binary re-rank their
-     * candidates). The connection's session holds the usual {@code hnsw.ef_search} ({@link
-     * ConnectionPool}); a search that reads more rows raises it for its transaction only.
+     * candidates), read in the transaction of the search. The first fetch also begins it:
+     * repeatable read, iterative scans (a tenant filter on an HNSW scan: keep scanning until enough
+     * rows pass it) and the fetch's {@code hnsw.ef_search}, in one round trip, all {@code LOCAL}:
+     * nothing stays in the session, which a pooler such as PgBouncer may hand to another client.
      */
     private List<NearestChunks.Chunk> nearestChunks(
-            Connection c, String tenant, float[] vector, int limit) throws SQLException {
+            Connection c, String tenant, float[] vector, int limit, boolean first)
+            throws SQLException {
         int candidates = limit * options.rerankFactor();
-        int efSearch = options.efSearchFor(nearest.rowsRead(limit, candidates));
-        if (efSearch != options.efSearch()) {
-            try (Statement st = c.createStatement()) {
-                st.execute("SET LOCAL hnsw.ef_search = " + efSearch);
-            }
+        String efSearch =
+                "SET LOCAL hnsw.ef_search = "
+                        + options.efSearchFor(nearest.rowsRead(limit, candidates));
+        try (Statement st = c.createStatement()) {
+            st.execute(
+                    first
+                            ? "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"
+                                    + " SET LOCAL hnsw.iterative_scan = relaxed_order; "
+                                    + efSearch
+                            : efSearch);
         }
         return nearest.find(c, tenant, vector, limit, candidates);
     }

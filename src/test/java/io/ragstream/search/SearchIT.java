@@ -34,6 +34,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -385,6 +386,71 @@ class SearchIT {
                     .startsWith("long")
                     .doesNotHaveDuplicates();
         }
+    }
+
+    /**
+     * The HNSW scan reads the nearest rows of every tenant and filters them: without iterative
+     * scans a tenant whose chunks are all farther from the query than another tenant's would get
+     * none of its own. At 3,000 rows the planner would rather sort the tenant's rows than read the
+     * index, so the search's sessions are told not to, as a table of 100,000 would (bench search).
+     */
+    @Test
+    void aTenantWhoseChunksAreAllFartherThanAnothersStillGetsItsNearestDocuments()
+            throws Exception {
+        TestServices own = ownTables("far_tenant");
+        String url = TestServices.PG_URL + (TestServices.PG_URL.contains("?") ? "&" : "?");
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(
+                        own.config(
+                                "postgres.url="
+                                        + url
+                                        + "options=-c%20enable_seqscan=off%20-c%20enable_sort=off"),
+                        OnnxMiniLmEmbedder.DIMENSION);
+        pg.prepareTables();
+        Random random = new Random(7);
+        float[] query = unit(random, null, 0);
+        float[] elsewhere = unit(random, null, 0);
+        List<DocumentUpdate> updates = new ArrayList<>();
+        for (int i = 0; i < 1500; i++) {
+            updates.add(document("near", "near-" + i, unit(random, query, 0.02)));
+            updates.add(document(ACME, "acme-" + i, unit(random, elsewhere, 0.02)));
+        }
+        try (DirectWriter writer = new DirectWriter(pg);
+                Connection c = pg.connect()) {
+            writer.write(updates);
+            c.createStatement().execute("ANALYZE \"" + pg.schema().chunksTable() + "\"");
+        }
+
+        try (Searcher searcher = new Searcher(pg, null)) {
+            assertThat(searcher.search(ACME, query, 10))
+                    .extracting(SearchHit::docId)
+                    .hasSize(10)
+                    .doesNotHaveDuplicates()
+                    .allMatch(id -> id.startsWith("acme-"));
+        }
+    }
+
+    private static DocumentUpdate document(String tenant, String id, float[] vector) {
+        return new DocumentUpdate(
+                tenant, id, 1, false, "{}", List.of(new ChunkRow(0, id, new byte[32], vector)));
+    }
+
+    /** A random unit vector, or {@code near} moved by {@code noise} per dimension, normalised. */
+    private static float[] unit(Random random, float[] near, double noise) {
+        float[] v = new float[OnnxMiniLmEmbedder.DIMENSION];
+        double norm = 0;
+        for (int i = 0; i < v.length; i++) {
+            v[i] =
+                    (float)
+                            (near == null
+                                    ? random.nextGaussian()
+                                    : near[i] + noise * random.nextGaussian());
+            norm += v[i] * v[i];
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= (float) Math.sqrt(norm);
+        }
+        return v;
     }
 
     @Test
