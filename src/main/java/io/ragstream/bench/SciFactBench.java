@@ -132,7 +132,7 @@ final class SciFactBench {
                                     "scifact",
                                     label(name, q, mode, scores.get(mode)),
                                     scores.get(mode).ndcg(),
-                                    Goal.within(float32.get(mode).ndcg(), QUANTIZATION_TOLERANCE));
+                                    withinOf(float32.get(mode).ndcg()));
                         }
                         if (!costMeasured && q == Quantization.FLOAT16) {
                             reportTextIndexCost(report, pg);
@@ -346,6 +346,16 @@ final class SciFactBench {
     /** At least {@code min}, the value shown with four decimals. */
     private static Goal atLeast(double min) {
         return new Goal("≥ " + min, v -> v >= min, 4);
+    }
+
+    /**
+     * Within {@link #QUANTIZATION_TOLERANCE} of float32's figure, both shown with four decimals.
+     */
+    private static Goal withinOf(double float32) {
+        return new Goal(
+                "within " + QUANTIZATION_TOLERANCE + " of " + BenchReport.fixed(float32, 4),
+                v -> Math.abs(v - float32) <= QUANTIZATION_TOLERANCE,
+                4);
     }
 
     /** Above every one of the figures, shown with four decimals. */

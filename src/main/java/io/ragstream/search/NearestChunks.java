@@ -20,8 +20,8 @@ import java.util.Map;
  * bits (Hamming distance) and re-rank them by the cosine distance of the stored vector (float16 in
  * SQL, int8 decoded here). Every statement is filtered by tenant. Chunks are found without their
  * text, which {@link #contents} reads for the few that are shown: most candidates are dropped, and
- * their text would be most of the bytes read. The query goes as a binary {@code real[]}, not as
- * text: formatting and parsing 384 floats cost more than the rest of the statement.
+ * their text would be most of the bytes read. The query goes once, as a binary {@code real[]}
+ * ({@link Quantization#placeholders()} says why).
  */
 final class NearestChunks {
     private final Quantization quantization;
