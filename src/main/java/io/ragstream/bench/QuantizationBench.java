@@ -314,8 +314,7 @@ public final class QuantizationBench {
         List<String> texts = new ArrayList<>();
         try (Chunker chunker = RagstreamJob.chunker(config, EmbeddingOptions.from(config))) {
             for (CorpusDocument doc : corpus) {
-                List<String> pieces =
-                        chunker.split((doc.title() == null ? "" : doc.title() + " ") + doc.text());
+                List<String> pieces = chunker.split(SciFact.text(doc));
                 for (int i = 0; i < pieces.size(); i++) {
                     ids.add(new String[] {doc.id(), Integer.toString(i)});
                     texts.add(pieces.get(i));

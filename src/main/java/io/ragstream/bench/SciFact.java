@@ -1,5 +1,7 @@
 package io.ragstream.bench;
 
+import io.ragstream.corpus.CorpusDocument;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -66,6 +68,11 @@ public record SciFact(
             queries.put(id, text);
         }
         return new SciFact(corpus, countDocuments(corpus), queries, relevant);
+    }
+
+    /** A corpus document's text as BEIR and MTEB embed it: its title and text joined by a space. */
+    static String text(CorpusDocument doc) {
+        return (doc.title() == null ? "" : doc.title() + " ") + doc.text();
     }
 
     private static long countDocuments(Path corpus) throws IOException {

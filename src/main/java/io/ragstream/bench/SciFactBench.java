@@ -73,8 +73,7 @@ final class SciFactBench {
         SciFact data = index.data();
         Map<String, String> documents = new HashMap<>();
         for (CorpusDocument doc : new CorpusReader("bench").read(List.of(data.corpus()))) {
-            // MTEB's text of a document: its title and text joined by a space
-            documents.put(doc.id(), (doc.title() == null ? "" : doc.title() + " ") + doc.text());
+            documents.put(doc.id(), SciFact.text(doc));
         }
         List<String> ids = new ArrayList<>(data.queries().keySet());
         List<String> texts = ids.stream().map(data.queries()::get).toList();

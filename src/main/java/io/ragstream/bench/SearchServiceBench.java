@@ -10,6 +10,7 @@ import io.ragstream.sink.PgVectorSinkOptions;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -57,16 +58,7 @@ final class SearchServiceBench {
                 if (mode == SearchMode.HYBRID && clients != 8) {
                     continue; // one line for hybrid: the goal's case
                 }
-                // a cache of its own per run, so the first pass is cold; the model is the bench's
-                CachedQueryEmbedder cached = CachedQueryEmbedder.sharing(model, 10_000);
-                try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), cached);
-                        SearchService service =
-                                new SearchService(
-                                        searcher,
-                                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                                        THREADS,
-                                        mode,
-                                        100)) {
+                try (Running service = Running.start(pg, model, mode)) {
                     for (String cache : List.of("cold", "warm")) {
                         double[] millis = pass(service.port(), clients, tenants, queries);
                         String what =
@@ -104,18 +96,48 @@ final class SearchServiceBench {
     private static void warmUp(
             PgVectorSinkOptions pg, Embedder model, List<String> tenants, List<String> queries)
             throws Exception {
-        CachedQueryEmbedder cached = CachedQueryEmbedder.sharing(model, 10_000);
-        try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), cached);
-                SearchService service =
+        try (Running service = Running.start(pg, model, SearchMode.VECTOR)) {
+            for (int i = 0; i < WARM_UP_PASSES; i++) {
+                pass(service.port(), 8, tenants, queries);
+            }
+        }
+    }
+
+    /**
+     * serve-search as it runs by default, on a free port, with a query cache of its own (so its
+     * first pass is cold); the model is the bench's.
+     */
+    private record Running(Searcher searcher, SearchService service) implements AutoCloseable {
+        static Running start(PgVectorSinkOptions pg, Embedder model, SearchMode mode)
+                throws IOException {
+            Searcher searcher =
+                    new Searcher(
+                            pg,
+                            SearchOptions.defaults(),
+                            CachedQueryEmbedder.sharing(model, 10_000));
+            try {
+                return new Running(
+                        searcher,
                         new SearchService(
                                 searcher,
                                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                                 THREADS,
-                                SearchMode.VECTOR,
-                                100)) {
-            for (int i = 0; i < WARM_UP_PASSES; i++) {
-                pass(service.port(), 8, tenants, queries);
+                                mode,
+                                100));
+            } catch (IOException | RuntimeException e) {
+                searcher.close();
+                throw e;
             }
+        }
+
+        int port() {
+            return service.port();
+        }
+
+        @Override
+        public void close() {
+            service.close();
+            searcher.close();
         }
     }
 
