@@ -70,8 +70,8 @@ public final class SearchService implements AutoCloseable {
     /**
      * Twice the cores: a search is CPU work here and in PostgreSQL with a short wait between, so
      * more threads only share the cores among more searches at once, and every answer waits for all
-     * of them. With 8 clients on 2 cores, 4 threads gave p95 22–27 ms where 8 gave 34–37 at the
-     * same throughput (bench search).
+     * of them. With 8 clients on 2 cores, over bench search's tables and queries, 4 threads gave
+     * p95 22–27 ms where 8 gave 34–37 at the same throughput.
      */
     public static int defaultThreads() {
         return 2 * Runtime.getRuntime().availableProcessors();
