@@ -123,7 +123,7 @@ final class SearchServiceBench {
                                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                                 THREADS,
                                 mode,
-                                100));
+                                SearchService.Limits.DEFAULTS));
             } catch (IOException | RuntimeException e) {
                 searcher.close();
                 throw e;

@@ -56,12 +56,26 @@ final class ServeSearchCommand implements Callable<Integer> {
             description = "The largest k a request may ask.")
     int maxK;
 
+    @Option(
+            names = "--max-queries",
+            defaultValue = "32",
+            description = "The most queries one request may send (each is embedded and searched).")
+    int maxQueries;
+
     @Override
     public Integer call() throws Exception {
         int threads = this.threads == null ? SearchService.defaultThreads() : this.threads;
         if (threads < 1) {
             throw new ParameterException(
                     spec.commandLine(), "--threads must be at least 1, was " + threads);
+        }
+        if (maxK < 1 || maxQueries < 1) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--max-k and --max-queries must be at least 1, were "
+                            + maxK
+                            + " and "
+                            + maxQueries);
         }
         RagstreamConfig cfg = config.load();
         EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
@@ -78,7 +92,7 @@ final class ServeSearchCommand implements Callable<Integer> {
                         new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
                         threads,
                         mode,
-                        maxK);
+                        new SearchService.Limits(maxK, maxQueries));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(

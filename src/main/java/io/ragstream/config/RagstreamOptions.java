@@ -369,6 +369,15 @@ public final class RagstreamOptions {
                             "int8 and binary: candidates the index of sign bits proposes per wanted "
                                     + "chunk (1 to 100), re-ranked by the stored vector.");
 
+    public static final ConfigOption<Duration> SEARCH_TIMEOUT =
+            ConfigOptions.key("search.timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription(
+                            "How long one search's statements may run in PostgreSQL (statement_timeout, set "
+                                    + "per search) before the search fails as unavailable (serve-search: 503); a "
+                                    + "connection silent for about twice (it + 2 s) is taken as dead. At least 100ms.");
+
     public static final ConfigOption<SearchMode> SEARCH_MODE =
             ConfigOptions.key("search.mode")
                     .enumType(SearchMode.class)
@@ -522,6 +531,7 @@ public final class RagstreamOptions {
                     SEARCH_EF_SEARCH,
                     SEARCH_RERANK_FACTOR,
                     SEARCH_MODE,
+                    SEARCH_TIMEOUT,
                     SINK_MODE,
                     SINK_BATCH_SIZE,
                     SINK_TRANSACTION_PREFIX,

@@ -10,6 +10,7 @@ import com.zaxxer.hikari.pool.HikariPool;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Properties;
 
 /**
  * Open connections kept for the next search (HikariCP): opening one (a new backend process and
@@ -25,11 +26,13 @@ final class ConnectionPool implements AutoCloseable {
     private static final int MAX_CONNECTIONS = 16;
 
     private final PgVectorSinkOptions pg;
+    private final SearchOptions options;
     private HikariDataSource pool;
     private boolean closed;
 
-    ConnectionPool(PgVectorSinkOptions pg) {
+    ConnectionPool(PgVectorSinkOptions pg, SearchOptions options) {
         this.pg = pg;
+        this.options = options;
     }
 
     /** A connection to use and close: closing it gives it back. */
@@ -53,8 +56,11 @@ final class ConnectionPool implements AutoCloseable {
             config.setJdbcUrl(pg.url());
             config.setUsername(pg.user());
             config.setPassword(pg.password());
-            config.setDataSourceProperties(
-                    pg.connectionProperties(pg.applicationName() + ":search"));
+            Properties properties = pg.connectionProperties(pg.applicationName() + ":search");
+            // a black-holed connection frees its search thread soon after search.timeout, not
+            // after postgres.socket-timeout, which is sized for the sink's long statements
+            properties.setProperty("socketTimeout", Long.toString(options.socketTimeoutSeconds()));
+            config.setDataSourceProperties(properties);
             config.setMaximumPoolSize(MAX_CONNECTIONS);
             config.setMinimumIdle(0);
             config.setInitializationFailTimeout(1); // connect now, fail now
@@ -80,6 +86,7 @@ final class ConnectionPool implements AutoCloseable {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         if (state.startsWith("08")) {
             throw new SearchException(
+                    SearchException.Fault.UNAVAILABLE,
                     "PostgreSQL at "
                             + Secrets.redactUrl(pg.url())
                             + " is not reachable ("

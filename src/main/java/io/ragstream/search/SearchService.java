@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,8 +24,11 @@ import java.util.concurrent.Executors;
 /**
  * {@code serve-search}: the searches of {@code bin/ragstream search} over HTTP/JSON. {@code POST
  * /search} takes {@code {"tenant": "...", "queries": ["..."], "k": 10, "mode": "hybrid"}} ({@code
- * "query": "..."} for one) and answers a {@link SearchAnswer}, the JSON of {@code search --json}; a
- * request without a tenant, query or valid k or mode is answered 400 with {@code {"error": "..."}}.
+ * "query": "..."} for one) and answers a {@link SearchAnswer}, the JSON of {@code search --json}. A
+ * failed search is answered with {@code {"error": "..."}} and a status that says whose fault it is
+ * ({@link SearchException.Fault}): 400 for the request (no tenant, a field of the wrong type, k or
+ * the number of queries out of bounds, an unknown mode), 503 while the database or the embedding
+ * backend cannot answer (unreachable, search.timeout ran out), 500 for the service's own setup.
  * {@code GET /health} answers 200. Each request runs on one of a fixed number of threads, the
  * others wait in arrival order; the {@link Searcher} pools the connections.
  */
@@ -45,7 +49,7 @@ public final class SearchService implements AutoCloseable {
 
     private final Searcher searcher;
     private final SearchMode defaultMode;
-    private final int maxK;
+    private final Limits limits;
     private final HttpServer server;
     private final ExecutorService threads;
 
@@ -54,11 +58,11 @@ public final class SearchService implements AutoCloseable {
             InetSocketAddress address,
             int threadCount,
             SearchMode defaultMode,
-            int maxK)
+            Limits limits)
             throws IOException {
         this.searcher = searcher;
         this.defaultMode = defaultMode;
-        this.maxK = maxK;
+        this.limits = limits;
         this.threads = Executors.newFixedThreadPool(threadCount);
         this.server = HttpServer.create(address, 64);
         server.createContext("/search", this::search);
@@ -75,6 +79,21 @@ public final class SearchService implements AutoCloseable {
      */
     public static int defaultThreads() {
         return 2 * Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * What one request may ask: each query is embedded and searched, so a request of thousands
+     * would hold a thread (and the cores) for minutes while every other client waits.
+     */
+    public record Limits(int maxK, int maxQueries) {
+        public static final Limits DEFAULTS = new Limits(100, 32);
+
+        public Limits {
+            if (maxK < 1 || maxQueries < 1) {
+                throw new IllegalArgumentException(
+                        "maxK and maxQueries must be at least 1, were " + maxK + ", " + maxQueries);
+            }
+        }
     }
 
     public int port() {
@@ -103,7 +122,10 @@ public final class SearchService implements AutoCloseable {
             try {
                 reply(exchange, 200, answer(request));
             } catch (SearchException e) {
-                reply(exchange, 400, error(e.getMessage()));
+                if (e.fault() != SearchException.Fault.REQUEST) {
+                    LOG.warn("search failed ({}): {}", e.fault(), e.getMessage());
+                }
+                reply(exchange, status(e.fault()), error(e.getMessage()));
             } catch (Exception e) {
                 LOG.warn("search failed", e);
                 reply(exchange, 500, error("search failed: " + e.getMessage()));
@@ -111,26 +133,76 @@ public final class SearchService implements AutoCloseable {
         }
     }
 
+    static int status(SearchException.Fault fault) {
+        return switch (fault) {
+            case REQUEST -> 400;
+            case UNAVAILABLE -> 503;
+            case SETUP -> 500;
+        };
+    }
+
+    /**
+     * The search a request asks for; a field of the wrong JSON type is refused by name rather than
+     * read as something else (a k of "ten" is not 10).
+     */
     private SearchAnswer answer(JsonNode request) throws Exception {
         if (request == null || !request.isObject()) {
-            throw new SearchException("a search is a JSON object", null);
+            throw SearchException.badRequest("a search is a JSON object");
         }
-        String tenant = request.path("tenant").asText("");
-        if (tenant.isBlank()) {
-            throw new SearchException("a search needs a tenant", null);
+        JsonNode tenantField = request.path("tenant");
+        if (!tenantField.isTextual() || tenantField.asText().isBlank()) {
+            throw SearchException.badRequest("a search needs a tenant, as a JSON string");
         }
+        String tenant = tenantField.asText();
         List<String> queries = new ArrayList<>();
         if (request.has("query")) {
-            queries.add(request.get("query").asText());
+            queries.add(text(request.get("query"), "query"));
         }
-        request.path("queries").forEach(q -> queries.add(q.asText()));
-        int k = request.path("k").asInt(10);
-        if (k < 1 || k > maxK) {
-            throw new SearchException("k must be between 1 and " + maxK + ", was " + k, null);
+        if (request.has("queries")) {
+            JsonNode list = request.get("queries");
+            if (!list.isArray()) {
+                throw SearchException.badRequest("queries must be a JSON array of strings");
+            }
+            list.forEach(q -> queries.add(text(q, "each of queries")));
         }
-        SearchMode mode = request.has("mode") ? mode(request.get("mode").asText()) : defaultMode;
+        if (queries.size() > limits.maxQueries()) {
+            throw SearchException.badRequest(
+                    "a search has at most "
+                            + limits.maxQueries()
+                            + " queries (serve-search --max-queries), had "
+                            + queries.size());
+        }
+        int k = request.has("k") ? k(request.get("k")) : Math.min(10, limits.maxK());
+        SearchMode mode =
+                request.has("mode") ? mode(text(request.get("mode"), "mode")) : defaultMode;
         List<SearchHit> hits = searcher.searchAll(tenant, queries, k, mode);
         return SearchAnswer.of(tenant, queries, k, mode, hits);
+    }
+
+    private static String text(JsonNode value, String field) {
+        if (!value.isTextual()) {
+            throw SearchException.badRequest(
+                    field
+                            + " must be a JSON string, was "
+                            + value.getNodeType().name().toLowerCase(Locale.ROOT));
+        }
+        return value.asText();
+    }
+
+    private int k(JsonNode value) {
+        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+            throw SearchException.badRequest(
+                    "k must be a whole number between 1 and "
+                            + limits.maxK()
+                            + ", was "
+                            + abbreviated(value.toString()));
+        }
+        int k = value.intValue();
+        if (k < 1 || k > limits.maxK()) {
+            throw SearchException.badRequest(
+                    "k must be between 1 and " + limits.maxK() + ", was " + k);
+        }
+        return k;
     }
 
     private static SearchMode mode(String value) {
@@ -139,7 +211,13 @@ public final class SearchService implements AutoCloseable {
                 return m;
             }
         }
-        throw new SearchException("mode must be vector, text or hybrid, was '" + value + "'", null);
+        throw SearchException.badRequest(
+                "mode must be vector, text or hybrid, was '" + abbreviated(value) + "'");
+    }
+
+    /** A value quoted back to the client, cut short: it may be as long as the body. */
+    private static String abbreviated(String value) {
+        return value.length() <= 80 ? value : value.substring(0, 80) + "...";
     }
 
     private static byte[] body(InputStream in) throws IOException {

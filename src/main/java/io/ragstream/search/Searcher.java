@@ -1,9 +1,12 @@
 package io.ragstream.search;
 
+import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.SearchMode;
 import io.ragstream.embed.Embedder;
+import io.ragstream.embed.EmbeddingFailure;
 import io.ragstream.sink.PgVectorSinkOptions;
 
+import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -80,7 +83,7 @@ public final class Searcher implements AutoCloseable {
         this.embedder = embedder;
         this.nearest = new NearestChunks(pg.schema());
         this.text = new TextChunks(pg.schema());
-        this.connections = new ConnectionPool(pg);
+        this.connections = new ConnectionPool(pg, options);
         this.indexCheck =
                 new IndexCheck(pg.schema(), pg.url(), pg.model(), pg.schema().dimension());
     }
@@ -119,7 +122,7 @@ public final class Searcher implements AutoCloseable {
                     "a " + mode + " search needs the embedding model, and this searcher has none",
                     null);
         }
-        List<float[]> vectors = mode.usesVectors() ? embedder.embed(queries) : null;
+        List<float[]> vectors = mode.usesVectors() ? embed(queries) : null;
         int depth = mode == SearchMode.HYBRID ? Math.max(k, HYBRID_DEPTH) : k;
         // one ranking runs on the caller's thread: handing it over costs more than it saves
         boolean inline = queries.size() == 1 && mode != SearchMode.HYBRID;
@@ -164,6 +167,21 @@ public final class Searcher implements AutoCloseable {
             return ranking.size() > k ? ranking.subList(0, k) : ranking;
         }
         return fuse(rankings, k);
+    }
+
+    /** The queries' vectors; a backend's failure keeps its kind (retry, fix the query, fix it). */
+    private List<float[]> embed(List<String> queries) throws Exception {
+        try {
+            return embedder.embed(queries);
+        } catch (EmbeddingFailure e) {
+            SearchException.Fault fault =
+                    switch (e.kind()) {
+                        case TRANSIENT -> SearchException.Fault.UNAVAILABLE;
+                        case PERMANENT -> SearchException.Fault.REQUEST;
+                        case MISCONFIGURED -> SearchException.Fault.SETUP;
+                    };
+            throw new SearchException(fault, "embedding the queries failed: " + e.getMessage(), e);
+        }
     }
 
     private static List<SearchHit> join(CompletableFuture<List<SearchHit>> ranking) {
@@ -215,22 +233,58 @@ public final class Searcher implements AutoCloseable {
      * Arguments first, then whether the table can answer this model's queries (once per table and
      * tenant).
      */
-    private void validate(String tenant, List<String> queries, int k) throws SQLException {
+    private void validate(String tenant, List<String> queries, int k) {
         if (tenant == null || tenant.isBlank()) {
-            throw new SearchException("a search needs a tenant", null);
+            throw SearchException.badRequest("a search needs a tenant");
         }
         if (queries.isEmpty() || queries.stream().anyMatch(q -> q == null || q.isBlank())) {
-            throw new SearchException(
-                    "a search needs at least one query, and no blank one: " + queries, null);
+            throw SearchException.badRequest(
+                    "a search needs at least one query, and no blank one: " + queries);
+        }
+        // PostgreSQL's text cannot hold U+0000, so no tenant has it and no query can be sent
+        if (tenant.indexOf('\0') >= 0 || queries.stream().anyMatch(q -> q.indexOf('\0') >= 0)) {
+            throw SearchException.badRequest(
+                    "a tenant or query holds a NUL character (U+0000), which no stored text can");
         }
         if (k < 1) {
-            throw new SearchException("k (documents to return) must be at least 1, was " + k, null);
+            throw SearchException.badRequest(
+                    "k (documents to return) must be at least 1, was " + k);
         }
         if (!indexCheck.verified(tenant)) {
             try (Connection c = connections.borrow()) {
-                indexCheck.verify(c, tenant);
+                c.setAutoCommit(false);
+                try (Statement st = c.createStatement()) {
+                    st.execute(options.statementTimeout());
+                    indexCheck.verify(c, tenant);
+                } finally {
+                    endReadOnly(c);
+                }
+            } catch (SQLException e) {
+                throw failed("checking table " + pg.schema().chunksTable(), e);
             }
         }
+    }
+
+    /**
+     * A failed statement as a SearchException; one that ran out of time names search.timeout,
+     * whether PostgreSQL cancelled it or the connection stayed silent past it.
+     */
+    private SearchException failed(String what, SQLException e) {
+        if ("57014".equals(e.getSQLState()) || e.getCause() instanceof SocketTimeoutException) {
+            return new SearchException(
+                    SearchException.Fault.UNAVAILABLE,
+                    what
+                            + " took longer than "
+                            + RagstreamOptions.SEARCH_TIMEOUT.key()
+                            + " ("
+                            + options.timeout()
+                            + (e.getCause() instanceof SocketTimeoutException
+                                    ? ", and the connection then stayed silent"
+                                    : "")
+                            + ")",
+                    e);
+        }
+        return SearchException.of(what, e);
     }
 
     /** Of two hits of one document, the one whose chunk matched better. */
@@ -275,7 +329,13 @@ public final class Searcher implements AutoCloseable {
      */
     private List<SearchHit> textDocuments(String tenant, String query, int k) throws SQLException {
         try (Connection c = connections.borrow()) {
-            return text.find(c, tenant, query, k);
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute(options.statementTimeout());
+                return text.find(c, tenant, query, k);
+            } finally {
+                endReadOnly(c);
+            }
         } catch (SQLException e) {
             if ("42703".equals(e.getSQLState())) { // undefined column: a table made before
                 // full-text search
@@ -323,7 +383,7 @@ public final class Searcher implements AutoCloseable {
                 }
                 throw e;
             } finally {
-                c.rollback();
+                endReadOnly(c);
             }
         }
     }
@@ -370,10 +430,24 @@ public final class Searcher implements AutoCloseable {
                     first
                             ? "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"
                                     + " SET LOCAL hnsw.iterative_scan = relaxed_order; "
+                                    + options.statementTimeout()
+                                    + "; "
                                     + efSearch
                             : efSearch);
         }
         return nearest.find(c, tenant, vector, limit, candidates);
+    }
+
+    /**
+     * Ends a search's read-only transaction. A connection that broke during it cannot roll back,
+     * and the pool drops it; the failure that broke it is the one to report, not this one.
+     */
+    private static void endReadOnly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            // broken: what the search threw says why
+        }
     }
 
     /** One ranking's query. */
@@ -390,8 +464,7 @@ public final class Searcher implements AutoCloseable {
                     try {
                         return ranking.find();
                     } catch (SQLException e) {
-                        throw new SearchException(
-                                what + " for '" + query + "' failed: " + e.getMessage(), e);
+                        throw failed(what + " for '" + query + "'", e);
                     }
                 };
         return inline

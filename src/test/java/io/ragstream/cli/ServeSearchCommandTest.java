@@ -20,4 +20,19 @@ class ServeSearchCommandTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("--threads must be at least 1, was 0");
     }
+
+    @Test
+    void limitsBelowOneAreAUsageErrorBeforeAnythingStarts() {
+        for (String option : new String[] {"--max-k", "--max-queries"}) {
+            StringWriter err = new StringWriter();
+
+            int code =
+                    RagstreamCli.commandLine()
+                            .setErr(new PrintWriter(err, true))
+                            .execute("serve-search", option, "0");
+
+            assertThat(code).as(option).isEqualTo(2);
+            assertThat(err.toString()).contains("--max-k and --max-queries must be at least 1");
+        }
+    }
 }

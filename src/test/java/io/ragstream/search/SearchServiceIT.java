@@ -1,12 +1,8 @@
 package io.ragstream.search;
 
-import io.ragstream.chunk.ChunkRow;
-import io.ragstream.chunk.DocumentChunker;
-import io.ragstream.chunk.DocumentUpdate;
-import io.ragstream.config.SearchMode;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
-import io.ragstream.sink.DirectWriter;
 import io.ragstream.sink.PgVectorSinkOptions;
+import io.ragstream.testing.TcpProxy;
 import io.ragstream.testing.TestServices;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,11 +12,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -28,59 +25,34 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code serve-search} over rows in the real PostgreSQL, with the real model: the answer is {@code
- * search --json}'s, a request without a tenant (or with a wrong k, mode or body) is refused with a
- * reason, a tenant never sees another's rows, a repeated query is not embedded again, and
- * concurrent clients are all answered.
+ * search --json}'s, a request without a tenant (or with a wrong k, mode, field type, NUL character,
+ * too many queries or body) is refused 400 with a reason, a tenant never sees another's rows, a
+ * repeated query is not embedded again, concurrent clients are all answered, and a database that is
+ * locked, black-holed or down gives 503 within search.timeout instead of a stuck thread.
  */
 class SearchServiceIT {
     private static final TestServices SERVICES = new TestServices("search_service");
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
-    private static final List<String> TEXTS =
-            List.of(
-                    "Glaciers carve U-shaped valleys as the ice grinds the bedrock.",
-                    "A sourdough starter is a culture of wild yeast and lactic acid bacteria.",
-                    "Tides are caused mainly by the Moon's gravity pulling on the oceans.");
 
+    private static PgVectorSinkOptions pg;
     private static CachedQueryEmbedder model;
-    private static Searcher searcher;
-    private static SearchService service;
+    private static ServedSearch served;
 
     @BeforeAll
     static void indexAndServe() throws Exception {
-        PgVectorSinkOptions pg =
-                PgVectorSinkOptions.from(SERVICES.config(), OnnxMiniLmEmbedder.DIMENSION);
-        pg.prepareTables();
+        pg = ServedSearch.index(SERVICES);
         model = new CachedQueryEmbedder(OnnxMiniLmEmbedder.shared(), 100);
-        List<DocumentUpdate> updates = new ArrayList<>();
-        List<float[]> vectors = OnnxMiniLmEmbedder.shared().embed(TEXTS);
-        for (int i = 0; i < TEXTS.size(); i++) {
-            ChunkRow chunk =
-                    new ChunkRow(
-                            0, TEXTS.get(i), DocumentChunker.sha256(TEXTS.get(i)), vectors.get(i));
-            updates.add(new DocumentUpdate("acme", "doc-" + i, 1, false, "{}", List.of(chunk)));
-        }
-        try (DirectWriter writer = new DirectWriter(pg)) {
-            writer.write(updates);
-        }
-        searcher = new Searcher(pg, SearchOptions.defaults(), model);
-        service =
-                new SearchService(
-                        searcher,
-                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                        4,
-                        SearchMode.HYBRID,
-                        100);
+        served = ServedSearch.serve(new Searcher(pg, SearchOptions.defaults(), model));
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (service != null) {
-            service.close();
-            searcher.close();
+        if (served != null) {
+            served.close();
             model.close();
         }
         SERVICES.dropTables();
@@ -134,11 +106,181 @@ class SearchServiceIT {
                 post("{\"tenant\": \"acme\", \"query\": \"" + "x".repeat(70_000) + "\"}"),
                 413,
                 "at most");
-        HttpResponse<String> get =
-                HTTP.send(
-                        HttpRequest.newBuilder(uri("/search")).GET().build(),
-                        HttpResponse.BodyHandlers.ofString());
-        assertRefused(get, 405, "POST");
+        assertRefused(served.get("/search"), 405, "POST");
+    }
+
+    @Test
+    void refusesAFieldOfTheWrongTypeByNameRatherThanReadingItAsSomethingElse() throws Exception {
+        assertRefused(
+                post("{\"tenant\": 42, \"query\": \"tides\"}"), 400, "tenant, as a JSON string");
+        assertRefused(
+                post("{\"tenant\": \"acme\", \"query\": [\"tides\"]}"),
+                400,
+                "query must be a JSON string");
+        assertRefused(
+                post("{\"tenant\": \"acme\", \"queries\": \"tides\"}"),
+                400,
+                "queries must be a JSON array");
+        assertRefused(
+                post("{\"tenant\": \"acme\", \"queries\": [\"tides\", 7]}"),
+                400,
+                "each of queries must be a JSON string, was number");
+        assertRefused(
+                post("{\"tenant\": \"acme\", \"query\": \"tides\", \"k\": \"ten\"}"),
+                400,
+                "k must be a whole number");
+        assertRefused(
+                post("{\"tenant\": \"acme\", \"query\": \"tides\", \"k\": 2.5}"),
+                400,
+                "k must be a whole number");
+        assertRefused(
+                post("{\"tenant\": \"acme\", \"query\": \"tides\", \"k\": 99999999999}"),
+                400,
+                "k must be a whole number");
+        assertRefused(
+                post("{\"tenant\": \"acme\", \"query\": \"tides\", \"mode\": 1}"),
+                400,
+                "mode must be a JSON string");
+    }
+
+    @Test
+    void refusesANulCharacterAndMoreQueriesThanTheLimit() throws Exception {
+        assertRefused(
+                post("{\"tenant\": \"ac\\u0000me\", \"query\": \"tides\"}"), 400, "NUL character");
+        for (String mode : List.of("vector", "text", "hybrid")) {
+            assertRefused(
+                    post(
+                            "{\"tenant\": \"acme\", \"query\": \"ti\\u0000des\", \"mode\": \""
+                                    + mode
+                                    + "\"}"),
+                    400,
+                    "NUL character");
+        }
+        List<String> queries = new ArrayList<>();
+        for (int i = 0; i <= SearchService.Limits.DEFAULTS.maxQueries(); i++) {
+            queries.add("\"tide " + i + "\"");
+        }
+        assertRefused(
+                post("{\"tenant\": \"acme\", \"queries\": [" + String.join(", ", queries) + "]}"),
+                400,
+                "at most " + SearchService.Limits.DEFAULTS.maxQueries() + " queries");
+        queries.remove(0);
+        assertThat(
+                        post("{\"tenant\": \"acme\", \"queries\": ["
+                                        + String.join(", ", queries)
+                                        + "]}")
+                                .statusCode())
+                .as("the limit itself is allowed")
+                .isEqualTo(200);
+    }
+
+    /**
+     * A search PostgreSQL cannot finish within search.timeout (here a table another session holds
+     * locked) is answered 503 naming the setting, soon after the timeout, in every mode and for a
+     * tenant not checked yet; once the lock goes, the same search is answered.
+     */
+    @Test
+    void aSearchThatOutrunsTheTimeoutIsUnavailableNotStuck() throws Exception {
+        try (ServedSearch timed = ServedSearch.serve(searcher(pg.url(), Duration.ofSeconds(1)));
+                Connection locker = TestServices.connect()) {
+            assertThat(timed.post(request("acme", "hybrid")).statusCode()).isEqualTo(200);
+            locker.setAutoCommit(false);
+            try (Statement st = locker.createStatement()) {
+                st.execute("LOCK TABLE \"" + SERVICES.chunksTable + "\" IN ACCESS EXCLUSIVE MODE");
+            }
+            for (String request :
+                    List.of(
+                            request("acme", "vector"),
+                            request("acme", "text"),
+                            request("acme", "hybrid"),
+                            request("initech", "vector"))) {
+                long start = System.nanoTime();
+                HttpResponse<String> answer = timed.post(request);
+                Duration took = Duration.ofNanos(System.nanoTime() - start);
+                assertRefused(answer, 503, "took longer than search.timeout (PT1S)");
+                assertThat(took).as(request).isLessThan(Duration.ofSeconds(4));
+            }
+            locker.rollback();
+            assertThat(timed.post(request("acme", "hybrid")).statusCode()).isEqualTo(200);
+        }
+    }
+
+    /**
+     * A connection that goes silent (a dead route: no reset, no close) frees its thread once
+     * search.timeout and the grace after it have passed, answered 503; the other threads answer
+     * meanwhile, and once the route heals the service searches again on fresh connections.
+     */
+    @Test
+    void aBlackHoledConnectionIsUnavailableAfterTheTimeoutAndTheServiceRecovers() throws Exception {
+        URI server = URI.create(pg.url().substring("jdbc:".length()));
+        try (TcpProxy proxy = TcpProxy.start(server.getHost(), server.getPort());
+                ServedSearch timed =
+                        ServedSearch.serve(
+                                searcher(proxy.proxied(pg.url()), Duration.ofSeconds(1)))) {
+            assertThat(timed.post(request("acme", "vector")).statusCode()).isEqualTo(200);
+            proxy.blackHole();
+            long start = System.nanoTime();
+            HttpResponse<String> answer = timed.post(request("acme", "vector"));
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+            assertRefused(answer, 503, "search.timeout");
+            assertThat(took)
+                    .as("pgjdbc gives up after twice its socketTimeout, search.timeout + grace")
+                    .isLessThan(
+                            Duration.ofSeconds(1)
+                                    .plus(SearchOptions.SILENCE_GRACE)
+                                    .multipliedBy(2)
+                                    .plusSeconds(3));
+            assertThat(timed.get("/health").statusCode()).isEqualTo(200);
+            proxy.heal();
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(
+                            () ->
+                                    assertThat(timed.post(request("acme", "vector")).statusCode())
+                                            .isEqualTo(200));
+        }
+    }
+
+    @Test
+    void anUnreachableDatabaseIsUnavailable() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        URI server = URI.create(pg.url().substring("jdbc:".length()));
+        String unreachable =
+                pg.url()
+                        .replace(
+                                server.getHost() + ":" + server.getPort(),
+                                "127.0.0.1:" + closedPort);
+        try (ServedSearch down = ServedSearch.serve(searcher(unreachable, Duration.ofSeconds(1)))) {
+            assertRefused(down.post(request("acme", "hybrid")), 503, "is not reachable");
+        }
+    }
+
+    /**
+     * A searcher over this test's tables at {@code url}, with {@code timeout} as search.timeout.
+     */
+    private static Searcher searcher(String url, Duration timeout) {
+        PgVectorSinkOptions options =
+                PgVectorSinkOptions.from(
+                        SERVICES.config("postgres.url=" + url, "postgres.connect-timeout=2s"),
+                        OnnxMiniLmEmbedder.DIMENSION);
+        return new Searcher(
+                options,
+                new SearchOptions(
+                        SearchOptions.defaults().efSearch(),
+                        SearchOptions.defaults().rerankFactor(),
+                        timeout),
+                model);
+    }
+
+    private static String request(String tenant, String mode) {
+        return "{\"tenant\": \""
+                + tenant
+                + "\", \"query\": \"moon and tides\", \"mode\": \""
+                + mode
+                + "\"}";
     }
 
     @Test
@@ -187,11 +329,7 @@ class SearchServiceIT {
         } finally {
             clients.shutdownNow();
         }
-        HttpResponse<String> health =
-                HTTP.send(
-                        HttpRequest.newBuilder(uri("/health")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(served.get("/health").statusCode()).isEqualTo(200);
     }
 
     private static void assertRefused(HttpResponse<String> response, int status, String reason)
@@ -201,15 +339,6 @@ class SearchServiceIT {
     }
 
     private static HttpResponse<String> post(String body) throws Exception {
-        return HTTP.send(
-                HttpRequest.newBuilder(uri("/search"))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + service.port() + path);
+        return served.post(body);
     }
 }
