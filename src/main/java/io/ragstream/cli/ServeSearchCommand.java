@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -33,9 +32,15 @@ final class ServeSearchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(
-            names = "--port",
-            defaultValue = "8090",
-            description = "Port on 127.0.0.1 (0: a free one).")
+            names = "--host",
+            defaultValue = "127.0.0.1",
+            description =
+                    "Address to listen on (0.0.0.0: every interface). The service has no "
+                            + "authentication and answers for any tenant a request names: expose it "
+                            + "only behind something that has.")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8090", description = "Port (0: a free one).")
     int port;
 
     @Option(
@@ -77,6 +82,11 @@ final class ServeSearchCommand implements Callable<Integer> {
                             + " and "
                             + maxQueries);
         }
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new ParameterException(
+                    spec.commandLine(), "--host " + host + " is not an address of this machine");
+        }
         RagstreamConfig cfg = config.load();
         EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
         SearchMode mode = cfg.get(RagstreamOptions.SEARCH_MODE);
@@ -89,7 +99,7 @@ final class ServeSearchCommand implements Callable<Integer> {
         SearchService service =
                 new SearchService(
                         searcher,
-                        new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+                        address,
                         threads,
                         mode,
                         new SearchService.Limits(maxK, maxQueries));
@@ -105,9 +115,13 @@ final class ServeSearchCommand implements Callable<Integer> {
                                 },
                                 "serve-search-shutdown"));
         System.out.printf(
-                "searching %s on http://127.0.0.1:%d/search (default mode %s, %d threads); "
+                "searching %s on http://%s:%d/search (default mode %s, %d threads); "
                         + "Ctrl-C stops it%n",
-                cfg.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE), service.port(), mode, threads);
+                cfg.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
+                host,
+                service.port(),
+                mode,
+                threads);
         stopped.await();
         return 0;
     }

@@ -5,6 +5,7 @@ import io.ragstream.config.SearchMode;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.slf4j.Logger;
@@ -29,15 +30,30 @@ import java.util.concurrent.Executors;
  * ({@link SearchException.Fault}): 400 for the request (no tenant, a field of the wrong type, k or
  * the number of queries out of bounds, an unknown mode), 503 while the database or the embedding
  * backend cannot answer (unreachable, search.timeout ran out), 500 for the service's own setup.
- * {@code GET /health} answers 200. Each request runs on one of a fixed number of threads, the
- * others wait in arrival order; the {@link Searcher} pools the connections.
+ * {@code GET /health} answers 200 while the service runs (liveness), {@code GET /ready} 200 while
+ * PostgreSQL answers too and 503 while it does not (readiness).
+ *
+ * <p>Requests are read and parsed on a pool of connection threads, then searched and answered a
+ * fixed number at a time, in arrival order ({@link SearchTurns}); the {@link Searcher} pools the
+ * database connections. A client that sends its request slowly or not at all (a dead network, an
+ * attack) then holds only a connection thread, until the request time runs out, and never a turn to
+ * search: when the few search threads also read the requests, five such clients stalled every
+ * search for as long as they stayed.
  */
 public final class SearchService implements AutoCloseable {
     static {
-        // the JDK server leaves Nagle's algorithm on: a small answer then waits for the client's
-        // delayed ACK, about 40 ms per request; read once, when the server's classes load
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
+        // read once, when the JDK server's classes load, so an operator's -D wins:
+        // the server leaves Nagle's algorithm on, and a small answer then waits for the client's
+        // delayed ACK, about 40 ms per request
+        setIfUnset("sun.net.httpserver.nodelay", "true");
+        // a request not read whole 10 s after it arrived is cut, so slow clients free their
+        // connection threads. (maxRspTime would also count the search, so it is left unset.)
+        setIfUnset("sun.net.httpserver.maxReqTime", "10");
+    }
+
+    private static void setIfUnset(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
         }
     }
 
@@ -51,7 +67,8 @@ public final class SearchService implements AutoCloseable {
     private final SearchMode defaultMode;
     private final Limits limits;
     private final HttpServer server;
-    private final ExecutorService threads;
+    private final ExecutorService connectionThreads;
+    private final SearchTurns searchTurns;
 
     public SearchService(
             Searcher searcher,
@@ -63,11 +80,13 @@ public final class SearchService implements AutoCloseable {
         this.searcher = searcher;
         this.defaultMode = defaultMode;
         this.limits = limits;
-        this.threads = Executors.newFixedThreadPool(threadCount);
+        this.connectionThreads = Executors.newFixedThreadPool(Math.max(64, 4 * threadCount));
+        this.searchTurns = new SearchTurns(threadCount);
         this.server = HttpServer.create(address, 64);
         server.createContext("/search", this::search);
         server.createContext("/health", e -> reply(e, 200, Map.of("status", "ok")));
-        server.setExecutor(threads);
+        server.createContext("/ready", this::ready);
+        server.setExecutor(connectionThreads);
         server.start();
     }
 
@@ -100,25 +119,40 @@ public final class SearchService implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    /** Reads and parses the request, then searches and answers it in its turn. */
     private void search(HttpExchange exchange) throws IOException {
-        try (exchange) {
+        JsonNode request = null;
+        try {
             if (!"POST".equals(exchange.getRequestMethod())) {
                 reply(exchange, 405, error("POST a JSON search to /search"));
-                return;
-            }
-            JsonNode request;
-            try {
+            } else {
                 request = JSON.readTree(body(exchange.getRequestBody()));
-            } catch (JsonProcessingException e) {
-                reply(exchange, 400, error("the body is not JSON: " + e.getOriginalMessage()));
-                return;
-            } catch (TooLarge e) {
-                reply(
-                        exchange,
-                        413,
-                        error("a search request is at most " + MAX_REQUEST_BYTES + " bytes"));
-                return;
+                if (request == null) { // an empty body
+                    request = MissingNode.getInstance();
+                }
             }
+        } catch (JsonProcessingException e) {
+            reply(exchange, 400, error("the body is not JSON: " + e.getOriginalMessage()));
+        } catch (TooLarge e) {
+            reply(
+                    exchange,
+                    413,
+                    error("a search request is at most " + MAX_REQUEST_BYTES + " bytes"));
+        } finally {
+            if (request == null) { // answered already, or the client is gone
+                exchange.close();
+            }
+        }
+        if (request == null) {
+            return;
+        }
+        JsonNode search = request;
+        searchTurns.take(() -> answer(exchange, search));
+    }
+
+    /** The search, and the answer or the failure's status and reason. */
+    private void answer(HttpExchange exchange, JsonNode request) {
+        try (exchange) {
             try {
                 reply(exchange, 200, answer(request));
             } catch (SearchException e) {
@@ -129,6 +163,20 @@ public final class SearchService implements AutoCloseable {
             } catch (Exception e) {
                 LOG.warn("search failed", e);
                 reply(exchange, 500, error("search failed: " + e.getMessage()));
+            }
+        } catch (IOException e) {
+            LOG.debug("the client left before its answer", e);
+        }
+    }
+
+    /** 200 while PostgreSQL answers, 503 with the reason while it does not (a readiness probe). */
+    private void ready(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            try {
+                searcher.ping();
+                reply(exchange, 200, Map.of("status", "ready"));
+            } catch (SearchException e) {
+                reply(exchange, status(e.fault()), error(e.getMessage()));
             }
         }
     }
@@ -251,6 +299,6 @@ public final class SearchService implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-        threads.shutdownNow();
+        connectionThreads.shutdownNow();
     }
 }

@@ -104,6 +104,20 @@ public final class Searcher implements AutoCloseable {
         return nearestDocuments(tenant, vector, k);
     }
 
+    /**
+     * Whether PostgreSQL answers on a search connection now, within search.timeout; a
+     * SearchException (unavailable) says why not.
+     */
+    public void ping() {
+        try (Connection c = connections.borrow();
+                Statement st = c.createStatement()) {
+            st.setQueryTimeout((int) Math.max(1, options.timeout().toSeconds()));
+            st.execute("SELECT 1");
+        } catch (SQLException e) {
+            throw failed("reaching PostgreSQL", e);
+        }
+    }
+
     /** {@link #searchAll(String, List, int, SearchMode)} by vector search. */
     public List<SearchHit> searchAll(String tenant, List<String> queries, int k) throws Exception {
         return searchAll(tenant, queries, k, SearchMode.VECTOR);

@@ -11,10 +11,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -102,6 +106,7 @@ class SearchServiceIT {
                 "mode");
         assertRefused(post("{\"tenant\": "), 400, "not JSON");
         assertRefused(post("[1, 2]"), 400, "a JSON object");
+        assertRefused(post(""), 400, "a JSON object");
         assertRefused(
                 post("{\"tenant\": \"acme\", \"query\": \"" + "x".repeat(70_000) + "\"}"),
                 413,
@@ -241,6 +246,53 @@ class SearchServiceIT {
         }
     }
 
+    /**
+     * Clients that send a request slowly or not at all, more of them than the service has search
+     * threads, do not delay a well-behaved client, and are cut off once the request time runs out
+     * (sun.net.httpserver.maxReqTime, which the integration tests set to 2 s). Before, they held
+     * the search threads and stalled every search for as long as they stayed.
+     */
+    @Test
+    void slowClientsAreCutOffAndDoNotStallTheOthers() throws Exception {
+        int maxRequestSeconds = Integer.getInteger("sun.net.httpserver.maxReqTime", 10);
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i <= 4; i++) { // one more than the service's threads
+                Socket socket = new Socket(InetAddress.getLoopbackAddress(), served.service.port());
+                socket.getOutputStream()
+                        .write(
+                                ("POST /search HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"te")
+                                        .getBytes(StandardCharsets.US_ASCII));
+                slow.add(socket);
+            }
+            long start = System.nanoTime();
+            HttpResponse<String> answer = post(request("acme", "vector"));
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+            assertThat(answer.statusCode()).isEqualTo(200);
+            assertThat(took)
+                    .as("answered without waiting for the slow clients to be cut off")
+                    .isLessThan(Duration.ofSeconds(maxRequestSeconds));
+            for (Socket socket : slow) {
+                assertThat(closedByServer(socket)).as("the slow client's connection").isTrue();
+            }
+        } finally {
+            for (Socket socket : slow) {
+                socket.close();
+            }
+        }
+    }
+
+    /** Whether the server closed the socket: an end of stream or a reset, within 5 s. */
+    private static boolean closedByServer(Socket socket) throws IOException {
+        socket.setSoTimeout(5_000);
+        try {
+            return socket.getInputStream().read() == -1;
+        } catch (SocketException e) { // closed with our unread request in its buffer
+            return true;
+        }
+    }
+
     @Test
     void anUnreachableDatabaseIsUnavailable() throws Exception {
         int closedPort;
@@ -255,6 +307,10 @@ class SearchServiceIT {
                                 "127.0.0.1:" + closedPort);
         try (ServedSearch down = ServedSearch.serve(searcher(unreachable, Duration.ofSeconds(1)))) {
             assertRefused(down.post(request("acme", "hybrid")), 503, "is not reachable");
+            assertRefused(down.get("/ready"), 503, "is not reachable");
+            assertThat(down.get("/health").statusCode())
+                    .as("alive, though not ready")
+                    .isEqualTo(200);
         }
     }
 
@@ -330,6 +386,7 @@ class SearchServiceIT {
             clients.shutdownNow();
         }
         assertThat(served.get("/health").statusCode()).isEqualTo(200);
+        assertThat(served.get("/ready").statusCode()).isEqualTo(200);
     }
 
     private static void assertRefused(HttpResponse<String> response, int status, String reason)
