@@ -122,6 +122,9 @@ final class ChaosJob implements AutoCloseable {
                 }
                 return savepoint;
             } catch (IOException | ClusterException e) {
+                if (e.getMessage() != null && e.getMessage().contains("did not complete within")) {
+                    recordStall(jobId, attempt);
+                }
                 // A local run ends with its job: once the job stopped, its REST API may be gone
                 // before it told where the savepoint is. A job stops only once its savepoint is
                 // complete, so the process's end says it is there.
@@ -141,6 +144,44 @@ final class ChaosJob implements AutoCloseable {
                     throw e;
                 }
             }
+        }
+    }
+
+    /**
+     * What a savepoint that neither completed nor failed leaves to look at (it happened once in
+     * ChaosIT, after a rescale, and could not be explained afterwards): the job's threads, and its
+     * checkpoints with each task's acknowledgements, which say which task held the barrier.
+     */
+    private void recordStall(String jobId, int attempt) {
+        String stem = "stalled-savepoint-" + attempt;
+        try {
+            Path threads = process.threadDump(stem + "-threads.txt");
+            JsonNode checkpoints = process.rest().get("jobs/" + jobId + "/checkpoints");
+            StringBuilder details = new StringBuilder(checkpoints.toPrettyString()).append('\n');
+            for (JsonNode checkpoint : checkpoints.path("history")) {
+                if (checkpoint.path("status").asText().equals("IN_PROGRESS")) {
+                    details.append(
+                                    process.rest()
+                                            .get(
+                                                    "jobs/"
+                                                            + jobId
+                                                            + "/checkpoints/details/"
+                                                            + checkpoint.path("id").asLong())
+                                            .toPrettyString())
+                            .append('\n');
+                }
+            }
+            Path file = process.home().resolve(stem + "-checkpoints.json");
+            Files.writeString(file, details);
+            System.out.println(
+                    name
+                            + " job: a savepoint stalled; its threads are in "
+                            + threads
+                            + ", its checkpoints in "
+                            + file);
+        } catch (Exception e) { // a diagnosis, not the test: what it could not take is said
+            System.out.println(
+                    name + " job: a savepoint stalled, and its state could not be taken: " + e);
         }
     }
 

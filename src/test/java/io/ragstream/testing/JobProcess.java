@@ -122,6 +122,30 @@ public final class JobProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * The job process's threads, as {@code jcmd Thread.print} prints them, written to {@code name}
+     * in its home; a failure to take them is written there instead.
+     */
+    public Path threadDump(String name) throws IOException, InterruptedException {
+        Path file = home.resolve(name);
+        if (!isAlive()) {
+            Files.writeString(file, "the process had ended\n");
+            return file;
+        }
+        Process jcmd =
+                new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                                Long.toString(process.pid()),
+                                "Thread.print")
+                        .redirectErrorStream(true)
+                        .redirectOutput(file.toFile())
+                        .start();
+        if (!jcmd.waitFor(60, TimeUnit.SECONDS)) {
+            jcmd.destroyForcibly();
+        }
+        return file;
+    }
+
     public boolean isAlive() {
         return process != null && process.isAlive();
     }
