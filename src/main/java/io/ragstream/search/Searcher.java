@@ -266,13 +266,12 @@ public final class Searcher implements AutoCloseable {
         }
         if (!indexCheck.verified(tenant)) {
             try (Connection c = connections.borrow()) {
-                c.setAutoCommit(false);
-                try (Statement st = c.createStatement()) {
-                    st.execute(options.statementTimeout());
-                    indexCheck.verify(c, tenant);
-                } finally {
-                    endReadOnly(c);
-                }
+                inTimedTransaction(
+                        c,
+                        () -> {
+                            indexCheck.verify(c, tenant);
+                            return null;
+                        });
             } catch (SQLException e) {
                 throw failed("checking table " + pg.schema().chunksTable(), e);
             }
@@ -343,13 +342,7 @@ public final class Searcher implements AutoCloseable {
      */
     private List<SearchHit> textDocuments(String tenant, String query, int k) throws SQLException {
         try (Connection c = connections.borrow()) {
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
-                st.execute(options.statementTimeout());
-                return text.find(c, tenant, query, k);
-            } finally {
-                endReadOnly(c);
-            }
+            return inTimedTransaction(c, () -> text.find(c, tenant, query, k));
         } catch (SQLException e) {
             if ("42703".equals(e.getSQLState())) { // undefined column: a table made before
                 // full-text search
@@ -452,6 +445,23 @@ public final class Searcher implements AutoCloseable {
         return nearest.find(c, tenant, vector, limit, candidates);
     }
 
+    /** {@code work} in a read-only transaction whose statements may each run search.timeout. */
+    private <T> T inTimedTransaction(Connection c, Work<T> work) throws SQLException {
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute(options.statementTimeout());
+            return work.run();
+        } finally {
+            endReadOnly(c);
+        }
+    }
+
+    /** Statements to run: a ranking's query, a check. */
+    @FunctionalInterface
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
     /**
      * Ends a search's read-only transaction. A connection that broke during it cannot roll back,
      * and the pool drops it; the failure that broke it is the one to report, not this one.
@@ -464,19 +474,13 @@ public final class Searcher implements AutoCloseable {
         }
     }
 
-    /** One ranking's query. */
-    @FunctionalInterface
-    private interface Ranking {
-        List<SearchHit> find() throws SQLException;
-    }
-
     /** A ranking run now ({@code inline}) or on the pool. */
     private CompletableFuture<List<SearchHit>> rank(
-            String what, String query, Ranking ranking, boolean inline) {
+            String what, String query, Work<List<SearchHit>> ranking, boolean inline) {
         Supplier<List<SearchHit>> run =
                 () -> {
                     try {
-                        return ranking.find();
+                        return ranking.run();
                     } catch (SQLException e) {
                         throw failed(what + " for '" + query + "'", e);
                     }
