@@ -5,6 +5,7 @@ import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.SearchMode;
 import io.ragstream.embed.EmbeddingOptions;
 import io.ragstream.search.CachedQueryEmbedder;
+import io.ragstream.search.SearchException;
 import io.ragstream.search.SearchOptions;
 import io.ragstream.search.SearchService;
 import io.ragstream.search.Searcher;
@@ -96,6 +97,21 @@ final class ServeSearchCommand implements Callable<Integer> {
                         PgVectorSinkOptions.from(cfg, embedding.dimension()),
                         SearchOptions.from(cfg),
                         model);
+        try {
+            searcher.checkTable();
+        } catch (RuntimeException e) {
+            if (!(e instanceof SearchException s
+                    && s.fault() == SearchException.Fault.UNAVAILABLE)) {
+                // the wrong table (another dimension, another quantization): fix it first
+                searcher.close();
+                model.close();
+                throw e;
+            }
+            // the database or the table may come later (the job makes the table)
+            System.err.println(
+                    "ragstream: serving anyway, answering 503 until this changes: "
+                            + e.getMessage());
+        }
         SearchService service =
                 new SearchService(
                         searcher,

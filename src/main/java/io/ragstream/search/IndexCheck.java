@@ -42,19 +42,26 @@ final class IndexCheck {
     }
 
     void verify(Connection c, String tenant) throws SQLException {
-        if (!tableChecked) {
-            PgVectorExtension.warnIfUnsafe(c, url);
-            verifyTable(c);
-            tableChecked = true;
-        }
+        verifyTable(c);
         if (!tenantsChecked.contains(tenant)) {
             verifyModel(c, tenant);
             tenantsChecked.add(tenant);
         }
     }
 
+    /** What does not depend on the tenant, once. */
+    void verifyTable(Connection c) throws SQLException {
+        if (!tableChecked) {
+            PgVectorExtension.warnIfUnsafe(c, url);
+            verifyTableShape(c);
+            tableChecked = true;
+        }
+    }
+
+    /** Nothing indexed yet: unavailable until the job has made the table, not a setup error. */
     static SearchException missingTable(String table) {
         return new SearchException(
+                SearchException.Fault.UNAVAILABLE,
                 "table "
                         + table
                         + " does not exist: nothing has been indexed into it yet. "
@@ -64,7 +71,7 @@ final class IndexCheck {
                 null);
     }
 
-    private void verifyTable(Connection c) throws SQLException {
+    private void verifyTableShape(Connection c) throws SQLException {
         String table = schema.chunksTable();
         String sql =
                 "SELECT r.oid IS NOT NULL, t.typname, a.atttypmod"

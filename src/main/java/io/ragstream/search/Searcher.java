@@ -118,6 +118,24 @@ public final class Searcher implements AutoCloseable {
         }
     }
 
+    /**
+     * The checks of a first search that do not depend on the tenant, now (the table's vectors are
+     * of this model's dimension and of the configured quantization), so that a service started
+     * against the wrong table can refuse to start.
+     */
+    public void checkTable() {
+        try (Connection c = connections.borrow()) {
+            inTimedTransaction(
+                    c,
+                    () -> {
+                        indexCheck.verifyTable(c);
+                        return null;
+                    });
+        } catch (SQLException e) {
+            throw failed("checking table " + pg.schema().chunksTable(), e);
+        }
+    }
+
     /** {@link #searchAll(String, List, int, SearchMode)} by vector search. */
     public List<SearchHit> searchAll(String tenant, List<String> queries, int k) throws Exception {
         return searchAll(tenant, queries, k, SearchMode.VECTOR);

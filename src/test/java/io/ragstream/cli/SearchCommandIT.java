@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -25,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code bin/ragstream search} as a user runs it, in this JVM: {@code --json} prints the request
- * and the ranked hits, and an index it cannot search ends with one line saying why, exit code 1.
+ * and the ranked hits, and an index it cannot search ends with one line saying why, exit code 1;
+ * {@code serve-search} refuses to start on a table it could never search.
  */
 class SearchCommandIT {
     private static final TestServices SERVICES = new TestServices("search_cli");
@@ -68,10 +70,15 @@ class SearchCommandIT {
     private record Run(int exitCode, String out, String err) {}
 
     private static Run search(String... args) {
+        return run("search", args);
+    }
+
+    /** A command of bin/ragstream over this test's table, in this JVM. */
+    private static Run run(String command, String... args) {
         List<String> argv =
                 new ArrayList<>(
                         List.of(
-                                "search",
+                                command,
                                 "--set",
                                 "postgres.url=" + TestServices.PG_URL,
                                 "--set",
@@ -202,6 +209,15 @@ class SearchCommandIT {
                 .startsWith("ragstream: table no_such_chunks does not exist")
                 .doesNotContain("Exception");
         assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    @Timeout(60) // a service that starts anyway would serve until stopped
+    void serveSearchRefusesToStartOnATableOfAnotherQuantization() {
+        Run run = run("serve-search", "--port", "0", "--set", "quantization=int8");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("quantization").contains(SERVICES.chunksTable);
     }
 
     @Test
