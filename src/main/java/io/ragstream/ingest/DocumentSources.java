@@ -84,14 +84,8 @@ public final class DocumentSources {
         IngestLimits limits = IngestLimits.from(config);
         CdcColumns columns = CdcColumns.from(config);
         List<String> cdcTopics = config.get(RagstreamOptions.KAFKA_CDC_TOPICS);
-        if (limits.requireTenant() && !cdcTopics.isEmpty() && columns.tenantColumn() == null) {
-            throw new ConfigException(
-                    RagstreamOptions.INGEST_REQUIRE_TENANT.key(),
-                    "is set, but "
-                            + RagstreamOptions.CDC_TENANT_COLUMN.key()
-                            + " names no column: every change on "
-                            + cdcTopics
-                            + " would be dead-lettered; name the tenant column or unset the requirement");
+        if (!cdcTopics.isEmpty()) {
+            limits.requireTenantColumn(columns.tenantColumn(), "the change events on " + cdcTopics);
         }
         String dlqTopic = config.get(RagstreamOptions.KAFKA_DLQ_TOPIC);
         if (dlqTopic.equals(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC))

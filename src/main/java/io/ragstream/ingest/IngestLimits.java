@@ -58,6 +58,23 @@ public record IngestLimits(
     }
 
     /**
+     * Refuses a source without a tenant column while a tenant is required: every record of it would
+     * be dead-lettered. {@code source} says which ("table docs", "the change events on [cdc]").
+     */
+    void requireTenantColumn(String tenantColumn, String source) {
+        if (requireTenant && tenantColumn == null) {
+            throw new ConfigException(
+                    RagstreamOptions.INGEST_REQUIRE_TENANT.key(),
+                    "is set, but "
+                            + RagstreamOptions.CDC_TENANT_COLUMN.key()
+                            + " names no column of "
+                            + source
+                            + ": every record of it would be dead-lettered; name the tenant column or"
+                            + " unset the requirement");
+        }
+    }
+
+    /**
      * The tenant an event names, {@value DocumentEvent#DEFAULT_TENANT} when it names none, unless
      * one is required.
      */

@@ -163,15 +163,7 @@ public final class TableSource implements Serializable {
             String tenant = types.containsKey(wanted.tenantColumn()) ? wanted.tenantColumn() : null;
             String metadata =
                     types.containsKey(wanted.metadataColumn()) ? wanted.metadataColumn() : null;
-            if (tenant == null && limits.requireTenant()) {
-                throw new ConfigException(
-                        RagstreamOptions.INGEST_REQUIRE_TENANT.key(),
-                        "is set, but "
-                                + RagstreamOptions.CDC_TENANT_COLUMN.key()
-                                + " names no column of "
-                                + described
-                                + ": every row would be dead-lettered; name the tenant column or unset the requirement");
-            }
+            limits.requireTenantColumn(tenant, described);
             CdcColumns columns = new CdcColumns(wanted.idColumn(), texts, tenant, metadata);
 
             String configuredSplit = config.get(RagstreamOptions.BACKFILL_SPLIT_COLUMN);
