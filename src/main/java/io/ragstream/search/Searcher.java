@@ -6,6 +6,8 @@ import io.ragstream.embed.Embedder;
 import io.ragstream.embed.EmbeddingFailure;
 import io.ragstream.sink.PgVectorSinkOptions;
 
+import org.apache.flink.util.TimeUtils;
+
 import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -124,16 +126,26 @@ public final class Searcher implements AutoCloseable {
      * against the wrong table can refuse to start.
      */
     public void checkTable() {
+        check(indexCheck::verifyTable);
+    }
+
+    /** One of the index checks, on a connection of its own, bounded by search.timeout. */
+    private void check(IndexCheckStep step) {
         try (Connection c = connections.borrow()) {
             inTimedTransaction(
                     c,
                     () -> {
-                        indexCheck.verifyTable(c);
+                        step.run(c);
                         return null;
                     });
         } catch (SQLException e) {
             throw failed("checking table " + pg.schema().chunksTable(), e);
         }
+    }
+
+    @FunctionalInterface
+    private interface IndexCheckStep {
+        void run(Connection c) throws SQLException;
     }
 
     /** {@link #searchAll(String, List, int, SearchMode)} by vector search. */
@@ -283,16 +295,7 @@ public final class Searcher implements AutoCloseable {
                     "k (documents to return) must be at least 1, was " + k);
         }
         if (!indexCheck.verified(tenant)) {
-            try (Connection c = connections.borrow()) {
-                inTimedTransaction(
-                        c,
-                        () -> {
-                            indexCheck.verify(c, tenant);
-                            return null;
-                        });
-            } catch (SQLException e) {
-                throw failed("checking table " + pg.schema().chunksTable(), e);
-            }
+            check(c -> indexCheck.verify(c, tenant));
         }
     }
 
@@ -308,7 +311,7 @@ public final class Searcher implements AutoCloseable {
                             + " took longer than "
                             + RagstreamOptions.SEARCH_TIMEOUT.key()
                             + " ("
-                            + options.timeout()
+                            + TimeUtils.formatWithHighestUnit(options.timeout())
                             + (e.getCause() instanceof SocketTimeoutException
                                     ? ", and the connection then stayed silent"
                                     : "")
