@@ -121,16 +121,29 @@ public final class SearchService implements AutoCloseable {
 
     /** Reads and parses the request, then searches and answers it in its turn. */
     private void search(HttpExchange exchange) throws IOException {
-        JsonNode request = null;
+        JsonNode request;
         try {
-            if (!"POST".equals(exchange.getRequestMethod())) {
-                reply(exchange, 405, error("POST a JSON search to /search"));
-            } else {
-                request = JSON.readTree(body(exchange.getRequestBody()));
-                if (request == null) { // an empty body
-                    request = MissingNode.getInstance();
-                }
-            }
+            request = read(exchange);
+        } catch (IOException | RuntimeException e) { // the client is gone
+            exchange.close();
+            throw e;
+        }
+        if (request == null) {
+            exchange.close();
+            return;
+        }
+        searchTurns.take(() -> answer(exchange, request));
+    }
+
+    /** The request's JSON, or null once a refusal is answered (not a POST, not JSON, too large). */
+    private static JsonNode read(HttpExchange exchange) throws IOException {
+        if (!"POST".equals(exchange.getRequestMethod())) {
+            reply(exchange, 405, error("POST a JSON search to /search"));
+            return null;
+        }
+        try {
+            JsonNode request = JSON.readTree(body(exchange.getRequestBody()));
+            return request == null ? MissingNode.getInstance() : request; // null: an empty body
         } catch (JsonProcessingException e) {
             reply(exchange, 400, error("the body is not JSON: " + e.getOriginalMessage()));
         } catch (TooLarge e) {
@@ -138,16 +151,8 @@ public final class SearchService implements AutoCloseable {
                     exchange,
                     413,
                     error("a search request is at most " + MAX_REQUEST_BYTES + " bytes"));
-        } finally {
-            if (request == null) { // answered already, or the client is gone
-                exchange.close();
-            }
         }
-        if (request == null) {
-            return;
-        }
-        JsonNode search = request;
-        searchTurns.take(() -> answer(exchange, search));
+        return null;
     }
 
     /** The search, and the answer or the failure's status and reason. */

@@ -111,10 +111,8 @@ public final class Searcher implements AutoCloseable {
      * SearchException (unavailable) says why not.
      */
     public void ping() {
-        try (Connection c = connections.borrow();
-                Statement st = c.createStatement()) {
-            st.setQueryTimeout((int) Math.max(1, options.timeout().toSeconds()));
-            st.execute("SELECT 1");
+        try (Connection c = connections.borrow()) {
+            inTimedTransaction(c, () -> null); // setting the timeout is the round trip
         } catch (SQLException e) {
             throw failed("reaching PostgreSQL", e);
         }
