@@ -156,14 +156,10 @@ class SearchServiceRequestPropertiesIT {
 
     private static Arbitrary<JsonNode> queryList() {
         return queryText()
+                .map(NODES::textNode)
                 .list()
                 .ofMaxSize(40)
-                .map(
-                        list -> {
-                            ArrayNode array = NODES.arrayNode();
-                            list.forEach(array::add);
-                            return array;
-                        });
+                .map(SearchServiceRequestPropertiesIT::array);
     }
 
     private static Arbitrary<JsonNode> modes() {
@@ -175,12 +171,7 @@ class SearchServiceRequestPropertiesIT {
     private static Arbitrary<ObjectNode> extraFields() {
         return Arbitraries.maps(Arbitraries.strings().alpha().ofMaxLength(8), anyJson(1))
                 .ofMaxSize(2)
-                .map(
-                        map -> {
-                            ObjectNode node = NODES.objectNode();
-                            map.forEach(node::set);
-                            return node;
-                        });
+                .map(SearchServiceRequestPropertiesIT::object);
     }
 
     /** Text of any characters: control characters, NULs, unpaired surrogates, astral ones. */
@@ -207,24 +198,21 @@ class SearchServiceRequestPropertiesIT {
             return scalar;
         }
         Arbitrary<JsonNode> array =
-                anyJson(depth - 1)
-                        .list()
-                        .ofMaxSize(3)
-                        .map(
-                                list -> {
-                                    ArrayNode node = NODES.arrayNode();
-                                    list.forEach(node::add);
-                                    return node;
-                                });
+                anyJson(depth - 1).list().ofMaxSize(3).map(SearchServiceRequestPropertiesIT::array);
         Arbitrary<JsonNode> object =
                 Arbitraries.maps(Arbitraries.strings().ofMaxLength(6), anyJson(depth - 1))
                         .ofMaxSize(3)
-                        .map(
-                                map -> {
-                                    ObjectNode node = NODES.objectNode();
-                                    map.forEach(node::set);
-                                    return node;
-                                });
+                        .map(SearchServiceRequestPropertiesIT::object);
         return Arbitraries.oneOf(scalar, scalar, array, object);
+    }
+
+    private static ArrayNode array(List<? extends JsonNode> values) {
+        return NODES.arrayNode().addAll(values);
+    }
+
+    private static ObjectNode object(Map<String, ? extends JsonNode> fields) {
+        ObjectNode node = NODES.objectNode();
+        node.setAll(fields);
+        return node;
     }
 }
