@@ -71,6 +71,9 @@ public final class JobProcess implements AutoCloseable {
                 List.of(
                         "-Dragstream.home=" + home,
                         "-Dragstream.log.dir=" + home.resolve("logs"),
+                        // Flink's temporary files (its RPC jar alone is 21 MB) stay behind after a
+                        // kill -9: under target/, not in /tmp
+                        "-Djava.io.tmpdir=" + Files.createDirectories(home.resolve("tmp")),
                         "-Dlog4j2.configurationFile="
                                 + PROJECT.resolve("flink-conf/log4j-cli.properties"),
                         "-cp",
