@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
 
 @Command(
         name = "bench",
+        mixinStandardHelpOptions = true,
         description =
                 "Run benchmarks (all, or the named ones) and print a BENCHMARKS.md-style report: "
                         + "every figure beside its goal, and the seeds' targets.")

@@ -29,6 +29,7 @@ import java.util.concurrent.Callable;
 
 @Command(
         name = "demo",
+        mixinStandardHelpOptions = true,
         description =
                 "Run the job, publish a sample corpus, wait until it is indexed, run sample searches.")
 final class DemoCommand implements Callable<Integer> {

@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 
 @Command(
         name = "produce",
+        mixinStandardHelpOptions = true,
         description =
                 "Publish JSONL documents, a BEIR corpus.jsonl(.gz) or a folder of text files.")
 final class ProduceCommand implements Callable<Integer> {

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 
 @Command(
         name = "run",
+        mixinStandardHelpOptions = true,
         description =
                 "Run the job on a local Flink with its web UI. Checkpoints are kept per pipeline "
                         + "(its topics, database, tables, model and quantization) under checkpoint.dir (default .ragstream/checkpoints); "

@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 
 @Command(
         name = "search",
+        mixinStandardHelpOptions = true,
         description =
                 "Search one tenant's documents by meaning (vector), words (text) or both "
                         + "(hybrid); several queries run in parallel and are fused.")

@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(
         name = "serve-search",
+        mixinStandardHelpOptions = true,
         description =
                 "Answer searches over HTTP/JSON: POST /search {\"tenant\": ..., \"queries\": [...], "
                         + "\"k\": 10, \"mode\": \"hybrid\"}; the answer is search --json's.")
