@@ -11,12 +11,18 @@ import com.zaxxer.hikari.pool.HikariPool;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Open connections kept for the next search (HikariCP): opening one (a new backend process and
  * SCRAM authentication) takes longer than the search itself. The pool is made by the first borrow,
  * which connects at once, so an unreachable server or a refused login is reported then, naming the
  * setting to fix, rather than after a wait for a free connection.
+ *
+ * <p>While PostgreSQL is unreachable, one borrow at a time tries it again (up to {@code
+ * postgres.connect-timeout}) and the others are refused at once with the last failure: otherwise
+ * every search would wait out a connection attempt of its own, one after another, and a service
+ * under load would still be working through that backlog long after its clients gave up.
  */
 final class ConnectionPool implements AutoCloseable {
     /**
@@ -30,6 +36,12 @@ final class ConnectionPool implements AutoCloseable {
     private HikariDataSource pool;
     private boolean closed;
 
+    /** Why the last borrow found PostgreSQL unreachable; null once a borrow got a connection. */
+    private volatile SearchException unreachable;
+
+    /** Whether a borrow is trying PostgreSQL again while it is unreachable. */
+    private final AtomicBoolean probing = new AtomicBoolean();
+
     ConnectionPool(PgVectorSinkOptions pg, SearchOptions options) {
         this.pg = pg;
         this.options = options;
@@ -37,18 +49,36 @@ final class ConnectionPool implements AutoCloseable {
 
     /** A connection to use and close: closing it gives it back. */
     Connection borrow() throws SQLException {
+        SearchException down = unreachable;
+        if (down != null && !probing.compareAndSet(false, true)) {
+            throw new SearchException(down.fault(), down.getMessage(), down.getCause());
+        }
         try {
-            return pool().getConnection();
+            Connection connection = pool(down != null).getConnection();
+            unreachable = null;
+            return connection;
         } catch (SQLException e) { // Hikari's timeout carries the driver's reason
             SQLException reason = e.getCause() instanceof SQLException cause ? cause : e;
             explain(reason);
             throw reason;
+        } finally {
+            if (down != null) {
+                probing.set(false);
+            }
         }
     }
 
-    private synchronized HikariDataSource pool() throws SQLException {
+    /**
+     * The pool, made now if need be; {@code probe}: this borrow may try PostgreSQL although it was
+     * found unreachable (the borrows that waited for the monitor while another tried are refused).
+     */
+    private synchronized HikariDataSource pool(boolean probe) throws SQLException {
         if (closed) {
             throw new SQLException("the searcher is closed");
+        }
+        SearchException down = unreachable;
+        if (pool == null && down != null && !probe) {
+            throw new SearchException(down.fault(), down.getMessage(), down.getCause());
         }
         if (pool == null) {
             HikariConfig config = new HikariConfig();
@@ -85,15 +115,16 @@ final class ConnectionPool implements AutoCloseable {
     private void explain(SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         if (state.startsWith("08")) {
-            throw new SearchException(
-                    SearchException.Fault.UNAVAILABLE,
-                    "PostgreSQL at "
-                            + Secrets.redactUrl(pg.url())
-                            + " is not reachable ("
-                            + e.getMessage()
-                            + "): start it (bin/ragstream services start) or set "
-                            + RagstreamOptions.POSTGRES_URL.key(),
-                    e);
+            throw unreachable =
+                    new SearchException(
+                            SearchException.Fault.UNAVAILABLE,
+                            "PostgreSQL at "
+                                    + Secrets.redactUrl(pg.url())
+                                    + " is not reachable ("
+                                    + e.getMessage()
+                                    + "): start it (bin/ragstream services start) or set "
+                                    + RagstreamOptions.POSTGRES_URL.key(),
+                            e);
         }
         if (state.startsWith("28")) {
             throw new SearchException(

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -311,6 +312,50 @@ class SearchServiceIT {
             assertThat(down.get("/health").statusCode())
                     .as("alive, though not ready")
                     .isEqualTo(200);
+        }
+    }
+
+    /**
+     * A database that takes connections but never answers, as a hung server or a half-open route
+     * does, from before the service's first search: 8 searches at once are all answered 503, but
+     * only one at a time waits out a connection attempt (postgres.connect-timeout, 2 s here).
+     * Before, each search made an attempt of its own, one after another, so the eighth waited for
+     * eight. Once the database answers, so does the service.
+     */
+    @Test
+    void whileTheDatabaseIsUnreachableOneSearchAtATimeTriesIt() throws Exception {
+        URI server = URI.create(pg.url().substring("jdbc:".length()));
+        int searches = 8;
+        ExecutorService clients = Executors.newFixedThreadPool(searches);
+        try (TcpProxy proxy = TcpProxy.start(server.getHost(), server.getPort())) {
+            proxy.blackHole();
+            try (ServedSearch hung =
+                    ServedSearch.serve(searcher(proxy.proxied(pg.url()), Duration.ofSeconds(1)))) {
+                List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+                for (int i = 0; i < searches; i++) {
+                    answers.add(clients.submit(() -> hung.post(request("acme", "vector"))));
+                }
+                for (Future<HttpResponse<String>> answer : answers) {
+                    assertRefused(answer.get(2, TimeUnit.MINUTES), 503, "is not reachable");
+                }
+                System.out.printf(
+                        "%d searches at once against a hung database: %d connection attempts%n",
+                        searches, proxy.accepted());
+                assertThat(proxy.accepted())
+                        .as("connection attempts for %d searches at once", searches)
+                        .isLessThanOrEqualTo(searches / 2);
+
+                proxy.heal();
+                await().atMost(Duration.ofSeconds(30))
+                        .untilAsserted(
+                                () ->
+                                        assertThat(
+                                                        hung.post(request("acme", "vector"))
+                                                                .statusCode())
+                                                .isEqualTo(200));
+            }
+        } finally {
+            clients.shutdownNow();
         }
     }
 

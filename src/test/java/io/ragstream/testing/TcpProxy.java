@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP proxy in front of a server (PostgreSQL, in the tests), so a test can break the network
@@ -22,6 +23,7 @@ public final class TcpProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final Object gate = new Object();
+    private final AtomicInteger accepted = new AtomicInteger();
     private volatile boolean blackHoled;
     private volatile boolean closed;
 
@@ -50,6 +52,11 @@ public final class TcpProxy implements AutoCloseable {
 
     public int port() {
         return server.getLocalPort();
+    }
+
+    /** Connections clients opened through it so far. */
+    public int accepted() {
+        return accepted.get();
     }
 
     /** Resets every open connection (new ones are still accepted). */
@@ -82,6 +89,7 @@ public final class TcpProxy implements AutoCloseable {
         while (!closed) {
             try {
                 Socket client = server.accept();
+                accepted.incrementAndGet();
                 Socket upstream = new Socket();
                 try {
                     upstream.connect(target, 5_000);
