@@ -69,6 +69,15 @@ final class ServeSearchCommand implements Callable<Integer> {
             description = "The most queries one request may send (each is embedded and searched).")
     int maxQueries;
 
+    @Option(
+            names = "--max-waiting",
+            defaultValue = "256",
+            description =
+                    "The most searches of one tenant that may wait for a turn; more are answered"
+                            + " 503 at once (the tenants take turns, so one tenant's burst waits"
+                            + " behind itself).")
+    int maxWaiting;
+
     @Override
     public Integer call() throws Exception {
         int threads = this.threads == null ? SearchService.defaultThreads() : this.threads;
@@ -76,13 +85,15 @@ final class ServeSearchCommand implements Callable<Integer> {
             throw new ParameterException(
                     spec.commandLine(), "--threads must be at least 1, was " + threads);
         }
-        if (maxK < 1 || maxQueries < 1) {
+        if (maxK < 1 || maxQueries < 1 || maxWaiting < 1) {
             throw new ParameterException(
                     spec.commandLine(),
-                    "--max-k and --max-queries must be at least 1, were "
+                    "--max-k, --max-queries and --max-waiting must be at least 1, were "
                             + maxK
+                            + ", "
+                            + maxQueries
                             + " and "
-                            + maxQueries);
+                            + maxWaiting);
         }
         InetSocketAddress address = new InetSocketAddress(host, port);
         if (address.isUnresolved()) {
@@ -119,7 +130,7 @@ final class ServeSearchCommand implements Callable<Integer> {
                         address,
                         threads,
                         mode,
-                        new SearchService.Limits(maxK, maxQueries));
+                        new SearchService.Limits(maxK, maxQueries, maxWaiting));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(

@@ -34,7 +34,8 @@ import java.util.concurrent.Executors;
  * PostgreSQL answers too and 503 while it does not (readiness).
  *
  * <p>Requests are read and parsed on a pool of connection threads, then searched and answered a
- * fixed number at a time, in arrival order ({@link SearchTurns}); the {@link Searcher} pools the
+ * fixed number at a time, the tenants in turn ({@link SearchTurns}: a tenant with {@code
+ * --max-waiting} searches waiting already is answered 503 at once); the {@link Searcher} pools the
  * database connections. A client that sends its request slowly or not at all (a dead network, an
  * attack) then holds only a connection thread, until the request time runs out, and never a turn to
  * search: when the few search threads also read the requests, five such clients stalled every
@@ -81,7 +82,7 @@ public final class SearchService implements AutoCloseable {
         this.defaultMode = defaultMode;
         this.limits = limits;
         this.connectionThreads = Executors.newFixedThreadPool(Math.max(64, 4 * threadCount));
-        this.searchTurns = new SearchTurns(threadCount);
+        this.searchTurns = new SearchTurns(threadCount, limits.maxWaiting());
         this.server = HttpServer.create(address, 64);
         server.createContext("/search", this::search);
         server.createContext("/health", e -> reply(e, 200, Map.of("status", "ok")));
@@ -101,16 +102,22 @@ public final class SearchService implements AutoCloseable {
     }
 
     /**
-     * What one request may ask: each query is embedded and searched, so a request of thousands
-     * would hold a thread (and the cores) for minutes while every other client waits.
+     * What one request may ask (each query is embedded and searched, so a request of thousands
+     * would hold a thread and the cores for minutes while every other client waits), and how many
+     * of a tenant's searches may wait for a turn.
      */
-    public record Limits(int maxK, int maxQueries) {
-        public static final Limits DEFAULTS = new Limits(100, 32);
+    public record Limits(int maxK, int maxQueries, int maxWaiting) {
+        public static final Limits DEFAULTS = new Limits(100, 32, 256);
 
         public Limits {
-            if (maxK < 1 || maxQueries < 1) {
+            if (maxK < 1 || maxQueries < 1 || maxWaiting < 1) {
                 throw new IllegalArgumentException(
-                        "maxK and maxQueries must be at least 1, were " + maxK + ", " + maxQueries);
+                        "maxK, maxQueries and maxWaiting must be at least 1, were "
+                                + maxK
+                                + ", "
+                                + maxQueries
+                                + ", "
+                                + maxWaiting);
             }
         }
     }
@@ -132,7 +139,24 @@ public final class SearchService implements AutoCloseable {
             exchange.close();
             return;
         }
-        searchTurns.take(() -> answer(exchange, request));
+        // a request without a valid tenant waits with the others without one, and is refused in
+        // its turn
+        String tenant = request.path("tenant").asText("");
+        if (!searchTurns.take(tenant, () -> answer(exchange, request))) {
+            try (exchange) {
+                exchange.getResponseHeaders().set("Retry-After", "1");
+                reply(
+                        exchange,
+                        503,
+                        error(
+                                "tenant "
+                                        + abbreviated(tenant)
+                                        + " has "
+                                        + limits.maxWaiting()
+                                        + " searches waiting already (serve-search --max-waiting):"
+                                        + " retry later"));
+            }
+        }
     }
 
     /** The request's JSON, or null once a refusal is answered (not a POST, not JSON, too large). */

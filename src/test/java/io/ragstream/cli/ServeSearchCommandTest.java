@@ -23,7 +23,7 @@ class ServeSearchCommandTest {
 
     @Test
     void limitsBelowOneAreAUsageErrorBeforeAnythingStarts() {
-        for (String option : new String[] {"--max-k", "--max-queries"}) {
+        for (String option : new String[] {"--max-k", "--max-queries", "--max-waiting"}) {
             StringWriter err = new StringWriter();
 
             int code =
@@ -32,7 +32,8 @@ class ServeSearchCommandTest {
                             .execute("serve-search", option, "0");
 
             assertThat(code).as(option).isEqualTo(2);
-            assertThat(err.toString()).contains("--max-k and --max-queries must be at least 1");
+            assertThat(err.toString())
+                    .contains("--max-k, --max-queries and --max-waiting must be at least 1");
         }
     }
 }

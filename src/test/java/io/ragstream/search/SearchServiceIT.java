@@ -212,6 +212,93 @@ class SearchServiceIT {
     }
 
     /**
+     * One search turn, held by a search of acme that waits on a locked table, and at most 2 of a
+     * tenant's searches waiting: of 6 more acme sends at once, 2 wait and 4 are answered 503 at
+     * once (Retry-After, naming --max-waiting), while the lock is still held; a search of initech
+     * sent after them still gets its place, and once the lock goes every search that waited is
+     * answered.
+     */
+    @Test
+    void aTenantsBurstPastItsBacklogIsRefusedAtOnceAndOtherTenantsStillWait() throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try (ServedSearch one =
+                        ServedSearch.serve(
+                                searcher(pg.url(), Duration.ofSeconds(30)),
+                                1,
+                                new SearchService.Limits(100, 32, 2));
+                Connection locker = TestServices.connect()) {
+            for (String tenant : List.of("acme", "initech")) { // each tenant's table check done
+                assertThat(one.post(request(tenant, "vector")).statusCode()).isEqualTo(200);
+            }
+            locker.setAutoCommit(false);
+            try (Statement st = locker.createStatement()) {
+                st.execute("LOCK TABLE \"" + SERVICES.chunksTable + "\" IN ACCESS EXCLUSIVE MODE");
+            }
+            Future<HttpResponse<String>> holding =
+                    clients.submit(() -> one.post(request("acme", "vector")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> searchesWaitingOnALock() == 1);
+
+            List<Future<HttpResponse<String>>> burst = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                burst.add(clients.submit(() -> one.post(request("acme", "vector"))));
+            }
+            List<HttpResponse<String>> refused = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> burst.stream().filter(Future::isDone).count() == 4);
+            for (Future<HttpResponse<String>> answer : burst) {
+                if (answer.isDone()) {
+                    refused.add(answer.get());
+                }
+            }
+            Future<HttpResponse<String>> otherTenant =
+                    clients.submit(() -> one.post(request("initech", "vector")));
+            Thread.sleep(500);
+            assertThat(otherTenant).as("initech's search, waiting for the turn").isNotDone();
+            assertThat(searchesWaitingOnALock()).as("still searching: only the first").isEqualTo(1);
+            for (HttpResponse<String> answer : refused) {
+                assertRefused(answer, 503, "has 2 searches waiting already");
+                assertThat(answer.body()).contains("--max-waiting");
+                assertThat(answer.headers().firstValue("Retry-After")).hasValue("1");
+            }
+
+            locker.rollback();
+            assertThat(holding.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            assertThat(otherTenant.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            for (Future<HttpResponse<String>> answer : burst) {
+                assertThat(answer.get(30, TimeUnit.SECONDS).statusCode()).isIn(200, 503);
+            }
+            assertThat(burst.stream().filter(a -> status(a) == 200).count())
+                    .as("acme's searches that waited")
+                    .isEqualTo(2);
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    private static int status(Future<HttpResponse<String>> answer) {
+        try {
+            return answer.get().statusCode();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Sessions of this test's user waiting for a lock on a table: the searches held up. */
+    private static long searchesWaitingOnALock() throws Exception {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement();
+                var rs =
+                        st.executeQuery(
+                                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                        + " AND query LIKE '%"
+                                        + SERVICES.chunksTable
+                                        + "%'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
      * A connection that goes silent (a dead route: no reset, no close) frees its thread once
      * search.timeout and the grace after it have passed, answered 503; the other threads answer
      * meanwhile, and once the route heals the service searches again on fresh connections.

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SearchTurnsTest {
     @Test
     void runsEverySearchAndNeverMoreAtOnceThanItsTurns() throws Exception {
-        SearchTurns turns = new SearchTurns(3);
+        SearchTurns turns = new SearchTurns(3, 2_000);
         AtomicInteger running = new AtomicInteger();
         AtomicInteger mostAtOnce = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
@@ -26,6 +27,7 @@ class SearchTurnsTest {
                     () -> {
                         awaitQuietly(start);
                         turns.take(
+                                "acme",
                                 () -> {
                                     mostAtOnce.accumulateAndGet(
                                             running.incrementAndGet(), Math::max);
@@ -45,7 +47,7 @@ class SearchTurnsTest {
 
     @Test
     void aSearchHandedInWhileEveryTurnIsTakenRunsOnAThreadAlreadySearching() throws Exception {
-        SearchTurns turns = new SearchTurns(1);
+        SearchTurns turns = new SearchTurns(1, 10);
         CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
         List<String> ranOn = new ArrayList<>();
@@ -53,6 +55,7 @@ class SearchTurnsTest {
                 new Thread(
                         () ->
                                 turns.take(
+                                        "acme",
                                         () -> {
                                             firstStarted.countDown();
                                             awaitQuietly(releaseFirst);
@@ -63,11 +66,47 @@ class SearchTurnsTest {
         first.start();
         firstStarted.await();
 
-        turns.take(() -> ranOn.add("second on " + Thread.currentThread().getName()));
+        turns.take("acme", () -> ranOn.add("second on " + Thread.currentThread().getName()));
         releaseFirst.countDown();
         first.join();
 
         assertThat(ranOn).containsExactly("first on searching", "second on searching");
+    }
+
+    /**
+     * While one search holds the only turn, tenant a hands in two more and b one: b's runs after
+     * a's first waiting one, not after all of a's, and a's third waiting one is refused while b's
+     * is taken.
+     */
+    @Test
+    void tenantsTakeTurnsAndATenantsBacklogIsBounded() throws Exception {
+        SearchTurns turns = new SearchTurns(1, 2);
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        List<String> ran = new CopyOnWriteArrayList<>();
+        Thread first =
+                new Thread(
+                        () ->
+                                turns.take(
+                                        "a",
+                                        () -> {
+                                            firstStarted.countDown();
+                                            awaitQuietly(releaseFirst);
+                                            ran.add("a1");
+                                        }));
+        first.start();
+        firstStarted.await();
+
+        assertThat(turns.take("a", () -> ran.add("a2"))).isTrue();
+        assertThat(turns.take("a", () -> ran.add("a3"))).isTrue();
+        assertThat(turns.take("a", () -> ran.add("a4"))).as("a's third waiting").isFalse();
+        assertThat(turns.take("b", () -> ran.add("b1"))).as("b's first waiting").isTrue();
+        releaseFirst.countDown();
+        first.join();
+
+        assertThat(ran).containsExactly("a1", "a2", "b1", "a3");
+        assertThat(turns.take("a", () -> ran.add("a5"))).as("once a's backlog ran").isTrue();
+        assertThat(ran).endsWith("a5");
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

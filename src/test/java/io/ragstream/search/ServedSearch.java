@@ -61,15 +61,20 @@ final class ServedSearch implements AutoCloseable {
     }
 
     static ServedSearch serve(Searcher searcher) throws Exception {
+        return serve(searcher, 4, SearchService.Limits.DEFAULTS);
+    }
+
+    static ServedSearch serve(Searcher searcher, int threads, SearchService.Limits limits)
+            throws Exception {
         try {
             return new ServedSearch(
                     searcher,
                     new SearchService(
                             searcher,
                             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                            4,
+                            threads,
                             SearchMode.HYBRID,
-                            SearchService.Limits.DEFAULTS));
+                            limits));
         } catch (Exception e) {
             searcher.close();
             throw e;
