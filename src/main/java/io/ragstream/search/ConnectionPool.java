@@ -51,7 +51,7 @@ final class ConnectionPool implements AutoCloseable {
     Connection borrow() throws SQLException {
         SearchException down = unreachable;
         if (down != null && !probing.compareAndSet(false, true)) {
-            throw new SearchException(down.fault(), down.getMessage(), down.getCause());
+            throw again(down);
         }
         try {
             Connection connection = pool(down != null).getConnection();
@@ -78,7 +78,7 @@ final class ConnectionPool implements AutoCloseable {
         }
         SearchException down = unreachable;
         if (pool == null && down != null && !probe) {
-            throw new SearchException(down.fault(), down.getMessage(), down.getCause());
+            throw again(down);
         }
         if (pool == null) {
             HikariConfig config = new HikariConfig();
@@ -106,6 +106,11 @@ final class ConnectionPool implements AutoCloseable {
             }
         }
         return pool;
+    }
+
+    /** The last failure once more, for a borrow that does not try PostgreSQL itself. */
+    private static SearchException again(SearchException failure) {
+        return new SearchException(failure.fault(), failure.getMessage(), failure.getCause());
     }
 
     /**
