@@ -149,9 +149,9 @@ public final class SearchService implements AutoCloseable {
                         exchange,
                         503,
                         error(
-                                "tenant "
+                                "tenant '"
                                         + abbreviated(tenant)
-                                        + " has "
+                                        + "' has "
                                         + limits.maxWaiting()
                                         + " searches waiting already (serve-search --max-waiting):"
                                         + " retry later"));
