@@ -190,10 +190,7 @@ class SearchServiceIT {
         try (ServedSearch timed = ServedSearch.serve(searcher(pg.url(), Duration.ofSeconds(1)));
                 Connection locker = TestServices.connect()) {
             assertThat(timed.post(request("acme", "hybrid")).statusCode()).isEqualTo(200);
-            locker.setAutoCommit(false);
-            try (Statement st = locker.createStatement()) {
-                st.execute("LOCK TABLE \"" + SERVICES.chunksTable + "\" IN ACCESS EXCLUSIVE MODE");
-            }
+            lockTheChunksTable(locker);
             for (String request :
                     List.of(
                             request("acme", "vector"),
@@ -230,10 +227,7 @@ class SearchServiceIT {
             for (String tenant : List.of("acme", "initech")) { // each tenant's table check done
                 assertThat(one.post(request(tenant, "vector")).statusCode()).isEqualTo(200);
             }
-            locker.setAutoCommit(false);
-            try (Statement st = locker.createStatement()) {
-                st.execute("LOCK TABLE \"" + SERVICES.chunksTable + "\" IN ACCESS EXCLUSIVE MODE");
-            }
+            lockTheChunksTable(locker);
             Future<HttpResponse<String>> holding =
                     clients.submit(() -> one.post(request("acme", "vector")));
             await().atMost(Duration.ofSeconds(30)).until(() -> searchesWaitingOnALock() == 1);
@@ -283,19 +277,21 @@ class SearchServiceIT {
         }
     }
 
+    /** Locks this test's chunks table in {@code locker}'s transaction, until it rolls back. */
+    private static void lockTheChunksTable(Connection locker) throws Exception {
+        locker.setAutoCommit(false);
+        try (Statement st = locker.createStatement()) {
+            st.execute("LOCK TABLE \"" + SERVICES.chunksTable + "\" IN ACCESS EXCLUSIVE MODE");
+        }
+    }
+
     /** Sessions of this test's user waiting for a lock on a table: the searches held up. */
     private static long searchesWaitingOnALock() throws Exception {
-        try (Connection c = TestServices.connect();
-                Statement st = c.createStatement();
-                var rs =
-                        st.executeQuery(
-                                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                                        + " AND query LIKE '%"
-                                        + SERVICES.chunksTable
-                                        + "%'")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return TestServices.count(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        + " AND query LIKE '%"
+                        + SERVICES.chunksTable
+                        + "%'");
     }
 
     /**

@@ -48,23 +48,14 @@ class SearchTurnsTest {
     @Test
     void aSearchHandedInWhileEveryTurnIsTakenRunsOnAThreadAlreadySearching() throws Exception {
         SearchTurns turns = new SearchTurns(1, 10);
-        CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
         List<String> ranOn = new ArrayList<>();
         Thread first =
-                new Thread(
-                        () ->
-                                turns.take(
-                                        "acme",
-                                        () -> {
-                                            firstStarted.countDown();
-                                            awaitQuietly(releaseFirst);
-                                            ranOn.add(
-                                                    "first on " + Thread.currentThread().getName());
-                                        }),
-                        "searching");
-        first.start();
-        firstStarted.await();
+                searchHoldingTheTurn(
+                        turns,
+                        "acme",
+                        releaseFirst,
+                        () -> ranOn.add("first on " + Thread.currentThread().getName()));
 
         turns.take("acme", () -> ranOn.add("second on " + Thread.currentThread().getName()));
         releaseFirst.countDown();
@@ -81,21 +72,9 @@ class SearchTurnsTest {
     @Test
     void tenantsTakeTurnsAndATenantsBacklogIsBounded() throws Exception {
         SearchTurns turns = new SearchTurns(1, 2);
-        CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
         List<String> ran = new CopyOnWriteArrayList<>();
-        Thread first =
-                new Thread(
-                        () ->
-                                turns.take(
-                                        "a",
-                                        () -> {
-                                            firstStarted.countDown();
-                                            awaitQuietly(releaseFirst);
-                                            ran.add("a1");
-                                        }));
-        first.start();
-        firstStarted.await();
+        Thread first = searchHoldingTheTurn(turns, "a", releaseFirst, () -> ran.add("a1"));
 
         assertThat(turns.take("a", () -> ran.add("a2"))).isTrue();
         assertThat(turns.take("a", () -> ran.add("a3"))).isTrue();
@@ -107,6 +86,30 @@ class SearchTurnsTest {
         assertThat(ran).containsExactly("a1", "a2", "b1", "a3");
         assertThat(turns.take("a", () -> ran.add("a5"))).as("once a's backlog ran").isTrue();
         assertThat(ran).endsWith("a5");
+    }
+
+    /**
+     * A search of {@code tenant} on a thread named "searching" that holds its turn until {@code
+     * release}, then runs {@code then}; returned once it is searching.
+     */
+    private static Thread searchHoldingTheTurn(
+            SearchTurns turns, String tenant, CountDownLatch release, Runnable then)
+            throws InterruptedException {
+        CountDownLatch started = new CountDownLatch(1);
+        Thread thread =
+                new Thread(
+                        () ->
+                                turns.take(
+                                        tenant,
+                                        () -> {
+                                            started.countDown();
+                                            awaitQuietly(release);
+                                            then.run();
+                                        }),
+                        "searching");
+        thread.start();
+        started.await();
+        return thread;
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
