@@ -306,7 +306,8 @@ final class SciFactBench {
         TextIndexCost.Cost cost = TextIndexCost.measure(pg, COST_SAMPLE);
         report.add(
                 "scifact",
-                "full-text representation per chunk row, bytes: content_tsv column + GIN index (the"
+                "full-text representation per chunk row, bytes: content_tsv column + GIN index"
+                        + " + content_terms column + its HNSW index (the"
                         + " float16 vector: "
                         + BenchReport.fixed(cost.vectorBytes(), 0)
                         + " + HNSW "
@@ -314,7 +315,11 @@ final class SciFactBench {
                         + ")",
                 BenchReport.fixed(cost.tsvBytes(), 0)
                         + " + "
-                        + BenchReport.fixed(cost.ginBytes(), 0),
+                        + BenchReport.fixed(cost.ginBytes(), 0)
+                        + " + "
+                        + BenchReport.fixed(cost.termsBytes(), 0)
+                        + " + "
+                        + BenchReport.fixed(cost.termsHnswBytes(), 0),
                 "");
         report.add(
                 "scifact",
@@ -322,7 +327,8 @@ final class SciFactBench {
                         + cost.sampled()
                         + " rows: plain row "
                         + BenchReport.fixed(cost.plainMicros(), 0)
-                        + "; with content_tsv and its GIN index (pending list flushed) / with a"
+                        + "; with content_tsv, content_terms and their GIN and HNSW indexes (pending"
+                        + " list flushed) / with a"
                         + " halfvec and its HNSW index",
                 BenchReport.fixed(cost.textMicros(), 0)
                         + " / "

@@ -11,12 +11,12 @@ import java.sql.Statement;
 import java.util.stream.Collectors;
 
 /**
- * What the full-text representation of a chunk (the {@code content_tsv} column and its GIN index)
- * costs per row, beside what its vector costs, on real chunks: the bytes a row and its index
- * entries take in the indexed table, and the time to write a row into a table with one or the
- * other, measured by copying the same rows into temporary tables with the same definitions (a plain
- * one for the base). The GIN index's pending list is flushed inside the timing, so its deferred
- * work is counted.
+ * What the full-text representation of a chunk (the {@code content_tsv} column and its GIN index,
+ * the {@code content_terms} BM25 sparse vector and its HNSW index) costs per row, beside what its
+ * vector costs, on real chunks: the bytes a row and its index entries take in the indexed table,
+ * and the time to write a row into a table with one or the other, measured by copying the same rows
+ * into temporary tables with the same definitions (a plain one for the base). The GIN index's
+ * pending list is flushed inside the timing, so its deferred work is counted.
  */
 final class TextIndexCost {
     /**
@@ -27,6 +27,8 @@ final class TextIndexCost {
             long rows,
             double tsvBytes,
             double ginBytes,
+            double termsBytes,
+            double termsHnswBytes,
             double vectorBytes,
             double hnswBytes,
             int sampled,
@@ -49,20 +51,24 @@ final class TextIndexCost {
             c.setAutoCommit(false);
             long rows;
             double tsv;
+            double terms;
             double vector;
             try (ResultSet rs =
                     st.executeQuery(
-                            "SELECT count(*), avg(pg_column_size(content_tsv)), avg("
+                            "SELECT count(*), avg(pg_column_size(content_tsv)),"
+                                    + " avg(pg_column_size(content_terms)), avg("
                                     + vectorBytes
                                     + ") FROM "
                                     + table)) {
                 rs.next();
                 rows = rs.getLong(1);
                 tsv = rs.getDouble(2);
-                vector = rs.getDouble(3);
+                terms = rs.getDouble(3);
+                vector = rs.getDouble(4);
             }
             double gin = relationSize(st, schema.chunksTextIndex()) / (double) rows;
             double hnsw = relationSize(st, schema.chunksIndex()) / (double) rows;
+            double termsHnsw = relationSize(st, schema.chunksTermsIndex()) / (double) rows;
 
             String columns =
                     "tenant text, doc_id text, chunk_no integer, content text, PRIMARY KEY (tenant, doc_id, chunk_no)";
@@ -72,8 +78,13 @@ final class TextIndexCost {
                     "CREATE TEMP TABLE cost_text ("
                             + columns
                             + ", content_tsv tsvector GENERATED ALWAYS AS"
-                            + " (to_tsvector('english', content)) STORED) ON COMMIT DROP");
+                            + " (to_tsvector('english', content)) STORED,"
+                            + " content_terms sparsevec(1000000000) GENERATED ALWAYS AS"
+                            + " (ragstream_bm25_terms(content)) STORED) ON COMMIT DROP");
             st.execute("CREATE INDEX cost_text_gin ON cost_text USING gin (content_tsv)");
+            st.execute(
+                    "CREATE INDEX cost_text_hnsw ON cost_text USING hnsw (content_terms sparsevec_ip_ops)"
+                            + hnswWith(pg));
             st.execute(
                     "CREATE TEMP TABLE cost_vector ("
                             + columns
@@ -82,11 +93,7 @@ final class TextIndexCost {
                             + ")) ON COMMIT DROP");
             st.execute(
                     "CREATE INDEX cost_vector_hnsw ON cost_vector USING hnsw (embedding halfvec_cosine_ops)"
-                            + " WITH (m = "
-                            + pg.hnswM()
-                            + ", ef_construction = "
-                            + pg.hnswEfConstruction()
-                            + ")");
+                            + hnswWith(pg));
             String plain = "SELECT tenant, doc_id, chunk_no, content" + rowsOf;
             st.executeQuery("SELECT count(*) FROM (SELECT content, embedding" + rowsOf + ") s")
                     .close(); // warm the cache for all three
@@ -109,8 +116,22 @@ final class TextIndexCost {
                                     sample);
             c.rollback();
             return new Cost(
-                    rows, tsv, gin, vector, hnsw, sample, plainMicros, textMicros, vectorMicros);
+                    rows,
+                    tsv,
+                    gin,
+                    terms,
+                    termsHnsw,
+                    vector,
+                    hnsw,
+                    sample,
+                    plainMicros,
+                    textMicros,
+                    vectorMicros);
         }
+    }
+
+    private static String hnswWith(PgVectorSinkOptions pg) {
+        return " WITH (m = " + pg.hnswM() + ", ef_construction = " + pg.hnswEfConstruction() + ")";
     }
 
     private static long relationSize(Statement st, String relation) throws SQLException {

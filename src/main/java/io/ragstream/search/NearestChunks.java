@@ -10,23 +10,19 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A tenant's chunks nearest to a query vector, the way each quantization is searched: float32 and
  * float16 straight from their HNSW index; binary and int8 take candidates from the index of sign
  * bits (Hamming distance) and re-rank them by the cosine distance of the stored vector (float16 in
  * SQL, int8 decoded here). Every statement is filtered by tenant. Chunks are found without their
- * text, which {@link #contents} reads for the few that are shown: most candidates are dropped, and
- * their text would be most of the bytes read. The query goes once, as a binary {@code real[]}
- * ({@link Quantization#placeholders()} says why).
+ * text ({@link ChunkContents} reads it for the few shown). The query goes once, as a binary {@code
+ * real[]} ({@link Quantization#placeholders()} says why).
  */
 final class NearestChunks {
     private final Quantization quantization;
     private final String sql;
-    private final String contentsSql;
 
     NearestChunks(PgVectorSchema schema) {
         quantization = schema.quantization();
@@ -56,11 +52,6 @@ final class NearestChunks {
                                     + bits
                                     + " LIMIT ?";
                 };
-        contentsSql =
-                "SELECT w.doc_id, w.chunk_no, c.content FROM unnest(?::text[], ?::int[]) AS w(doc_id, chunk_no)"
-                        + " JOIN "
-                        + table
-                        + " c ON c.tenant = ? AND c.doc_id = w.doc_id AND c.chunk_no = w.chunk_no";
     }
 
     /** A chunk and its cosine distance to the query. */
@@ -103,30 +94,6 @@ final class NearestChunks {
         // up
         chunks.sort(Comparator.comparingDouble(Chunk::distance));
         return chunks.size() > wanted ? chunks.subList(0, wanted) : chunks;
-    }
-
-    /**
-     * The text of each chunk, by {@code docId + '\0' + chunkNo} ({@link #key}); run it in the
-     * transaction of the {@link #find} that found them, so the text is the one that matched.
-     */
-    Map<String, String> contents(Connection connection, String tenant, List<Chunk> chunks)
-            throws SQLException {
-        Map<String, String> contents = new HashMap<>();
-        try (PreparedStatement ps = connection.prepareStatement(contentsSql)) {
-            ps.setObject(1, chunks.stream().map(Chunk::docId).toArray(String[]::new));
-            ps.setObject(2, chunks.stream().mapToInt(Chunk::chunkNo).toArray());
-            ps.setString(3, tenant);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    contents.put(key(rs.getString(1), rs.getInt(2)), rs.getString(3));
-                }
-            }
-        }
-        return contents;
-    }
-
-    static String key(String docId, int chunkNo) {
-        return docId + '\0' + chunkNo;
     }
 
     /** How many rows {@link #find} reads: {@code hnsw.ef_search} should be at least that. */

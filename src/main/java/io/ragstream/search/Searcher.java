@@ -67,6 +67,7 @@ public final class Searcher implements AutoCloseable {
     private final Embedder embedder;
     private final NearestChunks nearest;
     private final TextChunks text;
+    private final ChunkContents chunkContents;
     private final ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_QUERIES);
     private final ConnectionPool connections;
     private final IndexCheck indexCheck;
@@ -84,7 +85,8 @@ public final class Searcher implements AutoCloseable {
         this.options = options;
         this.embedder = embedder;
         this.nearest = new NearestChunks(pg.schema());
-        this.text = new TextChunks(pg.schema());
+        this.chunkContents = new ChunkContents(pg.schema());
+        this.text = new TextChunks(pg.schema(), options, chunkContents);
         this.connections = new ConnectionPool(pg, options);
         this.indexCheck =
                 new IndexCheck(pg.schema(), pg.url(), pg.model(), pg.schema().dimension());
@@ -166,28 +168,25 @@ public final class Searcher implements AutoCloseable {
         }
         List<float[]> vectors = mode.usesVectors() ? embed(queries) : null;
         int depth = mode == SearchMode.HYBRID ? Math.max(k, HYBRID_DEPTH) : k;
-        // one ranking runs on the caller's thread: handing it over costs more than it saves
-        boolean inline = queries.size() == 1 && mode != SearchMode.HYBRID;
+        // one ranking runs on the caller's thread: handing it over costs more than it saves; of a
+        // hybrid search's two, the text one goes to the pool first and the vector one stays
+        boolean one = queries.size() == 1;
         List<CompletableFuture<List<SearchHit>>> vectorRankings = new ArrayList<>();
         List<CompletableFuture<List<SearchHit>>> textRankings = new ArrayList<>();
         for (int i = 0; i < queries.size(); i++) {
             String query = queries.get(i);
-            if (mode.usesVectors()) {
-                float[] vector = vectors.get(i);
-                vectorRankings.add(
-                        rank(
-                                "search",
-                                query,
-                                () -> nearestDocuments(tenant, vector, depth),
-                                inline));
-            }
             if (mode.usesText()) {
                 textRankings.add(
                         rank(
                                 "text search",
                                 query,
                                 () -> textDocuments(tenant, query, depth),
-                                inline));
+                                one && mode == SearchMode.TEXT));
+            }
+            if (mode.usesVectors()) {
+                float[] vector = vectors.get(i);
+                vectorRankings.add(
+                        rank("search", query, () -> nearestDocuments(tenant, vector, depth), one));
             }
         }
         List<List<SearchHit>> rankings = new ArrayList<>();
@@ -364,11 +363,17 @@ public final class Searcher implements AutoCloseable {
             return inTimedTransaction(c, () -> text.find(c, tenant, query, k));
         } catch (SQLException e) {
             if ("42703".equals(e.getSQLState())) { // undefined column: a table made before
-                // full-text search
+                // full-text search, or before its BM25 vectors
+                String column =
+                        String.valueOf(e.getMessage()).contains("content_terms")
+                                ? "content_terms"
+                                : "content_tsv";
                 throw new SearchException(
                         "table "
                                 + pg.schema().chunksTable()
-                                + " has no full-text column content_tsv:"
+                                + " has no full-text column "
+                                + column
+                                + ":"
                                 + " it was made by an older ragstream. Start the job once (it adds the column and its index),"
                                 + " or run sql/schema.sql on it, or search with --mode vector",
                         e);
@@ -391,7 +396,12 @@ public final class Searcher implements AutoCloseable {
             c.setAutoCommit(false);
             try {
                 List<NearestChunks.Chunk> shown = bestChunks(c, tenant, vector, k);
-                Map<String, String> contents = nearest.contents(c, tenant, shown);
+                Map<String, String> contents =
+                        chunkContents.read(
+                                c,
+                                tenant,
+                                shown.stream().map(NearestChunks.Chunk::docId).toList(),
+                                shown.stream().map(NearestChunks.Chunk::chunkNo).toList());
                 return shown.stream()
                         .map(
                                 chunk ->
@@ -399,7 +409,7 @@ public final class Searcher implements AutoCloseable {
                                                 chunk.docId(),
                                                 chunk.chunkNo(),
                                                 contents.get(
-                                                        NearestChunks.key(
+                                                        ChunkContents.key(
                                                                 chunk.docId(), chunk.chunkNo())),
                                                 1 - chunk.distance()))
                         .toList();

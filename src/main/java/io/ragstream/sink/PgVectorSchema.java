@@ -92,6 +92,11 @@ public final class PgVectorSchema implements Serializable {
         return chunksTable + "_content_gin";
     }
 
+    /** The HNSW index on the chunks' BM25 sparse vectors ({@code content_terms}). */
+    public String chunksTermsIndex() {
+        return chunksTable + "_terms_hnsw";
+    }
+
     /**
      * The same; without {@code withIndex}, the tables only. A bulk load into a new table is several
      * times faster with the HNSW and GIN indexes built afterwards (a later {@link #create} builds
@@ -107,6 +112,7 @@ public final class PgVectorSchema implements Serializable {
         variables.put("chunks_table", chunksTable);
         variables.put("chunks_index", chunksIndex());
         variables.put("chunks_text_index", chunksTextIndex());
+        variables.put("chunks_terms_index", chunksTermsIndex());
         variables.put("quantization", quantization.configName());
         variables.put("dims", Integer.toString(dimension));
         variables.put("hnsw_m", Integer.toString(hnswM));

@@ -72,6 +72,27 @@ class PgVectorSchemaTest {
                                                 "(?s)ALTER TABLE :\"\\w+\" ADD COLUMN IF NOT EXISTS\\s+\\w+ .*"));
     }
 
+    @Test
+    void theBm25TermsColumnFollowsItsFunctionIsAddedToOlderTablesAndIndexedAfterIt() {
+        List<String> sql =
+                PgVectorSchema.ddlStatements().stream()
+                        .map(PgVectorSchema.DdlStatement::template)
+                        .toList();
+        int function = indexOf(sql, "CREATE OR REPLACE FUNCTION ragstream_bm25_terms");
+        int table = indexOf(sql, "CREATE TABLE IF NOT EXISTS :\"chunks_table\"");
+        int column =
+                indexOf(
+                        sql,
+                        "ALTER TABLE :\"chunks_table\" ADD COLUMN IF NOT EXISTS\n    content_terms");
+        int index = indexOf(sql, "CREATE INDEX IF NOT EXISTS :\"chunks_terms_index\"");
+        String generated = "GENERATED ALWAYS AS (ragstream_bm25_terms(content)) STORED";
+        assertThat(sql.get(function)).contains("IMMUTABLE").endsWith("$$");
+        assertThat(sql.get(table)).contains(generated);
+        assertThat(sql.get(column)).contains(generated);
+        assertThat(sql.get(index)).contains("USING hnsw (content_terms sparsevec_ip_ops)");
+        assertThat(List.of(function, table, column, index)).isSorted();
+    }
+
     private static int indexOf(List<String> statements, String start) {
         for (int i = 0; i < statements.size(); i++) {
             if (statements.get(i).strip().startsWith(start)) {

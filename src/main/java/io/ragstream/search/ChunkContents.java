@@ -1,0 +1,52 @@
+package io.ragstream.search;
+
+import io.ragstream.sink.PgVectorSchema;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The text of the few chunks a search shows. A ranking finds chunks without their text: most
+ * candidates are dropped, and their text would be most of the bytes read.
+ */
+final class ChunkContents {
+    private final String sql;
+
+    ChunkContents(PgVectorSchema schema) {
+        sql =
+                "SELECT w.doc_id, w.chunk_no, c.content FROM unnest(?::text[], ?::int[]) AS w(doc_id, chunk_no)"
+                        + " JOIN \""
+                        + schema.chunksTable()
+                        + "\" c ON c.tenant = ? AND c.doc_id = w.doc_id AND c.chunk_no = w.chunk_no";
+    }
+
+    /**
+     * The text of each chunk, by {@link #key}; run it in the transaction of the ranking that found
+     * them, so the text is the one that matched.
+     */
+    Map<String, String> read(
+            Connection connection, String tenant, List<String> docIds, List<Integer> chunkNos)
+            throws SQLException {
+        Map<String, String> contents = new HashMap<>();
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setObject(1, docIds.toArray(String[]::new));
+            ps.setObject(2, chunkNos.stream().mapToInt(Integer::intValue).toArray());
+            ps.setString(3, tenant);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    contents.put(key(rs.getString(1), rs.getInt(2)), rs.getString(3));
+                }
+            }
+        }
+        return contents;
+    }
+
+    static String key(String docId, int chunkNo) {
+        return docId + '\0' + chunkNo;
+    }
+}

@@ -1,0 +1,54 @@
+package io.ragstream.search;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
+
+class TermCountsTest {
+    private final AtomicLong now = new AtomicLong();
+    private final List<String> asked = new ArrayList<>();
+
+    /** Counts as if the tenant had 100 chunks and each word were in as many as its length. */
+    private long[] count(String tenant, List<String> words) {
+        asked.add(tenant + words);
+        long[] counts = new long[words.size() + 1];
+        counts[0] = 100;
+        for (int i = 0; i < words.size(); i++) {
+            counts[i + 1] = words.get(i).length();
+        }
+        return counts;
+    }
+
+    @Test
+    void countsOnlyWhatItHasNotCountedWithinItsTimeToLivePerTenant() throws Exception {
+        TermCounts counts = new TermCounts(100, Duration.ofSeconds(60), now::get);
+        assertThat(counts.of("acme", List.of("cell", "tumour"), this::count))
+                .containsOnly(entry(null, 100L), entry("cell", 4L), entry("tumour", 6L));
+        assertThat(counts.of("acme", List.of("tumour", "gene"), this::count))
+                .containsOnly(entry(null, 100L), entry("tumour", 6L), entry("gene", 4L));
+        assertThat(counts.of("acme", List.of("gene"), this::count)).hasSize(2);
+        counts.of("globex", List.of("gene"), this::count); // another tenant's counts are its own
+        assertThat(asked).containsExactly("acme[cell, tumour]", "acme[gene]", "globex[gene]");
+
+        now.addAndGet(Duration.ofSeconds(61).toNanos());
+        counts.of("acme", List.of("cell"), this::count);
+        assertThat(asked).last().isEqualTo("acme[cell]"); // and the tenant's chunks, again
+    }
+
+    @Test
+    void keepsAtMostItsEntriesDroppingTheLeastRecentlyUsed() throws Exception {
+        TermCounts counts = new TermCounts(3, Duration.ofSeconds(60), now::get);
+        counts.of("acme", List.of("a", "b"), this::count); // the tenant's chunks, a, b
+        counts.of("acme", List.of("a"), this::count); // a used: b is the eldest
+        counts.of("acme", List.of("c"), this::count);
+        assertThat(counts.size()).isEqualTo(3);
+        counts.of("acme", List.of("a", "b"), this::count);
+        assertThat(asked).containsExactly("acme[a, b]", "acme[c]", "acme[b]");
+    }
+}
