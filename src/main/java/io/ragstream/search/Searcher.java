@@ -360,7 +360,12 @@ public final class Searcher implements AutoCloseable {
      */
     private List<SearchHit> textDocuments(String tenant, String query, int k) throws SQLException {
         try (Connection c = connections.borrow()) {
-            return inTimedTransaction(c, () -> text.find(c, tenant, query, k));
+            c.setAutoCommit(false);
+            try {
+                return text.find(c, tenant, query, k);
+            } finally {
+                endReadOnly(c);
+            }
         } catch (SQLException e) {
             if ("42703".equals(e.getSQLState())) { // undefined column: a table made before
                 // full-text search, or before its BM25 vectors

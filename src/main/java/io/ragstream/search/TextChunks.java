@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * A tenant's documents ranked by BM25 over their chunks' words, each by its best chunk.
@@ -23,11 +24,13 @@ import java.util.TreeMap;
  * question rarely has every word of the passage that answers it), each weighted by its inverse
  * document frequency among the tenant's chunks, counted from the GIN index on {@code content_tsv}
  * ({@link TermCounts} keeps the counts a minute, since a common word's count reads every chunk that
- * holds it). The chunk's BM25 score is the inner product of the two, and the HNSW index on {@code
- * content_terms} finds the best ones without scoring every chunk that holds a query word: the cost
- * no longer grows with the tenant's matching chunks, at the price of an approximate top list, as
- * for vectors (README, Search, has both). A query of stop words, or of words no chunk of the tenant
- * holds, finds nothing. Every statement is filtered by tenant, so one tenant's corpus never weighs
+ * holds it). The chunk's BM25 score is the inner product of the two. The chunks holding the query's
+ * rarest words, up to {@link #EXACT_BUDGET} of them, are each scored (found through the GIN index),
+ * so the ranking is exact when every word fits; else the HNSW index on {@code content_terms} finds
+ * the best of the rest without scoring every chunk that holds a query word: the cost no longer
+ * grows with the tenant's matching chunks, at the price of an approximate top list, as for vectors
+ * (README, Search, has both). A query of stop words, or of words no chunk of the tenant holds,
+ * finds nothing. Every statement is filtered by tenant, so one tenant's corpus never weighs
  * another's.
  */
 final class TextChunks {
@@ -51,6 +54,13 @@ final class TextChunks {
     private static final String LEXEME_QUERY =
             "('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || '''')::tsquery";
 
+    /**
+     * How many chunks the rarest query words may hold for all of them to be scored, found through
+     * the GIN index. When every query word fits, the ranking is exact (and cheaper than the HNSW
+     * index's walk through other tenants' rows to a small tenant's).
+     */
+    static final long EXACT_BUDGET = 1_000;
+
     /** Rows fetched per document wanted, and the most before giving up on more documents. */
     private static final int CHUNKS_PER_DOCUMENT = 2;
 
@@ -73,6 +83,7 @@ final class TextChunks {
     private final String wordsSql;
     private final String countsSql;
     private final String rankSql;
+    private final String exactSql;
 
     TextChunks(PgVectorSchema schema, SearchOptions options, ChunkContents contents) {
         this.options = options;
@@ -96,15 +107,26 @@ final class TextChunks {
                 "SELECT doc_id, chunk_no, content_terms <#> ?::sparsevec AS distance FROM "
                         + table
                         + " WHERE tenant = ? ORDER BY distance LIMIT ?";
+        exactSql =
+                "SELECT doc_id, chunk_no, content_terms <#> ?::sparsevec AS distance FROM "
+                        + table
+                        + " WHERE tenant = ? AND content_tsv @@ ?::tsquery";
     }
 
     /** A chunk and its BM25 score. */
     private record Chunk(String docId, int chunkNo, double score) {}
 
+    /** Equal scores by document, then chunk. */
+    private static final Comparator<Chunk> BEST_FIRST =
+            Comparator.comparingDouble(Chunk::score)
+                    .reversed()
+                    .thenComparing(Chunk::docId)
+                    .thenComparingInt(Chunk::chunkNo);
+
     /**
-     * The {@code k} best documents, best first, each as its best chunk with its BM25 score. Runs in
-     * the caller's transaction, which it makes repeatable read, so the text shown is the one that
-     * matched.
+     * The {@code k} best documents, best first, each as its best chunk with its BM25 score. Begins
+     * the caller's transaction: repeatable read (so the text shown is the one that matched),
+     * iterative scans, {@code search.timeout}, all {@code LOCAL} in one round trip.
      */
     List<SearchHit> find(Connection connection, String tenant, String query, int k)
             throws SQLException {
@@ -112,7 +134,9 @@ final class TextChunks {
         try (Statement st = connection.createStatement()) {
             st.execute(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"
-                            + " SET LOCAL hnsw.iterative_scan = relaxed_order;"
+                            + " SET LOCAL hnsw.iterative_scan = relaxed_order; "
+                            + options.statementTimeout()
+                            + ";"
                             + efSearch(limit));
         }
         Map<String, Integer> words = words(connection, query);
@@ -126,7 +150,27 @@ final class TextChunks {
         if (vector == null) {
             return List.of();
         }
-        List<Chunk> shown = bestChunks(connection, tenant, vector, k, limit);
+        // the rarest words, as many as hold at most EXACT_BUDGET chunks: their chunks are few to
+        // score, and they are what a walk through the index is likeliest to miss
+        List<String> rarest = new ArrayList<>();
+        long holding = 0;
+        for (String word :
+                words.keySet().stream()
+                        .filter(w -> counts.get(w) > 0)
+                        .sorted(Comparator.comparingLong(counts::get))
+                        .toList()) {
+            holding += counts.get(word);
+            if (holding > EXACT_BUDGET) {
+                break;
+            }
+            rarest.add(word);
+        }
+        List<Chunk> scored =
+                rarest.isEmpty() ? List.of() : scoreAll(connection, tenant, vector, rarest);
+        List<Chunk> shown =
+                holding <= EXACT_BUDGET // every word's chunks are scored: the ranking is exact
+                        ? best(scored, k)
+                        : bestChunks(connection, tenant, vector, k, limit, scored);
         Map<String, String> text =
                 contents.read(
                         connection,
@@ -212,29 +256,28 @@ final class TextChunks {
     }
 
     /**
-     * The best chunk of each of the k best documents. A document with many matching chunks can fill
-     * the first fetch alone, so while fewer than k documents are found and more chunks may match,
-     * fetch four times as many.
+     * The best chunk of each of the k best documents, of those the HNSW index finds and those
+     * already {@code scored}. A document with many matching chunks can fill the first fetch alone,
+     * so while fewer than k documents are found and more chunks may match, fetch four times as
+     * many.
      */
     private List<Chunk> bestChunks(
-            Connection connection, String tenant, String vector, int k, int firstLimit)
+            Connection connection,
+            String tenant,
+            String vector,
+            int k,
+            int firstLimit,
+            List<Chunk> scored)
             throws SQLException {
         for (int limit = firstLimit; ; limit *= 4) {
             List<Chunk> chunks = rank(connection, tenant, vector, limit);
-            Map<String, Chunk> bestPerDoc = new LinkedHashMap<>();
-            boolean allMatch = true;
-            for (Chunk chunk : chunks) { // best first: a document's first is its best
-                if (chunk.score() > 0) {
-                    bestPerDoc.putIfAbsent(chunk.docId(), chunk);
-                } else {
-                    allMatch = false; // past the chunks that hold a query word
-                }
-            }
-            if (bestPerDoc.size() >= k
+            List<Chunk> best = best(merge(chunks, scored), k);
+            boolean pastTheMatches = chunks.stream().anyMatch(c -> c.score() <= 0);
+            if (best.size() >= k
                     || chunks.size() < limit
-                    || !allMatch
+                    || pastTheMatches
                     || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
-                return bestPerDoc.values().stream().limit(k).toList();
+                return best;
             }
             if (options.efSearchFor(limit * 4) != options.efSearchFor(limit)) {
                 try (Statement st = connection.createStatement()) {
@@ -244,29 +287,75 @@ final class TextChunks {
         }
     }
 
+    /**
+     * Of chunks best first, the first (best) of each document that holds a query word, k at most.
+     */
+    private static List<Chunk> best(List<Chunk> chunks, int k) {
+        Map<String, Chunk> bestPerDoc = new LinkedHashMap<>();
+        for (Chunk chunk : chunks) {
+            if (chunk.score() > 0) {
+                bestPerDoc.putIfAbsent(chunk.docId(), chunk);
+            }
+        }
+        return bestPerDoc.values().stream().limit(k).toList();
+    }
+
+    /** Two lists of chunks best first as one, each chunk once (both score it the same). */
+    private static List<Chunk> merge(List<Chunk> found, List<Chunk> scored) {
+        if (scored.isEmpty()) {
+            return found;
+        }
+        Map<String, Chunk> all = new LinkedHashMap<>();
+        for (Chunk chunk : found) {
+            all.put(ChunkContents.key(chunk.docId(), chunk.chunkNo()), chunk);
+        }
+        for (Chunk chunk : scored) {
+            all.putIfAbsent(ChunkContents.key(chunk.docId(), chunk.chunkNo()), chunk);
+        }
+        List<Chunk> merged = new ArrayList<>(all.values());
+        merged.sort(BEST_FIRST);
+        return merged;
+    }
+
+    /** Every chunk of the tenant that holds one of {@code words}, scored, best first. */
+    private List<Chunk> scoreAll(
+            Connection connection, String tenant, String vector, List<String> words)
+            throws SQLException {
+        String anyWord =
+                words.stream()
+                        .map(w -> "'" + w.replace("\\", "\\\\").replace("'", "''") + "'")
+                        .collect(Collectors.joining(" | "));
+        try (PreparedStatement ps = connection.prepareStatement(exactSql)) {
+            ps.setString(1, vector);
+            ps.setString(2, tenant);
+            ps.setString(3, anyWord);
+            return chunks(ps);
+        }
+    }
+
     private String efSearch(int limit) {
         return " SET LOCAL hnsw.ef_search = " + options.efSearchFor(limit);
     }
 
     private List<Chunk> rank(Connection connection, String tenant, String vector, int limit)
             throws SQLException {
-        List<Chunk> chunks = new ArrayList<>(limit);
         try (PreparedStatement ps = connection.prepareStatement(rankSql)) {
             ps.setString(1, vector);
             ps.setString(2, tenant);
             ps.setInt(3, limit);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    chunks.add(new Chunk(rs.getString(1), rs.getInt(2), -rs.getDouble(3)));
-                }
+            return chunks(ps);
+        }
+    }
+
+    /** The statement's chunks, best first (equal scores by document). */
+    private static List<Chunk> chunks(PreparedStatement ps) throws SQLException {
+        List<Chunk> chunks = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                chunks.add(new Chunk(rs.getString(1), rs.getInt(2), -rs.getDouble(3)));
             }
         }
-        // an iterative scan's relaxed order may mix up neighbours; equal scores by document
-        chunks.sort(
-                Comparator.comparingDouble(Chunk::score)
-                        .reversed()
-                        .thenComparing(Chunk::docId)
-                        .thenComparingInt(Chunk::chunkNo));
+        chunks.sort(BEST_FIRST); // an iterative scan's relaxed order may mix up neighbours
         return chunks;
     }
 }

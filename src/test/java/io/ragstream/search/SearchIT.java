@@ -15,6 +15,7 @@ import io.ragstream.testing.TestServices;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.assertj.core.api.AbstractThrowableAssert;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,6 +29,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -431,6 +433,82 @@ class SearchIT {
                     .doesNotHaveDuplicates()
                     .allMatch(id -> id.startsWith("acme-"));
         }
+    }
+
+    @Test
+    void aTenantWithManyMatchingChunksIsRankedThroughTheTermsIndexByExactScores() throws Exception {
+        TestServices own = ownTables("many_matches");
+        // at this size the planner would rather sort the tenant's rows than walk the index
+        String url = TestServices.PG_URL + (TestServices.PG_URL.contains("?") ? "&" : "?");
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(
+                        own.config(
+                                "postgres.url="
+                                        + url
+                                        + "options=-c%20enable_seqscan=off%20-c%20enable_sort=off"),
+                        OnnxMiniLmEmbedder.DIMENSION);
+        pg.prepareTables();
+        Random random = new Random(11);
+        String[] topics = {"lava", "glacier", "sourdough", "comet", "orchid"};
+        List<DocumentUpdate> updates = new ArrayList<>();
+        // every chunk holds "common" and "report": more than EXACT_BUDGET chunks hold a query word
+        for (int i = 0; i < 2 * TextChunks.EXACT_BUDGET; i++) {
+            StringBuilder text = new StringBuilder("common report number " + i + ":");
+            for (int w = 0; w < 3 + random.nextInt(30); w++) {
+                text.append(' ').append(topics[random.nextInt(topics.length)]);
+            }
+            if (i % 97 == 0) {
+                text.append(" obsidian");
+            }
+            updates.add(
+                    new DocumentUpdate(
+                            ACME,
+                            "r" + i,
+                            1,
+                            false,
+                            "{}",
+                            List.of(
+                                    new ChunkRow(
+                                            0,
+                                            text.toString(),
+                                            new byte[32],
+                                            unit(random, null, 0)))));
+        }
+        try (DirectWriter writer = new DirectWriter(pg)) {
+            writer.write(updates);
+        }
+        String query = "obsidian in a common report";
+        Map<String, Double> exact = bm25BestChunkPerDocument(own, ACME, query);
+        long scansBefore = termsIndexScans(own);
+        try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), null)) {
+            // the documents holding the rare word, as the exact ranking has them
+            List<String> rare =
+                    exact.entrySet().stream()
+                            .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                            .limit(2 * TextChunks.EXACT_BUDGET / 97 + 1)
+                            .map(Map.Entry::getKey)
+                            .toList();
+            List<SearchHit> hits = searcher.search(ACME, query, 40, SearchMode.TEXT);
+            assertThat(hits).hasSize(40).extracting(SearchHit::docId).doesNotHaveDuplicates();
+            for (SearchHit hit : hits) { // every one scored exactly, whichever way it was found
+                assertThat(hit.score()).isCloseTo(exact.get(hit.docId()), within(1e-4));
+            }
+            assertThat(hits.subList(0, rare.size()))
+                    .extracting(SearchHit::docId)
+                    .containsExactlyInAnyOrderElementsOf(rare);
+        }
+        Awaitility.await("the HNSW index on content_terms was scanned")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> termsIndexScans(own) > scansBefore);
+    }
+
+    private static long termsIndexScans(TestServices services) throws Exception {
+        return Long.parseLong(
+                TestServices.rows(
+                                "SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes WHERE indexrelname = '"
+                                        + services.chunksTable
+                                        + "_terms_hnsw'")
+                        .get(0));
     }
 
     private static DocumentUpdate document(String tenant, String id, float[] vector) {
