@@ -59,7 +59,7 @@ final class TextChunks {
      * the GIN index. When every query word fits, the ranking is exact (and cheaper than the HNSW
      * index's walk through other tenants' rows to a small tenant's).
      */
-    static final long EXACT_BUDGET = 1_000;
+    static final long EXACT_BUDGET = 300;
 
     /** Rows fetched per document wanted, and the most before giving up on more documents. */
     private static final int CHUNKS_PER_DOCUMENT = 2;

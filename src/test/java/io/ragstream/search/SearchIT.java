@@ -451,8 +451,9 @@ class SearchIT {
         Random random = new Random(11);
         String[] topics = {"lava", "glacier", "sourdough", "comet", "orchid"};
         List<DocumentUpdate> updates = new ArrayList<>();
-        // every chunk holds "common" and "report": more than EXACT_BUDGET chunks hold a query word
-        for (int i = 0; i < 2 * TextChunks.EXACT_BUDGET; i++) {
+        // every chunk holds "common" and "report": far more than EXACT_BUDGET chunks hold a query
+        // word, and enough chunks for the HNSW walk alone to miss some of the rare word's
+        for (int i = 0; i < 2_000; i++) {
             StringBuilder text = new StringBuilder("common report number " + i + ":");
             for (int w = 0; w < 3 + random.nextInt(30); w++) {
                 text.append(' ').append(topics[random.nextInt(topics.length)]);
@@ -485,7 +486,7 @@ class SearchIT {
             List<String> rare =
                     exact.entrySet().stream()
                             .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                            .limit(2 * TextChunks.EXACT_BUDGET / 97 + 1)
+                            .limit(2_000 / 97 + 1)
                             .map(Map.Entry::getKey)
                             .toList();
             List<SearchHit> hits = searcher.search(ACME, query, 40, SearchMode.TEXT);
