@@ -68,11 +68,11 @@ final class SearchBench {
                         + BenchReport.fixed(
                                 1 / Math.sqrt(1 + NOISE * NOISE * stored.get(0).vector().length), 3)
                         + "), re-normalised; written by the sink's "
-                        + "DocumentWriter, HNSW (m "
+                        + "DocumentWriter, the indexes (HNSW m "
                         + base.get(RagstreamOptions.HNSW_M)
                         + ", ef_construction "
                         + base.get(RagstreamOptions.HNSW_EF_CONSTRUCTION)
-                        + ") built after the load; no text embedded",
+                        + ", the text's GIN and HNSW) built after the load; no text embedded",
                 "",
                 "");
 
@@ -140,10 +140,7 @@ final class SearchBench {
             double[] seconds = load(pg, copies, layout);
             report.add(
                     "search",
-                    layout.description()
-                            + ": load "
-                            + CHUNKS
-                            + " rows, s / build the HNSW index, s",
+                    layout.description() + ": load " + CHUNKS + " rows, s / build the indexes, s",
                     BenchReport.format(seconds[0]) + " / " + BenchReport.format(seconds[1]),
                     "");
             double[] millis = new double[queries.size() * ROUNDS];

@@ -34,10 +34,10 @@ import java.util.stream.Collectors;
  * another's.
  */
 final class TextChunks {
-    static final double K1 = 1.2;
-    static final double B = 0.75;
-
-    /** The chunk length BM25's length normalisation is relative to, in distinct words. */
+    /**
+     * The chunk length BM25's length normalisation (k1 1.2, b 0.75) is relative to, in distinct
+     * words, as schema.sql's {@code ragstream_bm25_terms} has it.
+     */
     static final double PIVOT_WORDS = 100;
 
     /**
@@ -66,6 +66,8 @@ final class TextChunks {
 
     private static final int MAX_CHUNKS_PER_DOCUMENT = 256;
 
+    private static final int RECENT_QUERIES = 10_000;
+
     private final SearchOptions options;
     private final ChunkContents contents;
     private final TermCounts termCounts = new TermCounts();
@@ -79,7 +81,6 @@ final class TextChunks {
                 }
             };
 
-    private static final int RECENT_QUERIES = 10_000;
     private final String wordsSql;
     private final String countsSql;
     private final String rankSql;
