@@ -122,5 +122,8 @@ CREATE INDEX IF NOT EXISTS :"chunks_text_index" ON :"chunks_table" USING gin (co
 ALTER TABLE :"chunks_table" ADD COLUMN IF NOT EXISTS
     content_terms sparsevec(1000000000) GENERATED ALWAYS AS (ragstream_bm25_terms(content)) STORED;
 
+-- A sparser graph than the vectors': an insert into an inner-product graph of sparse vectors
+-- searches far longer than into a dense one (4.5 ms a SciFact chunk at m 16, ef_construction 64;
+-- 1.2 ms at 8 and 32), and SciFact ranks the same or better (README, Search).
 CREATE INDEX IF NOT EXISTS :"chunks_terms_index" ON :"chunks_table"
-    USING hnsw (content_terms sparsevec_ip_ops) WITH (m = :hnsw_m, ef_construction = :hnsw_ef_construction);
+    USING hnsw (content_terms sparsevec_ip_ops) WITH (m = 8, ef_construction = 32);

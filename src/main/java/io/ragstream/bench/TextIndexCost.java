@@ -84,7 +84,7 @@ final class TextIndexCost {
             st.execute("CREATE INDEX cost_text_gin ON cost_text USING gin (content_tsv)");
             st.execute(
                     "CREATE INDEX cost_text_hnsw ON cost_text USING hnsw (content_terms sparsevec_ip_ops)"
-                            + hnswWith(pg));
+                            + " WITH (m = 8, ef_construction = 32)"); // as sql/schema.sql
             st.execute(
                     "CREATE TEMP TABLE cost_vector ("
                             + columns
@@ -93,7 +93,11 @@ final class TextIndexCost {
                             + ")) ON COMMIT DROP");
             st.execute(
                     "CREATE INDEX cost_vector_hnsw ON cost_vector USING hnsw (embedding halfvec_cosine_ops)"
-                            + hnswWith(pg));
+                            + " WITH (m = "
+                            + pg.hnswM()
+                            + ", ef_construction = "
+                            + pg.hnswEfConstruction()
+                            + ")");
             String plain = "SELECT tenant, doc_id, chunk_no, content" + rowsOf;
             st.executeQuery("SELECT count(*) FROM (SELECT content, embedding" + rowsOf + ") s")
                     .close(); // warm the cache for all three
@@ -128,10 +132,6 @@ final class TextIndexCost {
                     textMicros,
                     vectorMicros);
         }
-    }
-
-    private static String hnswWith(PgVectorSinkOptions pg) {
-        return " WITH (m = " + pg.hnswM() + ", ef_construction = " + pg.hnswEfConstruction() + ")";
     }
 
     private static long relationSize(Statement st, String relation) throws SQLException {
