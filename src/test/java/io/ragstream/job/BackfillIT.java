@@ -62,7 +62,7 @@ class BackfillIT {
                                 "SELECT count(*) FROM pg_indexes WHERE tablename = '"
                                         + services.chunksTable
                                         + "' AND indexdef LIKE '%hnsw%'"))
-                .as("a new table is loaded first, its HNSW index built afterwards")
+                .as("a new table is loaded first, its HNSW indexes built afterwards")
                 .isZero();
         RagstreamJob.finishBackfill(config);
         assertThat(
@@ -70,7 +70,8 @@ class BackfillIT {
                                 "SELECT count(*) FROM pg_indexes WHERE tablename = '"
                                         + services.chunksTable
                                         + "' AND indexdef LIKE '%hnsw%'"))
-                .isEqualTo(1);
+                .as("the vectors' and the words' HNSW indexes")
+                .isEqualTo(2);
 
         assertThat(
                         count(

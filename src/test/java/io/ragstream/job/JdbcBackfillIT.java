@@ -97,8 +97,8 @@ class JdbcBackfillIT {
                                 "SELECT count(*) FROM pg_indexes WHERE tablename = '"
                                         + services.chunksTable
                                         + "' AND indexdef LIKE '%hnsw%'"))
-                .as("the HNSW index, built after the load")
-                .isEqualTo(1);
+                .as("the vectors' and the words' HNSW indexes, built after the load")
+                .isEqualTo(2);
 
         Map<String, Doc> stored = new TreeMap<>();
         try (Connection c = TestServices.connect();
