@@ -402,16 +402,7 @@ class SearchIT {
     @Test
     void aTenantWhoseChunksAreAllFartherThanAnothersStillGetsItsNearestDocuments()
             throws Exception {
-        TestServices own = ownTables("far_tenant");
-        String url = TestServices.PG_URL + (TestServices.PG_URL.contains("?") ? "&" : "?");
-        PgVectorSinkOptions pg =
-                PgVectorSinkOptions.from(
-                        own.config(
-                                "postgres.url="
-                                        + url
-                                        + "options=-c%20enable_seqscan=off%20-c%20enable_sort=off"),
-                        OnnxMiniLmEmbedder.DIMENSION);
-        pg.prepareTables();
+        PgVectorSinkOptions pg = preferringIndexes(ownTables("far_tenant"));
         Random random = new Random(7);
         float[] query = unit(random, null, 0);
         float[] elsewhere = unit(random, null, 0);
@@ -439,15 +430,7 @@ class SearchIT {
     void aTenantWithManyMatchingChunksIsRankedThroughTheTermsIndexByExactScores() throws Exception {
         TestServices own = ownTables("many_matches");
         // at this size the planner would rather sort the tenant's rows than walk the index
-        String url = TestServices.PG_URL + (TestServices.PG_URL.contains("?") ? "&" : "?");
-        PgVectorSinkOptions pg =
-                PgVectorSinkOptions.from(
-                        own.config(
-                                "postgres.url="
-                                        + url
-                                        + "options=-c%20enable_seqscan=off%20-c%20enable_sort=off"),
-                        OnnxMiniLmEmbedder.DIMENSION);
-        pg.prepareTables();
+        PgVectorSinkOptions pg = preferringIndexes(own);
         Random random = new Random(11);
         String[] topics = {"lava", "glacier", "sourdough", "comet", "orchid"};
         List<DocumentUpdate> updates = new ArrayList<>();
@@ -510,6 +493,23 @@ class SearchIT {
                                         + services.chunksTable
                                         + "_terms_hnsw'")
                         .get(0));
+    }
+
+    /**
+     * The tables, prepared, with sessions told not to scan or sort a table: a few thousand rows
+     * would rather be sorted than read through an index, as a table of 100,000 would not.
+     */
+    private static PgVectorSinkOptions preferringIndexes(TestServices own) throws Exception {
+        String url = TestServices.PG_URL + (TestServices.PG_URL.contains("?") ? "&" : "?");
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(
+                        own.config(
+                                "postgres.url="
+                                        + url
+                                        + "options=-c%20enable_seqscan=off%20-c%20enable_sort=off"),
+                        OnnxMiniLmEmbedder.DIMENSION);
+        pg.prepareTables();
+        return pg;
     }
 
     private static DocumentUpdate document(String tenant, String id, float[] vector) {
