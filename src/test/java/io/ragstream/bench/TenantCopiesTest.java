@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /**
@@ -86,8 +85,19 @@ class TenantCopiesTest {
     }
 
     @Test
-    void moreChunksThanThereAreIsRefused() {
-        assertThatThrownBy(() -> new TenantCopies(stored(), 0.005, 42).tenant("t", 0, 1, 40))
-                .hasMessageContaining("40 chunks per tenant is more than the 39 there are");
+    void aTenantOfMoreChunksThanThereAreTakesTheDocumentsAgainUnderNewIds() {
+        List<DocumentUpdate> tenant = new TenantCopies(stored(), 0.005, 42).tenant("t", 1, 4, 100);
+
+        assertThat(tenant.stream().mapToInt(DocumentUpdate::chunkCount).sum()).isEqualTo(100);
+        assertThat(tenant).extracting(DocumentUpdate::docId).doesNotHaveDuplicates();
+        assertThat(tenant.get(0).docId()).isEqualTo("doc5");
+        assertThat(tenant.get(20).docId()).isEqualTo("doc5~2");
+        assertThat(tenant.get(40).docId()).isEqualTo("doc5~3");
+        assertThat(tenant.get(20).chunks())
+                .extracting(ChunkRow::text)
+                .isEqualTo(tenant.get(0).chunks().stream().map(ChunkRow::text).toList());
+        assertThat(tenant.get(20).chunks().get(0).embedding())
+                .as("its own noise")
+                .isNotEqualTo(tenant.get(0).chunks().get(0).embedding());
     }
 }
