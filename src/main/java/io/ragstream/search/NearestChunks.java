@@ -4,7 +4,6 @@ import io.ragstream.quantize.Int8Vector;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.sink.PgVectorSchema;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -62,11 +61,12 @@ final class NearestChunks {
      * (at least {@code wanted}) from the index first.
      */
     List<Chunk> find(
-            Connection connection, String tenant, float[] query, int wanted, int candidates)
+            SearchTransaction transaction, String tenant, float[] query, int wanted, int candidates)
             throws SQLException {
         int fetch = rowsRead(wanted, candidates);
+        transaction.scanning(fetch);
         List<Chunk> chunks = new ArrayList<>(fetch);
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+        try (PreparedStatement ps = transaction.prepare(sql)) {
             int p = 1;
             if (quantization == Quantization.INT8) {
                 ps.setString(p++, tenant);
@@ -79,7 +79,7 @@ final class NearestChunks {
                 }
             }
             ps.setInt(p, fetch);
-            try (ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = SearchTransaction.rows(ps)) {
                 while (rs.next()) {
                     double distance =
                             quantization == Quantization.INT8
@@ -96,8 +96,8 @@ final class NearestChunks {
         return chunks.size() > wanted ? chunks.subList(0, wanted) : chunks;
     }
 
-    /** How many rows {@link #find} reads: {@code hnsw.ef_search} should be at least that. */
-    int rowsRead(int wanted, int candidates) {
+    /** How many rows {@link #find} reads: {@code hnsw.ef_search} is at least that. */
+    private int rowsRead(int wanted, int candidates) {
         return quantization.reranks() ? Math.max(wanted, candidates) : wanted;
     }
 }

@@ -2,11 +2,9 @@ package io.ragstream.search;
 
 import io.ragstream.sink.PgVectorSchema;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -68,8 +66,6 @@ final class TextChunks {
 
     private static final int RECENT_QUERIES = 10_000;
 
-    private final SearchOptions options;
-    private final ChunkContents contents;
     private final TermCounts termCounts = new TermCounts();
 
     /** Recent queries' words: a query's stemming never changes, and asking costs a round trip. */
@@ -83,12 +79,11 @@ final class TextChunks {
 
     private final String wordsSql;
     private final String countsSql;
-    private final String rankSql;
+    private final String walkSql;
     private final String exactSql;
+    private final String exactAndWalkSql;
 
-    TextChunks(PgVectorSchema schema, SearchOptions options, ChunkContents contents) {
-        this.options = options;
-        this.contents = contents;
+    TextChunks(PgVectorSchema schema) {
         String table = "\"" + schema.chunksTable() + "\"";
         wordsSql =
                 "SELECT lexeme, "
@@ -104,18 +99,23 @@ final class TextChunks {
                         + " c WHERE c.tenant = ? AND c.content_tsv @@ "
                         + LEXEME_QUERY
                         + ") FROM unnest(?::text[]) WITH ORDINALITY AS w(lexeme, nth)";
-        rankSql =
-                "SELECT doc_id, chunk_no, content_terms <#> ?::sparsevec AS distance FROM "
+        walkSql =
+                "SELECT false, doc_id, chunk_no, content_terms <#> ?::sparsevec AS distance FROM "
                         + table
                         + " WHERE tenant = ? ORDER BY distance LIMIT ?";
+        // the best chunk of each document, and of those the best documents: PostgreSQL sorts the
+        // few hundred scored chunks, and only what can be shown comes back
         exactSql =
-                "SELECT doc_id, chunk_no, content_terms <#> ?::sparsevec AS distance FROM "
+                "SELECT true, doc_id, chunk_no, distance FROM (SELECT DISTINCT ON (doc_id) doc_id, chunk_no,"
+                        + " content_terms <#> ?::sparsevec AS distance FROM "
                         + table
-                        + " WHERE tenant = ? AND content_tsv @@ ?::tsquery";
+                        + " WHERE tenant = ? AND content_tsv @@ ?::tsquery"
+                        + " ORDER BY doc_id, distance, chunk_no) best ORDER BY distance, doc_id LIMIT ?";
+        exactAndWalkSql = "(" + exactSql + ") UNION ALL (" + walkSql + ")";
     }
 
-    /** A chunk and its BM25 score. */
-    private record Chunk(String docId, int chunkNo, double score) {}
+    /** A chunk and its BM25 score; {@code exact}: found by scoring every chunk of rare words. */
+    private record Chunk(boolean exact, String docId, int chunkNo, double score) {}
 
     /** Equal scores by document, then chunk. */
     private static final Comparator<Chunk> BEST_FIRST =
@@ -125,28 +125,20 @@ final class TextChunks {
                     .thenComparingInt(Chunk::chunkNo);
 
     /**
-     * The {@code k} best documents, best first, each as its best chunk with its BM25 score. Begins
-     * the caller's transaction: repeatable read (so the text shown is the one that matched),
-     * iterative scans, {@code search.timeout}, all {@code LOCAL} in one round trip.
+     * The best documents, best first, each as its best chunk (without its text) with its BM25
+     * score: up to {@code depth} of those the first fetch finds, more fetched only while they are
+     * fewer than {@code k}.
      */
-    List<SearchHit> find(Connection connection, String tenant, String query, int k)
+    List<SearchHit> find(
+            SearchTransaction transaction, String tenant, String query, int k, int depth)
             throws SQLException {
-        int limit = k * CHUNKS_PER_DOCUMENT;
-        try (Statement st = connection.createStatement()) {
-            st.execute(
-                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"
-                            + " SET LOCAL hnsw.iterative_scan = relaxed_order; "
-                            + options.statementTimeout()
-                            + ";"
-                            + efSearch(limit));
-        }
-        Map<String, Integer> words = words(connection, query);
+        Map<String, Integer> words = words(transaction, query);
         if (words.isEmpty()) {
             return List.of();
         }
         Map<String, Long> counts =
                 termCounts.of(
-                        tenant, List.copyOf(words.keySet()), (t, w) -> count(connection, t, w));
+                        tenant, List.copyOf(words.keySet()), (t, w) -> count(transaction, t, w));
         String vector = queryVector(words, counts);
         if (vector == null) {
             return List.of();
@@ -166,31 +158,28 @@ final class TextChunks {
             }
             rarest.add(word);
         }
-        List<Chunk> scored =
-                rarest.isEmpty() ? List.of() : scoreAll(connection, tenant, vector, rarest);
+        Ranking ranking = new Ranking(transaction, tenant, vector, anyOf(rarest), depth);
         List<Chunk> shown =
                 holding <= EXACT_BUDGET // every word's chunks are scored: the ranking is exact
-                        ? best(scored, k)
-                        : bestChunks(connection, tenant, vector, k, limit, scored);
-        Map<String, String> text =
-                contents.read(
-                        connection,
-                        tenant,
-                        shown.stream().map(Chunk::docId).toList(),
-                        shown.stream().map(Chunk::chunkNo).toList());
+                        ? best(ranking.exact(), depth)
+                        : ranking.withWalk(k);
         return shown.stream()
-                .map(
-                        c ->
-                                new SearchHit(
-                                        c.docId(),
-                                        c.chunkNo(),
-                                        text.get(ChunkContents.key(c.docId(), c.chunkNo())),
-                                        c.score()))
+                .map(c -> new SearchHit(c.docId(), c.chunkNo(), null, c.score()))
                 .toList();
     }
 
+    /** Words as a tsquery that any of them matches, each taken as it is; null for none. */
+    private static String anyOf(List<String> words) {
+        return words.isEmpty()
+                ? null
+                : words.stream()
+                        .map(w -> "'" + w.replace("\\", "\\\\").replace("'", "''") + "'")
+                        .collect(Collectors.joining(" | "));
+    }
+
     /** The query's distinct words, stemmed as the chunks' are, each with its dimension. */
-    private Map<String, Integer> words(Connection connection, String query) throws SQLException {
+    private Map<String, Integer> words(SearchTransaction transaction, String query)
+            throws SQLException {
         synchronized (recentWords) {
             Map<String, Integer> recent = recentWords.get(query);
             if (recent != null) {
@@ -198,9 +187,9 @@ final class TextChunks {
             }
         }
         Map<String, Integer> words = new LinkedHashMap<>();
-        try (PreparedStatement ps = connection.prepareStatement(wordsSql)) {
+        try (PreparedStatement ps = transaction.prepare(wordsSql)) {
             ps.setString(1, query);
-            try (ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = SearchTransaction.rows(ps)) {
                 while (rs.next()) {
                     words.put(rs.getString(1), rs.getInt(2));
                 }
@@ -213,14 +202,14 @@ final class TextChunks {
     }
 
     /** The tenant's chunks, then the chunks holding each word. */
-    private long[] count(Connection connection, String tenant, List<String> words)
+    private long[] count(SearchTransaction transaction, String tenant, List<String> words)
             throws SQLException {
         long[] counts = new long[words.size() + 1];
-        try (PreparedStatement ps = connection.prepareStatement(countsSql)) {
+        try (PreparedStatement ps = transaction.prepare(countsSql)) {
             ps.setString(1, tenant);
             ps.setString(2, tenant);
             ps.setObject(3, words.toArray(String[]::new));
-            try (ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = SearchTransaction.rows(ps)) {
                 while (rs.next()) {
                     counts[rs.getInt(1)] = rs.getLong(2);
                 }
@@ -257,34 +246,82 @@ final class TextChunks {
     }
 
     /**
-     * The best chunk of each of the k best documents, of those the HNSW index finds and those
-     * already {@code scored}. A document with many matching chunks can fill the first fetch alone,
-     * so while fewer than k documents are found and more chunks may match, fetch four times as
-     * many.
+     * One query's chunks: those of its rarest words ({@code anyRare}, null for none), each scored,
+     * and those the HNSW index finds, in one round trip when both are wanted.
      */
-    private List<Chunk> bestChunks(
-            Connection connection,
-            String tenant,
-            String vector,
-            int k,
-            int firstLimit,
-            List<Chunk> scored)
-            throws SQLException {
-        for (int limit = firstLimit; ; limit *= 4) {
-            List<Chunk> chunks = rank(connection, tenant, vector, limit);
-            List<Chunk> best = best(merge(chunks, scored), k);
-            boolean pastTheMatches = chunks.stream().anyMatch(c -> c.score() <= 0);
-            if (best.size() >= k
-                    || chunks.size() < limit
-                    || pastTheMatches
-                    || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
-                return best;
+    private final class Ranking {
+        private final SearchTransaction transaction;
+        private final String tenant;
+        private final String vector;
+        private final String anyRare;
+        private final int depth;
+
+        Ranking(
+                SearchTransaction transaction,
+                String tenant,
+                String vector,
+                String anyRare,
+                int depth) {
+            this.transaction = transaction;
+            this.tenant = tenant;
+            this.vector = vector;
+            this.anyRare = anyRare;
+            this.depth = depth;
+        }
+
+        /** The best chunk of each of the {@code depth} best documents that hold a rare word. */
+        List<Chunk> exact() throws SQLException {
+            if (anyRare == null) {
+                return List.of();
             }
-            if (options.efSearchFor(limit * 4) != options.efSearchFor(limit)) {
-                try (Statement st = connection.createStatement()) {
-                    st.execute(efSearch(limit * 4));
+            try (PreparedStatement ps = transaction.prepare(exactSql)) {
+                exactParameters(ps);
+                return chunks(ps);
+            }
+        }
+
+        /**
+         * The best chunk of each of the {@code depth} best documents, of those the HNSW index finds
+         * and those of the rare words. A document with many matching chunks can fill the first
+         * fetch alone, so while fewer than k documents are found and more chunks may match, fetch
+         * four times as many.
+         */
+        List<Chunk> withWalk(int k) throws SQLException {
+            List<Chunk> scored = null;
+            for (int limit = depth * CHUNKS_PER_DOCUMENT; ; limit *= 4) {
+                transaction.scanning(limit);
+                List<Chunk> chunks;
+                try (PreparedStatement ps =
+                        transaction.prepare(
+                                scored == null && anyRare != null ? exactAndWalkSql : walkSql)) {
+                    int p = scored == null && anyRare != null ? exactParameters(ps) : 1;
+                    ps.setString(p++, vector);
+                    ps.setString(p++, tenant);
+                    ps.setInt(p, limit);
+                    chunks = chunks(ps);
+                }
+                if (scored == null) {
+                    scored = chunks.stream().filter(Chunk::exact).toList();
+                }
+                List<Chunk> walked = chunks.stream().filter(c -> !c.exact()).toList();
+                List<Chunk> best = best(merge(walked, scored), depth);
+                boolean pastTheMatches = walked.stream().anyMatch(c -> c.score() <= 0);
+                if (best.size() >= k
+                        || walked.size() < limit
+                        || pastTheMatches
+                        || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
+                    return best;
                 }
             }
+        }
+
+        /** Sets the exact query's parameters; returns the next parameter's index. */
+        private int exactParameters(PreparedStatement ps) throws SQLException {
+            ps.setString(1, vector);
+            ps.setString(2, tenant);
+            ps.setString(3, anyRare);
+            ps.setInt(4, depth);
+            return 5;
         }
     }
 
@@ -318,42 +355,14 @@ final class TextChunks {
         return merged;
     }
 
-    /** Every chunk of the tenant that holds one of {@code words}, scored, best first. */
-    private List<Chunk> scoreAll(
-            Connection connection, String tenant, String vector, List<String> words)
-            throws SQLException {
-        String anyWord =
-                words.stream()
-                        .map(w -> "'" + w.replace("\\", "\\\\").replace("'", "''") + "'")
-                        .collect(Collectors.joining(" | "));
-        try (PreparedStatement ps = connection.prepareStatement(exactSql)) {
-            ps.setString(1, vector);
-            ps.setString(2, tenant);
-            ps.setString(3, anyWord);
-            return chunks(ps);
-        }
-    }
-
-    private String efSearch(int limit) {
-        return " SET LOCAL hnsw.ef_search = " + options.efSearchFor(limit);
-    }
-
-    private List<Chunk> rank(Connection connection, String tenant, String vector, int limit)
-            throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(rankSql)) {
-            ps.setString(1, vector);
-            ps.setString(2, tenant);
-            ps.setInt(3, limit);
-            return chunks(ps);
-        }
-    }
-
     /** The statement's chunks, best first (equal scores by document). */
     private static List<Chunk> chunks(PreparedStatement ps) throws SQLException {
         List<Chunk> chunks = new ArrayList<>();
-        try (ResultSet rs = ps.executeQuery()) {
+        try (ResultSet rs = SearchTransaction.rows(ps)) {
             while (rs.next()) {
-                chunks.add(new Chunk(rs.getString(1), rs.getInt(2), -rs.getDouble(3)));
+                chunks.add(
+                        new Chunk(
+                                rs.getBoolean(1), rs.getString(2), rs.getInt(3), -rs.getDouble(4)));
             }
         }
         chunks.sort(BEST_FIRST); // an iterative scan's relaxed order may mix up neighbours

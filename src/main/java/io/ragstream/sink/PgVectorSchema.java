@@ -43,6 +43,8 @@ public final class PgVectorSchema implements Serializable {
     private static final Pattern CREATE_INDEX =
             Pattern.compile("CREATE INDEX IF NOT EXISTS \"(\\w+)\"");
 
+    private static final Pattern DROP_INDEX = Pattern.compile("DROP INDEX IF EXISTS \"(\\w+)\"");
+
     private static final Pattern ADD_COLUMN =
             Pattern.compile("ALTER TABLE \"(\\w+)\" ADD COLUMN IF NOT EXISTS\\s+(\\w+)");
 
@@ -87,9 +89,9 @@ public final class PgVectorSchema implements Serializable {
         create(connection, hnswM, hnswEfConstruction, true);
     }
 
-    /** The GIN index on the chunks' full-text representation ({@code content_tsv}). */
+    /** The GIN index on the chunks' tenant and full-text representation ({@code content_tsv}). */
     public String chunksTextIndex() {
-        return chunksTable + "_content_gin";
+        return chunksTable + "_words_gin";
     }
 
     /** The HNSW index on the chunks' BM25 sparse vectors ({@code content_terms}). */
@@ -103,7 +105,8 @@ public final class PgVectorSchema implements Serializable {
      * them). An index that exists is not asked for again, nor a column that exists added: {@code
      * CREATE INDEX IF NOT EXISTS} and {@code ALTER TABLE .. ADD COLUMN IF NOT EXISTS} lock the
      * table before they look, and so wait on any transaction an exactly-once sink left prepared,
-     * which only the job about to start can commit. The catalog is read instead.
+     * which only the job about to start can commit; so does {@code DROP INDEX IF EXISTS} of an
+     * index an older ragstream made. The catalog is read instead.
      */
     public void create(Connection connection, int hnswM, int hnswEfConstruction, boolean withIndex)
             throws SQLException {
@@ -112,6 +115,7 @@ public final class PgVectorSchema implements Serializable {
         variables.put("chunks_table", chunksTable);
         variables.put("chunks_index", chunksIndex());
         variables.put("chunks_text_index", chunksTextIndex());
+        variables.put("chunks_old_text_index", chunksTable + "_content_gin");
         variables.put("chunks_terms_index", chunksTermsIndex());
         variables.put("quantization", quantization.configName());
         variables.put("dims", Integer.toString(dimension));
@@ -127,7 +131,7 @@ public final class PgVectorSchema implements Serializable {
                 if (!needed(connection, sql, withIndex)) {
                     continue;
                 }
-                if (sql.strip().startsWith("ALTER TABLE")) {
+                if (sql.strip().startsWith("ALTER TABLE") || sql.strip().startsWith("DROP INDEX")) {
                     // it locks the table: a transaction an exactly-once sink left prepared would
                     // hold it for ever
                     st.execute("SET LOCAL lock_timeout = '10s'");
@@ -148,7 +152,8 @@ public final class PgVectorSchema implements Serializable {
     }
 
     /**
-     * Whether a statement of schema.sql has something to do: an index or a column that is missing.
+     * Whether a statement of schema.sql has something to do: an index or a column that is missing,
+     * an index replaced since that is still there.
      */
     private static boolean needed(Connection connection, String sql, boolean withIndex)
             throws SQLException {
@@ -159,6 +164,9 @@ public final class PgVectorSchema implements Serializable {
         if (statement.startsWith("ALTER TABLE")) {
             Matcher m = match(ADD_COLUMN, statement);
             return !hasColumn(connection, m.group(1), m.group(2));
+        }
+        if (statement.startsWith("DROP INDEX")) {
+            return withIndex && exists(connection, match(DROP_INDEX, statement).group(1));
         }
         return true;
     }

@@ -263,7 +263,14 @@ class SearchIT {
             assertThat(one.get(0).score()).as("first in both rankings").isEqualTo(1.0);
 
             List<SearchHit> fused = searcher.searchAll(ACME, asked, 5, SearchMode.HYBRID);
-            assertThat(fused).isEqualTo(Searcher.fuse(perQuery, 5));
+            assertThat(fused)
+                    .as("each query's 5 best documents, fused by rank")
+                    .isEqualTo(
+                            Searcher.fuse(
+                                    perQuery.stream()
+                                            .map(r -> r.subList(0, Math.min(5, r.size())))
+                                            .toList(),
+                                    5));
             assertThat(fused).extracting(SearchHit::docId).contains("volcanoes", "sourdough");
         }
     }
@@ -337,12 +344,39 @@ class SearchIT {
         assertThat(textIndexes(own)).isEqualTo(2);
     }
 
+    @Test
+    void aTableWithTheGinIndexOfTheWordsAloneGetsTheOneThatHoldsTheTenantInstead()
+            throws Exception {
+        TestServices own = ownTables("oldgin");
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
+        pg.prepareTables();
+        String old = own.chunksTable + "_content_gin";
+        try (Connection c = TestServices.connect();
+                var st = c.createStatement()) {
+            st.execute("DROP INDEX \"" + pg.schema().chunksTextIndex() + "\"");
+            st.execute(
+                    "CREATE INDEX \""
+                            + old
+                            + "\" ON \""
+                            + own.chunksTable
+                            + "\" USING gin (content_tsv)");
+        }
+        assertThat(textIndexes(own)).as("as an older ragstream left it").isEqualTo(1);
+
+        pg.prepareTables(); // the job's start
+
+        assertThat(textIndexes(own)).isEqualTo(2);
+        assertThat(TestServices.rows("SELECT to_regclass('\"" + old + "\"') IS NULL"))
+                .containsExactly("t");
+    }
+
     private static int textIndexes(TestServices services) throws Exception {
         return Integer.parseInt(
                 TestServices.rows(
                                 "SELECT count(*) FROM pg_indexes WHERE tablename = '"
                                         + services.chunksTable
-                                        + "' AND (indexdef LIKE '%USING gin (content_tsv)%'"
+                                        + "' AND (indexdef LIKE '%USING gin (tenant, content_tsv)%'"
                                         + " OR indexdef LIKE '%USING hnsw (content_terms sparsevec_ip_ops)%')")
                         .get(0));
     }

@@ -56,9 +56,12 @@ class PgVectorSchemaTest {
         assertThat(sql.get(column))
                 .contains(
                         "content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED");
-        assertThat(sql.get(index)).contains("USING gin (content_tsv)");
+        assertThat(sql.get(index)).contains("USING gin (tenant, content_tsv)");
         assertThat(table).isLessThan(column);
         assertThat(column).isLessThan(index);
+        assertThat(index)
+                .as("the index on the words alone is dropped once its successor is built")
+                .isLessThan(indexOf(sql, "DROP INDEX IF EXISTS :\"chunks_old_text_index\""));
         // the job tells whether an index or a column is needed from these forms alone
         assertThat(sql)
                 .filteredOn(s -> s.strip().startsWith("CREATE INDEX"))
