@@ -2,8 +2,6 @@ package io.ragstream.search;
 
 import io.ragstream.sink.PgVectorSchema;
 
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +24,7 @@ final class ChunkContents {
 
     /**
      * The text of each chunk, by {@link #key}, read in the transaction of the ranking that found
-     * them, so the text is the one that matched.
+     * them, so the text is the one that matched, as its last query.
      */
     Map<String, String> read(
             SearchTransaction transaction,
@@ -35,16 +33,23 @@ final class ChunkContents {
             List<Integer> chunkNos)
             throws SQLException {
         Map<String, String> contents = new HashMap<>();
-        try (PreparedStatement ps = transaction.prepare(sql)) {
-            ps.setObject(1, docIds.toArray(String[]::new));
-            ps.setObject(2, chunkNos.stream().mapToInt(Integer::intValue).toArray());
-            ps.setString(3, tenant);
-            try (ResultSet rs = SearchTransaction.rows(ps)) {
-                while (rs.next()) {
-                    contents.put(key(rs.getString(1), rs.getInt(2)), rs.getString(3));
-                }
-            }
-        }
+        transaction.runLast(
+                new SearchTransaction.Query(
+                        sql,
+                        0,
+                        (ps, first) -> {
+                            ps.setObject(first, docIds.toArray(String[]::new));
+                            ps.setObject(
+                                    first + 1,
+                                    chunkNos.stream().mapToInt(Integer::intValue).toArray());
+                            ps.setString(first + 2, tenant);
+                            return first + 3;
+                        },
+                        rs -> {
+                            while (rs.next()) {
+                                contents.put(key(rs.getString(1), rs.getInt(2)), rs.getString(3));
+                            }
+                        }));
         return contents;
     }
 

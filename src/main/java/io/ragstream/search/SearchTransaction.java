@@ -7,59 +7,93 @@ import java.sql.SQLException;
 
 /**
  * One search's read-only transaction: every ranking of a query, then the text of the hits shown, so
- * a document updated meanwhile shows the text that matched. Its settings go in the same round trip
- * as its first query (pgjdbc sends the statements of one string together): repeatable read,
- * iterative scans (a tenant filter on an HNSW scan: keep scanning until enough rows pass it),
- * {@code search.timeout} and the first index scan's {@code hnsw.ef_search}, all {@code LOCAL}, so
- * nothing stays in the session, which a pooler such as PgBouncer may hand to another client. A
- * later scan that needs another {@code hnsw.ef_search} sets it with its own query. A round trip is
- * a third of a warm hybrid search's time in the JVM (the socket's write, poll and read), so a
- * search makes as few as it can.
+ * a document updated meanwhile shows the text that matched. Queries go together where they can
+ * (pgjdbc sends the statements of one string in one round trip): the transaction's settings with
+ * its first query (repeatable read, iterative scans, that is a tenant filter on an HNSW scan that
+ * keeps scanning until enough rows pass it, and {@code search.timeout}, all {@code LOCAL}, so
+ * nothing stays in the session, which a pooler such as PgBouncer may hand to another client),
+ * {@code hnsw.ef_search} before each index scan that needs another, a hybrid search's two rankings
+ * together, and the end of the transaction with its last query. A round trip was a third of a warm
+ * hybrid search's time in the JVM (the socket's write, poll and read).
  */
 final class SearchTransaction {
+    /** A query's parameters, set from index {@code first} on; returns the next free index. */
+    @FunctionalInterface
+    interface Parameters {
+        int set(PreparedStatement ps, int first) throws SQLException;
+    }
+
+    /** What a query's rows become. */
+    @FunctionalInterface
+    interface Rows {
+        void read(ResultSet rs) throws SQLException;
+    }
+
+    /** A query, the rows its index scan reads (for {@code hnsw.ef_search}; 0: none), its rows. */
+    record Query(String sql, int scanned, Parameters parameters, Rows rows) {}
+
     private final Connection connection;
     private final SearchOptions options;
     private int efSearch;
-    private String pending; // settings the next query sends first
+    private boolean begun;
 
     SearchTransaction(Connection connection, SearchOptions options) {
         this.connection = connection;
         this.options = options;
-        this.pending = beginning();
     }
 
-    private String beginning() {
-        return "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"
-                + " SET LOCAL hnsw.iterative_scan = relaxed_order; "
-                + options.statementTimeout()
-                + "; ";
-    }
-
-    /** Before an index scan that reads {@code rows} rows: its {@code hnsw.ef_search}. */
-    void scanning(int rows) {
-        int wanted = options.efSearchFor(rows);
-        if (wanted != efSearch) {
-            pending += "SET LOCAL hnsw.ef_search = " + wanted + "; ";
-            efSearch = wanted;
+    /** The queries in one round trip, each one's rows read in turn; none, no round trip. */
+    void run(Query... queries) throws SQLException {
+        if (queries.length > 0) {
+            send(false, queries);
         }
     }
 
-    /** A query of this transaction, the settings it is owed before it (read by {@link #rows}). */
-    PreparedStatement prepare(String sql) throws SQLException {
-        PreparedStatement ps = connection.prepareStatement(pending + sql);
-        pending = "";
-        return ps;
+    /**
+     * The transaction's last query, which ends it in the same round trip (read only: it is rolled
+     * back). Should it fail, the caller's rollback ends the transaction.
+     */
+    void runLast(Query query) throws SQLException {
+        send(true, query);
     }
 
-    /** The query's rows, past what the settings sent before it answered. */
-    static ResultSet rows(PreparedStatement ps) throws SQLException {
-        boolean rows = ps.execute();
-        while (!rows) {
-            if (ps.getUpdateCount() == -1) {
-                throw new SQLException("the statement returned no rows: " + ps);
+    private void send(boolean last, Query... queries) throws SQLException {
+        StringBuilder sql = new StringBuilder();
+        if (!begun) {
+            sql.append("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;")
+                    .append(" SET LOCAL hnsw.iterative_scan = relaxed_order; ")
+                    .append(options.statementTimeout())
+                    .append("; ");
+            begun = true;
+        }
+        for (Query query : queries) {
+            if (query.scanned() > 0 && options.efSearchFor(query.scanned()) != efSearch) {
+                efSearch = options.efSearchFor(query.scanned());
+                sql.append("SET LOCAL hnsw.ef_search = ").append(efSearch).append("; ");
             }
-            rows = ps.getMoreResults();
+            sql.append(query.sql()).append("; ");
         }
-        return ps.getResultSet();
+        if (last) {
+            sql.append("ROLLBACK");
+        }
+        try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+            int p = 1;
+            for (Query query : queries) {
+                p = query.parameters().set(ps, p);
+            }
+            boolean rows = ps.execute();
+            for (Query query : queries) {
+                while (!rows) { // past what the settings answered
+                    if (ps.getUpdateCount() == -1) {
+                        throw new SQLException("a search statement returned no rows: " + sql);
+                    }
+                    rows = ps.getMoreResults();
+                }
+                try (ResultSet rs = ps.getResultSet()) {
+                    query.rows().read(rs);
+                }
+                rows = ps.getMoreResults();
+            }
+        }
     }
 }

@@ -36,17 +36,6 @@ public final class Searcher implements AutoCloseable {
     private static final int RRF_K = 60;
 
     /**
-     * Chunks fetched first per wanted document, since several chunks may belong to one document;
-     * too few distinct documents fetch more ({@link #nearestDocuments}). Two: on SciFact (100k
-     * chunks, 10 tenants) 298 of 300 queries find 10 documents in 20 chunks, and a filtered HNSW
-     * scan for 20 rows costs half one for 40 (bench search).
-     */
-    private static final int CHUNKS_PER_DOCUMENT = 2;
-
-    /** Where refetching stops: k documents are then not worth a longer scan. */
-    private static final int MAX_CHUNKS_PER_DOCUMENT = 256;
-
-    /**
      * Documents each ranking of a hybrid search brings to the fusion, at least (k when more). On
      * SciFact (top 10, MiniLM) 10 scores NDCG@10 0.7257, 20 0.7274, 50 0.7268, within what one
      * query more or less found moves it; a ranking of 20 documents reads 40 chunks, and a tenant
@@ -347,14 +336,29 @@ public final class Searcher implements AutoCloseable {
                 int depth = Math.max(k, HYBRID_DEPTH);
                 List<SearchHit> ranked =
                         switch (mode) {
-                            case VECTOR -> nearestDocuments(transaction, tenant, vector, k, k);
+                            case VECTOR -> {
+                                NearestChunks.Ranking nearest = nearest(tenant, vector, k, k);
+                                transaction.run(nearest.first());
+                                yield nearest.documents(transaction);
+                            }
                             case TEXT -> text.find(transaction, tenant, query, k, k);
-                            case HYBRID ->
-                                    fuseScores(
-                                            nearestDocuments(transaction, tenant, vector, k, depth),
-                                            text.find(transaction, tenant, query, k, depth),
-                                            HYBRID_VECTOR_WEIGHT,
-                                            k);
+                            case HYBRID -> {
+                                // the vector ranking's first fetch goes with the text ranking's
+                                NearestChunks.Ranking nearest = nearest(tenant, vector, k, depth);
+                                List<SearchHit> byText =
+                                        text.find(
+                                                transaction,
+                                                tenant,
+                                                query,
+                                                k,
+                                                depth,
+                                                nearest.first());
+                                yield fuseScores(
+                                        nearest.documents(transaction),
+                                        byText,
+                                        HYBRID_VECTOR_WEIGHT,
+                                        k);
+                            }
                         };
                 Map<String, String> contents =
                         chunkContents.read(
@@ -410,34 +414,8 @@ public final class Searcher implements AutoCloseable {
         return null;
     }
 
-    /**
-     * The nearest documents, nearest first, each as its nearest chunk (without its text) scored by
-     * its cosine similarity: up to {@code depth} of those the first fetch finds. A document with
-     * many close chunks can fill the first fetch alone, so while fewer than k documents are found
-     * and the tenant has more chunks, fetch four times as many.
-     */
-    private List<SearchHit> nearestDocuments(
-            SearchTransaction transaction, String tenant, float[] vector, int k, int depth)
-            throws SQLException {
-        int limit = depth * CHUNKS_PER_DOCUMENT;
-        while (true) {
-            List<NearestChunks.Chunk> chunks =
-                    nearest.find(
-                            transaction, tenant, vector, limit, limit * options.rerankFactor());
-            Map<String, NearestChunks.Chunk> bestPerDoc = new LinkedHashMap<>();
-            for (NearestChunks.Chunk chunk : chunks) { // nearest first: a document's first is best
-                bestPerDoc.putIfAbsent(chunk.docId(), chunk);
-            }
-            if (bestPerDoc.size() >= k
-                    || chunks.size() < limit
-                    || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
-                return bestPerDoc.values().stream()
-                        .limit(depth)
-                        .map(c -> new SearchHit(c.docId(), c.chunkNo(), null, 1 - c.distance()))
-                        .toList();
-            }
-            limit *= 4;
-        }
+    private NearestChunks.Ranking nearest(String tenant, float[] vector, int k, int depth) {
+        return nearest.ranking(tenant, vector, k, depth, options.rerankFactor());
     }
 
     /** {@code work} in a read-only transaction whose statements may each run search.timeout. */
@@ -458,8 +436,9 @@ public final class Searcher implements AutoCloseable {
     }
 
     /**
-     * Ends a search's read-only transaction. A connection that broke during it cannot roll back,
-     * and the pool drops it; the failure that broke it is the one to report, not this one.
+     * Ends a search's read-only transaction where its last query did not (pgjdbc sends nothing for
+     * a transaction already ended). A connection that broke during it cannot roll back, and the
+     * pool drops it; the failure that broke it is the one to report, not this one.
      */
     private static void endReadOnly(Connection c) {
         try {

@@ -3,9 +3,9 @@ package io.ragstream.search;
 import io.ragstream.sink.PgVectorSchema;
 
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -130,10 +130,16 @@ final class TextChunks {
      * fewer than {@code k}.
      */
     List<SearchHit> find(
-            SearchTransaction transaction, String tenant, String query, int k, int depth)
+            SearchTransaction transaction,
+            String tenant,
+            String query,
+            int k,
+            int depth,
+            SearchTransaction.Query... alongside)
             throws SQLException {
         Map<String, Integer> words = words(transaction, query);
         if (words.isEmpty()) {
+            transaction.run(alongside);
             return List.of();
         }
         Map<String, Long> counts =
@@ -141,6 +147,7 @@ final class TextChunks {
                         tenant, List.copyOf(words.keySet()), (t, w) -> count(transaction, t, w));
         String vector = queryVector(words, counts);
         if (vector == null) {
+            transaction.run(alongside);
             return List.of();
         }
         // the rarest words, as many as hold at most EXACT_BUDGET chunks: their chunks are few to
@@ -161,8 +168,8 @@ final class TextChunks {
         Ranking ranking = new Ranking(transaction, tenant, vector, anyOf(rarest), depth);
         List<Chunk> shown =
                 holding <= EXACT_BUDGET // every word's chunks are scored: the ranking is exact
-                        ? best(ranking.exact(), depth)
-                        : ranking.withWalk(k);
+                        ? best(ranking.exact(alongside), depth)
+                        : ranking.withWalk(k, alongside);
         return shown.stream()
                 .map(c -> new SearchHit(c.docId(), c.chunkNo(), null, c.score()))
                 .toList();
@@ -187,14 +194,19 @@ final class TextChunks {
             }
         }
         Map<String, Integer> words = new LinkedHashMap<>();
-        try (PreparedStatement ps = transaction.prepare(wordsSql)) {
-            ps.setString(1, query);
-            try (ResultSet rs = SearchTransaction.rows(ps)) {
-                while (rs.next()) {
-                    words.put(rs.getString(1), rs.getInt(2));
-                }
-            }
-        }
+        transaction.run(
+                new SearchTransaction.Query(
+                        wordsSql,
+                        0,
+                        (ps, first) -> {
+                            ps.setString(first, query);
+                            return first + 1;
+                        },
+                        rs -> {
+                            while (rs.next()) {
+                                words.put(rs.getString(1), rs.getInt(2));
+                            }
+                        }));
         synchronized (recentWords) {
             recentWords.put(query, Map.copyOf(words));
         }
@@ -205,16 +217,21 @@ final class TextChunks {
     private long[] count(SearchTransaction transaction, String tenant, List<String> words)
             throws SQLException {
         long[] counts = new long[words.size() + 1];
-        try (PreparedStatement ps = transaction.prepare(countsSql)) {
-            ps.setString(1, tenant);
-            ps.setString(2, tenant);
-            ps.setObject(3, words.toArray(String[]::new));
-            try (ResultSet rs = SearchTransaction.rows(ps)) {
-                while (rs.next()) {
-                    counts[rs.getInt(1)] = rs.getLong(2);
-                }
-            }
-        }
+        transaction.run(
+                new SearchTransaction.Query(
+                        countsSql,
+                        0,
+                        (ps, first) -> {
+                            ps.setString(first, tenant);
+                            ps.setString(first + 1, tenant);
+                            ps.setObject(first + 2, words.toArray(String[]::new));
+                            return first + 3;
+                        },
+                        rs -> {
+                            while (rs.next()) {
+                                counts[rs.getInt(1)] = rs.getLong(2);
+                            }
+                        }));
         return counts;
     }
 
@@ -269,37 +286,52 @@ final class TextChunks {
             this.depth = depth;
         }
 
-        /** The best chunk of each of the {@code depth} best documents that hold a rare word. */
-        List<Chunk> exact() throws SQLException {
+        /**
+         * The best chunk of each of the {@code depth} best documents that hold a rare word; {@code
+         * alongside} goes in the same round trip.
+         */
+        List<Chunk> exact(SearchTransaction.Query... alongside) throws SQLException {
             if (anyRare == null) {
+                transaction.run(alongside);
                 return List.of();
             }
-            try (PreparedStatement ps = transaction.prepare(exactSql)) {
-                exactParameters(ps);
-                return chunks(ps);
-            }
+            List<Chunk> chunks = new ArrayList<>();
+            transaction.run(
+                    with(
+                            alongside,
+                            new SearchTransaction.Query(
+                                    exactSql, 0, this::exactParameters, rows(chunks))));
+            return chunks;
         }
 
         /**
          * The best chunk of each of the {@code depth} best documents, of those the HNSW index finds
-         * and those of the rare words. A document with many matching chunks can fill the first
-         * fetch alone, so while fewer than k documents are found and more chunks may match, fetch
-         * four times as many.
+         * and those of the rare words; {@code alongside} goes with the first fetch. A document with
+         * many matching chunks can fill a fetch alone, so while fewer than k documents are found
+         * and more chunks may match, fetch four times as many.
          */
-        List<Chunk> withWalk(int k) throws SQLException {
+        List<Chunk> withWalk(int k, SearchTransaction.Query... alongside) throws SQLException {
             List<Chunk> scored = null;
             for (int limit = depth * CHUNKS_PER_DOCUMENT; ; limit *= 4) {
-                transaction.scanning(limit);
-                List<Chunk> chunks;
-                try (PreparedStatement ps =
-                        transaction.prepare(
-                                scored == null && anyRare != null ? exactAndWalkSql : walkSql)) {
-                    int p = scored == null && anyRare != null ? exactParameters(ps) : 1;
-                    ps.setString(p++, vector);
-                    ps.setString(p++, tenant);
-                    ps.setInt(p, limit);
-                    chunks = chunks(ps);
-                }
+                int rows = limit;
+                boolean exactToo = scored == null && anyRare != null;
+                List<Chunk> chunks = new ArrayList<>();
+                SearchTransaction.Query fetch =
+                        new SearchTransaction.Query(
+                                exactToo ? exactAndWalkSql : walkSql,
+                                limit,
+                                (ps, first) -> {
+                                    int p = exactToo ? exactParameters(ps, first) : first;
+                                    ps.setString(p++, vector);
+                                    ps.setString(p++, tenant);
+                                    ps.setInt(p++, rows);
+                                    return p;
+                                },
+                                rows(chunks));
+                transaction.run(
+                        scored == null
+                                ? with(alongside, fetch)
+                                : new SearchTransaction.Query[] {fetch});
                 if (scored == null) {
                     scored = chunks.stream().filter(Chunk::exact).toList();
                 }
@@ -315,14 +347,22 @@ final class TextChunks {
             }
         }
 
-        /** Sets the exact query's parameters; returns the next parameter's index. */
-        private int exactParameters(PreparedStatement ps) throws SQLException {
-            ps.setString(1, vector);
-            ps.setString(2, tenant);
-            ps.setString(3, anyRare);
-            ps.setInt(4, depth);
-            return 5;
+        /** Sets the exact query's parameters from index {@code first}; returns the next one. */
+        private int exactParameters(PreparedStatement ps, int first) throws SQLException {
+            ps.setString(first, vector);
+            ps.setString(first + 1, tenant);
+            ps.setString(first + 2, anyRare);
+            ps.setInt(first + 3, depth);
+            return first + 4;
         }
+    }
+
+    /** Queries sent before one of ours, then ours. */
+    private static SearchTransaction.Query[] with(
+            SearchTransaction.Query[] before, SearchTransaction.Query query) {
+        SearchTransaction.Query[] all = Arrays.copyOf(before, before.length + 1);
+        all[before.length] = query;
+        return all;
     }
 
     /**
@@ -355,17 +395,15 @@ final class TextChunks {
         return merged;
     }
 
-    /** The statement's chunks, best first (equal scores by document). */
-    private static List<Chunk> chunks(PreparedStatement ps) throws SQLException {
-        List<Chunk> chunks = new ArrayList<>();
-        try (ResultSet rs = SearchTransaction.rows(ps)) {
+    /** A statement's chunks into {@code chunks}, best first (equal scores by document). */
+    private static SearchTransaction.Rows rows(List<Chunk> chunks) {
+        return rs -> {
             while (rs.next()) {
                 chunks.add(
                         new Chunk(
                                 rs.getBoolean(1), rs.getString(2), rs.getInt(3), -rs.getDouble(4)));
             }
-        }
-        chunks.sort(BEST_FIRST); // an iterative scan's relaxed order may mix up neighbours
-        return chunks;
+            chunks.sort(BEST_FIRST); // an iterative scan's relaxed order may mix up neighbours
+        };
     }
 }
