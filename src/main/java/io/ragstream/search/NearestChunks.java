@@ -21,15 +21,15 @@ import java.util.Map;
  */
 final class NearestChunks {
     /**
-     * Chunks fetched first per wanted document, since several chunks may belong to one document;
-     * too few distinct documents fetch more. Two: on SciFact (100k chunks, 10 tenants) 298 of 300
-     * queries find 10 documents in 20 chunks, and a filtered HNSW scan for 20 rows costs half one
-     * for 40 (bench search).
+     * Chunks fetched first per wanted document, by this ranking and the text one, since several
+     * chunks may belong to one document; too few distinct documents fetch more. Two: on SciFact
+     * (100k chunks, 10 tenants) 298 of 300 queries find 10 documents in 20 chunks, and a filtered
+     * HNSW scan for 20 rows costs half one for 40 (bench search).
      */
-    private static final int CHUNKS_PER_DOCUMENT = 2;
+    static final int CHUNKS_PER_DOCUMENT = 2;
 
     /** Where refetching stops: k documents are then not worth a longer scan. */
-    private static final int MAX_CHUNKS_PER_DOCUMENT = 256;
+    static final int MAX_CHUNKS_PER_DOCUMENT = 256;
 
     private final Quantization quantization;
     private final String sql;

@@ -59,11 +59,6 @@ final class TextChunks {
      */
     static final long EXACT_BUDGET = 300;
 
-    /** Rows fetched per document wanted, and the most before giving up on more documents. */
-    private static final int CHUNKS_PER_DOCUMENT = 2;
-
-    private static final int MAX_CHUNKS_PER_DOCUMENT = 256;
-
     private static final int RECENT_QUERIES = 10_000;
 
     private final TermCounts termCounts = new TermCounts();
@@ -312,7 +307,7 @@ final class TextChunks {
          */
         List<Chunk> withWalk(int k, SearchTransaction.Query... alongside) throws SQLException {
             List<Chunk> scored = null;
-            for (int limit = depth * CHUNKS_PER_DOCUMENT; ; limit *= 4) {
+            for (int limit = depth * NearestChunks.CHUNKS_PER_DOCUMENT; ; limit *= 4) {
                 int rows = limit;
                 boolean exactToo = scored == null && anyRare != null;
                 List<Chunk> chunks = new ArrayList<>();
@@ -341,7 +336,7 @@ final class TextChunks {
                 if (best.size() >= k
                         || walked.size() < limit
                         || pastTheMatches
-                        || limit >= k * MAX_CHUNKS_PER_DOCUMENT) {
+                        || limit >= k * NearestChunks.MAX_CHUNKS_PER_DOCUMENT) {
                     return best;
                 }
             }
