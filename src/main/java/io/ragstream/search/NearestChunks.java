@@ -68,11 +68,12 @@ final class NearestChunks {
     record Chunk(String docId, int chunkNo, double distance) {}
 
     /**
-     * The nearest documents of one query, each as its nearest chunk: the first fetch is a query to
-     * send (with others, {@link #first}), and {@link #documents} fetches more while they are too
-     * few.
+     * The nearest documents of one query, each as its nearest chunk: the first fetch is queued on
+     * the transaction, to go with its next round trip, and {@link #documents} fetches more while
+     * they are too few.
      */
     final class Ranking {
+        private final SearchTransaction transaction;
         private final String tenant;
         private final float[] vector;
         private final int k;
@@ -81,27 +82,31 @@ final class NearestChunks {
         private final List<Chunk> chunks = new ArrayList<>();
         private int limit;
 
-        private Ranking(String tenant, float[] vector, int k, int depth, int rerankFactor) {
+        private Ranking(
+                SearchTransaction transaction,
+                String tenant,
+                float[] vector,
+                int k,
+                int depth,
+                int rerankFactor) {
+            this.transaction = transaction;
             this.tenant = tenant;
             this.vector = vector;
             this.k = k;
             this.depth = depth;
             this.rerankFactor = rerankFactor;
             this.limit = depth * CHUNKS_PER_DOCUMENT;
-        }
-
-        /** The first fetch. */
-        SearchTransaction.Query first() {
-            return fetch(limit);
+            transaction.queue(fetch(limit));
         }
 
         /**
-         * Once the first fetch has run: up to {@code depth} documents, nearest first, each as its
-         * nearest chunk (without its text) scored by its cosine similarity. A document with many
-         * close chunks can fill a fetch alone, so while fewer than k documents are found and the
-         * tenant has more chunks, fetch four times as many.
+         * Up to {@code depth} documents, nearest first, each as its nearest chunk (without its
+         * text) scored by its cosine similarity; the first fetch is sent now if no other query took
+         * it along. A document with many close chunks can fill a fetch alone, so while fewer than k
+         * documents are found and the tenant has more chunks, fetch four times as many.
          */
-        List<SearchHit> documents(SearchTransaction transaction) throws SQLException {
+        List<SearchHit> documents() throws SQLException {
+            transaction.run();
             while (true) {
                 Map<String, Chunk> bestPerDoc = new LinkedHashMap<>();
                 for (Chunk chunk : chunks) { // nearest first: a document's first is its best
@@ -168,11 +173,17 @@ final class NearestChunks {
     }
 
     /**
-     * A query's nearest documents: to {@code depth}, and more fetched while fewer than {@code k};
-     * int8 and binary re-rank {@code rerankFactor} candidates per chunk.
+     * A query's nearest documents in {@code transaction}: to {@code depth}, and more fetched while
+     * fewer than {@code k}; int8 and binary re-rank {@code rerankFactor} candidates per chunk.
      */
-    Ranking ranking(String tenant, float[] vector, int k, int depth, int rerankFactor) {
-        return new Ranking(tenant, vector, k, depth, rerankFactor);
+    Ranking ranking(
+            SearchTransaction transaction,
+            String tenant,
+            float[] vector,
+            int k,
+            int depth,
+            int rerankFactor) {
+        return new Ranking(transaction, tenant, vector, k, depth, rerankFactor);
     }
 
     /** How many rows a fetch reads: {@code hnsw.ef_search} is at least that. */

@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One search's read-only transaction: every ranking of a query, then the text of the hits shown, so
@@ -34,6 +36,7 @@ final class SearchTransaction {
 
     private final Connection connection;
     private final SearchOptions options;
+    private final List<Query> queued = new ArrayList<>();
     private int efSearch;
     private boolean begun;
 
@@ -42,22 +45,37 @@ final class SearchTransaction {
         this.options = options;
     }
 
-    /** The queries in one round trip, each one's rows read in turn; none, no round trip. */
-    void run(Query... queries) throws SQLException {
-        if (queries.length > 0) {
-            send(false, queries);
-        }
+    /**
+     * A query to send with the next ones this transaction runs (a hybrid search's vector ranking
+     * goes with the text ranking's), or alone by the next {@link #run} of none.
+     */
+    void queue(Query query) {
+        queued.add(query);
     }
 
     /**
-     * The transaction's last query, which ends it in the same round trip (read only: it is rolled
-     * back). Should it fail, the caller's rollback ends the transaction.
+     * The queries queued and these in one round trip, each one's rows read in turn; none, no round
+     * trip.
+     */
+    void run(Query... queries) throws SQLException {
+        send(false, queries);
+    }
+
+    /**
+     * The transaction's last query (after those queued), which ends it in the same round trip (read
+     * only: it is rolled back). Should it fail, the caller's rollback ends the transaction.
      */
     void runLast(Query query) throws SQLException {
         send(true, query);
     }
 
-    private void send(boolean last, Query... queries) throws SQLException {
+    private void send(boolean last, Query... ours) throws SQLException {
+        List<Query> queries = new ArrayList<>(queued);
+        queued.clear();
+        queries.addAll(List.of(ours));
+        if (queries.isEmpty()) {
+            return;
+        }
         StringBuilder sql = new StringBuilder();
         if (!begun) {
             sql.append("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;")

@@ -336,28 +336,16 @@ public final class Searcher implements AutoCloseable {
                 int depth = Math.max(k, HYBRID_DEPTH);
                 List<SearchHit> ranked =
                         switch (mode) {
-                            case VECTOR -> {
-                                NearestChunks.Ranking nearest = nearest(tenant, vector, k, k);
-                                transaction.run(nearest.first());
-                                yield nearest.documents(transaction);
-                            }
+                            case VECTOR -> nearest(transaction, tenant, vector, k, k).documents();
                             case TEXT -> text.find(transaction, tenant, query, k, k);
                             case HYBRID -> {
                                 // the vector ranking's first fetch goes with the text ranking's
-                                NearestChunks.Ranking nearest = nearest(tenant, vector, k, depth);
+                                NearestChunks.Ranking nearest =
+                                        nearest(transaction, tenant, vector, k, depth);
                                 List<SearchHit> byText =
-                                        text.find(
-                                                transaction,
-                                                tenant,
-                                                query,
-                                                k,
-                                                depth,
-                                                nearest.first());
+                                        text.find(transaction, tenant, query, k, depth);
                                 yield fuseScores(
-                                        nearest.documents(transaction),
-                                        byText,
-                                        HYBRID_VECTOR_WEIGHT,
-                                        k);
+                                        nearest.documents(), byText, HYBRID_VECTOR_WEIGHT, k);
                             }
                         };
                 Map<String, String> contents =
@@ -414,8 +402,9 @@ public final class Searcher implements AutoCloseable {
         return null;
     }
 
-    private NearestChunks.Ranking nearest(String tenant, float[] vector, int k, int depth) {
-        return nearest.ranking(tenant, vector, k, depth, options.rerankFactor());
+    private NearestChunks.Ranking nearest(
+            SearchTransaction transaction, String tenant, float[] vector, int k, int depth) {
+        return nearest.ranking(transaction, tenant, vector, k, depth, options.rerankFactor());
     }
 
     /** {@code work} in a read-only transaction whose statements may each run search.timeout. */

@@ -5,7 +5,6 @@ import io.ragstream.sink.PgVectorSchema;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,16 +124,10 @@ final class TextChunks {
      * fewer than {@code k}.
      */
     List<SearchHit> find(
-            SearchTransaction transaction,
-            String tenant,
-            String query,
-            int k,
-            int depth,
-            SearchTransaction.Query... alongside)
+            SearchTransaction transaction, String tenant, String query, int k, int depth)
             throws SQLException {
         Map<String, Integer> words = words(transaction, query);
         if (words.isEmpty()) {
-            transaction.run(alongside);
             return List.of();
         }
         Map<String, Long> counts =
@@ -142,7 +135,6 @@ final class TextChunks {
                         tenant, List.copyOf(words.keySet()), (t, w) -> count(transaction, t, w));
         String vector = queryVector(words, counts);
         if (vector == null) {
-            transaction.run(alongside);
             return List.of();
         }
         // the rarest words, as many as hold at most EXACT_BUDGET chunks: their chunks are few to
@@ -163,8 +155,8 @@ final class TextChunks {
         Ranking ranking = new Ranking(transaction, tenant, vector, anyOf(rarest), depth);
         List<Chunk> shown =
                 holding <= EXACT_BUDGET // every word's chunks are scored: the ranking is exact
-                        ? best(ranking.exact(alongside), depth)
-                        : ranking.withWalk(k, alongside);
+                        ? best(ranking.exact(), depth)
+                        : ranking.withWalk(k);
         return shown.stream()
                 .map(c -> new SearchHit(c.docId(), c.chunkNo(), null, c.score()))
                 .toList();
@@ -281,37 +273,27 @@ final class TextChunks {
             this.depth = depth;
         }
 
-        /**
-         * The best chunk of each of the {@code depth} best documents that hold a rare word; {@code
-         * alongside} goes in the same round trip.
-         */
-        List<Chunk> exact(SearchTransaction.Query... alongside) throws SQLException {
-            if (anyRare == null) {
-                transaction.run(alongside);
-                return List.of();
-            }
+        /** The best chunk of each of the {@code depth} best documents that hold a rare word. */
+        List<Chunk> exact() throws SQLException {
             List<Chunk> chunks = new ArrayList<>();
             transaction.run(
-                    with(
-                            alongside,
-                            new SearchTransaction.Query(
-                                    exactSql, 0, this::exactParameters, rows(chunks))));
+                    new SearchTransaction.Query(exactSql, 0, this::exactParameters, rows(chunks)));
             return chunks;
         }
 
         /**
          * The best chunk of each of the {@code depth} best documents, of those the HNSW index finds
-         * and those of the rare words; {@code alongside} goes with the first fetch. A document with
-         * many matching chunks can fill a fetch alone, so while fewer than k documents are found
-         * and more chunks may match, fetch four times as many.
+         * and those of the rare words (scored in the first fetch). A document with many matching
+         * chunks can fill a fetch alone, so while fewer than k documents are found and more chunks
+         * may match, fetch four times as many.
          */
-        List<Chunk> withWalk(int k, SearchTransaction.Query... alongside) throws SQLException {
+        List<Chunk> withWalk(int k) throws SQLException {
             List<Chunk> scored = null;
             for (int limit = depth * NearestChunks.CHUNKS_PER_DOCUMENT; ; limit *= 4) {
                 int rows = limit;
                 boolean exactToo = scored == null && anyRare != null;
                 List<Chunk> chunks = new ArrayList<>();
-                SearchTransaction.Query fetch =
+                transaction.run(
                         new SearchTransaction.Query(
                                 exactToo ? exactAndWalkSql : walkSql,
                                 limit,
@@ -322,11 +304,7 @@ final class TextChunks {
                                     ps.setInt(p++, rows);
                                     return p;
                                 },
-                                rows(chunks));
-                transaction.run(
-                        scored == null
-                                ? with(alongside, fetch)
-                                : new SearchTransaction.Query[] {fetch});
+                                rows(chunks)));
                 if (scored == null) {
                     scored = chunks.stream().filter(Chunk::exact).toList();
                 }
@@ -350,14 +328,6 @@ final class TextChunks {
             ps.setInt(first + 3, depth);
             return first + 4;
         }
-    }
-
-    /** Queries sent before one of ours, then ours. */
-    private static SearchTransaction.Query[] with(
-            SearchTransaction.Query[] before, SearchTransaction.Query query) {
-        SearchTransaction.Query[] all = Arrays.copyOf(before, before.length + 1);
-        all[before.length] = query;
-        return all;
     }
 
     /**
