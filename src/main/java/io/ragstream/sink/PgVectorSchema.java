@@ -4,6 +4,9 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.quantize.Quantization;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -12,6 +15,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,6 +46,11 @@ public final class PgVectorSchema implements Serializable {
      */
     private static final Pattern CREATE_INDEX =
             Pattern.compile("CREATE INDEX IF NOT EXISTS \"(\\w+)\"");
+
+    private static final Logger LOG = LoggerFactory.getLogger(PgVectorSchema.class);
+
+    /** How long a schema statement waits for a table another transaction holds. */
+    public static final int LOCK_TIMEOUT_SECONDS = 10;
 
     private static final Pattern DROP_INDEX = Pattern.compile("DROP INDEX IF EXISTS \"(\\w+)\"");
 
@@ -125,19 +134,19 @@ public final class PgVectorSchema implements Serializable {
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
             st.execute("SELECT pg_advisory_xact_lock(hashtext('ragstream schema'))");
+            // a statement that locks a table: a transaction an exactly-once sink left prepared
+            // would hold it for ever, since only the job about to start can commit it
+            st.execute("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT_SECONDS + "s'");
             for (DdlStatement ddl : ddlStatements()) {
                 String sql = ddl.sql(variables);
                 // read inside this transaction: a table it has just created already has its columns
                 if (!needed(connection, sql, withIndex)) {
                     continue;
                 }
-                if (sql.strip().startsWith("ALTER TABLE") || sql.strip().startsWith("DROP INDEX")) {
-                    // it locks the table: a transaction an exactly-once sink left prepared would
-                    // hold it for ever
-                    st.execute("SET LOCAL lock_timeout = '10s'");
-                }
                 if (ddl.gset()) {
                     gset(st, sql, variables);
+                } else if (sql.strip().matches("(?s)(CREATE|DROP) INDEX .*")) {
+                    indexUnlessHeld(connection, st, sql);
                 } else {
                     st.execute(sql);
                 }
@@ -148,6 +157,33 @@ public final class PgVectorSchema implements Serializable {
             throw e;
         } finally {
             connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    /**
+     * An index built or dropped, unless another transaction holds the table past the lock timeout:
+     * then the start goes on without it (searches use the indexes there are, and the next start
+     * builds it), where waiting on a transaction the job itself must commit would stall it for
+     * ever.
+     */
+    private void indexUnlessHeld(Connection connection, Statement st, String sql)
+            throws SQLException {
+        Savepoint before = connection.setSavepoint();
+        try {
+            st.execute(sql);
+            connection.releaseSavepoint(before);
+        } catch (SQLException e) {
+            if (!"55P03".equals(e.getSQLState())) { // lock_not_available
+                throw e;
+            }
+            connection.rollback(before);
+            LOG.warn(
+                    "Left for the next start, table {} being held by another transaction for over"
+                            + " {} s (an exactly-once sink's prepared one is committed once the job"
+                            + " runs; see pg_prepared_xacts): {}",
+                    chunksTable,
+                    LOCK_TIMEOUT_SECONDS,
+                    sql.strip().lines().findFirst().orElse(sql));
         }
     }
 

@@ -8,6 +8,7 @@ import io.ragstream.config.SearchMode;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.quantize.Quantization;
 import io.ragstream.sink.DirectWriter;
+import io.ragstream.sink.PgVectorSchema;
 import io.ragstream.sink.PgVectorSinkOptions;
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
@@ -364,7 +365,22 @@ class SearchIT {
         }
         assertThat(textIndexes(own)).as("as an older ragstream left it").isEqualTo(1);
 
-        pg.prepareTables(); // the job's start
+        // a transaction that holds the table (as one an exactly-once sink left prepared does,
+        // which only the job can commit): the start goes on without the index change
+        try (Connection holder = TestServices.connect();
+                var st = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            st.execute("LOCK TABLE \"" + own.chunksTable + "\" IN ROW EXCLUSIVE MODE");
+            long start = System.nanoTime();
+            pg.prepareTables(); // the job's start
+            assertThat((System.nanoTime() - start) / 1e9)
+                    .as("each index statement waits out the lock timeout once")
+                    .isLessThan(3 * PgVectorSchema.LOCK_TIMEOUT_SECONDS);
+            holder.rollback();
+        }
+        assertThat(textIndexes(own)).as("still the old index").isEqualTo(1);
+
+        pg.prepareTables(); // the next start
 
         assertThat(textIndexes(own)).isEqualTo(2);
         assertThat(TestServices.rows("SELECT to_regclass('\"" + old + "\"') IS NULL"))
