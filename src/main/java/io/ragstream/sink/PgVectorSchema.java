@@ -52,6 +52,9 @@ public final class PgVectorSchema implements Serializable {
     /** How long a schema statement waits for a table another transaction holds. */
     public static final int LOCK_TIMEOUT_SECONDS = 10;
 
+    /** PostgreSQL's answer when a lock was not granted within the lock timeout. */
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
     private static final Pattern DROP_INDEX = Pattern.compile("DROP INDEX IF EXISTS \"(\\w+)\"");
 
     private static final Pattern ADD_COLUMN =
@@ -119,17 +122,7 @@ public final class PgVectorSchema implements Serializable {
      */
     public void create(Connection connection, int hnswM, int hnswEfConstruction, boolean withIndex)
             throws SQLException {
-        Map<String, String> variables = new LinkedHashMap<>();
-        variables.put("documents_table", documentsTable);
-        variables.put("chunks_table", chunksTable);
-        variables.put("chunks_index", chunksIndex());
-        variables.put("chunks_text_index", chunksTextIndex());
-        variables.put("chunks_old_text_index", chunksTable + "_content_gin");
-        variables.put("chunks_terms_index", chunksTermsIndex());
-        variables.put("quantization", quantization.configName());
-        variables.put("dims", Integer.toString(dimension));
-        variables.put("hnsw_m", Integer.toString(hnswM));
-        variables.put("hnsw_ef_construction", Integer.toString(hnswEfConstruction));
+        Map<String, String> variables = variables(hnswM, hnswEfConstruction);
         boolean autoCommit = connection.getAutoCommit();
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
@@ -154,10 +147,87 @@ public final class PgVectorSchema implements Serializable {
             connection.commit();
         } catch (SQLException e) {
             connection.rollback();
+            if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                throw heldTables(connection, e);
+            }
             throw e;
         } finally {
             connection.setAutoCommit(autoCommit);
         }
+    }
+
+    /**
+     * A column that could not be added because another transaction held the table: which, and what
+     * to do, where PostgreSQL says only that the lock timed out.
+     */
+    private SQLException heldTables(Connection connection, SQLException timeout)
+            throws SQLException {
+        List<String> prepared = new ArrayList<>();
+        try (Statement st = connection.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT gid || ' (prepared ' || prepared || ')' FROM pg_prepared_xacts"
+                                        + " WHERE database = current_database() ORDER BY prepared")) {
+            while (rs.next()) {
+                prepared.add(rs.getString(1));
+            }
+        }
+        return new SQLException(
+                "tables "
+                        + documentsTable
+                        + " and "
+                        + chunksTable
+                        + " need a change of schema, and another transaction held one for over "
+                        + LOCK_TIMEOUT_SECONDS
+                        + " s ("
+                        + timeout.getMessage()
+                        + "). "
+                        + (prepared.isEmpty()
+                                ? "No transaction is left prepared: end the session that holds it"
+                                        + " (pg_locks, pg_stat_activity)"
+                                : "Transactions left prepared in this database (another sink's, or"
+                                        + " this one's under another sink.transaction-prefix): "
+                                        + String.join(", ", prepared)
+                                        + "; the job they belong to commits them when it starts,"
+                                        + " or end them with COMMIT PREPARED or ROLLBACK PREPARED"),
+                LOCK_NOT_AVAILABLE,
+                timeout);
+    }
+
+    /**
+     * Whether {@link #create} would add a column, or build or drop an index, and so lock a table.
+     */
+    public boolean changesTables(
+            Connection connection, int hnswM, int hnswEfConstruction, boolean withIndex)
+            throws SQLException {
+        Map<String, String> variables = variables(hnswM, hnswEfConstruction);
+        try (Statement st = connection.createStatement()) {
+            for (DdlStatement ddl : ddlStatements()) {
+                String sql = ddl.sql(variables).strip();
+                if (ddl.gset()) { // a query: what the later statements are made of
+                    gset(st, sql, variables);
+                } else if (sql.matches("(?s)(CREATE INDEX|DROP INDEX|ALTER TABLE) .*")
+                        && needed(connection, sql, withIndex)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private Map<String, String> variables(int hnswM, int hnswEfConstruction) {
+        Map<String, String> variables = new LinkedHashMap<>();
+        variables.put("documents_table", documentsTable);
+        variables.put("chunks_table", chunksTable);
+        variables.put("chunks_index", chunksIndex());
+        variables.put("chunks_text_index", chunksTextIndex());
+        variables.put("chunks_old_text_index", chunksTable + "_content_gin");
+        variables.put("chunks_terms_index", chunksTermsIndex());
+        variables.put("quantization", quantization.configName());
+        variables.put("dims", Integer.toString(dimension));
+        variables.put("hnsw_m", Integer.toString(hnswM));
+        variables.put("hnsw_ef_construction", Integer.toString(hnswEfConstruction));
+        return variables;
     }
 
     /**
@@ -173,7 +243,7 @@ public final class PgVectorSchema implements Serializable {
             st.execute(sql);
             connection.releaseSavepoint(before);
         } catch (SQLException e) {
-            if (!"55P03".equals(e.getSQLState())) { // lock_not_available
+            if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
                 throw e;
             }
             connection.rollback(before);

@@ -9,6 +9,9 @@ import io.ragstream.config.Secrets;
 import io.ragstream.config.SinkMode;
 import io.ragstream.quantize.Quantization;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -16,6 +19,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HexFormat;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.regex.Pattern;
 
@@ -41,6 +45,8 @@ public record PgVectorSinkOptions(
         long maxBufferedBytes,
         boolean allowUnsafePgvector)
         implements Serializable {
+    private static final Logger LOG = LoggerFactory.getLogger(PgVectorSinkOptions.class);
+
     /** pgjdbc options that make it report batched update counts as -2 ("no information"). */
     private static final Pattern REWRITE_BATCHED_INSERTS =
             Pattern.compile("(?i)[?&]reWriteBatchedInserts=(true|on|yes|1)(&|$)");
@@ -259,9 +265,34 @@ public record PgVectorSinkOptions(
             }
             boolean defer = deferIndex && createTables && schema.chunksTableMissing(connection);
             if (createTables) {
+                if (mode == SinkMode.EXACTLY_ONCE
+                        && schema.changesTables(connection, hnswM, hnswEfConstruction, !defer)) {
+                    commitLeftovers(connection);
+                }
                 schema.create(connection, hnswM, hnswEfConstruction, !defer);
             }
             return defer;
+        }
+    }
+
+    /**
+     * The transactions this sink's earlier runs left prepared, committed as a fresh start commits
+     * them ({@link PreparedTransactions#finishLeftovers}): they hold the tables' locks, so a schema
+     * change would wait on them past its lock timeout at every start, and only this start can end
+     * them. On a restore, one the job would have rolled back (its input is replayed) is committed
+     * too: its writes are version-guarded, so the replay changes nothing.
+     */
+    private void commitLeftovers(Connection connection) throws SQLException {
+        PreparedTransactions.Finished finished =
+                PreparedTransactions.finishLeftovers(
+                        connection, transactionPrefix, schema.chunksTable(), OptionalLong.empty());
+        if (finished.committed() > 0) {
+            LOG.info(
+                    "{}: committed {} transactions of {} left prepared by an earlier run, so that"
+                            + " the schema change can lock the tables",
+                    this,
+                    finished.committed(),
+                    transactionPrefix);
         }
     }
 

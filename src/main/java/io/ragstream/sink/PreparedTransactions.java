@@ -1,5 +1,8 @@
 package io.ragstream.sink;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -9,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -32,7 +36,55 @@ final class PreparedTransactions {
     /** PostgreSQL's answer when no prepared transaction has the name: it was finished already. */
     private static final String UNDEFINED_OBJECT = "42704";
 
+    /**
+     * PostgreSQL's answer when another session is finishing the same prepared transaction ("is
+     * busy").
+     */
+    private static final String BUSY = "55000";
+
+    private static final Logger LOG = LoggerFactory.getLogger(PreparedTransactions.class);
+
+    /** What {@link #finishLeftovers} did. */
+    record Finished(int committed, int rolledBack) {}
+
     private PreparedTransactions() {}
+
+    /**
+     * Finishes every transaction the sink with this prefix (or, before prefixes, of this chunks
+     * table) left prepared, at whatever parallelism it ran. After a restore from checkpoint C, one
+     * whose writes belong to C or earlier is committed (the committer restored with C would commit
+     * it too), and a later one is rolled back: its input is replayed. With no checkpoint, all are
+     * committed: every write is version-guarded, so committing one whose input is replayed changes
+     * nothing, and rolling back one whose offsets were committed would lose it. One another session
+     * is finishing is left to it. Needs an auto-commit connection.
+     */
+    static Finished finishLeftovers(
+            Connection connection,
+            String prefix,
+            String chunksTable,
+            OptionalLong restoredCheckpoint)
+            throws SQLException {
+        int committed = 0, rolledBack = 0;
+        List<String> leftovers = new ArrayList<>(list(connection, prefix));
+        leftovers.addAll(listLegacy(connection, chunksTable));
+        for (String gid : leftovers) {
+            long checkpoint =
+                    TransactionIds.parse(gid).map(TransactionIds.Gid::checkpoint).orElse(0L);
+            try {
+                if (restoredCheckpoint.isEmpty() || checkpoint <= restoredCheckpoint.getAsLong()) {
+                    committed += commit(connection, gid) ? 1 : 0;
+                } else {
+                    rolledBack += rollback(connection, gid) ? 1 : 0;
+                }
+            } catch (SQLException e) {
+                if (!BUSY.equals(e.getSQLState())) {
+                    throw e;
+                }
+                LOG.info("{} is being finished by another session: {}", gid, e.getMessage());
+            }
+        }
+        return new Finished(committed, rolledBack);
+    }
 
     /**
      * Every transaction the sink with this prefix left prepared, from any subtask, run or

@@ -41,12 +41,6 @@ final class TransactionalWriter
                 StatefulSinkWriter<DocumentUpdate, TransactionalWriterState> {
     private static final Logger LOG = LoggerFactory.getLogger(TransactionalWriter.class);
 
-    /**
-     * PostgreSQL's answer when another session is finishing the same prepared transaction ("is
-     * busy").
-     */
-    private static final String BUSY = "55000";
-
     private final PgVectorSinkOptions options;
     private final DocumentWriter writer;
     private final SinkMetrics metrics;
@@ -158,51 +152,24 @@ final class TransactionalWriter
     }
 
     /**
-     * Finishes every transaction this sink's earlier runs left prepared, at whatever parallelism
-     * they ran, and no other sink's (subtask 0 does it for all; a checkpoint, and so the next
-     * prepare, needs every subtask started). After a restore from checkpoint C, one whose writes
-     * belong to C or earlier is committed (the committer restored with C would commit it too), and
-     * a later one is rolled back: its input is replayed. On a fresh start nothing says which
-     * checkpoints completed, so all are committed: every write is version-guarded, so committing
-     * one whose input is replayed changes nothing, and rolling back one whose offsets were
-     * committed would lose it.
+     * Finishes every transaction this sink's earlier runs left prepared ({@link
+     * PreparedTransactions#finishLeftovers}), and no other sink's: subtask 0 does it for all (a
+     * checkpoint, and so the next prepare, needs every subtask started).
      */
     private void recover(OptionalLong restoredCheckpoint) throws SQLException {
-        int committed = 0, rolledBack = 0;
+        PreparedTransactions.Finished finished;
         try (Connection c = options.connect()) {
-            List<String> leftovers = new ArrayList<>(PreparedTransactions.list(c, ids.prefix()));
-            leftovers.addAll(PreparedTransactions.listLegacy(c, options.schema().chunksTable()));
-            for (String gid : leftovers) {
-                long checkpoint =
-                        TransactionIds.parse(gid).map(TransactionIds.Gid::checkpoint).orElse(0L);
-                boolean commit =
-                        restoredCheckpoint.isEmpty()
-                                || checkpoint <= restoredCheckpoint.getAsLong();
-                try {
-                    if (commit) {
-                        committed += PreparedTransactions.commit(c, gid) ? 1 : 0;
-                    } else {
-                        rolledBack += PreparedTransactions.rollback(c, gid) ? 1 : 0;
-                    }
-                } catch (SQLException e) {
-                    if (!BUSY.equals(e.getSQLState())) {
-                        throw e;
-                    }
-                    LOG.info(
-                            "{}: {} is being finished by another session: {}",
-                            options,
-                            gid,
-                            e.getMessage());
-                }
-            }
+            finished =
+                    PreparedTransactions.finishLeftovers(
+                            c, ids.prefix(), options.schema().chunksTable(), restoredCheckpoint);
             PreparedTransactions.forgetOldMarkers(c, ids.prefix());
         }
-        if (committed + rolledBack > 0) {
+        if (finished.committed() + finished.rolledBack() > 0) {
             LOG.info(
                     "{}: committed {} and rolled back {} transactions of {} left prepared by an earlier run ({})",
                     options,
-                    committed,
-                    rolledBack,
+                    finished.committed(),
+                    finished.rolledBack(),
                     ids.prefix(),
                     restoredCheckpoint.isEmpty()
                             ? "a fresh start"

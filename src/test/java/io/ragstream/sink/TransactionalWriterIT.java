@@ -495,6 +495,57 @@ class TransactionalWriterIT {
         assertThat(versions()).containsExactly("a:1");
     }
 
+    @Test
+    void anUpgradeThatAddsAColumnCommitsTheTransactionsItsSinkLeftPrepared() throws Exception {
+        dropColumn("content_terms"); // as an older ragstream made the table
+        TransactionalWriter crashed = writer(0);
+        crashed.write(doc("a", 1, "alpha"), null);
+        crashed.prepareCommit();
+        crashed.close(); // dies with its transaction prepared, holding the tables' locks
+
+        long start = System.nanoTime();
+        options.prepareTables(); // the upgraded job's start: ADD COLUMN needs those locks
+        assertThat((System.nanoTime() - start) / 1e9)
+                .as("no wait for the lock timeout")
+                .isLessThan(PgVectorSchema.LOCK_TIMEOUT_SECONDS / 2.0);
+        assertThat(preparedGids()).isEmpty();
+        assertThat(versions()).containsExactly("a:1");
+        assertThat(
+                        TestServices.rows(
+                                "SELECT count(*) FROM pg_indexes WHERE indexname = '"
+                                        + options.schema().chunksTermsIndex()
+                                        + "'"))
+                .as("the column and its index")
+                .containsExactly("1");
+        writer(0); // and the job runs on
+        assertThat(versions()).containsExactly("a:1");
+    }
+
+    @Test
+    void anotherSinksPreparedTransactionFailsAnUpgradeWithWhatHoldsTheTable() throws Exception {
+        dropColumn("content_terms");
+        TransactionalWriter other =
+                writer(options.withTransactionPrefix("job_a"), 0, List.of(), OptionalLong.empty());
+        other.write(doc("a", 1, "alpha"), null);
+        other.prepareCommit();
+
+        assertThatThrownBy(options::prepareTables)
+                .hasMessageContaining("need a change of schema")
+                .hasMessageContaining("job_a:0:")
+                .hasMessageContaining("COMMIT PREPARED");
+        assertThat(preparedGids(options.withTransactionPrefix("job_a")))
+                .as("another sink's transaction is its own to end")
+                .hasSize(1);
+    }
+
+    private void dropColumn(String column) throws Exception {
+        try (Connection c = TestServices.connect();
+                Statement st = c.createStatement()) {
+            st.execute(
+                    "ALTER TABLE \"" + options.schema().chunksTable() + "\" DROP COLUMN " + column);
+        }
+    }
+
     private TransactionalWriter writer(int subtask) throws Exception {
         return writer(subtask, List.of(), OptionalLong.empty());
     }
