@@ -55,6 +55,9 @@ public final class PgVectorSchema implements Serializable {
     /** PostgreSQL's answer when a lock was not granted within the lock timeout. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
 
+    private static final Pattern CREATE_EXTENSION =
+            Pattern.compile("CREATE EXTENSION IF NOT EXISTS (\\w+)");
+
     private static final Pattern DROP_INDEX = Pattern.compile("DROP INDEX IF EXISTS \"(\\w+)\"");
 
     private static final Pattern ADD_COLUMN =
@@ -140,6 +143,8 @@ public final class PgVectorSchema implements Serializable {
                     gset(st, sql, variables);
                 } else if (sql.strip().matches("(?s)(CREATE|DROP) INDEX .*")) {
                     indexUnlessHeld(connection, st, sql);
+                } else if (sql.strip().startsWith("CREATE EXTENSION")) {
+                    extension(st, sql);
                 } else {
                     st.execute(sql);
                 }
@@ -153,6 +158,33 @@ public final class PgVectorSchema implements Serializable {
             throw e;
         } finally {
             connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    /**
+     * An extension the tables need, created unless there; PostgreSQL's refusal (not installed, not
+     * allowed, no privilege) as what the job needs and how to give it.
+     */
+    private static void extension(Statement st, String sql) throws SQLException {
+        Matcher m = match(CREATE_EXTENSION, sql.strip());
+        try {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw new SQLException(
+                    "the tables need PostgreSQL's extension "
+                            + m.group(1)
+                            + ", which this database has not, and creating it failed: "
+                            + e.getMessage()
+                            + ". Install it on the server ("
+                            + (m.group(1).equals("vector")
+                                    ? "pgvector; bin/ragstream setup does for the local services"
+                                    : "it is part of PostgreSQL's own packages, contrib")
+                            + "), allow it where a managed service lists allowed extensions,"
+                            + " and create it once as a role that may (CREATE EXTENSION "
+                            + m.group(1)
+                            + " in this database), or run sql/schema.sql as that role",
+                    e.getSQLState(),
+                    e);
         }
     }
 

@@ -113,6 +113,35 @@ class PgVectorVersionIT {
     }
 
     @Test
+    void anExtensionTheRoleMayNotCreateFailsTheStartWithWhatToDo() throws Exception {
+        String db = "no_btree_gin";
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + db);
+            st.execute("CREATE ROLE plain LOGIN PASSWORD 'plain'");
+        }
+        String url = "jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + db;
+        try (Connection c = connect(url);
+                Statement st = c.createStatement()) {
+            st.execute("CREATE EXTENSION vector"); // pgvector there, btree_gin not
+            st.execute("REVOKE CREATE ON DATABASE " + db + " FROM PUBLIC");
+            st.execute("GRANT CREATE ON SCHEMA public TO plain");
+        }
+        PgVectorSinkOptions plain =
+                PgVectorSinkOptions.from(
+                        services.config(
+                                "postgres.url=" + url,
+                                "postgres.user=plain",
+                                "postgres.password=plain"),
+                        3);
+        assertThatThrownBy(plain::prepareTables)
+                .isInstanceOf(SQLException.class)
+                .hasMessageStartingWith("the tables need PostgreSQL's extension btree_gin")
+                .hasMessageContaining("permission denied")
+                .hasMessageContaining("CREATE EXTENSION btree_gin in this database");
+    }
+
+    @Test
     void anOldExtensionIsRefusedByTheSinkAcceptedWithTheOptionAndMovedByTheUpdateStep()
             throws Exception {
         assertThatThrownBy(
