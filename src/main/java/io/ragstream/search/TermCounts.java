@@ -13,13 +13,20 @@ import java.util.function.LongSupplier;
 /**
  * How many of a tenant's chunks there are, and how many hold a word: the statistics of BM25's
  * inverse document frequency, kept for a while (least recently used go first, and none older than
- * its time to live). Counting a common word reads every chunk that holds it, which would cost a
- * text search more than the ranking itself; a word's weight that is a minute old ranks the same.
- * Thread-safe.
+ * its time to live, a second for a count of none). Counting a common word reads every chunk that
+ * holds it, which would cost a text search more than the ranking itself; a word's weight that is a
+ * minute old ranks the same. Thread-safe.
  */
 final class TermCounts {
     /** How long a count is used: what a search may lag behind the tenant's writes. */
     static final Duration TIME_TO_LIVE = Duration.ofSeconds(60);
+
+    /**
+     * How long a count of none is used: a word no chunk holds weighs nothing, so a document indexed
+     * just after a search for its words would otherwise be found by them only a minute later. It
+     * costs little to count again: the GIN index has no entry to read.
+     */
+    static final Duration NONE_TIME_TO_LIVE = Duration.ofSeconds(1);
 
     /** About 100 bytes each. */
     static final int MAX_ENTRIES = 100_000;
@@ -38,16 +45,18 @@ final class TermCounts {
 
     private final int maxEntries;
     private final long timeToLiveNanos;
+    private final long noneTimeToLiveNanos;
     private final LongSupplier clock;
     private final LinkedHashMap<Key, Count> counts = new LinkedHashMap<>(16, 0.75f, true);
 
     TermCounts() {
-        this(MAX_ENTRIES, TIME_TO_LIVE, System::nanoTime);
+        this(MAX_ENTRIES, TIME_TO_LIVE, NONE_TIME_TO_LIVE, System::nanoTime);
     }
 
-    TermCounts(int maxEntries, Duration timeToLive, LongSupplier clock) {
+    TermCounts(int maxEntries, Duration timeToLive, Duration noneTimeToLive, LongSupplier clock) {
         this.maxEntries = maxEntries;
         this.timeToLiveNanos = timeToLive.toNanos();
+        this.noneTimeToLiveNanos = noneTimeToLive.toNanos();
         this.clock = clock;
     }
 
@@ -95,7 +104,8 @@ final class TermCounts {
         if (count == null) {
             return null;
         }
-        if (clock.getAsLong() - count.countedAt() > timeToLiveNanos) {
+        long timeToLive = count.chunks() == 0 ? noneTimeToLiveNanos : timeToLiveNanos;
+        if (clock.getAsLong() - count.countedAt() > timeToLive) {
             counts.remove(key);
             return null;
         }

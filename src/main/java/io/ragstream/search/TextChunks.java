@@ -232,7 +232,8 @@ final class TextChunks {
         for (Map.Entry<String, Integer> word : words.entrySet()) {
             long holding = counts.get(word.getKey());
             if (holding > 0) {
-                double idf = Math.log(1 + (chunks - holding + 0.5) / (holding + 0.5));
+                // the tenant's count may be newer than the word's: never below zero
+                double idf = Math.log(1 + Math.max(0, chunks - holding + 0.5) / (holding + 0.5));
                 weights.merge(word.getValue(), idf, Double::sum); // two words, one hash
             }
         }

@@ -398,6 +398,44 @@ class SearchIT {
     }
 
     @Test
+    void aWordSearchedForBeforeItsDocumentIsIndexedFindsItWithinSeconds() throws Exception {
+        TestServices own = ownTables("new_word");
+        PgVectorSinkOptions pg =
+                PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
+        pg.prepareTables();
+        String text = "Moraines mark where a glacier stopped and dropped its rocks.";
+        try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), null);
+                OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared();
+                DirectWriter writer = new DirectWriter(pg)) {
+            assertThat(searcher.search(ACME, "moraines", 3, SearchMode.TEXT)).isEmpty();
+            writer.write(
+                    List.of(
+                            new DocumentUpdate(
+                                    ACME,
+                                    "moraine",
+                                    1,
+                                    false,
+                                    "{}",
+                                    List.of(
+                                            new ChunkRow(
+                                                    0,
+                                                    text,
+                                                    new byte[32],
+                                                    model.embed(List.of(text)).get(0))))));
+            // a minute, were the count of none kept as long as a count of some
+            Awaitility.await("the new word weighs")
+                    .atMost(Duration.ofSeconds(10))
+                    .untilAsserted(
+                            () ->
+                                    assertThat(
+                                                    searcher.search(
+                                                            ACME, "moraines", 3, SearchMode.TEXT))
+                                            .extracting(SearchHit::docId)
+                                            .containsExactly("moraine"));
+        }
+    }
+
+    @Test
     void aDocumentWithManyCloseChunksDoesNotCrowdOutTheOthers() throws Exception {
         TestServices own = ownTables("crowd");
         PgVectorSinkOptions pg =

@@ -27,7 +27,8 @@ class TermCountsTest {
 
     @Test
     void countsOnlyWhatItHasNotCountedWithinItsTimeToLivePerTenant() throws Exception {
-        TermCounts counts = new TermCounts(100, Duration.ofSeconds(60), now::get);
+        TermCounts counts =
+                new TermCounts(100, Duration.ofSeconds(60), Duration.ofSeconds(1), now::get);
         assertThat(counts.of("acme", List.of("cell", "tumour"), this::count))
                 .containsOnly(entry(null, 100L), entry("cell", 4L), entry("tumour", 6L));
         assertThat(counts.of("acme", List.of("tumour", "gene"), this::count))
@@ -42,8 +43,32 @@ class TermCountsTest {
     }
 
     @Test
+    void aWordNoChunkHeldIsCountedAgainAfterASecondNotAMinute() throws Exception {
+        TermCounts counts =
+                new TermCounts(100, Duration.ofSeconds(60), Duration.ofSeconds(1), now::get);
+        long[] held = {0};
+        TermCounts.Counter counter =
+                (tenant, words) -> {
+                    asked.add(tenant + words);
+                    return new long[] {100, held[0]};
+                };
+        assertThat(counts.of("acme", List.of("glacier"), counter)).containsEntry("glacier", 0L);
+        held[0] = 3; // a document with the word is indexed
+        assertThat(counts.of("acme", List.of("glacier"), counter)).containsEntry("glacier", 0L);
+        now.addAndGet(Duration.ofMillis(1001).toNanos());
+        assertThat(counts.of("acme", List.of("glacier"), counter)).containsEntry("glacier", 3L);
+        now.addAndGet(Duration.ofSeconds(59).toNanos());
+        held[0] = 5;
+        assertThat(counts.of("acme", List.of("glacier"), counter))
+                .as("a word some chunks hold keeps its count the minute")
+                .containsEntry("glacier", 3L);
+        assertThat(asked).hasSize(2);
+    }
+
+    @Test
     void keepsAtMostItsEntriesDroppingTheLeastRecentlyUsed() throws Exception {
-        TermCounts counts = new TermCounts(3, Duration.ofSeconds(60), now::get);
+        TermCounts counts =
+                new TermCounts(3, Duration.ofSeconds(60), Duration.ofSeconds(1), now::get);
         counts.of("acme", List.of("a", "b"), this::count); // the tenant's chunks, a, b
         counts.of("acme", List.of("a"), this::count); // a used: b is the eldest
         counts.of("acme", List.of("c"), this::count);
