@@ -39,8 +39,11 @@ final class TermCounts {
     /** Counts what it is asked, in the tenant's rows as they are now. */
     @FunctionalInterface
     interface Counter {
-        /** The tenant's chunks, then the chunks holding each word, in the order given. */
-        long[] count(String tenant, List<String> words) throws SQLException;
+        /**
+         * The tenant's chunks (when {@code tenantToo}; else anything), then the chunks holding each
+         * word, in the order given.
+         */
+        long[] count(String tenant, List<String> words, boolean tenantToo) throws SQLException;
     }
 
     private final int maxEntries;
@@ -86,11 +89,15 @@ final class TermCounts {
         if (!chunksMissing && missing.isEmpty()) {
             return found;
         }
-        long[] counted = counter.count(tenant, missing);
+        // a word counted again within the tenant's time (one no chunk held a second ago) leaves
+        // the tenant's count, which costs a read of all its chunks, as it is
+        long[] counted = counter.count(tenant, missing, chunksMissing);
         long now = clock.getAsLong();
         synchronized (this) {
-            put(new Key(tenant, null), counted[0], now);
-            found.put(null, counted[0]);
+            if (chunksMissing) {
+                put(new Key(tenant, null), counted[0], now);
+                found.put(null, counted[0]);
+            }
             for (int i = 0; i < missing.size(); i++) {
                 put(new Key(tenant, missing.get(i)), counted[i + 1], now);
                 found.put(missing.get(i), counted[i + 1]);

@@ -73,6 +73,7 @@ final class TextChunks {
 
     private final String wordsSql;
     private final String countsSql;
+    private final String wordCountsSql;
     private final String walkSql;
     private final String exactSql;
     private final String exactAndWalkSql;
@@ -84,15 +85,14 @@ final class TextChunks {
                         + DIMENSION
                         + " FROM (SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', ?::text))) w"
                         + " ORDER BY lexeme";
-        countsSql =
-                "SELECT 0, count(*) FROM "
-                        + table
-                        + " WHERE tenant = ?"
-                        + " UNION ALL SELECT w.nth, (SELECT count(*) FROM "
+        wordCountsSql =
+                "SELECT w.nth, (SELECT count(*) FROM "
                         + table
                         + " c WHERE c.tenant = ? AND c.content_tsv @@ "
                         + LEXEME_QUERY
                         + ") FROM unnest(?::text[]) WITH ORDINALITY AS w(lexeme, nth)";
+        countsSql =
+                "SELECT 0, count(*) FROM " + table + " WHERE tenant = ? UNION ALL " + wordCountsSql;
         walkSql =
                 "SELECT false, doc_id, chunk_no, content_terms <#> ?::sparsevec AS distance FROM "
                         + table
@@ -132,7 +132,9 @@ final class TextChunks {
         }
         Map<String, Long> counts =
                 termCounts.of(
-                        tenant, List.copyOf(words.keySet()), (t, w) -> count(transaction, t, w));
+                        tenant,
+                        List.copyOf(words.keySet()),
+                        (t, w, tenantToo) -> count(transaction, t, w, tenantToo));
         String vector = queryVector(words, counts);
         if (vector == null) {
             return List.of();
@@ -200,19 +202,24 @@ final class TextChunks {
         return words;
     }
 
-    /** The tenant's chunks, then the chunks holding each word. */
-    private long[] count(SearchTransaction transaction, String tenant, List<String> words)
+    /** The tenant's chunks (when asked; else -1), then the chunks holding each word. */
+    private long[] count(
+            SearchTransaction transaction, String tenant, List<String> words, boolean tenantToo)
             throws SQLException {
         long[] counts = new long[words.size() + 1];
+        counts[0] = -1;
         transaction.run(
                 new SearchTransaction.Query(
-                        countsSql,
+                        tenantToo ? countsSql : wordCountsSql,
                         0,
                         (ps, first) -> {
-                            ps.setString(first, tenant);
-                            ps.setString(first + 1, tenant);
-                            ps.setObject(first + 2, words.toArray(String[]::new));
-                            return first + 3;
+                            int p = first;
+                            if (tenantToo) {
+                                ps.setString(p++, tenant);
+                            }
+                            ps.setString(p++, tenant);
+                            ps.setObject(p++, words.toArray(String[]::new));
+                            return p;
                         },
                         rs -> {
                             while (rs.next()) {

@@ -15,8 +15,8 @@ class TermCountsTest {
     private final List<String> asked = new ArrayList<>();
 
     /** Counts as if the tenant had 100 chunks and each word were in as many as its length. */
-    private long[] count(String tenant, List<String> words) {
-        asked.add(tenant + words);
+    private long[] count(String tenant, List<String> words, boolean tenantToo) {
+        asked.add((tenantToo ? "" : "words of ") + tenant + words);
         long[] counts = new long[words.size() + 1];
         counts[0] = 100;
         for (int i = 0; i < words.size(); i++) {
@@ -35,7 +35,8 @@ class TermCountsTest {
                 .containsOnly(entry(null, 100L), entry("tumour", 6L), entry("gene", 4L));
         assertThat(counts.of("acme", List.of("gene"), this::count)).hasSize(2);
         counts.of("globex", List.of("gene"), this::count); // another tenant's counts are its own
-        assertThat(asked).containsExactly("acme[cell, tumour]", "acme[gene]", "globex[gene]");
+        assertThat(asked)
+                .containsExactly("acme[cell, tumour]", "words of acme[gene]", "globex[gene]");
 
         now.addAndGet(Duration.ofSeconds(61).toNanos());
         counts.of("acme", List.of("cell"), this::count);
@@ -48,8 +49,8 @@ class TermCountsTest {
                 new TermCounts(100, Duration.ofSeconds(60), Duration.ofSeconds(1), now::get);
         long[] held = {0};
         TermCounts.Counter counter =
-                (tenant, words) -> {
-                    asked.add(tenant + words);
+                (tenant, words, tenantToo) -> {
+                    asked.add((tenantToo ? "" : "words of ") + tenant + words);
                     return new long[] {100, held[0]};
                 };
         assertThat(counts.of("acme", List.of("glacier"), counter)).containsEntry("glacier", 0L);
@@ -57,12 +58,14 @@ class TermCountsTest {
         assertThat(counts.of("acme", List.of("glacier"), counter)).containsEntry("glacier", 0L);
         now.addAndGet(Duration.ofMillis(1001).toNanos());
         assertThat(counts.of("acme", List.of("glacier"), counter)).containsEntry("glacier", 3L);
-        now.addAndGet(Duration.ofSeconds(59).toNanos());
+        now.addAndGet(Duration.ofSeconds(58).toNanos());
         held[0] = 5;
         assertThat(counts.of("acme", List.of("glacier"), counter))
                 .as("a word some chunks hold keeps its count the minute")
                 .containsEntry("glacier", 3L);
-        assertThat(asked).hasSize(2);
+        assertThat(asked)
+                .as("the tenant's chunks counted once, in their minute")
+                .containsExactly("acme[glacier]", "words of acme[glacier]");
     }
 
     @Test
@@ -74,6 +77,6 @@ class TermCountsTest {
         counts.of("acme", List.of("c"), this::count);
         assertThat(counts.size()).isEqualTo(3);
         counts.of("acme", List.of("a", "b"), this::count);
-        assertThat(asked).containsExactly("acme[a, b]", "acme[c]", "acme[b]");
+        assertThat(asked).containsExactly("acme[a, b]", "words of acme[c]", "words of acme[b]");
     }
 }
