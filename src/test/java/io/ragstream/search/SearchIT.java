@@ -280,9 +280,7 @@ class SearchIT {
     void aTableMadeBeforeFullTextSearchGetsItOnTheNextStartAndTextSearchNeedsNoModel()
             throws Exception {
         TestServices own = ownTables("pretext");
-        PgVectorSinkOptions pg =
-                PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
-        pg.prepareTables();
+        PgVectorSinkOptions pg = preparedSink(own);
         try (Connection c = TestServices.connect();
                 var st = c.createStatement()) {
             st.execute(
@@ -292,24 +290,8 @@ class SearchIT {
             // indexes
 
         }
-        String text = "Glaciers carve U-shaped valleys as the ice grinds the bedrock.";
-        try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared();
-                DirectWriter writer = new DirectWriter(pg)) {
-            writer.write(
-                    List.of(
-                            new DocumentUpdate(
-                                    ACME,
-                                    "glaciers",
-                                    1,
-                                    false,
-                                    "{}",
-                                    List.of(
-                                            new ChunkRow(
-                                                    0,
-                                                    text,
-                                                    new byte[32],
-                                                    model.embed(List.of(text)).get(0))))));
-        }
+        writeOneChunk(
+                pg, "glaciers", "Glaciers carve U-shaped valleys as the ice grinds the bedrock.");
         try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), null)) {
             assertThatThrownBy(() -> searcher.search(ACME, "glaciers", 3, SearchMode.TEXT))
                     .isInstanceOf(SearchException.class)
@@ -349,9 +331,7 @@ class SearchIT {
     void aTableWithTheGinIndexOfTheWordsAloneGetsTheOneThatHoldsTheTenantInstead()
             throws Exception {
         TestServices own = ownTables("oldgin");
-        PgVectorSinkOptions pg =
-                PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
-        pg.prepareTables();
+        PgVectorSinkOptions pg = preparedSink(own);
         String old = own.chunksTable + "_content_gin";
         try (Connection c = TestServices.connect();
                 var st = c.createStatement()) {
@@ -399,29 +379,11 @@ class SearchIT {
 
     @Test
     void aWordSearchedForBeforeItsDocumentIsIndexedFindsItWithinSeconds() throws Exception {
-        TestServices own = ownTables("new_word");
-        PgVectorSinkOptions pg =
-                PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
-        pg.prepareTables();
-        String text = "Moraines mark where a glacier stopped and dropped its rocks.";
-        try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), null);
-                OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared();
-                DirectWriter writer = new DirectWriter(pg)) {
+        PgVectorSinkOptions pg = preparedSink(ownTables("new_word"));
+        try (Searcher searcher = new Searcher(pg, SearchOptions.defaults(), null)) {
             assertThat(searcher.search(ACME, "moraines", 3, SearchMode.TEXT)).isEmpty();
-            writer.write(
-                    List.of(
-                            new DocumentUpdate(
-                                    ACME,
-                                    "moraine",
-                                    1,
-                                    false,
-                                    "{}",
-                                    List.of(
-                                            new ChunkRow(
-                                                    0,
-                                                    text,
-                                                    new byte[32],
-                                                    model.embed(List.of(text)).get(0))))));
+            writeOneChunk(
+                    pg, "moraine", "Moraines mark where a glacier stopped and dropped its rocks.");
             // a minute, were the count of none kept as long as a count of some
             Awaitility.await("the new word weighs")
                     .atMost(Duration.ofSeconds(10))
@@ -435,12 +397,36 @@ class SearchIT {
         }
     }
 
-    @Test
-    void aDocumentWithManyCloseChunksDoesNotCrowdOutTheOthers() throws Exception {
-        TestServices own = ownTables("crowd");
+    /** The sink's options for a test's own tables, created as the job's start creates them. */
+    private static PgVectorSinkOptions preparedSink(TestServices own) throws Exception {
         PgVectorSinkOptions pg =
                 PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
         pg.prepareTables();
+        return pg;
+    }
+
+    /** An acme document of one chunk, version 1, as the sink writes it. */
+    private static void writeOneChunk(PgVectorSinkOptions pg, String docId, String text)
+            throws Exception {
+        try (OnnxMiniLmEmbedder model = OnnxMiniLmEmbedder.shared();
+                DirectWriter writer = new DirectWriter(pg)) {
+            float[] vector = model.embed(List.of(text)).get(0);
+            writer.write(
+                    List.of(
+                            new DocumentUpdate(
+                                    ACME,
+                                    docId,
+                                    1,
+                                    false,
+                                    "{}",
+                                    List.of(new ChunkRow(0, text, new byte[32], vector)))));
+        }
+    }
+
+    @Test
+    void aDocumentWithManyCloseChunksDoesNotCrowdOutTheOthers() throws Exception {
+        TestServices own = ownTables("crowd");
+        PgVectorSinkOptions pg = preparedSink(own);
         List<String> texts =
                 List.of(
                         "Magma rises through the crust and erupts from volcanoes.",
