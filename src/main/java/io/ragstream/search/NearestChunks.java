@@ -32,10 +32,13 @@ final class NearestChunks {
     static final int MAX_CHUNKS_PER_DOCUMENT = 256;
 
     private final Quantization quantization;
+    private final int rerankFactor;
     private final String sql;
 
-    NearestChunks(PgVectorSchema schema) {
+    /** {@code rerankFactor}: for int8 and binary, the candidates re-ranked per wanted chunk. */
+    NearestChunks(PgVectorSchema schema, int rerankFactor) {
         quantization = schema.quantization();
+        this.rerankFactor = rerankFactor;
         String table = "\"" + schema.chunksTable() + "\"";
         String bits = "bit(" + schema.dimension() + ")";
         // the ORDER BY expressions are the indexed ones, so the planner can use the HNSW index
@@ -78,23 +81,16 @@ final class NearestChunks {
         private final float[] vector;
         private final int k;
         private final int depth;
-        private final int rerankFactor;
         private final List<Chunk> chunks = new ArrayList<>();
         private int limit;
 
         private Ranking(
-                SearchTransaction transaction,
-                String tenant,
-                float[] vector,
-                int k,
-                int depth,
-                int rerankFactor) {
+                SearchTransaction transaction, String tenant, float[] vector, int k, int depth) {
             this.transaction = transaction;
             this.tenant = tenant;
             this.vector = vector;
             this.k = k;
             this.depth = depth;
-            this.rerankFactor = rerankFactor;
             this.limit = depth * CHUNKS_PER_DOCUMENT;
             transaction.queue(fetch(limit));
         }
@@ -174,16 +170,11 @@ final class NearestChunks {
 
     /**
      * A query's nearest documents in {@code transaction}: to {@code depth}, and more fetched while
-     * fewer than {@code k}; int8 and binary re-rank {@code rerankFactor} candidates per chunk.
+     * fewer than {@code k}.
      */
     Ranking ranking(
-            SearchTransaction transaction,
-            String tenant,
-            float[] vector,
-            int k,
-            int depth,
-            int rerankFactor) {
-        return new Ranking(transaction, tenant, vector, k, depth, rerankFactor);
+            SearchTransaction transaction, String tenant, float[] vector, int k, int depth) {
+        return new Ranking(transaction, tenant, vector, k, depth);
     }
 
     /** How many rows a fetch reads: {@code hnsw.ef_search} is at least that. */

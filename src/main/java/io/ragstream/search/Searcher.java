@@ -75,7 +75,7 @@ public final class Searcher implements AutoCloseable {
         this.pg = pg;
         this.options = options;
         this.embedder = embedder;
-        this.nearest = new NearestChunks(pg.schema());
+        this.nearest = new NearestChunks(pg.schema(), options.rerankFactor());
         this.chunkContents = new ChunkContents(pg.schema());
         this.text = new TextChunks(pg.schema());
         this.connections = new ConnectionPool(pg, options);
@@ -333,19 +333,20 @@ public final class Searcher implements AutoCloseable {
             c.setAutoCommit(false);
             try {
                 SearchTransaction transaction = new SearchTransaction(c, options);
-                int depth = Math.max(k, HYBRID_DEPTH);
                 List<SearchHit> ranked =
                         switch (mode) {
-                            case VECTOR -> nearest(transaction, tenant, vector, k, k).documents();
+                            case VECTOR ->
+                                    nearest.ranking(transaction, tenant, vector, k, k).documents();
                             case TEXT -> text.find(transaction, tenant, query, k, k);
                             case HYBRID -> {
                                 // the vector ranking's first fetch goes with the text ranking's
-                                NearestChunks.Ranking nearest =
-                                        nearest(transaction, tenant, vector, k, depth);
+                                int depth = Math.max(k, HYBRID_DEPTH);
+                                NearestChunks.Ranking byVector =
+                                        nearest.ranking(transaction, tenant, vector, k, depth);
                                 List<SearchHit> byText =
                                         text.find(transaction, tenant, query, k, depth);
                                 yield fuseScores(
-                                        nearest.documents(), byText, HYBRID_VECTOR_WEIGHT, k);
+                                        byVector.documents(), byText, HYBRID_VECTOR_WEIGHT, k);
                             }
                         };
                 Map<String, String> contents =
@@ -400,11 +401,6 @@ public final class Searcher implements AutoCloseable {
             return IndexCheck.missingTable(pg.schema().chunksTable());
         }
         return null;
-    }
-
-    private NearestChunks.Ranking nearest(
-            SearchTransaction transaction, String tenant, float[] vector, int k, int depth) {
-        return nearest.ranking(transaction, tenant, vector, k, depth, options.rerankFactor());
     }
 
     /** {@code work} in a read-only transaction whose statements may each run search.timeout. */
