@@ -175,14 +175,13 @@ final class BackfillBench {
 
     private static void drop(RagstreamConfig config, String table) throws SQLException {
         PgVectorSinkOptions pg = pg(config);
-        try (Connection c = pg.connect();
-                Statement st = c.createStatement()) {
-            if (table != null) {
+        if (table != null) {
+            try (Connection c = pg.connect();
+                    Statement st = c.createStatement()) {
                 st.execute("DROP TABLE IF EXISTS " + table);
             }
-            st.execute("DROP TABLE IF EXISTS \"" + pg.schema().chunksTable() + "\"");
-            st.execute("DROP TABLE IF EXISTS \"" + pg.schema().documentsTable() + "\"");
         }
+        BenchTables.drop(pg);
     }
 
     private static PgVectorSinkOptions pg(RagstreamConfig config) {

@@ -269,6 +269,7 @@ public final class EmbedBench {
         PgVectorSinkOptions pg =
                 PgVectorSinkOptions.from(config, EmbeddingOptions.from(config).dimension());
         String topic = config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
+        Result result;
         try (IndexedDocuments warmUpIn = indexed(pg, warmUp, since);
                 IndexedDocuments corpusIn = indexed(pg, corpus, since)) {
             CorpusPublisher.publish(config, topic, warmUp);
@@ -280,13 +281,16 @@ public final class EmbedBench {
             IndexedDocuments.Count before = corpusIn.count();
             IndexedDocuments.Count after = await(corpusIn, corpus.size(), job);
             double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
-            return new Result(
-                    (after.chunks() - before.chunks()) / seconds,
-                    (after.documents() - before.documents()) / seconds,
-                    after.chunks());
+            result =
+                    new Result(
+                            (after.chunks() - before.chunks()) / seconds,
+                            (after.documents() - before.documents()) / seconds,
+                            after.chunks());
         } finally {
             job.cancel().get();
         }
+        BenchTables.drop(pg); // kept when the measure fails, to look into
+        return result;
     }
 
     private static IndexedDocuments indexed(

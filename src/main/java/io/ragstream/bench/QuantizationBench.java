@@ -183,7 +183,7 @@ public final class QuantizationBench {
             long scans = awaitIndexScans(pg, scansBefore, queries.size());
             return sizes(pg, q, recall / queries.size(), millis, scans);
         } finally {
-            drop(pg);
+            BenchTables.drop(pg);
         }
     }
 
@@ -293,14 +293,6 @@ public final class QuantizationBench {
 
     private static String hnswIndex(PgVectorSinkOptions pg) {
         return '"' + pg.schema().chunksTable() + "_embedding_hnsw\"";
-    }
-
-    static void drop(PgVectorSinkOptions pg) throws SQLException {
-        try (Connection c = pg.connect();
-                Statement st = c.createStatement()) {
-            st.execute("DROP TABLE IF EXISTS \"" + pg.schema().chunksTable() + "\"");
-            st.execute("DROP TABLE IF EXISTS \"" + pg.schema().documentsTable() + "\"");
-        }
     }
 
     /**

@@ -138,7 +138,7 @@ final class SciFactBench {
                             costMeasured = true;
                         }
                     } finally {
-                        QuantizationBench.drop(pg);
+                        BenchTables.drop(pg);
                     }
                 }
             }

@@ -177,7 +177,7 @@ final class SearchBench {
                         pg, model, layout.tenants(), queries, layout.description(), report);
             }
         } finally {
-            dropTables(pg);
+            BenchTables.drop(pg);
         }
     }
 
@@ -227,14 +227,6 @@ final class SearchBench {
             st.execute("VACUUM (ANALYZE) \"" + pg.schema().chunksTable() + "\"");
         }
         return new double[] {loadSeconds, (System.nanoTime() - start) / 1e9};
-    }
-
-    private static void dropTables(PgVectorSinkOptions pg) throws Exception {
-        try (Connection c = pg.connect();
-                Statement st = c.createStatement()) {
-            st.execute("DROP TABLE IF EXISTS \"" + pg.schema().chunksTable() + "\"");
-            st.execute("DROP TABLE IF EXISTS \"" + pg.schema().documentsTable() + "\"");
-        }
     }
 
     private static double[] embeddingMillis(Embedder model, List<String> queries) throws Exception {

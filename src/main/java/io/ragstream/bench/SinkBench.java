@@ -88,8 +88,8 @@ public final class SinkBench {
                                             + deferred.hnswEfConstruction()
                                             + ")");
                         });
-        dropTables(withIndex);
-        dropTables(deferred);
+        BenchTables.drop(withIndex);
+        BenchTables.drop(deferred);
         report.add(
                 "sink",
                 "backfill of " + total + " rows into an empty table with the index, s",
@@ -269,17 +269,8 @@ public final class SinkBench {
 
     private static double dropAfter(PgVectorSinkOptions options, Measure measure) throws Exception {
         double value = measure.on(options);
-        dropTables(options); // kept when the measure fails, to look into
+        BenchTables.drop(options); // kept when the measure fails, to look into
         return value;
-    }
-
-    private static void dropTables(PgVectorSinkOptions options) throws SQLException {
-        execute(
-                options,
-                "DROP TABLE IF EXISTS "
-                        + options.schema().chunksTable()
-                        + ", "
-                        + options.schema().documentsTable());
     }
 
     private interface Timed {
