@@ -9,6 +9,7 @@ import io.ragstream.search.SearchException;
 import io.ragstream.search.SearchOptions;
 import io.ragstream.search.SearchService;
 import io.ragstream.search.Searcher;
+import io.ragstream.search.TenantTokens;
 import io.ragstream.sink.PgVectorSinkOptions;
 
 import picocli.CommandLine.Command;
@@ -18,7 +19,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -37,13 +40,23 @@ final class ServeSearchCommand implements Callable<Integer> {
             names = "--host",
             defaultValue = "127.0.0.1",
             description =
-                    "Address to listen on (0.0.0.0: every interface). The service has no "
-                            + "authentication and answers for any tenant a request names: expose it "
-                            + "only behind something that has.")
+                    "Address to listen on (0.0.0.0: every interface). Without --tokens the "
+                            + "service answers for any tenant a request names: expose it only behind "
+                            + "something that authenticates.")
     String host;
 
     @Option(names = "--port", defaultValue = "8090", description = "Port (0: a free one).")
     int port;
+
+    @Option(
+            names = "--tokens",
+            paramLabel = "FILE",
+            description =
+                    "Searches need a bearer token (Authorization: Bearer TOKEN), and a token opens "
+                            + "only its tenants: a line 'TENANT SHA256-HEX' per token and tenant (* for "
+                            + "every tenant), the hash as printf %%s \"$TOKEN\" | sha256sum prints it. "
+                            + "Read at start.")
+    Path tokensFile;
 
     @Option(
             names = "--threads",
@@ -100,6 +113,19 @@ final class ServeSearchCommand implements Callable<Integer> {
             throw new ParameterException(
                     spec.commandLine(), "--host " + host + " is not an address of this machine");
         }
+        TenantTokens tokens = TenantTokens.OPEN;
+        if (tokensFile != null) {
+            try {
+                tokens = TenantTokens.read(tokensFile);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new ParameterException(
+                        spec.commandLine(),
+                        "--tokens: "
+                                + (e instanceof IOException
+                                        ? "cannot read " + tokensFile + ": " + e
+                                        : e.getMessage()));
+            }
+        }
         RagstreamConfig cfg = config.load();
         EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
         SearchMode mode = cfg.get(RagstreamOptions.SEARCH_MODE);
@@ -130,7 +156,8 @@ final class ServeSearchCommand implements Callable<Integer> {
                         address,
                         threads,
                         mode,
-                        new SearchService.Limits(maxK, maxQueries, maxWaiting));
+                        new SearchService.Limits(maxK, maxQueries, maxWaiting),
+                        tokens);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(
@@ -143,13 +170,19 @@ final class ServeSearchCommand implements Callable<Integer> {
                                 },
                                 "serve-search-shutdown"));
         System.out.printf(
-                "searching %s on http://%s:%d/search (default mode %s, %d threads); "
+                "searching %s on http://%s:%d/search (default mode %s, %d threads, %s); "
                         + "Ctrl-C stops it%n",
                 cfg.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
                 host,
                 service.port(),
                 mode,
-                threads);
+                threads,
+                tokensFile == null
+                        ? "any client may search any tenant"
+                        : tokens.size()
+                                + (tokens.size() == 1 ? " token" : " tokens")
+                                + " from "
+                                + tokensFile);
         stopped.await();
         return 0;
     }

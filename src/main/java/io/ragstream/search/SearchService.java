@@ -31,7 +31,9 @@ import java.util.concurrent.Executors;
  * the number of queries out of bounds, an unknown mode), 503 while the database or the embedding
  * backend cannot answer (unreachable, search.timeout ran out), 500 for the service's own setup.
  * {@code GET /health} answers 200 while the service runs (liveness), {@code GET /ready} 200 while
- * PostgreSQL answers too and 503 while it does not (readiness).
+ * PostgreSQL answers too and 503 while it does not (readiness). With {@link TenantTokens} a search
+ * needs a bearer token: none or an unknown one is answered 401 before the body is read, one that
+ * does not open the request's tenant 403.
  *
  * <p>Requests are read and parsed on a pool of connection threads, then searched and answered a
  * fixed number at a time, the tenants in turn ({@link SearchTurns}: a tenant with {@code
@@ -67,6 +69,7 @@ public final class SearchService implements AutoCloseable {
     private final Searcher searcher;
     private final SearchMode defaultMode;
     private final Limits limits;
+    private final TenantTokens tokens;
     private final HttpServer server;
     private final ExecutorService connectionThreads;
     private final SearchTurns searchTurns;
@@ -78,9 +81,21 @@ public final class SearchService implements AutoCloseable {
             SearchMode defaultMode,
             Limits limits)
             throws IOException {
+        this(searcher, address, threadCount, defaultMode, limits, TenantTokens.OPEN);
+    }
+
+    public SearchService(
+            Searcher searcher,
+            InetSocketAddress address,
+            int threadCount,
+            SearchMode defaultMode,
+            Limits limits,
+            TenantTokens tokens)
+            throws IOException {
         this.searcher = searcher;
         this.defaultMode = defaultMode;
         this.limits = limits;
+        this.tokens = tokens;
         this.connectionThreads = Executors.newFixedThreadPool(Math.max(64, 4 * threadCount));
         this.searchTurns = new SearchTurns(threadCount, limits.maxWaiting());
         this.server = HttpServer.create(address, 64);
@@ -126,8 +141,25 @@ public final class SearchService implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
-    /** Reads and parses the request, then searches and answers it in its turn. */
+    /**
+     * Checks the token, reads and parses the request, checks the tenant, then searches and answers
+     * it in its turn.
+     */
     private void search(HttpExchange exchange) throws IOException {
+        TenantTokens.Grant grant =
+                tokens.grant(exchange.getRequestHeaders().getFirst("Authorization"));
+        if (grant == null) {
+            try (exchange) {
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                reply(
+                        exchange,
+                        401,
+                        error(
+                                "a search needs a bearer token (Authorization: Bearer TOKEN) that"
+                                        + " serve-search --tokens lists"));
+            }
+            return;
+        }
         JsonNode request;
         try {
             request = read(exchange);
@@ -142,6 +174,15 @@ public final class SearchService implements AutoCloseable {
         // a request without a valid tenant waits with the others without one, and is refused in
         // its turn
         String tenant = request.path("tenant").asText("");
+        if (request.path("tenant").isTextual() && !grant.allows(tenant)) {
+            try (exchange) {
+                reply(
+                        exchange,
+                        403,
+                        error("this token may not search tenant '" + abbreviated(tenant) + "'"));
+            }
+            return;
+        }
         if (!searchTurns.take(tenant, () -> answer(exchange, request))) {
             try (exchange) {
                 exchange.getResponseHeaders().set("Retry-After", "1");

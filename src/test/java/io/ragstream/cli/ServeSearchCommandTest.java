@@ -1,9 +1,12 @@
 package io.ragstream.cli;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,6 +37,24 @@ class ServeSearchCommandTest {
             assertThat(code).as(option).isEqualTo(2);
             assertThat(err.toString())
                     .contains("--max-k, --max-queries and --max-waiting must be at least 1");
+        }
+    }
+
+    @Test
+    void aTokensFileThatCannotBeUsedIsAUsageErrorNamingTheLine(@TempDir Path dir) throws Exception {
+        Path tokens = Files.writeString(dir.resolve("tokens.txt"), "acme not-a-hash\n");
+        for (Path file : new Path[] {tokens, dir.resolve("missing.txt")}) {
+            StringWriter err = new StringWriter();
+
+            int code =
+                    RagstreamCli.commandLine()
+                            .setErr(new PrintWriter(err, true))
+                            .execute("serve-search", "--tokens", file.toString());
+
+            assertThat(code).as(file.toString()).isEqualTo(2);
+            assertThat(err.toString())
+                    .contains("--tokens: ")
+                    .contains(file.equals(tokens) ? "line 1: expected" : "cannot read");
         }
     }
 }

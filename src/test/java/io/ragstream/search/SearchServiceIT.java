@@ -481,6 +481,50 @@ class SearchServiceIT {
     }
 
     @Test
+    void withTokensASearchNeedsOneThatOpensItsTenant() throws Exception {
+        TenantTokens tokens =
+                TenantTokens.parse(
+                        List.of(
+                                "acme " + TenantTokens.sha256Hex("acme-secret"),
+                                "globex " + TenantTokens.sha256Hex("globex-secret"),
+                                "* " + TenantTokens.sha256Hex("ops-secret")),
+                        "tokens");
+        try (ServedSearch guarded =
+                ServedSearch.serve(
+                        new Searcher(pg, SearchOptions.defaults(), model),
+                        4,
+                        SearchService.Limits.DEFAULTS,
+                        tokens)) {
+            String acme = request("acme", "vector");
+            for (String unknown : new String[] {null, "Bearer wrong", "Basic acme-secret"}) {
+                HttpResponse<String> refused = guarded.post(acme, unknown);
+                assertThat(refused.statusCode()).as(unknown).isEqualTo(401);
+                assertThat(refused.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+                assertThat(refused.body()).contains("bearer token").doesNotContain("secret");
+            }
+            HttpResponse<String> otherTenant = guarded.post(acme, "Bearer globex-secret");
+            assertThat(otherTenant.statusCode()).isEqualTo(403);
+            assertThat(otherTenant.body())
+                    .contains("may not search tenant 'acme'")
+                    .doesNotContain("secret");
+            assertThat(guarded.post("{\"query\": \"tides\"}", "Bearer acme-secret").statusCode())
+                    .as("no tenant: refused as before")
+                    .isEqualTo(400);
+
+            for (String allowed : new String[] {"Bearer acme-secret", "bearer ops-secret"}) {
+                HttpResponse<String> answer = guarded.post(acme, allowed);
+                assertThat(answer.statusCode()).as(allowed).isEqualTo(200);
+                assertThat(JSON.readTree(answer.body()).get("hits").get(0).get("docId").asText())
+                        .isEqualTo("doc-2");
+            }
+            assertThat(guarded.get("/health").statusCode())
+                    .as("probes need no token")
+                    .isEqualTo(200);
+            assertThat(guarded.get("/ready").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aRepeatedQueryIsNotEmbeddedAgain() throws Exception {
         String request =
                 "{\"tenant\": \"acme\", \"query\": \"sourdough culture\", \"mode\": \"vector\"}";

@@ -66,6 +66,12 @@ final class ServedSearch implements AutoCloseable {
 
     static ServedSearch serve(Searcher searcher, int threads, SearchService.Limits limits)
             throws Exception {
+        return serve(searcher, threads, limits, TenantTokens.OPEN);
+    }
+
+    static ServedSearch serve(
+            Searcher searcher, int threads, SearchService.Limits limits, TenantTokens tokens)
+            throws Exception {
         try {
             return new ServedSearch(
                     searcher,
@@ -74,7 +80,8 @@ final class ServedSearch implements AutoCloseable {
                             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                             threads,
                             SearchMode.HYBRID,
-                            limits));
+                            limits,
+                            tokens));
         } catch (Exception e) {
             searcher.close();
             throw e;
@@ -82,12 +89,19 @@ final class ServedSearch implements AutoCloseable {
     }
 
     HttpResponse<String> post(String body) throws Exception {
-        return HTTP.send(
+        return post(body, null);
+    }
+
+    /** With {@code Authorization: authorization} when not null. */
+    HttpResponse<String> post(String body, String authorization) throws Exception {
+        HttpRequest.Builder request =
                 HttpRequest.newBuilder(uri("/search"))
                         .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+                        .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> get(String path) throws Exception {
