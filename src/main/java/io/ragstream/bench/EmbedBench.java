@@ -199,6 +199,17 @@ public final class EmbedBench {
         report.throughput(
                 "the job end to end from Kafka (" + what + ", bench embed)",
                 job.documentsPerSecond());
+        if (job.timedDocuments() < corpus.size() / 2) {
+            // a corpus this small is indexed while the warm-up still runs: there is nothing left
+            // to time, and the rates above are not the job's
+            report.add(
+                    "embed",
+                    "warning: documents indexed after the clock started, of the "
+                            + corpus.size()
+                            + " timed (give more --docs)",
+                    job.timedDocuments(),
+                    "at least half");
+        }
         if (job.chunks() != chunks.size()) {
             report.add(
                     "embed",
@@ -250,7 +261,9 @@ public final class EmbedBench {
         }
     }
 
-    record Result(double chunksPerSecond, double documentsPerSecond, long chunks) {}
+    /** {@code timedDocuments}: the documents indexed after the clock started. */
+    record Result(
+            double chunksPerSecond, double documentsPerSecond, long chunks, long timedDocuments) {}
 
     /**
      * Times a running job, warmed up on other documents, from the moment every warm-up document is
@@ -285,7 +298,8 @@ public final class EmbedBench {
                     new Result(
                             (after.chunks() - before.chunks()) / seconds,
                             (after.documents() - before.documents()) / seconds,
-                            after.chunks());
+                            after.chunks(),
+                            after.documents() - before.documents());
         } finally {
             job.cancel().get();
         }
