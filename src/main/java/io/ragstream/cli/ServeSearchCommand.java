@@ -10,6 +10,7 @@ import io.ragstream.search.SearchOptions;
 import io.ragstream.search.SearchService;
 import io.ragstream.search.Searcher;
 import io.ragstream.search.TenantTokens;
+import io.ragstream.search.TokensFile;
 import io.ragstream.sink.PgVectorSinkOptions;
 
 import picocli.CommandLine.Command;
@@ -22,8 +23,10 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 
 @Command(
         name = "serve-search",
@@ -55,8 +58,12 @@ final class ServeSearchCommand implements Callable<Integer> {
                     "Searches need a bearer token (Authorization: Bearer TOKEN), and a token opens "
                             + "only its tenants: a line 'TENANT SHA256-HEX' per token and tenant (* for "
                             + "every tenant), the hash as printf %%s \"$TOKEN\" | sha256sum prints it. "
-                            + "Read at start.")
+                            + "Read again within a second of a change; a change that cannot be used "
+                            + "keeps the tokens before it.")
     Path tokensFile;
+
+    /** How often serve-search looks whether the tokens file changed. */
+    static final Duration TOKENS_CHECK_EVERY = Duration.ofSeconds(1);
 
     @Option(
             names = "--threads",
@@ -113,10 +120,10 @@ final class ServeSearchCommand implements Callable<Integer> {
             throw new ParameterException(
                     spec.commandLine(), "--host " + host + " is not an address of this machine");
         }
-        TenantTokens tokens = TenantTokens.OPEN;
+        Supplier<TenantTokens> tokens = () -> TenantTokens.OPEN;
         if (tokensFile != null) {
             try {
-                tokens = TenantTokens.read(tokensFile);
+                tokens = TokensFile.read(tokensFile, TOKENS_CHECK_EVERY);
             } catch (IOException | IllegalArgumentException e) {
                 throw new ParameterException(
                         spec.commandLine(),
@@ -179,10 +186,11 @@ final class ServeSearchCommand implements Callable<Integer> {
                 threads,
                 tokensFile == null
                         ? "any client may search any tenant"
-                        : tokens.size()
-                                + (tokens.size() == 1 ? " token" : " tokens")
+                        : tokens.get().size()
+                                + (tokens.get().size() == 1 ? " token" : " tokens")
                                 + " from "
-                                + tokensFile);
+                                + tokensFile
+                                + ", read again when it changes");
         stopped.await();
         return 0;
     }

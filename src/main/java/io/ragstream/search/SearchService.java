@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 /**
  * {@code serve-search}: the searches of {@code bin/ragstream search} over HTTP/JSON. {@code POST
@@ -31,9 +32,9 @@ import java.util.concurrent.Executors;
  * the number of queries out of bounds, an unknown mode), 503 while the database or the embedding
  * backend cannot answer (unreachable, search.timeout ran out), 500 for the service's own setup.
  * {@code GET /health} answers 200 while the service runs (liveness), {@code GET /ready} 200 while
- * PostgreSQL answers too and 503 while it does not (readiness). With {@link TenantTokens} a search
- * needs a bearer token: none or an unknown one is answered 401 before the body is read, one that
- * does not open the request's tenant 403.
+ * PostgreSQL answers too and 503 while it does not (readiness). With {@link TenantTokens} (the
+ * current ones of a {@link TokensFile}) a search needs a bearer token: none or an unknown one is
+ * answered 401 before the body is read, one that does not open the request's tenant 403.
  *
  * <p>Requests are read and parsed on a pool of connection threads, then searched and answered a
  * fixed number at a time, the tenants in turn ({@link SearchTurns}: a tenant with {@code
@@ -69,7 +70,7 @@ public final class SearchService implements AutoCloseable {
     private final Searcher searcher;
     private final SearchMode defaultMode;
     private final Limits limits;
-    private final TenantTokens tokens;
+    private final Supplier<TenantTokens> tokens;
     private final HttpServer server;
     private final ExecutorService connectionThreads;
     private final SearchTurns searchTurns;
@@ -81,7 +82,7 @@ public final class SearchService implements AutoCloseable {
             SearchMode defaultMode,
             Limits limits)
             throws IOException {
-        this(searcher, address, threadCount, defaultMode, limits, TenantTokens.OPEN);
+        this(searcher, address, threadCount, defaultMode, limits, () -> TenantTokens.OPEN);
     }
 
     public SearchService(
@@ -90,7 +91,7 @@ public final class SearchService implements AutoCloseable {
             int threadCount,
             SearchMode defaultMode,
             Limits limits,
-            TenantTokens tokens)
+            Supplier<TenantTokens> tokens)
             throws IOException {
         this.searcher = searcher;
         this.defaultMode = defaultMode;
@@ -147,7 +148,7 @@ public final class SearchService implements AutoCloseable {
      */
     private void search(HttpExchange exchange) throws IOException {
         TenantTokens.Grant grant =
-                tokens.grant(exchange.getRequestHeaders().getFirst("Authorization"));
+                tokens.get().grant(exchange.getRequestHeaders().getFirst("Authorization"));
         if (grant == null) {
             try (exchange) {
                 exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");

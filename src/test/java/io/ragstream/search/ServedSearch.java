@@ -81,7 +81,7 @@ final class ServedSearch implements AutoCloseable {
                             threads,
                             SearchMode.HYBRID,
                             limits,
-                            tokens));
+                            () -> tokens));
         } catch (Exception e) {
             searcher.close();
             throw e;
