@@ -276,6 +276,17 @@ public record PgVectorSinkOptions(
     }
 
     /**
+     * Rolls back what this sink left prepared, for a pipeline gone for good (a benchmark's, before
+     * its tables are dropped: a prepared transaction keeps its locks, and the drop would wait for
+     * it forever); how many.
+     */
+    public int rollBackLeftovers() throws SQLException {
+        try (Connection connection = connect()) {
+            return PreparedTransactions.rollBackAll(connection, transactionPrefix);
+        }
+    }
+
+    /**
      * The transactions this sink's earlier runs left prepared, committed as a fresh start commits
      * them ({@link PreparedTransactions#finishLeftovers}): they hold the tables' locks, so a schema
      * change would wait on them past its lock timeout at every start, and only this start can end

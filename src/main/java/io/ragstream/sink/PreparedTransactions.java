@@ -87,6 +87,18 @@ final class PreparedTransactions {
     }
 
     /**
+     * Rolls back every transaction the sink with this prefix left prepared; how many. Needs an
+     * auto-commit connection.
+     */
+    static int rollBackAll(Connection connection, String prefix) throws SQLException {
+        int rolledBack = 0;
+        for (String gid : list(connection, prefix)) {
+            rolledBack += rollback(connection, gid) ? 1 : 0;
+        }
+        return rolledBack;
+    }
+
+    /**
      * Every transaction the sink with this prefix left prepared, from any subtask, run or
      * checkpoint, oldest first.
      */

@@ -69,9 +69,7 @@ class TransactionalWriterIT {
         writers.forEach(TransactionalWriter::close);
         try (Connection c = TestServices.connect()) {
             for (String prefix : List.of(options.transactionPrefix(), "job_a", "jobxa")) {
-                for (String gid : PreparedTransactions.list(c, prefix)) {
-                    PreparedTransactions.rollback(c, gid);
-                }
+                PreparedTransactions.rollBackAll(c, prefix);
             }
         }
         services.dropTables();
@@ -329,6 +327,23 @@ class TransactionalWriterIT {
                 .as("committed by its own committer, announced")
                 .containsExactly("committed");
         assertThat(versions()).containsExactly("a:1");
+    }
+
+    @Test
+    void rollingBackWhatASinkLeftPreparedLeavesAnotherSinksAlone() throws Exception {
+        PgVectorSinkOptions first = options.withTransactionPrefix("job_a");
+        PgVectorSinkOptions second = options.withTransactionPrefix("jobxa");
+        TransactionalWriter a = writer(first, 0, List.of(), OptionalLong.empty());
+        a.write(doc("a", 1, "alpha"), null);
+        a.prepareCommit();
+        TransactionalWriter b = writer(second, 0, List.of(), OptionalLong.empty());
+        b.write(doc("b", 1, "beta"), null);
+        b.prepareCommit();
+
+        assertThat(first.rollBackLeftovers()).isEqualTo(1);
+        assertThat(preparedGids(first)).isEmpty();
+        assertThat(preparedGids(second)).as("the other sink's transaction").hasSize(1);
+        assertThat(documents()).isZero();
     }
 
     @Test
