@@ -6,6 +6,9 @@ import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.Secrets;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,6 +46,8 @@ public record EmbeddingOptions(
      */
     public record Endpoint(String url, int maxConcurrency) implements Serializable {}
 
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddingOptions.class);
+
     static final EmbeddingPool.Backoff RETRY_BACKOFF = new EmbeddingPool.Backoff(100, 10_000);
     static final EmbeddingPool.Backoff OPEN_BACKOFF = new EmbeddingPool.Backoff(1_000, 30_000);
 
@@ -79,6 +84,21 @@ public record EmbeddingOptions(
                             + backend
                             + " backend needs at least one endpoint: [{url: http://host:port, max-concurrency: 4}]");
         }
+        int parallelism = config.positive(RagstreamOptions.EMBEDDING_PARALLELISM);
+        int poolConcurrency = endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
+        if (backend != EmbeddingBackendType.ONNX && parallelism > poolConcurrency) {
+            // a subtask without a share of any endpoint could embed nothing: it would fail at
+            // every start
+            throw new ConfigException(
+                    RagstreamOptions.EMBEDDING_PARALLELISM.key(),
+                    parallelism
+                            + " subtasks, but the endpoints take "
+                            + poolConcurrency
+                            + " requests at once (the sum of their max-concurrency), and each subtask"
+                            + " needs one: set it to at most "
+                            + poolConcurrency
+                            + ", or raise max-concurrency");
+        }
         return new EmbeddingOptions(
                 backend,
                 model,
@@ -88,7 +108,7 @@ public record EmbeddingOptions(
                         ? Runtime.getRuntime().availableProcessors()
                         : config.positive(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT),
                 config.get(RagstreamOptions.EMBEDDING_TIMEOUT),
-                config.positive(RagstreamOptions.EMBEDDING_PARALLELISM),
+                parallelism,
                 config.get(RagstreamOptions.EMBEDDING_CACHE_MAX_ENTRIES),
                 config.get(RagstreamOptions.EMBEDDING_CACHE_TTL),
                 endpoints,
@@ -189,40 +209,69 @@ public record EmbeddingOptions(
     }
 
     /**
-     * This subtask's share of an endpoint's concurrency: the shares of all subtasks add up to it,
-     * so the endpoint is never sent more than it takes, whatever runs where.
+     * This subtask's share of an endpoint's concurrency. The pool's request slots, endpoint after
+     * endpoint ({@code offset}: the slots of the endpoints before this one), are dealt to the
+     * subtasks in turn: the shares of an endpoint add up to its concurrency, so it is never sent
+     * more than it takes, whatever runs where; and every subtask gets a slot when the pool has at
+     * least as many as there are subtasks.
      */
-    static int share(int concurrency, int subtask, int parallelism) {
-        return concurrency / parallelism + (subtask < concurrency % parallelism ? 1 : 0);
+    static int share(int offset, int concurrency, int subtask, int parallelism) {
+        return dealt(offset + concurrency, subtask, parallelism)
+                - dealt(offset, subtask, parallelism);
+    }
+
+    /** Of the slots {@code [0, slots)} dealt in turn, how many went to the subtask. */
+    private static int dealt(int slots, int subtask, int parallelism) {
+        return slots / parallelism + (subtask < slots % parallelism ? 1 : 0);
     }
 
     /** The pool one embedding subtask uses: its share of every endpoint's concurrency. */
     public EmbeddingPool openPool(int subtask, int parallelism, PoolListener listener) {
         List<EmbeddingPool.Member> members = new ArrayList<>();
         if (backend == EmbeddingBackendType.ONNX) {
-            int threads = Math.max(1, share(maxInFlight, subtask, parallelism));
+            int threads = Math.max(1, share(0, maxInFlight, subtask, parallelism));
             members.add(
                     new EmbeddingPool.Member(
                             new InProcessBackend(
                                     OnnxMiniLmEmbedder.shared(inProcessModel()), threads),
                             threads));
         } else {
+            int offset = 0;
             for (int i = 0; i < endpoints.size(); i++) {
                 Endpoint endpoint = endpoints.get(i);
-                int share = share(endpoint.maxConcurrency(), subtask, parallelism);
+                int share = share(offset, endpoint.maxConcurrency(), subtask, parallelism);
+                offset += endpoint.maxConcurrency();
                 if (share > 0) { // more subtasks than the endpoint takes requests: others use it
-                    members.add(
-                            new EmbeddingPool.Member(
-                                    backend(endpoint.url()),
-                                    share,
-                                    RagstreamOptions.EMBEDDING_ENDPOINTS.key()
-                                            + "["
-                                            + i
-                                            + "].url"));
+                    members.add(member(i, share));
                 }
+            }
+            if (members.isEmpty()) {
+                // more subtasks than the pool has slots, set outside the job (an autoscaler's
+                // override; from() refuses it in the config): one request at a time beyond an
+                // endpoint's max-concurrency, which it queues, rather than a task that can never
+                // start
+                int endpoint = subtask % endpoints.size();
+                LOG.warn(
+                        "embedding subtask {} of {}: the endpoints take {} requests at once, fewer"
+                                + " than there are subtasks; it sends one at a time to {}, beyond"
+                                + " its max-concurrency",
+                        subtask,
+                        parallelism,
+                        offset,
+                        memberName(endpoint));
+                members.add(member(endpoint, 1));
             }
         }
         return new EmbeddingPool(members, RETRY_BACKOFF, OPEN_BACKOFF, misconfigured(), listener);
+    }
+
+    private EmbeddingPool.Member member(int endpoint, int share) {
+        return new EmbeddingPool.Member(
+                backend(endpoints.get(endpoint).url()), share, memberName(endpoint));
+    }
+
+    private static String memberName(int endpoint) {
+        return RagstreamOptions.EMBEDDING_ENDPOINTS.key() + "[" + endpoint + "].url";
     }
 
     private EmbeddingBackend backend(String url) {

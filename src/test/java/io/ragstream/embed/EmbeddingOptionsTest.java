@@ -3,9 +3,14 @@ package io.ragstream.embed;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -116,5 +121,93 @@ class EmbeddingOptionsTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("embedding.misconfigured-timeout")
                 .hasMessageContaining("must be positive");
+    }
+
+    /**
+     * However the pool's slots are split between endpoints, each endpoint's shares add up to its
+     * max-concurrency (it is never sent more), and the subtasks' totals differ by at most one, so
+     * every subtask has a slot while there are no more subtasks than slots.
+     */
+    @Property(tries = 500)
+    void theSlotsOfEveryEndpointAreDealtToTheSubtasksInTurn(
+            @ForAll @Size(min = 1, max = 6) List<@IntRange(min = 1, max = 9) Integer> endpoints,
+            @ForAll @IntRange(min = 1, max = 40) int parallelism) {
+        int slots = endpoints.stream().mapToInt(Integer::intValue).sum();
+        int[] perSubtask = new int[parallelism];
+        int offset = 0;
+        for (int concurrency : endpoints) {
+            int dealt = 0;
+            for (int subtask = 0; subtask < parallelism; subtask++) {
+                int share = EmbeddingOptions.share(offset, concurrency, subtask, parallelism);
+                assertThat(share).isNotNegative();
+                dealt += share;
+                perSubtask[subtask] += share;
+            }
+            assertThat(dealt).as("the shares of an endpoint").isEqualTo(concurrency);
+            offset += concurrency;
+        }
+        assertThat(perSubtask)
+                .containsOnly(slots / parallelism, (slots + parallelism - 1) / parallelism);
+    }
+
+    @Test
+    void moreSubtasksThanTheEndpointsTakeRequestsNamesTheKey() {
+        assertThatThrownBy(
+                        () ->
+                                EmbeddingOptions.from(
+                                        ollama(
+                                                "[{url: 'http://127.0.0.1:11434'},"
+                                                        + " {url: 'http://127.0.0.1:11435'}]",
+                                                "3")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("embedding.parallelism")
+                .hasMessageContaining("3 subtasks, but the endpoints take 2 requests at once")
+                .hasMessageContaining("at most 2");
+        assertThat(
+                        EmbeddingOptions.from(
+                                        ollama(
+                                                "[{url: 'http://127.0.0.1:11434', max-concurrency: 2},"
+                                                        + " {url: 'http://127.0.0.1:11435'}]",
+                                                "3"))
+                                .parallelism())
+                .isEqualTo(3);
+    }
+
+    /**
+     * Two endpoints of one slot each and two subtasks: each subtask gets one endpoint (the second
+     * subtask used to get none, and failed at every start).
+     */
+    @Test
+    void everySubtaskOfAPoolWithASlotForEachHasAnEndpoint() throws Exception {
+        EmbeddingOptions pool =
+                EmbeddingOptions.from(
+                        ollama(
+                                "[{url: 'http://127.0.0.1:11434'}, {url: 'http://127.0.0.1:11435'}]",
+                                "2"));
+        for (int subtask = 0; subtask < 2; subtask++) {
+            try (EmbeddingPool opened = pool.openPool(subtask, 2, PoolListener.NONE)) {
+                assertThat(opened).as("subtask %d", subtask).isNotNull();
+            }
+        }
+        // more subtasks than slots, as an autoscaler's override could make them: the extra one
+        // still has an endpoint, rather than a task that can never start
+        try (EmbeddingPool opened = pool.openPool(2, 3, PoolListener.NONE)) {
+            assertThat(opened).isNotNull();
+        }
+    }
+
+    private static RagstreamConfig ollama(String endpoints, String parallelism) {
+        return RagstreamConfig.of(
+                Map.of(
+                        "embedding.backend",
+                        "ollama",
+                        "embedding.model",
+                        "all-minilm",
+                        "embedding.dimension",
+                        "384",
+                        "embedding.endpoints",
+                        endpoints,
+                        "embedding.parallelism",
+                        parallelism));
     }
 }
