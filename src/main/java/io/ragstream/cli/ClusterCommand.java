@@ -6,10 +6,13 @@ import io.ragstream.config.Secrets;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.net.URI;
@@ -73,6 +76,8 @@ final class ClusterCommand {
     static final class Submit implements Callable<Integer> {
         @ParentCommand ClusterCommand cluster;
 
+        @Spec CommandSpec spec;
+
         @Mixin ConfigMixin config;
 
         @Option(
@@ -88,6 +93,14 @@ final class ClusterCommand {
         String savepoint;
 
         @Option(
+                names = {"-p", "--parallelism"},
+                paramLabel = "N",
+                description =
+                        "The job's parallelism, as flink run -p (default: the cluster's parallelism.default);"
+                                + " job.parallelism and embedding.parallelism follow it unless set.")
+        Integer parallelism;
+
+        @Option(
                 names = "--timeout",
                 defaultValue = "PT3M",
                 description =
@@ -96,6 +109,10 @@ final class ClusterCommand {
 
         @Override
         public Integer call() throws Exception {
+            if (parallelism != null && parallelism <= 0) {
+                throw new ParameterException(
+                        spec.commandLine(), "--parallelism must be at least 1, was " + parallelism);
+            }
             config.load(); // a wrong key fails here, naming it, before anything is uploaded
             Secrets.refuseInProgramArguments(config.overrides);
             List<String> args = new ArrayList<>();
@@ -115,6 +132,7 @@ final class ClusterCommand {
                                     : FlinkRest.newestJobJar(RagstreamCli.home().resolve("target")),
                             args,
                             savepoint == null ? null : location(savepoint),
+                            parallelism,
                             timeout);
             System.out.println(
                     "job "

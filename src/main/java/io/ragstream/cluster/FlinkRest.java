@@ -52,16 +52,19 @@ public final class FlinkRest {
     }
 
     /**
-     * Uploads the job jar, runs it with these arguments (from a savepoint if one is given), and
-     * waits until every task runs; returns the job id. The uploaded jar is deleted once the job is
-     * submitted: the job keeps its own copy in the cluster's blob server.
+     * Uploads the job jar, runs it with these arguments (from a savepoint if one is given, at a
+     * parallelism if one is given, as {@code flink run -p}; else the cluster's {@code
+     * parallelism.default}), and waits until every task runs; returns the job id. The uploaded jar
+     * is deleted once the job is submitted: the job keeps its own copy in the cluster's blob
+     * server.
      */
-    public String submit(Path jar, List<String> args, String savepoint, Duration timeout)
+    public String submit(
+            Path jar, List<String> args, String savepoint, Integer parallelism, Duration timeout)
             throws IOException, InterruptedException {
         String jarId = uploadJar(jar);
         String jobId;
         try {
-            jobId = runJar(jarId, args, savepoint);
+            jobId = runJar(jarId, args, savepoint, parallelism);
         } finally {
             try {
                 deleteJar(jarId);
@@ -116,15 +119,18 @@ public final class FlinkRest {
     }
 
     /**
-     * Runs an uploaded jar's main class with these arguments, from a savepoint if one is given;
-     * returns the job id.
+     * Runs an uploaded jar's main class with these arguments, from a savepoint and at a parallelism
+     * if they are given; returns the job id.
      */
-    String runJar(String jarId, List<String> args, String savepoint)
+    String runJar(String jarId, List<String> args, String savepoint, Integer parallelism)
             throws IOException, InterruptedException {
         ObjectNode request = JSON.createObjectNode();
         request.putPOJO("programArgsList", args);
         if (savepoint != null) {
             request.put("savepointPath", savepoint);
+        }
+        if (parallelism != null) {
+            request.put("parallelism", parallelism);
         }
         return send("run the job", post("jars/" + jarId + "/run", request)).path("jobid").asText();
     }

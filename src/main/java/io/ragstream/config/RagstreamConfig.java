@@ -118,6 +118,11 @@ public final class RagstreamConfig implements Serializable {
         }
     }
 
+    /** Whether the option was given (in the file or an override), not left at its default. */
+    public boolean isSet(ConfigOption<?> option) {
+        return conf.contains(option);
+    }
+
     /** A copy with one more override: for tests and commands that adjust a setting. */
     public RagstreamConfig with(String key, String value) {
         Map<String, String> values = new LinkedHashMap<>(conf.toMap());

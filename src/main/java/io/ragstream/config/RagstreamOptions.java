@@ -458,7 +458,9 @@ public final class RagstreamOptions {
             ConfigOptions.key("job.parallelism")
                     .intType()
                     .defaultValue(1)
-                    .withDescription("Default parallelism of the job's operators.");
+                    .withDescription(
+                            "Default parallelism of the job's operators; on a cluster, when unset, "
+                                    + "Flink's (flink run -p, parallelism.default, spec.job.parallelism).");
     public static final ConfigOption<Duration> EMBEDDING_MISCONFIGURED_TIMEOUT =
             ConfigOptions.key("embedding.misconfigured-timeout")
                     .durationType()
@@ -470,7 +472,9 @@ public final class RagstreamOptions {
             ConfigOptions.key("embedding.parallelism")
                     .intType()
                     .defaultValue(1)
-                    .withDescription("Subtasks of the async embedding operator.");
+                    .withDescription(
+                            "Subtasks of the async embedding operator; on a cluster, when unset, "
+                                    + "job.parallelism's.");
 
     static final List<ConfigOption<?>> ALL =
             List.of(

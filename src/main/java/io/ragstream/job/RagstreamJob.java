@@ -5,6 +5,7 @@ import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.chunk.TokenCounter;
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.EmbeddingBackendType;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.EmbedDocuments;
@@ -49,10 +50,38 @@ public final class RagstreamJob {
     private RagstreamJob() {}
 
     public static void main(String[] args) throws Exception {
-        RagstreamConfig config = JobArguments.parse(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        RagstreamConfig config =
+                followFlinkParallelism(JobArguments.parse(args), env.getParallelism());
         buildFromConfig(env, config);
         env.execute("ragstream");
+    }
+
+    /**
+     * On a cluster, the parallelism settings left unset follow Flink's own ({@code flink run -p},
+     * {@code parallelism.default}, the Kubernetes operator's {@code spec.job.parallelism}), and
+     * {@code embedding.parallelism} follows the job's, up to the request slots of a pool of servers
+     * (each subtask needs one): a rescale then changes one setting, as with any Flink job. A local
+     * run keeps the options' defaults: its environment's parallelism is only the core count.
+     */
+    static RagstreamConfig followFlinkParallelism(RagstreamConfig config, int flinkParallelism) {
+        if (!config.isSet(RagstreamOptions.PARALLELISM) && flinkParallelism > 0) {
+            config =
+                    config.with(
+                            RagstreamOptions.PARALLELISM.key(), String.valueOf(flinkParallelism));
+        }
+        if (!config.isSet(RagstreamOptions.EMBEDDING_PARALLELISM)) {
+            EmbeddingOptions pool = EmbeddingOptions.from(config);
+            int embedding = config.positive(RagstreamOptions.PARALLELISM);
+            if (pool.backend() != EmbeddingBackendType.ONNX) {
+                embedding = Math.min(embedding, pool.poolConcurrency());
+            }
+            config =
+                    config.with(
+                            RagstreamOptions.EMBEDDING_PARALLELISM.key(),
+                            String.valueOf(embedding));
+        }
+        return config;
     }
 
     /** The job with its production source and sinks; creates the tables first if configured to. */

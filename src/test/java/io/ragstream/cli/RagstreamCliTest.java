@@ -35,4 +35,17 @@ class RagstreamCliTest {
                                     .contains("-h, --help");
                         });
     }
+
+    @Test
+    void aClusterSubmitAtParallelismBelowOneIsAUsageErrorBeforeAnythingIsUploaded() {
+        StringWriter err = new StringWriter();
+
+        int code =
+                RagstreamCli.commandLine()
+                        .setErr(new PrintWriter(err, true))
+                        .execute("cluster", "--rest", "http://127.0.0.1:1", "submit", "-p", "0");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--parallelism must be at least 1, was 0");
+    }
 }

@@ -76,7 +76,7 @@ class ClusterIT {
         List<JsonNode> corpus = TestServices.testCorpus();
         publish(corpus);
         Path jar = FlinkRest.newestJobJar(ROOT.resolve("target"));
-        String first = flink.submit(jar, SERVICES.jobArguments(), null, WAIT);
+        String first = flink.submit(jar, SERVICES.jobArguments(), null, null, WAIT);
 
         // flink-conf/config.yaml is what the cluster runs with
         JsonNode checkpoints = flink.get("jobs/" + first + "/checkpoints/config");
@@ -140,7 +140,7 @@ class ClusterIT {
                                         + " Edited while the job was stopped."));
         publish(more);
 
-        String second = flink.submit(jar, SERVICES.jobArguments(), savepoint, WAIT);
+        String second = flink.submit(jar, SERVICES.jobArguments(), savepoint, null, WAIT);
         await("the documents published while stopped, and the edit")
                 .atMost(WAIT)
                 .until(

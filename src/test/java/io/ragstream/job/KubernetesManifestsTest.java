@@ -309,13 +309,14 @@ class KubernetesManifestsTest {
         RagstreamConfig loaded = JobArguments.parse(args.toArray(String[]::new));
         EmbeddingOptions.from(loaded); // the model and the backend settings are valid
         assertThat(loaded.get(RagstreamOptions.SINK_MODE)).isEqualTo(SinkMode.EXACTLY_ONCE);
-        // the README's kubectl patch for scaling replaces these two by their index
-        assertThat(args.get(3)).startsWith("job.parallelism=");
-        assertThat(args.get(5)).startsWith("embedding.parallelism=");
-        // the job sets its own parallelism: it has to be the one the operator gives slots for
+        // neither parallelism is set, so both follow spec.job.parallelism (the operator makes it
+        // parallelism.default), and the README's scaling patch changes only that
+        assertThat(loaded.isSet(RagstreamOptions.PARALLELISM)).isFalse();
+        assertThat(loaded.isSet(RagstreamOptions.EMBEDDING_PARALLELISM)).isFalse();
         int parallelism = flinkDeployment().node().at("/spec/job/parallelism").asInt();
-        assertThat(loaded.get(RagstreamOptions.PARALLELISM)).isEqualTo(parallelism);
-        assertThat(loaded.get(RagstreamOptions.EMBEDDING_PARALLELISM)).isBetween(1, parallelism);
+        RagstreamConfig onTheCluster = RagstreamJob.followFlinkParallelism(loaded, parallelism);
+        assertThat(onTheCluster.get(RagstreamOptions.PARALLELISM)).isEqualTo(parallelism);
+        assertThat(onTheCluster.get(RagstreamOptions.EMBEDDING_PARALLELISM)).isEqualTo(parallelism);
         assertThat(flinkDeployment().node().at("/spec/job/entryClass").asText())
                 .isEqualTo(RagstreamJob.class.getName());
 

@@ -3,6 +3,7 @@ package io.ragstream.job;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
 import io.ragstream.ingest.DeadLetter;
 import io.ragstream.ingest.KafkaRecord;
 import io.ragstream.testing.CollectingSink;
@@ -12,6 +13,7 @@ import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.connector.datagen.source.GeneratorFunction;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamNode;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import org.junit.jupiter.api.Test;
@@ -132,6 +134,58 @@ class RagstreamJobTest {
                                         + " "
                                         + letter.reason())
                 .containsExactlyInAnyOrder("acme/broken MALFORMED_JSON", "acme/empty EMPTY_TEXT");
+    }
+
+    @Test
+    void onAClusterUnsetParallelismFollowsFlinks() {
+        RagstreamConfig unset = RagstreamConfig.of(Map.of());
+        assertThat(parallelisms(RagstreamJob.followFlinkParallelism(unset, 3), 3))
+                .as("flink run -p 3, nothing set")
+                .containsOnly(3);
+        assertThat(
+                        parallelisms(
+                                RagstreamJob.followFlinkParallelism(
+                                        RagstreamConfig.of(Map.of("job.parallelism", "2")), 3),
+                                3))
+                .as("job.parallelism set: it wins, and the embedding follows it")
+                .containsOnly(2);
+        RagstreamConfig embeddingSet =
+                RagstreamJob.followFlinkParallelism(
+                        RagstreamConfig.of(Map.of("embedding.parallelism", "1")), 4);
+        assertThat(embeddingSet.get(RagstreamOptions.PARALLELISM)).isEqualTo(4);
+        assertThat(embeddingSet.get(RagstreamOptions.EMBEDDING_PARALLELISM)).isEqualTo(1);
+        assertThat(parallelisms(unset, 3))
+                .as("a local run (not followed) keeps the defaults")
+                .containsOnly(1);
+
+        RagstreamConfig twoSlots =
+                RagstreamJob.followFlinkParallelism(
+                        RagstreamConfig.of(
+                                Map.of(
+                                        "embedding.backend",
+                                        "ollama",
+                                        "embedding.model",
+                                        "all-minilm",
+                                        "embedding.dimension",
+                                        "384",
+                                        "embedding.endpoints",
+                                        "[{url: 'http://gpu-1:11434', max-concurrency: 2}]")),
+                        4);
+        assertThat(twoSlots.get(RagstreamOptions.PARALLELISM)).isEqualTo(4);
+        assertThat(twoSlots.get(RagstreamOptions.EMBEDDING_PARALLELISM))
+                .as("each embedding subtask needs one of the pool's request slots")
+                .isEqualTo(2);
+    }
+
+    /** The parallelism of every operator of the job built with the config. */
+    private static List<Integer> parallelisms(RagstreamConfig config, int flinkParallelism) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(flinkParallelism);
+        RagstreamJob.build(
+                env, config, source(List.of()), new CollectingSink<>(), new CollectingSink<>());
+        return env.getStreamGraph().getStreamNodes().stream()
+                .map(StreamNode::getParallelism)
+                .toList();
     }
 
     /** The records as a bounded source in their order, as one Kafka partition would give them. */

@@ -118,7 +118,7 @@ class RescaleIT {
         Path jar = FlinkRest.newestJobJar(Path.of("target").toAbsolutePath());
         // job id → the parallelism it ran at
         Map<String, Integer> runs = new LinkedHashMap<>();
-        String job = flink.submit(jar, arguments(services, pool, cdcTopic, 2), null, WAIT);
+        String job = flink.submit(jar, arguments(services, pool, cdcTopic), null, 2, WAIT);
         runs.put(job, 2);
         assertRunsOn(flink, job, 2, taskManagers);
 
@@ -162,8 +162,9 @@ class RescaleIT {
             job =
                     flink.submit(
                             jar,
-                            arguments(services, pool, cdcTopic, rescaleTo[i]),
+                            arguments(services, pool, cdcTopic),
                             savepoint,
+                            rescaleTo[i],
                             WAIT);
             runs.put(job, rescaleTo[i]);
             resumedAt = operations.sent();
@@ -237,17 +238,17 @@ class RescaleIT {
                 taskManagerLogLines(cluster, "left prepared by an earlier run"));
     }
 
-    /** The job's arguments: this test's topics and tables, the exactly-once sink, parallelism p. */
-    private static List<String> arguments(
-            TestServices services, Path pool, String cdcTopic, int parallelism) {
+    /**
+     * The job's arguments: this test's topics and tables, the exactly-once sink; no parallelism, so
+     * every operator follows the one it is submitted at, as {@code flink run -p} gives it.
+     */
+    private static List<String> arguments(TestServices services, Path pool, String cdcTopic) {
         List<String> args = new ArrayList<>(List.of("--config", pool.toString()));
         args.addAll(
                 services.jobArguments(
                         "kafka.cdc-topics=" + cdcTopic,
                         "sink.mode=exactly-once",
-                        "chunk.size=" + ChaosModel.CHUNK_SIZE,
-                        "job.parallelism=" + parallelism,
-                        "embedding.parallelism=" + parallelism));
+                        "chunk.size=" + ChaosModel.CHUNK_SIZE));
         return args;
     }
 
