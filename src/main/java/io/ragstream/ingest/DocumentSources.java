@@ -1,6 +1,5 @@
 package io.ragstream.ingest;
 
-import io.ragstream.config.ConfigException;
 import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
@@ -87,16 +86,8 @@ public final class DocumentSources {
         if (!cdcTopics.isEmpty()) {
             limits.requireTenantColumn(columns.tenantColumn(), "the change events on " + cdcTopics);
         }
+        JobTopics.of(config); // legal names, and no output topic also an input
         String dlqTopic = config.get(RagstreamOptions.KAFKA_DLQ_TOPIC);
-        if (dlqTopic.equals(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC))
-                || cdcTopics.contains(dlqTopic)) {
-            throw new ConfigException(
-                    RagstreamOptions.KAFKA_DLQ_TOPIC.key(),
-                    "'"
-                            + dlqTopic
-                            + "' is also an input topic: "
-                            + "bad records would come back as input; give the dead letters a topic of their own");
-        }
         DebeziumEventParser cdc = new DebeziumEventParser(columns, limits);
         Map<String, EventParser> byTopic = new HashMap<>();
         cdcTopics.forEach(topic -> byTopic.put(topic, cdc));

@@ -24,7 +24,8 @@ import java.util.concurrent.TimeoutException;
  * uses. A refused login or TLS handshake never gets better by retrying: without this check the
  * source's enumerator fails on it, Flink restarts the job, and it fails again, for ever. Here it is
  * a {@link ConfigException} naming the setting to fix. Brokers that do not answer are only logged:
- * they may be starting, and the source waits for them.
+ * they may be starting, and the source waits for them. Brokers that answer get the job's output
+ * topics made where missing ({@link JobTopics#prepare}).
  */
 public final class KafkaConnectionCheck {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaConnectionCheck.class);
@@ -42,8 +43,10 @@ public final class KafkaConnectionCheck {
         props.put(
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
                 Integer.toString(TIMEOUT_SECONDS * 1000));
+        JobTopics topics = JobTopics.of(config);
         try (Admin admin = Admin.create(props)) {
             admin.describeCluster().nodes().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            topics.prepare(admin, TIMEOUT_SECONDS);
         } catch (ExecutionException e) {
             Optional<ConfigException> refused = refusal(e.getCause(), brokers);
             if (refused.isPresent()) {
