@@ -1,9 +1,11 @@
 package io.ragstream.ingest;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -49,13 +51,27 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
 
     private final String topic;
     private final int maxValueBytes;
+    private final JobTopics.Output output; // null: the topic is left as it is
 
     public DeadLetterSerializer(String topic, int maxValueBytes) {
+        this(topic, maxValueBytes, null);
+    }
+
+    private DeadLetterSerializer(String topic, int maxValueBytes, JobTopics.Output output) {
         if (maxValueBytes <= 0 || maxValueBytes > largestMaxValueBytes(MAX_REQUEST_BYTES)) {
             throw new IllegalArgumentException("maxValueBytes out of range: " + maxValueBytes);
         }
         this.topic = topic;
         this.maxValueBytes = maxValueBytes;
+        this.output = output;
+    }
+
+    @Override
+    public void open(
+            SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) {
+        if (output != null) {
+            output.makeIfMissing();
+        }
     }
 
     /**
@@ -77,7 +93,15 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
                             + MAX_REQUEST_BYTES
                             + " bytes)");
         }
-        return new DeadLetterSerializer(config.get(RagstreamOptions.KAFKA_DLQ_TOPIC), cap);
+        String topic = config.get(RagstreamOptions.KAFKA_DLQ_TOPIC);
+        return new DeadLetterSerializer(
+                topic,
+                cap,
+                new JobTopics.Output(
+                        config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS),
+                        KafkaClientProperties.from(config),
+                        topic,
+                        RagstreamOptions.KAFKA_DLQ_TOPIC.key()));
     }
 
     /** The largest cap whose worst letter fits {@code maxRequestBytes}. */

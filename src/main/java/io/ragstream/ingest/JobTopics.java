@@ -1,14 +1,15 @@
 package io.ragstream.ingest;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 
 import org.apache.flink.configuration.ConfigOption;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -18,10 +19,12 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -110,55 +113,125 @@ public final class JobTopics {
                                 topic);
                     }
                 });
-        List<NewTopic> missing =
-                outputs.keySet().stream()
-                        .filter(topic -> !existing.contains(topic))
-                        .map(topic -> new NewTopic(topic, Optional.empty(), Optional.empty()))
-                        .toList();
-        if (missing.isEmpty()) {
-            return;
-        }
-        var created = admin.createTopics(missing).values();
-        for (NewTopic topic : missing) {
-            ConfigOption<?> option = outputs.get(topic.name());
-            try {
-                created.get(topic.name()).get(timeoutSeconds, TimeUnit.SECONDS);
-                LOG.info(
-                        "{}: created topic '{}' with the brokers' defaults",
-                        option.key(),
-                        topic.name());
-            } catch (ExecutionException e) {
-                notCreated(option, topic.name(), e.getCause());
+        Map<String, String> missing = new LinkedHashMap<>();
+        outputs.forEach(
+                (topic, option) -> {
+                    if (!existing.contains(topic)) {
+                        missing.put(topic, option.key());
+                    }
+                });
+        create(admin, missing, timeoutSeconds)
+                .forEach(
+                        (topic, failure) -> {
+                            if (isRefusal(failure)) {
+                                throw new ConfigException(
+                                        missing.get(topic),
+                                        "topic '"
+                                                + topic
+                                                + "' does not exist, and the brokers refused to create it ("
+                                                + failure.getMessage()
+                                                + "): create it, or name one that exists");
+                            }
+                            LOG.warn(
+                                    "{}: could not create topic '{}' ({}); the job starts, and its"
+                                            + " writer tries again",
+                                    missing.get(topic),
+                                    topic,
+                                    String.valueOf(failure));
+                        });
+    }
+
+    /**
+     * One topic the job writes, as its writer sees it: {@link #makeIfMissing} at every start of the
+     * writer (from its serializer's {@code open}) does what {@link #prepare} does where the job's
+     * start could not (the brokers were away then), so that a restart mends it. The client
+     * properties' {@code toString()} hides secret values.
+     */
+    public record Output(
+            String bootstrapServers, KafkaClientProperties client, String topic, String key)
+            implements Serializable {
+        private static final long TIMEOUT_SECONDS = 10;
+
+        /** Never fails the task: what goes wrong is logged, and the first record shows it again. */
+        public void makeIfMissing() {
+            Properties props = client.applyTo(new Properties());
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            props.put(
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                    Long.toString(TIMEOUT_SECONDS * 1000 / 2));
+            props.put(
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                    Long.toString(TIMEOUT_SECONDS * 1000));
+            try (Admin admin = Admin.create(props)) {
+                if (!admin.listTopics()
+                        .names()
+                        .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                        .contains(topic)) {
+                    create(admin, Map.of(topic, key), TIMEOUT_SECONDS)
+                            .forEach(
+                                    (t, failure) ->
+                                            LOG.warn(
+                                                    "{}: topic '{}' is missing and could not be created ({})",
+                                                    key,
+                                                    t,
+                                                    client.redact(String.valueOf(failure))));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                LOG.warn(
+                        "{}: could not check that topic '{}' exists ({})",
+                        key,
+                        topic,
+                        client.redact(e.toString()));
             }
         }
     }
 
     /**
-     * A refusal that no retry mends fails the start, naming the setting; anything else is only
-     * logged.
+     * Creates the topics (name → the setting naming it) with the brokers' defaults; returns why
+     * each that is still missing was not made.
      */
-    private static void notCreated(ConfigOption<?> option, String topic, Throwable failure) {
-        if (failure instanceof TopicExistsException) {
-            return; // made meanwhile, or not describable by this client
+    private static Map<String, Throwable> create(
+            Admin admin, Map<String, String> topics, long timeoutSeconds)
+            throws InterruptedException, TimeoutException {
+        Map<String, Throwable> failed = new LinkedHashMap<>();
+        if (topics.isEmpty()) {
+            return failed;
         }
-        if (failure instanceof InvalidTopicException
+        var created =
+                admin.createTopics(
+                                topics.keySet().stream()
+                                        .map(
+                                                t ->
+                                                        new NewTopic(
+                                                                t,
+                                                                Optional.empty(),
+                                                                Optional.empty()))
+                                        .toList())
+                        .values();
+        for (Map.Entry<String, String> topic : topics.entrySet()) {
+            try {
+                created.get(topic.getKey()).get(timeoutSeconds, TimeUnit.SECONDS);
+                LOG.info(
+                        "{}: created topic '{}' with the brokers' defaults",
+                        topic.getValue(),
+                        topic.getKey());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) { // made meanwhile
+                    failed.put(topic.getKey(), e.getCause());
+                }
+            }
+        }
+        return failed;
+    }
+
+    /** A refusal that no retry mends. */
+    private static boolean isRefusal(Throwable failure) {
+        return failure instanceof InvalidTopicException
                 || failure instanceof TopicAuthorizationException
                 || failure instanceof ClusterAuthorizationException
                 || failure instanceof PolicyViolationException
-                || failure instanceof InvalidReplicationFactorException) {
-            throw new ConfigException(
-                    option.key(),
-                    "topic '"
-                            + topic
-                            + "' does not exist, and the brokers refused to create it ("
-                            + failure.getMessage()
-                            + "): create it, or name one that exists");
-        }
-        LOG.warn(
-                "{}: could not create topic '{}' ({}); the job starts, and its first record there"
-                        + " will tell",
-                option.key(),
-                topic,
-                failure instanceof ApiException ? failure.getMessage() : String.valueOf(failure));
+                || failure instanceof InvalidReplicationFactorException;
     }
 }

@@ -3,8 +3,10 @@ package io.ragstream.sink;
 import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.ingest.JobTopics;
 
 import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -62,7 +64,13 @@ public record StatusTopic(
                 .sinkTo(
                         KafkaSink.<Record>builder()
                                 .setBootstrapServers(bootstrapServers)
-                                .setRecordSerializer(new RecordSerializer(topic))
+                                .setRecordSerializer(
+                                        new RecordSerializer(
+                                                new JobTopics.Output(
+                                                        bootstrapServers,
+                                                        kafkaProperties,
+                                                        topic,
+                                                        RagstreamOptions.KAFKA_STATUS_TOPIC.key())))
                                 .setKafkaProducerConfig(producerProperties())
                                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                                 .build())
@@ -91,10 +99,16 @@ public record StatusTopic(
 
     private static final class RecordSerializer implements KafkaRecordSerializationSchema<Record> {
         private static final ObjectMapper JSON = new ObjectMapper();
-        private final String topic;
+        private final JobTopics.Output output;
 
-        RecordSerializer(String topic) {
-            this.topic = topic;
+        RecordSerializer(JobTopics.Output output) {
+            this.output = output;
+        }
+
+        @Override
+        public void open(
+                SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) {
+            output.makeIfMissing();
         }
 
         @Override
@@ -114,7 +128,7 @@ public record StatusTopic(
                     java.time.Instant.ofEpochMilli(record.committedAtMillis()).toString());
             try {
                 return new ProducerRecord<>(
-                        topic,
+                        output.topic(),
                         (d.tenant() + "/" + d.docId()).getBytes(StandardCharsets.UTF_8),
                         JSON.writeValueAsBytes(value));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -3,12 +3,19 @@ package io.ragstream.ingest;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.testing.CapturedLogs;
 import io.ragstream.testing.PrivateKafka;
+import io.ragstream.testing.TestServices;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.logging.log4j.core.LogEvent;
 import org.junit.jupiter.api.AfterAll;
@@ -16,6 +23,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -93,6 +102,63 @@ class JobTopicsIT {
 
             // a start where they exist changes nothing
             KafkaConnectionCheck.check(config);
+        }
+    }
+
+    /**
+     * Brokers away at the job's start leave its topics unmade: each writer makes its own when it
+     * starts, so the job's first dead letter does not wait for a topic that never comes.
+     */
+    @Test
+    void aWriterMakesItsTopicWhenTheJobsStartCouldNot() throws Exception {
+        RagstreamConfig config =
+                RagstreamConfig.of(
+                        Map.of(
+                                "kafka.bootstrap-servers",
+                                kafka.bootstrapServers(),
+                                "kafka.dlq-topic",
+                                "late.dlq"));
+        List<DeadLetter> letters = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            letters.add(
+                    new DeadLetter(
+                            DeadLetter.Reason.MALFORMED_JSON,
+                            "not JSON",
+                            "late.documents",
+                            0,
+                            i,
+                            ("acme/" + i).getBytes(StandardCharsets.UTF_8),
+                            "{".getBytes(StandardCharsets.UTF_8)));
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        env.fromData(TypeInformation.of(DeadLetter.class), letters.toArray(DeadLetter[]::new))
+                .sinkTo(DocumentSources.deadLetters(config));
+        env.execute("dead letters to a topic nobody made");
+
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        Map.of(
+                                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                kafka.bootstrapServers(),
+                                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                                "earliest",
+                                ConsumerConfig.GROUP_ID_CONFIG,
+                                "late-dlq-reader"),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of("late.dlq"));
+            List<String> keys = new ArrayList<>();
+            TestServices.await(
+                    "the five dead letters",
+                    Duration.ofSeconds(30),
+                    () -> {
+                        consumer.poll(Duration.ofMillis(500))
+                                .forEach(
+                                        r -> keys.add(new String(r.key(), StandardCharsets.UTF_8)));
+                        return keys.size() >= letters.size();
+                    });
+            assertThat(keys).hasSize(letters.size());
         }
     }
 
