@@ -187,7 +187,7 @@ final class SearchBench {
      */
     private static double[] load(PgVectorSinkOptions pg, TenantCopies copies, Layout layout)
             throws Exception {
-        pg.prepareTablesForLoad(); // the tables without their indexes
+        pg.prepareTablesForLoad(1); // the tables without their indexes
         long start = System.nanoTime();
         try (DirectWriter writer = new DirectWriter(pg)) {
             for (int t = 0; t < TENANTS; t++) {

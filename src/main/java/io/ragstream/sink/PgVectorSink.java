@@ -2,6 +2,7 @@ package io.ragstream.sink;
 
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.SinkMode;
 
 import org.apache.flink.api.connector.sink2.Sink;
@@ -22,7 +23,7 @@ public final class PgVectorSink {
     public static Sink<DocumentUpdate> fromConfig(RagstreamConfig config, int dimension)
             throws SQLException {
         PgVectorSinkOptions options = PgVectorSinkOptions.from(config, dimension);
-        options.prepareTables();
+        options.prepareTables(config.positive(RagstreamOptions.PARALLELISM));
         return create(options, StatusTopic.from(config));
     }
 
@@ -33,7 +34,7 @@ public final class PgVectorSink {
     public static Sink<DocumentUpdate> forLoad(RagstreamConfig config, int dimension)
             throws SQLException {
         PgVectorSinkOptions options = PgVectorSinkOptions.from(config, dimension);
-        options.prepareTablesForLoad();
+        options.prepareTablesForLoad(config.positive(RagstreamOptions.PARALLELISM));
         return create(options, StatusTopic.from(config));
     }
 

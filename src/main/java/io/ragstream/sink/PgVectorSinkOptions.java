@@ -217,7 +217,16 @@ public record PgVectorSinkOptions(
      * creates what is missing when configured to; run once before the job starts.
      */
     public void prepareTables() throws SQLException {
-        prepareTables(false);
+        prepareTables(1);
+    }
+
+    /**
+     * The same for a sink of {@code subtasks} subtasks: with exactly-once, each that wrote since
+     * the last checkpoint holds a prepared transaction at the next, so on a server that allows
+     * fewer at once, every checkpoint taken under load would fail the job.
+     */
+    public void prepareTables(int subtasks) throws SQLException {
+        prepareTables(false, subtasks);
     }
 
     /**
@@ -225,11 +234,11 @@ public record PgVectorSinkOptions(
      * index, which {@link #prepareTables()} builds once the load is done. Returns whether the index
      * was deferred.
      */
-    public boolean prepareTablesForLoad() throws SQLException {
-        return prepareTables(true);
+    public boolean prepareTablesForLoad(int subtasks) throws SQLException {
+        return prepareTables(true, subtasks);
     }
 
-    private boolean prepareTables(boolean deferIndex) throws SQLException {
+    private boolean prepareTables(boolean deferIndex, int subtasks) throws SQLException {
         try (Connection connection = connect("ragstream-setup:" + schema.chunksTable())) {
             // first: the DDL below may build an HNSW index, which an unsafe pgvector must not do
             PgVectorExtension.checkForSink(connection, url, allowUnsafePgvector);
@@ -241,7 +250,8 @@ public record PgVectorSinkOptions(
                                 st.executeQuery(
                                         "SELECT current_setting('max_prepared_transactions')::int")) {
                     rs.next();
-                    if (rs.getInt(1) == 0) {
+                    int allowed = rs.getInt(1);
+                    if (allowed == 0) {
                         throw new ConfigException(
                                 RagstreamOptions.SINK_MODE.key(),
                                 "exactly-once prepares transactions, "
@@ -249,6 +259,20 @@ public record PgVectorSinkOptions(
                                         + Secrets.redactUrl(url)
                                         + "; set it (e.g. 64, then restart "
                                         + "PostgreSQL) or use sink.mode: idempotent");
+                    }
+                    if (allowed < subtasks) {
+                        throw new ConfigException(
+                                RagstreamOptions.PARALLELISM.key(),
+                                subtasks
+                                        + " sink subtasks each hold a prepared transaction at a"
+                                        + " checkpoint they wrote before, and max_prepared_transactions is "
+                                        + allowed
+                                        + " on "
+                                        + Secrets.redactUrl(url)
+                                        + ": raise it to at least "
+                                        + subtasks
+                                        + " plus what other exactly-once pipelines there hold"
+                                        + " (then restart PostgreSQL), or lower the parallelism");
                     }
                 }
             }

@@ -315,7 +315,7 @@ class SearchIT {
         TestServices own = ownTables("deferred");
         PgVectorSinkOptions pg =
                 PgVectorSinkOptions.from(own.config(), OnnxMiniLmEmbedder.DIMENSION);
-        assertThat(pg.prepareTablesForLoad()).isTrue();
+        assertThat(pg.prepareTablesForLoad(1)).isTrue();
         assertThat(textIndexes(own)).isZero();
         assertThat(
                         TestServices.rows(

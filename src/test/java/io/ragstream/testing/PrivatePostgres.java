@@ -9,8 +9,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -34,6 +37,15 @@ public final class PrivatePostgres implements AutoCloseable {
     }
 
     public static PrivatePostgres start() throws Exception {
+        return start(Map.of());
+    }
+
+    /** A server with these settings of {@code postgresql.conf} on top of the defaults above. */
+    public static PrivatePostgres start(Map<String, String> settings) throws Exception {
+        Map<String, String> conf = new LinkedHashMap<>();
+        conf.put("max_prepared_transactions", "64");
+        conf.put("shared_buffers", "128MB");
+        conf.putAll(settings);
         Path dir = Files.createTempDirectory("ragstream-pg");
         PrivatePostgres pg = new PrivatePostgres(dir, Ports.freePort());
         if (ROOT) {
@@ -59,7 +71,10 @@ public final class PrivatePostgres implements AutoCloseable {
                         + "\nunix_socket_directories = '"
                         + dir
                         + "'\n"
-                        + "max_prepared_transactions = 64\nshared_buffers = 128MB\nCONF\n");
+                        + conf.entrySet().stream()
+                                .map(e -> e.getKey() + " = " + e.getValue() + "\n")
+                                .collect(Collectors.joining())
+                        + "CONF\n");
         pg.pgCtl("start", "-l", dir.resolve("postgres.log").toString());
         try (Connection c =
                         DriverManager.getConnection(
