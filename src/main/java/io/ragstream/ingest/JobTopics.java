@@ -8,7 +8,6 @@ import io.ragstream.config.RagstreamOptions;
 import org.apache.flink.configuration.ConfigOption;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
@@ -24,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -154,15 +152,10 @@ public final class JobTopics {
 
         /** Never fails the task: what goes wrong is logged, and the first record shows it again. */
         public void makeIfMissing() {
-            Properties props = client.applyTo(new Properties());
-            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-            props.put(
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                    Long.toString(TIMEOUT_SECONDS * 1000 / 2));
-            props.put(
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                    Long.toString(TIMEOUT_SECONDS * 1000));
-            try (Admin admin = Admin.create(props)) {
+            try (Admin admin =
+                    Admin.create(
+                            KafkaConnectionCheck.adminProperties(
+                                    bootstrapServers, client, TIMEOUT_SECONDS))) {
                 if (!admin.listTopics()
                         .names()
                         .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)

@@ -35,14 +35,8 @@ public final class KafkaConnectionCheck {
 
     public static void check(RagstreamConfig config) {
         String brokers = config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS);
-        Properties props = KafkaClientProperties.from(config).applyTo(new Properties());
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-        props.put(
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                Integer.toString(TIMEOUT_SECONDS * 1000 / 2));
-        props.put(
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                Integer.toString(TIMEOUT_SECONDS * 1000));
+        Properties props =
+                adminProperties(brokers, KafkaClientProperties.from(config), TIMEOUT_SECONDS);
         JobTopics topics = JobTopics.of(config);
         try (Admin admin = Admin.create(props)) {
             admin.describeCluster().nodes().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -74,6 +68,21 @@ public final class KafkaConnectionCheck {
                             + "settings: "
                             + client.redact(rootMessage(e)));
         }
+    }
+
+    /**
+     * An admin client's properties: the user's {@code kafka.properties.*}, the brokers, and calls
+     * that give up after {@code timeoutSeconds}.
+     */
+    static Properties adminProperties(
+            String brokers, KafkaClientProperties client, long timeoutSeconds) {
+        Properties props = client.applyTo(new Properties());
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeoutSeconds * 500));
+        props.put(
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                Long.toString(timeoutSeconds * 1000));
+        return props;
     }
 
     /**
