@@ -171,7 +171,16 @@ public record EmbeddingOptions(
                                 + " must be > 0, was "
                                 + concurrency);
             }
-            endpoints.add(new Endpoint(url.replaceAll("/+$", ""), concurrency));
+            Endpoint endpoint = new Endpoint(url.replaceAll("/+$", ""), concurrency);
+            if (endpoints.stream().anyMatch(e -> e.url().equals(endpoint.url()))) {
+                // two entries would each take its max-concurrency: the server would get both
+                throw new ConfigException(
+                        key,
+                        Secrets.redactUrl(endpoint.url())
+                                + " is listed twice: give it one entry, whose max-concurrency is"
+                                + " what the server takes at once");
+            }
+            endpoints.add(endpoint);
         }
         return List.copyOf(endpoints);
     }

@@ -173,6 +173,20 @@ class EmbeddingOptionsTest {
                 .isEqualTo(3);
     }
 
+    @Test
+    void anEndpointListedTwiceNamesTheKey() {
+        assertThatThrownBy(
+                        () ->
+                                EmbeddingOptions.from(
+                                        ollama(
+                                                "[{url: 'http://gpu-1:11434', max-concurrency: 4},"
+                                                        + " {url: 'http://gpu-1:11434/', max-concurrency: 4}]",
+                                                "1")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("embedding.endpoints")
+                .hasMessageContaining("http://gpu-1:11434 is listed twice");
+    }
+
     /**
      * Two endpoints of one slot each and two subtasks: each subtask gets one endpoint (the second
      * subtask used to get none, and failed at every start).
