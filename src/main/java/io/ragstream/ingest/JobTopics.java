@@ -92,9 +92,9 @@ public final class JobTopics {
     /**
      * Makes the topics the job writes (the dead letters, the status records) where they are
      * missing, with the brokers' defaults. Brokers that create a topic at its first record would
-     * make them anyway; the others (managed Kafka services usually) would keep the first record's
-     * producer waiting for a topic that never comes, fail the job, and fail it again after every
-     * restart. One that the brokers refuse to create is a {@link ConfigException} naming its
+     * make them anyway; the others (as on many managed Kafka services) would keep the first
+     * record's producer waiting for a topic that never comes, fail the job, and fail it again after
+     * every restart. One that the brokers refuse to create is a {@link ConfigException} naming its
      * setting. A topic the job reads may come later: the source picks it up when it appears, and a
      * warning names the setting in case it is a typo.
      */
