@@ -84,38 +84,38 @@ public record EmbeddingOptions(
                             + backend
                             + " backend needs at least one endpoint: [{url: http://host:port, max-concurrency: 4}]");
         }
-        int parallelism = config.positive(RagstreamOptions.EMBEDDING_PARALLELISM);
-        int poolConcurrency = endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
-        if (backend != EmbeddingBackendType.ONNX && parallelism > poolConcurrency) {
+        EmbeddingOptions options =
+                new EmbeddingOptions(
+                        backend,
+                        model,
+                        config.positive(RagstreamOptions.EMBEDDING_BATCH_SIZE),
+                        config.get(RagstreamOptions.EMBEDDING_LINGER),
+                        config.get(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT) == null
+                                ? Runtime.getRuntime().availableProcessors()
+                                : config.positive(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT),
+                        config.get(RagstreamOptions.EMBEDDING_TIMEOUT),
+                        config.positive(RagstreamOptions.EMBEDDING_PARALLELISM),
+                        config.get(RagstreamOptions.EMBEDDING_CACHE_MAX_ENTRIES),
+                        config.get(RagstreamOptions.EMBEDDING_CACHE_TTL),
+                        endpoints,
+                        dimension,
+                        config.get(RagstreamOptions.EMBEDDING_REQUEST_TIMEOUT),
+                        config.get(RagstreamOptions.EMBEDDING_API_KEY_ENV),
+                        misconfiguredTimeout(config));
+        if (options.parallelism() > options.mostSubtasks()) {
             // a subtask without a share of any endpoint could embed nothing: it would fail at
             // every start
             throw new ConfigException(
                     RagstreamOptions.EMBEDDING_PARALLELISM.key(),
-                    parallelism
+                    options.parallelism()
                             + " subtasks, but the endpoints take "
-                            + poolConcurrency
+                            + options.poolConcurrency()
                             + " requests at once (the sum of their max-concurrency), and each subtask"
                             + " needs one: set it to at most "
-                            + poolConcurrency
+                            + options.poolConcurrency()
                             + ", or raise max-concurrency");
         }
-        return new EmbeddingOptions(
-                backend,
-                model,
-                config.positive(RagstreamOptions.EMBEDDING_BATCH_SIZE),
-                config.get(RagstreamOptions.EMBEDDING_LINGER),
-                config.get(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT) == null
-                        ? Runtime.getRuntime().availableProcessors()
-                        : config.positive(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT),
-                config.get(RagstreamOptions.EMBEDDING_TIMEOUT),
-                parallelism,
-                config.get(RagstreamOptions.EMBEDDING_CACHE_MAX_ENTRIES),
-                config.get(RagstreamOptions.EMBEDDING_CACHE_TTL),
-                endpoints,
-                dimension,
-                config.get(RagstreamOptions.EMBEDDING_REQUEST_TIMEOUT),
-                config.get(RagstreamOptions.EMBEDDING_API_KEY_ENV),
-                misconfiguredTimeout(config));
+        return options;
     }
 
     private static Duration misconfiguredTimeout(RagstreamConfig config) {
@@ -210,6 +210,14 @@ public record EmbeddingOptions(
         return backend == EmbeddingBackendType.ONNX
                 ? maxInFlight
                 : endpoints.stream().mapToInt(Endpoint::maxConcurrency).sum();
+    }
+
+    /**
+     * The most embedding subtasks this pool serves: a pool of servers gives each subtask one of its
+     * request slots at least; the in-process model, a thread of its own.
+     */
+    public int mostSubtasks() {
+        return backend == EmbeddingBackendType.ONNX ? Integer.MAX_VALUE : poolConcurrency();
     }
 
     /** Batches in flight per async subtask: the pool's concurrency spread over the subtasks. */

@@ -5,7 +5,6 @@ import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.chunk.TokenCounter;
 import io.ragstream.config.ConfigException;
-import io.ragstream.config.EmbeddingBackendType;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.embed.EmbedDocuments;
@@ -71,11 +70,10 @@ public final class RagstreamJob {
                             RagstreamOptions.PARALLELISM.key(), String.valueOf(flinkParallelism));
         }
         if (!config.isSet(RagstreamOptions.EMBEDDING_PARALLELISM)) {
-            EmbeddingOptions pool = EmbeddingOptions.from(config);
-            int embedding = config.positive(RagstreamOptions.PARALLELISM);
-            if (pool.backend() != EmbeddingBackendType.ONNX) {
-                embedding = Math.min(embedding, pool.poolConcurrency());
-            }
+            int embedding =
+                    Math.min(
+                            config.positive(RagstreamOptions.PARALLELISM),
+                            EmbeddingOptions.from(config).mostSubtasks());
             config =
                     config.with(
                             RagstreamOptions.EMBEDDING_PARALLELISM.key(),
