@@ -81,7 +81,7 @@ final class VectorCache {
     }
 
     private static String key(String text) {
-        return HexFormat.of().formatHex(DocumentChunker.sha256(text));
+        return DocumentChunker.sha256Hex(text);
     }
 
     private void read() throws IOException {

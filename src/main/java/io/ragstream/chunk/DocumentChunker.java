@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -283,6 +284,11 @@ public final class DocumentChunker
     @Override
     public void close() {
         chunker.close();
+    }
+
+    /** {@link #sha256} as 64 lower-case hex digits, as {@code sha256sum} prints it. */
+    public static String sha256Hex(String text) {
+        return HexFormat.of().formatHex(sha256(text));
     }
 
     public static byte[] sha256(String text) {

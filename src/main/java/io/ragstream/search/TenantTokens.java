@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -104,7 +103,9 @@ public final class TenantTokens {
             return null;
         }
         Set<String> tenants =
-                tenantsByHash.get(sha256Hex(authorization.substring(BEARER.length()).strip()));
+                tenantsByHash.get(
+                        DocumentChunker.sha256Hex(
+                                authorization.substring(BEARER.length()).strip()));
         if (tenants == null) {
             return null;
         }
@@ -114,9 +115,5 @@ public final class TenantTokens {
     /** Tokens in the file. */
     public int size() {
         return tenantsByHash == null ? 0 : tenantsByHash.size();
-    }
-
-    static String sha256Hex(String token) {
-        return HexFormat.of().formatHex(DocumentChunker.sha256(token));
     }
 }

@@ -1,5 +1,6 @@
 package io.ragstream.search;
 
+import io.ragstream.chunk.DocumentChunker;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
 import io.ragstream.sink.PgVectorSinkOptions;
 import io.ragstream.testing.TcpProxy;
@@ -485,9 +486,9 @@ class SearchServiceIT {
         TenantTokens tokens =
                 TenantTokens.parse(
                         List.of(
-                                "acme " + TenantTokens.sha256Hex("acme-secret"),
-                                "globex " + TenantTokens.sha256Hex("globex-secret"),
-                                "* " + TenantTokens.sha256Hex("ops-secret")),
+                                "acme " + DocumentChunker.sha256Hex("acme-secret"),
+                                "globex " + DocumentChunker.sha256Hex("globex-secret"),
+                                "* " + DocumentChunker.sha256Hex("ops-secret")),
                         "tokens");
         try (ServedSearch guarded =
                 ServedSearch.serve(

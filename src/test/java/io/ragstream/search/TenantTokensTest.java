@@ -1,5 +1,7 @@
 package io.ragstream.search;
 
+import io.ragstream.chunk.DocumentChunker;
+
 import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -21,10 +23,11 @@ class TenantTokensTest {
                     List.of(
                             "# tenant, then the token's SHA-256",
                             "",
-                            "acme " + TenantTokens.sha256Hex(ACME),
-                            "acme\t" + TenantTokens.sha256Hex(ROTATED).toUpperCase(),
-                            "Globex Corp " + TenantTokens.sha256Hex(ACME), // one token, two tenants
-                            "  * " + TenantTokens.sha256Hex(OPS) + "  "),
+                            "acme " + DocumentChunker.sha256Hex(ACME),
+                            "acme\t" + DocumentChunker.sha256Hex(ROTATED).toUpperCase(),
+                            "Globex Corp "
+                                    + DocumentChunker.sha256Hex(ACME), // one token, two tenants
+                            "  * " + DocumentChunker.sha256Hex(OPS) + "  "),
                     "tokens.txt");
 
     @Test
@@ -48,7 +51,7 @@ class TenantTokensTest {
         assertThat(TOKENS.grant("")).isNull();
         assertThat(TOKENS.grant("Bearer")).isNull();
         assertThat(TOKENS.grant("Basic " + ACME)).isNull();
-        assertThat(TOKENS.grant("Bearer " + TenantTokens.sha256Hex(ACME)))
+        assertThat(TOKENS.grant("Bearer " + DocumentChunker.sha256Hex(ACME)))
                 .as("the hash itself is not a token")
                 .isNull();
         assertThat(TOKENS.grant("Bearer " + ACME + "x")).isNull();
@@ -66,7 +69,7 @@ class TenantTokensTest {
                         && !token.isEmpty());
         TenantTokens tokens =
                 TenantTokens.parse(
-                        List.of(tenant + " " + TenantTokens.sha256Hex(token)), "tokens.txt");
+                        List.of(tenant + " " + DocumentChunker.sha256Hex(token)), "tokens.txt");
 
         assertThat(tokens.grant("Bearer " + token).allows(tenant)).isTrue();
         assertThat(tokens.grant("Bearer " + token).allows(tenant + "x")).isFalse();
@@ -76,7 +79,7 @@ class TenantTokensTest {
 
     @Test
     void aLineThatIsNotTenantAndHashIsRefusedByItsNumberWithoutQuotingIt() {
-        String hash = TenantTokens.sha256Hex(ACME);
+        String hash = DocumentChunker.sha256Hex(ACME);
         for (String line :
                 List.of(hash, "acme " + ACME, "acme " + hash + "0", "acme sha256:" + hash)) {
             assertThatThrownBy(() -> TenantTokens.parse(List.of("# header", line), "tokens.txt"))

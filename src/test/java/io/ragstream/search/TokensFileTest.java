@@ -1,5 +1,7 @@
 package io.ragstream.search;
 
+import io.ragstream.chunk.DocumentChunker;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,20 +21,20 @@ class TokensFileTest {
     void aTokenIsAddedOrRevokedByChangingTheFileAndABrokenChangeKeepsTheTokensBefore()
             throws Exception {
         Path file = dir.resolve("tokens.txt");
-        write(file, "acme " + TenantTokens.sha256Hex("old"));
+        write(file, "acme " + DocumentChunker.sha256Hex("old"));
         TokensFile tokens = TokensFile.read(file, Duration.ZERO);
         assertThat(tokens.get().grant("Bearer old")).isNotNull();
 
-        write(file, "acme " + TenantTokens.sha256Hex("new"));
+        write(file, "acme " + DocumentChunker.sha256Hex("new"));
         assertThat(tokens.get().grant("Bearer old")).as("revoked").isNull();
         assertThat(tokens.get().grant("Bearer new").allows("acme")).isTrue();
 
-        write(file, "acme " + TenantTokens.sha256Hex("new").substring(1)); // cut short
+        write(file, "acme " + DocumentChunker.sha256Hex("new").substring(1)); // cut short
         assertThat(tokens.get().grant("Bearer new")).as("a broken file keeps them").isNotNull();
         Files.delete(file);
         assertThat(tokens.get().grant("Bearer new")).as("so does a missing one").isNotNull();
 
-        write(file, "* " + TenantTokens.sha256Hex("ops"));
+        write(file, "* " + DocumentChunker.sha256Hex("ops"));
         assertThat(tokens.get().grant("Bearer new")).isNull();
         assertThat(tokens.get().grant("Bearer ops").allows("globex")).isTrue();
     }
@@ -40,10 +42,10 @@ class TokensFileTest {
     @Test
     void theFileIsLookedAtOnceAPeriodAtMost() throws Exception {
         Path file = dir.resolve("tokens.txt");
-        write(file, "acme " + TenantTokens.sha256Hex("old"));
+        write(file, "acme " + DocumentChunker.sha256Hex("old"));
         TokensFile tokens = TokensFile.read(file, Duration.ofHours(1));
 
-        write(file, "acme " + TenantTokens.sha256Hex("new"));
+        write(file, "acme " + DocumentChunker.sha256Hex("new"));
         assertThat(tokens.get().grant("Bearer old")).isNotNull();
         assertThat(tokens.get().grant("Bearer new")).isNull();
     }

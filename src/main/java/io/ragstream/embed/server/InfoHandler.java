@@ -6,7 +6,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,12 +82,8 @@ final class InfoHandler implements HttpHandler {
         tag.put("model", name.contains(":") ? name : name + ":latest");
         tag.put("modified_at", started.toString());
         tag.put("size", 0);
-        tag.put("digest", digest(name));
+        tag.put("digest", DocumentChunker.sha256Hex(name));
         tag.put("details", details);
         return tag;
-    }
-
-    private static String digest(String name) {
-        return HexFormat.of().formatHex(DocumentChunker.sha256(name));
     }
 }
