@@ -8,6 +8,10 @@ import io.ragstream.testing.KeyedBroadcastHarness;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -557,6 +561,151 @@ class DocumentChunkerTest {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    // ------------------------------------------- clock versions (Debezium's ts_ms): topic order
+
+    private static final String BINLOG = "mysql.app.articles";
+
+    @Test
+    void aReInsertAtTheClockOfItsDeleteComesBack() throws Exception {
+        // one MySQL transaction: DELETE, then INSERT of the same id, one commit second
+        harness.single(clocked(upsert(1_000L, paragraphs("a"))));
+        DocumentUpdate deleted = harness.single(clocked(delete(2_000L)));
+        assertThat(harness.process(delete(null).from(BINLOG, 0))).as("the tombstone").isEmpty();
+
+        DocumentUpdate reinserted = harness.single(clocked(upsert(2_000L, paragraphs("b"))));
+
+        assertThat(deleted.version()).isEqualTo(2_000L);
+        assertThat(reinserted.deleted()).isFalse();
+        assertThat(reinserted.version())
+                .as("after the delete, so the table takes it")
+                .isEqualTo(2_001L);
+        assertThat(texts(reinserted)).containsExactly(paragraph("b"));
+        // the connector sends both again after a restart: they come in the same order
+        assertThat(harness.single(clocked(delete(2_000L))).version()).isEqualTo(2_002L);
+        assertThat(harness.single(clocked(upsert(2_000L, paragraphs("b")))).deleted()).isFalse();
+        assertThat(harness.process(clocked(delete(1_500L))).get(0).deleted()).isTrue();
+        assertThat(harness.process(clocked(delete(2_000L))))
+                .as("a delete of what is deleted: a repeat")
+                .isEmpty();
+    }
+
+    @Test
+    void aClockThatGoesBackWithinItsTopicStillOrdersItsChanges() throws Exception {
+        // a snapshot row carries the time its table's scan began, later than the changes the
+        // binlog streams after it
+        harness.single(clocked(upsert(5_000L, paragraphs("snapshot"))));
+        DocumentUpdate updated = harness.single(clocked(upsert(4_000L, paragraphs("streamed"))));
+        DocumentUpdate deleted = harness.single(clocked(delete(4_500L)));
+
+        assertThat(updated.version()).isEqualTo(5_001L);
+        assertThat(texts(updated)).containsExactly(paragraph("streamed"));
+        assertThat(deleted.deleted()).isTrue();
+        assertThat(deleted.version()).isEqualTo(5_002L);
+        assertThat(harness.single(clocked(upsert(9_000L, paragraphs("later")))).version())
+                .as("a clock past what is held is taken as it is")
+                .isEqualTo(9_000L);
+        assertThat(harness.process(clocked(upsert(9_000L, paragraphs("later")))))
+                .as("the same change again")
+                .isEmpty();
+    }
+
+    @Test
+    void aClockVersionFromAnotherTopicIsOrderedByItsVersion() throws Exception {
+        harness.single(upsert(5_000L, paragraphs("a")).from("docs", 0));
+        assertThat(harness.process(clocked(upsert(4_000L, paragraphs("b"))))).isEmpty();
+        assertThat(harness.counter("staleEvents")).isEqualTo(1);
+        assertThat(harness.process(clocked(upsert(6_000L, paragraphs("b")))))
+                .singleElement()
+                .extracting(DocumentUpdate::version)
+                .isEqualTo(6_000L);
+    }
+
+    @Test
+    void aPositionIsNoClock() throws Exception {
+        // PostgreSQL's LSN: an equal position is the same change, and the delete stays
+        harness.single(upsert(100L, paragraphs("a")).from(BINLOG, 0));
+        harness.single(delete(200L).from(BINLOG, 0));
+        assertThat(harness.process(upsert(200L, paragraphs("a")).from(BINLOG, 0))).isEmpty();
+        assertThat(harness.process(upsert(150L, paragraphs("a")).from(BINLOG, 0))).isEmpty();
+    }
+
+    /**
+     * Whatever the clocks of a topic's changes to one document (equal, going back), and whatever
+     * suffix of them the connector sends again after a restart, the table ends as the topic's last
+     * change says: the versions the job writes pass the table's guard in the topic's order.
+     */
+    @Property(tries = 300)
+    void theTopicsOrderDecidesWhateverTheClocks(
+            @ForAll @Size(min = 1, max = 12) List<@IntRange(min = -1, max = 4) Integer> changes,
+            @ForAll @IntRange(min = 0, max = 12) int resent)
+            throws Exception {
+        // a change: -1 deletes, n upserts text n; its clock is drawn from a few seconds
+        List<DocumentEvent> topic = new ArrayList<>();
+        for (int i = 0; i < changes.size(); i++) {
+            long clock = 1_000L * ((i * 7 + changes.get(i)) % 3);
+            topic.add(
+                    changes.get(i) < 0
+                            ? clocked(delete(clock))
+                            : clocked(upsert(clock, paragraphs("t" + changes.get(i)))));
+        }
+        topic.addAll(
+                new ArrayList<>(
+                        topic.subList(
+                                changes.size() - Math.min(resent, changes.size()), topic.size())));
+
+        TableRow table = null;
+        try (ChunkerHarness chunker = new ChunkerHarness(null)) {
+            for (DocumentEvent change : topic) {
+                for (DocumentUpdate update : chunker.process(change)) {
+                    table = TableRow.guard(table, update);
+                }
+            }
+        }
+        DocumentEvent last = topic.get(topic.size() - 1);
+        assertThat(table).isNotNull();
+        assertThat(table.deleted()).isEqualTo(last.op() == Op.DELETE);
+        if (!table.deleted()) {
+            assertThat(table.text()).isEqualTo(last.text());
+        }
+    }
+
+    /**
+     * The document's row as {@code PgVectorSchema.upsertDocument}'s guard leaves it, with its one
+     * chunk's text; an unchanged chunk keeps the stored text only where its hash matches, as {@code
+     * restampChunk} does.
+     */
+    private record TableRow(long version, boolean deleted, String text) {
+        static TableRow guard(TableRow held, DocumentUpdate update) {
+            String text =
+                    update.deleted()
+                            ? null
+                            : update.chunks().stream()
+                                    .map(c -> c.changed() ? c.text() : storedIfSame(held, c))
+                                    .collect(Collectors.joining("\n\n"));
+            TableRow next = new TableRow(update.version(), update.deleted(), text);
+            if (held == null
+                    || update.version() > held.version()
+                    || (update.version() == held.version()
+                            && (update.deleted() || !held.deleted()))) {
+                return next;
+            }
+            return held;
+        }
+
+        private static String storedIfSame(TableRow held, ChunkRow unchanged) {
+            return held != null
+                            && held.text() != null
+                            && java.util.Arrays.equals(
+                                    DocumentChunker.sha256(held.text()), unchanged.sha256())
+                    ? held.text()
+                    : "a chunk the table does not hold";
+        }
+    }
+
+    private static DocumentEvent clocked(DocumentEvent change) {
+        return change.from(BINLOG, 0).withClockVersion();
+    }
 
     /** A paragraph of exactly {@link #MAX_TOKENS} words, distinct per name. */
     private static String paragraph(String name) {
