@@ -108,7 +108,10 @@ public record KafkaClientProperties(Map<String, String> values) implements Seria
         owned.put(
                 "auto.offset.reset",
                 "the job starts from the committed offsets, else the earliest");
-        owned.put("isolation.level", "the job decides what it reads");
+        owned.put(
+                "isolation.level",
+                "the job reads committed records only (read_committed): an aborted transaction's"
+                        + " records never reach the tables");
         owned.put(
                 "transactional.id",
                 "the Kafka sinks are at least once and do not use transactions");

@@ -62,6 +62,9 @@ public final class DocumentSources {
                 "partition.discovery.interval.ms",
                 Long.toString(config.get(RagstreamOptions.KAFKA_PARTITION_DISCOVERY).toMillis()));
         props.setProperty("commit.offsets.on.checkpoint", "true");
+        // a producer's aborted transaction (an exactly-once Flink or Kafka Streams job, Debezium
+        // under Connect's exactly-once support) must not reach the tables; Kafka's default reads it
+        props.setProperty("isolation.level", "read_committed");
         return props;
     }
 
