@@ -52,7 +52,7 @@ public final class CorpusReader {
         if (name.endsWith(".jsonl") || name.endsWith(".jsonl.gz")) {
             readJsonl(file, docs);
         } else if (!name.startsWith(".")) {
-            String text = Files.readString(file, StandardCharsets.UTF_8);
+            String text = withoutByteOrderMark(Files.readString(file, StandardCharsets.UTF_8));
             if (!text.isBlank()) {
                 docs.add(new CorpusDocument(tenant, id, titleOf(name, text), text, "{}"));
             }
@@ -67,6 +67,7 @@ public final class CorpusReader {
             String line;
             int lineNo = 0;
             while ((line = lines.readLine()) != null) {
+                line = lineNo == 0 ? withoutByteOrderMark(line) : line;
                 lineNo++;
                 if (line.isBlank()) {
                     continue;
@@ -91,6 +92,11 @@ public final class CorpusReader {
         }
     }
 
+    /** The text without the byte order mark Windows tools write at a file's start. */
+    private static String withoutByteOrderMark(String text) {
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    }
+
     /** A Markdown file's first heading, else the file name. */
     private static String titleOf(String fileName, String text) {
         for (String line : text.split("\n", 50)) {
@@ -106,7 +112,10 @@ public final class CorpusReader {
         List<CorpusDocument> docs = new ArrayList<>();
         String title = null;
         StringBuilder body = new StringBuilder();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        for (String line :
+                withoutByteOrderMark(Files.readString(file, StandardCharsets.UTF_8))
+                        .lines()
+                        .toList()) {
             if (line.startsWith("## ")) {
                 addSection(file, title, body, docs);
                 title = line.substring(3).strip();

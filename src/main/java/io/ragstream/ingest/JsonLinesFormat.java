@@ -14,7 +14,9 @@ import java.io.InputStream;
 /**
  * One record per line of a JSONL file (document events or a BEIR corpus.jsonl; FileSource
  * decompresses .gz itself). Lines stay bytes, so invalid UTF-8 is dead-lettered by the parser like
- * any other bad input; the "offset" of a line is its number in the file.
+ * any other bad input; the "offset" of a line is its number in the file. A byte order mark at the
+ * file's start (Windows tools write one) marks the file's encoding and is not part of its first
+ * line; in a Kafka record's value it stays malformed JSON.
  */
 public final class JsonLinesFormat extends SimpleStreamFormat<KafkaRecord> {
     private static final long serialVersionUID = 1L;
@@ -34,7 +36,9 @@ public final class JsonLinesFormat extends SimpleStreamFormat<KafkaRecord> {
                     if (line == null) {
                         return null;
                     }
-                    lineNo++;
+                    if (lineNo++ == 0) {
+                        line = withoutByteOrderMark(line);
+                    }
                     if (!isBlank(line)) {
                         return new KafkaRecord(TOPIC, 0, lineNo, 0L, null, line);
                     }
@@ -60,6 +64,15 @@ public final class JsonLinesFormat extends SimpleStreamFormat<KafkaRecord> {
         byte[] bytes = line.toByteArray();
         int n = bytes.length;
         return n > 0 && bytes[n - 1] == '\r' ? java.util.Arrays.copyOf(bytes, n - 1) : bytes;
+    }
+
+    private static byte[] withoutByteOrderMark(byte[] line) {
+        boolean bom =
+                line.length >= 3
+                        && line[0] == (byte) 0xEF
+                        && line[1] == (byte) 0xBB
+                        && line[2] == (byte) 0xBF;
+        return bom ? java.util.Arrays.copyOfRange(line, 3, line.length) : line;
     }
 
     private static boolean isBlank(byte[] line) {
