@@ -67,6 +67,9 @@ class KafkaClientWiringTest {
                 .containsOnlyKeys("max.request.size");
         assertThat(DocumentSources.sourceProperties(plain))
                 .containsOnlyKeys(
-                        "commit.offsets.on.checkpoint", "partition.discovery.interval.ms");
+                        "commit.offsets.on.checkpoint",
+                        "partition.discovery.interval.ms",
+                        "isolation.level")
+                .containsEntry("isolation.level", "read_committed");
     }
 }
