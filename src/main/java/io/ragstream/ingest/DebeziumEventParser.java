@@ -122,7 +122,10 @@ public final class DebeziumEventParser implements EventParser {
         if (op == null || op.isNull()) {
             throw new BadInputException(
                     Reason.UNKNOWN_CDC_SHAPE,
-                    "no 'op': not a Debezium change event (fields: " + fieldNames(envelope) + ")");
+                    "no 'op': not a Debezium change event (fields: "
+                            + fieldNames(envelope)
+                            + "); a row flattened by Debezium's ExtractNewRecordState is no"
+                            + " change event: leave that transform off for this topic");
         }
         if (!op.isTextual()) {
             throw new BadInputException(

@@ -337,6 +337,22 @@ class DebeziumEventParserTest {
     }
 
     @Test
+    void aRowFlattenedByExtractNewRecordStateIsDeadLetteredWithWhatToChange() {
+        // transforms=unwrap, delete.handling.mode=rewrite: the row alone, a delete marked in it
+        byte[] value =
+                "{\"id\": 7, \"text\": \"x\", \"__deleted\": \"true\"}"
+                        .getBytes(StandardCharsets.UTF_8);
+
+        BadInputException e =
+                catchThrowableOfType(BadInputException.class, () -> parser.parse(null, value));
+
+        assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_CDC_SHAPE);
+        assertThat(e.getMessage())
+                .contains("fields: id, text, __deleted")
+                .contains("ExtractNewRecordState");
+    }
+
+    @Test
     void versionZeroAndTheLargestLongAreAccepted() throws Exception {
         assertThat(
                         parser.parse(
