@@ -80,7 +80,6 @@ public final class DocumentChunker
             return;
         }
         DocumentState held = state.value();
-        event = inTopicOrder(event, held);
         switch (event.op()) {
             case DELETE -> delete(event, held, ctx, out);
             case UPSERT -> upsert(event, held, out);
@@ -243,30 +242,6 @@ public final class DocumentChunker
                         held.chunkHashes(),
                         DocumentState.topicHash(event.sourceTopic())));
         out.collect(update(event, version, false, chunks, DocumentUpdate.Kind.WRITE));
-    }
-
-    /**
-     * A change versioned by its source's clock that follows one from the same topic comes after it,
-     * whatever the clock says ({@link DocumentEvent#clockVersion()}): where the clock would make it
-     * stale (older, or a re-insert at the version held as deleted), it takes the held version plus
-     * one. A delete of what is already deleted stays a repeat.
-     */
-    static DocumentEvent inTopicOrder(DocumentEvent event, DocumentState held) {
-        if (!event.clockVersion()
-                || event.version() == null
-                || held == null
-                || !held.versionKnown()
-                || held.sourceTopicHash() != DocumentState.topicHash(event.sourceTopic())) {
-            return event;
-        }
-        boolean delete = event.op() == DocumentEvent.Op.DELETE;
-        boolean lost =
-                event.version() < held.version()
-                        || (event.version() == held.version() && held.deleted());
-        if (!lost || (delete && held.deleted())) {
-            return event;
-        }
-        return event.withVersion(held.version() + 1);
     }
 
     /**

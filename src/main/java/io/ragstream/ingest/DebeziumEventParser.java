@@ -39,9 +39,7 @@ import static io.ragstream.ingest.DocumentEventParser.utf8;
  *   <li>The version is the change's source position: {@code source.lsn} for the PostgreSQL
  *       connector (required: falling back to {@code ts_ms}, a number of another scale, would make
  *       later LSNs look older), {@code source.ts_ms} for every other connector. Tombstones carry
- *       none (null: newer than what the job holds). A clock is no position: such changes are marked
- *       {@link DocumentEvent#clockVersion()}, and after a change of the same topic they are ordered
- *       by the topic.
+ *       none (null: newer than what the job holds).
  * </ul>
  *
  * <p>The tenant is the row's tenant column; for a delete, {@code before}'s, else the record key's,
@@ -132,8 +130,8 @@ public final class DebeziumEventParser implements EventParser {
                     Reason.WRONG_TYPE, "'op' must be a string, got " + op.getNodeType());
         }
         return switch (op.textValue()) {
-            case "c", "r", "u" -> byItsClock(envelope, upsert(envelope, op.textValue()));
-            case "d" -> byItsClock(envelope, delete(key, envelope));
+            case "c", "r", "u" -> upsert(envelope, op.textValue());
+            case "d" -> delete(key, envelope);
             case "t" ->
                     new DocumentEvent(
                             "",
@@ -362,18 +360,6 @@ public final class DebeziumEventParser implements EventParser {
         return v;
     }
 
-    /**
-     * A change versioned by {@code source.ts_ms} is marked so: its topic's order, not its clock,
-     * orders it after the changes before it ({@link DocumentEvent#clockVersion()}).
-     */
-    private static DocumentEvent byItsClock(JsonNode envelope, DocumentEvent change) {
-        return isPostgres(envelope.get("source")) ? change : change.withClockVersion();
-    }
-
-    private static boolean isPostgres(JsonNode source) {
-        return POSTGRESQL.equals(source.path("connector").textValue());
-    }
-
     /** {@code source.lsn} for PostgreSQL, {@code source.ts_ms} for the other connectors. */
     private static Long version(JsonNode envelope) throws BadInputException {
         JsonNode source = envelope.get("source");
@@ -387,7 +373,7 @@ public final class DebeziumEventParser implements EventParser {
                     Reason.UNKNOWN_CDC_SHAPE,
                     "'source' must be an object, got " + source.getNodeType());
         }
-        String field = isPostgres(source) ? "lsn" : "ts_ms";
+        String field = POSTGRESQL.equals(source.path("connector").textValue()) ? "lsn" : "ts_ms";
         JsonNode v = source.get(field);
         if (absent(v)) {
             throw new BadInputException(

@@ -15,12 +15,6 @@ package io.ragstream.ingest;
  *     earlier ones even for a job that holds no state for the document; never used for a delete
  * @param sourceTopic the topic the event came from (null for files): a CDC truncate removes what
  *     its topic wrote
- * @param clockVersion the version is the source's clock, not its position (Debezium's {@code
- *     source.ts_ms}, every connector but PostgreSQL's). Changes to one row can share it (a
- *     transaction's changes; a whole second on MySQL without GTIDs) or see it go back (a snapshot
- *     row carries the time its table's scan began, a binlog change the time its statement began),
- *     while the connector writes them to the row's partition in the order they happened. So after a
- *     change from the same topic, the topic's order decides, not the clock
  */
 public record DocumentEvent(
         String tenant,
@@ -31,8 +25,7 @@ public record DocumentEvent(
         String text,
         String metadata,
         long timestamp,
-        String sourceTopic,
-        boolean clockVersion) {
+        String sourceTopic) {
 
     /**
      * TRUNCATE: a CDC table was emptied; its version is the truncate's position, tenant and id are
@@ -60,54 +53,17 @@ public record DocumentEvent(
             String title,
             String text,
             String metadata) {
-        this(tenant, id, version, op, title, text, metadata, 0, null, false);
-    }
-
-    public DocumentEvent(
-            String tenant,
-            String id,
-            Long version,
-            Op op,
-            String title,
-            String text,
-            String metadata,
-            long timestamp,
-            String sourceTopic) {
-        this(tenant, id, version, op, title, text, metadata, timestamp, sourceTopic, false);
+        this(tenant, id, version, op, title, text, metadata, 0, null);
     }
 
     public DocumentEvent withVersion(long newVersion) {
         return new DocumentEvent(
-                tenant,
-                id,
-                newVersion,
-                op,
-                title,
-                text,
-                metadata,
-                timestamp,
-                sourceTopic,
-                clockVersion);
+                tenant, id, newVersion, op, title, text, metadata, timestamp, sourceTopic);
     }
 
     public DocumentEvent withTitleAndText(String newTitle, String newText) {
         return new DocumentEvent(
-                tenant,
-                id,
-                version,
-                op,
-                newTitle,
-                newText,
-                metadata,
-                timestamp,
-                sourceTopic,
-                clockVersion);
-    }
-
-    /** The same change, its version marked as the source's clock (see {@code clockVersion}). */
-    public DocumentEvent withClockVersion() {
-        return new DocumentEvent(
-                tenant, id, version, op, title, text, metadata, timestamp, sourceTopic, true);
+                tenant, id, version, op, newTitle, newText, metadata, timestamp, sourceTopic);
     }
 
     /** Where it came from: the record's topic and timestamp. */
@@ -121,8 +77,7 @@ public record DocumentEvent(
                 text,
                 metadata,
                 Math.max(0, recordTimestamp),
-                topic,
-                clockVersion);
+                topic);
     }
 
     /**

@@ -77,8 +77,6 @@ class DeleteRecreateIT {
             freshJob.cancel();
 
             assertThat(replayed).isEqualTo(expected("second"));
-            assertThat(content(services, "my-10")).isEqualTo("row my-10 at 2000");
-            assertThat(content(services, "my-11")).isEqualTo("row my-11 streamed");
             assertThat(staleChunks(services))
                     .as("chunks of another version than their document's")
                     .isZero();
@@ -103,9 +101,6 @@ class DeleteRecreateIT {
                 "default/my-8",
                 "3000:false:1"); // Debezium MySQL: c@1000, d@2000, tombstone, c@3000
         model.put("default/my-9", "2000:true:0"); // Debezium MySQL: c@1000, d@2000, tombstone
-        // MySQL's ts_ms is a clock: within a topic, the topic's order decides
-        model.put("default/my-10", "2001:false:1"); // c@1000, d@2000, tombstone, c@2000
-        model.put("default/my-11", "5002:false:1"); // r@5000, u@4000, u@4000 (its last text)
         if (sentinelsUpTo.equals("second")) {
             // read without state, the tombstone comes first and deletes the version the table
             // holds (DESIGN.md: "else stored in the documents table"); version 1 then replays as
@@ -149,20 +144,6 @@ class DeleteRecreateIT {
             send(producer, cdc, "{\"id\": \"" + id + "\"}", change("d", id, "mysql", 2000));
             send(producer, cdc, "{\"id\": \"" + id + "\"}", null);
         }
-        // one transaction deletes my-10 and inserts it again: one commit second
-        send(producer, cdc, "{\"id\": \"my-10\"}", change("c", "my-10", "mysql", 1000));
-        send(producer, cdc, "{\"id\": \"my-10\"}", change("d", "my-10", "mysql", 2000));
-        send(producer, cdc, "{\"id\": \"my-10\"}", null);
-        send(producer, cdc, "{\"id\": \"my-10\"}", change("c", "my-10", "mysql", 2000));
-        // a snapshot row carries the time its table's scan began, later than the changes the
-        // binlog streams after it: here two updates in one second
-        send(producer, cdc, "{\"id\": \"my-11\"}", change("r", "my-11", "mysql", 5000));
-        send(producer, cdc, "{\"id\": \"my-11\"}", change("u", "my-11", "mysql", 4000));
-        send(
-                producer,
-                cdc,
-                "{\"id\": \"my-11\"}",
-                change("u", "my-11", "mysql", 4000).replace("at 4000", "streamed"));
     }
 
     private static void publishAfterDeletes(
@@ -222,20 +203,6 @@ class DeleteRecreateIT {
             return Map.of(); // the tables are not there yet
         }
         return rows;
-    }
-
-    private static String content(TestServices services, String id) throws Exception {
-        try (Connection c = TestServices.connect();
-                Statement st = c.createStatement();
-                ResultSet rs =
-                        st.executeQuery(
-                                "SELECT content FROM \""
-                                        + services.chunksTable
-                                        + "\" WHERE tenant = 'default' AND doc_id = '"
-                                        + id
-                                        + "'")) {
-            return rs.next() ? rs.getString(1) : null;
-        }
     }
 
     private static long staleChunks(TestServices services) throws Exception {
