@@ -3,6 +3,7 @@ package io.ragstream.config;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -194,7 +195,12 @@ public final class RagstreamConfig implements Serializable {
     private static Map<String, String> readYaml(Path file) {
         Object tree;
         try {
-            ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+            // a section given twice would otherwise replace the first one whole, silently
+            ObjectMapper yaml =
+                    new ObjectMapper(
+                            YAMLFactory.builder()
+                                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                                    .build());
             JsonNode node = yaml.readTree(Files.readString(file));
             // an empty file, or one with only comments, means: all defaults
             tree =
@@ -220,8 +226,9 @@ public final class RagstreamConfig implements Serializable {
             Object value = e.getValue();
             if (value instanceof Map<?, ?> nested && !OPTIONS.containsKey(key)) {
                 flatten(key + ".", nested, out);
-            } else {
-                out.put(key, toFlinkString(value));
+            } else if (out.put(key, toFlinkString(value)) != null) {
+                throw new ConfigException(
+                        key, "given twice in the file (once nested, once with dots)");
             }
         }
     }

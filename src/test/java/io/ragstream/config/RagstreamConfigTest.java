@@ -252,6 +252,37 @@ class RagstreamConfigTest {
                 .hasMessageContaining("--config");
     }
 
+    @Test
+    void aKeyOrSectionGivenTwiceInTheFileIsRefused() throws IOException {
+        // the second section would replace the first whole: the brokers fall back to the default
+        Path twoSections =
+                yaml(
+                        """
+                        kafka:
+                          bootstrap-servers: broker-1:9092
+                        postgres:
+                          user: app
+                        kafka:
+                          dlq-topic: app.dlq
+                        """);
+        assertThatThrownBy(() -> RagstreamConfig.load(twoSections, List.of(), NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("--config")
+                .hasMessageContaining("Duplicate field 'kafka'");
+
+        Path nestedAndDotted =
+                yaml(
+                        """
+                        kafka.bootstrap-servers: broker-1:9092
+                        kafka:
+                          bootstrap-servers: broker-2:9092
+                        """);
+        assertThatThrownBy(() -> RagstreamConfig.load(nestedAndDotted, List.of(), NO_ENV))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'kafka.bootstrap-servers'")
+                .hasMessageContaining("given twice");
+    }
+
     // ---------------------------------------------------------------- overrides
 
     @Test
