@@ -226,11 +226,21 @@ public final class RagstreamConfig implements Serializable {
             Object value = e.getValue();
             if (value instanceof Map<?, ?> nested && !OPTIONS.containsKey(key)) {
                 flatten(key + ".", nested, out);
-            } else if (out.put(key, toFlinkString(value)) != null) {
+            } else if (out.put(key, flinkString(key, value)) != null) {
                 throw new ConfigException(
                         key, "given twice in the file (once nested, once with dots)");
             }
         }
+    }
+
+    /**
+     * The brokers may be a YAML list, as other Kafka tools take them; Kafka joins them by commas.
+     */
+    private static String flinkString(String key, Object value) {
+        return key.equals(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS.key())
+                        && value instanceof List<?> brokers
+                ? brokers.stream().map(String::valueOf).collect(Collectors.joining(","))
+                : toFlinkString(value);
     }
 
     /**

@@ -60,13 +60,15 @@ public final class KafkaConnectionCheck {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (org.apache.kafka.common.KafkaException e) {
-            // the client refused its own settings, e.g. a truststore it cannot read
+            // the client refused its own settings, e.g. a truststore it cannot read, or brokers
+            // that are no host:port list
             KafkaClientProperties client = KafkaClientProperties.from(config);
+            String reason = client.redact(rootMessage(e));
             throw new ConfigException(
-                    KafkaClientProperties.PREFIX + "*",
-                    "the Kafka client cannot be created with these "
-                            + "settings: "
-                            + client.redact(rootMessage(e)));
+                    reason.contains(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
+                            ? RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS.key()
+                            : KafkaClientProperties.PREFIX + "*",
+                    "the Kafka client cannot be created with these settings: " + reason);
         }
     }
 

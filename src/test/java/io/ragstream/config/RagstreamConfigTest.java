@@ -253,6 +253,16 @@ class RagstreamConfigTest {
     }
 
     @Test
+    void theBrokersMayBeAYamlList() throws IOException {
+        Path file = yaml("kafka:\n  bootstrap-servers: [broker-1:9092, broker-2:9092]\n");
+
+        assertThat(
+                        RagstreamConfig.load(file, List.of(), NO_ENV)
+                                .get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .isEqualTo("broker-1:9092,broker-2:9092");
+    }
+
+    @Test
     void aKeyOrSectionGivenTwiceInTheFileIsRefused() throws IOException {
         // the second section would replace the first whole: the brokers fall back to the default
         Path twoSections =

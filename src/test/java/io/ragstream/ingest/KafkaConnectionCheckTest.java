@@ -1,6 +1,7 @@
 package io.ragstream.ingest;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.RagstreamConfig;
 
 import org.apache.kafka.common.errors.IllegalSaslStateException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
@@ -8,15 +9,30 @@ import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Which setting a Kafka client's failure is blamed on; the real broker's refusals are in
  * SecuredServicesIT.
  */
 class KafkaConnectionCheckTest {
+
+    @Test
+    void brokersThatAreNoHostPortListNameTheBrokersKey() {
+        RagstreamConfig config =
+                RagstreamConfig.of(
+                        Map.of("kafka.bootstrap-servers", "127.0.0.1:9092;127.0.0.1:9093"),
+                        Map.of());
+
+        assertThatThrownBy(() -> KafkaConnectionCheck.check(config))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'kafka.bootstrap-servers'")
+                .hasMessageContaining("Invalid url in bootstrap.servers");
+    }
 
     @Test
     void aRefusedLoginNamesTheJaasConfigAndTheBrokers() {
