@@ -51,8 +51,8 @@ public final class JobTopics {
     private JobTopics() {}
 
     /**
-     * The job's topics, each a legal name, and no output also an input: the job would read its own
-     * dead letters or status records as documents.
+     * The job's topics, each a legal name, no CDC topic also the documents topic, and no output
+     * also an input: the job would read its own dead letters or status records as documents.
      */
     public static JobTopics of(RagstreamConfig config) {
         JobTopics topics = new JobTopics();
@@ -62,9 +62,16 @@ public final class JobTopics {
                         config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC)),
                 RagstreamOptions.KAFKA_DOCUMENTS_TOPIC);
         for (String cdc : config.get(RagstreamOptions.KAFKA_CDC_TOPICS)) {
-            topics.inputs.put(
-                    legal(RagstreamOptions.KAFKA_CDC_TOPICS, cdc),
-                    RagstreamOptions.KAFKA_CDC_TOPICS);
+            if (topics.inputs.get(legal(RagstreamOptions.KAFKA_CDC_TOPICS, cdc))
+                    == RagstreamOptions.KAFKA_DOCUMENTS_TOPIC) {
+                throw new ConfigException(
+                        RagstreamOptions.KAFKA_CDC_TOPICS.key(),
+                        "'"
+                                + cdc
+                                + "' is also kafka.documents-topic: its records would be read as"
+                                + " Debezium change events, and every document event dead-lettered");
+            }
+            topics.inputs.put(cdc, RagstreamOptions.KAFKA_CDC_TOPICS);
         }
         for (ConfigOption<String> output :
                 List.of(RagstreamOptions.KAFKA_DLQ_TOPIC, RagstreamOptions.KAFKA_STATUS_TOPIC)) {

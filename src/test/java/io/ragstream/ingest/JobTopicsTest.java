@@ -76,6 +76,22 @@ class JobTopicsTest {
                 .hasMessageContaining("kafka.status-topic");
     }
 
+    @Test
+    void aChangeEventTopicThatIsAlsoTheDocumentsTopicIsRefused() {
+        assertThatThrownBy(
+                        () ->
+                                JobTopics.of(
+                                        config(
+                                                "kafka.cdc-topics",
+                                                "pg.public.articles;ragstream.documents")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'kafka.cdc-topics'")
+                .hasMessageContaining("'ragstream.documents' is also kafka.documents-topic");
+        assertThatCode(() -> JobTopics.of(config("kafka.cdc-topics", "a;a")))
+                .as("a change-event topic listed twice is read once")
+                .doesNotThrowAnyException();
+    }
+
     @Property(tries = 300)
     void everyNameOfKafkasAlphabetIsTakenAndNoOther(@ForAll String topic) {
         Assume.that(!topic.isEmpty() && !topic.contains(";"));
