@@ -2,6 +2,7 @@ package io.ragstream.config;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.TimeUtils;
 
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -147,6 +149,20 @@ public final class RagstreamConfig implements Serializable {
         int value = get(option);
         if (value <= 0) {
             throw new ConfigException(option.key(), "must be > 0, was " + value);
+        }
+        return value;
+    }
+
+    /** A duration of at least {@code min}, e.g. a timeout that must be positive. */
+    public Duration atLeast(ConfigOption<Duration> option, Duration min) {
+        Duration value = get(option);
+        if (value.compareTo(min) < 0) {
+            throw new ConfigException(
+                    option.key(),
+                    "must be at least "
+                            + TimeUtils.formatWithHighestUnit(min)
+                            + ", was "
+                            + TimeUtils.formatWithHighestUnit(value));
         }
         return value;
     }

@@ -93,13 +93,14 @@ public record EmbeddingOptions(
                         config.get(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT) == null
                                 ? Runtime.getRuntime().availableProcessors()
                                 : config.positive(RagstreamOptions.EMBEDDING_MAX_IN_FLIGHT),
-                        config.get(RagstreamOptions.EMBEDDING_TIMEOUT),
+                        config.atLeast(RagstreamOptions.EMBEDDING_TIMEOUT, Duration.ofMillis(1)),
                         config.positive(RagstreamOptions.EMBEDDING_PARALLELISM),
                         config.get(RagstreamOptions.EMBEDDING_CACHE_MAX_ENTRIES),
                         config.get(RagstreamOptions.EMBEDDING_CACHE_TTL),
                         endpoints,
                         dimension,
-                        config.get(RagstreamOptions.EMBEDDING_REQUEST_TIMEOUT),
+                        config.atLeast(
+                                RagstreamOptions.EMBEDDING_REQUEST_TIMEOUT, Duration.ofMillis(1)),
                         config.get(RagstreamOptions.EMBEDDING_API_KEY_ENV),
                         misconfiguredTimeout(config));
         if (options.parallelism() > options.mostSubtasks()) {

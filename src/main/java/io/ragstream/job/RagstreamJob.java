@@ -35,6 +35,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -86,7 +87,8 @@ public final class RagstreamJob {
     public static void buildFromConfig(StreamExecutionEnvironment env, RagstreamConfig config)
             throws Exception {
         env.enableCheckpointing(
-                config.get(RagstreamOptions.CHECKPOINT_INTERVAL).toMillis(),
+                config.atLeast(RagstreamOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(10))
+                        .toMillis(), // Flink's least
                 CheckpointingMode.EXACTLY_ONCE);
         KafkaConnectionCheck.check(config);
         build(

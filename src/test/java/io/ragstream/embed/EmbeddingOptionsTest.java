@@ -8,6 +8,8 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -121,6 +123,16 @@ class EmbeddingOptionsTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("embedding.misconfigured-timeout")
                 .hasMessageContaining("must be positive");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"embedding.request-timeout", "embedding.timeout"})
+    void aTimeoutOfZeroIsRefusedNamingItsKey(String key) {
+        // the HTTP client refuses a zero timeout at the first request, in every restart
+        assertThatThrownBy(() -> EmbeddingOptions.from(RagstreamConfig.of(Map.of(key, "0 s"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'" + key + "'")
+                .hasMessageContaining("must be at least 1 ms, was 0 ms");
     }
 
     /**

@@ -2,6 +2,7 @@ package io.ragstream.job;
 
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
+import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.ingest.DeadLetter;
@@ -26,6 +27,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /**
@@ -134,6 +136,20 @@ class RagstreamJobTest {
                                         + " "
                                         + letter.reason())
                 .containsExactlyInAnyOrder("acme/broken MALFORMED_JSON", "acme/empty EMPTY_TEXT");
+    }
+
+    @Test
+    void aCheckpointIntervalFlinkRefusesIsAConfigurationErrorNamingTheKey() {
+        RagstreamConfig config = RagstreamConfig.of(Map.of("checkpoint.interval", "5 ms"));
+
+        assertThatThrownBy(
+                        () ->
+                                RagstreamJob.buildFromConfig(
+                                        StreamExecutionEnvironment.getExecutionEnvironment(),
+                                        config))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'checkpoint.interval'")
+                .hasMessageContaining("must be at least 10 ms, was 5 ms");
     }
 
     @Test
