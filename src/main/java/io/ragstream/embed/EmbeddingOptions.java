@@ -102,7 +102,9 @@ public record EmbeddingOptions(
                         config.atLeast(
                                 RagstreamOptions.EMBEDDING_REQUEST_TIMEOUT, Duration.ofMillis(1)),
                         config.get(RagstreamOptions.EMBEDDING_API_KEY_ENV),
-                        misconfiguredTimeout(config));
+                        config.atLeast(
+                                RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT,
+                                Duration.ofMillis(1)));
         if (options.parallelism() > options.mostSubtasks()) {
             // a subtask without a share of any endpoint could embed nothing: it would fail at
             // every start
@@ -117,17 +119,6 @@ public record EmbeddingOptions(
                             + ", or raise max-concurrency");
         }
         return options;
-    }
-
-    private static Duration misconfiguredTimeout(RagstreamConfig config) {
-        Duration timeout = config.get(RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT);
-        if (timeout.isZero() || timeout.isNegative()) {
-            throw new ConfigException(
-                    RagstreamOptions.EMBEDDING_MISCONFIGURED_TIMEOUT.key(),
-                    "must be positive (how long to wait for a misconfigured endpoint to be fixed), was "
-                            + timeout);
-        }
-        return timeout;
     }
 
     /** Misconfigured endpoints are probed every 30 s, or more often when the timeout is short. */

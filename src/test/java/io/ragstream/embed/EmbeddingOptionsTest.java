@@ -122,7 +122,7 @@ class EmbeddingOptionsTest {
                                                 Map.of("embedding.misconfigured-timeout", "0 s"))))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("embedding.misconfigured-timeout")
-                .hasMessageContaining("must be positive");
+                .hasMessageContaining("must be at least 1 ms");
     }
 
     @ParameterizedTest
