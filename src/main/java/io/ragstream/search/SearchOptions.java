@@ -1,6 +1,5 @@
 package io.ragstream.search;
 
-import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 
@@ -24,13 +23,8 @@ public record SearchOptions(int efSearch, int rerankFactor, Duration timeout) {
     static final Duration SILENCE_GRACE = Duration.ofSeconds(2);
 
     public static SearchOptions from(RagstreamConfig config) {
-        Duration timeout = config.get(RagstreamOptions.SEARCH_TIMEOUT);
-        if (timeout.compareTo(Duration.ofMillis(100)) < 0) {
-            // PostgreSQL reads a statement_timeout of 0 as none at all
-            throw new ConfigException(
-                    RagstreamOptions.SEARCH_TIMEOUT.key(),
-                    "must be at least 100ms (there is no setting for no limit), was " + timeout);
-        }
+        // PostgreSQL reads a statement_timeout of 0 as none at all: there is no setting for that
+        Duration timeout = config.atLeast(RagstreamOptions.SEARCH_TIMEOUT, Duration.ofMillis(100));
         return new SearchOptions(
                 config.between(RagstreamOptions.SEARCH_EF_SEARCH, 1, MAX_EF_SEARCH),
                 config.between(RagstreamOptions.SEARCH_RERANK_FACTOR, 1, 100),

@@ -25,13 +25,16 @@ public record PostgresTimeouts(Duration connect, Duration socket, Duration lock,
                     RagstreamOptions.SINK_LOCK_TIMEOUT.defaultValue(),
                             RagstreamOptions.SINK_STATEMENT_TIMEOUT.defaultValue());
 
+    /** pgjdbc counts in whole seconds, and PostgreSQL reads a timeout of 0 as none. */
+    private static final Duration SECOND = Duration.ofSeconds(1);
+
     public static PostgresTimeouts from(RagstreamConfig config) {
         PostgresTimeouts timeouts =
                 new PostgresTimeouts(
-                        atLeastASecond(config, RagstreamOptions.POSTGRES_CONNECT_TIMEOUT),
-                        atLeastASecond(config, RagstreamOptions.POSTGRES_SOCKET_TIMEOUT),
-                        atLeastASecond(config, RagstreamOptions.SINK_LOCK_TIMEOUT),
-                        atLeastASecond(config, RagstreamOptions.SINK_STATEMENT_TIMEOUT));
+                        config.atLeast(RagstreamOptions.POSTGRES_CONNECT_TIMEOUT, SECOND),
+                        config.atLeast(RagstreamOptions.POSTGRES_SOCKET_TIMEOUT, SECOND),
+                        config.atLeast(RagstreamOptions.SINK_LOCK_TIMEOUT, SECOND),
+                        config.atLeast(RagstreamOptions.SINK_STATEMENT_TIMEOUT, SECOND));
         if (timeouts.socket.compareTo(timeouts.statement) <= 0) {
             // else a slow statement the server would still finish looks like a dead connection
             throw new ConfigException(
@@ -44,15 +47,6 @@ public record PostgresTimeouts(Duration connect, Duration socket, Duration lock,
                             + timeouts.socket);
         }
         return timeouts;
-    }
-
-    private static Duration atLeastASecond(
-            RagstreamConfig config, org.apache.flink.configuration.ConfigOption<Duration> option) {
-        Duration value = config.get(option);
-        if (value.compareTo(Duration.ofSeconds(1)) < 0) {
-            throw new ConfigException(option.key(), "must be at least 1s, was " + value);
-        }
-        return value;
     }
 
     /** pgjdbc's connection properties: it counts these in whole seconds. */
