@@ -4,9 +4,12 @@ import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 
+import org.apache.flink.configuration.ConfigOption;
+
 import java.io.Serializable;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -26,6 +29,14 @@ public record CdcColumns(
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
+
+    /** The setting of each component, to name in a configuration error. */
+    private static final Map<String, ConfigOption<?>> SETTINGS =
+            Map.of(
+                    "idColumn", RagstreamOptions.CDC_ID_COLUMN,
+                    "textColumns", RagstreamOptions.CDC_TEXT_COLUMNS,
+                    "tenantColumn", RagstreamOptions.CDC_TENANT_COLUMN,
+                    "metadataColumn", RagstreamOptions.CDC_METADATA_COLUMN);
 
     public CdcColumns {
         requireName("idColumn", idColumn);
@@ -59,7 +70,11 @@ public record CdcColumns(
                     blankToNull(config.get(RagstreamOptions.CDC_TENANT_COLUMN)),
                     blankToNull(config.get(RagstreamOptions.CDC_METADATA_COLUMN)));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("cdc.*", e.getMessage());
+            // the message starts with the component at fault: name its setting
+            String component = e.getMessage().substring(0, e.getMessage().indexOf(':'));
+            throw new ConfigException(
+                    SETTINGS.get(component).key(),
+                    e.getMessage().substring(component.length() + 1).strip());
         }
     }
 

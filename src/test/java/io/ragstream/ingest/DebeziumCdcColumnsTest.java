@@ -1,5 +1,8 @@
 package io.ragstream.ingest;
 
+import io.ragstream.config.ConfigException;
+import io.ragstream.config.RagstreamConfig;
+
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -9,6 +12,7 @@ import java.io.ObjectOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -76,6 +80,22 @@ class DebeziumCdcColumnsTest {
         assertThatThrownBy(() -> new CdcColumns("id", List.of("text"), null, " "))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("metadataColumn");
+    }
+
+    @Test
+    void aConfigurationErrorNamesTheSetting() {
+        assertThatThrownBy(() -> CdcColumns.from(RagstreamConfig.of(Map.of("cdc.id-column", ""))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'cdc.id-column'")
+                .hasMessageContaining("a column name must not be empty");
+        assertThatThrownBy(
+                        () ->
+                                CdcColumns.from(
+                                        RagstreamConfig.of(
+                                                Map.of("cdc.text-columns", "body;body"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'cdc.text-columns'")
+                .hasMessageContaining("named twice");
     }
 
     @Test
