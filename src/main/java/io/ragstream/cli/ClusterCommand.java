@@ -2,6 +2,8 @@ package io.ragstream.cli;
 
 import io.ragstream.cluster.ClusterException;
 import io.ragstream.cluster.FlinkRest;
+import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.Secrets;
 
 import picocli.CommandLine.Command;
@@ -74,6 +76,9 @@ final class ClusterCommand {
             description =
                     "Upload the job jar and run it, with --config/--set passed on to the job.")
     static final class Submit implements Callable<Integer> {
+        /** A job stopped a moment ago (a rescale) frees its slots a little after it finished. */
+        private static final Duration FREE_SLOTS_WAIT = Duration.ofSeconds(15);
+
         @ParentCommand ClusterCommand cluster;
 
         @Spec CommandSpec spec;
@@ -113,7 +118,8 @@ final class ClusterCommand {
                 throw new ParameterException(
                         spec.commandLine(), "--parallelism must be at least 1, was " + parallelism);
             }
-            config.load(); // a wrong key fails here, naming it, before anything is uploaded
+            // a wrong key fails here, naming it, before anything is uploaded
+            RagstreamConfig settings = config.load();
             Secrets.refuseInProgramArguments(config.overrides);
             List<String> args = new ArrayList<>();
             if (config.file != null) {
@@ -125,6 +131,10 @@ final class ClusterCommand {
             config.overrides.forEach(o -> args.addAll(List.of("--set", o)));
 
             FlinkRest flink = cluster.flink();
+            Map<String, String> clusterSettings = flink.configuration();
+            if (FlinkRest.jobsNeedTheirSlotsFree(clusterSettings)) {
+                flink.awaitFreeSlots(slotsNeeded(settings, clusterSettings), FREE_SLOTS_WAIT);
+            }
             String jobId =
                     flink.submit(
                             jar != null
@@ -145,6 +155,25 @@ final class ClusterCommand {
                             + jobId
                             + "/overview");
             return 0;
+        }
+
+        /**
+         * One slot per subtask of the widest operator: job.parallelism if set, else -p, else the
+         * cluster's parallelism.default (Flink's own default is 1); embedding.parallelism if set
+         * wider.
+         */
+        private int slotsNeeded(RagstreamConfig settings, Map<String, String> clusterSettings) {
+            int job =
+                    settings.isSet(RagstreamOptions.PARALLELISM)
+                            ? settings.positive(RagstreamOptions.PARALLELISM)
+                            : parallelism != null
+                                    ? parallelism
+                                    : Integer.parseInt(
+                                            clusterSettings.getOrDefault(
+                                                    "parallelism.default", "1"));
+            return settings.isSet(RagstreamOptions.EMBEDDING_PARALLELISM)
+                    ? Math.max(job, settings.positive(RagstreamOptions.EMBEDDING_PARALLELISM))
+                    : job;
         }
     }
 

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -196,6 +197,67 @@ public final class FlinkRest {
         }
         throw new ClusterException(
                 "job " + jobId + " is not running after " + timeout + " (state " + state + ")");
+    }
+
+    /**
+     * Waits up to {@code wait} until the cluster has {@code slots} free task slots, one per subtask
+     * at the job's parallelism (a job stopped a moment ago frees its own a little later); else
+     * fails saying what the cluster has. Submitted without them, the job would wait for slots that
+     * never come, and report nothing until Flink's slot request timed out.
+     */
+    public void awaitFreeSlots(int slots, Duration wait) throws IOException, InterruptedException {
+        Instant deadline = Instant.now().plus(wait);
+        JsonNode overview = get("overview");
+        while (overview.path("slots-available").asInt() < slots
+                && Instant.now().isBefore(deadline)) {
+            Thread.sleep(250);
+            overview = get("overview");
+        }
+        int free = overview.path("slots-available").asInt();
+        if (free < slots) {
+            throw new ClusterException(
+                    "the job needs "
+                            + slots
+                            + " task slots (one per subtask at its parallelism), but the cluster has "
+                            + free
+                            + " free of "
+                            + overview.path("slots-total").asInt()
+                            + " on "
+                            + overview.path("taskmanagers").asInt()
+                            + " TaskManager(s): lower the parallelism, stop another job, or start"
+                            + " more TaskManagers");
+        }
+    }
+
+    /** The cluster's configuration, as {@code GET /jobmanager/config} lists it. */
+    public Map<String, String> configuration() throws IOException, InterruptedException {
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (JsonNode setting : get("jobmanager/config")) {
+            settings.put(setting.path("key").asText(), setting.path("value").asText().strip());
+        }
+        return settings;
+    }
+
+    /**
+     * Whether a job on this cluster needs a free task slot for each of its subtasks now. Only a
+     * standalone cluster's slots are all it has (native Kubernetes and YARN start TaskManagers when
+     * a job asks), and only Flink's default scheduler waits for all of them (the adaptive one, and
+     * reactive mode, run the job at the parallelism the slots allow).
+     */
+    public static boolean jobsNeedTheirSlotsFree(Map<String, String> configuration) {
+        String target = configuration.getOrDefault("deployment.target", "");
+        boolean startsTaskManagers =
+                target.startsWith("kubernetes")
+                        || target.startsWith("yarn")
+                        || configuration.containsKey("kubernetes.cluster-id");
+        boolean adaptive =
+                configuration
+                                .getOrDefault("jobmanager.scheduler", "default")
+                                .equalsIgnoreCase("adaptive")
+                        || configuration
+                                .getOrDefault("scheduler-mode", "")
+                                .equalsIgnoreCase("reactive");
+        return !startsTaskManagers && !adaptive;
     }
 
     /**

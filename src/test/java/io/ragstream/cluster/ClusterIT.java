@@ -32,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.ragstream.testing.TestServices.connect;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -67,6 +68,19 @@ class ClusterIT {
         } finally {
             SERVICES.dropTables();
         }
+    }
+
+    @Test
+    void aParallelismBeyondTheClustersSlotsIsRefusedBeforeTheJobIsSubmitted() throws Exception {
+        // one TaskManager of 4 slots: without the check the job would wait for slots that never
+        // come, and submit for its --timeout
+        int jobs = flink.get("jobs/overview").path("jobs").size();
+        assertThatThrownBy(() -> cluster.ragstream(WAIT, "cluster", "submit", "-p", "9"))
+                .hasMessageContaining("the job needs 9 task slots")
+                .hasMessageContaining("free of 4 on 1 TaskManager(s)");
+        assertThat(flink.get("jobs/overview").path("jobs").size())
+                .as("nothing submitted")
+                .isEqualTo(jobs);
     }
 
     @Test

@@ -1,12 +1,21 @@
 package io.ragstream.cluster;
 
+import io.ragstream.testing.StubHttpServer;
+
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A cluster's refusal is reported by the cause a user can act on, not by the handler that wrapped
- * it.
+ * it; a job that could not get its task slots is refused before it is submitted. The cluster is a
+ * stub answering as Flink's REST API does (ClusterIT submits to a real one).
  */
 class FlinkRestTest {
 
@@ -37,5 +46,67 @@ class FlinkRestTest {
                 .isEqualTo(
                         "org.apache.flink.runtime.messages.FlinkJobNotFoundException: Could not find Flink job (1234)");
         assertThat(FlinkRest.rootCause("Job 1234 not found")).isEqualTo("Job 1234 not found");
+    }
+
+    @Test
+    void slotsAJobStoppedAMomentAgoStillHoldsAreWaitedFor() throws Exception {
+        try (StubHttpServer flink = new StubHttpServer()) {
+            flink.reply(200, overview(1, 4, 1))
+                    .then(200, overview(1, 4, 1))
+                    .then(200, overview(1, 4, 4));
+
+            new FlinkRest(URI.create(flink.url())).awaitFreeSlots(3, Duration.ofSeconds(10));
+
+            assertThat(flink.requests()).hasSize(3).allMatch(r -> r.path().equals("/overview"));
+        }
+    }
+
+    @Test
+    void aJobWithoutItsSlotsIsRefusedSayingWhatTheClusterHas() {
+        try (StubHttpServer flink = new StubHttpServer()) {
+            flink.reply(200, overview(2, 8, 3));
+
+            assertThatThrownBy(
+                            () ->
+                                    new FlinkRest(URI.create(flink.url()))
+                                            .awaitFreeSlots(6, Duration.ofMillis(600)))
+                    .isInstanceOf(ClusterException.class)
+                    .hasMessageContaining("needs 6 task slots")
+                    .hasMessageContaining("3 free of 8 on 2 TaskManager(s)");
+        }
+    }
+
+    @Test
+    void onlyAStandaloneClusterWithFlinksDefaultSchedulerNeedsTheSlotsFree() throws Exception {
+        try (StubHttpServer flink = new StubHttpServer()) {
+            flink.reply(
+                    200,
+                    "[{\"key\": \"jobmanager.rpc.port\", \"value\": \"6123\"},"
+                            + " {\"key\": \"parallelism.default\", \"value\": \" 2\"}]");
+            Map<String, String> standalone = new FlinkRest(URI.create(flink.url())).configuration();
+
+            assertThat(standalone).containsEntry("parallelism.default", "2");
+            assertThat(FlinkRest.jobsNeedTheirSlotsFree(standalone)).isTrue();
+        }
+        for (Map<String, String> elastic :
+                List.of(
+                        Map.of("deployment.target", "kubernetes-session"),
+                        Map.of("deployment.target", "yarn-session"),
+                        Map.of("kubernetes.cluster-id", "rag"),
+                        Map.of("jobmanager.scheduler", "adaptive"),
+                        Map.of("scheduler-mode", "reactive"))) {
+            assertThat(FlinkRest.jobsNeedTheirSlotsFree(elastic)).as("%s", elastic).isFalse();
+        }
+    }
+
+    /** What GET /overview answers, in part. */
+    private static String overview(int taskManagers, int total, int available) {
+        return "{\"taskmanagers\": "
+                + taskManagers
+                + ", \"slots-total\": "
+                + total
+                + ", \"slots-available\": "
+                + available
+                + ", \"jobs-running\": 1, \"flink-version\": \"2.2.1\"}";
     }
 }
