@@ -71,10 +71,12 @@ public record CdcColumns(
                     blankToNull(config.get(RagstreamOptions.CDC_METADATA_COLUMN)));
         } catch (IllegalArgumentException e) {
             // the message starts with the component at fault: name its setting
-            String component = e.getMessage().substring(0, e.getMessage().indexOf(':'));
-            throw new ConfigException(
-                    SETTINGS.get(component).key(),
-                    e.getMessage().substring(component.length() + 1).strip());
+            String message = e.getMessage();
+            int colon = message.indexOf(':');
+            ConfigOption<?> setting = colon < 0 ? null : SETTINGS.get(message.substring(0, colon));
+            throw setting == null
+                    ? new ConfigException("cdc.*", message)
+                    : new ConfigException(setting.key(), message.substring(colon + 1).strip());
         }
     }
 

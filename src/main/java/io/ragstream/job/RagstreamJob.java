@@ -86,9 +86,10 @@ public final class RagstreamJob {
     /** The job with its production source and sinks; creates the tables first if configured to. */
     public static void buildFromConfig(StreamExecutionEnvironment env, RagstreamConfig config)
             throws Exception {
+        // 10 ms is the least interval Flink takes
         env.enableCheckpointing(
                 config.atLeast(RagstreamOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(10))
-                        .toMillis(), // Flink's least
+                        .toMillis(),
                 CheckpointingMode.EXACTLY_ONCE);
         KafkaConnectionCheck.check(config);
         build(
