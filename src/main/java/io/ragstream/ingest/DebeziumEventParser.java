@@ -14,7 +14,6 @@ import static io.ragstream.ingest.DocumentEventParser.metadata;
 import static io.ragstream.ingest.DocumentEventParser.optionalText;
 import static io.ragstream.ingest.DocumentEventParser.readJson;
 import static io.ragstream.ingest.DocumentEventParser.requiredId;
-import static io.ragstream.ingest.DocumentEventParser.utf8;
 
 /**
  * Turns a Debezium JSON change event (PostgreSQL or MySQL connector, DESIGN.md "Inputs", CDC) into
@@ -94,7 +93,7 @@ public final class DebeziumEventParser implements EventParser {
             return deleteByKey(key, "a tombstone (null value)");
         }
         DocumentEventParser.checkSize(value, limits);
-        JsonNode node = readJson(utf8(value));
+        JsonNode node = readJson(value);
         if (!node.isObject()) {
             throw new BadInputException(
                     Reason.NOT_AN_OBJECT,
@@ -251,7 +250,7 @@ public final class DebeziumEventParser implements EventParser {
         if (key == null || key.length == 0) {
             return null;
         }
-        JsonNode node = in("record key", () -> readJson(utf8(key)));
+        JsonNode node = in("record key", () -> readJson(key));
         if (node.isObject() && node.has("schema") && node.has("payload")) {
             node = node.get("payload");
         }

@@ -50,7 +50,7 @@ public final class DocumentEventParser implements EventParser {
             return tombstone(key);
         }
         checkSize(value, limits);
-        JsonNode node = readJson(utf8(value));
+        JsonNode node = readJson(value);
         if (!node.isObject()) {
             throw new BadInputException(
                     Reason.NOT_AN_OBJECT, "expected a JSON object, got " + node.getNodeType());
@@ -139,6 +139,25 @@ public final class DocumentEventParser implements EventParser {
         } catch (CharacterCodingException e) {
             throw new BadInputException(Reason.INVALID_UTF8, "not valid UTF-8: " + e.getMessage());
         }
+    }
+
+    /**
+     * A record's key or value as JSON. One that starts with byte 0 is no JSON at all but a Schema
+     * Registry record (Avro, Protobuf, JSON Schema: byte 0, then a 4-byte schema id), what a
+     * Debezium connector writes with Confluent's converters: its letter says what to change.
+     */
+    static JsonNode readJson(byte[] bytes) throws BadInputException {
+        if (bytes.length >= 5 && bytes[0] == 0) {
+            throw new BadInputException(
+                    Reason.MALFORMED_JSON,
+                    "starts with byte 0 and schema id "
+                            + ByteBuffer.wrap(bytes, 1, 4).getInt()
+                            + ", as a Schema Registry record (Avro, Protobuf, JSON Schema) does;"
+                            + " ragstream reads plain JSON: give the producer (a Debezium"
+                            + " connector's key.converter and value.converter)"
+                            + " org.apache.kafka.connect.json.JsonConverter");
+        }
+        return readJson(utf8(bytes));
     }
 
     static JsonNode readJson(String text) throws BadInputException {

@@ -5,7 +5,6 @@ import io.ragstream.ingest.DeadLetter.Reason;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import static io.ragstream.ingest.DocumentEventParser.readJson;
-import static io.ragstream.ingest.DocumentEventParser.utf8;
 
 /**
  * A row of a backfilled table ({@link TableRowExtractor}'s JSON object of its columns) as an upsert
@@ -30,7 +29,7 @@ public final class TableRowParser implements EventParser {
     @Override
     public DocumentEvent parse(byte[] key, byte[] value) throws BadInputException {
         DocumentEventParser.checkSize(value, limits);
-        JsonNode row = readJson(utf8(value));
+        JsonNode row = readJson(value);
         if (!row.isObject()) {
             throw new BadInputException(
                     Reason.NOT_AN_OBJECT,

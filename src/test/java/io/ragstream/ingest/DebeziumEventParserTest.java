@@ -328,6 +328,22 @@ class DebeziumEventParserTest {
     }
 
     @Test
+    void aSchemaRegistryRecordIsDeadLetteredWithWhatToChange() {
+        // what Confluent's AvroConverter writes: byte 0, schema id 42, then Avro's binary
+        byte[] avro = {0, 0, 0, 0, 42, 2, 8, 'd', 'o', 'c', '1'};
+
+        BadInputException value =
+                catchThrowableOfType(BadInputException.class, () -> parser.parse(null, avro));
+        BadInputException key =
+                catchThrowableOfType(BadInputException.class, () -> parser.parse(avro, null));
+
+        for (BadInputException e : List.of(value, key)) {
+            assertThat(e.reason()).isEqualTo(Reason.MALFORMED_JSON);
+            assertThat(e.getMessage()).contains("schema id 42", "Schema Registry", "JsonConverter");
+        }
+    }
+
+    @Test
     void aRowFlattenedByExtractNewRecordStateIsDeadLetteredWithWhatToChange() {
         // transforms=unwrap, delete.handling.mode=rewrite: the row alone, a delete marked in it
         byte[] value =
