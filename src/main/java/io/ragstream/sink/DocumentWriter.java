@@ -20,12 +20,26 @@ import java.util.Map;
 final class DocumentWriter {
 
     /** What one {@link #write} changed; {@code applied}: the updates that were not stale. */
+    /**
+     * @param textUnavailable updates that keep the stored chunks (Debezium sent no text: an
+     *     unchanged TOASTed column) of a document the table holds no live version of
+     * @param firstWithoutText the first of those, to name in a warning; null when none
+     */
     record Counts(
             long rowsUpserted,
             long rowsDeleted,
             long staleDocuments,
             long missingChunks,
+            long textUnavailable,
+            DocumentUpdate firstWithoutText,
             List<DocumentUpdate> applied) {}
+
+    /** What became of an update that keeps the stored chunks. */
+    private enum Restamp {
+        APPLIED,
+        STALE,
+        NO_TEXT
+    }
 
     private final PgVectorSchema schema;
     private final String model;
@@ -36,7 +50,8 @@ final class DocumentWriter {
     }
 
     Counts write(Connection connection, List<DocumentUpdate> updates) throws SQLException {
-        long upserted = 0, deleted = 0, stale = 0, missing = 0;
+        long upserted = 0, deleted = 0, stale = 0, missing = 0, withoutText = 0;
+        DocumentUpdate firstWithoutText = null;
         List<DocumentUpdate> appliedAll = new ArrayList<>();
         // a document updated twice in one batch goes in two rounds, so its updates keep their order
         for (List<DocumentUpdate> round : rounds(updates)) {
@@ -53,10 +68,13 @@ final class DocumentWriter {
                         appliedAll.add(done);
                     }
                 } else if (u.keepsStoredChunks()) {
-                    if (restampStoredChunks(connection, u)) {
-                        appliedAll.add(u);
-                    } else {
-                        stale++;
+                    switch (restampStoredChunks(connection, u)) {
+                        case APPLIED -> appliedAll.add(u);
+                        case STALE -> stale++;
+                        case NO_TEXT -> {
+                            withoutText++;
+                            firstWithoutText = firstWithoutText == null ? u : firstWithoutText;
+                        }
                     }
                 } else {
                     batched.add(u);
@@ -69,7 +87,8 @@ final class DocumentWriter {
             missing += restampUnchangedChunks(connection, applied);
             appliedAll.addAll(applied);
         }
-        return new Counts(upserted, deleted, stale, missing, appliedAll);
+        return new Counts(
+                upserted, deleted, stale, missing, withoutText, firstWithoutText, appliedAll);
     }
 
     static List<List<DocumentUpdate>> rounds(List<DocumentUpdate> updates) {
@@ -166,10 +185,11 @@ final class DocumentWriter {
     }
 
     /**
-     * A new version of a live document whose text did not change; false when there is none to
-     * restamp.
+     * A new version of a live document whose text did not change. Stale when the table holds a
+     * newer version; without text when it holds no live one at all: the text was never read (the
+     * topic's first change of the row had expired, or came before the job's start).
      */
-    private boolean restampStoredChunks(Connection connection, DocumentUpdate u)
+    private Restamp restampStoredChunks(Connection connection, DocumentUpdate u)
             throws SQLException {
         try (PreparedStatement doc = connection.prepareStatement(schema.restampDocument())) {
             doc.setLong(1, u.version());
@@ -177,7 +197,7 @@ final class DocumentWriter {
             doc.setString(3, u.docId());
             doc.setLong(4, u.version());
             if (doc.executeUpdate() == 0) {
-                return false;
+                return holdsNewer(connection, u) ? Restamp.STALE : Restamp.NO_TEXT;
             }
         }
         try (PreparedStatement chunks = connection.prepareStatement(schema.restampAllChunks())) {
@@ -187,7 +207,22 @@ final class DocumentWriter {
             chunks.setString(4, u.docId());
             chunks.setLong(5, u.version());
             chunks.executeUpdate();
-            return true;
+            return Restamp.APPLIED;
+        }
+    }
+
+    /** Whether the table holds a version the update may not change: a newer one, or its delete. */
+    private boolean holdsNewer(Connection connection, DocumentUpdate u) throws SQLException {
+        try (PreparedStatement st = connection.prepareStatement(schema.documentVersion())) {
+            st.setString(1, u.tenant());
+            st.setString(2, u.docId());
+            try (ResultSet rs = st.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+                long held = rs.getLong(1);
+                return held > u.version() || (held == u.version() && rs.getBoolean(2));
+            }
         }
     }
 

@@ -552,6 +552,13 @@ public final class PgVectorSchema implements Serializable {
                 + " WHERE EXCLUDED.version > d.version";
     }
 
+    /** The version and deletion the table holds for a document; parameters tenant, doc_id. */
+    String documentVersion() {
+        return "SELECT version, deleted FROM \""
+                + documentsTable
+                + "\" WHERE tenant = ? AND doc_id = ?";
+    }
+
     /** A delete without a version: the version the table holds is deleted, and none is invented. */
     String deleteHeldVersion() {
         return "UPDATE \""

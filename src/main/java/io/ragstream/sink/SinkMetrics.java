@@ -20,6 +20,7 @@ final class SinkMetrics {
     private final Counter rowsDeleted;
     private final Counter staleDocuments;
     private final Counter missingChunks;
+    private final Counter textUnavailable;
     private final Histogram batchMillis;
     private final MetricGroup metrics;
 
@@ -30,6 +31,7 @@ final class SinkMetrics {
         rowsDeleted = metrics.counter("rowsDeleted");
         staleDocuments = metrics.counter("staleDocuments");
         missingChunks = metrics.counter("missingChunks");
+        textUnavailable = metrics.counter("textUnavailable");
         batchMillis =
                 metrics.histogram("sinkBatchMillis", new DescriptiveStatisticsHistogram(1000));
     }
@@ -52,6 +54,17 @@ final class SinkMetrics {
                             + "they stay missing until their documents change",
                     counts.missingChunks(),
                     chunksTable);
+        }
+        if (counts.textUnavailable() > 0) {
+            textUnavailable.inc(counts.textUnavailable());
+            LOG.warn(
+                    "{} changes without their text (an unchanged TOASTed column Debezium did not"
+                            + " send) for documents {} holds no live version of, such as {}: they"
+                            + " stay unindexed until a change carries their text; give the table"
+                            + " REPLICA IDENTITY FULL, or snapshot it again",
+                    counts.textUnavailable(),
+                    chunksTable,
+                    counts.firstWithoutText().key());
         }
         batchMillis.update((System.nanoTime() - startNanos) / 1_000_000);
     }

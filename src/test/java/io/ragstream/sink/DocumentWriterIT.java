@@ -212,10 +212,35 @@ class DocumentWriterIT {
 
         assertThat(write(unchangedText.withVersion(4)).staleDocuments()).as("older").isEqualTo(1);
         write(DocumentUpdate.delete("t", "d", 6));
-        assertThat(write(unchangedText.withVersion(7)).staleDocuments())
-                .as("no live text to keep")
+        assertThat(write(unchangedText.withVersion(6)).staleDocuments())
+                .as("its delete wins")
                 .isEqualTo(1);
+        DocumentWriter.Counts afterDelete = write(unchangedText.withVersion(7));
+        assertThat(afterDelete.textUnavailable()).as("no live text to keep").isEqualTo(1);
+        assertThat(afterDelete.staleDocuments()).isZero();
+        assertThat(afterDelete.firstWithoutText()).isEqualTo(unchangedText.withVersion(7));
         assertThat(document()).isEqualTo("6:0:true");
+    }
+
+    @Test
+    void keepingTheStoredChunksOfADocumentNeverStoredIsCountedAsWithoutText() throws Exception {
+        // Debezium's update of a TOASTed row whose insert the topic no longer holds
+        DocumentWriter.Counts counts =
+                write(
+                        new DocumentUpdate(
+                                "t",
+                                "d",
+                                3,
+                                false,
+                                "{}",
+                                List.of(),
+                                DocumentUpdate.Kind.KEEP_STORED_CHUNKS,
+                                "cdc"));
+
+        assertThat(counts.textUnavailable()).isEqualTo(1);
+        assertThat(counts.staleDocuments()).isZero();
+        assertThat(counts.applied()).isEmpty();
+        assertThat(chunks()).isEmpty();
     }
 
     @Test
