@@ -19,11 +19,13 @@ import java.util.Map;
  */
 final class DocumentWriter {
 
-    /** What one {@link #write} changed; {@code applied}: the updates that were not stale. */
     /**
+     * What one {@link #write} changed.
+     *
      * @param textUnavailable updates that keep the stored chunks (Debezium sent no text: an
      *     unchanged TOASTed column) of a document the table holds no live version of
      * @param firstWithoutText the first of those, to name in a warning; null when none
+     * @param applied the updates that were not stale
      */
     record Counts(
             long rowsUpserted,

@@ -194,16 +194,7 @@ class DocumentWriterIT {
     @Test
     void keepingTheStoredChunksRestampsThemWithTheNewVersionAndMetadata() throws Exception {
         write(upsert(1, "alpha", "beta"));
-        DocumentUpdate unchangedText =
-                new DocumentUpdate(
-                        "t",
-                        "d",
-                        5,
-                        false,
-                        "{\"v\":5}",
-                        List.of(),
-                        DocumentUpdate.Kind.KEEP_STORED_CHUNKS,
-                        "cdc");
+        DocumentUpdate unchangedText = keepStoredChunks(5, "{\"v\":5}");
 
         assertThat(write(unchangedText).applied()).hasSize(1);
         assertThat(chunks()).containsExactly("0:5:alpha", "1:5:beta");
@@ -225,22 +216,25 @@ class DocumentWriterIT {
     @Test
     void keepingTheStoredChunksOfADocumentNeverStoredIsCountedAsWithoutText() throws Exception {
         // Debezium's update of a TOASTed row whose insert the topic no longer holds
-        DocumentWriter.Counts counts =
-                write(
-                        new DocumentUpdate(
-                                "t",
-                                "d",
-                                3,
-                                false,
-                                "{}",
-                                List.of(),
-                                DocumentUpdate.Kind.KEEP_STORED_CHUNKS,
-                                "cdc"));
+        DocumentWriter.Counts counts = write(keepStoredChunks(3, "{}"));
 
         assertThat(counts.textUnavailable()).isEqualTo(1);
         assertThat(counts.staleDocuments()).isZero();
         assertThat(counts.applied()).isEmpty();
         assertThat(chunks()).isEmpty();
+    }
+
+    /** What a Debezium update without its TOASTed text becomes. */
+    private static DocumentUpdate keepStoredChunks(long version, String metadata) {
+        return new DocumentUpdate(
+                "t",
+                "d",
+                version,
+                false,
+                metadata,
+                List.of(),
+                DocumentUpdate.Kind.KEEP_STORED_CHUNKS,
+                "cdc");
     }
 
     @Test
