@@ -2,6 +2,7 @@ package io.ragstream.embed;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.testing.PoolConfig;
 
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -223,17 +224,7 @@ class EmbeddingOptionsTest {
     }
 
     private static RagstreamConfig ollama(String endpoints, String parallelism) {
-        return RagstreamConfig.of(
-                Map.of(
-                        "embedding.backend",
-                        "ollama",
-                        "embedding.model",
-                        "all-minilm",
-                        "embedding.dimension",
-                        "384",
-                        "embedding.endpoints",
-                        endpoints,
-                        "embedding.parallelism",
-                        parallelism));
+        return RagstreamConfig.of(PoolConfig.ollama(endpoints))
+                .with("embedding.parallelism", parallelism);
     }
 }

@@ -8,6 +8,7 @@ import io.ragstream.config.RagstreamOptions;
 import io.ragstream.ingest.DeadLetter;
 import io.ragstream.ingest.KafkaRecord;
 import io.ragstream.testing.CollectingSink;
+import io.ragstream.testing.PoolConfig;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
@@ -177,14 +178,7 @@ class RagstreamJobTest {
         RagstreamConfig twoSlots =
                 RagstreamJob.followFlinkParallelism(
                         RagstreamConfig.of(
-                                Map.of(
-                                        "embedding.backend",
-                                        "ollama",
-                                        "embedding.model",
-                                        "all-minilm",
-                                        "embedding.dimension",
-                                        "384",
-                                        "embedding.endpoints",
+                                PoolConfig.ollama(
                                         "[{url: 'http://gpu-1:11434', max-concurrency: 2}]")),
                         4);
         assertThat(twoSlots.get(RagstreamOptions.PARALLELISM)).isEqualTo(4);
