@@ -3,10 +3,6 @@ package io.ragstream.job;
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
 
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Metric;
-import org.apache.flink.metrics.MetricGroup;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -85,7 +81,7 @@ class IncrementalUpdatesIT {
     void republishingAnUnchangedCorpusEmbedsNothing() throws Exception {
         String tenant = "republish";
         List<String> manual = manual(1);
-        long embeddedBefore = counter("chunksEmbedded");
+        long embeddedBefore = IT.counter("chunksEmbedded");
         Timestamp first = databaseNow();
         publishCorpus(tenant, manual);
         await("the corpus indexed")
@@ -109,7 +105,7 @@ class IncrementalUpdatesIT {
                                         + tenant
                                         + "' AND doc_id = 'manual'"))
                 .isEqualTo(20);
-        assertThat(counter("chunksEmbedded") - embeddedBefore)
+        assertThat(IT.counter("chunksEmbedded") - embeddedBefore)
                 .as("each chunk embedded once")
                 .isEqualTo(chunks);
 
@@ -123,7 +119,7 @@ class IncrementalUpdatesIT {
                         () ->
                                 documents(tenant, "updated_at >= '" + second + "'")
                                         == corpus.size() + 1);
-        assertThat(counter("chunksEmbedded") - embeddedBefore)
+        assertThat(IT.counter("chunksEmbedded") - embeddedBefore)
                 .as("no backend call for unchanged text")
                 .isEqualTo(chunks);
         assertThat(
@@ -159,7 +155,7 @@ class IncrementalUpdatesIT {
                 .atMost(WAIT)
                 .until(() -> documents(tenant, "doc_id = 'manual'") == 1);
 
-        long before = counter("chunksEmbedded");
+        long before = IT.counter("chunksEmbedded");
         Map<Integer, String> old = manualChunks(tenant);
         List<String> edited = new ArrayList<>(manual);
         long editVersion =
@@ -189,7 +185,7 @@ class IncrementalUpdatesIT {
         List<Integer> changed =
                 now.keySet().stream().filter(no -> !now.get(no).equals(old.get(no))).toList();
         assertThat(changed).containsExactly(7);
-        assertThat(counter("chunksEmbedded") - before)
+        assertThat(IT.counter("chunksEmbedded") - before)
                 .as("only the edited chunk went to the model")
                 .isEqualTo(1);
     }
@@ -318,7 +314,7 @@ class IncrementalUpdatesIT {
                 new String(change("c", null, row(null, "t", "x"), 300), StandardCharsets.UTF_8));
         assertThat(bad).hasSizeGreaterThanOrEqualTo(25);
 
-        long deadBefore = counter("deadLettered");
+        long deadBefore = IT.counter("deadLettered");
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
             int valid = 0;
             for (byte[][] r : records) { // a valid document after every bad record
@@ -362,7 +358,7 @@ class IncrementalUpdatesIT {
             assertThat(letter.get("detail").asText()).isNotBlank();
         }
         assertThat(reasons).isEqualTo(bad);
-        assertThat(counter("deadLettered") - deadBefore).isEqualTo(bad.size());
+        assertThat(IT.counter("deadLettered") - deadBefore).isEqualTo(bad.size());
     }
 
     private static String key(ConsumerRecord<byte[], byte[]> record) {
@@ -508,19 +504,5 @@ class IncrementalUpdatesIT {
             }
         }
         return chunks;
-    }
-
-    /** A counter in the operators' ragstream groups, summed over subtasks, e.g. chunksEmbedded. */
-    private static long counter(String name) {
-        long sum = 0;
-        for (Map.Entry<MetricGroup, Map<String, Metric>> group :
-                IT.metrics().getMetricsByGroup().entrySet()) {
-            Metric metric = group.getValue().get(name);
-            if (metric instanceof Counter counter
-                    && group.getKey().getMetricIdentifier(name).endsWith(".ragstream." + name)) {
-                sum += counter.getCount();
-            }
-        }
-        return sum;
     }
 }

@@ -4,10 +4,15 @@ import io.ragstream.config.RagstreamConfig;
 import io.ragstream.job.RagstreamJob;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.InternalMiniClusterExtension;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -25,6 +30,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The fixture of the job's integration tests, registered once per test class:
@@ -123,11 +129,43 @@ public final class JobFixture
      * scope.
      */
     public RunningJob start(RagstreamConfig config) throws Exception {
+        return start(config, SavepointRestoreSettings.none());
+    }
+
+    /**
+     * The same, resumed from a savepoint or retained checkpoint ({@link
+     * RunningJob#stopWithSavepoint}), as {@code flink run --fromSavepoint} does.
+     */
+    public RunningJob resume(RagstreamConfig config, String savepoint) throws Exception {
+        return start(config, SavepointRestoreSettings.forPath(savepoint));
+    }
+
+    private RunningJob start(RagstreamConfig config, SavepointRestoreSettings restore)
+            throws Exception {
         TestStreamEnvironment env = new TestStreamEnvironment(cluster(), slots);
         RagstreamJob.buildFromConfig(env, config);
-        RunningJob job = new RunningJob(env.executeAsync("ragstream-it"), this);
+        StreamGraph graph = env.getStreamGraph();
+        graph.setSavepointRestoreSettings(restore);
+        RunningJob job = new RunningJob(env.executeAsync(graph), this);
         scope().jobs.add(job);
         return job;
+    }
+
+    /**
+     * A counter of the operators' {@code ragstream} groups, e.g. {@code chunksEmbedded}, summed
+     * over subtasks and the jobs this fixture ran.
+     */
+    public long counter(String name) {
+        long sum = 0;
+        for (Map.Entry<MetricGroup, Map<String, Metric>> group :
+                metrics().getMetricsByGroup().entrySet()) {
+            Metric metric = group.getValue().get(name);
+            if (metric instanceof Counter counter
+                    && group.getKey().getMetricIdentifier(name).endsWith(".ragstream." + name)) {
+                sum += counter.getCount();
+            }
+        }
+        return sum;
     }
 
     /** A backfill of {@code files} with these settings, run to its end. */

@@ -3,6 +3,7 @@ package io.ragstream.testing;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,6 +40,13 @@ public final class RunningJob {
     /** The same, read as JSON. */
     public JsonNode restJson(String path) throws Exception {
         return JSON.readTree(rest(path));
+    }
+
+    /** Stops the job with a savepoint in {@code dir}, as {@code flink stop} does: its path. */
+    public String stopWithSavepoint(java.nio.file.Path dir) throws Exception {
+        return client.stopWithSavepoint(
+                        false, dir.toUri().toString(), SavepointFormatType.CANONICAL)
+                .get(END_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 
     /**
