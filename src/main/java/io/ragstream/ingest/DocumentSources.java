@@ -28,15 +28,21 @@ public final class DocumentSources {
 
     private DocumentSources() {}
 
-    /** The documents topic and the CDC topics, from the committed offsets (earliest when none). */
-    public static KafkaSource<KafkaRecord> kafka(RagstreamConfig config) {
+    /**
+     * The topics the job reads: the documents topic, the CDC topics, and the dead-letter topic,
+     * read back for the chunks a backend rejected.
+     */
+    static List<String> topics(RagstreamConfig config) {
         List<String> topics = new ArrayList<>();
         topics.add(config.get(RagstreamOptions.KAFKA_DOCUMENTS_TOPIC));
         topics.addAll(config.get(RagstreamOptions.KAFKA_CDC_TOPICS));
-        topics.add(
-                config.get(
-                        RagstreamOptions
-                                .KAFKA_DLQ_TOPIC)); // read back for the chunks a backend rejected
+        topics.add(config.get(RagstreamOptions.KAFKA_DLQ_TOPIC));
+        return topics;
+    }
+
+    /** The job's {@link #topics}, from the committed offsets (earliest when none). */
+    public static KafkaSource<KafkaRecord> kafka(RagstreamConfig config) {
+        List<String> topics = topics(config);
         return KafkaSource.<KafkaRecord>builder()
                 .setProperties(sourceProperties(config))
                 .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
@@ -79,6 +85,11 @@ public final class DocumentSources {
                                                         f.toAbsolutePath().toUri()))
                                 .toArray(org.apache.flink.core.fs.Path[]::new))
                 .build();
+    }
+
+    /** The {@link #parser} of the records {@link #kafka} reads, skipping other topics'. */
+    public static ParseDocuments kafkaParser(RagstreamConfig config) {
+        return parser(config).readingOnly(topics(config));
     }
 
     /** The parser for each topic: Debezium on the CDC topics, document events elsewhere. */

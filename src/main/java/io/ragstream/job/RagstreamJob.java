@@ -96,6 +96,7 @@ public final class RagstreamJob {
                 env,
                 config,
                 DocumentSources.kafka(config),
+                DocumentSources.kafkaParser(config),
                 pgVectorSink(config),
                 DocumentSources.deadLetters(config));
     }

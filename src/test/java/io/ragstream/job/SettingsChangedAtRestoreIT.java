@@ -1,0 +1,89 @@
+package io.ragstream.job;
+
+import io.ragstream.testing.JobFixture;
+import io.ragstream.testing.TestServices;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+
+import static io.ragstream.testing.TestServices.rows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * An operator changes the settings and resumes from a savepoint, as a Kubernetes upgrade does.
+ * Flink restores the Kafka source's partitions and the chunker's state whatever the new settings
+ * say: the job must read only the topics it now names, and must not resume into tables its state
+ * does not describe.
+ */
+class SettingsChangedAtRestoreIT {
+    private static final Duration WAIT = Duration.ofSeconds(120);
+
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(1).withMetrics();
+
+    @TempDir Path savepoints;
+
+    @Test
+    void aTopicDroppedFromTheSettingsIsNoLongerReadAfterARestore() throws Exception {
+        TestServices services = IT.services("droppedtopic");
+        String cdcTopic = "it." + services.name + ".cdc";
+        String renamedTopic = "it." + services.name + ".documents2";
+        services.createTopics(1, services.documentsTopic, cdcTopic, renamedTopic);
+
+        var before = IT.start(services.config("kafka.cdc-topics=" + cdcTopic));
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            TestServices.send(producer, services.documentsTopic, "default/a", document("a"));
+            TestServices.send(producer, cdcTopic, "{\"id\": \"c1\"}", change("c1", 100));
+            await("both topics read").atMost(WAIT).until(() -> stored(services).size() == 2);
+            String savepoint = before.stopWithSavepoint(savepoints);
+
+            // the documents topic renamed, the CDC topic dropped; the tables stay
+            IT.resume(services.config("kafka.documents-topic=" + renamedTopic), savepoint);
+            TestServices.send(producer, services.documentsTopic, "default/old", document("old"));
+            TestServices.send(producer, cdcTopic, "{\"id\": \"c2\"}", change("c2", 200));
+            TestServices.send(producer, renamedTopic, "default/new", document("new"));
+        }
+
+        await("the renamed topic read, the dropped ones skipped")
+                .atMost(WAIT)
+                .until(
+                        () ->
+                                IT.counter("recordsOfRemovedTopics") == 2
+                                        && stored(services).contains("new"));
+        assertThat(stored(services)).containsExactly("a", "c1", "new");
+        assertThat(TestServices.readTopic(services.dlqTopic, 1, Duration.ofSeconds(3))).isEmpty();
+    }
+
+    private static String document(String id) {
+        return "{\"id\": \"" + id + "\", \"version\": 1, \"text\": \"document " + id + "\"}";
+    }
+
+    private static String change(String id, long lsn) {
+        return "{\"op\": \"c\", \"before\": null, \"after\": {\"id\": \""
+                + id
+                + "\", \"text\": \"row "
+                + id
+                + "\"}, \"source\": {\"connector\": \"postgresql\", \"lsn\": "
+                + lsn
+                + "}}";
+    }
+
+    /** The ids of the live documents, in order. */
+    private static List<String> stored(TestServices services) throws SQLException {
+        try {
+            return rows(
+                    "SELECT doc_id FROM \""
+                            + services.documentsTable
+                            + "\" WHERE NOT deleted ORDER BY doc_id");
+        } catch (SQLException e) {
+            return List.of(); // the tables are not there yet
+        }
+    }
+}
