@@ -1,14 +1,21 @@
 package io.ragstream.chunk;
 
+import io.ragstream.config.StoredIndex;
 import io.ragstream.ingest.DocumentEvent;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -30,10 +37,14 @@ import java.util.List;
  * <p>CDC truncates come in broadcast, since they touch every document their topic wrote: each
  * subtask forgets those documents (the documents table, which the truncate marks deleted, then
  * guards them), and one subtask passes the truncate on to the sink.
+ *
+ * <p>What it holds describes the rows of one {@link StoredIndex}: restored into a job that writes
+ * another (a savepoint taken before the tables or the model changed), it fails the job at once,
+ * without restarts, naming the setting.
  */
 public final class DocumentChunker
-        extends KeyedBroadcastProcessFunction<
-                String, DocumentEvent, DocumentEvent, DocumentUpdate> {
+        extends KeyedBroadcastProcessFunction<String, DocumentEvent, DocumentEvent, DocumentUpdate>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     static final ValueStateDescriptor<DocumentState> STATE =
@@ -46,16 +57,42 @@ public final class DocumentChunker
     public static final MapStateDescriptor<String, Long> TRUNCATES =
             new MapStateDescriptor<>("truncates", Types.STRING, Types.LONG);
 
+    /** The index the held chunks are stored in, as each subtask saw it. */
+    static final ListStateDescriptor<String> STORED_INDEX =
+            new ListStateDescriptor<>("stored-index", Types.STRING);
+
     private final Chunker chunker;
     private final long deletedRetentionMillis;
+    private final StoredIndex storedIndex;
     private transient ValueState<DocumentState> state;
     private transient Counter chunksReused;
     private transient Counter staleEvents;
     private transient Counter rejectedChunksForgotten;
 
-    public DocumentChunker(Chunker chunker, Duration deletedRetention) {
+    public DocumentChunker(Chunker chunker, Duration deletedRetention, StoredIndex storedIndex) {
         this.chunker = chunker;
         this.deletedRetentionMillis = deletedRetention.toMillis();
+        this.storedIndex = storedIndex;
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        ListState<String> held = context.getOperatorStateStore().getUnionListState(STORED_INDEX);
+        if (context.isRestored()) { // state of a version before this check holds none
+            for (String restored : held.get()) {
+                var refusal = storedIndex.refuseStateOf(restored);
+                if (refusal.isPresent()) {
+                    // a restart would restore the same state: fail for good
+                    throw new SuppressRestartsException(refusal.get());
+                }
+            }
+        }
+        held.update(List.of(storedIndex.encoded()));
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) {
+        // the list state holds this subtask's index since initializeState
     }
 
     @Override

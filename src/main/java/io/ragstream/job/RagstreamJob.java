@@ -7,6 +7,7 @@ import io.ragstream.chunk.TokenCounter;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.config.StoredIndex;
 import io.ragstream.embed.EmbedDocuments;
 import io.ragstream.embed.EmbeddingBatch;
 import io.ragstream.embed.EmbeddingOptions;
@@ -190,7 +191,8 @@ public final class RagstreamJob {
                         .process(
                                 new DocumentChunker(
                                         chunker(config, embedding),
-                                        config.get(RagstreamOptions.STATE_DELETED_RETENTION)))
+                                        config.get(RagstreamOptions.STATE_DELETED_RETENTION),
+                                        StoredIndex.of(config)))
                         .uid("chunk-documents")
                         .name("Chunk and diff documents");
 

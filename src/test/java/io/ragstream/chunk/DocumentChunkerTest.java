@@ -1,5 +1,7 @@
 package io.ragstream.chunk;
 
+import io.ragstream.config.ConfigException;
+import io.ragstream.config.StoredIndex;
 import io.ragstream.ingest.DocumentEvent;
 import io.ragstream.ingest.DocumentEvent.Op;
 import io.ragstream.testing.CapturedMetrics;
@@ -7,6 +9,7 @@ import io.ragstream.testing.KeyedBroadcastHarness;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,6 +22,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@link DocumentChunker} driven through a real keyed operator harness: keyed state, snapshots and
@@ -33,6 +37,9 @@ class DocumentChunkerTest {
             text -> text.isBlank() ? 0 : text.strip().split("\\s+").length;
     private static final Chunker CHUNKER = new Chunker(MAX_TOKENS, WORDS);
     private static final Duration DELETED_RETENTION = Duration.ofMinutes(10);
+    private static final StoredIndex INDEX =
+            new StoredIndex(
+                    "ragstream", "kb_documents", "kb_chunks", "all-MiniLM-L6-v2", "float16");
 
     private static final String TENANT = "acme";
     private static final String DOC = "doc-1";
@@ -364,6 +371,32 @@ class DocumentChunkerTest {
         assertThat(recreated.changedChunks()).isEqualTo(2);
     }
 
+    @Test
+    void stateRestoredIntoAnotherIndexFailsTheJobForGoodNamingTheSetting() throws Exception {
+        harness.single(upsert(1L, paragraphs("a", "b")));
+        OperatorSubtaskState snapshot = harness.harness.snapshot(0L, 0L);
+        harness.close();
+
+        StoredIndex moved =
+                new StoredIndex(
+                        "ragstream", "kb_documents", "kb_int8_chunks", INDEX.model(), "int8");
+        assertThatThrownBy(() -> new ChunkerHarness(snapshot, moved))
+                .isInstanceOf(SuppressRestartsException.class) // a restart restores it again
+                .rootCause()
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("config key 'postgres.chunks-table'")
+                .hasMessageContaining("postgres.chunks-table 'kb_chunks' -> 'kb_int8_chunks'")
+                .hasMessageContaining("quantization 'float16' -> 'int8'");
+
+        // into the same index it resumes, and its next snapshot names the index again
+        harness = new ChunkerHarness(snapshot, INDEX);
+        assertThat(harness.process(upsert(1L, paragraphs("a", "b")))).isEmpty();
+        OperatorSubtaskState again = harness.harness.snapshot(1L, 1L);
+        harness.close();
+        harness = new ChunkerHarness(again, INDEX);
+        assertThat(harness.single(upsert(2L, paragraphs("a", "c"))).changedChunks()).isEqualTo(1);
+    }
+
     // ---------------------------------------------------------------- versions and deletes
     // (DESIGN.md)
 
@@ -610,9 +643,13 @@ class DocumentChunkerTest {
         private long timestamp;
 
         ChunkerHarness(OperatorSubtaskState restoreFrom) throws Exception {
+            this(restoreFrom, INDEX);
+        }
+
+        ChunkerHarness(OperatorSubtaskState restoreFrom, StoredIndex index) throws Exception {
             harness =
                     new KeyedBroadcastHarness<>(
-                            new DocumentChunker(CHUNKER, DELETED_RETENTION),
+                            new DocumentChunker(CHUNKER, DELETED_RETENTION, index),
                             DocumentEvent::key,
                             Types.STRING,
                             metrics.environment(),

@@ -3,6 +3,9 @@ package io.ragstream.job;
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
 
+import org.apache.flink.api.common.JobStatus;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -59,6 +62,36 @@ class SettingsChangedAtRestoreIT {
                                         && stored(services).contains("new"));
         assertThat(stored(services)).containsExactly("a", "c1", "new");
         assertThat(TestServices.readTopic(services.dlqTopic, 1, Duration.ofSeconds(3))).isEmpty();
+    }
+
+    @Test
+    void aSavepointOfOtherTablesFailsTheJobAtOnceNamingTheSetting() throws Exception {
+        TestServices services = IT.services("othertables");
+        services.createTopics(1, services.documentsTopic);
+        var before = IT.start(services.config());
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            TestServices.send(producer, services.documentsTopic, "default/a", document("a"));
+        }
+        await("stored").atMost(WAIT).until(() -> stored(services).size() == 1);
+        String savepoint = before.stopWithSavepoint(savepoints);
+
+        // README "Re-indexing": the same documents into new tables, resumed from the old state
+        TestServices moved = IT.services("othertablesmoved");
+        var after =
+                IT.resume(
+                        services.config(
+                                "postgres.documents-table=" + moved.documentsTable,
+                                "postgres.chunks-table=" + moved.chunksTable),
+                        savepoint);
+
+        await("the job failed").atMost(WAIT).until(() -> after.status() == JobStatus.FAILED);
+        JsonNode exceptions = after.restJson("/exceptions");
+        assertThat(exceptions.at("/exceptionHistory/entries"))
+                .as("no restart: a restart restores the same state")
+                .hasSize(1);
+        assertThat(exceptions.at("/exceptionHistory/entries/0/stacktrace").asText())
+                .contains("config key 'postgres.documents-table'")
+                .contains("'" + services.chunksTable + "' -> '" + moved.chunksTable + "'");
     }
 
     private static String document(String id) {
