@@ -87,9 +87,13 @@ public final class DocumentSources {
                 .build();
     }
 
-    /** The {@link #parser} of the records {@link #kafka} reads, skipping other topics'. */
-    public static ParseDocuments kafkaParser(RagstreamConfig config) {
-        return parser(config).readingOnly(topics(config));
+    /**
+     * What {@link #kafka} restored, held to these settings; {@code clusterId} is the brokers' (null
+     * when unknown).
+     */
+    public static RestoredPartitions restoredPartitions(RagstreamConfig config, String clusterId) {
+        return new RestoredPartitions(
+                topics(config), config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS), clusterId);
     }
 
     /** The parser for each topic: Debezium on the CDC topics, document events elsewhere. */

@@ -7,6 +7,7 @@ import io.ragstream.config.RagstreamOptions;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
@@ -33,14 +34,20 @@ public final class KafkaConnectionCheck {
 
     private KafkaConnectionCheck() {}
 
-    public static void check(RagstreamConfig config) {
+    /**
+     * Checks the connection, makes the output topics, and returns the brokers' cluster id (empty
+     * when they did not answer).
+     */
+    public static Optional<String> check(RagstreamConfig config) {
         String brokers = config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS);
         Properties props =
                 adminProperties(brokers, KafkaClientProperties.from(config), TIMEOUT_SECONDS);
         JobTopics topics = JobTopics.of(config);
         try (Admin admin = Admin.create(props)) {
-            admin.describeCluster().nodes().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            DescribeClusterResult cluster = admin.describeCluster();
+            cluster.nodes().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
             topics.prepare(admin, TIMEOUT_SECONDS);
+            return Optional.ofNullable(cluster.clusterId().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
         } catch (ExecutionException e) {
             Optional<ConfigException> refused = refusal(e.getCause(), brokers);
             if (refused.isPresent()) {
@@ -70,6 +77,7 @@ public final class KafkaConnectionCheck {
                             : KafkaClientProperties.PREFIX + "*",
                     "the Kafka client cannot be created with these settings: " + reason);
         }
+        return Optional.empty();
     }
 
     /**

@@ -9,14 +9,8 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.util.Collection;
 import java.util.EnumMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Parses records into document events, each with the parser for its topic (document events, or
@@ -25,7 +19,6 @@ import java.util.Set;
  */
 public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentEvent> {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(ParseDocuments.class);
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
@@ -35,11 +28,8 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
     private final EventParser documentParser;
     private final Map<String, EventParser> parsersByTopic;
     private final IngestLimits limits;
-    private final Set<String> topics;
     private transient Counter documentsIn;
     private transient Counter recordsSkipped;
-    private transient Counter recordsOfRemovedTopics;
-    private transient Set<String> removedTopicsSeen;
     private transient Counter charactersReplaced;
     private transient Counter deadLettered;
     private transient Map<Reason, Counter> deadLetteredByReason;
@@ -53,27 +43,9 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
             EventParser documentParser,
             Map<String, EventParser> parsersByTopic,
             IngestLimits limits) {
-        this(documentParser, parsersByTopic, limits, Set.of());
-    }
-
-    private ParseDocuments(
-            EventParser documentParser,
-            Map<String, EventParser> parsersByTopic,
-            IngestLimits limits,
-            Set<String> topics) {
         this.documentParser = documentParser;
         this.parsersByTopic = Map.copyOf(parsersByTopic);
         this.limits = limits;
-        this.topics = Set.copyOf(topics);
-    }
-
-    /**
-     * The same, skipping the records of any other topic. Flink's KafkaSource keeps reading the
-     * partitions it restored from a checkpoint or savepoint, also those of a topic the settings no
-     * longer name (FLINK-34089): a documents topic renamed, a CDC topic dropped.
-     */
-    public ParseDocuments readingOnly(Collection<String> topicsRead) {
-        return new ParseDocuments(documentParser, parsersByTopic, limits, Set.copyOf(topicsRead));
     }
 
     @Override
@@ -81,8 +53,6 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("ragstream");
         documentsIn = metrics.counter("documentsIn");
         recordsSkipped = metrics.counter("recordsSkipped");
-        recordsOfRemovedTopics = metrics.counter("recordsOfRemovedTopics");
-        removedTopicsSeen = new HashSet<>();
         charactersReplaced = metrics.counter("charactersReplaced");
         deadLettered = metrics.counter("deadLettered");
         deadLetteredByReason = new EnumMap<>(Reason.class);
@@ -94,20 +64,6 @@ public final class ParseDocuments extends ProcessFunction<KafkaRecord, DocumentE
 
     @Override
     public void processElement(KafkaRecord record, Context ctx, Collector<DocumentEvent> out) {
-        if (!topics.isEmpty() && !topics.contains(record.topic())) {
-            recordsOfRemovedTopics.inc();
-            if (removedTopicsSeen.add(record.topic())) {
-                LOG.warn(
-                        "Skipping the records of topic {}, which the settings no longer name"
-                                + " (they read {}): the Kafka source restored its partitions from"
-                                + " a checkpoint or savepoint taken before, and Flink's KafkaSource"
-                                + " reads restored partitions on (FLINK-34089). They change"
-                                + " nothing and are counted in recordsOfRemovedTopics.",
-                        record.topic(),
-                        topics);
-            }
-            return;
-        }
         try {
             StorableEvents.Checked checked = parse(record);
             if (checked == null) {

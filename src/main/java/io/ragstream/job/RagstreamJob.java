@@ -92,12 +92,16 @@ public final class RagstreamJob {
                 config.atLeast(RagstreamOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(10))
                         .toMillis(),
                 CheckpointingMode.EXACTLY_ONCE);
-        KafkaConnectionCheck.check(config);
+        String kafkaCluster = KafkaConnectionCheck.check(config).orElse(null);
+        DataStream<KafkaRecord> records =
+                documentEvents(env, config, DocumentSources.kafka(config))
+                        .process(DocumentSources.restoredPartitions(config, kafkaCluster))
+                        .uid("restored-partitions")
+                        .name("Check restored partitions");
         build(
-                env,
                 config,
-                DocumentSources.kafka(config),
-                DocumentSources.kafkaParser(config),
+                records,
+                DocumentSources.parser(config),
                 pgVectorSink(config),
                 DocumentSources.deadLetters(config));
     }
@@ -173,12 +177,26 @@ public final class RagstreamJob {
             ParseDocuments parser,
             Sink<DocumentUpdate> sink,
             Sink<DeadLetter> deadLetters) {
-        EmbeddingOptions embedding = EmbeddingOptions.from(config);
-        env.setParallelism(config.positive(RagstreamOptions.PARALLELISM));
+        build(config, documentEvents(env, config, source), parser, sink, deadLetters);
+    }
 
-        DataStream<KafkaRecord> records =
-                env.fromSource(source, WatermarkStrategy.noWatermarks(), "Document events")
-                        .uid("documents-source");
+    /** The records of the source, at the job's parallelism, which every operator after takes. */
+    private static DataStream<KafkaRecord> documentEvents(
+            StreamExecutionEnvironment env,
+            RagstreamConfig config,
+            Source<KafkaRecord, ?, ?> source) {
+        env.setParallelism(config.positive(RagstreamOptions.PARALLELISM));
+        return env.fromSource(source, WatermarkStrategy.noWatermarks(), "Document events")
+                .uid("documents-source");
+    }
+
+    private static void build(
+            RagstreamConfig config,
+            DataStream<KafkaRecord> records,
+            ParseDocuments parser,
+            Sink<DocumentUpdate> sink,
+            Sink<DeadLetter> deadLetters) {
+        EmbeddingOptions embedding = EmbeddingOptions.from(config);
 
         SingleOutputStreamOperator<DocumentEvent> events =
                 records.process(parser).uid("parse-documents").name("Parse document events");

@@ -2,7 +2,6 @@ package io.ragstream.ingest;
 
 import io.ragstream.ingest.DeadLetter.Reason;
 import io.ragstream.ingest.DocumentEvent.Op;
-import io.ragstream.testing.CapturedLogs;
 import io.ragstream.testing.CapturedMetrics;
 
 import org.apache.flink.streaming.api.operators.ProcessOperator;
@@ -10,7 +9,6 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 
-import org.apache.logging.log4j.core.LogEvent;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -149,58 +147,6 @@ class ParseDocumentsTest {
             assertThat(metrics.counter("deadLetteredByReason.EMPTY_TEXT")).isEqualTo(2);
             assertThat(metrics.counter("deadLetteredByReason.MALFORMED_JSON")).isZero();
         }
-    }
-
-    @Test
-    void recordsOfATopicTheSettingsNoLongerNameChangeNothingAndAreCounted() throws Exception {
-        // Flink's KafkaSource reads on the partitions a savepoint restored, of any topic
-        CapturedMetrics metrics = new CapturedMetrics("parse");
-        ParseDocuments parse =
-                new ParseDocuments(new DocumentEventParser(1 << 20))
-                        .readingOnly(List.of(TOPIC, "ragstream.dlq"));
-        String doc = "{\"id\": \"a\", \"text\": \"x\"}";
-        List<LogEvent> warnings =
-                CapturedLogs.warnings(
-                        ParseDocuments.class,
-                        () -> {
-                            try (OneInputStreamOperatorTestHarness<KafkaRecord, DocumentEvent>
-                                    harness =
-                                            new OneInputStreamOperatorTestHarness<>(
-                                                    new ProcessOperator<>(parse),
-                                                    metrics.environment())) {
-                                harness.open();
-                                for (long offset = 0; offset < 3; offset++) {
-                                    harness.processElement(
-                                            new KafkaRecord(
-                                                    "old.documents",
-                                                    0,
-                                                    offset,
-                                                    0L,
-                                                    null,
-                                                    bytes(doc)),
-                                            0L);
-                                }
-                                harness.processElement(
-                                        new KafkaRecord("old.cdc", 0, 0, 0L, null, bytes("[]")),
-                                        0L);
-                                harness.processElement(record(0, 0, null, doc), 0L);
-
-                                assertThat(harness.extractOutputValues())
-                                        .extracting(DocumentEvent::sourceTopic)
-                                        .containsExactly(TOPIC);
-                                assertThat(harness.getSideOutput(ParseDocuments.DEAD_LETTERS))
-                                        .isNull();
-                            }
-                        });
-        assertThat(metrics.counter("recordsOfRemovedTopics")).isEqualTo(4);
-        assertThat(metrics.counter("documentsIn")).isEqualTo(1);
-        assertThat(metrics.counter("deadLettered")).isZero();
-        assertThat(warnings)
-                .as("one warning a topic")
-                .extracting(e -> e.getMessage().getFormattedMessage())
-                .hasSize(2)
-                .allSatisfy(m -> assertThat(m).contains("no longer name", "FLINK-34089"))
-                .anySatisfy(m -> assertThat(m).startsWith("Skipping the records of topic old.cdc"));
     }
 
     private static void assertDeadLetter(DeadLetter dead, Reason reason, KafkaRecord from) {

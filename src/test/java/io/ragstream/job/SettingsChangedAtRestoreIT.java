@@ -1,6 +1,8 @@
 package io.ragstream.job;
 
 import io.ragstream.testing.JobFixture;
+import io.ragstream.testing.PrivateKafka;
+import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
 
 import org.apache.flink.api.common.JobStatus;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static io.ragstream.testing.TestServices.rows;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -67,13 +70,7 @@ class SettingsChangedAtRestoreIT {
     @Test
     void aSavepointOfOtherTablesFailsTheJobAtOnceNamingTheSetting() throws Exception {
         TestServices services = IT.services("othertables");
-        services.createTopics(1, services.documentsTopic);
-        var before = IT.start(services.config());
-        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            TestServices.send(producer, services.documentsTopic, "default/a", document("a"));
-        }
-        await("stored").atMost(WAIT).until(() -> stored(services).size() == 1);
-        String savepoint = before.stopWithSavepoint(savepoints);
+        String savepoint = savepointWithOneDocument(services);
 
         // README "Re-indexing": the same documents into new tables, resumed from the old state
         TestServices moved = IT.services("othertablesmoved");
@@ -84,14 +81,47 @@ class SettingsChangedAtRestoreIT {
                                 "postgres.chunks-table=" + moved.chunksTable),
                         savepoint);
 
-        await("the job failed").atMost(WAIT).until(() -> after.status() == JobStatus.FAILED);
-        JsonNode exceptions = after.restJson("/exceptions");
-        assertThat(exceptions.at("/exceptionHistory/entries"))
-                .as("no restart: a restart restores the same state")
-                .hasSize(1);
-        assertThat(exceptions.at("/exceptionHistory/entries/0/stacktrace").asText())
+        assertThat(failureWithoutRestarts(after))
                 .contains("config key 'postgres.documents-table'")
                 .contains("'" + services.chunksTable + "' -> '" + moved.chunksTable + "'");
+    }
+
+    @Test
+    void aSavepointOfAnotherKafkaClusterFailsTheJobAtOnceNamingTheBrokers() throws Exception {
+        TestServices services = IT.services("othercluster");
+        String savepoint = savepointWithOneDocument(services);
+
+        // the same topic names on new brokers, where the restored offsets mean other records
+        try (PrivateKafka newCluster = PrivateKafka.start(Map.of())) {
+            var after =
+                    IT.resume(
+                            services.config(
+                                    "kafka.bootstrap-servers=" + newCluster.bootstrapServers()),
+                            savepoint);
+
+            assertThat(failureWithoutRestarts(after))
+                    .contains("config key 'kafka.bootstrap-servers'")
+                    .contains("the brokers at " + newCluster.bootstrapServers() + " are cluster");
+        }
+    }
+
+    /** A job that stored one document, stopped with a savepoint: where it is. */
+    private String savepointWithOneDocument(TestServices services) throws Exception {
+        services.createTopics(1, services.documentsTopic);
+        var before = IT.start(services.config());
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            TestServices.send(producer, services.documentsTopic, "default/a", document("a"));
+        }
+        await("stored").atMost(WAIT).until(() -> stored(services).size() == 1);
+        return before.stopWithSavepoint(savepoints);
+    }
+
+    /** The job's failure, once it failed with no restart (a restart restores the same state). */
+    private static String failureWithoutRestarts(RunningJob job) throws Exception {
+        await("the job failed").atMost(WAIT).until(() -> job.status() == JobStatus.FAILED);
+        JsonNode exceptions = job.restJson("/exceptions");
+        assertThat(exceptions.at("/exceptionHistory/entries")).as("restarts").hasSize(1);
+        return exceptions.at("/exceptionHistory/entries/0/stacktrace").asText();
     }
 
     private static String document(String id) {
