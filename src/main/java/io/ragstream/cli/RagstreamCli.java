@@ -40,10 +40,11 @@ public final class RagstreamCli {
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new RagstreamCli());
         // a configuration error, a cluster's refusal or a search the index cannot answer is the
-        // user's to fix: say what is wrong, without a stack trace
+        // user's to fix: say what is wrong, without a stack trace (also where a local job failed
+        // on one, deep in Flink's exceptions)
         cli.setExecutionExceptionHandler(
                 (e, cmd, parsed) -> {
-                    for (Throwable t : new Throwable[] {e, e.getCause()}) {
+                    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
                         if (t instanceof ConfigException
                                 || t instanceof ClusterException
                                 || t instanceof SearchException) {

@@ -86,9 +86,10 @@ public record StoredIndex(
                                 + " from it the job would leave out of "
                                 + chunksTable
                                 + " every document that does not change again. Start without that"
-                                + " state (a new pipeline reads its topics from the earliest offset"
-                                + " into its own tables; README: Re-indexing and migrating), or set"
-                                + " the settings back."));
+                                + " state (bin/ragstream run --fresh; on a cluster, without the"
+                                + " savepoint): a new pipeline reads its topics from the earliest"
+                                + " offset into its own tables (README: Re-indexing and"
+                                + " migrating). Or set the settings back."));
     }
 
     private Map<String, String> parts() {

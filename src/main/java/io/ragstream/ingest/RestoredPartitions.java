@@ -87,7 +87,9 @@ public final class RestoredPartitions extends ProcessFunction<KafkaRecord, Kafka
                                         + " are cluster "
                                         + clusterId
                                         + ": offsets of one cluster skip or repeat records in"
-                                        + " another. Start without that state, with kafka.group-id"
+                                        + " another. Start without that state (bin/ragstream run"
+                                        + " --fresh; on a cluster, without the savepoint), with"
+                                        + " kafka.group-id"
                                         + " naming a consumer group whose offsets in this cluster"
                                         + " are committed (MirrorMaker 2 translates them), or set"
                                         + " kafka.bootstrap-servers back."));
