@@ -14,12 +14,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 
-import static io.ragstream.testing.TestServices.rows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -47,7 +44,9 @@ class SettingsChangedAtRestoreIT {
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
             TestServices.send(producer, services.documentsTopic, "default/a", document("a"));
             TestServices.send(producer, cdcTopic, "{\"id\": \"c1\"}", change("c1", 100));
-            await("both topics read").atMost(WAIT).until(() -> stored(services).size() == 2);
+            await("both topics read")
+                    .atMost(WAIT)
+                    .until(() -> services.liveDocuments("doc_id").size() == 2);
             String savepoint = before.stopWithSavepoint(savepoints);
 
             // the documents topic renamed, the CDC topic dropped; the tables stay
@@ -62,8 +61,8 @@ class SettingsChangedAtRestoreIT {
                 .until(
                         () ->
                                 IT.counter("recordsOfRemovedTopics") == 2
-                                        && stored(services).contains("new"));
-        assertThat(stored(services)).containsExactly("a", "c1", "new");
+                                        && services.liveDocuments("doc_id").contains("new"));
+        assertThat(services.liveDocuments("doc_id")).containsExactly("a", "c1", "new");
         assertThat(TestServices.readTopic(services.dlqTopic, 1, Duration.ofSeconds(3))).isEmpty();
     }
 
@@ -112,7 +111,7 @@ class SettingsChangedAtRestoreIT {
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
             TestServices.send(producer, services.documentsTopic, "default/a", document("a"));
         }
-        await("stored").atMost(WAIT).until(() -> stored(services).size() == 1);
+        await("stored").atMost(WAIT).until(() -> services.liveDocuments("doc_id").size() == 1);
         return before.stopWithSavepoint(savepoints);
     }
 
@@ -136,17 +135,5 @@ class SettingsChangedAtRestoreIT {
                 + "\"}, \"source\": {\"connector\": \"postgresql\", \"lsn\": "
                 + lsn
                 + "}}";
-    }
-
-    /** The ids of the live documents, in order. */
-    private static List<String> stored(TestServices services) throws SQLException {
-        try {
-            return rows(
-                    "SELECT doc_id FROM \""
-                            + services.documentsTable
-                            + "\" WHERE NOT deleted ORDER BY doc_id");
-        } catch (SQLException e) {
-            return List.of(); // the tables are not there yet
-        }
     }
 }

@@ -382,6 +382,26 @@ public final class TestServices implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code expression} (e.g. {@code doc_id}) of every live document of this test's table, by id;
+     * none before the job made its tables.
+     */
+    public List<String> liveDocuments(String expression) throws SQLException {
+        try {
+            return rows(
+                    "SELECT "
+                            + expression
+                            + " FROM \""
+                            + documentsTable
+                            + "\" WHERE NOT deleted ORDER BY doc_id");
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState())) { // undefined_table
+                return List.of();
+            }
+            throw e;
+        }
+    }
+
     /** Drops this test's tables. */
     public void dropTables() throws SQLException {
         try (Connection c = connect();
