@@ -23,6 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -104,14 +105,18 @@ final class TransactionalWriter
                         subtask,
                         UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         this.lastCheckpoint = restoredCheckpoint.orElse(0);
+        Set<String> restoredPrefixes = new TreeSet<>();
         for (TransactionalWriterState state : restored) {
+            if (state.prefix() != null) {
+                restoredPrefixes.add(state.prefix());
+            }
             prepared.addAll(state.prepared());
             unwritten.addAll(
                     state.unwritten()); // written before any input: not counted against the cap
         }
         if (subtask == 0) {
             try {
-                recover(restoredCheckpoint);
+                recover(restoredCheckpoint, restoredPrefixes);
             } catch (SQLException e) {
                 throw new IOException(
                         "cannot finish the transactions earlier runs of "
@@ -156,24 +161,30 @@ final class TransactionalWriter
      * PreparedTransactions#finishLeftovers}), and no other sink's: subtask 0 does it for all (a
      * checkpoint, and so the next prepare, needs every subtask started).
      */
-    private void recover(OptionalLong restoredCheckpoint) throws SQLException {
-        PreparedTransactions.Finished finished;
+    private void recover(OptionalLong restoredCheckpoint, Set<String> restoredPrefixes)
+            throws SQLException {
+        // the state may be of another prefix: its default follows the consumer group, which
+        // follows the topics, and those may change across a savepoint
+        Set<String> prefixes = new TreeSet<>(restoredPrefixes);
+        prefixes.add(ids.prefix());
         try (Connection c = options.connect()) {
-            finished =
-                    PreparedTransactions.finishLeftovers(
-                            c, ids.prefix(), options.schema().chunksTable(), restoredCheckpoint);
+            for (String prefix : prefixes) {
+                PreparedTransactions.Finished finished =
+                        PreparedTransactions.finishLeftovers(
+                                c, prefix, options.schema().chunksTable(), restoredCheckpoint);
+                if (finished.committed() + finished.rolledBack() > 0) {
+                    LOG.info(
+                            "{}: committed {} and rolled back {} transactions of {} left prepared by an earlier run ({})",
+                            options,
+                            finished.committed(),
+                            finished.rolledBack(),
+                            prefix,
+                            restoredCheckpoint.isEmpty()
+                                    ? "a fresh start"
+                                    : "restored from checkpoint " + restoredCheckpoint.getAsLong());
+                }
+            }
             PreparedTransactions.forgetOldMarkers(c, ids.prefix());
-        }
-        if (finished.committed() + finished.rolledBack() > 0) {
-            LOG.info(
-                    "{}: committed {} and rolled back {} transactions of {} left prepared by an earlier run ({})",
-                    options,
-                    finished.committed(),
-                    finished.rolledBack(),
-                    ids.prefix(),
-                    restoredCheckpoint.isEmpty()
-                            ? "a fresh start"
-                            : "restored from checkpoint " + restoredCheckpoint.getAsLong());
         }
     }
 
@@ -338,7 +349,10 @@ final class TransactionalWriter
         lastCheckpoint = checkpointId;
         return List.of(
                 new TransactionalWriterState(
-                        ids.subtask(), List.copyOf(prepared), List.copyOf(unwritten)));
+                        ids.prefix(),
+                        ids.subtask(),
+                        List.copyOf(prepared),
+                        List.copyOf(unwritten)));
     }
 
     /**

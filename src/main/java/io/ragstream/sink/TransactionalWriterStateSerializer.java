@@ -16,8 +16,8 @@ import java.util.List;
 /** A plain, versioned layout for the writer's state, so a savepoint outlives class changes. */
 final class TransactionalWriterStateSerializer
         implements SimpleVersionedSerializer<TransactionalWriterState> {
-    /** 2 added each update's kind and source topic. */
-    private static final int VERSION = 2;
+    /** 2 added each update's kind and source topic, 3 the transactions' prefix. */
+    private static final int VERSION = 3;
 
     @Override
     public int getVersion() {
@@ -27,6 +27,7 @@ final class TransactionalWriterStateSerializer
     @Override
     public byte[] serialize(TransactionalWriterState state) throws IOException {
         DataOutputSerializer out = new DataOutputSerializer(256);
+        out.writeUTF(state.prefix());
         out.writeInt(state.subtask());
         out.writeInt(state.prepared().size());
         for (String gid : state.prepared()) {
@@ -41,11 +42,12 @@ final class TransactionalWriterStateSerializer
 
     @Override
     public TransactionalWriterState deserialize(int version, byte[] serialized) throws IOException {
-        if (version != 1 && version != VERSION) {
+        if (version < 1 || version > VERSION) {
             throw new IOException(
                     "unknown version " + version + " of the pgvector sink's writer state");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
+        String prefix = version >= 3 ? in.readUTF() : null;
         int subtask = in.readInt();
         List<String> prepared = new ArrayList<>();
         for (int i = in.readInt(); i > 0; i--) {
@@ -55,7 +57,13 @@ final class TransactionalWriterStateSerializer
         for (int i = in.readInt(); i > 0; i--) {
             unwritten.add(readUpdate(in, version));
         }
-        return new TransactionalWriterState(subtask, prepared, unwritten);
+        if (prefix == null && !prepared.isEmpty()) {
+            prefix =
+                    TransactionIds.parse(prepared.get(0))
+                            .map(TransactionIds.Gid::prefix)
+                            .orElse(null);
+        }
+        return new TransactionalWriterState(prefix, subtask, prepared, unwritten);
     }
 
     private static void writeUpdate(DocumentUpdate u, DataOutputView out) throws IOException {

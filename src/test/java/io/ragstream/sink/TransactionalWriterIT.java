@@ -253,6 +253,28 @@ class TransactionalWriterIT {
     }
 
     @Test
+    void aRestoreUnderAnotherPrefixFinishesWhatTheRestoredPrefixLeftPrepared() throws Exception {
+        // the default prefix follows the consumer group, which follows the topics: a topic added
+        // before a resume from a crash's checkpoint gives the restored sink another prefix
+        PgVectorSinkOptions before = options.withTransactionPrefix("before-topics");
+        PgVectorSinkOptions after = options.withTransactionPrefix("after-topics");
+        TransactionalWriter crashed = writer(before, 0, List.of(), OptionalLong.empty());
+        crashed.write(doc("a", 1, "one"), null);
+        commit(before, crashed.prepareCommit());
+        TransactionalWriterState checkpoint1 = crashed.snapshotState(1).get(0);
+        crashed.write(doc("a", 2, "two, never checkpointed"), null);
+        crashed.prepareCommit();
+        crashed.close();
+        assertThat(preparedGids(before)).hasSize(1);
+
+        writer(after, 0, List.of(checkpoint1), OptionalLong.of(1));
+        assertThat(preparedGids(before))
+                .as("checkpoint 2's transaction, holding a's rows, rolled back")
+                .isEmpty();
+        assertThat(versions()).containsExactly("a:1");
+    }
+
+    @Test
     void updatesRestoredIntoAnotherSubtaskAreWrittenBeforeAnyNewInput() throws Exception {
         // one subtask: a:1 prepared for checkpoint 1, a:2 waiting for it, then the job dies after
         // checkpoint 1 completed and before the commit
