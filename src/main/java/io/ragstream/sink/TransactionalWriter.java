@@ -23,7 +23,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -105,7 +104,7 @@ final class TransactionalWriter
                         subtask,
                         UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         this.lastCheckpoint = restoredCheckpoint.orElse(0);
-        Set<String> restoredPrefixes = new TreeSet<>();
+        Set<String> restoredPrefixes = new LinkedHashSet<>();
         for (TransactionalWriterState state : restored) {
             if (state.prefix() != null) {
                 restoredPrefixes.add(state.prefix());
@@ -163,28 +162,36 @@ final class TransactionalWriter
      */
     private void recover(OptionalLong restoredCheckpoint, Set<String> restoredPrefixes)
             throws SQLException {
-        // the state may be of another prefix: its default follows the consumer group, which
-        // follows the topics, and those may change across a savepoint
-        Set<String> prefixes = new TreeSet<>(restoredPrefixes);
-        prefixes.add(ids.prefix());
         try (Connection c = options.connect()) {
-            for (String prefix : prefixes) {
-                PreparedTransactions.Finished finished =
-                        PreparedTransactions.finishLeftovers(
-                                c, prefix, options.schema().chunksTable(), restoredCheckpoint);
-                if (finished.committed() + finished.rolledBack() > 0) {
-                    LOG.info(
-                            "{}: committed {} and rolled back {} transactions of {} left prepared by an earlier run ({})",
-                            options,
-                            finished.committed(),
-                            finished.rolledBack(),
-                            prefix,
-                            restoredCheckpoint.isEmpty()
-                                    ? "a fresh start"
-                                    : "restored from checkpoint " + restoredCheckpoint.getAsLong());
+            finish(c, ids.prefix(), restoredCheckpoint);
+            // State of another prefix: the default follows the consumer group, which follows the
+            // topics, and those may change across a restore. Its leftovers are committed, as on
+            // a fresh start: their owner may still run (a job started from another's savepoint),
+            // and the version guards make committing one whose input is replayed harmless.
+            for (String restored : restoredPrefixes) {
+                if (!restored.equals(ids.prefix())) {
+                    finish(c, restored, OptionalLong.empty());
                 }
             }
-            PreparedTransactions.forgetOldMarkers(c, ids.prefix());
+        }
+    }
+
+    private void finish(Connection c, String prefix, OptionalLong restoredCheckpoint)
+            throws SQLException {
+        PreparedTransactions.Finished finished =
+                PreparedTransactions.finishLeftovers(
+                        c, prefix, options.schema().chunksTable(), restoredCheckpoint);
+        PreparedTransactions.forgetOldMarkers(c, prefix);
+        if (finished.committed() + finished.rolledBack() > 0) {
+            LOG.info(
+                    "{}: committed {} and rolled back {} transactions of {} left prepared by an earlier run ({})",
+                    options,
+                    finished.committed(),
+                    finished.rolledBack(),
+                    prefix,
+                    restoredCheckpoint.isEmpty()
+                            ? "a fresh start"
+                            : "restored from checkpoint " + restoredCheckpoint.getAsLong());
         }
     }
 
