@@ -1,18 +1,16 @@
 package io.ragstream.chunk;
 
+import io.ragstream.config.RestoredSetting;
 import io.ragstream.config.StoredIndex;
 import io.ragstream.ingest.DocumentEvent;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
@@ -57,10 +55,6 @@ public final class DocumentChunker
     public static final MapStateDescriptor<String, Long> TRUNCATES =
             new MapStateDescriptor<>("truncates", Types.STRING, Types.LONG);
 
-    /** The index the held chunks are stored in, as each subtask saw it. */
-    static final ListStateDescriptor<String> STORED_INDEX =
-            new ListStateDescriptor<>("stored-index", Types.STRING);
-
     private final Chunker chunker;
     private final long deletedRetentionMillis;
     private final StoredIndex storedIndex;
@@ -77,22 +71,13 @@ public final class DocumentChunker
 
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
-        ListState<String> held = context.getOperatorStateStore().getUnionListState(STORED_INDEX);
-        if (context.isRestored()) { // state of a version before this check holds none
-            for (String restored : held.get()) {
-                var refusal = storedIndex.refuseStateOf(restored);
-                if (refusal.isPresent()) {
-                    // a restart would restore the same state: fail for good
-                    throw new SuppressRestartsException(refusal.get());
-                }
-            }
-        }
-        held.update(List.of(storedIndex.encoded()));
+        RestoredSetting.keep(
+                context, "stored-index", storedIndex.encoded(), storedIndex::refuseStateOf);
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) {
-        // the list state holds this subtask's index since initializeState
+        // the index is kept since initializeState
     }
 
     @Override

@@ -2,13 +2,10 @@ package io.ragstream.ingest;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.config.RestoredSetting;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
@@ -20,8 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
-import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -43,10 +39,6 @@ public final class RestoredPartitions extends ProcessFunction<KafkaRecord, Kafka
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RestoredPartitions.class);
 
-    /** The id of the Kafka cluster the restored offsets are positions in. */
-    static final ListStateDescriptor<String> KAFKA_CLUSTER =
-            new ListStateDescriptor<>("kafka-cluster", Types.STRING);
-
     private final Set<String> topics;
     private final String brokers;
     private final String clusterId;
@@ -66,41 +58,35 @@ public final class RestoredPartitions extends ProcessFunction<KafkaRecord, Kafka
 
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
-        ListState<String> held = context.getOperatorStateStore().getUnionListState(KAFKA_CLUSTER);
-        Set<String> restored = new LinkedHashSet<>();
-        held.get().forEach(restored::add);
-        if (clusterId == null) {
-            held.update(List.copyOf(restored)); // still the positions in those clusters
-            return;
+        RestoredSetting.keep(context, "kafka-cluster", clusterId, this::refuseOffsetsOf);
+    }
+
+    /** Why offsets of {@code restoredCluster} cannot be read from the brokers, if they cannot. */
+    private Optional<ConfigException> refuseOffsetsOf(String restoredCluster) {
+        if (restoredCluster.equals(clusterId)) {
+            return Optional.empty();
         }
-        for (String other : restored) {
-            if (!other.equals(clusterId)) {
-                // a restart would restore the same offsets: fail for good
-                throw new SuppressRestartsException(
-                        new ConfigException(
-                                RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS.key(),
-                                "the checkpoint or savepoint this job was started from holds"
-                                        + " offsets in Kafka cluster "
-                                        + other
-                                        + ", but the brokers at "
-                                        + brokers
-                                        + " are cluster "
-                                        + clusterId
-                                        + ": offsets of one cluster skip or repeat records in"
-                                        + " another. Start without that state (bin/ragstream run"
-                                        + " --fresh; on a cluster, without the savepoint), with"
-                                        + " kafka.group-id"
-                                        + " naming a consumer group whose offsets in this cluster"
-                                        + " are committed (MirrorMaker 2 translates them), or set"
-                                        + " kafka.bootstrap-servers back."));
-            }
-        }
-        held.update(List.of(clusterId));
+        return Optional.of(
+                new ConfigException(
+                        RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS.key(),
+                        "the checkpoint or savepoint this job was started from holds offsets in"
+                                + " Kafka cluster "
+                                + restoredCluster
+                                + ", but the brokers at "
+                                + brokers
+                                + " are cluster "
+                                + clusterId
+                                + ": offsets of one cluster skip or repeat records in another."
+                                + " Start without that state (bin/ragstream run --fresh; on a"
+                                + " cluster, without the savepoint), with kafka.group-id naming a"
+                                + " consumer group whose offsets in this cluster are committed"
+                                + " (MirrorMaker 2 translates them), or set kafka.bootstrap-servers"
+                                + " back."));
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) {
-        // the list state holds the cluster since initializeState
+        // the cluster is kept since initializeState
     }
 
     @Override
