@@ -22,9 +22,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * An operator changes the settings and resumes from a savepoint, as a Kubernetes upgrade does.
- * Flink restores the Kafka source's partitions and the chunker's state whatever the new settings
- * say: the job must read only the topics it now names, and must not resume into tables its state
- * does not describe.
+ * Flink restores the Kafka source's partitions and offsets and the chunker's state whatever the new
+ * settings say: the job must read only the topics it now names, and must not resume into tables its
+ * state does not describe or from offsets in another Kafka cluster.
  */
 class SettingsChangedAtRestoreIT {
     private static final Duration WAIT = Duration.ofSeconds(120);
