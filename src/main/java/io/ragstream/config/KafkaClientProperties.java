@@ -120,6 +120,9 @@ public record KafkaClientProperties(Map<String, String> values) implements Seria
                 "the dead-letter and status serializers size every record to the job's own limit");
         owned.put("partition.discovery.interval.ms", "use kafka.partition-discovery-interval");
         owned.put("commit.offsets.on.checkpoint", "the job commits offsets on checkpoints");
+        owned.put(
+                "allow.auto.create.topics",
+                "the job never creates a topic it reads: one deleted on purpose stays deleted");
         return Collections.unmodifiableMap(owned);
     }
 }

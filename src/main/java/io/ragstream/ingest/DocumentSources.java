@@ -68,6 +68,10 @@ public final class DocumentSources {
                 "partition.discovery.interval.ms",
                 Long.toString(config.get(RagstreamOptions.KAFKA_PARTITION_DISCOVERY).toMillis()));
         props.setProperty("commit.offsets.on.checkpoint", "true");
+        // a topic deleted on purpose must stay deleted: Flink's reader keeps fetching the
+        // partitions it holds, and brokers that create topics on demand (Kafka's default) would
+        // make it again, with their default partitions, before the operator can
+        props.setProperty("allow.auto.create.topics", "false");
         // a producer's aborted transaction (an exactly-once Flink or Kafka Streams job, Debezium
         // under Connect's exactly-once support) must not reach the tables; Kafka's default reads it
         props.setProperty("isolation.level", "read_committed");

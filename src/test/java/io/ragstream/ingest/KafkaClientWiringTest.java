@@ -69,7 +69,9 @@ class KafkaClientWiringTest {
                 .containsOnlyKeys(
                         "commit.offsets.on.checkpoint",
                         "partition.discovery.interval.ms",
-                        "isolation.level")
-                .containsEntry("isolation.level", "read_committed");
+                        "isolation.level",
+                        "allow.auto.create.topics")
+                .containsEntry("isolation.level", "read_committed")
+                .containsEntry("allow.auto.create.topics", "false");
     }
 }

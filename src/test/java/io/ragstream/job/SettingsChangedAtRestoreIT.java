@@ -41,6 +41,7 @@ class SettingsChangedAtRestoreIT {
         services.createTopics(1, services.documentsTopic, cdcTopic, renamedTopic);
 
         var before = IT.start(services.config("kafka.cdc-topics=" + cdcTopic));
+        RunningJob after;
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
             TestServices.send(producer, services.documentsTopic, "default/a", document("a"));
             TestServices.send(producer, cdcTopic, "{\"id\": \"c1\"}", change("c1", 100));
@@ -50,7 +51,7 @@ class SettingsChangedAtRestoreIT {
             String savepoint = before.stopWithSavepoint(savepoints);
 
             // the documents topic renamed, the CDC topic dropped; the tables stay
-            IT.resume(services.config("kafka.documents-topic=" + renamedTopic), savepoint);
+            after = IT.resume(services.config("kafka.documents-topic=" + renamedTopic), savepoint);
             TestServices.send(producer, services.documentsTopic, "default/old", document("old"));
             TestServices.send(producer, cdcTopic, "{\"id\": \"c2\"}", change("c2", 200));
             TestServices.send(producer, renamedTopic, "default/new", document("new"));
@@ -64,6 +65,23 @@ class SettingsChangedAtRestoreIT {
                                         && services.liveDocuments("doc_id").contains("new"));
         assertThat(services.liveDocuments("doc_id")).containsExactly("a", "c1", "new");
         assertThat(TestServices.readTopic(services.dlqTopic, 1, Duration.ofSeconds(3))).isEmpty();
+
+        // the operator then deletes the topics no longer read: Flink's reader still holds their
+        // partitions, and must neither make them again nor stop
+        services.deleteTopics(services.documentsTopic, cdcTopic);
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            TestServices.send(producer, renamedTopic, "default/later", document("later"));
+        }
+        await("read on").atMost(WAIT).until(() -> services.liveDocuments("doc_id").size() == 4);
+        await("the deleted topics stay deleted")
+                .during(Duration.ofSeconds(5))
+                .atMost(WAIT)
+                .until(
+                        () ->
+                                !TestServices.topicExists(services.documentsTopic)
+                                        && !TestServices.topicExists(cdcTopic));
+        assertThat(after.restJson("/exceptions").at("/exceptionHistory/entries")).isEmpty();
+        assertThat(after.stopWithSavepoint(savepoints)).as("a savepoint still").isNotEmpty();
     }
 
     @Test

@@ -185,6 +185,14 @@ public final class TestServices implements AutoCloseable {
         }
     }
 
+    /** Whether the brokers have this topic now. */
+    public static boolean topicExists(String topic) throws Exception {
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
+            return admin.listTopics().names().get().contains(topic);
+        }
+    }
+
     public void deleteTopics(String... topics) throws Exception {
         try (Admin admin =
                 Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
