@@ -98,8 +98,7 @@ final class LocalFlink {
             RagstreamConfig config, Restore restore, boolean streaming, JobBuilder job)
             throws Exception {
         Path home = RagstreamCli.home();
-        Configuration flink =
-                GlobalConfiguration.loadConfiguration(home.resolve("flink-conf").toString());
+        Configuration flink = flinkConfiguration(home);
         PipelineIdentity identity = PipelineIdentity.of(config);
         String group = PipelineIdentity.consumerGroup(config);
         Path root = checkpointRoot(config, home);
@@ -155,6 +154,34 @@ final class LocalFlink {
                         + " running; web UI on http://localhost:"
                         + flink.get(RestOptions.PORT));
         return client;
+    }
+
+    private static Configuration flinkConfiguration(Path home) {
+        return GlobalConfiguration.loadConfiguration(home.resolve("flink-conf").toString());
+    }
+
+    /**
+     * After a {@code --from-checkpoint} run whose job refused that state (another index's, another
+     * Kafka cluster's): the pipeline's folder no longer names it as its newest state, so that a
+     * plain run of these settings starts afresh instead of failing the same way.
+     */
+    static void forgetRefusedRestore(RagstreamConfig config, Path refused) throws IOException {
+        Path home = RagstreamCli.home();
+        forgetRestore(
+                checkpointFolder(
+                        checkpointRoot(config, home),
+                        PipelineIdentity.of(config),
+                        flinkConfiguration(home).get(StateBackendOptions.STATE_BACKEND)),
+                completedCheckpoint(refused));
+    }
+
+    /** Takes back the record that the pipeline in {@code checkpoints} started from {@code from}. */
+    static void forgetRestore(Path checkpoints, Path from) throws IOException {
+        Path restoredFrom = checkpoints.resolve(RESTORED_FROM);
+        if (Files.isRegularFile(restoredFrom)
+                && Path.of(Files.readString(restoredFrom).trim()).equals(from)) {
+            Files.delete(restoredFrom);
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package io.ragstream.cli;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.RestoredSetting;
 import io.ragstream.job.RagstreamJob;
 
 import org.apache.flink.core.execution.JobClient;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 @Command(
@@ -88,9 +90,17 @@ final class RunCommand implements Callable<Integer> {
                         ? LocalFlink.Restore.from(
                                 LocalFlink.localFolder("--from-checkpoint", fromCheckpoint))
                         : fresh ? LocalFlink.Restore.NONE : LocalFlink.Restore.NEWEST;
-        JobClient job = LocalFlink.start(config.load(), restore);
+        RagstreamConfig settings = config.load();
+        JobClient job = LocalFlink.start(settings, restore);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> cancelIfRunning(job)));
-        job.getJobExecutionResult().get();
+        try {
+            job.getJobExecutionResult().get();
+        } catch (ExecutionException e) {
+            if (restore.checkpoint() != null && RestoredSetting.refusedIn(e)) {
+                LocalFlink.forgetRefusedRestore(settings, restore.checkpoint());
+            }
+            throw e;
+        }
         return 0;
     }
 

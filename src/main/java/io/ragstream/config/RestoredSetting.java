@@ -5,6 +5,7 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.util.ExceptionUtils;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -46,5 +47,13 @@ public final class RestoredSetting {
             }
         }
         held.update(List.of(current));
+    }
+
+    /** Whether a job failed because {@link #keep} refused the state it was restored from. */
+    public static boolean refusedIn(Throwable jobFailure) {
+        return ExceptionUtils.findThrowable(jobFailure, SuppressRestartsException.class)
+                .map(Throwable::getCause)
+                .filter(ConfigException.class::isInstance)
+                .isPresent();
     }
 }

@@ -92,6 +92,24 @@ class LocalFlinkTest {
     }
 
     @Test
+    void aRefusedRestoreIsNoLongerThePipelinesNewestState() throws IOException {
+        Path folder =
+                Files.createDirectories(
+                        LocalFlink.checkpointFolder(root, pipeline("b"), "hashmap"));
+        Path otherIndex = Files.createDirectories(root.resolve("other/chk-7"));
+        Files.writeString(otherIndex.resolve("_metadata"), "m");
+        Files.writeString(folder.resolve(LocalFlink.RESTORED_FROM), otherIndex + "\n");
+
+        LocalFlink.forgetRestore(folder, root.resolve("another/chk-1"));
+        assertThat(LocalFlink.latestCheckpoint(folder))
+                .as("a refusal of another state")
+                .contains(otherIndex);
+
+        LocalFlink.forgetRestore(folder, otherIndex);
+        assertThat(LocalFlink.latestCheckpoint(folder)).isEmpty();
+    }
+
+    @Test
     void aNewPipelineFindsNoCheckpointWhateverOthersHave() throws IOException {
         checkpoint(pipeline("a_chunks"), "job1", 1, true, 1_000);
         PipelineIdentity fresh = pipeline("new_chunks");
