@@ -40,23 +40,32 @@ public final class DocumentSources {
         return topics;
     }
 
-    /** The job's {@link #topics}, from the committed offsets (earliest when none). */
-    public static KafkaSource<KafkaRecord> kafka(RagstreamConfig config) {
+    /**
+     * The job's {@link #topics}, from the committed offsets (earliest when none), and a topic made
+     * again since a checkpoint from its start.
+     */
+    public static RemadeTopicsSource kafka(RagstreamConfig config) {
         List<String> topics = topics(config);
-        return KafkaSource.<KafkaRecord>builder()
-                .setProperties(sourceProperties(config))
-                .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
-                // a pattern, not a list: topics that do not exist yet are picked up at discovery
-                .setTopicPattern(
-                        Pattern.compile(
-                                topics.stream()
-                                        .map(Pattern::quote)
-                                        .collect(Collectors.joining("|"))))
-                .setGroupId(PipelineIdentity.consumerGroup(config))
-                .setStartingOffsets(
-                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new KafkaRecordDeserializer())
-                .build();
+        KafkaSource<KafkaRecord> kafka =
+                KafkaSource.<KafkaRecord>builder()
+                        .setProperties(sourceProperties(config))
+                        .setBootstrapServers(config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS))
+                        // a pattern, not a list: topics that do not exist yet are picked up at
+                        // discovery
+                        .setTopicPattern(
+                                Pattern.compile(
+                                        topics.stream()
+                                                .map(Pattern::quote)
+                                                .collect(Collectors.joining("|"))))
+                        .setGroupId(PipelineIdentity.consumerGroup(config))
+                        .setStartingOffsets(
+                                OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                        .setDeserializer(new KafkaRecordDeserializer())
+                        .build();
+        return new RemadeTopicsSource(
+                kafka,
+                config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS),
+                KafkaClientProperties.from(config));
     }
 
     /**

@@ -6,7 +6,9 @@ import io.ragstream.testing.TestServices;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -24,16 +26,15 @@ class DeletedTopicsIT {
 
     @RegisterExtension static final JobFixture IT = JobFixture.slots(1);
 
+    @TempDir Path savepoints;
+
     @Test
     void aTopicDeletedUnderTheJobIsLeftForTheOperatorToMakeAgain() throws Exception {
         TestServices services = IT.services("deletedtopic");
         services.createTopics(1, services.documentsTopic);
         var job = IT.start(services.config());
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            for (int i = 0; i < 5; i++) {
-                TestServices.send(
-                        producer, services.documentsTopic, "default/a" + i, document("a" + i));
-            }
+            sendAll(producer, services, List.of("a0", "a1", "a2", "a3", "a4"));
         }
         await("stored").atMost(WAIT).until(() -> services.liveDocuments("doc_id").size() == 5);
 
@@ -47,15 +48,53 @@ class DeletedTopicsIT {
         // a new producer: the old one would still send to the old topic's partitions
         List<String> again = IntStream.range(0, 12).mapToObj(i -> "b" + i).toList();
         try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
-            for (String id : again) {
-                TestServices.send(producer, services.documentsTopic, "default/" + id, document(id));
-            }
+            sendAll(producer, services, again);
         }
         await("the new topic's records stored, from all its partitions")
                 .atMost(WAIT)
                 .until(() -> services.liveDocuments("doc_id").size() == 5 + again.size());
         assertThat(services.liveDocuments("doc_id")).as("the old rows stay").contains("a0", "a4");
         assertThat(job.restJson("/exceptions").at("/exceptionHistory/entries")).isEmpty();
+    }
+
+    /**
+     * Deleted and made again while the job was stopped, with a savepoint at offset 5: in the new
+     * topic that offset would skip its first 5 records, silently.
+     */
+    @Test
+    void aTopicMadeAgainWhileTheJobWasStoppedIsReadFromItsStart() throws Exception {
+        TestServices services = IT.services("remadetopic");
+        services.createTopics(1, services.documentsTopic);
+        var before = IT.start(services.config());
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            sendAll(producer, services, List.of("a0", "a1", "a2", "a3", "a4"));
+        }
+        await("stored").atMost(WAIT).until(() -> services.liveDocuments("doc_id").size() == 5);
+        String savepoint = before.stopWithSavepoint(savepoints);
+
+        services.deleteTopics(services.documentsTopic);
+        await("deleted")
+                .atMost(WAIT)
+                .until(() -> !TestServices.topicExists(services.documentsTopic));
+        services.createTopics(1, services.documentsTopic);
+        List<String> again = IntStream.range(0, 8).mapToObj(i -> "b" + i).toList();
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            sendAll(producer, services, again);
+        }
+        var after = IT.resume(services.config(), savepoint);
+
+        await("every record of the new topic stored")
+                .atMost(WAIT)
+                .until(() -> services.liveDocuments("doc_id").size() == 5 + again.size());
+        assertThat(after.restJson("/exceptions").at("/exceptionHistory/entries")).isEmpty();
+    }
+
+    private static void sendAll(
+            KafkaProducer<byte[], byte[]> producer, TestServices services, List<String> ids)
+            throws Exception {
+        for (String id : ids) {
+            TestServices.send(producer, services.documentsTopic, "default/" + id, document(id));
+        }
     }
 
     private static String document(String id) {

@@ -1,0 +1,85 @@
+package io.ragstream.ingest;
+
+import io.ragstream.config.KafkaClientProperties;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.source.Boundedness;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.api.connector.source.SourceReader;
+import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.api.connector.source.SplitEnumerator;
+import org.apache.flink.api.connector.source.SplitEnumeratorContext;
+import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.KafkaSourceEnumState;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.streaming.api.lineage.LineageVertex;
+import org.apache.flink.streaming.api.lineage.LineageVertexProvider;
+
+/**
+ * Flink's KafkaSource, whose readers keep each topic's id beside its offsets and read a topic
+ * deleted and made again since a checkpoint from its start ({@link RemadeTopicsReader}). Its
+ * enumerator and its enumerator state are KafkaSource's own.
+ */
+public final class RemadeTopicsSource
+        implements Source<KafkaRecord, KafkaPartitionSplit, KafkaSourceEnumState>,
+                ResultTypeQueryable<KafkaRecord>,
+                LineageVertexProvider {
+    private static final long serialVersionUID = 1L;
+
+    private final KafkaSource<KafkaRecord> kafka;
+    private final String brokers;
+    private final KafkaClientProperties client;
+
+    RemadeTopicsSource(
+            KafkaSource<KafkaRecord> kafka, String brokers, KafkaClientProperties client) {
+        this.kafka = kafka;
+        this.brokers = brokers;
+        this.client = client;
+    }
+
+    @Override
+    public SourceReader<KafkaRecord, KafkaPartitionSplit> createReader(
+            SourceReaderContext readerContext) throws Exception {
+        return new RemadeTopicsReader(kafka.createReader(readerContext), brokers, client);
+    }
+
+    @Override
+    public SimpleVersionedSerializer<KafkaPartitionSplit> getSplitSerializer() {
+        return new TopicIdSplitSerializer();
+    }
+
+    @Override
+    public Boundedness getBoundedness() {
+        return kafka.getBoundedness();
+    }
+
+    @Override
+    public SplitEnumerator<KafkaPartitionSplit, KafkaSourceEnumState> createEnumerator(
+            SplitEnumeratorContext<KafkaPartitionSplit> context) {
+        return kafka.createEnumerator(context);
+    }
+
+    @Override
+    public SplitEnumerator<KafkaPartitionSplit, KafkaSourceEnumState> restoreEnumerator(
+            SplitEnumeratorContext<KafkaPartitionSplit> context, KafkaSourceEnumState state)
+            throws Exception {
+        return kafka.restoreEnumerator(context, state);
+    }
+
+    @Override
+    public SimpleVersionedSerializer<KafkaSourceEnumState> getEnumeratorCheckpointSerializer() {
+        return kafka.getEnumeratorCheckpointSerializer();
+    }
+
+    @Override
+    public TypeInformation<KafkaRecord> getProducedType() {
+        return kafka.getProducedType();
+    }
+
+    @Override
+    public LineageVertex getLineageVertex() {
+        return kafka.getLineageVertex();
+    }
+}
