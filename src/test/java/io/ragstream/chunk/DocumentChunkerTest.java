@@ -356,6 +356,26 @@ class DocumentChunkerTest {
     }
 
     @Test
+    void restoredWithAnotherChunkSizeADocumentIsCutAnewWhenItsVersionComesAgain() throws Exception {
+        List<String> paragraphs = paragraphs("a", "b", "c", "d");
+        harness.single(upsert(1L, paragraphs));
+        OperatorSubtaskState snapshot = harness.harness.snapshot(0L, 0L);
+        harness.close();
+
+        harness = new ChunkerHarness(snapshot, INDEX, new Chunker(2 * MAX_TOKENS, WORDS));
+
+        // the same version again (a producer re-sending): cut anew at the same version, which
+        // the sink's guards apply, and every chunk text is new
+        DocumentUpdate recut = harness.single(upsert(1L, paragraphs));
+        assertThat(recut.version()).isEqualTo(1L);
+        assertThat(texts(recut))
+                .containsExactly(
+                        paragraphs.get(0) + "\n\n" + paragraphs.get(1),
+                        paragraphs.get(2) + "\n\n" + paragraphs.get(3));
+        assertThat(harness.process(upsert(1L, paragraphs))).as("then a repeat").isEmpty();
+    }
+
+    @Test
     void aDeleteSurvivesASnapshotAndRestore() throws Exception {
         List<String> paragraphs = paragraphs("a", "b");
         harness.single(upsert(1L, paragraphs));
@@ -647,9 +667,14 @@ class DocumentChunkerTest {
         }
 
         ChunkerHarness(OperatorSubtaskState restoreFrom, StoredIndex index) throws Exception {
+            this(restoreFrom, index, CHUNKER);
+        }
+
+        ChunkerHarness(OperatorSubtaskState restoreFrom, StoredIndex index, Chunker chunker)
+                throws Exception {
             harness =
                     new KeyedBroadcastHarness<>(
-                            new DocumentChunker(CHUNKER, DELETED_RETENTION, index),
+                            new DocumentChunker(chunker, DELETED_RETENTION, index),
                             DocumentEvent::key,
                             Types.STRING,
                             metrics.environment(),
