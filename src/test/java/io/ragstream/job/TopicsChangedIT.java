@@ -3,30 +3,70 @@ package io.ragstream.job;
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * An operator deletes a topic the running job reads, to make it again with other settings (more
- * partitions, compaction): the job must not make it first with the brokers' defaults, as a consumer
- * does where the brokers create topics on demand (Kafka's default), and must read the new topic.
+ * An operator changes a topic the job reads. Partitions added are read. A topic deleted, to be made
+ * again with other settings, must not be made first by the job with the brokers' defaults (as a
+ * consumer does where the brokers create topics on demand, Kafka's default), and the new topic must
+ * be read from its first record.
  */
-class DeletedTopicsIT {
+class TopicsChangedIT {
     private static final Duration WAIT = Duration.ofSeconds(120);
 
     @RegisterExtension static final JobFixture IT = JobFixture.slots(1);
 
     @TempDir Path savepoints;
+
+    @Test
+    void partitionsAddedUnderTheJobAreRead() throws Exception {
+        TestServices services = IT.services("addedpartitions");
+        services.createTopics(1, services.documentsTopic);
+        IT.start(services.config());
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            sendAll(producer, services, List.of("a"));
+            await("stored").atMost(WAIT).until(() -> services.liveDocuments("doc_id").size() == 1);
+
+            try (Admin admin =
+                    Admin.create(
+                            Map.of(
+                                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    TestServices.KAFKA))) {
+                admin.createPartitions(Map.of(services.documentsTopic, NewPartitions.increaseTo(3)))
+                        .all()
+                        .get();
+            }
+            for (int partition : List.of(1, 2)) {
+                producer.send(
+                                new ProducerRecord<>(
+                                        services.documentsTopic,
+                                        partition,
+                                        ("default/p" + partition).getBytes(StandardCharsets.UTF_8),
+                                        document("p" + partition).getBytes(StandardCharsets.UTF_8)))
+                        .get();
+            }
+        }
+        await("the new partitions read")
+                .atMost(WAIT)
+                .until(() -> services.liveDocuments("doc_id").equals(List.of("a", "p1", "p2")));
+    }
 
     @Test
     void aTopicDeletedUnderTheJobIsLeftForTheOperatorToMakeAgain() throws Exception {
