@@ -52,6 +52,10 @@ final class RemadeTopicsReader implements SourceReader<KafkaRecord, KafkaPartiti
 
     @Override
     public void addSplits(List<KafkaPartitionSplit> splits) {
+        if (splits.isEmpty()) {
+            kafka.addSplits(splits);
+            return;
+        }
         Map<String, String> current =
                 currentIds(
                         splits.stream()
@@ -61,7 +65,8 @@ final class RemadeTopicsReader implements SourceReader<KafkaRecord, KafkaPartiti
         for (KafkaPartitionSplit split : splits) {
             String held = TopicIdSplit.topicIdOf(split);
             String now = current.get(split.getTopic());
-            if (held != null && now != null && !held.equals(now) && split.getStartingOffset() > 0) {
+            KafkaPartitionSplit read = inTopic(split, now);
+            if (read != split) {
                 LOG.warn(
                         "Topic {} was deleted and made again since the checkpoint or savepoint"
                                 + " this job restored (topic id {}, now {}): its offset {} in"
@@ -72,19 +77,31 @@ final class RemadeTopicsReader implements SourceReader<KafkaRecord, KafkaPartiti
                         now,
                         split.getStartingOffset(),
                         split.getPartition());
-                split =
-                        new KafkaPartitionSplit(
-                                split.getTopicPartition(),
-                                KafkaPartitionSplit.EARLIEST_OFFSET,
-                                split.getStoppingOffset()
-                                        .orElse(KafkaPartitionSplit.NO_STOPPING_OFFSET));
             }
             if (now != null || held != null) {
                 topicIds.put(split.getTopic(), now != null ? now : held);
             }
-            checked.add(split);
+            checked.add(read);
         }
         kafka.addSplits(checked);
+    }
+
+    /**
+     * Where to read {@code split} in the topic whose id is now {@code currentId} (null: not known):
+     * where it says, unless it holds an offset in a topic of another id, then from the earliest.
+     */
+    static KafkaPartitionSplit inTopic(KafkaPartitionSplit split, String currentId) {
+        String held = TopicIdSplit.topicIdOf(split);
+        if (held == null
+                || currentId == null
+                || held.equals(currentId)
+                || split.getStartingOffset() <= 0) { // 0, or a marker: earliest, latest, committed
+            return split;
+        }
+        return new KafkaPartitionSplit(
+                split.getTopicPartition(),
+                KafkaPartitionSplit.EARLIEST_OFFSET,
+                split.getStoppingOffset().orElse(KafkaPartitionSplit.NO_STOPPING_OFFSET));
     }
 
     /** The ids of those of {@code topics} that exist; none where the brokers do not answer. */
