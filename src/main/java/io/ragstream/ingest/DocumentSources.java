@@ -41,10 +41,10 @@ public final class DocumentSources {
     }
 
     /**
-     * The job's {@link #topics}, from the committed offsets (earliest when none), and a topic made
-     * again since a checkpoint from its start.
+     * The job's {@link #topics}, from the committed offsets (earliest when none), each offset
+     * checked against the topic as it is now ({@link CheckedKafkaReader}).
      */
-    public static RemadeTopicsSource kafka(RagstreamConfig config) {
+    public static CheckedKafkaSource kafka(RagstreamConfig config) {
         List<String> topics = topics(config);
         KafkaSource<KafkaRecord> kafka =
                 KafkaSource.<KafkaRecord>builder()
@@ -62,7 +62,7 @@ public final class DocumentSources {
                                 OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                         .setDeserializer(new KafkaRecordDeserializer())
                         .build();
-        return new RemadeTopicsSource(
+        return new CheckedKafkaSource(
                 kafka,
                 config.get(RagstreamOptions.KAFKA_BOOTSTRAP_SERVERS),
                 KafkaClientProperties.from(config));

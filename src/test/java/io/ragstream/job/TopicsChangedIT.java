@@ -6,8 +6,10 @@ import io.ragstream.testing.TestServices;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +33,7 @@ import static org.awaitility.Awaitility.await;
 class TopicsChangedIT {
     private static final Duration WAIT = Duration.ofSeconds(120);
 
-    @RegisterExtension static final JobFixture IT = JobFixture.slots(1);
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(1).withMetrics();
 
     @TempDir Path savepoints;
 
@@ -127,6 +129,46 @@ class TopicsChangedIT {
                 .atMost(WAIT)
                 .until(() -> services.liveDocuments("doc_id").size() == 5 + again.size());
         assertThat(after.restJson("/exceptions").at("/exceptionHistory/entries")).isEmpty();
+    }
+
+    /**
+     * The job stopped for longer than the topic's retention: the records deleted before it read
+     * them cannot be indexed, but must not go unnoticed, as they do in Kafka's consumer.
+     */
+    @Test
+    void recordsTheRetentionDeletedWhileTheJobWasStoppedAreCounted() throws Exception {
+        TestServices services = IT.services("expired");
+        services.createTopics(1, services.documentsTopic);
+        var before = IT.start(services.config());
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            sendAll(producer, services, List.of("a0", "a1"));
+            await("stored").atMost(WAIT).until(() -> services.liveDocuments("doc_id").size() == 2);
+            String savepoint = before.stopWithSavepoint(savepoints);
+
+            sendAll(producer, services, List.of("b0", "b1", "b2", "b3", "b4"));
+            try (Admin admin =
+                    Admin.create(
+                            Map.of(
+                                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    TestServices.KAFKA))) {
+                // what retention does to the oldest segment: b0, b1 and b2 go
+                admin.deleteRecords(
+                                Map.of(
+                                        new TopicPartition(services.documentsTopic, 0),
+                                        RecordsToDelete.beforeOffset(5)))
+                        .all()
+                        .get();
+            }
+            IT.resume(services.config(), savepoint);
+        }
+
+        await("the records still there stored, the deleted ones counted")
+                .atMost(WAIT)
+                .until(
+                        () ->
+                                services.liveDocuments("doc_id")
+                                                .equals(List.of("a0", "a1", "b3", "b4"))
+                                        && IT.counter("recordsExpiredUnread") == 3);
     }
 
     private static void sendAll(

@@ -18,11 +18,12 @@ import org.apache.flink.streaming.api.lineage.LineageVertex;
 import org.apache.flink.streaming.api.lineage.LineageVertexProvider;
 
 /**
- * Flink's KafkaSource, whose readers keep each topic's id beside its offsets and read a topic
- * deleted and made again since a checkpoint from its start ({@link RemadeTopicsReader}). Its
- * enumerator and its enumerator state are KafkaSource's own.
+ * Flink's KafkaSource, whose readers check each offset they are given against the topic as it is
+ * now ({@link CheckedKafkaReader}): a topic made again since a checkpoint is read from its start,
+ * and records its retention deleted before they were read are named and counted. Its enumerator and
+ * enumerator state are KafkaSource's own.
  */
-public final class RemadeTopicsSource
+public final class CheckedKafkaSource
         implements Source<KafkaRecord, KafkaPartitionSplit, KafkaSourceEnumState>,
                 ResultTypeQueryable<KafkaRecord>,
                 LineageVertexProvider {
@@ -32,7 +33,7 @@ public final class RemadeTopicsSource
     private final String brokers;
     private final KafkaClientProperties client;
 
-    RemadeTopicsSource(
+    CheckedKafkaSource(
             KafkaSource<KafkaRecord> kafka, String brokers, KafkaClientProperties client) {
         this.kafka = kafka;
         this.brokers = brokers;
@@ -42,7 +43,11 @@ public final class RemadeTopicsSource
     @Override
     public SourceReader<KafkaRecord, KafkaPartitionSplit> createReader(
             SourceReaderContext readerContext) throws Exception {
-        return new RemadeTopicsReader(kafka.createReader(readerContext), brokers, client);
+        return new CheckedKafkaReader(
+                kafka.createReader(readerContext),
+                brokers,
+                client,
+                readerContext.metricGroup().addGroup("ragstream").counter("recordsExpiredUnread"));
     }
 
     @Override

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class RemadeTopicsReaderTest {
+class CheckedKafkaReaderTest {
     private static final TopicPartition PARTITION = new TopicPartition("documents", 1);
     private static final String OLD = "AAAAAAAAAAAAAAAAAAAAAA";
     private static final String NEW = "BBBBBBBBBBBBBBBBBBBBBB";
@@ -17,7 +17,7 @@ class RemadeTopicsReaderTest {
         KafkaPartitionSplit restored =
                 new TopicIdSplit(new KafkaPartitionSplit(PARTITION, 42), OLD);
 
-        KafkaPartitionSplit read = RemadeTopicsReader.inTopic(restored, NEW);
+        KafkaPartitionSplit read = CheckedKafkaReader.inTopic(restored, NEW);
 
         assertThat(read.getTopicPartition()).isEqualTo(PARTITION);
         assertThat(read.getStartingOffset()).isEqualTo(KafkaPartitionSplit.EARLIEST_OFFSET);
@@ -30,11 +30,11 @@ class RemadeTopicsReaderTest {
                 new TopicIdSplit(new KafkaPartitionSplit(PARTITION, 42), OLD);
         KafkaPartitionSplit fromBefore = new KafkaPartitionSplit(PARTITION, 42); // no id kept
 
-        assertThat(RemadeTopicsReader.inTopic(restored, OLD)).isSameAs(restored);
-        assertThat(RemadeTopicsReader.inTopic(restored, null))
+        assertThat(CheckedKafkaReader.inTopic(restored, OLD)).isSameAs(restored);
+        assertThat(CheckedKafkaReader.inTopic(restored, null))
                 .as("the topic missing now, or the brokers not answering")
                 .isSameAs(restored);
-        assertThat(RemadeTopicsReader.inTopic(fromBefore, NEW)).isSameAs(fromBefore);
+        assertThat(CheckedKafkaReader.inTopic(fromBefore, NEW)).isSameAs(fromBefore);
     }
 
     @Test
@@ -45,7 +45,23 @@ class RemadeTopicsReaderTest {
                 }) {
             KafkaPartitionSplit split =
                     new TopicIdSplit(new KafkaPartitionSplit(PARTITION, start), OLD);
-            assertThat(RemadeTopicsReader.inTopic(split, NEW)).isSameAs(split);
+            assertThat(CheckedKafkaReader.inTopic(split, NEW)).isSameAs(split);
         }
+    }
+
+    @Test
+    void anOffsetBelowThePartitionsEarliestCountsTheRecordsTheRetentionDeleted() {
+        KafkaPartitionSplit restored = new KafkaPartitionSplit(PARTITION, 42);
+
+        assertThat(CheckedKafkaReader.expiredUnread(restored, 50L)).isEqualTo(8);
+        assertThat(CheckedKafkaReader.expiredUnread(restored, 42L)).isZero();
+        assertThat(CheckedKafkaReader.expiredUnread(restored, 0L)).isZero();
+        assertThat(CheckedKafkaReader.expiredUnread(restored, null)).as("not known").isZero();
+        assertThat(
+                        CheckedKafkaReader.expiredUnread(
+                                new KafkaPartitionSplit(
+                                        PARTITION, KafkaPartitionSplit.EARLIEST_OFFSET),
+                                50L))
+                .isZero();
     }
 }
