@@ -95,8 +95,9 @@ final class CheckedKafkaReader implements SourceReader<KafkaRecord, KafkaPartiti
                 recordsExpiredUnread.inc(expired);
                 LOG.warn(
                         "Partition {} no longer holds offsets {} to {}: the topic's retention"
-                                + " deleted them before the job read them, and the documents they"
-                                + " carried are not indexed. Publish them again, and give the"
+                                + " (or a delete of records) removed them before the job read"
+                                + " them, and the documents they carried are not indexed."
+                                + " Publish them again, and give the"
                                 + " topic a retention longer than the job may be down (or"
                                 + " cleanup.policy=compact). Counted in recordsExpiredUnread.",
                         split.getTopicPartition(),
