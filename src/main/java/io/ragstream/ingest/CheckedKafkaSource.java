@@ -2,14 +2,8 @@ package io.ragstream.ingest;
 
 import io.ragstream.config.KafkaClientProperties;
 
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.connector.source.Boundedness;
-import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
-import org.apache.flink.api.connector.source.SplitEnumerator;
-import org.apache.flink.api.connector.source.SplitEnumeratorContext;
-import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.KafkaSourceEnumState;
 import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
@@ -24,18 +18,17 @@ import org.apache.flink.streaming.api.lineage.LineageVertexProvider;
  * enumerator state are KafkaSource's own.
  */
 public final class CheckedKafkaSource
-        implements Source<KafkaRecord, KafkaPartitionSplit, KafkaSourceEnumState>,
-                ResultTypeQueryable<KafkaRecord>,
-                LineageVertexProvider {
+        extends DelegatingSource<
+                KafkaRecord, KafkaPartitionSplit, KafkaSourceEnumState, KafkaSource<KafkaRecord>>
+        implements LineageVertexProvider {
     private static final long serialVersionUID = 1L;
 
-    private final KafkaSource<KafkaRecord> kafka;
     private final String brokers;
     private final KafkaClientProperties client;
 
     CheckedKafkaSource(
             KafkaSource<KafkaRecord> kafka, String brokers, KafkaClientProperties client) {
-        this.kafka = kafka;
+        super(kafka);
         this.brokers = brokers;
         this.client = client;
     }
@@ -44,7 +37,7 @@ public final class CheckedKafkaSource
     public SourceReader<KafkaRecord, KafkaPartitionSplit> createReader(
             SourceReaderContext readerContext) throws Exception {
         return new CheckedKafkaReader(
-                kafka.createReader(readerContext),
+                source.createReader(readerContext),
                 brokers,
                 client,
                 readerContext.metricGroup().addGroup("ragstream").counter("recordsExpiredUnread"));
@@ -56,35 +49,7 @@ public final class CheckedKafkaSource
     }
 
     @Override
-    public Boundedness getBoundedness() {
-        return kafka.getBoundedness();
-    }
-
-    @Override
-    public SplitEnumerator<KafkaPartitionSplit, KafkaSourceEnumState> createEnumerator(
-            SplitEnumeratorContext<KafkaPartitionSplit> context) {
-        return kafka.createEnumerator(context);
-    }
-
-    @Override
-    public SplitEnumerator<KafkaPartitionSplit, KafkaSourceEnumState> restoreEnumerator(
-            SplitEnumeratorContext<KafkaPartitionSplit> context, KafkaSourceEnumState state)
-            throws Exception {
-        return kafka.restoreEnumerator(context, state);
-    }
-
-    @Override
-    public SimpleVersionedSerializer<KafkaSourceEnumState> getEnumeratorCheckpointSerializer() {
-        return kafka.getEnumeratorCheckpointSerializer();
-    }
-
-    @Override
-    public TypeInformation<KafkaRecord> getProducedType() {
-        return kafka.getProducedType();
-    }
-
-    @Override
     public LineageVertex getLineageVertex() {
-        return kafka.getLineageVertex();
+        return source.getLineageVertex();
     }
 }

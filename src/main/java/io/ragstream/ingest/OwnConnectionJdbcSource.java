@@ -1,13 +1,7 @@
 package io.ragstream.ingest;
 
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.connector.source.Boundedness;
-import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
-import org.apache.flink.api.connector.source.SplitEnumerator;
-import org.apache.flink.api.connector.source.SplitEnumeratorContext;
-import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.jdbc.JdbcConnectionOptions;
 import org.apache.flink.connector.jdbc.core.datastream.source.JdbcSource;
@@ -16,7 +10,6 @@ import org.apache.flink.connector.jdbc.core.datastream.source.reader.JdbcSourceR
 import org.apache.flink.connector.jdbc.core.datastream.source.reader.JdbcSourceSplitReader;
 import org.apache.flink.connector.jdbc.core.datastream.source.split.JdbcSourceSplit;
 import org.apache.flink.connector.jdbc.datasource.connections.SimpleJdbcConnectionProvider;
-import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * flink-connector-jdbc's {@link JdbcSource} (its enumerator, splits, reader and split reader), with
@@ -28,24 +21,18 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * JdbcSource} once a release has it.
  */
 final class OwnConnectionJdbcSource<T>
-        implements Source<T, JdbcSourceSplit, JdbcSourceEnumeratorState>, ResultTypeQueryable<T> {
+        extends DelegatingSource<T, JdbcSourceSplit, JdbcSourceEnumeratorState, JdbcSource<T>> {
     private static final long serialVersionUID = 1L;
 
-    private final JdbcSource<T> source;
     private final JdbcConnectionOptions connection;
     private final DeliveryGuarantee guarantee;
 
     /** {@code connection} and {@code guarantee}: those {@code source} was built with. */
     OwnConnectionJdbcSource(
             JdbcSource<T> source, JdbcConnectionOptions connection, DeliveryGuarantee guarantee) {
-        this.source = source;
+        super(source);
         this.connection = connection;
         this.guarantee = guarantee;
-    }
-
-    @Override
-    public Boundedness getBoundedness() {
-        return source.getBoundedness();
     }
 
     @Override
@@ -61,34 +48,5 @@ final class OwnConnectionJdbcSource<T>
                                 source.getResultExtractor()),
                 source.getConfiguration(),
                 context);
-    }
-
-    @Override
-    public SplitEnumerator<JdbcSourceSplit, JdbcSourceEnumeratorState> createEnumerator(
-            SplitEnumeratorContext<JdbcSourceSplit> context) throws Exception {
-        return source.createEnumerator(context);
-    }
-
-    @Override
-    public SplitEnumerator<JdbcSourceSplit, JdbcSourceEnumeratorState> restoreEnumerator(
-            SplitEnumeratorContext<JdbcSourceSplit> context, JdbcSourceEnumeratorState state)
-            throws Exception {
-        return source.restoreEnumerator(context, state);
-    }
-
-    @Override
-    public SimpleVersionedSerializer<JdbcSourceSplit> getSplitSerializer() {
-        return source.getSplitSerializer();
-    }
-
-    @Override
-    public SimpleVersionedSerializer<JdbcSourceEnumeratorState>
-            getEnumeratorCheckpointSerializer() {
-        return source.getEnumeratorCheckpointSerializer();
-    }
-
-    @Override
-    public TypeInformation<T> getProducedType() {
-        return source.getProducedType();
     }
 }
