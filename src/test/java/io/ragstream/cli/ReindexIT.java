@@ -10,7 +10,6 @@ import io.ragstream.testing.PoolConfig;
 import io.ragstream.testing.TestServices;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
 
@@ -229,9 +228,7 @@ class ReindexIT {
     }
 
     private static long committed(String group, String topic) throws Exception {
-        try (Admin admin =
-                Admin.create(
-                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestServices.KAFKA))) {
+        try (Admin admin = TestServices.admin()) {
             return admin
                     .listConsumerGroupOffsets(group)
                     .partitionsToOffsetAndMetadata()

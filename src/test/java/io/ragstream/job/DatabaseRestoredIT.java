@@ -4,7 +4,6 @@ import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -132,9 +131,7 @@ class DatabaseRestoredIT {
 
     /** What kafka-consumer-groups.sh --reset-offsets --to-datetime does. */
     private static void resetOffsets(TestServices services, long timestamp) throws Exception {
-        try (Admin admin =
-                Admin.create(
-                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestServices.KAFKA))) {
+        try (Admin admin = TestServices.admin()) {
             TopicPartition partition = new TopicPartition(services.documentsTopic, 0);
             long offset =
                     admin.listOffsets(Map.of(partition, OffsetSpec.forTimestamp(timestamp)))

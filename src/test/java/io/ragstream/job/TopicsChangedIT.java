@@ -4,7 +4,6 @@ import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.TestServices;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -46,11 +45,7 @@ class TopicsChangedIT {
             sendAll(producer, services, List.of("a"));
             await("stored").atMost(WAIT).until(() -> services.liveDocuments("doc_id").size() == 1);
 
-            try (Admin admin =
-                    Admin.create(
-                            Map.of(
-                                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                    TestServices.KAFKA))) {
+            try (Admin admin = TestServices.admin()) {
                 admin.createPartitions(Map.of(services.documentsTopic, NewPartitions.increaseTo(3)))
                         .all()
                         .get();
@@ -146,11 +141,7 @@ class TopicsChangedIT {
             String savepoint = before.stopWithSavepoint(savepoints);
 
             sendAll(producer, services, List.of("b0", "b1", "b2", "b3", "b4"));
-            try (Admin admin =
-                    Admin.create(
-                            Map.of(
-                                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                    TestServices.KAFKA))) {
+            try (Admin admin = TestServices.admin()) {
                 // what retention does to the oldest segment: b0, b1 and b2 go
                 admin.deleteRecords(
                                 Map.of(

@@ -164,6 +164,11 @@ public final class TestServices implements AutoCloseable {
         }
     }
 
+    /** An admin client of the local broker; close it. */
+    public static Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA));
+    }
+
     public void createTopics(int partitions, String... topics) throws Exception {
         createTopics(partitions, Map.of(), topics);
     }
@@ -175,8 +180,7 @@ public final class TestServices implements AutoCloseable {
     public void createTopics(int partitions, Map<String, String> topicConfig, String... topics)
             throws Exception {
         this.topics.addAll(List.of(topics));
-        try (Admin admin =
-                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
+        try (Admin admin = admin()) {
             List<NewTopic> newTopics = new ArrayList<>();
             for (String t : topics) {
                 newTopics.add(new NewTopic(t, partitions, (short) 1).configs(topicConfig));
@@ -187,15 +191,13 @@ public final class TestServices implements AutoCloseable {
 
     /** Whether the brokers have this topic now. */
     public static boolean topicExists(String topic) throws Exception {
-        try (Admin admin =
-                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
+        try (Admin admin = admin()) {
             return admin.listTopics().names().get().contains(topic);
         }
     }
 
     public void deleteTopics(String... topics) throws Exception {
-        try (Admin admin =
-                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA))) {
+        try (Admin admin = admin()) {
             admin.deleteTopics(List.of(topics)).all().get();
         } catch (ExecutionException e) {
             // a topic the test never got to create
