@@ -211,6 +211,16 @@ public final class TestServices implements AutoCloseable {
      */
     @Override
     public void close() throws Exception {
+        rollBackPreparedTransactions();
+        dropTables();
+        deleteTopics(topics.toArray(String[]::new));
+    }
+
+    /**
+     * Rolls back what the exactly-once sink (by its default transaction prefix) left prepared, as a
+     * database restored from a backup has nothing prepared.
+     */
+    public void rollBackPreparedTransactions() throws SQLException {
         try (Connection c = connect();
                 var st = c.createStatement()) {
             for (String gid :
@@ -222,8 +232,6 @@ public final class TestServices implements AutoCloseable {
                 st.execute("ROLLBACK PREPARED '" + gid.replace("'", "''") + "'");
             }
         }
-        dropTables();
-        deleteTopics(topics.toArray(String[]::new));
     }
 
     public static KafkaProducer<byte[], byte[]> producer() {
