@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -272,6 +273,20 @@ public record EmbeddingOptions(
             }
         }
         return new EmbeddingPool(members, RETRY_BACKOFF, OPEN_BACKOFF, misconfigured(), listener);
+    }
+
+    /**
+     * A backend of each HTTP endpoint, by the setting naming it, in the order of {@code
+     * embedding.endpoints}; none for the in-process model. The caller closes them.
+     */
+    public Map<String, EmbeddingBackend> endpointBackends() {
+        Map<String, EmbeddingBackend> backends = new LinkedHashMap<>();
+        if (backend != EmbeddingBackendType.ONNX) {
+            for (int i = 0; i < endpoints.size(); i++) {
+                backends.put(memberName(i), backend(endpoints.get(i).url()));
+            }
+        }
+        return backends;
     }
 
     private EmbeddingPool.Member member(int endpoint, int share) {

@@ -11,6 +11,7 @@ import io.ragstream.config.StoredIndex;
 import io.ragstream.embed.EmbedDocuments;
 import io.ragstream.embed.EmbeddingBatch;
 import io.ragstream.embed.EmbeddingOptions;
+import io.ragstream.embed.EndpointAgreement;
 import io.ragstream.embed.MicroBatchOperator;
 import io.ragstream.embed.SplitRejectedChunks;
 import io.ragstream.ingest.DeadLetter;
@@ -197,6 +198,7 @@ public final class RagstreamJob {
             Sink<DocumentUpdate> sink,
             Sink<DeadLetter> deadLetters) {
         EmbeddingOptions embedding = EmbeddingOptions.from(config);
+        EndpointAgreement.check(embedding);
 
         SingleOutputStreamOperator<DocumentEvent> events =
                 records.process(parser).uid("parse-documents").name("Parse document events");
