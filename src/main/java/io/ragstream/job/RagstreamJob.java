@@ -11,8 +11,8 @@ import io.ragstream.config.StoredIndex;
 import io.ragstream.embed.EmbedDocuments;
 import io.ragstream.embed.EmbeddingBatch;
 import io.ragstream.embed.EmbeddingOptions;
-import io.ragstream.embed.EndpointAgreement;
 import io.ragstream.embed.MicroBatchOperator;
+import io.ragstream.embed.ServedModelCheck;
 import io.ragstream.embed.SplitRejectedChunks;
 import io.ragstream.ingest.DeadLetter;
 import io.ragstream.ingest.DocumentEvent;
@@ -23,6 +23,8 @@ import io.ragstream.ingest.KafkaRecord;
 import io.ragstream.ingest.ParseDocuments;
 import io.ragstream.ingest.TableSource;
 import io.ragstream.sink.PgVectorSink;
+import io.ragstream.sink.PgVectorSinkOptions;
+import io.ragstream.sink.StoredVectors;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -48,6 +50,8 @@ import java.util.concurrent.TimeUnit;
  * job.yaml}).
  */
 public final class RagstreamJob {
+    /** How many stored chunks the model served now is compared on ({@link ServedModelCheck}). */
+    private static final int SERVED_MODEL_SAMPLE = 3;
 
     private RagstreamJob() {}
 
@@ -198,7 +202,13 @@ public final class RagstreamJob {
             Sink<DocumentUpdate> sink,
             Sink<DeadLetter> deadLetters) {
         EmbeddingOptions embedding = EmbeddingOptions.from(config);
-        EndpointAgreement.check(embedding);
+        ServedModelCheck.check(
+                embedding,
+                config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
+                () ->
+                        StoredVectors.sample(
+                                PgVectorSinkOptions.from(config, embedding.dimension()),
+                                SERVED_MODEL_SAMPLE));
 
         SingleOutputStreamOperator<DocumentEvent> events =
                 records.process(parser).uid("parse-documents").name("Parse document events");

@@ -166,7 +166,9 @@ class ReindexIT {
                 assertThat(after)
                         .as("A's rows after it resumed: none written again")
                         .isEqualTo(snapshot);
-                assertThat(embeddings.stats().snapshot().texts() - textsBeforeResume)
+                // besides, A's start checked the model served against its index: the check's
+                // fixed text and 3 stored chunks' texts (ServedModelCheck)
+                assertThat(embeddings.stats().snapshot().texts() - textsBeforeResume - (1 + 3))
                         .as("chunks embedded after A resumed: only the new document's")
                         .isEqualTo(1);
                 assertThat(liveDocuments(t2 + "_documents"))

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.ServerSocket;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -23,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * synthetic one), each under the name {@code all-minilm}, as Ollama servers whose tags point at
  * different models do.
  */
-class EndpointAgreementTest {
+class ServedModelCheckTest {
     private final List<EmbeddingServer> servers = new ArrayList<>();
 
     @AfterEach
@@ -35,7 +36,8 @@ class EndpointAgreementTest {
     void aPoolWhoseEndpointsServeOneModelStarts() throws Exception {
         EmbeddingOptions pool = pool(serve(ModelKind.MINILM), serve(ModelKind.MINILM));
 
-        assertThatCode(() -> EndpointAgreement.check(pool)).doesNotThrowAnyException();
+        assertThatCode(() -> ServedModelCheck.check(pool, "kb_chunks", Map::of))
+                .doesNotThrowAnyException();
     }
 
     @Test
@@ -43,12 +45,32 @@ class EndpointAgreementTest {
         EmbeddingOptions pool =
                 pool(serve(ModelKind.MINILM), serve(ModelKind.SYNTHETIC), serve(ModelKind.MINILM));
 
-        assertThatThrownBy(() -> EndpointAgreement.check(pool))
+        assertThatThrownBy(() -> ServedModelCheck.check(pool, "kb_chunks", Map::of))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("config key 'embedding.endpoints[1].url': embeds with")
                 .hasMessageContaining(
                         "another model than embedding.endpoints[0].url, embedding.endpoints[2].url")
                 .hasMessageContaining("'all-minilm'");
+    }
+
+    @Test
+    void anEndpointServingAnotherModelThanTheIndexsIsRefusedAloneToo() throws Exception {
+        Map<String, float[]> index = indexedByMiniLm("tides and the moon", "pumps", "sales rose");
+
+        assertThatCode(
+                        () ->
+                                ServedModelCheck.check(
+                                        pool(serve(ModelKind.MINILM)), "kb_chunks", () -> index))
+                .doesNotThrowAnyException();
+        assertThatThrownBy(
+                        () ->
+                                ServedModelCheck.check(
+                                        pool(serve(ModelKind.SYNTHETIC)), "kb_chunks", () -> index))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(
+                        "config key 'embedding.endpoints[0].url': embeds with another model than"
+                                + " the one that built table kb_chunks: its vectors of 3 stored"
+                                + " chunks' texts have a median cosine of");
     }
 
     @Test
@@ -59,7 +81,18 @@ class EndpointAgreementTest {
         }
         EmbeddingOptions pool = pool(serve(ModelKind.MINILM), "http://127.0.0.1:" + closedPort);
 
-        assertThatCode(() -> EndpointAgreement.check(pool)).doesNotThrowAnyException();
+        assertThatCode(() -> ServedModelCheck.check(pool, "kb_chunks", Map::of))
+                .doesNotThrowAnyException();
+    }
+
+    /** What an index built by all-MiniLM-L6-v2 stores of these texts. */
+    private static Map<String, float[]> indexedByMiniLm(String... texts) {
+        List<float[]> vectors = OnnxMiniLmEmbedder.shared().embed(List.of(texts));
+        Map<String, float[]> index = new LinkedHashMap<>();
+        for (int i = 0; i < texts.length; i++) {
+            index.put(texts[i], vectors.get(i));
+        }
+        return index;
     }
 
     private String serve(ModelKind model) throws Exception {

@@ -1,0 +1,92 @@
+package io.ragstream.sink;
+
+import io.ragstream.quantize.Int8Vector;
+import io.ragstream.quantize.Quantization;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A few stored chunks of the configured model, each text with its vector as stored (decoded from
+ * its quantization): what the model that built the index made of them, for comparing with what the
+ * model served now makes of the same texts.
+ */
+public final class StoredVectors {
+    private static final Logger LOG = LoggerFactory.getLogger(StoredVectors.class);
+
+    private StoredVectors() {}
+
+    /**
+     * Up to {@code limit} stored chunks, text to vector; none where the table does not exist yet or
+     * cannot be read now.
+     */
+    public static Map<String, float[]> sample(PgVectorSinkOptions options, int limit) {
+        PgVectorSchema schema = options.schema();
+        Quantization quantization = schema.quantization();
+        boolean int8 = quantization == Quantization.INT8;
+        String sql =
+                "SELECT content, "
+                        + (int8
+                                ? "embedding, embedding_scale, embedding_offset"
+                                : "embedding::text")
+                        + " FROM \""
+                        + schema.chunksTable()
+                        + "\" WHERE model = ? LIMIT ?";
+        Map<String, float[]> sample = new LinkedHashMap<>();
+        try (Connection c = options.connect()) {
+            if (!exists(c, schema.chunksTable())) {
+                return sample;
+            }
+            try (PreparedStatement st = c.prepareStatement(sql)) {
+                st.setString(1, options.model());
+                st.setInt(2, limit);
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        sample.put(
+                                rs.getString(1),
+                                int8
+                                        ? new Int8Vector(
+                                                        rs.getBytes(2),
+                                                        rs.getFloat(3),
+                                                        rs.getFloat(4))
+                                                .decode()
+                                        : parse(rs.getString(2)));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            LOG.warn(
+                    "Could not read stored chunks of {} ({}); the model served now is not compared"
+                            + " with the one that built the index",
+                    schema.chunksTable(),
+                    e.getMessage());
+        }
+        return sample;
+    }
+
+    private static boolean exists(Connection c, String table) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            st.setString(1, '"' + table + '"');
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    /** pgvector's text form of a vector or halfvec, {@code [0.1,-0.2,...]}. */
+    static float[] parse(String text) {
+        String[] values = text.substring(1, text.length() - 1).split(",");
+        float[] vector = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            vector[i] = Float.parseFloat(values[i]);
+        }
+        return vector;
+    }
+}
