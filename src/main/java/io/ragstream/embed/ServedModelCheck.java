@@ -41,6 +41,9 @@ public final class ServedModelCheck {
      */
     static final double SAME_MODEL = 0.9;
 
+    /** How many stored chunks the served model is compared on. */
+    public static final int STORED_CHUNKS = 3;
+
     private static final Duration MAX_WAIT = Duration.ofSeconds(10);
 
     private ServedModelCheck() {}

@@ -50,9 +50,6 @@ import java.util.concurrent.TimeUnit;
  * job.yaml}).
  */
 public final class RagstreamJob {
-    /** How many stored chunks the model served now is compared on ({@link ServedModelCheck}). */
-    private static final int SERVED_MODEL_SAMPLE = 3;
-
     private RagstreamJob() {}
 
     public static void main(String[] args) throws Exception {
@@ -208,7 +205,7 @@ public final class RagstreamJob {
                 () ->
                         StoredVectors.sample(
                                 PgVectorSinkOptions.from(config, embedding.dimension()),
-                                SERVED_MODEL_SAMPLE));
+                                ServedModelCheck.STORED_CHUNKS));
 
         SingleOutputStreamOperator<DocumentEvent> events =
                 records.process(parser).uid("parse-documents").name("Parse document events");

@@ -3,6 +3,9 @@ package io.ragstream.cli;
 import io.ragstream.chunk.ChunkRow;
 import io.ragstream.chunk.DocumentUpdate;
 import io.ragstream.embed.OnnxMiniLmEmbedder;
+import io.ragstream.embed.server.EmbeddingServer;
+import io.ragstream.embed.server.EmbeddingServerOptions;
+import io.ragstream.embed.server.ModelKind;
 import io.ragstream.sink.DirectWriter;
 import io.ragstream.sink.PgVectorSinkOptions;
 import io.ragstream.testing.TestServices;
@@ -209,6 +212,32 @@ class SearchCommandIT {
                 .startsWith("ragstream: table no_such_chunks does not exist")
                 .doesNotContain("Exception");
         assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    void serveSearchRefusesAnEndpointThatServesAnotherModelThanTheIndexs() throws Exception {
+        try (EmbeddingServer other =
+                EmbeddingServer.start(
+                        EmbeddingServerOptions.defaults()
+                                .withModel(ModelKind.SYNTHETIC)
+                                .withServedModelName(OnnxMiniLmEmbedder.MODEL_NAME))) {
+            Run run =
+                    run(
+                            "serve-search",
+                            "--port",
+                            "0",
+                            "--set",
+                            "embedding.backend=ollama",
+                            "--set",
+                            "embedding.endpoints=[{url: '" + other.url() + "'}]");
+
+            assertThat(run.exitCode()).isEqualTo(2);
+            assertThat(run.err())
+                    .startsWith(
+                            "ragstream: config key 'embedding.endpoints[0].url': embeds with"
+                                    + " another model than the one that built table "
+                                    + SERVICES.chunksTable);
+        }
     }
 
     @Test
