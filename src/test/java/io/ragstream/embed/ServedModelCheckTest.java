@@ -5,6 +5,7 @@ import io.ragstream.config.RagstreamConfig;
 import io.ragstream.embed.server.EmbeddingServer;
 import io.ragstream.embed.server.EmbeddingServerOptions;
 import io.ragstream.embed.server.ModelKind;
+import io.ragstream.testing.PoolConfig;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -108,14 +109,7 @@ class ServedModelCheckTest {
     private static EmbeddingOptions pool(String... urls) {
         return EmbeddingOptions.from(
                 RagstreamConfig.of(
-                        Map.of(
-                                "embedding.backend",
-                                "ollama",
-                                "embedding.model",
-                                "all-minilm",
-                                "embedding.dimension",
-                                "384",
-                                "embedding.endpoints",
+                        PoolConfig.ollama(
                                 List.of(urls).stream()
                                         .map(url -> "{url: '" + url + "'}")
                                         .collect(Collectors.joining(", ", "[", "]")))));
