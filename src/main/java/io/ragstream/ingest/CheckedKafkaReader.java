@@ -166,7 +166,15 @@ final class CheckedKafkaReader implements SourceReader<KafkaRecord, KafkaPartiti
                                                                     topic,
                                                                     d.topicId().toString())));
             Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-            splits.forEach(split -> earliest.put(split.getTopicPartition(), OffsetSpec.earliest()));
+            splits.stream()
+                    // a topic that does not exist, or brokers that did not answer: no offsets
+                    .filter(split -> now.topicIds.containsKey(split.getTopic()))
+                    .forEach(
+                            split ->
+                                    earliest.put(split.getTopicPartition(), OffsetSpec.earliest()));
+            if (earliest.isEmpty()) {
+                return now;
+            }
             ListOffsetsResult offsets = admin.listOffsets(earliest);
             earliest.keySet()
                     .forEach(
