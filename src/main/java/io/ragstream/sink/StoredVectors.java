@@ -3,6 +3,7 @@ package io.ragstream.sink;
 import io.ragstream.quantize.Int8Vector;
 import io.ragstream.quantize.Quantization;
 
+import com.pgvector.PGvector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +36,7 @@ public final class StoredVectors {
                 "SELECT content, "
                         + (int8
                                 ? "embedding, embedding_scale, embedding_offset"
-                                : "embedding::text")
+                                : "embedding::vector")
                         + " FROM \""
                         + schema.chunksTable()
                         + "\" WHERE model = ? LIMIT ?";
@@ -57,7 +58,7 @@ public final class StoredVectors {
                                                         rs.getFloat(3),
                                                         rs.getFloat(4))
                                                 .decode()
-                                        : parse(rs.getString(2)));
+                                        : new PGvector(rs.getString(2)).toArray());
                     }
                 }
             }
@@ -78,15 +79,5 @@ public final class StoredVectors {
                 return rs.next() && rs.getBoolean(1);
             }
         }
-    }
-
-    /** pgvector's text form of a vector or halfvec, {@code [0.1,-0.2,...]}. */
-    static float[] parse(String text) {
-        String[] values = text.substring(1, text.length() - 1).split(",");
-        float[] vector = new float[values.length];
-        for (int i = 0; i < values.length; i++) {
-            vector[i] = Float.parseFloat(values[i]);
-        }
-        return vector;
     }
 }
