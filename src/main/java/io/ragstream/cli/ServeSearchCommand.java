@@ -4,7 +4,7 @@ import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 import io.ragstream.config.SearchMode;
 import io.ragstream.embed.EmbeddingOptions;
-import io.ragstream.embed.ServedModelCheck;
+import io.ragstream.job.RagstreamJob;
 import io.ragstream.search.CachedQueryEmbedder;
 import io.ragstream.search.SearchException;
 import io.ragstream.search.SearchOptions;
@@ -13,7 +13,6 @@ import io.ragstream.search.Searcher;
 import io.ragstream.search.TenantTokens;
 import io.ragstream.search.TokensFile;
 import io.ragstream.sink.PgVectorSinkOptions;
-import io.ragstream.sink.StoredVectors;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -138,14 +137,14 @@ final class ServeSearchCommand implements Callable<Integer> {
         RagstreamConfig cfg = config.load();
         EmbeddingOptions embedding = EmbeddingOptions.from(cfg);
         SearchMode mode = cfg.get(RagstreamOptions.SEARCH_MODE);
-        PgVectorSinkOptions pg = PgVectorSinkOptions.from(cfg, embedding.dimension());
         // queries of another model than the index's find nothing that belongs to them
-        ServedModelCheck.check(
-                embedding,
-                pg.schema().chunksTable(),
-                () -> StoredVectors.sample(pg, ServedModelCheck.STORED_CHUNKS));
+        RagstreamJob.checkServedModel(cfg, embedding);
         CachedQueryEmbedder model = new CachedQueryEmbedder(embedding.open(), cacheEntries);
-        Searcher searcher = new Searcher(pg, SearchOptions.from(cfg), model);
+        Searcher searcher =
+                new Searcher(
+                        PgVectorSinkOptions.from(cfg, embedding.dimension()),
+                        SearchOptions.from(cfg),
+                        model);
         try {
             searcher.checkTable();
         } catch (RuntimeException e) {

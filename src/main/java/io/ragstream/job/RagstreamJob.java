@@ -199,13 +199,7 @@ public final class RagstreamJob {
             Sink<DocumentUpdate> sink,
             Sink<DeadLetter> deadLetters) {
         EmbeddingOptions embedding = EmbeddingOptions.from(config);
-        ServedModelCheck.check(
-                embedding,
-                config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
-                () ->
-                        StoredVectors.sample(
-                                PgVectorSinkOptions.from(config, embedding.dimension()),
-                                ServedModelCheck.STORED_CHUNKS));
+        checkServedModel(config, embedding);
 
         SingleOutputStreamOperator<DocumentEvent> events =
                 records.process(parser).uid("parse-documents").name("Parse document events");
@@ -260,6 +254,21 @@ public final class RagstreamJob {
                 .sinkTo(sink)
                 .uid("pgvector-sink")
                 .name("pgvector upserts");
+    }
+
+    /**
+     * Refuses embedding endpoints that serve another model than the one that built the configured
+     * tables, or than each other ({@link ServedModelCheck}): the job and serve-search check it
+     * before they start.
+     */
+    public static void checkServedModel(RagstreamConfig config, EmbeddingOptions embedding) {
+        ServedModelCheck.check(
+                embedding,
+                config.get(RagstreamOptions.POSTGRES_CHUNKS_TABLE),
+                () ->
+                        StoredVectors.sample(
+                                PgVectorSinkOptions.from(config, embedding.dimension()),
+                                ServedModelCheck.STORED_CHUNKS));
     }
 
     /**
