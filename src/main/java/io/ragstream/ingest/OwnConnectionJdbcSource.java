@@ -1,5 +1,7 @@
 package io.ragstream.ingest;
 
+import io.ragstream.config.ServerTransactionTimeouts;
+
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -11,14 +13,19 @@ import org.apache.flink.connector.jdbc.core.datastream.source.reader.JdbcSourceS
 import org.apache.flink.connector.jdbc.core.datastream.source.split.JdbcSourceSplit;
 import org.apache.flink.connector.jdbc.datasource.connections.SimpleJdbcConnectionProvider;
 
+import java.sql.Connection;
+import java.sql.SQLException;
+
 /**
  * flink-connector-jdbc's {@link JdbcSource} (its enumerator, splits, reader and split reader), with
- * one difference: each split reader opens a connection of its own. In 4.0.0-2.0 every split reader
- * of a subtask shares the source's one connection, and flink-connector-base closes the split reader
- * of a finished split (with that connection) while the next split's reader is already reading:
- * "Socket closed" fails the job as soon as a subtask reads more than one split (FLINK-39206;
- * apache/flink-connector-jdbc#235 makes the same change upstream). Drop this class for {@code
- * JdbcSource} once a release has it.
+ * two differences. Each split reader's session turns the server's transaction timeouts off ({@link
+ * ServerTransactionTimeouts}): a split is read through one cursor, in one transaction that idles
+ * while the job backpressures the source. And each split reader opens a connection of its own. In
+ * 4.0.0-2.0 every split reader of a subtask shares the source's one connection, and
+ * flink-connector-base closes the split reader of a finished split (with that connection) while the
+ * next split's reader is already reading: "Socket closed" fails the job as soon as a subtask reads
+ * more than one split (FLINK-39206; apache/flink-connector-jdbc#235 makes the same change
+ * upstream); once a release has it, only the first difference needs this class.
  */
 final class OwnConnectionJdbcSource<T>
         extends DelegatingSource<T, JdbcSourceSplit, JdbcSourceEnumeratorState, JdbcSource<T>> {
@@ -43,10 +50,31 @@ final class OwnConnectionJdbcSource<T>
                                 context,
                                 source.getConfiguration(),
                                 source.getTypeInformation(),
-                                new SimpleJdbcConnectionProvider(connection),
+                                new SessionProvider(connection),
                                 guarantee,
                                 source.getResultExtractor()),
                 source.getConfiguration(),
                 context);
+    }
+
+    /** A connection whose session has the server's transaction timeouts off. */
+    private static final class SessionProvider extends SimpleJdbcConnectionProvider {
+        private static final long serialVersionUID = 1L;
+
+        private transient Connection prepared;
+
+        SessionProvider(JdbcConnectionOptions options) {
+            super(options);
+        }
+
+        @Override
+        public Connection getOrEstablishConnection() throws SQLException, ClassNotFoundException {
+            Connection connection = super.getOrEstablishConnection();
+            if (connection != prepared) { // new, still in auto-commit mode
+                ServerTransactionTimeouts.turnOff(connection);
+                prepared = connection;
+            }
+            return connection;
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.ragstream.sink;
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
+import io.ragstream.config.ServerTransactionTimeouts;
 
 import java.io.Serializable;
 import java.sql.Connection;
@@ -57,12 +58,17 @@ public record PostgresTimeouts(Duration connect, Duration socket, Duration lock,
         properties.setProperty("tcpKeepAlive", "true");
     }
 
-    /** The sink's session settings; run in auto-commit mode, so that no rollback undoes them. */
+    /**
+     * The sink's session settings; run in auto-commit mode, so that no rollback undoes them. Its
+     * transaction waits for the next checkpoint by design, so the server's own transaction timeouts
+     * are off for it.
+     */
     void applyTo(Connection session) throws SQLException {
         try (Statement st = session.createStatement()) {
             st.execute("SET lock_timeout = " + lock.toMillis());
             st.execute("SET statement_timeout = " + statement.toMillis());
         }
+        ServerTransactionTimeouts.turnOff(session);
     }
 
     private static long seconds(Duration d) {

@@ -1,0 +1,145 @@
+package io.ragstream.sink;
+
+import io.ragstream.testing.JobFixture;
+import io.ragstream.testing.PrivatePostgres;
+import io.ragstream.testing.RunningJob;
+import io.ragstream.testing.TestServices;
+
+import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A server whose DBA ends idle transactions after a second ({@code
+ * idle_in_transaction_session_timeout}, often set server-wide or for a role). The exactly-once
+ * sink's transaction is open from its first batch to the next checkpoint, idle whenever no input
+ * comes; ended by the server, it failed its {@code PREPARE}, the job restarted, wrote the replayed
+ * batch and idled again: the documents never arrived. A backfill's cursor idles the same way while
+ * the rest of the job holds the source back. The job's sessions turn the timeout off for
+ * themselves, as pg_dump does.
+ */
+class ServerTimeoutsIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(1);
+
+    private static PrivatePostgres pg;
+
+    @BeforeAll
+    static void serverEndingIdleTransactions() throws Exception {
+        pg = PrivatePostgres.start(Map.of("idle_in_transaction_session_timeout", "'1s'"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    @Test
+    void aBatchWrittenBeforeAQuietSpellIsCommittedAtTheCheckpoint() throws Exception {
+        TestServices services = IT.services("servertimeouts");
+        RunningJob job =
+                IT.start(
+                        services.config(
+                                "postgres.url=" + pg.url(),
+                                "sink.mode=exactly-once",
+                                "sink.batch-size=2",
+                                "checkpoint.interval=6s"));
+        // right after a checkpoint, so that the batch's transaction idles about 5 s before the next
+        await("the first checkpoint")
+                .ignoreExceptions()
+                .atMost(Duration.ofSeconds(60))
+                .until(() -> completedCheckpoints(job) >= 1);
+        long completed = completedCheckpoints(job);
+        await("the next checkpoint").until(() -> completedCheckpoints(job) > completed);
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            for (String id : new String[] {"a", "b"}) {
+                TestServices.send(
+                        producer,
+                        services.documentsTopic,
+                        "acme/" + id,
+                        JSON.createObjectNode()
+                                .put("tenant", "acme")
+                                .put("id", id)
+                                .put("text", "Document " + id + " of a quiet afternoon.")
+                                .toString());
+            }
+        }
+        await("both documents committed")
+                .atMost(Duration.ofSeconds(90))
+                .until(() -> storedDocuments(services) == 2);
+
+        AccessExecutionGraph graph = IT.cluster().getExecutionGraph(job.id()).get();
+        for (AccessExecutionVertex task : graph.getAllExecutionVertices()) {
+            assertThat(task.getCurrentExecutionAttempt().getAttemptNumber())
+                    .as("attempt of %s", task.getTaskNameWithSubtaskIndex())
+                    .isZero();
+        }
+    }
+
+    /**
+     * Whether a backfill's cursor idles past the timeout depends on how much the network buffers
+     * hold; what its session says of the timeout does not. The table read is a view whose text is
+     * that setting, as the reading session sees it.
+     */
+    @Test
+    void aBackfillReadsInASessionWithoutTheTimeout() throws Exception {
+        TestServices services = IT.services("servertimeoutsbackfill");
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement()) {
+            st.execute(
+                    "CREATE VIEW session_settings AS SELECT g::bigint AS id,"
+                            + " 'The reading session ends idle transactions after '"
+                            + " || current_setting('idle_in_transaction_session_timeout') AS text"
+                            + " FROM generate_series(1, 3) g");
+        }
+        IT.backfillTable(services.config("postgres.url=" + pg.url()), "session_settings");
+
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT DISTINCT content FROM \"" + services.chunksTable + "\"")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1))
+                    .isEqualTo("The reading session ends idle transactions after 0");
+            assertThat(rs.next()).as("one setting for every row").isFalse();
+        }
+    }
+
+    private static long completedCheckpoints(RunningJob job) throws Exception {
+        return job.restJson("/checkpoints").path("counts").path("completed").asLong();
+    }
+
+    private static long storedDocuments(TestServices services) throws Exception {
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT count(*) FROM \""
+                                        + services.documentsTable
+                                        + "\" WHERE NOT deleted")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            return 0; // the table is made when the job starts
+        }
+    }
+}
