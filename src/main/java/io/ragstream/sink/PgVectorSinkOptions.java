@@ -240,7 +240,8 @@ public record PgVectorSinkOptions(
 
     private boolean prepareTables(boolean deferIndex, int subtasks) throws SQLException {
         try (Connection connection = connect("ragstream-setup:" + schema.chunksTable())) {
-            // first: the DDL below may build an HNSW index, which an unsafe pgvector must not do
+            requireWrites(connection);
+            // the DDL below may build an HNSW index, which an unsafe pgvector must not do
             PgVectorExtension.checkForSink(connection, url, allowUnsafePgvector);
             // building an HNSW index over a large table takes long with no byte on the socket
             connection.setNetworkTimeout(Runnable::run, 0);
@@ -296,6 +297,38 @@ public record PgVectorSinkOptions(
                 schema.create(connection, hnswM, hnswEfConstruction, !defer);
             }
             return defer;
+        }
+    }
+
+    /**
+     * A standby (a read replica, or a primary that a failover demoted) refuses every write, as do
+     * sessions that a role or database makes read-only. The first write is the setup's, whose
+     * failure would blame a missing pgvector; a sink started anyway would fail at every restart.
+     */
+    private void requireWrites(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT pg_is_in_recovery(),"
+                                        + " current_setting('transaction_read_only')::boolean")) {
+            rs.next();
+            if (rs.getBoolean(1)) {
+                throw new ConfigException(
+                        RagstreamOptions.POSTGRES_URL.key(),
+                        Secrets.redactUrl(url)
+                                + " is a standby server (in recovery), which takes no writes:"
+                                + " name the primary (with several hosts, add"
+                                + " targetServerType=primary to the URL)");
+            }
+            if (rs.getBoolean(2)) {
+                throw new ConfigException(
+                        RagstreamOptions.POSTGRES_URL.key(),
+                        "sessions on "
+                                + Secrets.redactUrl(url)
+                                + " are read-only (default_transaction_read_only is on for the"
+                                + " server, the database or the role): the sink writes; connect"
+                                + " as a role that may");
+            }
         }
     }
 

@@ -97,6 +97,42 @@ public final class PrivatePostgres implements AutoCloseable {
         return pg;
     }
 
+    /**
+     * A hot standby of this server (pg_basebackup, streaming replication): it answers reads and
+     * refuses every write, as a read replica, or a primary demoted by a failover, does.
+     */
+    public PrivatePostgres standby() throws Exception {
+        Path dir = Files.createTempDirectory("ragstream-pg-standby");
+        PrivatePostgres standby = new PrivatePostgres(dir, Ports.freePort());
+        if (ROOT) {
+            run(List.of("chown", "postgres", dir.toString()));
+        }
+        standby.asPostgres(
+                BIN.resolve("pg_basebackup").toString(),
+                "-D",
+                standby.data.toString(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(port),
+                "-U",
+                "postgres",
+                "-R",
+                "--checkpoint=fast");
+        standby.asPostgres(
+                "sh",
+                "-c",
+                "printf 'port = %s\\nunix_socket_directories = '\\''%s'\\''\\n' "
+                        + standby.port
+                        + " '"
+                        + dir
+                        + "' >> '"
+                        + standby.data.resolve("postgresql.conf")
+                        + "'");
+        standby.pgCtl("start", "-l", dir.resolve("postgres.log").toString());
+        return standby;
+    }
+
     public int port() {
         return port;
     }
