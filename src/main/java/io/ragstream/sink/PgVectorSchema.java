@@ -133,6 +133,9 @@ public final class PgVectorSchema implements Serializable {
             // a statement that locks a table: a transaction an exactly-once sink left prepared
             // would hold it for ever, since only the job about to start can commit it
             st.execute("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT_SECONDS + "s'");
+            // an index over a loaded table builds for minutes: a statement_timeout a DBA set for
+            // the server or the role would cancel it at every start (pg_restore sets 0 too)
+            st.execute("SET LOCAL statement_timeout = 0");
             for (DdlStatement ddl : ddlStatements()) {
                 String sql = ddl.sql(variables);
                 // read inside this transaction: a table it has just created already has its columns

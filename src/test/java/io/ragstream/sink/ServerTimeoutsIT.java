@@ -1,5 +1,6 @@
 package io.ragstream.sink;
 
+import io.ragstream.config.RagstreamConfig;
 import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.PrivatePostgres;
 import io.ragstream.testing.RunningJob;
@@ -31,7 +32,8 @@ import static org.awaitility.Awaitility.await;
  * comes; ended by the server, it failed its {@code PREPARE}, the job restarted, wrote the replayed
  * batch and idled again: the documents never arrived. A backfill's cursor idles the same way while
  * the rest of the job holds the source back. The job's sessions turn the timeout off for
- * themselves, as pg_dump does.
+ * themselves, as pg_dump does. The setup's index builds likewise run past a database's {@code
+ * statement_timeout}.
  */
 class ServerTimeoutsIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -121,6 +123,53 @@ class ServerTimeoutsIT {
             assertThat(rs.getString(1))
                     .isEqualTo("The reading session ends idle transactions after 0");
             assertThat(rs.next()).as("one setting for every row").isFalse();
+        }
+    }
+
+    /**
+     * A backfill builds the HNSW indexes after its load, over every row at once; a {@code
+     * statement_timeout} a DBA set for the database cancelled the build, at the end of the load and
+     * at every start after it.
+     */
+    @Test
+    void theIndexesAfterALoadAreBuiltPastTheDatabasesStatementTimeout() throws Exception {
+        TestServices services = IT.services("servertimeoutsindex");
+        RagstreamConfig config = services.config("postgres.url=" + pg.url());
+        PgVectorSinkOptions options = PgVectorSinkOptions.from(config, 384);
+        assertThat(options.prepareTablesForLoad(1)).as("the indexes deferred").isTrue();
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement()) {
+            st.execute("SET statement_timeout = 0");
+            // 10,000 chunks take several seconds to index (the words' HNSW index most)
+            st.execute(
+                    "INSERT INTO \""
+                            + services.chunksTable
+                            + "\" (tenant, doc_id, chunk_no, version, content, content_sha256,"
+                            + " model, embedding)"
+                            + " SELECT 'acme', 'd' || g, 0, 1,"
+                            + " 'chunk ' || g || ' of words ' || md5(g::text) || ' ' || md5((g * 7)::text),"
+                            + " sha256(g::text::bytea), 'm',"
+                            + " (SELECT array_agg(random()::real) FROM generate_series(1, 384) WHERE g > 0)::vector"
+                            + " FROM generate_series(1, 10000) g");
+            st.execute("ALTER DATABASE ragstream SET statement_timeout = '1s'");
+        }
+        try {
+            PgVectorSink.finishLoad(config, 384);
+        } finally {
+            try (Connection c = pg.connect();
+                    Statement st = c.createStatement()) {
+                st.execute("ALTER DATABASE ragstream RESET statement_timeout");
+            }
+        }
+        try (Connection c = pg.connect();
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT count(*) FROM pg_indexes WHERE tablename = '"
+                                        + services.chunksTable
+                                        + "' AND indexdef LIKE '%hnsw%'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("the vectors' and the words' HNSW indexes").isEqualTo(2);
         }
     }
 
