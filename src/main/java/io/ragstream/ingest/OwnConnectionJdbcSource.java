@@ -1,6 +1,6 @@
 package io.ragstream.ingest;
 
-import io.ragstream.config.ServerTransactionTimeouts;
+import io.ragstream.config.JobSessions;
 
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
@@ -18,14 +18,14 @@ import java.sql.SQLException;
 
 /**
  * flink-connector-jdbc's {@link JdbcSource} (its enumerator, splits, reader and split reader), with
- * two differences. Each split reader's session turns the server's transaction timeouts off ({@link
- * ServerTransactionTimeouts}): a split is read through one cursor, in one transaction that idles
- * while the job backpressures the source. And each split reader opens a connection of its own. In
- * 4.0.0-2.0 every split reader of a subtask shares the source's one connection, and
- * flink-connector-base closes the split reader of a finished split (with that connection) while the
- * next split's reader is already reading: "Socket closed" fails the job as soon as a subtask reads
- * more than one split (FLINK-39206; apache/flink-connector-jdbc#235 makes the same change
- * upstream); once a release has it, only the first difference needs this class.
+ * two differences. Each split reader's session sets back what a DBA may have set ({@link
+ * JobSessions}): a split is read through one cursor, in one transaction that idles while the job
+ * backpressures the source. And each split reader opens a connection of its own. In 4.0.0-2.0 every
+ * split reader of a subtask shares the source's one connection, and flink-connector-base closes the
+ * split reader of a finished split (with that connection) while the next split's reader is already
+ * reading: "Socket closed" fails the job as soon as a subtask reads more than one split
+ * (FLINK-39206; apache/flink-connector-jdbc#235 makes the same change upstream); once a release has
+ * it, only the first difference needs this class.
  */
 final class OwnConnectionJdbcSource<T>
         extends DelegatingSource<T, JdbcSourceSplit, JdbcSourceEnumeratorState, JdbcSource<T>> {
@@ -57,7 +57,7 @@ final class OwnConnectionJdbcSource<T>
                 context);
     }
 
-    /** A connection whose session has the server's transaction timeouts off. */
+    /** A connection whose session is set as {@link JobSessions} says. */
     private static final class SessionProvider extends SimpleJdbcConnectionProvider {
         private static final long serialVersionUID = 1L;
 
@@ -71,7 +71,7 @@ final class OwnConnectionJdbcSource<T>
         public Connection getOrEstablishConnection() throws SQLException, ClassNotFoundException {
             Connection connection = super.getOrEstablishConnection();
             if (connection != prepared) { // new, still in auto-commit mode
-                ServerTransactionTimeouts.turnOff(connection);
+                JobSessions.applyTo(connection);
                 prepared = connection;
             }
             return connection;

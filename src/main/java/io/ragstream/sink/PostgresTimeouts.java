@@ -1,9 +1,9 @@
 package io.ragstream.sink;
 
 import io.ragstream.config.ConfigException;
+import io.ragstream.config.JobSessions;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
-import io.ragstream.config.ServerTransactionTimeouts;
 
 import java.io.Serializable;
 import java.sql.Connection;
@@ -59,16 +59,15 @@ public record PostgresTimeouts(Duration connect, Duration socket, Duration lock,
     }
 
     /**
-     * The sink's session settings; run in auto-commit mode, so that no rollback undoes them. Its
-     * transaction waits for the next checkpoint by design, so the server's own transaction timeouts
-     * are off for it.
+     * The sink's session settings, with those it sets back from what a DBA may have set ({@link
+     * JobSessions}); run in auto-commit mode, so that no rollback undoes them.
      */
     void applyTo(Connection session) throws SQLException {
         try (Statement st = session.createStatement()) {
             st.execute("SET lock_timeout = " + lock.toMillis());
             st.execute("SET statement_timeout = " + statement.toMillis());
         }
-        ServerTransactionTimeouts.turnOff(session);
+        JobSessions.applyTo(session);
     }
 
     private static long seconds(Duration d) {

@@ -26,25 +26,37 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A server whose DBA ends idle transactions after a second ({@code
- * idle_in_transaction_session_timeout}, often set server-wide or for a role). The exactly-once
- * sink's transaction is open from its first batch to the next checkpoint, idle whenever no input
- * comes; ended by the server, it failed its {@code PREPARE}, the job restarted, wrote the replayed
- * batch and idled again: the documents never arrived. A backfill's cursor idles the same way while
- * the rest of the job holds the source back. The job's sessions turn the timeout off for
- * themselves, as pg_dump does. The setup's index builds likewise run past a database's {@code
- * statement_timeout}.
+ * A server whose DBA set defaults the job's sessions must not follow ({@link
+ * io.ragstream.config.JobSessions}):
+ *
+ * <ul>
+ *   <li>{@code idle_in_transaction_session_timeout} of a second. The exactly-once sink's
+ *       transaction is open from its first batch to the next checkpoint, idle whenever no input
+ *       comes; ended by the server, it failed its {@code PREPARE}, the job restarted, wrote the
+ *       replayed batch and idled again, and sometimes the documents never arrived. A backfill's
+ *       cursor idles the same way while the rest of the job holds the source back.
+ *   <li>{@code default_transaction_isolation} serializable: two sink subtasks failed each other's
+ *       transactions with "could not serialize access", and the job restarted.
+ *   <li>{@code statement_timeout} of a second for the database: it cancelled the HNSW builds after
+ *       a backfill's load.
+ * </ul>
  */
-class ServerTimeoutsIT {
+class ServerDefaultsIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @RegisterExtension static final JobFixture IT = JobFixture.slots(1);
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(2);
 
     private static PrivatePostgres pg;
 
     @BeforeAll
-    static void serverEndingIdleTransactions() throws Exception {
-        pg = PrivatePostgres.start(Map.of("idle_in_transaction_session_timeout", "'1s'"));
+    static void serverOfStrictDefaults() throws Exception {
+        pg =
+                PrivatePostgres.start(
+                        Map.of(
+                                "idle_in_transaction_session_timeout",
+                                "'1s'",
+                                "default_transaction_isolation",
+                                "'serializable'"));
     }
 
     @AfterAll
@@ -96,6 +108,49 @@ class ServerTimeoutsIT {
         }
     }
 
+    @Test
+    void twoSinkSubtasksWriteUnderASerializableDefaultWithoutFailing() throws Exception {
+        TestServices services = IT.services("serverserializable");
+        services.createTopics(4, services.documentsTopic);
+        RunningJob job =
+                IT.start(
+                        services.config(
+                                "postgres.url=" + pg.url(),
+                                "sink.mode=exactly-once",
+                                "job.parallelism=2",
+                                "sink.batch-size=8"));
+        try (KafkaProducer<byte[], byte[]> producer = TestServices.producer()) {
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < 300; i++) {
+                    TestServices.send(
+                            producer,
+                            services.documentsTopic,
+                            "acme/d" + i,
+                            JSON.createObjectNode()
+                                    .put("tenant", "acme")
+                                    .put("id", "d" + i)
+                                    .put("text", "Round " + round + " of document " + i + ".")
+                                    .toString());
+                }
+            }
+        }
+        await("every document's last round")
+                .atMost(Duration.ofSeconds(120))
+                .until(
+                        () ->
+                                count(
+                                                "SELECT count(*) FROM \""
+                                                        + services.chunksTable
+                                                        + "\" WHERE content LIKE 'Round 2 %'")
+                                        == 300);
+        AccessExecutionGraph graph = IT.cluster().getExecutionGraph(job.id()).get();
+        for (AccessExecutionVertex task : graph.getAllExecutionVertices()) {
+            assertThat(task.getCurrentExecutionAttempt().getAttemptNumber())
+                    .as("attempt of %s", task.getTaskNameWithSubtaskIndex())
+                    .isZero();
+        }
+    }
+
     /**
      * Whether a backfill's cursor idles past the timeout depends on how much the network buffers
      * hold; what its session says of the timeout does not. The table read is a view whose text is
@@ -109,7 +164,8 @@ class ServerTimeoutsIT {
             st.execute(
                     "CREATE VIEW session_settings AS SELECT g::bigint AS id,"
                             + " 'The reading session ends idle transactions after '"
-                            + " || current_setting('idle_in_transaction_session_timeout') AS text"
+                            + " || current_setting('idle_in_transaction_session_timeout')"
+                            + " || ', isolation ' || current_setting('transaction_isolation') AS text"
                             + " FROM generate_series(1, 3) g");
         }
         IT.backfillTable(services.config("postgres.url=" + pg.url()), "session_settings");
@@ -121,7 +177,8 @@ class ServerTimeoutsIT {
                                 "SELECT DISTINCT content FROM \"" + services.chunksTable + "\"")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1))
-                    .isEqualTo("The reading session ends idle transactions after 0");
+                    .isEqualTo(
+                            "The reading session ends idle transactions after 0, isolation read committed");
             assertThat(rs.next()).as("one setting for every row").isFalse();
         }
     }
@@ -178,17 +235,18 @@ class ServerTimeoutsIT {
     }
 
     private static long storedDocuments(TestServices services) throws Exception {
+        return count("SELECT count(*) FROM \"" + services.documentsTable + "\" WHERE NOT deleted");
+    }
+
+    /** A count on the test's server; 0 before the job made the table. */
+    private static long count(String sql) throws Exception {
         try (Connection c = pg.connect();
                 Statement st = c.createStatement();
-                ResultSet rs =
-                        st.executeQuery(
-                                "SELECT count(*) FROM \""
-                                        + services.documentsTable
-                                        + "\" WHERE NOT deleted")) {
+                ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         } catch (java.sql.SQLException e) {
-            return 0; // the table is made when the job starts
+            return 0;
         }
     }
 }
