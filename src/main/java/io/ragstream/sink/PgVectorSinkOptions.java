@@ -241,6 +241,7 @@ public record PgVectorSinkOptions(
     private boolean prepareTables(boolean deferIndex, int subtasks) throws SQLException {
         try (Connection connection = connect("ragstream-setup:" + schema.chunksTable())) {
             requireWrites(connection);
+            requireSessions(connection, subtasks);
             // the DDL below may build an HNSW index, which an unsafe pgvector must not do
             PgVectorExtension.checkForSink(connection, url, allowUnsafePgvector);
             // building an HNSW index over a large table takes long with no byte on the socket
@@ -328,6 +329,79 @@ public record PgVectorSinkOptions(
                                 + " are read-only (default_transaction_read_only is on for the"
                                 + " server, the database or the role): the sink writes; connect"
                                 + " as a role that may");
+            }
+        }
+    }
+
+    /**
+     * The sessions the sink holds at most: each subtask's writer, with exactly-once its committer
+     * too, and one more for a moment (the start's recovery, the end of a bounded input). A role's
+     * {@code CONNECTION LIMIT} or a server's {@code max_connections} below that fails a task and
+     * restarts the job whenever the subtasks hold their sessions at once; fewer free at the moment
+     * (other clients come and go) only warrants a warning.
+     */
+    private void requireSessions(Connection connection, int subtasks) throws SQLException {
+        int needed = subtasks * (mode == SinkMode.EXACTLY_ONCE ? 2 : 1) + 1;
+        try (Statement st = connection.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT r.rolconnlimit, r.rolsuper,"
+                                        + " current_setting('max_connections')::int"
+                                        + " - current_setting('superuser_reserved_connections')::int"
+                                        + " - coalesce(current_setting('reserved_connections', true)::int, 0),"
+                                        + " (SELECT count(*) FROM pg_stat_activity"
+                                        + " WHERE backend_type = 'client backend')"
+                                        + " FROM pg_roles r WHERE r.rolname = current_user")) {
+            rs.next();
+            int roleLimit = rs.getInt(1);
+            boolean superuser = rs.getBoolean(2);
+            int serverLimit = rs.getInt(3);
+            long inUse =
+                    rs.getLong(4) - 1; // this session is the setup's, closed before the job runs
+            String sessions =
+                    needed
+                            + " sessions at most ("
+                            + (mode == SinkMode.EXACTLY_ONCE
+                                    ? "a writer's and a committer's"
+                                    : "a writer's")
+                            + " for each of "
+                            + subtasks
+                            + " sink subtasks, and one more at times)";
+            if (roleLimit >= 0 && roleLimit < needed) {
+                throw new ConfigException(
+                        RagstreamOptions.PARALLELISM.key(),
+                        "the sink holds "
+                                + sessions
+                                + ", and role "
+                                + user
+                                + " may open "
+                                + roleLimit
+                                + " on "
+                                + Secrets.redactUrl(url)
+                                + " (its CONNECTION LIMIT): raise it (ALTER ROLE ... CONNECTION LIMIT),"
+                                + " or lower the parallelism");
+            }
+            if (!superuser && serverLimit < needed) {
+                throw new ConfigException(
+                        RagstreamOptions.PARALLELISM.key(),
+                        "the sink holds "
+                                + sessions
+                                + ", and "
+                                + Secrets.redactUrl(url)
+                                + " takes "
+                                + serverLimit
+                                + " (max_connections less those reserved): raise max_connections"
+                                + " (then restart PostgreSQL), or lower the parallelism");
+            }
+            if (!superuser && serverLimit - inUse < needed) {
+                LOG.warn(
+                        "{}: the sink holds {}, and {} has {} of {} connections free now; tasks"
+                                + " that find none fail and restart until they do",
+                        this,
+                        sessions,
+                        Secrets.redactUrl(url),
+                        Math.max(0, serverLimit - inUse),
+                        serverLimit);
             }
         }
     }
