@@ -2,30 +2,45 @@ package io.ragstream.sink;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.RagstreamConfig;
+import io.ragstream.config.SearchMode;
+import io.ragstream.embed.OnnxMiniLmEmbedder;
+import io.ragstream.search.SearchHit;
+import io.ragstream.search.Searcher;
+import io.ragstream.testing.JobFixture;
 import io.ragstream.testing.PrivatePostgres;
 import io.ragstream.testing.TestServices;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code postgres.url} naming a server or role that takes no writes: a read replica (a hot standby
  * streaming from the primary), or a role whose sessions are read-only. The start is refused naming
  * the key and what is wrong; before, it blamed a missing pgvector (the setup's first write is its
- * {@code CREATE EXTENSION}).
+ * {@code CREATE EXTENSION}). Searches, which only read, are answered by the replica.
  */
 class ReadOnlyServersIT {
+    @RegisterExtension static final JobFixture IT = JobFixture.slots(1);
+
     private static PrivatePostgres primary;
     private static PrivatePostgres standby;
 
-    private final TestServices services = new TestServices("readonly");
+    private final TestServices services = IT.services("readonly");
 
     @BeforeAll
     static void primaryAndStandby() throws Exception {
@@ -71,9 +86,41 @@ class ReadOnlyServersIT {
                 .hasMessageContaining("are read-only (default_transaction_read_only is on");
     }
 
+    /** What the job wrote on the primary, searched on its replica: search only reads. */
     @Test
-    void thePrimaryTakesTheSink() throws Exception {
-        assertThat(PgVectorSink.fromConfig(services.config("postgres.url=" + primary.url()), 384))
-                .isNotNull();
+    void thePrimaryTakesTheJobAndItsReplicaAnswersSearches(@TempDir Path dir) throws Exception {
+        RagstreamConfig onPrimary = services.config("postgres.url=" + primary.url());
+        IT.backfill(onPrimary, List.of(TestServices.testCorpusFile(dir)));
+        JsonNode doc = TestServices.testCorpus().get(0);
+        String chunks = "SELECT count(*) FROM \"" + services.chunksTable + "\"";
+        long written = count(primary, chunks);
+        assertThat(written).isPositive();
+        await("the replica streamed the rows")
+                .atMost(Duration.ofSeconds(30))
+                .ignoreExceptions()
+                .until(() -> count(standby, chunks) == written);
+
+        RagstreamConfig onReplica = services.config("postgres.url=" + standby.url());
+        try (Searcher searcher =
+                new Searcher(
+                        PgVectorSinkOptions.from(onReplica, OnnxMiniLmEmbedder.DIMENSION),
+                        OnnxMiniLmEmbedder.shared())) {
+            for (SearchMode mode : SearchMode.values()) {
+                assertThat(searcher.search("acme", doc.get("title").asText(), 3, mode))
+                        .as(mode + " search on the replica")
+                        .first()
+                        .extracting(SearchHit::docId)
+                        .isEqualTo(doc.get("id").asText());
+            }
+        }
+    }
+
+    private static long count(PrivatePostgres server, String sql) throws Exception {
+        try (Connection c = server.connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 }
