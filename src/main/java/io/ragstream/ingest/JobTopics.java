@@ -2,17 +2,23 @@ package io.ragstream.ingest;
 
 import io.ragstream.config.ConfigException;
 import io.ragstream.config.KafkaClientProperties;
+import io.ragstream.config.PipelineIdentity;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.config.RagstreamOptions;
 
 import org.apache.flink.configuration.ConfigOption;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.PolicyViolationException;
@@ -23,6 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,14 +55,19 @@ public final class JobTopics {
     private final Map<String, ConfigOption<?>> inputs = new LinkedHashMap<>();
     private final Map<String, ConfigOption<?>> outputs = new LinkedHashMap<>();
 
-    private JobTopics() {}
+    /** The source's consumer group. */
+    private final String group;
+
+    private JobTopics(String group) {
+        this.group = group;
+    }
 
     /**
      * The job's topics, each a legal name, no CDC topic also the documents topic, and no output
      * also an input: the job would read its own dead letters or status records as documents.
      */
     public static JobTopics of(RagstreamConfig config) {
-        JobTopics topics = new JobTopics();
+        JobTopics topics = new JobTopics(PipelineIdentity.consumerGroup(config));
         topics.inputs.put(
                 legal(
                         RagstreamOptions.KAFKA_DOCUMENTS_TOPIC,
@@ -138,7 +150,9 @@ public final class JobTopics {
                                         missing.get(topic),
                                         "topic '"
                                                 + topic
-                                                + "' does not exist, and the brokers refused to create it ("
+                                                + "' does not exist (or this client may not"
+                                                + " DESCRIBE it), and the brokers refused to create"
+                                                + " it ("
                                                 + failure.getMessage()
                                                 + "): create it, or name one that exists");
                             }
@@ -149,6 +163,132 @@ public final class JobTopics {
                                     topic,
                                     String.valueOf(failure));
                         });
+        requireAccess(admin, timeoutSeconds);
+    }
+
+    /**
+     * What the job does with each topic and its consumer group, against what the brokers' ACLs let
+     * this client do. A grant left out surfaces only when the job first needs it, and then at every
+     * restart: no WRITE on the dead-letter topic failed the task at the first bad record, no READ
+     * on a topic or the group failed the source. Brokers that do not say (no authorizer reports all
+     * operations; an older broker none) are taken at their word.
+     */
+    private void requireAccess(Admin admin, long timeoutSeconds)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Map<String, Set<AclOperation>> needed = new LinkedHashMap<>();
+        Map<String, ConfigOption<?>> keys = new LinkedHashMap<>();
+        inputs.forEach(
+                (topic, option) -> {
+                    needed.computeIfAbsent(topic, t -> EnumSet.noneOf(AclOperation.class))
+                            .add(AclOperation.READ);
+                    keys.putIfAbsent(topic, option);
+                });
+        outputs.forEach(
+                (topic, option) -> {
+                    Set<AclOperation> operations =
+                            needed.computeIfAbsent(topic, t -> EnumSet.noneOf(AclOperation.class));
+                    operations.add(AclOperation.WRITE);
+                    if (option == RagstreamOptions.KAFKA_DLQ_TOPIC) {
+                        operations.add(AclOperation.READ); // a rejected chunk's letter comes back
+                    }
+                    keys.putIfAbsent(topic, option);
+                });
+        Set<String> visible = admin.listTopics().names().get(timeoutSeconds, TimeUnit.SECONDS);
+        List<String> described = needed.keySet().stream().filter(visible::contains).toList();
+        Map<String, TopicDescription> descriptions =
+                described.isEmpty()
+                        ? Map.of()
+                        : admin.describeTopics(
+                                        described,
+                                        new DescribeTopicsOptions()
+                                                .includeAuthorizedOperations(true))
+                                .allTopicNames()
+                                .get(timeoutSeconds, TimeUnit.SECONDS);
+        descriptions.forEach(
+                (topic, description) ->
+                        missing(needed.get(topic), description.authorizedOperations())
+                                .ifPresent(
+                                        lacking -> {
+                                            throw new ConfigException(
+                                                    keys.get(topic).key(),
+                                                    "this client may not "
+                                                            + lacking
+                                                            + " topic '"
+                                                            + topic
+                                                            + "' (the brokers' ACLs allow it "
+                                                            + description.authorizedOperations()
+                                                            + "); the job needs "
+                                                            + needed.get(topic)
+                                                            + " there: grant them to its principal");
+                                        }));
+        requireGroupRead(admin, timeoutSeconds);
+    }
+
+    /** The group is read: its committed offsets at the start, a commit at every checkpoint. */
+    private void requireGroupRead(Admin admin, long timeoutSeconds)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        String lacking =
+                "this client may not READ consumer group '"
+                        + group
+                        + "' (the source's: its offsets are read at the start and committed at"
+                        + " every checkpoint)";
+        try {
+            Set<AclOperation> allowed =
+                    admin.describeConsumerGroups(
+                                    List.of(group),
+                                    new DescribeConsumerGroupsOptions()
+                                            .includeAuthorizedOperations(true))
+                            .describedGroups()
+                            .get(group)
+                            .get(timeoutSeconds, TimeUnit.SECONDS)
+                            .authorizedOperations();
+            missing(EnumSet.of(AclOperation.READ), allowed)
+                    .ifPresent(
+                            read -> {
+                                throw new ConfigException(
+                                        RagstreamOptions.KAFKA_GROUP_ID.key(),
+                                        lacking
+                                                + " (the brokers' ACLs allow it "
+                                                + allowed
+                                                + "): grant READ on it to the job's principal");
+                            });
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof GroupAuthorizationException) {
+                throw new ConfigException(
+                        RagstreamOptions.KAFKA_GROUP_ID.key(),
+                        lacking + ", nor describe it: grant READ on it to the job's principal");
+            }
+            if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                throw e;
+            }
+            // a group not made yet has no operations to report; its offsets can still be asked
+            try {
+                admin.listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata()
+                        .get(timeoutSeconds, TimeUnit.SECONDS);
+            } catch (ExecutionException offsets) {
+                if (offsets.getCause() instanceof GroupAuthorizationException) {
+                    throw new ConfigException(
+                            RagstreamOptions.KAFKA_GROUP_ID.key(),
+                            lacking + ", nor describe it: grant READ on it to the job's principal");
+                }
+                throw offsets;
+            }
+        }
+    }
+
+    /**
+     * What of {@code needed} {@code allowed} lacks; empty when nothing, or when the brokers did not
+     * say.
+     */
+    static Optional<Set<AclOperation>> missing(
+            Set<AclOperation> needed, Set<AclOperation> allowed) {
+        if (allowed == null || allowed.contains(AclOperation.ALL)) {
+            return Optional.empty();
+        }
+        Set<AclOperation> lacking = EnumSet.copyOf(needed);
+        lacking.removeAll(allowed);
+        return lacking.isEmpty() ? Optional.empty() : Optional.of(lacking);
     }
 
     /**

@@ -6,11 +6,14 @@ import io.ragstream.config.RagstreamConfig;
 import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import org.apache.kafka.common.acl.AclOperation;
 import org.junit.jupiter.api.Test;
 
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -30,6 +33,17 @@ class JobTopicsTest {
                                                 "kafka.dlq-topic", "prod.dlq",
                                                 "kafka.status-topic", "prod.status")))
                 .doesNotThrowAnyException();
+    }
+
+    @Test
+    void whatTheBrokersAllowIsComparedWithWhatTheJobNeeds() {
+        Set<AclOperation> readWrite = EnumSet.of(AclOperation.READ, AclOperation.WRITE);
+        assertThat(JobTopics.missing(readWrite, Set.of(AclOperation.READ, AclOperation.DESCRIBE)))
+                .contains(EnumSet.of(AclOperation.WRITE));
+        assertThat(JobTopics.missing(readWrite, Set.of(AclOperation.DESCRIBE))).contains(readWrite);
+        assertThat(JobTopics.missing(readWrite, Set.of(AclOperation.ALL))).isEmpty();
+        assertThat(JobTopics.missing(readWrite, readWrite)).isEmpty();
+        assertThat(JobTopics.missing(readWrite, null)).as("brokers that do not say").isEmpty();
     }
 
     /** Kafka's producer would refuse any of these at the first record, after every restart. */

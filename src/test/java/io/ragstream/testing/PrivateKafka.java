@@ -27,21 +27,47 @@ public final class PrivateKafka implements AutoCloseable {
             Path.of(System.getProperty("ragstream.it.kafka.libs", ".ragstream/kafka/libs"));
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
+    private static final String PLAIN_LOGIN =
+            "org.apache.kafka.common.security.plain.PlainLoginModule";
+
     private final Path dir;
     private final int port;
+    private final int saslPort;
+    private final String user;
+    private final String password;
     private final Process process;
 
-    private PrivateKafka(Path dir, int port, Process process) {
+    private PrivateKafka(
+            Path dir, int port, int saslPort, String user, String password, Process process) {
         this.dir = dir;
         this.port = port;
+        this.saslPort = saslPort;
+        this.user = user;
+        this.password = password;
         this.process = process;
     }
 
     /** A broker with these server settings on top of a single node's. */
     public static PrivateKafka start(Map<String, String> settings) throws Exception {
+        return start(settings, null, null);
+    }
+
+    /**
+     * A broker that authorizes by ACLs, as production brokers do: nothing is allowed without one.
+     * {@link #admin()} (PLAINTEXT) is a super user and grants what the test chooses; {@code user}
+     * logs in on a SASL_PLAINTEXT listener ({@link #userClient()}) and may do only what it is
+     * granted.
+     */
+    public static PrivateKafka startWithAcls(String user, String password) throws Exception {
+        return start(Map.of(), user, password);
+    }
+
+    private static PrivateKafka start(Map<String, String> settings, String user, String password)
+            throws Exception {
         Path dir = Files.createTempDirectory("ragstream-kafka");
         int port = Ports.freePort();
         int controller = Ports.freePort();
+        int saslPort = user == null ? -1 : Ports.freePort();
         Map<String, String> server = new LinkedHashMap<>();
         server.put("process.roles", "broker,controller");
         server.put("node.id", "1");
@@ -60,6 +86,24 @@ public final class PrivateKafka implements AutoCloseable {
         server.put("share.coordinator.state.topic.replication.factor", "1");
         server.put("share.coordinator.state.topic.min.isr", "1");
         server.put("group.initial.rebalance.delay.ms", "0");
+        if (user != null) {
+            String sasl = "SASL_PLAINTEXT://127.0.0.1:" + saslPort;
+            server.put("listeners", server.get("listeners") + "," + sasl);
+            server.put("advertised.listeners", server.get("advertised.listeners") + "," + sasl);
+            server.put(
+                    "listener.security.protocol.map",
+                    server.get("listener.security.protocol.map")
+                            + ",SASL_PLAINTEXT:SASL_PLAINTEXT");
+            server.put("sasl.enabled.mechanisms", "PLAIN");
+            server.put(
+                    "listener.name.sasl_plaintext.plain.sasl.jaas.config",
+                    PLAIN_LOGIN + " required user_" + user + "=\"" + password + "\";");
+            server.put(
+                    "authorizer.class.name",
+                    "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+            server.put("super.users", "User:ANONYMOUS"); // the PLAINTEXT and controller listeners
+            server.put("allow.everyone.if.no.acl.found", "false");
+        }
         server.putAll(settings);
         Path properties =
                 Files.writeString(
@@ -85,7 +129,12 @@ public final class PrivateKafka implements AutoCloseable {
         }
         PrivateKafka broker =
                 new PrivateKafka(
-                        dir, port, kafka(log, "kafka.Kafka", properties.toString()).start());
+                        dir,
+                        port,
+                        saslPort,
+                        user,
+                        password,
+                        kafka(log, "kafka.Kafka", properties.toString()).start());
         broker.awaitReady(log);
         return broker;
     }
@@ -129,6 +178,22 @@ public final class PrivateKafka implements AutoCloseable {
 
     public String bootstrapServers() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The SASL_PLAINTEXT listener of {@link #startWithAcls}. */
+    public String saslBootstrapServers() {
+        return "127.0.0.1:" + saslPort;
+    }
+
+    /** A client's settings as {@link #startWithAcls}'s user, without the brokers. */
+    public Map<String, String> userClient() {
+        return Map.of(
+                "security.protocol",
+                "SASL_PLAINTEXT",
+                "sasl.mechanism",
+                "PLAIN",
+                "sasl.jaas.config",
+                PLAIN_LOGIN + " required username=\"" + user + "\" password=\"" + password + "\";");
     }
 
     public Admin admin() {
