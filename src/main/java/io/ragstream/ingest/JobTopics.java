@@ -176,23 +176,15 @@ public final class JobTopics {
     private void requireAccess(Admin admin, long timeoutSeconds)
             throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, Set<AclOperation>> needed = new LinkedHashMap<>();
-        Map<String, ConfigOption<?>> keys = new LinkedHashMap<>();
-        inputs.forEach(
-                (topic, option) -> {
-                    needed.computeIfAbsent(topic, t -> EnumSet.noneOf(AclOperation.class))
-                            .add(AclOperation.READ);
-                    keys.putIfAbsent(topic, option);
-                });
+        inputs.keySet().forEach(topic -> needed.put(topic, EnumSet.of(AclOperation.READ)));
         outputs.forEach(
-                (topic, option) -> {
-                    Set<AclOperation> operations =
-                            needed.computeIfAbsent(topic, t -> EnumSet.noneOf(AclOperation.class));
-                    operations.add(AclOperation.WRITE);
-                    if (option == RagstreamOptions.KAFKA_DLQ_TOPIC) {
-                        operations.add(AclOperation.READ); // a rejected chunk's letter comes back
-                    }
-                    keys.putIfAbsent(topic, option);
-                });
+                (topic, option) ->
+                        needed.put(
+                                topic,
+                                option == RagstreamOptions.KAFKA_DLQ_TOPIC
+                                        // a rejected chunk's letter is read back
+                                        ? EnumSet.of(AclOperation.READ, AclOperation.WRITE)
+                                        : EnumSet.of(AclOperation.WRITE)));
         Set<String> visible = admin.listTopics().names().get(timeoutSeconds, TimeUnit.SECONDS);
         List<String> described = needed.keySet().stream().filter(visible::contains).toList();
         Map<String, TopicDescription> descriptions =
@@ -205,33 +197,32 @@ public final class JobTopics {
                                 .allTopicNames()
                                 .get(timeoutSeconds, TimeUnit.SECONDS);
         descriptions.forEach(
-                (topic, description) ->
-                        missing(needed.get(topic), description.authorizedOperations())
-                                .ifPresent(
-                                        lacking -> {
-                                            throw new ConfigException(
-                                                    keys.get(topic).key(),
-                                                    "this client may not "
-                                                            + lacking
-                                                            + " topic '"
-                                                            + topic
-                                                            + "' (the brokers' ACLs allow it "
-                                                            + description.authorizedOperations()
-                                                            + "); the job needs "
-                                                            + needed.get(topic)
-                                                            + " there: grant them to its principal");
-                                        }));
+                (topic, description) -> {
+                    Set<AclOperation> allowed = description.authorizedOperations();
+                    missing(needed.get(topic), allowed)
+                            .ifPresent(
+                                    lacking -> {
+                                        throw new ConfigException(
+                                                (inputs.containsKey(topic) ? inputs : outputs)
+                                                        .get(topic)
+                                                        .key(),
+                                                "this client may not "
+                                                        + lacking
+                                                        + " topic '"
+                                                        + topic
+                                                        + "' (the brokers' ACLs allow it "
+                                                        + allowed
+                                                        + "); the job needs "
+                                                        + needed.get(topic)
+                                                        + " there: grant them to its principal");
+                                    });
+                });
         requireGroupRead(admin, timeoutSeconds);
     }
 
     /** The group is read: its committed offsets at the start, a commit at every checkpoint. */
     private void requireGroupRead(Admin admin, long timeoutSeconds)
             throws InterruptedException, ExecutionException, TimeoutException {
-        String lacking =
-                "this client may not READ consumer group '"
-                        + group
-                        + "' (the source's: its offsets are read at the start and committed at"
-                        + " every checkpoint)";
         try {
             Set<AclOperation> allowed =
                     admin.describeConsumerGroups(
@@ -242,21 +233,12 @@ public final class JobTopics {
                             .get(group)
                             .get(timeoutSeconds, TimeUnit.SECONDS)
                             .authorizedOperations();
-            missing(EnumSet.of(AclOperation.READ), allowed)
-                    .ifPresent(
-                            read -> {
-                                throw new ConfigException(
-                                        RagstreamOptions.KAFKA_GROUP_ID.key(),
-                                        lacking
-                                                + " (the brokers' ACLs allow it "
-                                                + allowed
-                                                + "): grant READ on it to the job's principal");
-                            });
+            if (missing(EnumSet.of(AclOperation.READ), allowed).isPresent()) {
+                throw groupUnread("the brokers' ACLs allow it " + allowed);
+            }
         } catch (ExecutionException e) {
             if (e.getCause() instanceof GroupAuthorizationException) {
-                throw new ConfigException(
-                        RagstreamOptions.KAFKA_GROUP_ID.key(),
-                        lacking + ", nor describe it: grant READ on it to the job's principal");
+                throw groupUnread("nor describe it");
             }
             if (!(e.getCause() instanceof GroupIdNotFoundException)) {
                 throw e;
@@ -268,13 +250,22 @@ public final class JobTopics {
                         .get(timeoutSeconds, TimeUnit.SECONDS);
             } catch (ExecutionException offsets) {
                 if (offsets.getCause() instanceof GroupAuthorizationException) {
-                    throw new ConfigException(
-                            RagstreamOptions.KAFKA_GROUP_ID.key(),
-                            lacking + ", nor describe it: grant READ on it to the job's principal");
+                    throw groupUnread("nor describe it");
                 }
                 throw offsets;
             }
         }
+    }
+
+    private ConfigException groupUnread(String allowed) {
+        return new ConfigException(
+                RagstreamOptions.KAFKA_GROUP_ID.key(),
+                "this client may not READ consumer group '"
+                        + group
+                        + "' ("
+                        + allowed
+                        + "), the source's: its offsets are read at the start and committed at"
+                        + " every checkpoint; grant READ on it to the job's principal");
     }
 
     /**
