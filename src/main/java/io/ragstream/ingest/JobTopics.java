@@ -9,6 +9,7 @@ import io.ragstream.config.RagstreamOptions;
 import org.apache.flink.configuration.ConfigOption;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -16,6 +17,8 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
@@ -58,8 +61,17 @@ public final class JobTopics {
     /** The source's consumer group. */
     private final String group;
 
-    private JobTopics(String group) {
+    private final String dlq;
+
+    /**
+     * {@code kafka.dlq-max-value-bytes}: what a dead letter carries of a record's key and value.
+     */
+    private final int letterValueCap;
+
+    private JobTopics(String group, String dlq, int letterValueCap) {
         this.group = group;
+        this.dlq = dlq;
+        this.letterValueCap = letterValueCap;
     }
 
     /**
@@ -67,7 +79,11 @@ public final class JobTopics {
      * also an input: the job would read its own dead letters or status records as documents.
      */
     public static JobTopics of(RagstreamConfig config) {
-        JobTopics topics = new JobTopics(PipelineIdentity.consumerGroup(config));
+        JobTopics topics =
+                new JobTopics(
+                        PipelineIdentity.consumerGroup(config),
+                        config.get(RagstreamOptions.KAFKA_DLQ_TOPIC),
+                        config.get(RagstreamOptions.KAFKA_DLQ_MAX_VALUE_BYTES));
         topics.inputs.put(
                 legal(
                         RagstreamOptions.KAFKA_DOCUMENTS_TOPIC,
@@ -164,6 +180,62 @@ public final class JobTopics {
                                     String.valueOf(failure));
                         });
         requireAccess(admin, timeoutSeconds);
+        requireLettersFit(admin, timeoutSeconds);
+    }
+
+    /**
+     * The largest dead letter against the dead-letter topic's {@code max.message.bytes}: a topic
+     * made to take less than the brokers' default refused such a letter, which failed the task,
+     * replayed the record and failed it again, for ever. Unchecked where this client may not read
+     * the topic's configuration.
+     */
+    private void requireLettersFit(Admin admin, long timeoutSeconds)
+            throws InterruptedException, TimeoutException {
+        ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, dlq);
+        int takes;
+        try {
+            ConfigEntry entry =
+                    admin.describeConfigs(List.of(topic))
+                            .all()
+                            .get(timeoutSeconds, TimeUnit.SECONDS)
+                            .get(topic)
+                            .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            if (entry == null || entry.value() == null) {
+                return;
+            }
+            takes = Integer.parseInt(entry.value());
+        } catch (ExecutionException | NumberFormatException e) {
+            LOG.debug("Could not read the max.message.bytes of topic '{}'", dlq, e);
+            return;
+        }
+        long largest = DeadLetterSerializer.worstCaseBytes(letterValueCap);
+        if (largest <= takes) {
+            return;
+        }
+        int fits = DeadLetterSerializer.largestMaxValueBytes(takes);
+        if (fits <= 0) {
+            throw new ConfigException(
+                    RagstreamOptions.KAFKA_DLQ_TOPIC.key(),
+                    "topic '"
+                            + dlq
+                            + "' takes records of at most "
+                            + takes
+                            + " bytes (max.message.bytes), too few for a dead letter's reason,"
+                            + " source and excerpts: raise it");
+        }
+        throw new ConfigException(
+                RagstreamOptions.KAFKA_DLQ_MAX_VALUE_BYTES.key(),
+                "is "
+                        + letterValueCap
+                        + ", so a dead letter may take "
+                        + largest
+                        + " bytes, and topic '"
+                        + dlq
+                        + "' takes at most "
+                        + takes
+                        + " (max.message.bytes): set it to at most "
+                        + fits
+                        + ", or raise the topic's max.message.bytes");
     }
 
     /**
@@ -181,7 +253,7 @@ public final class JobTopics {
                 (topic, option) ->
                         needed.put(
                                 topic,
-                                option == RagstreamOptions.KAFKA_DLQ_TOPIC
+                                topic.equals(dlq)
                                         // a rejected chunk's letter is read back
                                         ? EnumSet.of(AclOperation.READ, AclOperation.WRITE)
                                         : EnumSet.of(AclOperation.WRITE)));

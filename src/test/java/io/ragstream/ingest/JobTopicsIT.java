@@ -1,5 +1,6 @@
 package io.ragstream.ingest;
 
+import io.ragstream.config.ConfigException;
 import io.ragstream.config.KafkaClientProperties;
 import io.ragstream.config.RagstreamConfig;
 import io.ragstream.testing.CapturedLogs;
@@ -10,6 +11,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -36,6 +39,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
@@ -109,6 +113,50 @@ class JobTopicsIT {
             // a start where they exist changes nothing
             KafkaConnectionCheck.check(config);
         }
+    }
+
+    /**
+     * A dead-letter topic made to take less than the brokers' default: the largest letter must fit,
+     * or the first one refused failed the task, replayed its record and failed again, for ever.
+     */
+    @Test
+    void aDeadLetterTopicTakingLessThanTheLargestLetterIsRefusedNamingTheCap() throws Exception {
+        try (Admin admin = kafka.admin()) {
+            admin.createTopics(
+                            List.of(
+                                    new NewTopic("small.dlq", 1, (short) 1)
+                                            .configs(Map.of("max.message.bytes", "100000")),
+                                    new NewTopic("tiny.dlq", 1, (short) 1)
+                                            .configs(Map.of("max.message.bytes", "10000"))))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+        Map<String, String> small =
+                Map.of(
+                        "kafka.bootstrap-servers",
+                        kafka.bootstrapServers(),
+                        "kafka.dlq-topic",
+                        "small.dlq");
+        assertThatThrownBy(() -> KafkaConnectionCheck.check(RagstreamConfig.of(small)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'kafka.dlq-max-value-bytes'")
+                .hasMessageContaining("'small.dlq' takes at most 100000 (max.message.bytes)")
+                .hasMessageContaining(
+                        "set it to at most " + DeadLetterSerializer.largestMaxValueBytes(100000));
+
+        Map<String, String> fitting = new HashMap<>(small);
+        fitting.put(
+                "kafka.dlq-max-value-bytes",
+                Integer.toString(DeadLetterSerializer.largestMaxValueBytes(100000)));
+        assertThatCode(() -> KafkaConnectionCheck.check(RagstreamConfig.of(fitting)))
+                .doesNotThrowAnyException();
+
+        Map<String, String> tiny = new HashMap<>(small);
+        tiny.put("kafka.dlq-topic", "tiny.dlq");
+        assertThatThrownBy(() -> KafkaConnectionCheck.check(RagstreamConfig.of(tiny)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'kafka.dlq-topic'")
+                .hasMessageContaining("takes records of at most 10000 bytes");
     }
 
     /**
