@@ -7,9 +7,6 @@ import io.ragstream.testing.PrivateKafka;
 import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
 
-import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
-import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -128,12 +125,7 @@ class KafkaAclsIT {
                                         == 1);
         assertThat(read(services.dlqTopic)).as("the dead letter").hasSize(1);
         assertThat(read(services.statusTopic)).as("the status record").isNotEmpty();
-        AccessExecutionGraph graph = IT.cluster().getExecutionGraph(job.id()).get();
-        for (AccessExecutionVertex task : graph.getAllExecutionVertices()) {
-            assertThat(task.getCurrentExecutionAttempt().getAttemptNumber())
-                    .as("attempt of %s", task.getTaskNameWithSubtaskIndex())
-                    .isZero();
-        }
+        job.assertNoTaskRestarted();
     }
 
     @Test

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -93,12 +92,12 @@ class ReadOnlyServersIT {
         IT.backfill(onPrimary, List.of(TestServices.testCorpusFile(dir)));
         JsonNode doc = TestServices.testCorpus().get(0);
         String chunks = "SELECT count(*) FROM \"" + services.chunksTable + "\"";
-        long written = count(primary, chunks);
+        long written = primary.count(chunks);
         assertThat(written).isPositive();
         await("the replica streamed the rows")
                 .atMost(Duration.ofSeconds(30))
                 .ignoreExceptions()
-                .until(() -> count(standby, chunks) == written);
+                .until(() -> standby.count(chunks) == written);
 
         RagstreamConfig onReplica = services.config("postgres.url=" + standby.url());
         try (Searcher searcher =
@@ -112,15 +111,6 @@ class ReadOnlyServersIT {
                         .extracting(SearchHit::docId)
                         .isEqualTo(doc.get("id").asText());
             }
-        }
-    }
-
-    private static long count(PrivatePostgres server, String sql) throws Exception {
-        try (Connection c = server.connect();
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
         }
     }
 }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -143,6 +144,16 @@ public final class PrivatePostgres implements AutoCloseable {
 
     public Connection connect() throws SQLException {
         return DriverManager.getConnection(url(), TestServices.PG_USER, TestServices.PG_PASSWORD);
+    }
+
+    /** The one number {@code sql} answers, e.g. a {@code count(*)}. */
+    public long count(String sql) throws SQLException {
+        try (Connection c = connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /**

@@ -4,12 +4,16 @@ import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** A job {@link JobFixture#start} started: its state, its pages of the REST API, and its end. */
 public final class RunningJob {
@@ -40,6 +44,18 @@ public final class RunningJob {
     /** The same, read as JSON. */
     public JsonNode restJson(String path) throws Exception {
         return JSON.readTree(rest(path));
+    }
+
+    /** Fails unless every task runs its first attempt: a failure would have restarted it. */
+    public void assertNoTaskRestarted() throws Exception {
+        AccessExecutionGraph graph = fixture.cluster().getExecutionGraph(id()).get();
+        for (AccessExecutionVertex task : graph.getAllExecutionVertices()) {
+            assertThat(task.getCurrentExecutionAttempt().getAttemptNumber())
+                    .as(
+                            "attempt of %s: a restart would make it > 0",
+                            task.getTaskNameWithSubtaskIndex())
+                    .isZero();
+        }
     }
 
     /** Stops the job with a savepoint in {@code dir}, as {@code flink stop} does: its path. */
