@@ -35,7 +35,7 @@ public final class PrivateKafka implements AutoCloseable {
     private final int saslPort;
     private final String user;
     private final String password;
-    private final Process process;
+    private Process process;
 
     private PrivateKafka(
             Path dir, int port, int saslPort, String user, String password, Process process) {
@@ -178,6 +178,28 @@ public final class PrivateKafka implements AutoCloseable {
 
     public String bootstrapServers() {
         return "127.0.0.1:" + port;
+    }
+
+    /**
+     * Stops the broker, as a rolling restart does; {@code hard}: as a crash does, kill -9, so that
+     * it recovers its logs at {@link #startAgain}.
+     */
+    public void stop(boolean hard) throws Exception {
+        if (hard) {
+            process.destroyForcibly();
+        } else {
+            process.destroy();
+        }
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Starts it again on the same ports and data after {@link #stop}. */
+    public void startAgain() throws Exception {
+        Path log = dir.resolve("kafka.log");
+        process = kafka(log, "kafka.Kafka", dir.resolve("server.properties").toString()).start();
+        awaitReady(log);
     }
 
     /** The SASL_PLAINTEXT listener of {@link #startWithAcls}. */
