@@ -437,8 +437,13 @@ class TransactionalWriterIT {
         assertThat(documents()).isEqualTo(101);
     }
 
+    /**
+     * A checkpoint aborted after the writer prepared (a stop-with-savepoint aborts the one under
+     * way): no notification commits its transaction, and the next barrier waits behind the full
+     * buffer. The writer commits it itself and goes on; the committer later finds it committed.
+     */
     @Test
-    void aFullBufferWhoseCheckpointNeverCompletesFailsTheTask() throws Exception {
+    void aFullBufferWhoseCheckpointWasAbortedCommitsItsTransactionAndGoesOn() throws Exception {
         TransactionalWriter writer =
                 new TransactionalWriter(
                         options.withMaxBufferedBytes(1024),
@@ -448,13 +453,21 @@ class TransactionalWriterIT {
                         List.of(),
                         OptionalLong.empty());
         writers.add(writer);
-        writer.fullBufferWait = Duration.ofMillis(500);
+        writer.abortedCheckpointWait = Duration.ofMillis(500);
         writer.write(doc("a", 1, "alpha"), null);
-        writer.prepareCommit();
+        Collection<SinkCommittable> aborted = writer.prepareCommit(); // its checkpoint is aborted
         writer.write(doc("b", 1, "b".repeat(2000)), null); // larger than the cap: waits alone
-        assertThatThrownBy(() -> writer.write(doc("c", 1, "c"), null))
-                .isInstanceOf(IOException.class)
-                .hasMessageContaining("sink.max-buffered-bytes");
+        long start = System.nanoTime();
+        writer.write(doc("c", 1, "c"), null);
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(400));
+        assertThat(documents()).as("a, committed by the writer").isEqualTo(1);
+
+        commit(writer.prepareCommit()); // the next checkpoint completes
+        assertThat(commit(aborted))
+                .as("the aborted checkpoint's committable, carried to it")
+                .containsExactly("already committed");
+        assertThat(documents()).isEqualTo(3);
     }
 
     @Test
