@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
 import java.io.Serializable;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -158,28 +159,31 @@ public final class JobTopics {
                         missing.put(topic, option.key());
                     }
                 });
-        create(admin, missing, timeoutSeconds)
-                .forEach(
-                        (topic, failure) -> {
-                            if (isRefusal(failure)) {
-                                throw new ConfigException(
-                                        missing.get(topic),
-                                        "topic '"
-                                                + topic
-                                                + "' does not exist (or this client may not"
-                                                + " DESCRIBE it), and the brokers refused to create"
-                                                + " it ("
-                                                + failure.getMessage()
-                                                + "): create it, or name one that exists");
-                            }
-                            LOG.warn(
-                                    "{}: could not create topic '{}' ({}); the job starts, and its"
-                                            + " writer tries again",
-                                    missing.get(topic),
-                                    topic,
-                                    String.valueOf(failure));
-                        });
-        requireAccess(admin, timeoutSeconds);
+        Map<String, Throwable> notMade = create(admin, missing, timeoutSeconds);
+        notMade.forEach(
+                (topic, failure) -> {
+                    if (isRefusal(failure)) {
+                        throw new ConfigException(
+                                missing.get(topic),
+                                "topic '"
+                                        + topic
+                                        + "' does not exist (or this client may not"
+                                        + " DESCRIBE it), and the brokers refused to create"
+                                        + " it ("
+                                        + failure.getMessage()
+                                        + "): create it, or name one that exists");
+                    }
+                    LOG.warn(
+                            "{}: could not create topic '{}' ({}); the job starts, and its"
+                                    + " writer tries again",
+                            missing.get(topic),
+                            topic,
+                            String.valueOf(failure));
+                });
+        Set<String> visible = new HashSet<>(existing);
+        visible.addAll(missing.keySet());
+        visible.removeAll(notMade.keySet());
+        requireAccess(admin, visible, timeoutSeconds);
         requireLettersFit(admin, timeoutSeconds);
     }
 
@@ -239,13 +243,14 @@ public final class JobTopics {
     }
 
     /**
-     * What the job does with each topic and its consumer group, against what the brokers' ACLs let
-     * this client do. A grant left out surfaces only when the job first needs it, and then at every
-     * restart: no WRITE on the dead-letter topic failed the task at the first bad record, no READ
-     * on a topic or the group failed the source. Brokers that do not say (no authorizer reports all
-     * operations; an older broker none) are taken at their word.
+     * What the job does with each topic this client sees ({@code visible}) and with its consumer
+     * group, against what the brokers' ACLs let this client do. A grant left out surfaces only when
+     * the job first needs it, and then at every restart: no WRITE on the dead-letter topic failed
+     * the task at the first bad record, no READ on a topic or the group failed the source. Brokers
+     * that do not say (no authorizer reports all operations; an older broker none) are taken at
+     * their word.
      */
-    private void requireAccess(Admin admin, long timeoutSeconds)
+    private void requireAccess(Admin admin, Set<String> visible, long timeoutSeconds)
             throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, Set<AclOperation>> needed = new LinkedHashMap<>();
         inputs.keySet().forEach(topic -> needed.put(topic, EnumSet.of(AclOperation.READ)));
@@ -257,7 +262,6 @@ public final class JobTopics {
                                         // a rejected chunk's letter is read back
                                         ? EnumSet.of(AclOperation.READ, AclOperation.WRITE)
                                         : EnumSet.of(AclOperation.WRITE)));
-        Set<String> visible = admin.listTopics().names().get(timeoutSeconds, TimeUnit.SECONDS);
         List<String> described = needed.keySet().stream().filter(visible::contains).toList();
         Map<String, TopicDescription> descriptions =
                 described.isEmpty()

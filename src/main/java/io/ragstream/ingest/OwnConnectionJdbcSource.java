@@ -61,7 +61,8 @@ final class OwnConnectionJdbcSource<T>
     private static final class SessionProvider extends SimpleJdbcConnectionProvider {
         private static final long serialVersionUID = 1L;
 
-        private transient Connection prepared;
+        /** The connection whose session is set already. */
+        private transient Connection set;
 
         SessionProvider(JdbcConnectionOptions options) {
             super(options);
@@ -70,9 +71,9 @@ final class OwnConnectionJdbcSource<T>
         @Override
         public Connection getOrEstablishConnection() throws SQLException, ClassNotFoundException {
             Connection connection = super.getOrEstablishConnection();
-            if (connection != prepared) { // new, still in auto-commit mode
+            if (connection != set) { // new, still in auto-commit mode
                 JobSessions.applyTo(connection);
-                prepared = connection;
+                set = connection;
             }
             return connection;
         }
