@@ -8,7 +8,6 @@ import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -76,13 +75,7 @@ class KafkaAclsIT {
         services = IT.services("acls");
         group = "it-acls-" + services.name;
         try (Admin admin = broker.admin()) {
-            admin.createTopics(
-                            List.of(
-                                    new NewTopic(services.documentsTopic, 1, (short) 1),
-                                    new NewTopic(services.dlqTopic, 1, (short) 1),
-                                    new NewTopic(services.statusTopic, 1, (short) 1)))
-                    .all()
-                    .get(30, TimeUnit.SECONDS);
+            services.createJobTopics(admin, 1);
             String documents = services.documentsTopic;
             String dlq = services.dlqTopic;
             admin.createAcls(
@@ -109,7 +102,7 @@ class KafkaAclsIT {
                             new ProducerRecord<>(
                                     services.documentsTopic,
                                     "acme/granted",
-                                    "{\"tenant\": \"acme\", \"id\": \"granted\", \"text\": \"Allowed.\"}"))
+                                    TestServices.document("acme", "granted", null, "Allowed.")))
                     .get();
             producer.send(new ProducerRecord<>(services.documentsTopic, "acme/bad", "{not json"))
                     .get();

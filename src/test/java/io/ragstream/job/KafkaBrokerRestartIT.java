@@ -6,7 +6,6 @@ import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -64,13 +63,7 @@ class KafkaBrokerRestartIT {
     void theJobRidesOutARestartAndACrashOfItsBroker() throws Exception {
         TestServices services = IT.services("brokerrestart");
         try (Admin admin = broker.admin()) {
-            admin.createTopics(
-                            List.of(
-                                    new NewTopic(services.documentsTopic, 2, (short) 1),
-                                    new NewTopic(services.dlqTopic, 1, (short) 1),
-                                    new NewTopic(services.statusTopic, 1, (short) 1)))
-                    .all()
-                    .get(30, TimeUnit.SECONDS);
+            services.createJobTopics(admin, 2);
         }
         RunningJob job =
                 IT.start(
@@ -127,15 +120,11 @@ class KafkaBrokerRestartIT {
                     new ProducerRecord<>(
                             services.documentsTopic,
                             "acme/" + id,
-                            "{\"tenant\": \"acme\", \"id\": \""
-                                    + id
-                                    + "\", \"version\": "
-                                    + version
-                                    + ", \"text\": \"Version "
-                                    + version
-                                    + " of document "
-                                    + id
-                                    + ".\"}"));
+                            TestServices.document(
+                                    "acme",
+                                    id,
+                                    version,
+                                    "Version " + version + " of document " + id + ".")));
             model.put(id, version);
         }
         producer.send(

@@ -14,7 +14,6 @@ import io.ragstream.testing.TestServices;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -87,13 +86,7 @@ class SecuredServicesIT {
         createRole();
         RagstreamConfig config = securedConfig(broker.getProperty("sasl.jaas.config"));
         try (Admin admin = Admin.create(broker)) {
-            admin.createTopics(
-                            List.of(
-                                    new NewTopic(services.documentsTopic, 2, (short) 1),
-                                    new NewTopic(services.dlqTopic, 1, (short) 1),
-                                    new NewTopic(services.statusTopic, 1, (short) 1)))
-                    .all()
-                    .get();
+            services.createJobTopics(admin, 2);
         }
         List<JsonNode> corpus = TestServices.testCorpus();
         List<String> written = new ArrayList<>();

@@ -7,7 +7,6 @@ import io.ragstream.testing.PrivatePostgres;
 import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,8 +27,6 @@ import static org.awaitility.Awaitility.await;
  * count is not too low.
  */
 class ConnectionLimitsIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @RegisterExtension static final JobFixture IT = JobFixture.slots(2);
 
     private static PrivatePostgres pg;
@@ -73,11 +70,8 @@ class ConnectionLimitsIT {
                         producer,
                         services.documentsTopic,
                         "acme/d" + i,
-                        JSON.createObjectNode()
-                                .put("tenant", "acme")
-                                .put("id", "d" + i)
-                                .put("text", "Document " + i + " of a small role.")
-                                .toString());
+                        TestServices.document(
+                                "acme", "d" + i, null, "Document " + i + " of a small role."));
             }
         }
         await("every document")

@@ -6,7 +6,6 @@ import io.ragstream.testing.PrivatePostgres;
 import io.ragstream.testing.RunningJob;
 import io.ragstream.testing.TestServices;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,8 +38,6 @@ import static org.awaitility.Awaitility.await;
  * </ul>
  */
 class ServerDefaultsIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @RegisterExtension static final JobFixture IT = JobFixture.slots(2);
 
     private static PrivatePostgres pg;
@@ -86,11 +83,8 @@ class ServerDefaultsIT {
                         producer,
                         services.documentsTopic,
                         "acme/" + id,
-                        JSON.createObjectNode()
-                                .put("tenant", "acme")
-                                .put("id", id)
-                                .put("text", "Document " + id + " of a quiet afternoon.")
-                                .toString());
+                        TestServices.document(
+                                "acme", id, null, "Document " + id + " of a quiet afternoon."));
             }
         }
         await("both documents committed")
@@ -125,11 +119,11 @@ class ServerDefaultsIT {
                             producer,
                             services.documentsTopic,
                             "acme/d" + i,
-                            JSON.createObjectNode()
-                                    .put("tenant", "acme")
-                                    .put("id", "d" + i)
-                                    .put("text", "Round " + round + " of document " + i + ".")
-                                    .toString());
+                            TestServices.document(
+                                    "acme",
+                                    "d" + i,
+                                    null,
+                                    "Round " + round + " of document " + i + "."));
                 }
             }
         }

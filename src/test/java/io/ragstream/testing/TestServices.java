@@ -34,6 +34,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -187,6 +188,33 @@ public final class TestServices implements AutoCloseable {
             }
             admin.createTopics(newTopics).all().get();
         }
+    }
+
+    /**
+     * This test's documents topic (of {@code partitions}), dead-letter and status topics (of one
+     * each) on the brokers {@code admin} talks to: a private broker, or another listener.
+     */
+    public void createJobTopics(Admin admin, int partitions) throws Exception {
+        admin.createTopics(
+                        List.of(
+                                new NewTopic(documentsTopic, partitions, (short) 1),
+                                new NewTopic(dlqTopic, 1, (short) 1),
+                                new NewTopic(statusTopic, 1, (short) 1)))
+                .all()
+                .get(30, TimeUnit.SECONDS);
+    }
+
+    /** A document event as a producer publishes it; {@code version} null: none. */
+    public static String document(String tenant, String id, Long version, String text) {
+        com.fasterxml.jackson.databind.node.ObjectNode event =
+                new com.fasterxml.jackson.databind.ObjectMapper()
+                        .createObjectNode()
+                        .put("tenant", tenant)
+                        .put("id", id);
+        if (version != null) {
+            event.put("version", version);
+        }
+        return event.put("text", text).toString();
     }
 
     /** Whether the brokers have this topic now. */
