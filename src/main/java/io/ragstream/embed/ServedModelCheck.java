@@ -213,6 +213,11 @@ public final class ServedModelCheck {
                         + " into one index");
     }
 
+    /**
+     * {@link Vectors#cosine}, but over the shorter length: a table built by a model of another
+     * dimension gives stored vectors of that length, which is then refused as another model rather
+     * than failing the start with an IllegalArgumentException.
+     */
     static double cosine(float[] a, float[] b) {
         double dot = 0, aa = 0, bb = 0;
         for (int i = 0; i < Math.min(a.length, b.length); i++) {

@@ -42,7 +42,7 @@ public final class StoredVectors {
                         + "\" WHERE model = ? LIMIT ?";
         Map<String, float[]> sample = new LinkedHashMap<>();
         try (Connection c = options.connect()) {
-            if (!exists(c, schema.chunksTable())) {
+            if (!PgVectorSchema.exists(c, schema.chunksTable())) {
                 return sample;
             }
             try (PreparedStatement st = c.prepareStatement(sql)) {
@@ -70,14 +70,5 @@ public final class StoredVectors {
                     e.getMessage());
         }
         return sample;
-    }
-
-    private static boolean exists(Connection c, String table) throws SQLException {
-        try (PreparedStatement st = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            st.setString(1, '"' + table + '"');
-            try (ResultSet rs = st.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
-            }
-        }
     }
 }
